@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+// replicatord: PostgreSQL -> Parquet on S3, full load + CDC, one self-hosted daemon.
+// Module direction (see ../shared/ARCHITECTURE.md): replicatord -> Daemon -> {Replication, ObjectStore};
+// Replication -> {PGClient, PGOutput, Parquet}. Parquet, PGOutput and ObjectStore are leaves.
+import PackageDescription
+
+let package = Package(
+    name: "replicatord",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "replicatord", targets: ["replicatord"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+
+        // Leaves.
+        .target(name: "PGOutput"),
+        .target(name: "Parquet", dependencies: ["CZstd", "CZlib", "CSnappy"]),
+        .target(name: "ObjectStore", dependencies: [
+            "CCurl", "CCrypto", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "PGClient", dependencies: [
+            "CLibPQ", .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // The bridge between PostgreSQL and Parquet.
+        .target(name: "Replication", dependencies: [
+            "PGClient", "PGOutput", "Parquet", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Daemon", dependencies: [
+            "Replication", "ObjectStore", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "replicatord", dependencies: [
+            "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Unit tests: no network, no server.
+        .testTarget(name: "PGOutputTests", dependencies: ["PGOutput"]),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "PGOutput", "Parquet"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        // Integration tests: a live PostgreSQL and moto_server, found through REPLICATORD_TEST_* variables.
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "PGClient", "PGOutput", "Parquet", "ObjectStore", "Replication", "Daemon",
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+/// The PostgreSQL client: a Swift wrapper over libpq.
+import CLibPQ
