@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+/// Where the live servers and tools of the test bed are, from the variables `scripts/test` exports.
+///
+/// When `REPLICATORD_TEST_REQUIRE_SERVERS=1` (set by `scripts/test` and so by CI) a missing server is a
+/// failure, never a skip, so a green run always means the integration tests talked to the real things.
+enum TestEnvironment {
+    /// libpq conninfo of the throwaway PostgreSQL 15 cluster (superuser, `wal_level=logical`).
+    static var postgres: String? { value("REPLICATORD_TEST_PG") }
+    /// `http://127.0.0.1:PORT` of moto_server with SigV4 checking on.
+    static var s3Endpoint: String? { value("REPLICATORD_TEST_S3_ENDPOINT") }
+    /// The venv's python, which has pyarrow, duckdb, polars, boto3.
+    static var python: String? { value("REPLICATORD_TEST_PYTHON") }
+    /// The repository's root folder (for scripts/).
+    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// True when a missing server must fail the run instead of skipping the test.
+    static var serversRequired: Bool { value("REPLICATORD_TEST_REQUIRE_SERVERS") == "1" }
+
+    /// Whether the variables a test needs are all set; use as `.enabled(if:)` trait together with
+    /// `requireOrSkip` so CI fails loudly instead of skipping.
+    static func available(_ names: String...) -> Bool {
+        serversRequired || names.allSatisfy { value($0) != nil }
+    }
+
+    /// Returns the variable's value or records a failure naming it.
+    static func require(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        guard let v = value(name) else {
+            Issue.record("\(name) is not set: run the tests through scripts/test", sourceLocation: sourceLocation)
+            throw MissingVariable(name: name)
+        }
+        return v
+    }
+
+    struct MissingVariable: Error { var name: String }
+
+    private static func value(_ name: String) -> String? {
+        guard let v = ProcessInfo.processInfo.environment[name], !v.isEmpty else { return nil }
+        return v
+    }
+
+    /// Runs a program to completion and returns its standard output; throws with its stderr on failure.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let stdout = String(decoding: outData, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw ProcessFailed(command: ([executable] + arguments).joined(separator: " "),
+                                status: process.terminationStatus, stderr: String(decoding: errData, as: UTF8.self))
+        }
+        return stdout
+    }
+
+    struct ProcessFailed: Error, CustomStringConvertible {
+        var command: String, status: Int32, stderr: String
+        var description: String { "\(command) exited \(status): \(stderr)" }
+    }
+}
