@@ -86,7 +86,7 @@ HBA
 testbed_start_s3() {
   local port; port=$(testbed_free_port)
   S3_UPLOAD_PART_MIN_SIZE=${S3_UPLOAD_PART_MIN_SIZE:-5242880} \
-    "$TESTBED_VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$TESTBED_DIR/moto.log" 2>&1 &
+    "$TESTBED_VENV/bin/python" -m moto.server -H 127.0.0.1 -p "$port" >"$TESTBED_DIR/moto.log" 2>&1 &
   TESTBED_MOTO_PID=$!
   local endpoint="http://127.0.0.1:$port"
   for _ in $(seq 1 100); do
