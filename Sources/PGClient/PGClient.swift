@@ -1,2 +1,0 @@
-/// The PostgreSQL client: a Swift wrapper over libpq.
-import CLibPQ

@@ -1,0 +1,269 @@
+/// Decodes one value in PostgreSQL's binary send format (binary COPY and pgoutput's `binary`
+/// option use the same format) into a ``ColumnVector``, without allocating per fixed-width value.
+public enum BinaryValueDecoder {
+    /// Microseconds between 1970-01-01 and PostgreSQL's epoch 2000-01-01.
+    static let epochOffsetMicros: Int64 = 946_684_800_000_000
+    /// Days between 1970-01-01 and 2000-01-01.
+    static let epochOffsetDays: Int64 = 10_957
+
+    /// Appends `field` (one non-null value of `vector.kind`) to `vector`.
+
+    public static func append(_ field: UnsafeRawBufferPointer, to vector: inout ColumnVector) throws {
+        switch vector.kind {
+        case .bool:
+            try expectLength(field, 1, vector.kind)
+            vector.nulls.append(false); vector.int64s.append(field[0] == 0 ? 0 : 1)
+        case .int16:
+            try expectLength(field, 2, vector.kind)
+            vector.nulls.append(false); vector.int64s.append(Int64(Int16(bitPattern: readU16(field, 0))))
+        case .int32:
+            try expectLength(field, 4, vector.kind)
+            vector.nulls.append(false); vector.int64s.append(Int64(Int32(bitPattern: readU32(field, 0))))
+        case .int64:
+            try expectLength(field, 8, vector.kind)
+            vector.nulls.append(false); vector.int64s.append(Int64(bitPattern: readU64(field, 0)))
+        case .float32:
+            try expectLength(field, 4, vector.kind)
+            vector.nulls.append(false); vector.float32s.append(Float(bitPattern: readU32(field, 0)))
+        case .float64:
+            try expectLength(field, 8, vector.kind)
+            vector.nulls.append(false); vector.float64s.append(Double(bitPattern: readU64(field, 0)))
+        case .date:
+            try expectLength(field, 4, vector.kind)
+            let days = Int32(bitPattern: readU32(field, 0))
+            vector.nulls.append(false)
+            // ±infinity keep PostgreSQL's sentinels (Int32.max / Int32.min), see the README.
+            vector.int64s.append(days == .max || days == .min ? Int64(days) : Int64(days) + epochOffsetDays)
+        case .time:
+            try expectLength(field, 8, vector.kind)
+            vector.nulls.append(false); vector.int64s.append(Int64(bitPattern: readU64(field, 0)))
+        case .timestamp, .timestamptz:
+            try expectLength(field, 8, vector.kind)
+            let micros = Int64(bitPattern: readU64(field, 0))
+            vector.nulls.append(false)
+            vector.int64s.append(micros == .max || micros == .min ? micros : micros &+ epochOffsetMicros)
+        case .decimal(let precision, let scale):
+            let number = try NumericValue(field)
+            guard case .finite = number.special else {
+                // NaN and ±Infinity have no DECIMAL form: written as NULL, by the README's rule.
+                vector.nulls.append(true); return
+            }
+            guard let unscaled = number.unscaled(scale: scale) else {
+                throw ValueDecodingError(kind: vector.kind, reason: "numeric value does not fit DECIMAL(\(precision),\(scale))")
+            }
+            vector.nulls.append(false)
+            if precision <= 18 { vector.int64s.append(Int64(unscaled)) } else { vector.int128s.append(unscaled) }
+        case .numericText:
+            let number = try NumericValue(field)
+            vector.appendText(number.text)
+        case .text, .json, .bytea, .textCast:
+            vector.appendBytes(field)
+        case .jsonb:
+            guard field.count >= 1, field[0] == 1 else {
+                throw ValueDecodingError(kind: vector.kind, reason: "jsonb version byte is not 1")
+            }
+            vector.appendBytes(UnsafeRawBufferPointer(rebasing: field[1...]))
+        case .uuid:
+            try expectLength(field, 16, vector.kind)
+            vector.appendBytes(field)
+        case .interval:
+            try expectLength(field, 16, vector.kind)
+            let micros = Int64(bitPattern: readU64(field, 0))
+            let days = Int32(bitPattern: readU32(field, 8)), months = Int32(bitPattern: readU32(field, 12))
+            vector.appendText(IntervalText.iso8601(months: months, days: days, micros: micros))
+        case .timetz:
+            try expectLength(field, 12, vector.kind)
+            let micros = Int64(bitPattern: readU64(field, 0))
+            let zoneWest = Int32(bitPattern: readU32(field, 8))
+            vector.appendText(IntervalText.timeWithZone(micros: micros, secondsWestOfUTC: zoneWest))
+        }
+    }
+
+    static func expectLength(_ field: UnsafeRawBufferPointer, _ length: Int, _ kind: ColumnKind) throws {
+        guard field.count == length else {
+            throw ValueDecodingError(kind: kind, reason: "expected \(length) bytes, got \(field.count)")
+        }
+    }
+
+    static func readU16(_ p: UnsafeRawBufferPointer, _ offset: Int) -> UInt16 {
+        UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+    }
+    static func readU32(_ p: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
+        UInt32(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+    static func readU64(_ p: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 {
+        UInt64(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+}
+
+/// A value PostgreSQL sent that does not decode as its declared type. Names the type, never the value.
+public struct ValueDecodingError: Error, Sendable, CustomStringConvertible {
+    public var kind: ColumnKind
+    public var reason: String
+    public init(kind: ColumnKind, reason: String) { self.kind = kind; self.reason = reason }
+    public var description: String { "cannot decode a \(kind) value: \(reason)" }
+}
+
+/// A `numeric` in its binary form: base-10000 digits, weight, sign and display scale.
+public struct NumericValue: Sendable {
+    public enum Special: Sendable, Equatable { case finite, nan, positiveInfinity, negativeInfinity }
+    public var special: Special
+    public var negative: Bool
+    /// Position of the first digit group: the value is sum(digits[i] * 10000^(weight - i)).
+    public var weight: Int
+    /// Digits after the decimal point that PostgreSQL displays.
+    public var displayScale: Int
+    public var digits: [Int16]
+
+    /// Decodes numeric_send's format.
+    public init(_ field: UnsafeRawBufferPointer) throws {
+        guard field.count >= 8 else { throw ValueDecodingError(kind: .numericText, reason: "numeric shorter than its 8-byte header") }
+        let count = Int(Int16(bitPattern: BinaryValueDecoder.readU16(field, 0)))
+        weight = Int(Int16(bitPattern: BinaryValueDecoder.readU16(field, 2)))
+        let sign = BinaryValueDecoder.readU16(field, 4)
+        displayScale = Int(Int16(bitPattern: BinaryValueDecoder.readU16(field, 6)))
+        guard count >= 0, field.count == 8 + 2 * count, displayScale >= 0 else {
+            throw ValueDecodingError(kind: .numericText, reason: "numeric digit count does not match its length")
+        }
+        switch sign {
+        case 0x0000: special = .finite; negative = false
+        case 0x4000: special = .finite; negative = true
+        case 0xC000: special = .nan; negative = false
+        case 0xD000: special = .positiveInfinity; negative = false
+        case 0xF000: special = .negativeInfinity; negative = true
+        default: throw ValueDecodingError(kind: .numericText, reason: "numeric sign word \(sign) is unknown")
+        }
+        var digits: [Int16] = []
+        digits.reserveCapacity(count)
+        for i in 0..<count {
+            let d = Int16(bitPattern: BinaryValueDecoder.readU16(field, 8 + 2 * i))
+            guard (0..<10000).contains(d) else { throw ValueDecodingError(kind: .numericText, reason: "numeric digit out of range") }
+            digits.append(d)
+        }
+        self.digits = digits
+    }
+
+    /// The value times 10^scale as an integer; nil when it does not fit 128 bits or has non-zero
+    /// digits beyond `scale`.
+    public func unscaled(scale: Int) -> Int128? {
+        var acc: Int128 = 0
+        for d in digits {
+            let (m, o1) = acc.multipliedReportingOverflow(by: 10000)
+            let (a, o2) = m.addingReportingOverflow(Int128(d))
+            if o1 || o2 { return nil }
+            acc = a
+        }
+        guard acc != 0 else { return 0 }
+        var exponent = scale - 4 * (digits.count - 1 - weight)
+        while exponent > 0 {
+            let (m, o) = acc.multipliedReportingOverflow(by: 10)
+            if o { return nil }
+            acc = m; exponent -= 1
+        }
+        while exponent < 0 {
+            let (q, r) = acc.quotientAndRemainder(dividingBy: 10)
+            if r != 0 { return nil }
+            acc = q; exponent += 1
+        }
+        return negative ? -acc : acc
+    }
+
+    /// The exact decimal text PostgreSQL prints (`-12.340`, `NaN`, `Infinity`).
+    public var text: String {
+        switch special {
+        case .nan: return "NaN"
+        case .positiveInfinity: return "Infinity"
+        case .negativeInfinity: return "-Infinity"
+        case .finite: break
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(4 * (max(weight, 0) + 1) + displayScale + 2)
+        if negative && !digits.isEmpty { out.append(UInt8(ascii: "-")) }
+        func group(_ i: Int) -> Int { i >= 0 && i < digits.count ? Int(digits[i]) : 0 }
+        if weight < 0 {
+            out.append(UInt8(ascii: "0"))
+        } else {
+            var leading = true
+            for i in 0...weight {
+                var g = group(i)
+                var four = [UInt8](repeating: 0, count: 4)
+                for k in stride(from: 3, through: 0, by: -1) { four[k] = UInt8(g % 10); g /= 10 }
+                for d in four {
+                    if leading && d == 0 { continue }
+                    leading = false
+                    out.append(UInt8(ascii: "0") + d)
+                }
+            }
+            if leading { out.append(UInt8(ascii: "0")) }
+        }
+        if displayScale > 0 {
+            out.append(UInt8(ascii: "."))
+            var written = 0
+            var i = weight + 1
+            while written < displayScale {
+                var g = group(i)
+                var four = [UInt8](repeating: 0, count: 4)
+                for k in stride(from: 3, through: 0, by: -1) { four[k] = UInt8(g % 10); g /= 10 }
+                for d in four where written < displayScale {
+                    out.append(UInt8(ascii: "0") + d); written += 1
+                }
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Text forms for the types we write as strings.
+enum IntervalText {
+    /// ISO 8601 duration as PostgreSQL's `IntervalStyle = iso_8601` prints it.
+    static func iso8601(months: Int32, days: Int32, micros: Int64) -> String {
+        if months == 0 && days == 0 && micros == 0 { return "PT0S" }
+        var s = "P"
+        let years = months / 12, restMonths = months % 12
+        if years != 0 { s += "\(years)Y" }
+        if restMonths != 0 { s += "\(restMonths)M" }
+        if days != 0 { s += "\(days)D" }
+        if micros != 0 {
+            s += "T"
+            let hours = micros / 3_600_000_000
+            let minutes = (micros % 3_600_000_000) / 60_000_000
+            let rest = micros % 60_000_000
+            if hours != 0 { s += "\(hours)H" }
+            if minutes != 0 { s += "\(minutes)M" }
+            if rest != 0 { s += secondsText(rest) + "S" }
+        }
+        return s
+    }
+
+    /// `-1.5`, `6`, `0.000001` from microseconds.
+    static func secondsText(_ micros: Int64) -> String {
+        let negative = micros < 0
+        let m = micros.magnitude
+        var text = "\(m / 1_000_000)"
+        var frac = m % 1_000_000
+        if frac != 0 {
+            var digits = String(frac)
+            digits = String(repeating: "0", count: 6 - digits.count) + digits
+            while digits.hasSuffix("0") { digits.removeLast() }
+            text += "." + digits
+            frac = 0
+        }
+        return (negative ? "-" : "") + text
+    }
+
+    /// `HH:MM:SS[.ffffff]+HH[:MM[:SS]]` as PostgreSQL prints `timetz`.
+    static func timeWithZone(micros: Int64, secondsWestOfUTC: Int32) -> String {
+        let h = micros / 3_600_000_000, m = (micros / 60_000_000) % 60, sMicros = micros % 60_000_000
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        var secs = secondsText(sMicros)
+        if sMicros < 10_000_000 { secs = "0" + secs }
+        let east = -Int64(secondsWestOfUTC)
+        let sign = east < 0 ? "-" : "+"
+        let a = east.magnitude
+        var zone = sign + two(Int64(a / 3600))
+        if a % 3600 != 0 { zone += ":" + two(Int64((a % 3600) / 60)) }
+        if a % 60 != 0 { zone += ":" + two(Int64(a % 60)) }
+        return "\(two(h)):\(two(m)):\(secs)\(zone)"
+    }
+}

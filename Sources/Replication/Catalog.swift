@@ -1,0 +1,122 @@
+import PGClient
+
+/// A column of a published table, as pgoutput sends it (dropped and generated columns are not
+/// sent by PostgreSQL 15's pgoutput, so they are not listed).
+public struct ColumnDescription: Sendable, Equatable {
+    /// The column's name.
+    public var name: String
+    /// `pg_attribute.attnum`: PostgreSQL's column order.
+    public var attnum: Int
+    /// The type OID (`atttypid`); for a domain this is the domain, see ``baseTypeOID``.
+    public var typeOID: UInt32
+    /// `atttypmod` (-1 when none): precision/scale of numeric, length of varchar, ...
+    public var typmod: Int32
+    /// The type as PostgreSQL prints it (`format_type`), e.g. `numeric(12,2)`.
+    public var typeName: String
+    /// The type a domain resolves to (the type itself when it is not a domain).
+    public var baseTypeOID: UInt32
+    /// `typtype` of the base type: `b` base, `e` enum, `r` range, `c` composite, `m` multirange.
+    public var typeKind: Character
+    /// Element type of a one-dimensional array type (`typelem` when `typcategory = 'A'`), else 0.
+    public var elementTypeOID: UInt32
+    /// Whether the column has NOT NULL.
+    public var notNull: Bool
+    /// Whether the column is part of the primary key.
+    public var isPrimaryKey: Bool
+}
+
+/// A table of the publication.
+public struct TableDescription: Sendable, Equatable {
+    /// The table's OID (`pg_class.oid`), which pgoutput's Relation messages carry.
+    public var oid: UInt32
+    public var schema: String
+    public var name: String
+    public var columns: [ColumnDescription]
+    /// `relreplident`: `d` default (primary key), `f` full, `i` index, `n` nothing.
+    public var replicaIdentity: Character
+    /// `reltuples`, the planner's estimate of the row count (-1 or 0 when never analysed).
+    public var estimatedRows: Int64
+
+    /// `"schema"."table"`, quoted for SQL.
+    public var qualifiedName: String {
+        PGConnection.quoteIdentifier(schema) + "." + PGConnection.quoteIdentifier(name)
+    }
+
+    /// The primary key's columns in column order.
+    public var primaryKey: [ColumnDescription] { columns.filter(\.isPrimaryKey) }
+}
+
+/// Reads the tables of a publication and their columns from the system catalogs.
+public enum Catalog {
+    /// The tables of `publication` in name order, with their columns in attnum order. Throws a
+    /// ``CatalogError`` when the publication does not exist.
+    public static func publicationTables(_ publication: String, on connection: PGConnection) throws -> [TableDescription] {
+        let exists = try connection.query("SELECT puballtables FROM pg_publication WHERE pubname = $1", [publication])
+        guard !exists.rows.isEmpty else { throw CatalogError.publicationMissing(publication) }
+        let tables = try connection.query("""
+            SELECT c.oid, n.nspname, c.relname, c.relreplident, c.reltuples::bigint
+            FROM pg_publication_tables pt
+            JOIN pg_namespace n ON n.nspname = pt.schemaname
+            JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
+            WHERE pt.pubname = $1
+            ORDER BY n.nspname, c.relname
+            """, [publication])
+        var result: [TableDescription] = []
+        for row in tables.rows {
+            guard let oidText = row[0], let oid = UInt32(oidText), let schema = row[1], let name = row[2],
+                  let ident = row[3]?.first else { continue }
+            let columns = try tableColumns(oid: oid, on: connection)
+            result.append(TableDescription(oid: oid, schema: schema, name: name, columns: columns,
+                                           replicaIdentity: ident, estimatedRows: Int64(row[4] ?? "") ?? -1))
+        }
+        return result
+    }
+
+    /// The columns of the table with `oid` that pgoutput sends, in attnum order.
+    public static func tableColumns(oid: UInt32, on connection: PGConnection) throws -> [ColumnDescription] {
+        // A domain's base type: follow typbasetype through nested domains (getBaseType).
+        let r = try connection.query("""
+            WITH RECURSIVE base(start_oid, oid, typbasetype, depth) AS (
+              SELECT t.oid, t.oid, t.typbasetype, 0 FROM pg_type t
+              WHERE t.oid IN (SELECT atttypid FROM pg_attribute WHERE attrelid = $1::oid)
+              UNION ALL
+              SELECT b.start_oid, t.oid, t.typbasetype, b.depth + 1 FROM base b JOIN pg_type t ON t.oid = b.typbasetype
+              WHERE b.typbasetype <> 0
+            ), resolved AS (
+              SELECT DISTINCT ON (start_oid) start_oid, oid AS base_oid FROM base ORDER BY start_oid, depth DESC
+            )
+            SELECT a.attname, a.attnum, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod),
+                   r.base_oid, bt.typtype, CASE WHEN bt.typcategory = 'A' THEN bt.typelem ELSE 0 END,
+                   a.attnotnull,
+                   EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary
+                           AND a.attnum = ANY (i.indkey))
+            FROM pg_attribute a
+            JOIN resolved r ON r.start_oid = a.atttypid
+            JOIN pg_type bt ON bt.oid = r.base_oid
+            WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+            ORDER BY a.attnum
+            """, [String(oid)])
+        return r.rows.compactMap { row in
+            guard let name = row[0], let attnum = row[1].flatMap({ Int($0) }), let typeOID = row[2].flatMap({ UInt32($0) }),
+                  let typmod = row[3].flatMap({ Int32($0) }), let baseOID = row[5].flatMap({ UInt32($0) })
+            else { return nil }
+            return ColumnDescription(name: name, attnum: attnum, typeOID: typeOID, typmod: typmod, typeName: row[4] ?? "",
+                                     baseTypeOID: baseOID, typeKind: row[6]?.first ?? "b",
+                                     elementTypeOID: row[7].flatMap({ UInt32($0) }) ?? 0,
+                                     notNull: row[8] == "t", isPrimaryKey: row[9] == "t")
+        }
+    }
+}
+
+/// What is wrong with the source's catalog, in one sentence a DBA can act on.
+public enum CatalogError: Error, Sendable, Equatable, CustomStringConvertible {
+    case publicationMissing(String)
+    case publicationEmpty(String)
+
+    public var description: String {
+        switch self {
+        case .publicationMissing(let p): "publication \"\(p)\" does not exist (CREATE PUBLICATION \(p) FOR TABLE ...)"
+        case .publicationEmpty(let p): "publication \"\(p)\" has no tables (ALTER PUBLICATION \(p) ADD TABLE ...)"
+        }
+    }
+}

@@ -1,0 +1,74 @@
+/// Decoded values of one column for a batch of rows, stored densely: value arrays hold only the
+/// non-null rows, in row order; ``nulls`` says which rows are null.
+///
+/// Fixed-width values never allocate per value: integers, dates, times, timestamps and decimals
+/// up to 18 digits go to ``int64s``; wider decimals to ``int128s``; floats to ``float32s`` /
+/// ``float64s``; text, binary and uuid bytes are appended to one ``bytes`` arena with ``offsets``.
+public struct ColumnVector: Sendable {
+    /// The column's mapping.
+    public let kind: ColumnKind
+    /// One entry per row: true when the row's value is NULL.
+    public var nulls: [Bool] = []
+    public var int64s: [Int64] = []
+    public var int128s: [Int128] = []
+    public var float32s: [Float] = []
+    public var float64s: [Double] = []
+    /// Concatenated bytes of the byte-like values.
+    public var bytes: [UInt8] = []
+    /// Start of value i in ``bytes`` is `offsets[i]`, its end `offsets[i + 1]` (starts with 0).
+    public var offsets: [Int] = [0]
+
+    /// An empty vector for `kind`.
+    public init(kind: ColumnKind) { self.kind = kind }
+
+    /// Rows in the vector, nulls included.
+    public var count: Int { nulls.count }
+
+    /// Number of non-null values.
+    public var valueCount: Int { offsets.count - 1 + int64s.count + int128s.count + float32s.count + float64s.count }
+
+    /// Appends a NULL row.
+    public mutating func appendNull() { nulls.append(true) }
+
+    /// Appends raw bytes as one value.
+    public mutating func appendBytes(_ value: UnsafeRawBufferPointer) {
+        nulls.append(false)
+        bytes.append(contentsOf: value)
+        offsets.append(bytes.count)
+    }
+
+    /// Appends UTF-8 text as one value.
+    public mutating func appendText(_ text: String) {
+        nulls.append(false)
+        bytes.append(contentsOf: text.utf8)
+        offsets.append(bytes.count)
+    }
+
+    /// The bytes of the i-th non-null byte-like value.
+    public func byteValue(_ index: Int) -> ArraySlice<UInt8> { bytes[offsets[index]..<offsets[index + 1]] }
+
+    /// Empties the vector, keeping its capacity for the next batch.
+    public mutating func removeAll() {
+        nulls.removeAll(keepingCapacity: true)
+        int64s.removeAll(keepingCapacity: true)
+        int128s.removeAll(keepingCapacity: true)
+        float32s.removeAll(keepingCapacity: true)
+        float64s.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+        offsets.removeAll(keepingCapacity: true)
+        offsets.append(0)
+    }
+}
+
+/// Decoded rows of one table, column by column.
+public struct ColumnBatch: Sendable {
+    public var columns: [ColumnVector]
+    /// Rows in the batch.
+    public var rowCount: Int { columns.first?.count ?? 0 }
+
+    /// An empty batch for columns of these kinds.
+    public init(kinds: [ColumnKind]) { columns = kinds.map { ColumnVector(kind: $0) } }
+
+    /// Empties every column, keeping capacity.
+    public mutating func removeAll() { for i in columns.indices { columns[i].removeAll() } }
+}
