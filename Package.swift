@@ -45,6 +45,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Benchmark driver for scripts/bench-* (not a test).
+        .executableTarget(name: "replicatord-bench", dependencies: ["PGClient", "Replication"]),
+
         // Unit tests: no network, no server.
         .testTarget(name: "PGOutputTests", dependencies: ["PGOutput"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet"]),

@@ -37,6 +37,11 @@ public struct TableDescription: Sendable, Equatable {
     /// `reltuples`, the planner's estimate of the row count (-1 or 0 when never analysed).
     public var estimatedRows: Int64
 
+    public init(oid: UInt32, schema: String, name: String, columns: [ColumnDescription], replicaIdentity: Character, estimatedRows: Int64) {
+        self.oid = oid; self.schema = schema; self.name = name; self.columns = columns
+        self.replicaIdentity = replicaIdentity; self.estimatedRows = estimatedRows
+    }
+
     /// `"schema"."table"`, quoted for SQL.
     public var qualifiedName: String {
         PGConnection.quoteIdentifier(schema) + "." + PGConnection.quoteIdentifier(name)
