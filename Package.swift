@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // System libraries.
@@ -39,6 +40,7 @@ let package = Package(
         ]),
         .target(name: "Daemon", dependencies: [
             "Replication", "ObjectStore", .product(name: "Logging", package: "swift-log"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "replicatord", dependencies: [
             "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
