@@ -16,12 +16,14 @@ public final class PGConnection {
 
     /// Connects with a libpq conninfo string or URI. `replication: true` opens a logical
     /// replication (walsender) connection to the same database.
-    public init(conninfo: String, replication: Bool = false, applicationName: String = "replicatord") throws {
+    /// `options` sets server settings for the session (`-c name=value ...`).
+    public init(conninfo: String, replication: Bool = false, applicationName: String = "replicatord", options: String? = nil) throws {
         redactedConnInfo = try ConnInfo.redacted(conninfo)
         isReplication = replication
         var keywords = ["dbname", "fallback_application_name"]
         var values = [conninfo, applicationName]
         if replication { keywords.append("replication"); values.append("database") }
+        if let options { keywords.append("options"); values.append(options) }
         let cKeys = keywords.map { strdup($0) }, cValues = values.map { strdup($0) }
         defer { (cKeys + cValues).forEach { free($0) } }
         var keyPointers = cKeys.map { UnsafePointer<CChar>($0) } + [nil]

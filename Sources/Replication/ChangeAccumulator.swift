@@ -1,0 +1,280 @@
+import PGOutput
+
+/// One table's layout as the change stream describes it (from pgoutput's Relation message).
+public struct StreamRelation: Sendable, Equatable {
+    public var oid: UInt32
+    public var schema: String
+    public var name: String
+    public var columnNames: [String]
+    public var kinds: [ColumnKind]
+    /// Indexes of the replica identity (key) columns.
+    public var keyColumns: [Int]
+    /// `relreplident`: `d`, `f`, `i`, `n`.
+    public var replicaIdentity: Character
+    /// Whether the table has a primary key (known from the catalog; false for a FULL-identity table without one).
+    public var hasPrimaryKey: Bool
+
+    public init(oid: UInt32, schema: String, name: String, columnNames: [String], kinds: [ColumnKind],
+                keyColumns: [Int], replicaIdentity: Character, hasPrimaryKey: Bool) {
+        self.oid = oid; self.schema = schema; self.name = name; self.columnNames = columnNames; self.kinds = kinds
+        self.keyColumns = keyColumns; self.replicaIdentity = replicaIdentity; self.hasPrimaryKey = hasPrimaryKey
+    }
+}
+
+/// The rows of one CDC file: the `Op` column, the table's columns, and the columns whose unchanged
+/// TOAST value the server did not send (see the README's rule), in commit order.
+public struct ChangeSegment: Sendable {
+    public var relation: StreamRelation
+    /// `I`, `U`, `D` or `T` per row.
+    public var ops: [UInt8] = []
+    public var values: ColumnBatch
+    /// Per row: the names of the columns left out as unchanged TOAST, comma-separated; nil when none.
+    public var unchangedToast: ColumnVector = ColumnVector(kind: .text)
+    /// Commit end LSN of the last transaction with a row in this segment.
+    public var lastCommitEnd: LSN = .zero
+    public var inserts = 0, updates = 0, deletes = 0, truncates = 0
+
+    init(relation: StreamRelation) {
+        self.relation = relation
+        values = ColumnBatch(kinds: relation.kinds)
+    }
+
+    /// Rows in the segment.
+    public var rowCount: Int { ops.count }
+}
+
+/// Turns pgoutput messages into per-table ``ChangeSegment``s: a value-type state machine with no I/O,
+/// so it is tested from message fixtures. One transaction's rows are kept apart until its Commit,
+/// then moved to the table's open segment; a transaction whose commit precedes a table's start
+/// position (its snapshot already holds it) is dropped for that table.
+public struct ChangeAccumulator: Sendable {
+    /// What the accumulator needs to know of each table of the publication.
+    public var relations: [UInt32: StreamRelation] = [:]
+    /// Changes of a table committed before this LSN are already in its LOAD files (or in stored
+    /// CDC files): skipped. Tables not listed use ``globalStart``.
+    public var tableStart: [UInt32: LSN] = [:]
+    /// Transactions whose commit LSN precedes this were stored by an earlier cycle.
+    public var globalStart: LSN
+    /// Finished segments, in the order they were closed, plus the open one per table.
+    public private(set) var segments: [ChangeSegment] = []
+    private var openSegment: [UInt32: Int] = [:]
+
+    /// The open transaction: its commit LSN (from Begin) and its rows per table.
+    private var transaction: (commitLSN: LSN, rows: [UInt32: ChangeSegment])?
+    /// End LSN of the last commit seen (whether or not it had rows for us).
+    public private(set) var lastCommitEnd: LSN = .zero
+    /// Commit time of the last commit seen, microseconds since 1970.
+    public private(set) var lastCommitTime: Int64 = 0
+    /// Transactions committed and kept in this accumulator.
+    public private(set) var transactions = 0
+    /// Decodes a value sent in text format (the stream's text mode).
+    public var textDecoder: @Sendable (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void
+
+    public init(globalStart: LSN, textDecoder: @escaping @Sendable (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void) {
+        self.globalStart = globalStart
+        self.textDecoder = textDecoder
+    }
+
+    /// Whether a transaction is open (Begin seen, Commit not yet).
+    public var inTransaction: Bool { transaction != nil }
+
+    /// Handles one pgoutput message. `resolve` describes a relation the stream announces (its
+    /// kinds need the catalog: domains, enums); it is called on Relation messages.
+    public mutating func handle(_ message: PGOutputMessage, resolve: (PGOutputMessage.Relation) throws -> StreamRelation) throws {
+        let text = textDecoder
+        switch message {
+        case .begin(let begin):
+            guard transaction == nil else { throw ChangeStreamError.protocolOrder("Begin inside an open transaction") }
+            transaction = (begin.finalLSN, [:])
+        case .commit(let commit):
+            guard let txn = transaction else { throw ChangeStreamError.protocolOrder("Commit without Begin") }
+            transaction = nil
+            lastCommitEnd = commit.endLSN
+            lastCommitTime = commit.commitTimestamp.unixMicroseconds
+            guard commit.commitLSN >= globalStart else { return }
+            var kept = false
+            for (oid, rows) in txn.rows.sorted(by: { $0.key < $1.key }) where rows.rowCount > 0 {
+                append(rows, of: oid, commitEnd: commit.endLSN)
+                kept = true
+            }
+            if kept { transactions += 1 }
+        case .relation(let r):
+            let relation = try resolve(r)
+            if let previous = relations[r.oid], previous != relation {
+                // A new layout (DDL): the next rows go to a new segment, so a new file.
+                openSegment[r.oid] = nil
+                if var txn = transaction, let pending = txn.rows[r.oid], pending.rowCount > 0 {
+                    // Rows already decoded in this transaction keep the old layout.
+                    txn.rows[r.oid] = nil
+                    transaction = txn
+                    pendingOldLayout.append((r.oid, pending))
+                }
+            }
+            relations[r.oid] = relation
+        case .insert(let insert):
+            try withRows(insert.relationOID) { seg, rel in
+                try Self.appendRow(&seg, rel, op: UInt8(ascii: "I"), tuple: insert.newTuple, old: nil, text: text)
+                seg.inserts += 1
+            }
+        case .update(let update):
+            try withRows(update.relationOID) { seg, rel in
+                let old = update.oldTuple
+                var keyChanged = false
+                switch old {
+                case .key?: keyChanged = true   // the server sends K only when the key changed
+                case .full(let oldTuple)?:
+                    if !rel.hasPrimaryKey { keyChanged = true }
+                    else { keyChanged = rel.keyColumns.contains { !Self.sameValue(oldTuple, update.newTuple, $0) } }
+                case nil: break
+                }
+                if keyChanged, let old {
+                    try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: old.tuple, old: nil, text: text)
+                    try Self.appendRow(&seg, rel, op: UInt8(ascii: "I"), tuple: update.newTuple, old: old.tuple, text: text)
+                    seg.deletes += 1; seg.inserts += 1
+                } else {
+                    try Self.appendRow(&seg, rel, op: UInt8(ascii: "U"), tuple: update.newTuple, old: old?.tuple, text: text)
+                    seg.updates += 1
+                }
+            }
+        case .delete(let delete):
+            try withRows(delete.relationOID) { seg, rel in
+                try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: delete.oldTuple.tuple, old: nil, text: text)
+                seg.deletes += 1
+            }
+        case .truncate(let truncate):
+            for oid in truncate.relationOIDs {
+                try withRows(oid) { seg, rel in
+                    seg.ops.append(UInt8(ascii: "T"))
+                    for c in seg.values.columns.indices { seg.values.columns[c].appendNull() }
+                    seg.unchangedToast.appendNull()
+                    seg.truncates += 1
+                }
+            }
+        case .origin, .type, .message:
+            break
+        }
+    }
+
+    /// Rows decoded under a layout that a Relation message replaced mid-transaction.
+    private var pendingOldLayout: [(UInt32, ChangeSegment)] = []
+
+    /// Takes the finished segments out (for writing), leaving the accumulator empty but keeping
+    /// the relation cache and positions.
+    public mutating func takeSegments() -> [ChangeSegment] {
+        defer { segments = []; openSegment = [:] }
+        return segments
+    }
+
+    // MARK: Internals
+
+    private mutating func withRows(_ oid: UInt32, _ body: (inout ChangeSegment, StreamRelation) throws -> Void) throws {
+        guard var txn = transaction else { throw ChangeStreamError.protocolOrder("row change outside a transaction") }
+        guard let relation = relations[oid] else { throw ChangeStreamError.unknownRelation(oid) }
+        if let start = tableStart[oid], txn.commitLSN < start { return }
+        var segment = txn.rows[oid] ?? ChangeSegment(relation: relation)
+        transaction = nil   // keep the dictionary uniquely referenced while mutating
+        do { try body(&segment, relation) } catch { txn.rows[oid] = nil; transaction = txn; throw error }
+        txn.rows[oid] = segment
+        transaction = txn
+    }
+
+    private mutating func append(_ rows: ChangeSegment, of oid: UInt32, commitEnd: LSN) {
+        for (pendingOID, pending) in pendingOldLayout where pendingOID == oid {
+            segments.append(pending)   // closed: old layout
+            segments[segments.count - 1].lastCommitEnd = commitEnd
+        }
+        pendingOldLayout.removeAll { $0.0 == oid }
+        if let index = openSegment[oid], segments[index].relation == rows.relation {
+            segments[index].merge(rows)
+            segments[index].lastCommitEnd = commitEnd
+        } else {
+            var fresh = rows
+            fresh.lastCommitEnd = commitEnd
+            segments.append(fresh)
+            openSegment[oid] = segments.count - 1
+        }
+    }
+
+    private static func appendRow(_ seg: inout ChangeSegment, _ rel: StreamRelation, op: UInt8, tuple: TupleData, old: TupleData?,
+                                  text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void) throws {
+        guard tuple.count == rel.kinds.count else {
+            throw ChangeStreamError.columnCount(table: "\(rel.schema).\(rel.name)", expected: rel.kinds.count, got: tuple.count)
+        }
+        var unchanged: [String] = []
+        for c in 0..<tuple.count {
+            var value = tuple[c]
+            if case .unchangedToast = value {
+                if let old, c < old.count, old[c].range != nil {
+                    try decode(old, old[c], into: &seg.values.columns[c], text: text)
+                    continue
+                }
+                unchanged.append(rel.columnNames[c])
+                value = .null
+            }
+            try decode(tuple, value, into: &seg.values.columns[c], text: text)
+        }
+        seg.ops.append(op)
+        if unchanged.isEmpty { seg.unchangedToast.appendNull() } else { seg.unchangedToast.appendText(unchanged.joined(separator: ",")) }
+    }
+
+    private static func decode(_ tuple: TupleData, _ value: TupleValue, into vector: inout ColumnVector,
+                               text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void) throws {
+        switch value {
+        case .null, .unchangedToast: vector.appendNull()
+        case .binary(let range):
+            try tuple.bytes.withUnsafeBytes { try BinaryValueDecoder.append(UnsafeRawBufferPointer(rebasing: $0[range]), to: &vector) }
+        case .text(let range):
+            try tuple.bytes.withUnsafeBytes { try text(UnsafeRawBufferPointer(rebasing: $0[range]), &vector) }
+        }
+    }
+
+    static func sameValue(_ a: TupleData, _ b: TupleData, _ column: Int) -> Bool {
+        guard column < a.count, column < b.count else { return false }
+        switch (a[column], b[column]) {
+        case (.null, .null), (.unchangedToast, .unchangedToast): return true
+        case (.unchangedToast, _), (_, .unchangedToast): return true   // unchanged means the same
+        case (.text(let x), .text(let y)), (.binary(let x), .binary(let y)): return a.bytes[x] == b.bytes[y]
+        default: return false
+        }
+    }
+}
+
+extension ChangeSegment {
+    /// Appends another segment's rows (same relation layout).
+    mutating func merge(_ other: ChangeSegment) {
+        ops += other.ops
+        for c in values.columns.indices { values.columns[c].append(contentsOf: other.values.columns[c]) }
+        unchangedToast.append(contentsOf: other.unchangedToast)
+        inserts += other.inserts; updates += other.updates; deletes += other.deletes; truncates += other.truncates
+    }
+}
+
+extension ColumnVector {
+    /// Appends all rows of another vector of the same kind.
+    public mutating func append(contentsOf other: ColumnVector) {
+        precondition(kind == other.kind, "appending a \(other.kind) vector to a \(kind) vector")
+        nulls += other.nulls
+        int64s += other.int64s
+        int128s += other.int128s
+        float32s += other.float32s
+        float64s += other.float64s
+        let base = bytes.count
+        bytes += other.bytes
+        offsets += other.offsets.dropFirst().map { $0 + base }
+    }
+}
+
+/// The change stream did something the protocol does not allow, or named what we do not know.
+public enum ChangeStreamError: Error, Sendable, Equatable, CustomStringConvertible {
+    case protocolOrder(String)
+    case unknownRelation(UInt32)
+    case columnCount(table: String, expected: Int, got: Int)
+
+    public var description: String {
+        switch self {
+        case .protocolOrder(let what): "change stream out of order: \(what)"
+        case .unknownRelation(let oid): "change for relation \(oid) before its Relation message"
+        case .columnCount(let table, let expected, let got): "change for \(table) has \(got) columns, its relation has \(expected)"
+        }
+    }
+}

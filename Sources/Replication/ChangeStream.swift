@@ -1,0 +1,106 @@
+import Foundation
+import PGClient
+import PGOutput
+
+/// The logical replication stream of one slot, read with pgoutput on a `replication=database`
+/// connection. Blocking; use from one dedicated thread.
+/// Protocol: https://www.postgresql.org/docs/15/protocol-replication.html
+public final class ChangeStream {
+    private let connection: PGConnection
+    /// The last WAL position the server reported (XLogData or keepalive walEnd).
+    public private(set) var serverWalEnd: LSN = .zero
+    /// The position we have told the server is stored (flushed); never ahead of the checkpoint.
+    public private(set) var confirmed: LSN
+    private var lastStatusSent = ContinuousClock.now
+    private var streaming = false
+
+    /// Session settings that make text-format values predictable for ``TextValueParser``.
+    public static let sessionOptions = "-c datestyle=ISO,YMD -c intervalstyle=iso_8601 -c timezone=UTC -c extra_float_digits=3 -c bytea_output=hex"
+
+    /// Opens the replication connection. `confirmed` is the checkpoint's LSN.
+    public init(conninfo: String, confirmed: LSN) throws {
+        connection = try PGConnection(conninfo: conninfo, replication: true, options: Self.sessionOptions)
+        self.confirmed = confirmed
+    }
+
+    /// The server's current WAL flush position (`IDENTIFY_SYSTEM`); call before ``start``.
+    public func currentWalPosition() throws -> LSN {
+        let identity = try connection.identifySystem()
+        guard let lsn = LSN(identity.walPosition) else {
+            throw PGError(.protocolViolation, "IDENTIFY_SYSTEM returned a WAL position that is not an LSN")
+        }
+        return lsn
+    }
+
+    /// `START_REPLICATION` from `from` with pgoutput protocol 1, binary values when `binary`.
+    public func start(slot: String, publication: String, from: LSN, binary: Bool) throws {
+        var options = [("proto_version", "1"), ("publication_names", publication)]
+        if binary { options.append(("binary", "true")) }
+        try connection.startLogicalReplication(slot: slot, from: from.description, options: options)
+        streaming = true
+    }
+
+    /// Reads changes into `accumulator` until the server has sent everything up to `target` and
+    /// no transaction is open. Keeps the connection alive with status updates.
+    public func drain(until target: LSN, into accumulator: inout ChangeAccumulator, resolver: TypeResolver,
+                      deadline: ContinuousClock.Instant? = nil) throws {
+        var done = accumulator.lastCommitEnd >= target && !accumulator.inTransaction
+        while !done {
+            if let deadline, ContinuousClock.now > deadline {
+                throw PGError(.replicationFailed, "the stream did not reach \(target) before the deadline (server at \(serverWalEnd))")
+            }
+            var message: ReplicationMessage?
+            let outcome = try connection.readCopyData(timeoutMilliseconds: 1000) { bytes in
+                message = try ReplicationMessage.decode(Array(bytes))
+            }
+            switch outcome {
+            case .endOfStream:
+                streaming = false
+                throw PGError(.connectionClosed, "the server ended the replication stream")
+            case .timedOut:
+                // Ask for a keepalive: its walEnd tells how far the server has decoded.
+                try sendStatus(replyRequested: true)
+                continue
+            case .message:
+                break
+            }
+            switch message! {
+            case .xLogData(let data):
+                if data.walEnd > serverWalEnd { serverWalEnd = data.walEnd }
+                let pg = try data.decodeMessage()
+                try accumulator.handle(pg, resolve: resolver.resolve)
+                if case .commit(let commit) = pg, commit.endLSN >= target { done = true }
+            case .primaryKeepalive(let keepalive):
+                if keepalive.walEnd > serverWalEnd { serverWalEnd = keepalive.walEnd }
+                if keepalive.replyRequested { try sendStatus() }
+                if keepalive.walEnd >= target && !accumulator.inTransaction { done = true }
+            }
+            if ContinuousClock.now - lastStatusSent > .seconds(10) { try sendStatus() }
+        }
+    }
+
+    /// Tells the server everything up to `lsn` is stored, so it may recycle WAL and move the
+    /// slot's `confirmed_flush_lsn`. Call only after the checkpoint that covers `lsn` is stored.
+    public func confirm(_ lsn: LSN) throws {
+        if lsn > confirmed { confirmed = lsn }
+        try sendStatus()
+    }
+
+    /// Sends a Standby Status Update with the confirmed position.
+    public func sendStatus(replyRequested: Bool = false) throws {
+        guard streaming else { return }
+        let now = PostgresTimestamp(unixMicroseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
+        let update = StandbyStatusUpdate(written: max(confirmed, serverWalEnd), flushed: confirmed, applied: confirmed,
+                                         clientTime: now, replyRequested: replyRequested)
+        try connection.sendCopyData(update.encoded())
+        lastStatusSent = .now
+    }
+
+    /// Ends the stream (CopyDone) after a last status update.
+    public func finish() throws {
+        guard streaming else { return }
+        try sendStatus()
+        try connection.endCopy()
+        streaming = false
+    }
+}

@@ -1,0 +1,63 @@
+import PGClient
+import PGOutput
+
+/// Resolves the columns of a pgoutput Relation message to ``ColumnKind``s. Built-in types map by
+/// OID; user types (domains, enums, extension types such as citext) are looked up once in
+/// `pg_type` on a normal connection and cached.
+public final class TypeResolver {
+    private let connection: PGConnection
+    private var cache: [UInt32: (base: UInt32, kind: Character, name: String, baseTypmod: Int32)] = [:]
+    /// Primary key presence per table OID, from the catalog.
+    private var primaryKeys: [UInt32: Bool] = [:]
+
+    public init(connection: PGConnection) { self.connection = connection }
+
+    /// The stream relation for a Relation message.
+    public func resolve(_ relation: PGOutputMessage.Relation) throws -> StreamRelation {
+        var kinds: [ColumnKind] = []
+        for column in relation.columns {
+            kinds.append(try kind(typeOID: column.typeOID, typmod: column.typeModifier))
+        }
+        let hasKey: Bool
+        if let known = primaryKeys[relation.oid] { hasKey = known } else {
+            let r = try connection.query("SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = $1::oid AND indisprimary)", [String(relation.oid)])
+            hasKey = r.rows.first?[0] == "t"
+            primaryKeys[relation.oid] = hasKey
+        }
+        let identity: Character = switch relation.replicaIdentity {
+        case .default: "d"
+        case .full: "f"
+        case .index: "i"
+        case .nothing: "n"
+        }
+        return StreamRelation(oid: relation.oid, schema: relation.namespace, name: relation.name,
+                              columnNames: relation.columns.map(\.name), kinds: kinds,
+                              keyColumns: relation.columns.indices.filter { relation.columns[$0].isKey },
+                              replicaIdentity: identity, hasPrimaryKey: hasKey)
+    }
+
+    /// Forgets what is known of a table (after DDL).
+    public func invalidate(table oid: UInt32) { primaryKeys[oid] = nil }
+
+    func kind(typeOID: UInt32, typmod: Int32) throws -> ColumnKind {
+        if typeOID < 10_000 { return ColumnKind(typeOID: typeOID, typmod: typmod) }
+        if cache[typeOID] == nil {
+            let r = try connection.query("""
+                WITH RECURSIVE base(oid, typbasetype, typtypmod, depth) AS (
+                  SELECT oid, typbasetype, typtypmod, 0 FROM pg_type WHERE oid = $1::oid
+                  UNION ALL SELECT t.oid, t.typbasetype, t.typtypmod, b.depth + 1 FROM base b JOIN pg_type t ON t.oid = b.typbasetype
+                  WHERE b.typbasetype <> 0)
+                SELECT b.oid, t.typtype, t.typname, (SELECT typtypmod FROM base WHERE depth = 1)
+                FROM base b JOIN pg_type t ON t.oid = b.oid ORDER BY b.depth DESC LIMIT 1
+                """, [String(typeOID)])
+            guard let row = r.rows.first, let base = row[0].flatMap({ UInt32($0) }) else {
+                return .textCast
+            }
+            cache[typeOID] = (base, row[1]?.first ?? "b", row[2] ?? "", row[3].flatMap { Int32($0) } ?? -1)
+        }
+        let t = cache[typeOID]!
+        // A domain's typmod is its base's (typtypmod), not the column's.
+        let mod = t.base != typeOID && typmod == -1 ? t.baseTypmod : typmod
+        return ColumnKind(typeOID: t.base, typmod: mod, typeKind: t.kind, typeName: t.name)
+    }
+}
