@@ -1,0 +1,122 @@
+import Testing
+@testable import PGOutput
+
+/// A seeded generator (SplitMix64) so fuzz-like tests are repeatable.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct PGOutputMessageTests {
+    @Test func kindBytesMatchTheProtocol() {
+        let expected: [PGOutputMessage.Kind: Character] = [
+            .begin: "B", .commit: "C", .origin: "O", .relation: "R", .type: "Y", .insert: "I", .update: "U",
+            .delete: "D", .truncate: "T", .message: "M", .streamStart: "S", .streamStop: "E", .streamCommit: "c",
+            .streamAbort: "A", .beginPrepare: "b", .prepare: "P", .commitPrepared: "K", .rollbackPrepared: "r",
+            .streamPrepare: "p",
+        ]
+        #expect(expected.count == PGOutputMessage.Kind.allCases.count)
+        for (kind, character) in expected {
+            #expect(kind.rawValue == character.asciiValue, "\(kind)")
+        }
+    }
+
+    @Test func decodesEverySupportedMessageWithItsKind() throws {
+        for (name, bytes) in Fixture.everyPGOutputMessage {
+            let message = try PGOutputMessage.decode(bytes)
+            #expect(message.kind.name == name)
+            #expect(message.kind.rawValue == bytes[0])
+            #expect(message.kind.isSupported)
+        }
+    }
+
+    @Test func decodeFailsWhenAnyMessageTruncated() {
+        for (_, bytes) in Fixture.everyPGOutputMessage {
+            expectEveryPrefixTruncated(bytes) { (b) throws(PGOutputError) in try PGOutputMessage.decode(b) }
+        }
+    }
+
+    @Test func decodeFailsWhenAnyMessageHasTrailingBytes() {
+        for (name, bytes) in Fixture.everyPGOutputMessage {
+            let error = decodeError { () throws(PGOutputError) in try PGOutputMessage.decode(bytes + [0x4E]) }
+            #expect(error?.code == .trailingBytes, "\(name)")
+            #expect(error?.messageKind == name)
+            #expect(error?.offset == bytes.count)
+        }
+    }
+
+    @Test func decodeFailsOnEmptyPayload() {
+        let error = decodeError { () throws(PGOutputError) in try PGOutputMessage.decode([]) }
+        #expect(error?.code == .truncated)
+        #expect(error?.offset == 0)
+    }
+
+    @Test func decodeFailsOnUnknownMessageType() {
+        for byte: UInt8 in [0, UInt8(ascii: "Z"), UInt8(ascii: "w"), 0xFF] {
+            let error = decodeError { () throws(PGOutputError) in try PGOutputMessage.decode([byte, 0, 0, 0, 0]) }
+            #expect(error?.code == .unknownMessageType, "byte \(byte)")
+            #expect(error?.offset == 0)
+            #expect(error?.messageKind == nil)
+        }
+    }
+
+    @Test func decodeFailsWithUnsupportedForStreamingAndTwoPhaseMessages() {
+        for kind in PGOutputMessage.Kind.allCases where !kind.isSupported {
+            let error = decodeError { () throws(PGOutputError) in try PGOutputMessage.decode([kind.rawValue, 0, 0, 0, 1]) }
+            #expect(error?.code == .unsupportedMessageType, "\(kind)")
+            #expect(error?.messageKind == kind.name)
+        }
+    }
+
+    @Test func decodesFromARangeWithOffsetsCountedFromItsStart() throws {
+        let message = Fixture.insert(relationOID: 5, new: [.text("ab")])
+        let buffer: [UInt8] = [0xEE, 0xEE, 0xEE] + message + [0xEE]
+        let decoded = try PGOutputMessage.decode(buffer, range: 3..<(3 + message.count))
+        guard case .insert(let insert) = decoded else { Issue.record("not an Insert"); return }
+        #expect(insert.newTuple[0] == .text((3 + 13)..<(3 + 15)))
+        #expect(insert.newTuple.fixtureValues == [.text("ab")])
+
+        let error = decodeError { () throws(PGOutputError) in
+            try PGOutputMessage.decode(buffer, range: 3..<(3 + message.count - 1))
+        }
+        #expect(error?.code == .truncated)
+        #expect(error?.offset == 13)
+    }
+
+    @Test func randomBytesNeverCrashTheDecoder() {
+        var random = SplitMix64(state: 0x5EED)
+        let kinds = PGOutputMessage.Kind.allCases.map(\.rawValue)
+        var decoded = 0
+        for _ in 0..<20_000 {
+            let count = Int.random(in: 0...48, using: &random)
+            var bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
+            if !bytes.isEmpty, Bool.random(using: &random) { bytes[0] = kinds.randomElement(using: &random)! }
+            if (try? PGOutputMessage.decode(bytes)) != nil { decoded += 1 }
+        }
+        #expect(decoded >= 0)
+    }
+
+    @Test func mutatedValidMessagesNeverCrashTheDecoder() {
+        var random = SplitMix64(state: 42)
+        let samples = Fixture.everyPGOutputMessage.map(\.bytes)
+        for _ in 0..<20_000 {
+            var bytes = samples.randomElement(using: &random)!
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let index = Int.random(in: 0..<bytes.count, using: &random)
+                bytes[index] = UInt8.random(in: 0...255, using: &random)
+            }
+            if Bool.random(using: &random) { bytes.removeLast(Int.random(in: 0..<bytes.count, using: &random)) }
+            do {
+                _ = try PGOutputMessage.decode(bytes)
+            } catch {
+                #expect(error.offset >= 0 && error.offset <= bytes.count)
+            }
+        }
+    }
+}
