@@ -1,0 +1,141 @@
+import Foundation
+
+/// The checkpoint: what has been durably stored, kept as one small JSON object in the store
+/// (`<prefix>/_replicatord/state.json`) so it survives restarts and host changes. The LSN is
+/// confirmed to PostgreSQL only after the state that covers it is stored.
+public struct ReplicationState: Codable, Sendable, Equatable {
+    /// Where the daemon is: the full load, or change data capture.
+    public enum Phase: String, Codable, Sendable { case fullLoad = "full_load", cdc }
+
+    /// Bumped when the layout changes incompatibly.
+    public var version = 1
+    public var slot: String
+    public var publication: String
+    /// `IDENTIFY_SYSTEM`'s system id: refuses to continue against a different cluster.
+    public var systemID: String?
+    public var phase: Phase
+    /// Every change committed before this LSN is stored (the commit end LSN of the last stored
+    /// transaction, or the slot's consistent point).
+    public var confirmedLSN: String
+    /// A CDC cycle whose files may be partly stored: recovery re-drains to `endLSN` and writes the
+    /// same names again, so no change is lost or doubled.
+    public var pending: PendingCycle?
+    /// Per table, keyed `schema.table`.
+    public var tables: [String: TableState]
+
+    public init(slot: String, publication: String, systemID: String?, phase: Phase, confirmedLSN: String, tables: [String: TableState] = [:]) {
+        self.slot = slot; self.publication = publication; self.systemID = systemID; self.phase = phase
+        self.confirmedLSN = confirmedLSN; self.tables = tables
+    }
+
+    /// The files of a cycle in progress.
+    public struct PendingCycle: Codable, Sendable, Equatable {
+        public var endLSN: String
+        /// Object keys (relative to the prefix) in the order the cycle writes them.
+        public var files: [String]
+        public init(endLSN: String, files: [String]) { self.endLSN = endLSN; self.files = files }
+    }
+
+    /// One table's progress and statistics (DMS's "Table statistics").
+    public struct TableState: Codable, Sendable, Equatable {
+        public enum Status: String, Codable, Sendable { case loading, replicating, error }
+        public var status: Status
+        public var oid: UInt32
+        /// LOAD files stored (LOAD00000001 ... this count).
+        public var loadFiles = 0
+        /// Changes committed before this LSN are in the table's LOAD files.
+        public var cdcStartLSN: String
+        /// The last CDC file name (without `.parquet`), so names never repeat or go backwards.
+        public var lastFileName: String?
+        public var fullLoadRows: Int64 = 0
+        public var inserts: Int64 = 0
+        public var updates: Int64 = 0
+        public var deletes: Int64 = 0
+        public var truncates: Int64 = 0
+        public var filesWritten: Int64 = 0
+        public var bytesWritten: Int64 = 0
+        public var lastChangeLSN: String?
+        /// Commit time of the last stored change, microseconds since 1970 (UTC).
+        public var lastChangeTime: Int64?
+        public var errorMessage: String?
+
+        public init(status: Status, oid: UInt32, cdcStartLSN: String) {
+            self.status = status; self.oid = oid; self.cdcStartLSN = cdcStartLSN
+        }
+    }
+
+    /// The object key of the state, relative to the prefix.
+    public static let key = "_replicatord/state.json"
+
+    /// JSON bytes, keys sorted so equal states store equal bytes.
+    public func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return Array(try encoder.encode(self))
+    }
+
+    /// Parses stored state; the error names the object.
+    public static func decode(_ bytes: [UInt8]) throws -> ReplicationState {
+        do { return try JSONDecoder().decode(ReplicationState.self, from: Data(bytes)) } catch {
+            throw EngineError(.stateCorrupt, "\(key) cannot be read: \(error)")
+        }
+    }
+}
+
+/// File names of the contract: `LOAD00000001.parquet` (hex counter, as DMS) and
+/// `yyyyMMdd-HHmmssSSS.parquet` (UTC) for CDC files, under `<schema>/<table>/`.
+public enum FileNaming {
+    /// `schema/table/` relative to the prefix.
+    public static func tableFolder(schema: String, table: String) -> String { "\(schema)/\(table)/" }
+
+    /// `LOAD` and the 1-based counter as 8 uppercase hex digits.
+    public static func loadFile(_ index: Int) -> String {
+        let hex = String(index, radix: 16, uppercase: true)
+        return "LOAD" + String(repeating: "0", count: max(0, 8 - hex.count)) + hex + ".parquet"
+    }
+
+    /// The CDC file name (without extension) for a time, UTC, millisecond resolution.
+    public static func cdcName(unixMilliseconds ms: Int64) -> String {
+        let seconds = ms / 1000, millis = Int(ms % 1000)
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func pad(_ v: Int32, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        return pad(parts.tm_year + 1900, 4) + pad(parts.tm_mon + 1, 2) + pad(parts.tm_mday, 2) + "-" +
+            pad(parts.tm_hour, 2) + pad(parts.tm_min, 2) + pad(parts.tm_sec, 2) + pad(Int32(millis), 3)
+    }
+
+    /// Parses a CDC file name back to milliseconds (nil when it is not one).
+    public static func cdcMilliseconds(_ name: String) -> Int64? {
+        let digits = name.filter(\.isNumber)
+        guard name.count == 18, digits.count == 17, name[name.index(name.startIndex, offsetBy: 8)] == "-" else { return nil }
+        let d = Array(digits).map { Int32(String($0))! }
+        func num(_ r: Range<Int>) -> Int32 { r.reduce(0) { $0 * 10 + d[$1] } }
+        var parts = tm()
+        parts.tm_year = num(0..<4) - 1900; parts.tm_mon = num(4..<6) - 1; parts.tm_mday = num(6..<8)
+        parts.tm_hour = num(8..<10); parts.tm_min = num(10..<12); parts.tm_sec = num(12..<14)
+        return Int64(timegm(&parts)) * 1000 + Int64(num(14..<17))
+    }
+
+    /// A CDC name for `now` that sorts after `previous` (bumped by 1 ms when the clock has not moved on).
+    public static func nextCDCName(now ms: Int64, after previous: String?) -> String {
+        var t = ms
+        if let previous, let last = cdcMilliseconds(previous), last >= t { t = last + 1 }
+        return cdcName(unixMilliseconds: t)
+    }
+}
+
+/// An engine failure with a kind that decides what the daemon does (retry, or stop and report).
+public struct EngineError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case sourceCheckFailed = "source check failed"
+        case stateCorrupt = "checkpoint state unreadable"
+        case slotLost = "replication slot lost"
+        case wrongCluster = "different PostgreSQL cluster"
+        case writeFailed = "writing Parquet failed"
+    }
+    public var code: Code
+    public var message: String
+    public init(_ code: Code, _ message: String) { self.code = code; self.message = message }
+    public var description: String { "\(code.rawValue): \(message)" }
+}
