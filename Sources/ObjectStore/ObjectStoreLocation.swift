@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+
+/// Where the output goes, from the `[target]` section of the configuration:
+///
+/// - `url`: `s3://bucket[/prefix]` or `file:///absolute/dir` (required)
+/// - `region`: signing region (default `us-east-1`, or `AWS_REGION` when the daemon passes it)
+/// - `endpoint`: S3-compatible endpoint `http(s)://host[:port]` (default: AWS)
+/// - `path_style`: path-style addressing (default false; true for most S3-compatible stores)
+/// - `ca_file`: PEM CA bundle (default: the system's)
+/// - `part_size`: multipart part size in bytes (default 8 MiB, minimum 5 MiB)
+/// - `parallelism`: parts in flight per upload (default 4)
+/// - `sse`: `""`, `"AES256"` or `"aws:kms"`; `sse_kms_key_id` for the latter
+///
+/// Credentials never come from here: the environment, the shared files or instance metadata.
+public struct ObjectStoreLocation: Sendable, Equatable {
+    /// The parsed URL.
+    public enum Kind: Sendable, Equatable {
+        /// An S3 bucket and a key prefix (empty, or ending with `/`).
+        case s3(bucket: String, prefix: String)
+        /// A local directory (absolute path).
+        case directory(path: String)
+    }
+
+    /// What the URL names.
+    public var kind: Kind
+    /// Signing region.
+    public var region: String
+    /// S3-compatible endpoint, nil for AWS.
+    public var endpoint: String?
+    /// Path-style addressing.
+    public var pathStyle: Bool
+    /// PEM CA bundle.
+    public var caFile: String?
+    /// Multipart part size in bytes.
+    public var partSize: Int
+    /// Parts in flight per upload.
+    public var parallelism: Int
+    /// Server-side encryption.
+    public var serverSideEncryption: ServerSideEncryption?
+
+    /// Parses `url` and validates the options.
+    public init(url: String, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
+                caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
+                serverSideEncryption: ServerSideEncryption? = nil) throws {
+        if url.hasPrefix("s3://") {
+            let rest = url.dropFirst(5)
+            let bucket = String(rest.prefix { $0 != "/" })
+            var prefix = String(rest.dropFirst(bucket.count))
+            while prefix.hasPrefix("/") { prefix.removeFirst() }
+            if !prefix.isEmpty && !prefix.hasSuffix("/") { prefix += "/" }
+            guard !bucket.isEmpty else { throw ObjectStoreError(.configuration, "no bucket in \(url)") }
+            kind = .s3(bucket: bucket, prefix: prefix)
+        } else if url.hasPrefix("file://") {
+            let path = String(url.dropFirst(7))
+            guard path.hasPrefix("/") else {
+                throw ObjectStoreError(.configuration, "file URL must be file:///absolute/path, got \(url)")
+            }
+            kind = .directory(path: path.removingPercentEncoding ?? path)
+        } else {
+            throw ObjectStoreError(.configuration, "target url must start with s3:// or file://, got \(url)")
+        }
+        guard partSize >= S3Configuration.minimumPartSize else {
+            throw ObjectStoreError(.configuration, "part_size \(partSize) is below the 5 MiB minimum")
+        }
+        guard parallelism >= 1 && parallelism <= 64 else {
+            throw ObjectStoreError(.configuration, "parallelism must be between 1 and 64, got \(parallelism)")
+        }
+        guard !region.isEmpty else { throw ObjectStoreError(.configuration, "region is empty") }
+        self.region = region
+        self.endpoint = endpoint.flatMap { $0.isEmpty ? nil : $0 }
+        self.pathStyle = pathStyle
+        self.caFile = caFile.flatMap { $0.isEmpty ? nil : $0 }
+        self.partSize = partSize
+        self.parallelism = parallelism
+        self.serverSideEncryption = serverSideEncryption
+    }
+
+    /// The `sse` / `sse_kms_key_id` keys as a value.
+    public static func serverSideEncryption(sse: String?, kmsKeyId: String?) throws -> ServerSideEncryption? {
+        switch sse ?? "" {
+        case "": return nil
+        case "AES256": return .s3
+        case "aws:kms": return .kms(keyId: kmsKeyId.flatMap { $0.isEmpty ? nil : $0 })
+        default: throw ObjectStoreError(.configuration, "sse must be \"\", \"AES256\" or \"aws:kms\", got \(sse!)")
+        }
+    }
+
+    /// The store this location names, with its prefix applied. S3 credentials come from `credentials`,
+    /// by default the SDKs' chain (environment, shared files with `AWS_PROFILE`, instance metadata).
+    public func makeStore(logger: Logger, credentials: (any CredentialsProvider)? = nil,
+                          retry: RetryPolicy = RetryPolicy()) throws -> any ObjectStore {
+        switch kind {
+        case .directory(let path):
+            return try LocalDirectoryStore(root: path, logger: logger)
+        case .s3(let bucket, let prefix):
+            let config = S3Configuration(bucket: bucket, region: region, endpoint: endpoint, pathStyle: pathStyle, caFile: caFile,
+                                         partSize: partSize, parallelism: parallelism, serverSideEncryption: serverSideEncryption,
+                                         retry: retry)
+            let client = try S3Client(configuration: config, credentials: credentials ?? DefaultCredentialsChain(), logger: logger)
+            return S3ObjectStore(client: client, prefix: prefix, logger: logger)
+        }
+    }
+}

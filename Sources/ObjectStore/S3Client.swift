@@ -1,0 +1,344 @@
+import Foundation
+import Logging
+
+/// The S3 REST operations replicatord uses, signed with SigV4 (payload hashes signed) and retried with
+/// backoff; https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
+///
+/// Keys given here are full S3 keys (no prefix handling; `S3ObjectStore` does that).
+public struct S3Client: Sendable {
+    /// The bucket and how to reach it.
+    public let configuration: S3Configuration
+    let credentials: any CredentialsProvider
+    let transport: any HTTPTransport
+    let logger: Logger
+    let signer: SigV4Signer
+    let now: @Sendable () -> Date
+    /// scheme://host[:port] requests go to (bucket included when virtual-hosted).
+    let baseURL: String
+    /// Host header value.
+    let host: String
+    /// Path prefix: `/bucket` for path-style, empty for virtual-hosted.
+    let bucketPath: String
+
+    /// A client for `configuration.bucket`, signing with credentials from `credentials`.
+    public init(configuration: S3Configuration, credentials: any CredentialsProvider, logger: Logger) throws {
+        try self.init(configuration: configuration, credentials: credentials, logger: logger,
+                      transport: CurlTransport(options: CurlTransportOptions(caFile: configuration.caFile)))
+    }
+
+    package init(configuration: S3Configuration, credentials: any CredentialsProvider, logger: Logger,
+                 transport: any HTTPTransport, now: @escaping @Sendable () -> Date = { Date() }) throws {
+        guard !configuration.bucket.isEmpty, !configuration.bucket.contains("/") else {
+            throw ObjectStoreError(.configuration, "invalid bucket name \"\(configuration.bucket)\"")
+        }
+        guard configuration.partSize >= S3Configuration.minimumPartSize else {
+            throw ObjectStoreError(.configuration, "part size \(configuration.partSize) is below S3's minimum of 5 MiB")
+        }
+        guard configuration.parallelism >= 1 else {
+            throw ObjectStoreError(.configuration, "parallelism must be at least 1")
+        }
+        self.configuration = configuration
+        self.credentials = credentials
+        self.transport = transport
+        self.logger = logger
+        self.now = now
+        signer = SigV4Signer(region: configuration.region, service: "s3")
+        var endpoint = configuration.endpoint.flatMap { $0.isEmpty ? nil : $0 } ?? "https://s3.\(configuration.region).amazonaws.com"
+        while endpoint.hasSuffix("/") { endpoint.removeLast() }
+        guard let schemeEnd = endpoint.range(of: "://"),
+              ["http", "https"].contains(endpoint[..<schemeEnd.lowerBound].lowercased()) else {
+            throw ObjectStoreError(.configuration, "endpoint must be http://host[:port] or https://host[:port], got \(endpoint)")
+        }
+        let scheme = String(endpoint[..<schemeEnd.lowerBound]).lowercased()
+        let endpointHost = String(endpoint[schemeEnd.upperBound...])
+        guard !endpointHost.isEmpty, !endpointHost.contains("/") else {
+            throw ObjectStoreError(.configuration, "endpoint must not have a path: \(endpoint)")
+        }
+        // The Host header omits the scheme's default port, as clients send it and servers sign it.
+        func stripDefaultPort(_ h: String) -> String {
+            if scheme == "https" && h.hasSuffix(":443") { return String(h.dropLast(4)) }
+            if scheme == "http" && h.hasSuffix(":80") { return String(h.dropLast(3)) }
+            return h
+        }
+        if configuration.pathStyle {
+            host = stripDefaultPort(endpointHost)
+            bucketPath = "/" + configuration.bucket
+        } else {
+            host = stripDefaultPort(configuration.bucket + "." + endpointHost)
+            bucketPath = ""
+        }
+        baseURL = scheme + "://" + host
+    }
+
+    // MARK: - Operations
+
+    /// PutObject: one request, atomic; returns the ETag (checked against the MD5 sent).
+    public func putObject(key: String, bytes: [UInt8], contentType: String? = nil) async throws -> StoredObject {
+        let md5 = Digest.md5(bytes)
+        var headers = [("content-md5", Digest.base64(md5))]
+        if let contentType { headers.append(("content-type", contentType)) }
+        headers += configuration.serverSideEncryption?.headers ?? []
+        let response = try await execute(operation: "PutObject", method: "PUT", key: key, headers: headers, body: bytes)
+        let etag = S3Client.unquote(response.headers["etag"] ?? "")
+        try checkETag(etag, md5: md5, operation: "PutObject", key: key)
+        return StoredObject(key: key, etag: etag, size: bytes.count)
+    }
+
+    /// GetObject: the whole object; `.notFound` when there is none.
+    public func getObject(key: String) async throws -> [UInt8] {
+        try await execute(operation: "GetObject", method: "GET", key: key).body
+    }
+
+    /// HeadObject: nil when there is no such object.
+    public func headObject(key: String) async throws -> ObjectInfo? {
+        do {
+            let r = try await execute(operation: "HeadObject", method: "HEAD", key: key)
+            return ObjectInfo(key: key, size: Int(r.headers["content-length"] ?? "") ?? 0,
+                              etag: S3Client.unquote(r.headers["etag"] ?? ""), lastModified: r.headers["last-modified"])
+        } catch let e as ObjectStoreError where e.code == .notFound {
+            return nil
+        }
+    }
+
+    /// One page of ListObjectsV2.
+    public struct ListPage: Sendable {
+        /// Objects of this page (full keys).
+        public var objects: [ObjectInfo]
+        /// Token of the next page, nil on the last.
+        public var continuationToken: String?
+    }
+
+    /// ListObjectsV2, one page.
+    public func listObjectsV2(prefix: String, continuationToken: String? = nil, maxKeys: Int? = nil) async throws -> ListPage {
+        var query = [("list-type", "2"), ("prefix", prefix)]
+        if let continuationToken { query.append(("continuation-token", continuationToken)) }
+        if let maxKeys { query.append(("max-keys", String(maxKeys))) }
+        let r = try await execute(operation: "ListObjectsV2", method: "GET", key: nil, query: query)
+        return try S3Responses.listObjectsV2(r.body)
+    }
+
+    /// ListObjectsV2 over all pages.
+    public func listAllObjects(prefix: String) async throws -> [ObjectInfo] {
+        var out: [ObjectInfo] = []
+        var token: String?
+        repeat {
+            let page = try await listObjectsV2(prefix: prefix, continuationToken: token)
+            out += page.objects
+            token = page.continuationToken
+        } while token != nil
+        return out
+    }
+
+    /// DeleteObject (S3 answers 204 whether or not the object existed).
+    public func deleteObject(key: String) async throws {
+        _ = try await execute(operation: "DeleteObject", method: "DELETE", key: key)
+    }
+
+    /// CreateMultipartUpload: returns the upload id.
+    public func createMultipartUpload(key: String, contentType: String? = nil) async throws -> String {
+        var headers: [(String, String)] = []
+        if let contentType { headers.append(("content-type", contentType)) }
+        headers += configuration.serverSideEncryption?.headers ?? []
+        let r = try await execute(operation: "CreateMultipartUpload", method: "POST", key: key, query: [("uploads", "")], headers: headers)
+        return try S3Responses.initiateMultipartUpload(r.body)
+    }
+
+    /// UploadPart: returns the part's ETag (unquoted), checked against the MD5 sent.
+    public func uploadPart(key: String, uploadId: String, partNumber: Int, bytes: [UInt8]) async throws -> String {
+        let md5 = Digest.md5(bytes)
+        let r = try await execute(operation: "UploadPart", method: "PUT", key: key,
+                                  query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
+                                  headers: [("content-md5", Digest.base64(md5))], body: bytes)
+        let etag = S3Client.unquote(r.headers["etag"] ?? "")
+        try checkETag(etag, md5: md5, operation: "UploadPart", key: key)
+        return etag
+    }
+
+    /// CompleteMultipartUpload with `parts` as (number, ETag) in ascending order; returns the final ETag.
+    /// An error inside a 200 answer (as S3 may send) is reported as an error.
+    public func completeMultipartUpload(key: String, uploadId: String, parts: [(Int, String)]) async throws -> String {
+        var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        for (number, etag) in parts {
+            xml += "<Part><PartNumber>\(number)</PartNumber><ETag>\"\(etag)\"</ETag></Part>"
+        }
+        xml += "</CompleteMultipartUpload>"
+        let r = try await execute(operation: "CompleteMultipartUpload", method: "POST", key: key,
+                                  query: [("uploadId", uploadId)], headers: [("content-type", "application/xml")],
+                                  body: Array(xml.utf8))
+        return try S3Responses.completeMultipartUpload(r.body, bucket: configuration.bucket, key: key)
+    }
+
+    /// AbortMultipartUpload; an upload already gone is not an error.
+    public func abortMultipartUpload(key: String, uploadId: String) async throws {
+        do {
+            _ = try await execute(operation: "AbortMultipartUpload", method: "DELETE", key: key, query: [("uploadId", uploadId)])
+        } catch let e as ObjectStoreError where e.code == .notFound {
+            return
+        }
+    }
+
+    /// ListMultipartUploads over all pages (full keys).
+    public func listMultipartUploads(prefix: String) async throws -> [OpenMultipartUpload] {
+        var out: [OpenMultipartUpload] = []
+        var markers: (String, String)?
+        repeat {
+            var query = [("uploads", ""), ("prefix", prefix)]
+            if let (key, id) = markers { query += [("key-marker", key), ("upload-id-marker", id)] }
+            let r = try await execute(operation: "ListMultipartUploads", method: "GET", key: nil, query: query)
+            let page = try S3Responses.listMultipartUploads(r.body)
+            out += page.uploads
+            markers = page.next
+        } while markers != nil
+        return out
+    }
+
+    /// CreateBucket (in the client's region); an existing bucket we own is not an error.
+    public func createBucket() async throws {
+        var body: [UInt8] = []
+        if configuration.region != "us-east-1" {
+            body = Array(("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>"
+                + configuration.region + "</LocationConstraint></CreateBucketConfiguration>").utf8)
+        }
+        do {
+            _ = try await execute(operation: "CreateBucket", method: "PUT", key: nil, body: body)
+        } catch let e as ObjectStoreError where e.s3Code == "BucketAlreadyOwnedByYou" {
+            return
+        }
+    }
+
+    // MARK: - Requests
+
+    static func unquote(_ etag: String) -> String {
+        var e = Substring(etag)
+        if e.hasPrefix("W/") { e = e.dropFirst(2) }
+        if e.hasPrefix("\"") && e.hasSuffix("\"") && e.count >= 2 { e = e.dropFirst().dropLast() }
+        return String(e)
+    }
+
+    func checkETag(_ etag: String, md5: [UInt8], operation: String, key: String) throws {
+        guard configuration.verifyETags else { return }
+        if case .kms = configuration.serverSideEncryption { return }  // SSE-KMS ETags are not MD5s
+        let expected = Digest.hex(md5)
+        guard etag.lowercased() == expected else {
+            throw ObjectStoreError(.integrity, "ETag \(etag) differs from the MD5 of the bytes sent (\(expected))",
+                                   bucket: configuration.bucket, key: key, operation: operation)
+        }
+    }
+
+    /// The URL path of `key` (not yet encoded).
+    func path(for key: String?) -> String {
+        guard let key else { return bucketPath.isEmpty ? "/" : bucketPath }
+        return bucketPath + "/" + key
+    }
+
+    /// Signs and sends one request, retrying what can be retried; maps failures to `ObjectStoreError`.
+    func execute(operation: String, method: String, key: String?, query: [(String, String)] = [],
+                 headers extraHeaders: [(String, String)] = [], body: [UInt8] = []) async throws -> HTTPResponse {
+        let payloadHash = Digest.hex(Digest.sha256(body))
+        let path = path(for: key)
+        let canonicalQuery = SigV4Signer.canonicalQuery(query)
+        let url = baseURL + SigV4Signer.uriEncode(path, encodeSlash: false) + (canonicalQuery.isEmpty ? "" : "?" + canonicalQuery)
+        var schedule = RetrySchedule(policy: configuration.retry)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var retries = 0
+        while true {
+            schedule.attemptStarted()
+            let creds: AWSCredentials
+            do {
+                creds = try await credentials.credentials()
+            } catch let e as ObjectStoreError {
+                throw e
+            } catch {
+                throw ObjectStoreError(.credentials, "cannot get credentials", underlying: error as NSError)
+            }
+            let amzDate = SigV4Signer.amzDate(now())
+            var headers = [("host", host), ("x-amz-content-sha256", payloadHash), ("x-amz-date", amzDate)]
+            if let token = creds.sessionToken { headers.append(("x-amz-security-token", token)) }
+            headers += extraHeaders
+            let signature = signer.sign(SigV4Signer.Request(method: method, path: path, query: query, headers: headers,
+                                                            payloadHash: payloadHash),
+                                        accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, amzDate: amzDate)
+            var sent = headers.filter { $0.0 != "host" }
+            sent.append(("Authorization", signature.authorization))
+            let failure: ObjectStoreError
+            let retryable: Bool
+            do {
+                let response = try await transport.send(HTTPRequest(method: method, url: url, headers: sent, body: body))
+                if (200..<300).contains(response.status) {
+                    if retries > 0 {
+                        logger.debug("S3 request succeeded after retries", metadata: [
+                            "s3.operation": "\(operation)", "s3.key": "\(key ?? "")", "s3.retries": "\(retries)"])
+                    }
+                    return response
+                }
+                (failure, retryable) = classify(response, operation: operation, key: key, method: method)
+            } catch let e as TransportError {
+                failure = ObjectStoreError(.transport, e.message, bucket: configuration.bucket, key: key, operation: operation,
+                                           underlying: e)
+                retryable = e.isRetryable
+            }
+            let decision = schedule.afterFailure(retryable: retryable, elapsed: clock.now - start, unit: Double.random(in: 0..<1))
+            switch decision {
+            case .retry(let delay):
+                retries += 1
+                logger.debug("S3 request failed, retrying", metadata: [
+                    "s3.operation": "\(operation)", "s3.key": "\(key ?? "")", "s3.attempt": "\(schedule.attempts)",
+                    "s3.retries": "\(retries)", "s3.error": "\(failure.s3Code ?? failure.code.description)",
+                    "http.status": "\(failure.httpStatus.map(String.init) ?? "-")", "retry.delay": "\(delay)"])
+                try await Task.sleep(for: delay)
+            case .giveUp(let reason):
+                var e = failure
+                e.attempts = schedule.attempts
+                if retryable {
+                    e = ObjectStoreError(.unavailable, "\(failure.message) (gave up: \(reason))", bucket: e.bucket, key: e.key,
+                                         operation: operation, httpStatus: e.httpStatus, s3Code: e.s3Code, requestId: e.requestId,
+                                         attempts: schedule.attempts, underlying: failure)
+                }
+                throw e
+            }
+        }
+    }
+
+    /// Maps a non-2xx answer to an error and whether retrying may help.
+    func classify(_ response: HTTPResponse, operation: String, key: String?, method: String) -> (ObjectStoreError, Bool) {
+        let parsed = method == "HEAD" ? nil : try? S3Responses.error(response.body)
+        let s3Code = parsed?.code ?? S3Client.defaultCode(status: response.status)
+        let message = parsed?.message.flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(response.status)"
+        let requestId = parsed?.requestId ?? response.headers["x-amz-request-id"]
+        let retryable: Bool
+        let code: ObjectStoreError.Code
+        switch (response.status, s3Code) {
+        case (_, "SlowDown"), (_, "InternalError"), (_, "RequestTimeout"), (_, "ServiceUnavailable"), (500...599, _):
+            code = .unavailable; retryable = true
+        case (_, "NoSuchBucket"):
+            code = .noSuchBucket; retryable = false
+        case (_, "NoSuchKey"), (_, "NoSuchUpload"), (404, _):
+            code = .notFound; retryable = false
+        case (_, "AccessDenied"), (_, "SignatureDoesNotMatch"), (_, "InvalidAccessKeyId"), (_, "ExpiredToken"),
+             (_, "InvalidToken"), (403, _):
+            code = .accessDenied; retryable = false
+        case (_, "BadDigest"):
+            code = .integrity; retryable = true
+        default:
+            code = .invalidRequest; retryable = false
+        }
+        var detail = message
+        if s3Code == "AuthorizationHeaderMalformed" || s3Code == "PermanentRedirect" || response.status == 301 {
+            detail += " (is the region \(configuration.region) right for bucket \(configuration.bucket)?)"
+        }
+        let error = ObjectStoreError(code, detail, bucket: configuration.bucket, key: key, operation: operation,
+                                     httpStatus: response.status, s3Code: s3Code, requestId: requestId)
+        return (error, retryable)
+    }
+
+    static func defaultCode(status: Int) -> String {
+        switch status {
+        case 301: return "PermanentRedirect"
+        case 403: return "AccessDenied"
+        case 404: return "NotFound"
+        case 503: return "SlowDown"
+        default: return "HTTP\(status)"
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// How to reach one S3 bucket.
+public struct S3Configuration: Sendable {
+    /// Bucket name.
+    public var bucket: String
+    /// Region for signing and the default endpoint, e.g. `us-east-1`.
+    public var region: String
+    /// `scheme://host[:port]` of an S3-compatible endpoint; nil for AWS (`https://s3.REGION.amazonaws.com`).
+    public var endpoint: String?
+    /// Path-style addressing (`endpoint/bucket/key`) instead of virtual-hosted (`bucket.endpoint/key`).
+    public var pathStyle: Bool
+    /// PEM CA bundle to trust instead of the system's.
+    public var caFile: String?
+    /// Multipart part size in bytes (default 8 MiB, at least 5 MiB).
+    public var partSize: Int
+    /// Parts uploaded at once by one upload.
+    public var parallelism: Int
+    /// Server-side encryption to request.
+    public var serverSideEncryption: ServerSideEncryption?
+    /// Retries of each request.
+    public var retry: RetryPolicy
+    /// Check part and object ETags against the MD5 of what was sent (off for stores whose ETags are not MD5s).
+    public var verifyETags: Bool
+
+    /// A configuration with the documented defaults.
+    public init(bucket: String, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
+                caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
+                serverSideEncryption: ServerSideEncryption? = nil, retry: RetryPolicy = RetryPolicy(), verifyETags: Bool = true) {
+        self.bucket = bucket
+        self.region = region
+        self.endpoint = endpoint
+        self.pathStyle = pathStyle
+        self.caFile = caFile
+        self.partSize = partSize
+        self.parallelism = parallelism
+        self.serverSideEncryption = serverSideEncryption
+        self.retry = retry
+        self.verifyETags = verifyETags
+    }
+
+    /// Smallest part S3 accepts (all but the last).
+    public static let minimumPartSize = 5 * 1024 * 1024
+}
+
+/// Server-side encryption headers.
+public enum ServerSideEncryption: Sendable, Equatable {
+    /// SSE-S3: `x-amz-server-side-encryption: AES256`.
+    case s3
+    /// SSE-KMS with an optional key id (the account's default KMS key when nil).
+    case kms(keyId: String?)
+
+    var headers: [(String, String)] {
+        switch self {
+        case .s3: return [("x-amz-server-side-encryption", "AES256")]
+        case .kms(let keyId):
+            var h = [("x-amz-server-side-encryption", "aws:kms")]
+            if let keyId { h.append(("x-amz-server-side-encryption-aws-kms-key-id", keyId)) }
+            return h
+        }
+    }
+}
