@@ -9,6 +9,9 @@ public final class ChangeStream {
     private let connection: PGConnection
     /// The last WAL position the server reported (XLogData or keepalive walEnd).
     public private(set) var serverWalEnd: LSN = .zero
+    /// Everything before this position has been received and decoded: the end of the last commit
+    /// read, or the walEnd of a keepalive that came with no transaction open. Confirming it is safe.
+    public private(set) var safePosition: LSN = .zero
     /// The position we have told the server is stored (flushed); never ahead of the checkpoint.
     public private(set) var confirmed: LSN
     private var lastStatusSent = ContinuousClock.now
@@ -21,6 +24,7 @@ public final class ChangeStream {
     public init(conninfo: String, confirmed: LSN) throws {
         connection = try PGConnection(conninfo: conninfo, replication: true, options: Self.sessionOptions)
         self.confirmed = confirmed
+        self.safePosition = confirmed
     }
 
     /// The server's current WAL flush position (`IDENTIFY_SYSTEM`); call before ``start``.
@@ -69,11 +73,17 @@ public final class ChangeStream {
                 if data.walEnd > serverWalEnd { serverWalEnd = data.walEnd }
                 let pg = try data.decodeMessage()
                 try accumulator.handle(pg, resolve: resolver.resolve)
-                if case .commit(let commit) = pg, commit.endLSN >= target { done = true }
+                if case .commit(let commit) = pg {
+                    safePosition = max(safePosition, commit.endLSN)
+                    if commit.endLSN >= target { done = true }
+                }
             case .primaryKeepalive(let keepalive):
                 if keepalive.walEnd > serverWalEnd { serverWalEnd = keepalive.walEnd }
                 if keepalive.replyRequested { try sendStatus() }
-                if keepalive.walEnd >= target && !accumulator.inTransaction { done = true }
+                if !accumulator.inTransaction {
+                    safePosition = max(safePosition, keepalive.walEnd)
+                    if keepalive.walEnd >= target { done = true }
+                }
             }
             if ContinuousClock.now - lastStatusSent > .seconds(10) { try sendStatus() }
         }

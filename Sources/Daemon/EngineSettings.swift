@@ -1,0 +1,25 @@
+import Replication
+
+/// What the replication engine needs to know, taken from the ``Configuration``.
+public struct EngineSettings: Sendable {
+    /// libpq conninfo of the source (no password: that comes the libpq way).
+    public var conninfo: String
+    public var publication: String
+    public var slot: String
+    /// A LOAD file is closed and the next begun once it reaches this size.
+    public var maxFileBytes: Int64 = 1 << 30
+    /// Tables loaded at once, each on its own connection.
+    public var parallelTables: Int = 2
+    /// DMS's `IncludeOpForFullLoad`: an `Op` column of `I` first in LOAD files.
+    public var includeOpForFullLoad = false
+    /// Parquet codec, level, row group size and page version.
+    public var parquet = ParquetFileOptions()
+    /// Bytes handed to the store at a time (the multipart part size).
+    public var uploadChunkBytes = 8 << 20
+
+    public init(conninfo: String, publication: String, slot: String) {
+        self.conninfo = conninfo
+        self.publication = publication
+        self.slot = slot
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import Logging
+import ObjectStore
+import PGClient
+import PGOutput
+import Parquet
+import Replication
+
+/// The full load: creates the slot with an exported snapshot and copies every table of the
+/// publication, in that snapshot, into `schema/table/LOAD0000000N.parquet`, several tables at once.
+///
+/// Resumable: a table whose load did not finish is loaded again in a new consistent snapshot (a
+/// temporary slot's), its old LOAD files removed first, and its change stream starts exactly at
+/// that snapshot (``ReplicationState/TableState/cdcStartLSN``), so nothing is lost or doubled.
+struct FullLoad {
+    let settings: EngineSettings
+    let store: any ObjectStore
+    let keeper: StateKeeper
+    let logger: Logger
+
+    /// What was prepared on the slot's connection: the snapshot, imported by every reader.
+    private struct Prepared: Sendable {
+        var replication: HandOff<PGConnection>
+        var readers: [HandOff<PGConnection>]
+        var consistentPoint: String
+        var systemID: String
+    }
+
+    /// Loads the tables not loaded yet; on return the state's phase is `cdc`.
+    func run(tables: [TableDescription]) async throws {
+        let previous = await keeper.state
+        let resuming = previous?.phase == .fullLoad
+        let pending = tables.filter { previous?.tables[key($0)]?.status != .replicating || !resuming }
+        let settings = self.settings
+        let readerCount = max(1, min(settings.parallelTables, pending.count))
+        let logger = self.logger
+
+        let prepared = try await DedicatedThread.run(name: "replicatord-slot") { () throws -> Prepared in
+            let replication = try PGConnection(conninfo: settings.conninfo, replication: true)
+            let identity = try replication.identifySystem()
+            let slot: PGConnection.CreatedSlot
+            if resuming {
+                // The main slot stays; a temporary slot gives a fresh snapshot for what is left.
+                slot = try replication.createLogicalSlot("\(settings.slot)_resume_\(getpid())", exportSnapshot: true, temporary: true)
+            } else {
+                let admin = try PGConnection(conninfo: settings.conninfo)
+                let existing = try admin.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
+                if let row = existing.rows.first {
+                    guard row[0] != "t" else {
+                        throw EngineError(.sourceCheckFailed, "replication slot \(settings.slot) is in use by another process")
+                    }
+                    // No checkpoint names it: nothing stored depends on it.
+                    logger.notice("dropping a replication slot no checkpoint knows", metadata: ["slot.name": "\(settings.slot)"])
+                    try replication.dropSlot(settings.slot)
+                }
+                slot = try replication.createLogicalSlot(settings.slot, exportSnapshot: true)
+            }
+            guard let snapshot = slot.snapshotName else {
+                throw PGError(.protocolViolation, "CREATE_REPLICATION_SLOT exported no snapshot")
+            }
+            var readers: [HandOff<PGConnection>] = []
+            for _ in 0..<readerCount {
+                let reader = try PGConnection(conninfo: settings.conninfo)
+                try SnapshotReader.enterSnapshot(snapshot, on: reader)
+                readers.append(HandOff(reader))
+            }
+            return Prepared(replication: HandOff(replication), readers: readers,
+                            consistentPoint: slot.consistentPoint, systemID: identity.systemID)
+        }
+        logger.info("full load starting", metadata: [
+            "slot.name": "\(settings.slot)", "lsn.consistent_point": "\(prepared.consistentPoint)",
+            "tables": "\(pending.count)", "resume": "\(resuming)",
+        ])
+
+        // The checkpoint names the slot before any file is written.
+        var state = previous.flatMap { resuming ? $0 : nil } ?? ReplicationState(
+            slot: settings.slot, publication: settings.publication, systemID: prepared.systemID,
+            phase: .fullLoad, confirmedLSN: prepared.consistentPoint)
+        for table in pending {
+            state.tables[key(table)] = .init(status: .loading, oid: table.oid, cdcStartLSN: prepared.consistentPoint)
+        }
+        try await keeper.save(state)
+
+        let queue = TableQueue(pending.sorted { $0.estimatedRows > $1.estimatedRows })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for reader in prepared.readers {
+                group.addTask {
+                    try await DedicatedThread.run(name: "replicatord-load") {
+                        while let table = try BlockingBridge.wait({ await queue.next() }) {
+                            try loadTable(table, on: reader.value)
+                        }
+                        try reader.value.query("COMMIT")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        _ = prepared.replication   // the slot's connection (and a temporary slot) lives until here
+        try await keeper.update { $0.phase = .cdc }
+        logger.info("full load done", metadata: ["tables": "\(pending.count)"])
+    }
+
+    /// Copies one table into its LOAD files; runs on a reader's dedicated thread.
+    private func loadTable(_ table: TableDescription, on connection: PGConnection) throws {
+        let folder = FileNaming.tableFolder(schema: table.schema, table: table.name)
+        let store = self.store
+        // Leftovers of an interrupted load of this table go first: a LOAD set is one snapshot.
+        let stale = try BlockingBridge.wait { try await store.list(prefix: folder + "LOAD") }
+        for object in stale { try BlockingBridge.wait { try await store.delete(key: object.key) } }
+
+        let columns = ParquetTableWriter.columns(for: table)
+        var fileIndex = 1
+        var files: [StoredObject] = []
+        var current = try openFile(folder + FileNaming.loadFile(fileIndex), columns: columns)
+        var rows: Int64 = 0
+        let started = ContinuousClock.now
+        var lastLog = started
+        do {
+            let opColumn = settings.includeOpForFullLoad
+            var ops: [UInt8] = []
+            var seen: Int64 = 0
+            rows = try SnapshotReader(connection: connection).read(table) { batch in
+                if opColumn, ops.count != batch.rowCount { ops = Array(repeating: UInt8(ascii: "I"), count: batch.rowCount) }
+                try current.writer.append(batch, ops: opColumn ? ops : nil, unchangedToast: nil)
+                seen += Int64(batch.rowCount)
+                if current.writer.estimatedFileBytes >= settings.maxFileBytes {
+                    files.append(try current.finish())
+                    fileIndex += 1
+                    current = try openFile(folder + FileNaming.loadFile(fileIndex), columns: columns)
+                }
+                if ContinuousClock.now - lastLog > .seconds(5) {
+                    lastLog = .now
+                    logProgress(table, rows: seen, started: started)
+                }
+            }
+            files.append(try current.finish())
+        } catch {
+            current.sink.abort()
+            throw error
+        }
+        let bytes = files.reduce(0) { $0 + Int64($1.size) }
+        let count = files.count
+        try BlockingBridge.wait { [keeper, key = key(table)] in
+            try await keeper.update {
+                $0.tables[key]?.status = .replicating
+                $0.tables[key]?.loadFiles = count
+                $0.tables[key]?.fullLoadRows = rows
+                $0.tables[key]?.filesWritten += Int64(count)
+                $0.tables[key]?.bytesWritten += bytes
+            }
+        }
+        let seconds = max(0.001, Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds))
+        logger.info("table loaded", metadata: [
+            "table": "\(key(table))", "rows": "\(rows)", "files": "\(count)", "bytes": "\(bytes)",
+            "rows_per_s": "\(Int(Double(rows) / seconds))",
+        ])
+    }
+
+    private func logProgress(_ table: TableDescription, rows: Int64, started: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        var metadata: Logger.Metadata = ["table": "\(key(table))", "rows": "\(rows)", "rows_per_s": "\(Int(Double(rows) / max(seconds, 0.001)))"]
+        if table.estimatedRows > 0 {
+            let fraction = Double(rows) / Double(table.estimatedRows)
+            metadata["percent"] = "\(Int(fraction * 100))"
+            if fraction > 0 && fraction < 1 { metadata["eta_s"] = "\(Int(seconds / fraction - seconds))" }
+        }
+        logger.info("full load progress", metadata: metadata)
+    }
+
+    /// One LOAD file being written straight into an upload.
+    private struct OpenFile {
+        var writer: ParquetTableWriter
+        var sink: UploadSink
+        func finish() throws -> StoredObject {
+            do {
+                try writer.finish()
+                return try sink.complete()
+            } catch {
+                sink.abort()
+                throw error
+            }
+        }
+    }
+
+    private func openFile(_ key: String, columns: [ParquetTableWriter.Column]) throws -> OpenFile {
+        let store = self.store
+        let upload = try BlockingBridge.wait { try await store.makeUpload(key: key, contentType: "application/vnd.apache.parquet") }
+        let sink = UploadSink(upload: upload, chunkSize: settings.uploadChunkBytes)
+        do {
+            let writer = try ParquetTableWriter(columns: columns, opColumn: settings.includeOpForFullLoad, unchangedToastColumn: false,
+                                                options: settings.parquet, sink: sink)
+            return OpenFile(writer: writer, sink: sink)
+        } catch {
+            sink.abort()
+            throw error
+        }
+    }
+
+    private func key(_ table: TableDescription) -> String { "\(table.schema).\(table.name)" }
+}
+
+/// Hands the next table to whichever reader is free.
+actor TableQueue {
+    private var tables: [TableDescription]
+    init(_ tables: [TableDescription]) { self.tables = tables }
+    func next() -> TableDescription? { tables.isEmpty ? nil : tables.removeFirst() }
+}

@@ -1,0 +1,30 @@
+import PGClient
+import Replication
+
+/// Checks that the source can be replicated, each failure in one sentence a DBA can act on
+/// (`config/source-setup.sql` has the statements).
+public enum SourceCheck {
+    /// The tables of the publication, after checking `wal_level`, the role and the publication.
+    public static func run(publication: String, on connection: PGConnection) throws -> [TableDescription] {
+        var problems: [String] = []
+        let walLevel = try connection.query("SHOW wal_level").rows.first?[0] ?? ""
+        if walLevel != "logical" {
+            problems.append("wal_level is \(walLevel), not logical (ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL)")
+        }
+        let role = try connection.query("SELECT rolreplication OR rolsuper, current_user FROM pg_roles WHERE rolname = current_user")
+        if role.rows.first?[0] != "t" {
+            problems.append("role \(role.rows.first?[1] ?? "?") may not replicate (ALTER ROLE ... WITH REPLICATION)")
+        }
+        var tables: [TableDescription] = []
+        do {
+            tables = try Catalog.publicationTables(publication, on: connection)
+            if tables.isEmpty { problems.append(CatalogError.publicationEmpty(publication).description) }
+        } catch let error as CatalogError {
+            problems.append(error.description)
+        }
+        if !problems.isEmpty {
+            throw EngineError(.sourceCheckFailed, problems.joined(separator: "; ") + " (see config/source-setup.sql)")
+        }
+        return tables
+    }
+}

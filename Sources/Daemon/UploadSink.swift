@@ -1,0 +1,52 @@
+import ObjectStore
+import Parquet
+
+/// A Parquet sink that streams the file into an object-store upload from a blocking reader thread:
+/// bytes are gathered into chunks of `chunkSize` and handed to the upload, which sends parts (a
+/// multipart upload on S3). Nothing is visible in the store until ``complete()``; ``abort()``
+/// leaves nothing behind.
+final class UploadSink: ParquetSink {
+    private let upload: any ObjectUpload
+    private let chunkSize: Int
+    private var buffer: [UInt8] = []
+    /// Bytes accepted so far.
+    private(set) var bytesWritten: Int64 = 0
+
+    init(upload: any ObjectUpload, chunkSize: Int) {
+        self.upload = upload
+        self.chunkSize = chunkSize
+        buffer.reserveCapacity(chunkSize)
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        bytesWritten += Int64(bytes.count)
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            let take = min(chunkSize - buffer.count, rest.count)
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest.prefix(take)))
+            rest = rest.dropFirst(take)
+            if buffer.count == chunkSize { try flush() }
+        }
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        let chunk = buffer
+        buffer.removeAll(keepingCapacity: true)
+        let upload = self.upload
+        try BlockingBridge.wait { try await upload.write(chunk) }
+    }
+
+    /// Sends the rest and makes the object visible.
+    func complete() throws -> StoredObject {
+        try flush()
+        let upload = self.upload
+        return try BlockingBridge.wait { try await upload.complete() }
+    }
+
+    /// Drops the upload (no part stays billed, nothing becomes visible).
+    func abort() {
+        let upload = self.upload
+        _ = try? BlockingBridge.wait { await upload.abort() }
+    }
+}
