@@ -7,24 +7,43 @@
 ///
 /// Spec: [Logical Replication Message Formats](https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html).
 public enum PGOutputMessage: Equatable, Sendable {
+    /// `B`: a transaction starts.
     case begin(Begin)
+    /// `C`: the transaction committed.
     case commit(Commit)
+    /// `O`: the transaction came from another origin.
     case origin(Origin)
+    /// `R`: a table's schema, before the first change to it.
     case relation(Relation)
+    /// `Y`: a non-built-in data type's name.
     case type(DataType)
+    /// `I`: a new row.
     case insert(Insert)
+    /// `U`: a changed row.
     case update(Update)
+    /// `D`: a removed row.
     case delete(Delete)
+    /// `T`: tables truncated.
     case truncate(Truncate)
+    /// `M`: a logical decoding message from `pg_logical_emit_message`.
     case message(LogicalDecodingMessage)
+    /// `S`: a chunk of an in-progress transaction starts (protocol 2+).
     case streamStart(StreamStart)
+    /// `E`: the current streamed chunk ends (protocol 2+).
     case streamStop
+    /// `c`: a streamed transaction committed (protocol 2+).
     case streamCommit(StreamCommit)
+    /// `A`: a streamed transaction or subtransaction aborted (protocol 2+).
     case streamAbort(StreamAbort)
+    /// `b`: a transaction prepared for two-phase commit starts (protocol 3+).
     case beginPrepare(BeginPrepare)
+    /// `P`: the transaction was prepared (protocol 3+).
     case prepare(Prepare)
+    /// `K`: a prepared transaction committed (protocol 3+).
     case commitPrepared(CommitPrepared)
+    /// `r`: a prepared transaction rolled back (protocol 3+).
     case rollbackPrepared(RollbackPrepared)
+    /// `p`: a streamed transaction was prepared (protocol 3+).
     case streamPrepare(Prepare)
 
     /// The first byte of a pgoutput message, which names its type.

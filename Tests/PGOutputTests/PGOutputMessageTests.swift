@@ -117,7 +117,9 @@ struct SplitMix64: RandomNumberGenerator {
             let count = Int.random(in: 0...48, using: &random)
             var bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
             if !bytes.isEmpty, Bool.random(using: &random) { bytes[0] = kinds.randomElement(using: &random)! }
-            if (try? PGOutputMessage.decode(bytes)) != nil { decoded += 1 }
+            let context = PGOutputMessage.DecodingContext(inStreamedTransaction: Bool.random(using: &random),
+                                                          parallelStreaming: Bool.random(using: &random))
+            if (try? PGOutputMessage.decode(bytes, context: context)) != nil { decoded += 1 }
         }
         #expect(decoded >= 0)
     }
