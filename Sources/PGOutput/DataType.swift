@@ -10,11 +10,16 @@ extension PGOutputMessage {
         /// The type's name.
         public var name: String
 
+        /// The streamed transaction's id: set only for a message inside a Stream Start ... Stream Stop chunk
+        /// (protocol version 2+), where it precedes the other fields.
+        public var xid: UInt32?
+
         /// Creates a Type message.
-        public init(oid: UInt32, namespace: String, name: String) {
+        public init(oid: UInt32, namespace: String, name: String, xid: UInt32? = nil) {
             self.oid = oid
             self.namespace = namespace
             self.name = name
+            self.xid = xid
         }
 
         /// Decodes the body after the type byte: `Int32` OID, namespace and name as C strings.

@@ -8,10 +8,15 @@ extension PGOutputMessage {
         /// The old key (`K`, other columns null) or, with `REPLICA IDENTITY FULL`, the old row (`O`).
         public var oldTuple: OldTuple
 
+        /// The streamed transaction's id: set only for a message inside a Stream Start ... Stream Stop chunk
+        /// (protocol version 2+), where it precedes the other fields.
+        public var xid: UInt32?
+
         /// Creates a Delete message.
-        public init(relationOID: UInt32, oldTuple: OldTuple) {
+        public init(relationOID: UInt32, oldTuple: OldTuple, xid: UInt32? = nil) {
             self.relationOID = relationOID
             self.oldTuple = oldTuple
+            self.xid = xid
         }
 
         /// Decodes the body after the type byte: `Int32` relation OID, `K` or `O`, then the old TupleData.

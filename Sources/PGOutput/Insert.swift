@@ -8,10 +8,15 @@ extension PGOutputMessage {
         /// The new row.
         public var newTuple: TupleData
 
+        /// The streamed transaction's id: set only for a message inside a Stream Start ... Stream Stop chunk
+        /// (protocol version 2+), where it precedes the other fields.
+        public var xid: UInt32?
+
         /// Creates an Insert message.
-        public init(relationOID: UInt32, newTuple: TupleData) {
+        public init(relationOID: UInt32, newTuple: TupleData, xid: UInt32? = nil) {
             self.relationOID = relationOID
             self.newTuple = newTuple
+            self.xid = xid
         }
 
         /// Decodes the body after the type byte: `Int32` relation OID, `N`, then the new row's TupleData.

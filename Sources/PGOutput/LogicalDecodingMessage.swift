@@ -19,12 +19,17 @@ extension PGOutputMessage {
         /// True when the message was emitted as part of a transaction.
         public var isTransactional: Bool { flags & Self.transactionalFlag != 0 }
 
+        /// The streamed transaction's id: set only for a message inside a Stream Start ... Stream Stop chunk
+        /// (protocol version 2+), where it precedes the other fields.
+        public var xid: UInt32?
+
         /// Creates a logical decoding message.
-        public init(flags: UInt8, lsn: LSN, prefix: String, content: ArraySlice<UInt8>) {
+        public init(flags: UInt8, lsn: LSN, prefix: String, content: ArraySlice<UInt8>, xid: UInt32? = nil) {
             self.flags = flags
             self.lsn = lsn
             self.prefix = prefix
             self.content = content
+            self.xid = xid
         }
 
         /// Decodes the body after the type byte: `Int8` flags, `Int64` LSN, prefix as a C string, `Int32`

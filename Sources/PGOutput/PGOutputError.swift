@@ -9,9 +9,6 @@ public struct PGOutputError: Error, Sendable, Hashable, CustomStringConvertible 
         case truncated
         /// The message type byte is not one the protocol defines.
         case unknownMessageType
-        /// The message type is defined by the protocol but this decoder does not handle it
-        /// (streaming of in-progress transactions and two-phase commit, protocol versions 2-4).
-        case unsupportedMessageType
         /// A field holds a value the protocol does not allow (a negative length, an unknown tuple kind byte, ...).
         case invalidValue
         /// The message was decoded whole but bytes were left over after it.

@@ -16,13 +16,19 @@ extension PGOutputMessage {
         /// The published columns, in tuple order.
         public var columns: [Column]
 
+        /// The streamed transaction's id: set only for a message inside a Stream Start ... Stream Stop chunk
+        /// (protocol version 2+), where it precedes the other fields.
+        public var xid: UInt32?
+
         /// Creates a Relation message.
-        public init(oid: UInt32, namespace: String, name: String, replicaIdentity: ReplicaIdentity, columns: [Column]) {
+        public init(oid: UInt32, namespace: String, name: String, replicaIdentity: ReplicaIdentity, columns: [Column],
+                    xid: UInt32? = nil) {
             self.oid = oid
             self.namespace = namespace
             self.name = name
             self.replicaIdentity = replicaIdentity
             self.columns = columns
+            self.xid = xid
         }
 
         /// Which old values an Update or Delete of this relation carries (`relreplident`).

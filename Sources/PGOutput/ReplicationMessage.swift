@@ -5,7 +5,9 @@
 /// Spec: [Streaming Replication Protocol](https://www.postgresql.org/docs/current/protocol-replication.html),
 /// under `START_REPLICATION`.
 public enum ReplicationMessage: Equatable, Sendable {
+    /// `w`: WAL data; with pgoutput, one pgoutput message.
     case xLogData(XLogData)
+    /// `k`: the server's heartbeat.
     case primaryKeepalive(PrimaryKeepalive)
 
     /// The first byte of a replication message inside CopyData, which names its type.

@@ -8,10 +8,15 @@ extension PGOutputMessage {
         /// The OIDs of the truncated relations.
         public var relationOIDs: [UInt32]
 
+        /// The streamed transaction's id: set only for a message inside a Stream Start ... Stream Stop chunk
+        /// (protocol version 2+), where it precedes the other fields.
+        public var xid: UInt32?
+
         /// Creates a Truncate message.
-        public init(options: Options, relationOIDs: [UInt32]) {
+        public init(options: Options, relationOIDs: [UInt32], xid: UInt32? = nil) {
             self.options = options
             self.relationOIDs = relationOIDs
+            self.xid = xid
         }
 
         /// The option bits of Truncate; unknown bits are kept as sent.

@@ -10,11 +10,16 @@ extension PGOutputMessage {
         /// The new row; unchanged TOASTed columns come as ``TupleValue/unchangedToast``.
         public var newTuple: TupleData
 
+        /// The streamed transaction's id: set only for a message inside a Stream Start ... Stream Stop chunk
+        /// (protocol version 2+), where it precedes the other fields.
+        public var xid: UInt32?
+
         /// Creates an Update message.
-        public init(relationOID: UInt32, oldTuple: OldTuple?, newTuple: TupleData) {
+        public init(relationOID: UInt32, oldTuple: OldTuple?, newTuple: TupleData, xid: UInt32? = nil) {
             self.relationOID = relationOID
             self.oldTuple = oldTuple
             self.newTuple = newTuple
+            self.xid = xid
         }
 
         /// Decodes the body after the type byte: `Int32` relation OID, optionally `K` or `O` and the old

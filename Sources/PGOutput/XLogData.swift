@@ -28,9 +28,11 @@ public struct XLogData: Equatable, Sendable {
     public var payload: ArraySlice<UInt8> { bytes[payloadRange] }
 
     /// Decodes the payload as one pgoutput message; tuple value ranges index into ``bytes`` and error offsets
-    /// count from the payload's first byte.
-    public func decodeMessage() throws(PGOutputError) -> PGOutputMessage {
-        try PGOutputMessage.decode(bytes, range: payloadRange)
+    /// count from the payload's first byte. Use ``PGOutputDecoder`` instead when streaming in-progress transactions.
+    public func decodeMessage(
+        context: PGOutputMessage.DecodingContext = .init()
+    ) throws(PGOutputError) -> PGOutputMessage {
+        try PGOutputMessage.decode(bytes, range: payloadRange, context: context)
     }
 
     /// Decodes the body after the type byte: `Int64` start, `Int64` end, `Int64` server time, then the payload

@@ -141,7 +141,66 @@ enum Fixture {
         return w.bytes
     }
 
-    /// A sample of every supported pgoutput message, for loops over all of them.
+    static func streamStart(xid: UInt32, firstSegment: UInt8) -> [UInt8] {
+        var w = WireWriter()
+        w.ascii("S"); w.uint32(xid); w.byte(firstSegment)
+        return w.bytes
+    }
+
+    static func streamStop() -> [UInt8] { [UInt8(ascii: "E")] }
+
+    static func streamCommit(xid: UInt32, flags: UInt8 = 0, commitLSN: LSN, endLSN: LSN, commitTimestamp: PostgresTimestamp) -> [UInt8] {
+        var w = WireWriter()
+        w.ascii("c"); w.uint32(xid); w.byte(flags); w.lsn(commitLSN); w.lsn(endLSN); w.timestamp(commitTimestamp)
+        return w.bytes
+    }
+
+    static func streamAbort(xid: UInt32, subtransactionXid: UInt32, abort: (LSN, PostgresTimestamp)? = nil) -> [UInt8] {
+        var w = WireWriter()
+        w.ascii("A"); w.uint32(xid); w.uint32(subtransactionXid)
+        if let (lsn, time) = abort { w.lsn(lsn); w.timestamp(time) }
+        return w.bytes
+    }
+
+    static func beginPrepare(prepareLSN: LSN, endLSN: LSN, prepareTimestamp: PostgresTimestamp, xid: UInt32, gid: String) -> [UInt8] {
+        var w = WireWriter()
+        w.ascii("b"); w.lsn(prepareLSN); w.lsn(endLSN); w.timestamp(prepareTimestamp); w.uint32(xid); w.cString(gid)
+        return w.bytes
+    }
+
+    /// Prepare (`P`) or, with `kind` "p", Stream Prepare.
+    static func prepare(kind: Character = "P", flags: UInt8 = 0, prepareLSN: LSN, endLSN: LSN,
+                        prepareTimestamp: PostgresTimestamp, xid: UInt32, gid: String) -> [UInt8] {
+        var w = WireWriter()
+        w.ascii(kind); w.byte(flags); w.lsn(prepareLSN); w.lsn(endLSN); w.timestamp(prepareTimestamp); w.uint32(xid)
+        w.cString(gid)
+        return w.bytes
+    }
+
+    static func commitPrepared(flags: UInt8 = 0, commitLSN: LSN, endLSN: LSN, commitTimestamp: PostgresTimestamp,
+                               xid: UInt32, gid: String) -> [UInt8] {
+        var w = WireWriter()
+        w.ascii("K"); w.byte(flags); w.lsn(commitLSN); w.lsn(endLSN); w.timestamp(commitTimestamp); w.uint32(xid)
+        w.cString(gid)
+        return w.bytes
+    }
+
+    static func rollbackPrepared(flags: UInt8 = 0, prepareEndLSN: LSN, rollbackEndLSN: LSN, prepareTimestamp: PostgresTimestamp,
+                                 rollbackTimestamp: PostgresTimestamp, xid: UInt32, gid: String) -> [UInt8] {
+        var w = WireWriter()
+        w.ascii("r"); w.byte(flags); w.lsn(prepareEndLSN); w.lsn(rollbackEndLSN); w.timestamp(prepareTimestamp)
+        w.timestamp(rollbackTimestamp); w.uint32(xid); w.cString(gid)
+        return w.bytes
+    }
+
+    /// `message` with the streamed transaction's xid inserted after its type byte, as inside a streamed chunk.
+    static func streamed(_ message: [UInt8], xid: UInt32) -> [UInt8] {
+        var w = WireWriter()
+        w.byte(message[0]); w.uint32(xid); w.raw(Array(message[1...]))
+        return w.bytes
+    }
+
+    /// A sample of every pgoutput message outside streamed chunks, for loops over all of them.
     static var everyPGOutputMessage: [(name: String, bytes: [UInt8])] {
         [
             ("Begin", begin(finalLSN: LSN(0x16_B374_D848), commitTimestamp: .init(microsecondsSince2000: 1), xid: 7)),
@@ -160,6 +219,15 @@ enum Fixture {
             ("Delete", delete(relationOID: 16384, oldKind: "O", old: [.text("1"), .text("a")])),
             ("Truncate", truncate(options: 3, relationOIDs: [16384, 16390])),
             ("Message", message(flags: 1, lsn: LSN(99), prefix: "replicatord", content: [1, 2, 3])),
+            ("Stream Start", streamStart(xid: 900, firstSegment: 1)),
+            ("Stream Commit", streamCommit(xid: 900, commitLSN: LSN(30), endLSN: LSN(40), commitTimestamp: .postgresEpoch)),
+            ("Stream Abort", streamAbort(xid: 900, subtransactionXid: 901)),
+            ("Begin Prepare", beginPrepare(prepareLSN: LSN(1), endLSN: LSN(2), prepareTimestamp: .postgresEpoch, xid: 5, gid: "g1")),
+            ("Prepare", prepare(prepareLSN: LSN(1), endLSN: LSN(2), prepareTimestamp: .postgresEpoch, xid: 5, gid: "g1")),
+            ("Commit Prepared", commitPrepared(commitLSN: LSN(3), endLSN: LSN(4), commitTimestamp: .postgresEpoch, xid: 5, gid: "g1")),
+            ("Rollback Prepared", rollbackPrepared(prepareEndLSN: LSN(2), rollbackEndLSN: LSN(6), prepareTimestamp: .postgresEpoch,
+                                                   rollbackTimestamp: .postgresEpoch, xid: 5, gid: "g1")),
+            ("Stream Prepare", prepare(kind: "p", prepareLSN: LSN(1), endLSN: LSN(2), prepareTimestamp: .postgresEpoch, xid: 5, gid: "g1")),
         ]
     }
 }
@@ -205,6 +273,22 @@ extension TupleData {
             case .text: .text(String(decoding: slice(column)!, as: UTF8.self))
             case .binary: .binary(Array(slice(column)!))
             }
+        }
+    }
+}
+
+extension PGOutputMessage {
+    /// The streamed transaction id of a data message, nil for control messages or outside streamed chunks.
+    var streamedXid: UInt32? {
+        switch self {
+        case .relation(let m): m.xid
+        case .type(let m): m.xid
+        case .insert(let m): m.xid
+        case .update(let m): m.xid
+        case .delete(let m): m.xid
+        case .truncate(let m): m.xid
+        case .message(let m): m.xid
+        default: nil
         }
     }
 }
