@@ -275,10 +275,14 @@ public enum ConfigurationLoader {
         if let first = errors.min(by: { ($0.line ?? .max) < ($1.line ?? .max) }) { throw first }
     }
 
-    /// The candidate within edit distance 2 of `word` (ignoring case), the closest first.
+    /// The candidate within edit distance 2 of `word` (ignoring case), the closest first; else one that
+    /// `word` abbreviates or extends by at least 3 characters (`warn` for `warning`).
     static func closest(to word: String, in candidates: [String]) -> String? {
-        let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
-        return scored.filter { $0.1 <= 2 }.min(by: { $0.1 < $1.1 })?.0
+        let word = word.lowercased()
+        let scored = candidates.map { ($0, editDistance(word, $0.lowercased())) }
+        if let close = scored.filter({ $0.1 <= 2 }).min(by: { $0.1 < $1.1 })?.0 { return close }
+        guard word.count >= 3 else { return nil }
+        return candidates.first { $0.count >= 3 && ($0.lowercased().hasPrefix(word) || word.hasPrefix($0.lowercased())) }
     }
 
     /// The Levenshtein distance between two strings, in characters.
