@@ -470,3 +470,41 @@ func invalidListenAddressIsRefused(text: String) {
     #expect(ConfigurationLoader.editDistance("kitten", "sitting") == 3)
     #expect(ConfigurationLoader.editDistance("", "abc") == 3)
 }
+
+// MARK: - The table of keys stays in step with the docs
+
+/// `key = ...` lines in `text`, as `section.key`, in order.
+private func assignedKeys(in text: String, linePrefix: String = "") -> [String] {
+    var section = ""
+    var keys: [String] = []
+    for raw in text.split(separator: "\n") {
+        guard raw.hasPrefix(linePrefix) else { continue }
+        let line = raw.dropFirst(linePrefix.count).trimmingCharacters(in: .whitespaces)
+        if line.hasPrefix("[") {
+            section = String(line.dropFirst().prefix(while: { $0 != "]" }))
+        } else if !line.hasPrefix("#"), let equals = line.firstIndex(of: "=") {
+            keys.append("\(section).\(line[..<equals].trimmingCharacters(in: .whitespaces))")
+        }
+    }
+    return keys
+}
+
+private let allKnownKeys = ConfigurationLoader.knownKeys.flatMap { entry in entry.keys.map { "\(entry.section).\($0)" } }
+
+@Test func loaderDocCommentListsEveryKnownKey() throws {
+    let source = try String(
+        contentsOf: repositoryRoot.appendingPathComponent("Sources/Daemon/ConfigurationLoader.swift"), encoding: .utf8)
+    let fenceStart = try #require(source.range(of: "/// ```toml\n"))
+    let fenceEnd = try #require(source.range(of: "/// ```\n", range: fenceStart.upperBound..<source.endIndex))
+    let docBlock = String(source[fenceStart.upperBound..<fenceEnd.lowerBound])
+    #expect(assignedKeys(in: docBlock, linePrefix: "/// ") == allKnownKeys)
+}
+
+@Test func exampleConfigFileSetsEveryKnownKey() throws {
+    let text = try String(contentsOf: repositoryRoot.appendingPathComponent("config/replicatord.toml"), encoding: .utf8)
+    #expect(assignedKeys(in: text) == allKnownKeys)
+}
+
+@Test func effectiveTOMLSetsEveryKnownKey() throws {
+    #expect(assignedKeys(in: try Configuration.parse(minimal).effectiveTOML) == allKnownKeys)
+}
