@@ -11,6 +11,7 @@ import Logging
 /// - `part_size`: multipart part size in bytes (default 8 MiB, minimum 5 MiB)
 /// - `parallelism`: parts in flight per upload (default 4)
 /// - `sse`: `""`, `"AES256"` or `"aws:kms"`; `sse_kms_key_id` for the latter
+/// - `narrow_list_prefixes`: see `S3Configuration.narrowListPrefixes` (default false; true for moto_server)
 ///
 /// Credentials never come from here: the environment, the shared files or instance metadata.
 public struct ObjectStoreLocation: Sendable, Equatable {
@@ -38,11 +39,13 @@ public struct ObjectStoreLocation: Sendable, Equatable {
     public var parallelism: Int
     /// Server-side encryption.
     public var serverSideEncryption: ServerSideEncryption?
+    /// See `S3Configuration.narrowListPrefixes`.
+    public var narrowListPrefixes: Bool
 
     /// Parses `url` and validates the options.
     public init(url: String, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
                 caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
-                serverSideEncryption: ServerSideEncryption? = nil) throws {
+                serverSideEncryption: ServerSideEncryption? = nil, narrowListPrefixes: Bool = false) throws {
         if url.hasPrefix("s3://") {
             let rest = url.dropFirst(5)
             let bucket = String(rest.prefix { $0 != "/" })
@@ -74,6 +77,7 @@ public struct ObjectStoreLocation: Sendable, Equatable {
         self.partSize = partSize
         self.parallelism = parallelism
         self.serverSideEncryption = serverSideEncryption
+        self.narrowListPrefixes = narrowListPrefixes
     }
 
     /// The `sse` / `sse_kms_key_id` keys as a value.
@@ -96,7 +100,7 @@ public struct ObjectStoreLocation: Sendable, Equatable {
         case .s3(let bucket, let prefix):
             let config = S3Configuration(bucket: bucket, region: region, endpoint: endpoint, pathStyle: pathStyle, caFile: caFile,
                                          partSize: partSize, parallelism: parallelism, serverSideEncryption: serverSideEncryption,
-                                         retry: retry)
+                                         retry: retry, narrowListPrefixes: narrowListPrefixes)
             let client = try S3Client(configuration: config, credentials: credentials ?? DefaultCredentialsChain(), logger: logger)
             return S3ObjectStore(client: client, prefix: prefix, logger: logger)
         }

@@ -121,12 +121,21 @@ public struct S3Client: Sendable {
     public func listAllObjects(prefix: String) async throws -> [ObjectInfo] {
         var out: [ObjectInfo] = []
         var token: String?
+        let sent = listPrefix(prefix)
         repeat {
-            let page = try await listObjectsV2(prefix: prefix, continuationToken: token)
+            let page = try await listObjectsV2(prefix: sent, continuationToken: token)
             out += page.objects
             token = page.continuationToken
         } while token != nil
-        return out
+        return sent == prefix ? out : out.filter { $0.key.hasPrefix(prefix) }
+    }
+
+    /// The prefix to send in a listing (see `S3Configuration.narrowListPrefixes`).
+    func listPrefix(_ prefix: String) -> String {
+        guard configuration.narrowListPrefixes else { return prefix }
+        return String(prefix.unicodeScalars.prefix {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-._~ ".unicodeScalars.contains($0))
+        })
     }
 
     /// DeleteObject (S3 answers 204 whether or not the object existed).
@@ -181,15 +190,16 @@ public struct S3Client: Sendable {
     public func listMultipartUploads(prefix: String) async throws -> [OpenMultipartUpload] {
         var out: [OpenMultipartUpload] = []
         var markers: (String, String)?
+        let sent = listPrefix(prefix)
         repeat {
-            var query = [("uploads", ""), ("prefix", prefix)]
+            var query = [("uploads", ""), ("prefix", sent)]
             if let (key, id) = markers { query += [("key-marker", key), ("upload-id-marker", id)] }
             let r = try await execute(operation: "ListMultipartUploads", method: "GET", key: nil, query: query)
             let page = try S3Responses.listMultipartUploads(r.body)
             out += page.uploads
             markers = page.next
         } while markers != nil
-        return out
+        return sent == prefix ? out : out.filter { $0.key.hasPrefix(prefix) }
     }
 
     /// CreateBucket (in the client's region); an existing bucket we own is not an error.
@@ -231,13 +241,30 @@ public struct S3Client: Sendable {
         return bucketPath + "/" + key
     }
 
+    /// The signed request for an operation, as it goes on the wire (the URL's path and query are encoded
+    /// exactly as signed).
+    package func signedRequest(method: String, key: String?, query: [(String, String)] = [],
+                               headers extraHeaders: [(String, String)] = [], body: [UInt8] = [],
+                               payloadHash: String? = nil, credentials creds: AWSCredentials, amzDate: String) -> HTTPRequest {
+        let payloadHash = payloadHash ?? Digest.hex(Digest.sha256(body))
+        let path = path(for: key)
+        let canonicalQuery = SigV4Signer.canonicalQuery(query)
+        let url = baseURL + SigV4Signer.uriEncode(path, encodeSlash: false) + (canonicalQuery.isEmpty ? "" : "?" + canonicalQuery)
+        var headers = [("host", host), ("x-amz-content-sha256", payloadHash), ("x-amz-date", amzDate)]
+        if let token = creds.sessionToken { headers.append(("x-amz-security-token", token)) }
+        headers += extraHeaders
+        let signature = signer.sign(SigV4Signer.Request(method: method, path: path, query: query, headers: headers,
+                                                        payloadHash: payloadHash),
+                                    accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, amzDate: amzDate)
+        var sent = headers.filter { $0.0 != "host" }
+        sent.append(("Authorization", signature.authorization))
+        return HTTPRequest(method: method, url: url, headers: sent, body: body)
+    }
+
     /// Signs and sends one request, retrying what can be retried; maps failures to `ObjectStoreError`.
     func execute(operation: String, method: String, key: String?, query: [(String, String)] = [],
                  headers extraHeaders: [(String, String)] = [], body: [UInt8] = []) async throws -> HTTPResponse {
         let payloadHash = Digest.hex(Digest.sha256(body))
-        let path = path(for: key)
-        let canonicalQuery = SigV4Signer.canonicalQuery(query)
-        let url = baseURL + SigV4Signer.uriEncode(path, encodeSlash: false) + (canonicalQuery.isEmpty ? "" : "?" + canonicalQuery)
         var schedule = RetrySchedule(policy: configuration.retry)
         let clock = ContinuousClock()
         let start = clock.now
@@ -252,19 +279,12 @@ public struct S3Client: Sendable {
             } catch {
                 throw ObjectStoreError(.credentials, "cannot get credentials", underlying: error as NSError)
             }
-            let amzDate = SigV4Signer.amzDate(now())
-            var headers = [("host", host), ("x-amz-content-sha256", payloadHash), ("x-amz-date", amzDate)]
-            if let token = creds.sessionToken { headers.append(("x-amz-security-token", token)) }
-            headers += extraHeaders
-            let signature = signer.sign(SigV4Signer.Request(method: method, path: path, query: query, headers: headers,
-                                                            payloadHash: payloadHash),
-                                        accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, amzDate: amzDate)
-            var sent = headers.filter { $0.0 != "host" }
-            sent.append(("Authorization", signature.authorization))
+            let request = signedRequest(method: method, key: key, query: query, headers: extraHeaders, body: body,
+                                        payloadHash: payloadHash, credentials: creds, amzDate: SigV4Signer.amzDate(now()))
             let failure: ObjectStoreError
             let retryable: Bool
             do {
-                let response = try await transport.send(HTTPRequest(method: method, url: url, headers: sent, body: body))
+                let response = try await transport.send(request)
                 if (200..<300).contains(response.status) {
                     if retries > 0 {
                         logger.debug("S3 request succeeded after retries", metadata: [

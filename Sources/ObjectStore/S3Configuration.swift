@@ -20,11 +20,17 @@ public struct S3Configuration: Sendable {
     public var retry: RetryPolicy
     /// Check part and object ETags against the MD5 of what was sent (off for stores whose ETags are not MD5s).
     public var verifyETags: Bool
+    /// Send listings only the start of the prefix up to its first character outside `[A-Za-z0-9-._~ ]` and
+    /// filter the rest here. For servers that check signatures over a re-encoded URL (moto_server
+    /// decodes `%2F` in the query before checking, so any `prefix=a/b` fails with SignatureDoesNotMatch).
+    /// Off by default: on AWS it only makes listings longer.
+    public var narrowListPrefixes: Bool
 
     /// A configuration with the documented defaults.
     public init(bucket: String, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
                 caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
-                serverSideEncryption: ServerSideEncryption? = nil, retry: RetryPolicy = RetryPolicy(), verifyETags: Bool = true) {
+                serverSideEncryption: ServerSideEncryption? = nil, retry: RetryPolicy = RetryPolicy(), verifyETags: Bool = true,
+                narrowListPrefixes: Bool = false) {
         self.bucket = bucket
         self.region = region
         self.endpoint = endpoint
@@ -35,6 +41,7 @@ public struct S3Configuration: Sendable {
         self.serverSideEncryption = serverSideEncryption
         self.retry = retry
         self.verifyETags = verifyETags
+        self.narrowListPrefixes = narrowListPrefixes
     }
 
     /// Smallest part S3 accepts (all but the last).

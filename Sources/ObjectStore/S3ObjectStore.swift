@@ -88,7 +88,7 @@ actor S3MultipartUpload: ObjectUpload {
     var partDigests: [Int: [UInt8]] = [:]
     var partETags: [Int: String] = [:]
     var size = 0
-    var failure: (any Error)?
+    var failure: (any Error & Sendable)?
 
     init(client: S3Client, key: String, fullKey: String, contentType: String?, logger: Logger) {
         self.client = client
@@ -152,7 +152,7 @@ actor S3MultipartUpload: ObjectUpload {
     // MARK: -
 
     private func checkWritable() throws {
-        if let failure { throw ObjectStoreError(.uploadClosed, "upload failed earlier", key: fullKey, underlying: failure as? any Error & Sendable) }
+        if let failure { throw ObjectStoreError(.uploadClosed, "upload failed earlier", key: fullKey, underlying: failure) }
         guard machine.isWritable else { throw ObjectStoreError(.uploadClosed, "upload already completed or aborted", key: fullKey) }
     }
 

@@ -50,7 +50,9 @@ package enum S3Responses {
                                    bucket: bucket, key: key, operation: "CompleteMultipartUpload", httpStatus: 200,
                                    s3Code: e.code, requestId: e.requestId)
         }
-        let doc = try parse(body, expecting: "CompleteMultipartUploadResult")
+        // moto_server names the root CompleteMultipartUploadResponse; AWS documents ...Result.
+        let doc = try (try? parse(body, expecting: "CompleteMultipartUploadResponse"))
+            ?? parse(body, expecting: "CompleteMultipartUploadResult")
         guard let etag = doc.value("ETag") else {
             throw ObjectStoreError(.malformedResponse, "<CompleteMultipartUploadResult> without <ETag>")
         }

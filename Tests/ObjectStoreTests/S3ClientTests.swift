@@ -127,6 +127,16 @@ final class FakeS3Transport: HTTPTransport {
         }
     }
 
+    @Test func narrowedListPrefixStopsAtTheFirstCharacterAServerMightReencode() throws {
+        var config = try client().configuration
+        config.narrowListPrefixes = true
+        let c = try S3Client(configuration: config, credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "a", secretAccessKey: "s")),
+                             logger: Logger(label: "test"), transport: transport)
+        #expect(c.listPrefix("out run-1.x~/tables/") == "out run-1.x~")
+        #expect(c.listPrefix("ab+c") == "ab")
+        #expect(try client().listPrefix("out/tables/") == "out/tables/")
+    }
+
     @Test func missingObjectIsNotFound() async throws {
         await #expect { try await client().getObject(key: "nope") } throws: { ($0 as? ObjectStoreError)?.code == .notFound }
     }
