@@ -1,22 +1,104 @@
 import ArgumentParser
 import Daemon
+import Foundation
+import Logging
 
-/// The `replicatord` command line: `--config FILE` runs the service, `--once` runs one cycle.
+/// The `replicatord` command line. `replicatord --config FILE` runs the service, `--once` one
+/// cycle; `validate`, `check` and `status` help operators.
 @main
 struct Replicatord: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replicatord",
         abstract: "Replicates a PostgreSQL publication into Parquet files on S3 or a local directory: full load, then CDC.",
-        version: BuildInfo.version
+        version: BuildInfo.version,
+        subcommands: [Run.self, Validate.self, Status.self],
+        defaultSubcommand: Run.self
     )
+}
 
+/// Options every subcommand takes.
+struct ConfigOption: ParsableArguments {
     @Option(name: .long, help: "The TOML configuration file.")
-    var config: String
+    var config: String = "/etc/replicatord/replicatord.toml"
 
-    @Flag(name: .long, help: "Run one cycle (the full load if not done, else one CDC cycle), then exit.")
+    /// Loads the configuration, or exits with the loader's one-line error.
+    func load() throws -> Configuration {
+        do { return try ConfigurationLoader.load(path: config) } catch {
+            throw OneLineFailure("\(error)")
+        }
+    }
+}
+
+/// A failure printed as one line on stderr with a non-zero exit status.
+struct OneLineFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}
+
+extension Configuration {
+    /// Bootstraps swift-log with the `[log]` settings (once per process).
+    func bootstrapLogging() -> Logger {
+        let format: LineLogHandler.Format = log.format == .json ? .json : .logfmt
+        let level = log.level
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, format: format, level: level) }
+        return Logger(label: "replicatord")
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the service (the default), or one cycle with --once.")
+
+    @OptionGroup var options: ConfigOption
+
+    @Flag(name: .long, help: "Run one cycle (the full load if not done, else one CDC cycle up to the server's WAL position now), then exit.")
     var once = false
 
     func run() async throws {
-        throw ValidationError("the replication engine has not landed yet (issue 5); nothing to run")
+        let config = try options.load()
+        let logger = config.bootstrapLogging()
+        let engine: Engine
+        do {
+            engine = Engine(settings: config.engineSettings, store: try config.makeStore(logger: logger), logger: logger)
+        } catch {
+            throw OneLineFailure("\(error)")
+        }
+        if once {
+            do {
+                switch try await engine.runCycle() {
+                case .fullLoad(let tables): logger.info("full load complete", metadata: ["tables": "\(tables)"])
+                case .cdc(let report): logger.info("cdc cycle complete", metadata: ["files": "\(report.files.count)", "rows": "\(report.rows)", "lsn.confirmed": "\(report.confirmedLSN)"])
+                }
+            } catch {
+                throw OneLineFailure("\(error)")
+            }
+            return
+        }
+        try await Scheduler(engine: engine, interval: config.schedule.interval, logger: logger).run()
+    }
+}
+
+struct Validate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check the configuration file and print the effective settings (no secrets).")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()
+        print(config.effectiveTOML)
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print per-table statistics from the checkpoint, as DMS's table statistics.")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()
+        let logger = Logger(label: "replicatord")
+        let keeper = StateKeeper(store: try config.makeStore(logger: logger), logger: logger)
+        guard let state = try await keeper.load() else {
+            print("no checkpoint yet: the full load has not started")
+            return
+        }
+        print(StatusTable.render(state))
     }
 }

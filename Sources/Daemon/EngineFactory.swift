@@ -1,0 +1,40 @@
+import Logging
+import ObjectStore
+import Replication
+
+extension Configuration {
+    /// The engine's settings from the configuration.
+    public var engineSettings: EngineSettings {
+        var s = EngineSettings(conninfo: source.conninfo, publication: source.publication, slot: source.slot)
+        s.maxFileBytes = Int64(task.maxFileSizeBytes)
+        s.parallelTables = task.parallelTables
+        s.includeOpForFullLoad = task.includeOpForFullLoad
+        s.uploadChunkBytes = target.partSizeBytes
+        var parquetOptions = ParquetFileOptions()
+        parquetOptions.codec = switch parquet.compression {
+        case .zstd: .zstd
+        case .snappy: .snappy
+        case .gzip: .gzip
+        case .none: .uncompressed
+        }
+        parquetOptions.compressionLevel = parquet.compressionLevel
+        parquetOptions.rowGroupBytes = parquet.rowGroupBytes
+        parquetOptions.pageVersion = parquet.pageVersion
+        s.parquet = parquetOptions
+        return s
+    }
+
+    /// The object store of `[target]`.
+    public func makeStore(logger: Logger) throws -> any ObjectStore {
+        let sse: ObjectStore.ServerSideEncryption? = switch target.serverSideEncryption {
+        case .disabled: nil
+        case .aes256: .s3
+        case .kms(let keyID): .kms(keyId: keyID)
+        }
+        let location = try ObjectStoreLocation(
+            url: target.location.description, region: target.region, endpoint: target.endpoint,
+            pathStyle: target.pathStyle, caFile: target.caFile, partSize: target.partSizeBytes,
+            parallelism: target.uploadParallelism, serverSideEncryption: sse)
+        return try location.makeStore(logger: logger)
+    }
+}
