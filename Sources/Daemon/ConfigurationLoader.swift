@@ -626,9 +626,9 @@ struct KeyLines {
 
     init(text: String) {
         var section = ""
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmingCharacters(in: CharacterSet.whitespacesAndNewlines.union(["\u{FEFF}"]))
             if line.hasPrefix("[") {
                 let inside = line.drop(while: { $0 == "[" }).prefix(while: { $0 != "]" })
                 section = Self.normalize(inside)

@@ -121,6 +121,12 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
     #expect(!config.effectiveTOML.contains("hunter2"))
 }
 
+@Test func windowsLineEndingsKeepLineNumbers() {
+    let error = failure("[source]\r\nconninfo = \"dbname=app\"\r\n[target]\r\nurl = \"ftp://x\"\r\n")
+    #expect(error?.key == "target.url")
+    #expect(error?.line == 4)
+}
+
 @Test func topLevelDottedKeysAndInlineTablesAreAccepted() throws {
     let text = """
         source = { conninfo = "dbname=app" }
