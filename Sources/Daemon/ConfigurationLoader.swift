@@ -82,8 +82,12 @@ public enum ConfigurationLoader {
         guard !isDirectory.boolValue else {
             throw ConfigurationError(.unreadableFile, path: path, message: "is a directory, expected a TOML file")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(.unreadableFile, path: path, message: "cannot be read (check its permissions)")
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            let reason = access(path, R_OK) != 0 && errno == EACCES ? "permission denied for this user" : "read failed"
+            throw ConfigurationError(.unreadableFile, path: path, message: "cannot be read (\(reason))", underlying: error)
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(.unreadableFile, path: path, message: "is not UTF-8 text")
@@ -626,9 +630,9 @@ struct KeyLines {
 
     init(text: String) {
         var section = ""
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmingCharacters(in: CharacterSet.whitespacesAndNewlines.union(["\u{FEFF}"]))
             if line.hasPrefix("[") {
                 let inside = line.drop(while: { $0 == "[" }).prefix(while: { $0 != "]" })
                 section = Self.normalize(inside)

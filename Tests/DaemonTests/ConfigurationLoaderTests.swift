@@ -121,6 +121,12 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
     #expect(!config.effectiveTOML.contains("hunter2"))
 }
 
+@Test func windowsLineEndingsKeepLineNumbers() {
+    let error = failure("[source]\r\nconninfo = \"dbname=app\"\r\n[target]\r\nurl = \"ftp://x\"\r\n")
+    #expect(error?.key == "target.url")
+    #expect(error?.line == 4)
+}
+
 @Test func topLevelDottedKeysAndInlineTablesAreAccepted() throws {
     let text = """
         source = { conninfo = "dbname=app" }
@@ -148,6 +154,33 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
     } catch {
         #expect(error.code == .unreadableFile)
         #expect(error.message.contains("directory"))
+    }
+}
+
+@Test(.enabled(if: getuid() != 0, "root reads any file"))
+func unreadableFileSaysPermissionDenied() throws {
+    let path = NSTemporaryDirectory() + "replicatord-unreadable-\(getpid()).toml"
+    try minimal.write(toFile: path, atomically: false, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    chmod(path, 0)
+    do {
+        _ = try Configuration.load(path: path)
+        Issue.record("an unreadable file loaded")
+    } catch {
+        #expect(error.code == .unreadableFile)
+        #expect(error.description == "\(path): cannot be read (permission denied for this user)")
+    }
+}
+
+@Test func fileOnDiskLoadsWithItsPathInErrors() throws {
+    let path = NSTemporaryDirectory() + "replicatord-bad-\(getpid()).toml"
+    try with("log", "level = \"loud\"").write(toFile: path, atomically: false, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    do {
+        _ = try Configuration.load(path: path)
+        Issue.record("a bad file loaded")
+    } catch {
+        #expect(error.description.hasPrefix("\(path):8: log.level: expected one of"))
     }
 }
 
