@@ -1,0 +1,151 @@
+import Parquet
+
+/// Parquet settings of the files the daemon writes.
+public struct ParquetFileOptions: Sendable, Equatable {
+    public var codec: ParquetCodec = .zstd
+    public var compressionLevel = 3
+    /// Row groups are cut at about this many bytes of encoded data.
+    public var rowGroupBytes = 128 << 20
+    /// Data page version, 1 or 2.
+    public var pageVersion = 1
+    /// `created_by` of the footer.
+    public var createdBy = "replicatord"
+
+    public init() {}
+}
+
+/// Writes a table's decoded rows (``ColumnBatch``es) as one Parquet file: the PostgreSQL -> Parquet
+/// type mapping (see the README's table), optionally led by the `Op` column and followed by
+/// `_unchanged_toast` for CDC files.
+public final class ParquetTableWriter {
+    /// One table column as written.
+    public struct Column: Sendable, Equatable {
+        public var name: String
+        public var kind: ColumnKind
+        public var nullable: Bool
+        public init(name: String, kind: ColumnKind, nullable: Bool) { self.name = name; self.kind = kind; self.nullable = nullable }
+    }
+
+    /// The name of the operation column (`I`, `U`, `D`, `T`), as DMS names it.
+    public static let opColumnName = "Op"
+    /// The column that lists the columns an update left out as unchanged TOAST values.
+    public static let unchangedToastColumnName = "_unchanged_toast"
+
+    private let writer: ParquetWriter
+    private let columns: [Column]
+    private let opColumn: Bool
+    private let unchangedToastColumn: Bool
+    /// Rows written so far.
+    public private(set) var rowCount: Int64 = 0
+
+    /// The columns of a catalog table (nullability from NOT NULL).
+    public static func columns(for table: TableDescription) -> [Column] {
+        table.columns.map { Column(name: $0.name, kind: ColumnKind($0), nullable: !$0.notNull) }
+    }
+
+    /// Columns from names and kinds (the change stream's Relation).
+    public static func columns(names: [String], kinds: [ColumnKind], nullable: Bool) -> [Column] {
+        zip(names, kinds).map { Column(name: $0, kind: $1, nullable: nullable) }
+    }
+
+    /// The Parquet value type of a kind.
+    public static func parquetType(_ kind: ColumnKind) -> ParquetValueType {
+        switch kind {
+        case .bool: .boolean
+        case .int16: .int16
+        case .int32: .int32
+        case .int64: .int64
+        case .float32: .float
+        case .float64: .double
+        case .decimal(let p, let s): .decimal(precision: p, scale: s)
+        case .numericText, .text, .interval, .timetz, .textCast: .string
+        case .json, .jsonb: .json
+        case .bytea: .bytes
+        case .uuid: .uuid
+        case .date: .date
+        case .time: .timeMicros
+        case .timestamp: .timestampMicros(adjustedToUTC: false)
+        case .timestamptz: .timestampMicros(adjustedToUTC: true)
+        }
+    }
+
+    public init(columns: [Column], opColumn: Bool, unchangedToastColumn: Bool, options: ParquetFileOptions, sink: any ParquetSink) throws {
+        var schema: [ParquetColumn] = []
+        if opColumn { schema.append(ParquetColumn(name: Self.opColumnName, type: .string, nullable: false)) }
+        schema += columns.map { ParquetColumn(name: $0.name, type: Self.parquetType($0.kind), nullable: $0.nullable) }
+        if unchangedToastColumn { schema.append(ParquetColumn(name: Self.unchangedToastColumnName, type: .string, nullable: true)) }
+        var writerOptions = ParquetWriterOptions()
+        writerOptions.codec = options.codec
+        writerOptions.compressionLevel = options.compressionLevel
+        writerOptions.rowGroupBytes = options.rowGroupBytes
+        writerOptions.pageVersion = options.pageVersion == 2 ? .v2 : .v1
+        writerOptions.createdBy = options.createdBy
+        writer = try ParquetWriter(schema: ParquetSchema(schema), options: writerOptions, sink: sink)
+        self.columns = columns
+        self.opColumn = opColumn
+        self.unchangedToastColumn = unchangedToastColumn
+    }
+
+    /// Bytes of the file so far, written and buffered: for cutting files at a maximum size.
+    public var estimatedFileBytes: Int64 { Int64(writer.estimatedFileSize) }
+
+    /// Appends the rows of `batch` (and their ops and unchanged-TOAST lists for CDC files).
+    public func append(_ batch: ColumnBatch, ops: [UInt8]?, unchangedToast: ColumnVector?) throws {
+        let rows = batch.rowCount
+        precondition(batch.columns.count == columns.count, "a batch of \(batch.columns.count) columns for a table of \(columns.count)")
+        precondition(ops == nil || ops!.count == rows, "one op per row")
+        let base = opColumn ? 1 : 0
+        var valueIndex = [Int](repeating: 0, count: columns.count)
+        var toastIndex = 0
+        for row in 0..<rows {
+            if let ops {
+                var op = ops[row]
+                try withUnsafeBytes(of: &op) { try writer.appendBytes(column: 0, $0) }
+            }
+            for c in 0..<columns.count {
+                let vector = batch.columns[c]
+                if vector.nulls[row] { try writer.appendNull(column: base + c); continue }
+                let i = valueIndex[c]
+                valueIndex[c] += 1
+                try appendValue(vector, i, column: base + c)
+            }
+            if unchangedToastColumn {
+                let column = base + columns.count
+                if let u = unchangedToast, !u.nulls[row] {
+                    try u.bytes.withUnsafeBytes { try writer.appendBytes(column: column, UnsafeRawBufferPointer(rebasing: $0[u.offsets[toastIndex]..<u.offsets[toastIndex + 1]])) }
+                    toastIndex += 1
+                } else {
+                    try writer.appendNull(column: column)
+                }
+            }
+            try writer.endRow()
+        }
+        rowCount += Int64(rows)
+    }
+
+    private func appendValue(_ v: ColumnVector, _ i: Int, column: Int) throws {
+        switch v.kind {
+        case .bool: try writer.appendBool(column: column, v.int64s[i] != 0)
+        case .int16, .int32, .date: try writer.appendInt32(column: column, Int32(truncatingIfNeeded: v.int64s[i]))
+        case .int64, .time, .timestamp, .timestamptz: try writer.appendInt64(column: column, v.int64s[i])
+        case .float32: try writer.appendFloat(column: column, v.float32s[i])
+        case .float64: try writer.appendDouble(column: column, v.float64s[i])
+        case .decimal(let p, _):
+            if p <= 9 { try writer.appendInt32(column: column, Int32(truncatingIfNeeded: v.int64s[i])) }
+            else if p <= 18 { try writer.appendInt64(column: column, v.int64s[i]) }
+            else {
+                // FIXED_LEN_BYTE_ARRAY: big-endian two's complement in the fewest bytes for p digits.
+                let length = ParquetValueType.decimalByteLength(precision: p)
+                var big = v.int128s[i].bigEndian
+                try withUnsafeBytes(of: &big) { try writer.appendBytes(column: column, UnsafeRawBufferPointer(rebasing: $0[(16 - length)...])) }
+            }
+        case .numericText, .text, .json, .jsonb, .bytea, .uuid, .interval, .timetz, .textCast:
+            try v.bytes.withUnsafeBytes { try writer.appendBytes(column: column, UnsafeRawBufferPointer(rebasing: $0[v.offsets[i]..<v.offsets[i + 1]])) }
+        }
+    }
+
+    /// Writes the last row group and the footer.
+    public func finish() throws {
+        _ = try writer.close()
+    }
+}
