@@ -100,6 +100,21 @@ private func texts(_ v: ColumnVector) -> [String] {
         }
     }
 
+    @Test func floatsMatchTheStandardLibraryOnRandomDecimalText() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let digits = (0..<Int.random(in: 1...25, using: &generator)).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) }
+            var text = Bool.random(using: &generator) ? "-" : ""
+            let point = Int.random(in: 0...digits.count, using: &generator)
+            text += String(digits[..<point]).isEmpty ? "0" : String(digits[..<point])
+            if point < digits.count { text += "." + String(digits[point...]) }
+            if Bool.random(using: &generator) { text += "e" + String(Int.random(in: -340...320, using: &generator)) }
+            let d = try parse(.float64, text).float64s[0], f = try parse(.float32, text).float32s[0]
+            #expect(d.bitPattern == Double(text)!.bitPattern, "\(text)")
+            #expect(f.bitPattern == Float(text)!.bitPattern, "\(text)")
+        }
+    }
+
     @Test func floatParseFailsOnMalformedText() {
         for kind in [ColumnKind.float32, .float64] {
             for bad in ["", "-", "1e", "1e+", "inf", "nan", "infinity", "+Infinity", "0x1p3", " 1", "1 ", "1.5.2", "e5", ".", "NaNx", "1,5", "--1"] {
