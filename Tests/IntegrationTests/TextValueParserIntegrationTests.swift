@@ -254,6 +254,48 @@ struct TextValueParserIntegrationTests {
         }
     }
 
+    /// PostgreSQL's timestamps go on to 294276-12-31, but from 294247-01-10 04:00:54.775807 on they
+    /// do not fit an Int64 of microseconds since 1970 (that very instant would be the +infinity
+    /// sentinel). The text parser refuses them; the binary decoder's `&+` wraps them into wrong values.
+    @Test func timestampsBeyondUnixMicrosecondsAreRefusedFromText() async throws {
+        let db = try PostgresFixture("textvalue_far")
+        let (binary, texts) = try await DedicatedThread.run(name: "test") {
+            try db.execute("""
+                CREATE TABLE t (id int PRIMARY KEY, ts timestamp, tz timestamptz);
+                CREATE PUBLICATION p FOR TABLE t;
+                INSERT INTO t VALUES (1, '294247-01-10 04:00:54.775806', '294247-01-10 04:00:54.775806+00'),
+                  (2, '294247-01-10 04:00:54.775807', '294247-01-10 04:00:54.775807+00'),
+                  (3, '294276-12-31 23:59:59.999999', '294276-12-31 23:59:59.999999+00');
+                """)
+            let c = try db.connect()
+            try c.query(textOutputSettings)
+            let table = try #require(try Catalog.publicationTables("p", on: c).first)
+            var binary = ColumnBatch(kinds: [])
+            try SnapshotReader(connection: c).read(table) { binary = $0 }
+            let texts = try c.query("SELECT ts, tz FROM t ORDER BY id").rows.map { $0.map { $0 ?? "" } }
+            return (binary, texts)
+        }
+        for (row, values) in texts.enumerated() {
+            for (column, kind) in [ColumnKind.timestamp, .timestamptz].enumerated() {
+                var vector = ColumnVector(kind: kind)
+                var text = values[column]
+                let parse = {
+                    try text.withUTF8 { utf8 throws in try TextValueParser.append(UnsafeRawBufferPointer(utf8), to: &vector) }
+                }
+                if row == 0 {
+                    try parse()
+                    #expect(vector.int64s == [Int64.max - 1])
+                    #expect(binary.columns[column + 1].int64s[row] == Int64.max - 1)
+                } else {
+                    #expect(throws: ValueDecodingError.self) { try parse() }
+                    withKnownIssue("BinaryValueDecoder wraps timestamps beyond Int64 Unix microseconds") {
+                        #expect(binary.columns[column + 1].int64s[row] != .max && binary.columns[column + 1].int64s[row] > 0)
+                    }
+                }
+            }
+        }
+    }
+
     /// Where the binary snapshot path and pgoutput's text output disagree for reasons outside
     /// this parser: `inet`/`cidr` are read as `::text` by the snapshot COPY (which prints the
     /// netmask, `10.0.0.1/32`) while text-mode pgoutput sends their output function (`10.0.0.1`),
