@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Parses one value in PostgreSQL's text output into a ``ColumnVector``, appending exactly what
 /// ``BinaryValueDecoder`` appends for the same value in binary.
 ///
@@ -11,9 +17,8 @@
 /// ```
 ///
 /// Anything else is a ``ValueDecodingError`` naming the kind and the problem, never the value.
-/// Fixed-width kinds are parsed from the bytes without allocating (except floats with more than 15
-/// significant digits or a large exponent, which go through the standard library's correctly
-/// rounded `Double(String)` / `Float(String)`).
+/// Fixed-width kinds are parsed from the bytes without allocating: floats take Clinger's exact fast
+/// path when they can, else the C library's correctly rounded `strtod`/`strtof` on a stack copy.
 ///
 /// Output functions: `boolout`, `int2out`/`int4out`/`int8out`, `float4out`/`float8out`,
 /// `numeric_out`, `byteaout`, `uuid_out`, `date_out`, `time_out`, `timestamp_out`,
@@ -204,7 +209,7 @@ public enum TextValueParser {
             v = f.exponent < 0 ? v / doublePowersOfTen[-f.exponent] : v * doublePowersOfTen[f.exponent]
             return f.negative ? -v : v
         }
-        guard let v = Double(String(decoding: text, as: UTF8.self)) else {
+        guard let v = cParse(text, strtod) ?? Double(String(decoding: text, as: UTF8.self)) else {
             throw ValueDecodingError(kind: kind, reason: "float text is not a number")
         }
         return v
@@ -219,10 +224,27 @@ public enum TextValueParser {
             v = f.exponent < 0 ? v / floatPowersOfTen[-f.exponent] : v * floatPowersOfTen[f.exponent]
             return f.negative ? -v : v
         }
-        guard let v = Float(String(decoding: text, as: UTF8.self)) else {
+        guard let v = cParse(text, strtof) ?? Float(String(decoding: text, as: UTF8.self)) else {
             throw ValueDecodingError(kind: kind, reason: "float text is not a number")
         }
         return v
+    }
+
+    /// Runs `strtod`/`strtof` on a NUL-terminated stack copy of `text` (already checked to be a
+    /// plain decimal by ``scanFloat(_:)``); nil unless it read every byte, which only a locale
+    /// whose radix character is not `.` prevents (the caller then falls back to the standard
+    /// library's locale-independent parse). glibc's conversions are correctly rounded.
+    static func cParse<T>(_ text: UnsafeRawBufferPointer,
+                          _ convert: (UnsafePointer<CChar>, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> T) -> T? {
+        guard let source = text.baseAddress, text.count > 0 else { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer -> T? in
+            guard let base = buffer.baseAddress else { return nil }
+            UnsafeMutableRawPointer(base).copyMemory(from: source, byteCount: text.count)
+            base[text.count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let value = convert(base, &end)
+            return end == base + text.count ? value : nil
+        }
     }
 
     /// `NaN`, `Infinity`, `-Infinity` as PostgreSQL prints them.
