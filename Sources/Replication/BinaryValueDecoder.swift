@@ -40,8 +40,15 @@ public enum BinaryValueDecoder {
         case .timestamp, .timestamptz:
             try expectLength(field, 8, vector.kind)
             let micros = Int64(bitPattern: readU64(field, 0))
-            vector.nulls.append(false)
-            vector.int64s.append(micros == .max || micros == .min ? micros : micros &+ epochOffsetMicros)
+            if micros == .max || micros == .min {
+                vector.nulls.append(false); vector.int64s.append(micros)   // ±infinity keep their sentinels
+            } else {
+                let (unix, overflow) = micros.addingReportingOverflow(epochOffsetMicros)
+                guard !overflow, unix != .max else {
+                    throw ValueDecodingError(kind: vector.kind, reason: "timestamp beyond the range of INT64 microseconds since 1970")
+                }
+                vector.nulls.append(false); vector.int64s.append(unix)
+            }
         case .decimal(let precision, let scale):
             let number = try NumericValue(field)
             guard case .finite = number.special else {
@@ -51,8 +58,14 @@ public enum BinaryValueDecoder {
             guard let unscaled = number.unscaled(scale: scale) else {
                 throw ValueDecodingError(kind: vector.kind, reason: "numeric value does not fit DECIMAL(\(precision),\(scale))")
             }
-            vector.nulls.append(false)
-            if precision <= 18 { vector.int64s.append(Int64(unscaled)) } else { vector.int128s.append(unscaled) }
+            if precision <= 18 {
+                guard let small = Int64(exactly: unscaled) else {
+                    throw ValueDecodingError(kind: vector.kind, reason: "numeric value does not fit DECIMAL(\(precision),\(scale))")
+                }
+                vector.nulls.append(false); vector.int64s.append(small)
+            } else {
+                vector.nulls.append(false); vector.int128s.append(unscaled)
+            }
         case .numericText:
             let number = try NumericValue(field)
             vector.appendText(number.text)
@@ -146,24 +159,38 @@ public struct NumericValue: Sendable {
     /// The value times 10^scale as an integer; nil when it does not fit 128 bits or has non-zero
     /// digits beyond `scale`.
     public func unscaled(scale: Int) -> Int128? {
+        // Decimal digit by decimal digit, so the base-10000 groups' padding zeros beyond the scale
+        // never take room in the accumulator (a numeric(38,6) value uses all 38 digits).
         var acc: Int128 = 0
-        for d in digits {
-            let (m, o1) = acc.multipliedReportingOverflow(by: 10000)
-            let (a, o2) = m.addingReportingOverflow(Int128(d))
-            if o1 || o2 { return nil }
-            acc = a
+        var lastExponent: Int?
+        for (i, group) in digits.enumerated() {
+            var g = Int(group)
+            var four: [Int] = [0, 0, 0, 0]
+            for k in stride(from: 3, through: 0, by: -1) { four[k] = g % 10; g /= 10 }
+            for k in 0..<4 {
+                let exponent = 4 * (weight - i) + 3 - k   // this digit's power of ten
+                let d = four[k]
+                if exponent + scale < 0 {
+                    if d != 0 { return nil }   // a digit beyond the scale is never dropped
+                    continue
+                }
+                if acc == 0 && d == 0 { lastExponent = exponent; continue }
+                if let last = lastExponent {
+                    // Zeros between the previous kept digit and this one (groups are contiguous, so none).
+                    for _ in 0..<(last - exponent - 1) {
+                        let (m, o) = acc.multipliedReportingOverflow(by: 10); if o { return nil }; acc = m
+                    }
+                }
+                let (m, o1) = acc.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(Int128(d))
+                if o1 || o2 { return nil }
+                acc = a
+                lastExponent = exponent
+            }
         }
-        guard acc != 0 else { return 0 }
-        var exponent = scale - 4 * (digits.count - 1 - weight)
-        while exponent > 0 {
-            let (m, o) = acc.multipliedReportingOverflow(by: 10)
-            if o { return nil }
-            acc = m; exponent -= 1
-        }
-        while exponent < 0 {
-            let (q, r) = acc.quotientAndRemainder(dividingBy: 10)
-            if r != 0 { return nil }
-            acc = q; exponent += 1
+        guard acc != 0, let last = lastExponent else { return 0 }
+        for _ in 0..<(last + scale) {
+            let (m, o) = acc.multipliedReportingOverflow(by: 10); if o { return nil }; acc = m
         }
         return negative ? -acc : acc
     }

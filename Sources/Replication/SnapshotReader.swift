@@ -25,7 +25,9 @@ public struct SnapshotReader {
     public static func copyStatement(for table: TableDescription) -> String {
         let list = table.columns.map { column -> String in
             let quoted = PGConnection.quoteIdentifier(column.name)
-            return ColumnKind(column).needsTextCast ? "\(quoted)::text" : quoted
+            // format('%s', x) runs the type's own output function, as pgoutput's text mode does
+            // (`::text` differs for inet/cidr).
+            return ColumnKind(column).needsTextCast ? "format('%s', \(quoted))" : quoted
         }.joined(separator: ", ")
         return "COPY (SELECT \(list) FROM \(table.qualifiedName)) TO STDOUT (FORMAT binary)"
     }
