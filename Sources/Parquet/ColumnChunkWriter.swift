@@ -1,0 +1,412 @@
+/// Buffers, encodes and compresses one column's values for the current row group.
+///
+/// Values arrive one at a time with their levels; when the current page passes the page size
+/// (checked at row boundaries, so DATA_PAGE_V2 pages hold whole rows) it is encoded —
+/// RLE-hybrid levels, then RLE_DICTIONARY indices or PLAIN values — compressed and appended to
+/// the chunk. The chunk's dictionary page is built when the dictionary overflows (the rest of
+/// the chunk falls back to PLAIN) or when the chunk ends, and is written first.
+final class ColumnChunkWriter {
+    let column: ParquetColumn
+    let physicalType: ParquetPhysicalType
+    /// Byte length of FIXED_LEN_BYTE_ARRAY values, 0 otherwise.
+    let fixedLength: Int
+    let maxDefinitionLevel: UInt8
+    let maxRepetitionLevel: UInt8
+    private let options: ParquetWriterOptions
+    private let compressor: PageCompressor
+
+    // The current page.
+    private var definitionLevels = ByteBuffer(capacity: 1 << 12)
+    private var repetitionLevels = ByteBuffer(capacity: 256)
+    private var plainValues = ByteBuffer(capacity: 1 << 12)
+    private var dictionaryIndices = ByteBuffer(capacity: 1 << 12)
+    private var pageLevelCount = 0
+    private var pageValueCount = 0
+    private var pageRowCount = 0
+    private var pageNullCount = 0
+    private var booleanBitCount = 0
+
+    // The current chunk.
+    private var dictionary: DictionaryTable?
+    private var dictionaryActive: Bool
+    private var chunkPages = ByteBuffer(capacity: 1 << 12)
+    private var dictionaryPage = ByteBuffer(capacity: 256)
+    private var dictionaryPageEntries = 0
+    private var chunkLevelCount: Int64 = 0
+    private var chunkUncompressedBytes: Int64 = 0
+    private var usedDictionary = false
+    private var statistics: ColumnStatistics
+
+    // Scratch buffers reused for every page.
+    private var pageBody = ByteBuffer(capacity: 1 << 16)
+    private var levelsScratch = ByteBuffer(capacity: 1 << 10)
+
+    // Row assembly.
+    /// Top-level entries (a value, a null or a whole list) given since the last row ended.
+    private(set) var entriesInRow = 0
+    /// Whether a list is open (between `beginList` and `endList`).
+    private(set) var inList = false
+    private var listElementCount = 0
+
+    init(column: ParquetColumn, options: ParquetWriterOptions, compressor: PageCompressor) {
+        self.column = column
+        self.options = options
+        self.compressor = compressor
+        physicalType = column.type.physicalType
+        fixedLength = column.type.fixedLength ?? 0
+        maxDefinitionLevel = UInt8(column.maxDefinitionLevel)
+        maxRepetitionLevel = UInt8(column.maxRepetitionLevel)
+        let order: ColumnStatistics.ByteOrder
+        if case .decimal = column.type { order = .signedBigEndian } else { order = .unsigned }
+        statistics = ColumnStatistics(physicalType: physicalType, byteOrder: order)
+        dictionaryActive = options.dictionaryEnabled && physicalType != .boolean
+        if dictionaryActive {
+            let width: Int
+            switch physicalType {
+            case .int32, .float: width = 4
+            case .int64, .double: width = 8
+            case .fixedLenByteArray: width = fixedLength
+            default: width = 0
+            }
+            dictionary = DictionaryTable(width: width)
+        }
+    }
+
+    deinit {
+        definitionLevels.deallocate()
+        repetitionLevels.deallocate()
+        plainValues.deallocate()
+        dictionaryIndices.deallocate()
+        chunkPages.deallocate()
+        dictionaryPage.deallocate()
+        pageBody.deallocate()
+        levelsScratch.deallocate()
+        dictionary?.deallocate()
+    }
+
+    // MARK: Levels
+
+    /// Records the levels of a present value.
+    @inline(__always)
+    private func recordValueLevels() {
+        if maxRepetitionLevel > 0 {
+            precondition(inList, "a value of LIST column \(column.name) is appended between beginList and endList")
+            repetitionLevels.append(listElementCount == 0 ? 0 : 1)
+            listElementCount += 1
+            definitionLevels.append(maxDefinitionLevel)
+        } else {
+            if maxDefinitionLevel > 0 { definitionLevels.append(maxDefinitionLevel) }
+            entriesInRow += 1
+        }
+        pageLevelCount += 1
+        pageValueCount += 1
+    }
+
+    func appendNull() {
+        if maxRepetitionLevel > 0 {
+            if inList {
+                precondition(column.isElementNullable, "LIST column \(column.name) has non-nullable elements")
+                repetitionLevels.append(listElementCount == 0 ? 0 : 1)
+                definitionLevels.append(maxDefinitionLevel - 1)
+                listElementCount += 1
+            } else {
+                precondition(column.isNullable, "column \(column.name) is not nullable")
+                repetitionLevels.append(0)
+                definitionLevels.append(0)
+                entriesInRow += 1
+            }
+        } else {
+            precondition(column.isNullable, "column \(column.name) is not nullable")
+            definitionLevels.append(0)
+            entriesInRow += 1
+        }
+        pageLevelCount += 1
+        pageNullCount += 1
+        statistics.nullCount += 1
+    }
+
+    func beginList() {
+        precondition(maxRepetitionLevel > 0 && !inList, "beginList on LIST column \(column.name) with no list open")
+        inList = true
+        listElementCount = 0
+    }
+
+    func endList() {
+        precondition(inList, "endList on LIST column \(column.name) after beginList")
+        if listElementCount == 0 {  // an empty list: defined up to the list, no element
+            repetitionLevels.append(0)
+            definitionLevels.append(column.isNullable ? 1 : 0)
+            pageLevelCount += 1
+        }
+        inList = false
+        entriesInRow += 1
+    }
+
+    // MARK: Values
+
+    @inline(__always)
+    func appendInt32(_ v: Int32) {
+        precondition(physicalType == .int32, "column \(column.name) is INT32")
+        recordValueLevels()
+        if dictionaryActive {
+            let (index, isNew) = dictionary!.index(fixed: UInt64(UInt32(bitPattern: v)))
+            if isNew { statistics.updateInt(Int64(v)) }
+            dictionaryIndices.appendLittleEndian(index)
+        } else {
+            plainValues.appendLittleEndian(v)
+            statistics.updateInt(Int64(v))
+        }
+    }
+
+    @inline(__always)
+    func appendInt64(_ v: Int64) {
+        precondition(physicalType == .int64, "column \(column.name) is INT64")
+        recordValueLevels()
+        if dictionaryActive {
+            let (index, isNew) = dictionary!.index(fixed: UInt64(bitPattern: v))
+            if isNew { statistics.updateInt(v) }
+            dictionaryIndices.appendLittleEndian(index)
+        } else {
+            plainValues.appendLittleEndian(v)
+            statistics.updateInt(v)
+        }
+    }
+
+    @inline(__always)
+    func appendFloat(_ v: Float) {
+        precondition(physicalType == .float, "column \(column.name) is FLOAT")
+        recordValueLevels()
+        if dictionaryActive {
+            let (index, isNew) = dictionary!.index(fixed: UInt64(v.bitPattern))
+            if isNew { statistics.updateDouble(Double(v)) }
+            dictionaryIndices.appendLittleEndian(index)
+        } else {
+            plainValues.appendLittleEndian(v.bitPattern)
+            statistics.updateDouble(Double(v))
+        }
+    }
+
+    @inline(__always)
+    func appendDouble(_ v: Double) {
+        precondition(physicalType == .double, "column \(column.name) is DOUBLE")
+        recordValueLevels()
+        if dictionaryActive {
+            let (index, isNew) = dictionary!.index(fixed: v.bitPattern)
+            if isNew { statistics.updateDouble(v) }
+            dictionaryIndices.appendLittleEndian(index)
+        } else {
+            plainValues.appendLittleEndian(v.bitPattern)
+            statistics.updateDouble(v)
+        }
+    }
+
+    @inline(__always)
+    func appendBool(_ v: Bool) {
+        precondition(physicalType == .boolean, "column \(column.name) is BOOLEAN")
+        recordValueLevels()
+        let bit = booleanBitCount & 7
+        if bit == 0 { plainValues.append(0) }
+        if v {
+            let last = plainValues.count - 1
+            let byte = plainValues.base.load(fromByteOffset: last, as: UInt8.self)
+            plainValues.base.storeBytes(of: byte | (1 << UInt8(bit)), toByteOffset: last, as: UInt8.self)
+        }
+        booleanBitCount += 1
+        statistics.updateInt(v ? 1 : 0)
+    }
+
+    @inline(__always)
+    func appendBytes(_ v: UnsafeRawBufferPointer) {
+        precondition(physicalType == .byteArray || physicalType == .fixedLenByteArray,
+                     "column \(column.name) is BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY")
+        precondition(fixedLength == 0 || v.count == fixedLength,
+                     "FIXED_LEN_BYTE_ARRAY column \(column.name) takes values of exactly \(fixedLength) bytes")
+        recordValueLevels()
+        if dictionaryActive {
+            let (index, isNew) = dictionary!.index(bytes: v)
+            if isNew { statistics.updateBytes(v) }
+            dictionaryIndices.appendLittleEndian(index)
+        } else {
+            if fixedLength == 0 { plainValues.appendLittleEndian(UInt32(v.count)) }
+            plainValues.append(v)
+            statistics.updateBytes(v)
+        }
+    }
+
+    // MARK: Row boundaries and pages
+
+    /// An estimate of the current page's encoded size.
+    var pageByteEstimate: Int {
+        let values: Int
+        if dictionaryActive {
+            let width = RLEHybridEncoder.bitWidth(UInt64(dictionary!.count))
+            values = (pageValueCount * width) >> 3
+        } else {
+            values = plainValues.count
+        }
+        return values + (pageLevelCount >> 2)
+    }
+
+    /// Bytes this column holds for the current row group (for the row group budget).
+    var bufferedBytes: Int {
+        chunkPages.count + dictionaryPage.count + pageByteEstimate + (dictionaryActive ? dictionary!.plain.count : 0)
+    }
+
+    /// Ends a row: checks it got exactly one entry, then cuts a page or falls back from the
+    /// dictionary when a limit is passed.
+    func endRow() throws(ParquetError) {
+        guard entriesInRow == 1 && !inList else {
+            throw ParquetError(.invalidRow, inList
+                ? "column \(column.name): the row ended inside a list"
+                : "column \(column.name) got \(entriesInRow) values in one row, expected 1")
+        }
+        entriesInRow = 0
+        pageRowCount += 1
+        if dictionaryActive && dictionary!.plain.count > options.dictionaryPageSizeLimit {
+            try flushPage()
+            try writeDictionaryPage()
+            dictionaryActive = false
+            dictionary!.reset(keepAtMost: options.dictionaryPageSizeLimit * 2)
+        } else if pageByteEstimate >= options.dataPageSize {
+            try flushPage()
+        }
+    }
+
+    /// Appends the RLE-hybrid encoding of a page's levels.
+    private func encodeLevels(_ levels: ByteBuffer, maxLevel: UInt8, into out: inout ByteBuffer) {
+        let p = UnsafeBufferPointer(start: levels.base.assumingMemoryBound(to: UInt8.self), count: levels.count)
+        RLEHybridEncoder.encode(p, bitWidth: RLEHybridEncoder.bitWidth(UInt64(maxLevel)), into: &out)
+    }
+
+    private func encodeValues(into out: inout ByteBuffer) -> ParquetEncoding {
+        if dictionaryActive && dictionary!.count > 0 {
+            let width = max(1, RLEHybridEncoder.bitWidth(UInt64(dictionary!.count - 1)))
+            out.append(UInt8(width))
+            let p = UnsafeBufferPointer(start: dictionaryIndices.base.assumingMemoryBound(to: UInt32.self),
+                                        count: dictionaryIndices.count / 4)
+            RLEHybridEncoder.encode(p, bitWidth: width, into: &out)
+            usedDictionary = true
+            return .rleDictionary
+        }
+        out.append(plainValues.bytes)
+        return .plain
+    }
+
+    /// Encodes, compresses and appends the current page to the chunk.
+    func flushPage() throws(ParquetError) {
+        guard pageLevelCount > 0 else { return }
+        pageBody.removeAll()
+        let header: [UInt8]
+        let compressed: UnsafeRawBufferPointer
+        let uncompressedSize: Int
+        switch options.dataPageVersion {
+        case .v1:
+            if maxRepetitionLevel > 0 { lengthPrefixed(repetitionLevels, maxLevel: maxRepetitionLevel) }
+            if maxDefinitionLevel > 0 { lengthPrefixed(definitionLevels, maxLevel: maxDefinitionLevel) }
+            let encoding = encodeValues(into: &pageBody)
+            uncompressedSize = pageBody.count
+            compressed = try compressor.compress(pageBody.bytes)
+            header = PageHeader.dataPageV1(uncompressedSize: uncompressedSize, compressedSize: compressed.count,
+                                           numValues: pageLevelCount, encoding: encoding)
+            appendPage(header: header, levels: nil, body: compressed)
+        case .v2:
+            levelsScratch.removeAll()
+            if maxRepetitionLevel > 0 { encodeLevels(repetitionLevels, maxLevel: maxRepetitionLevel, into: &levelsScratch) }
+            let repetitionLength = levelsScratch.count
+            if maxDefinitionLevel > 0 { encodeLevels(definitionLevels, maxLevel: maxDefinitionLevel, into: &levelsScratch) }
+            let definitionLength = levelsScratch.count - repetitionLength
+            let encoding = encodeValues(into: &pageBody)
+            let isCompressed = options.codec != .uncompressed
+            compressed = isCompressed ? try compressor.compress(pageBody.bytes) : pageBody.bytes
+            uncompressedSize = levelsScratch.count + pageBody.count
+            header = PageHeader.dataPageV2(
+                uncompressedSize: uncompressedSize, compressedSize: levelsScratch.count + compressed.count,
+                numValues: pageLevelCount, numNulls: pageLevelCount - pageValueCount, numRows: pageRowCount,
+                encoding: encoding, definitionLevelsByteLength: definitionLength,
+                repetitionLevelsByteLength: repetitionLength, isCompressed: isCompressed)
+            appendPage(header: header, levels: levelsScratch.bytes, body: compressed)
+        }
+        chunkUncompressedBytes += Int64(header.count + uncompressedSize)
+        chunkLevelCount += Int64(pageLevelCount)
+        definitionLevels.removeAll(keepAtMost: 1 << 22)
+        repetitionLevels.removeAll(keepAtMost: 1 << 22)
+        plainValues.removeAll(keepAtMost: options.dataPageSize * 4)
+        dictionaryIndices.removeAll(keepAtMost: 1 << 24)
+        pageLevelCount = 0
+        pageValueCount = 0
+        pageNullCount = 0
+        pageRowCount = 0
+        booleanBitCount = 0
+    }
+
+    private func lengthPrefixed(_ levels: ByteBuffer, maxLevel: UInt8) {
+        let start = pageBody.count
+        pageBody.appendLittleEndian(UInt32(0))
+        encodeLevels(levels, maxLevel: maxLevel, into: &pageBody)
+        pageBody.storeLittleEndian(UInt32(pageBody.count - start - 4), at: start)
+    }
+
+    private func appendPage(header: [UInt8], levels: UnsafeRawBufferPointer?, body: UnsafeRawBufferPointer) {
+        chunkPages.append(header)
+        if let levels { chunkPages.append(levels) }
+        chunkPages.append(body)
+    }
+
+    private func writeDictionaryPage() throws(ParquetError) {
+        guard let dictionary, dictionary.count > 0 else { return }
+        let body = dictionary.plain.bytes
+        let compressed = try compressor.compress(body)
+        let header = PageHeader.dictionaryPage(uncompressedSize: body.count, compressedSize: compressed.count,
+                                               numValues: dictionary.count)
+        dictionaryPage.append(header)
+        dictionaryPage.append(compressed)
+        dictionaryPageEntries = dictionary.count
+        chunkUncompressedBytes += Int64(header.count + body.count)
+    }
+
+    /// Finishes the chunk: flushes the last page and the dictionary, sends the chunk's bytes to
+    /// `sink` starting at file offset `offset`, and resets for the next row group.
+    func writeChunk(to sink: any ParquetSink, at offset: Int64) throws(ParquetError) -> ColumnChunkMetadata {
+        try flushPage()
+        if dictionaryActive { try writeDictionaryPage() }
+        do {
+            if !dictionaryPage.isEmpty { try sink.write(dictionaryPage.bytes) }
+            if !chunkPages.isEmpty { try sink.write(chunkPages.bytes) }
+        } catch let error as ParquetError {
+            throw error
+        } catch {
+            throw ParquetError(.sinkFailed, "the sink refused column \(column.name)'s chunk",
+                               underlying: SinkFailure(description: String(describing: error)))
+        }
+        var encodings: [ParquetEncoding] = [.plain]
+        if maxDefinitionLevel > 0 || maxRepetitionLevel > 0 { encodings.append(.rle) }
+        if usedDictionary { encodings.append(.rleDictionary) }
+        let bounds = statistics.encodedBounds()
+        let hasDictionaryPage = !dictionaryPage.isEmpty
+        let size = Int64(dictionaryPage.count + chunkPages.count)
+        let metadata = ColumnChunkMetadata(
+            physicalType: physicalType, encodings: encodings, path: column.path, codec: options.codec,
+            numValues: chunkLevelCount, totalUncompressedSize: chunkUncompressedBytes, totalCompressedSize: size,
+            dataPageOffset: offset + Int64(dictionaryPage.count),
+            dictionaryPageOffset: hasDictionaryPage ? offset : nil,
+            statistics: StatisticsMetadata(nullCount: statistics.nullCount, minValue: bounds?.min, maxValue: bounds?.max))
+        // Reset for the next chunk.
+        chunkPages.removeAll(keepAtMost: 1 << 24)
+        dictionaryPage.removeAll(keepAtMost: 1 << 22)
+        dictionaryPageEntries = 0
+        chunkLevelCount = 0
+        chunkUncompressedBytes = 0
+        usedDictionary = false
+        statistics.reset()
+        if dictionary != nil {
+            dictionary!.reset(keepAtMost: options.dictionaryPageSizeLimit * 2)
+            dictionaryActive = options.dictionaryEnabled
+        }
+        return metadata
+    }
+}
+
+/// A sink's error that is not `Sendable`, described.
+public struct SinkFailure: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}

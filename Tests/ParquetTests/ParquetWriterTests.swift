@@ -1,0 +1,100 @@
+import Testing
+@testable import Parquet
+
+@Suite struct ParquetWriterTests {
+    static let mixedSchema = ParquetSchema([
+        ParquetColumn(name: "id", type: .int64, nullable: false),
+        ParquetColumn(name: "n", type: .int64),
+        ParquetColumn(name: "s", type: .string),
+        ParquetColumn(name: "amount", type: .decimal(precision: 12, scale: 2)),
+        .list(name: "xs", element: .int32),
+    ])
+
+    static func writeMixed(rows: Int, options: ParquetWriterOptions = .init()) throws -> (ParquetMemorySink, ParquetWriteSummary) {
+        let sink = ParquetMemorySink()
+        let writer = try ParquetWriter(schema: mixedSchema, sink: sink, options: options)
+        for i in 0..<rows {
+            writer.appendInt64(Int64(i), column: 0)
+            if i % 3 == 0 { writer.appendNull(column: 1) } else { writer.appendInt64(Int64(i * 7), column: 1) }
+            writer.appendString("row \(i % 10)", column: 2)
+            writer.appendDecimal(unscaled: Int64(i) * 101 - 5000, column: 3)
+            if i % 5 == 0 {
+                writer.appendNull(column: 4)
+            } else {
+                writer.beginList(column: 4)
+                for k in 0..<(i % 4) { writer.appendInt32(Int32(k), column: 4) }
+                if i % 7 == 0 { writer.appendNull(column: 4) }
+                writer.endList(column: 4)
+            }
+            try writer.endRow()
+        }
+        return (sink, try writer.close())
+    }
+
+    @Test func fileStartsAndEndsWithMagicAndFooterLength() throws {
+        let (sink, summary) = try Self.writeMixed(rows: 100)
+        let b = sink.bytes
+        #expect(Array(b.prefix(4)) == Array("PAR1".utf8))
+        #expect(Array(b.suffix(4)) == Array("PAR1".utf8))
+        let footerLength = Int(b[b.count - 8]) | Int(b[b.count - 7]) << 8 | Int(b[b.count - 6]) << 16 | Int(b[b.count - 5]) << 24
+        #expect(footerLength > 0 && footerLength < b.count - 12)
+        #expect(summary.bytesWritten == Int64(b.count))
+        #expect(summary.rows == 100)
+        #expect(summary.rowGroups == 1)
+    }
+
+    @Test func emptyFileHasNoRowGroups() throws {
+        let sink = ParquetMemorySink()
+        let writer = try ParquetWriter(schema: Self.mixedSchema, sink: sink)
+        let summary = try writer.close()
+        #expect(summary.rows == 0 && summary.rowGroups == 0)
+        #expect(summary.bytesWritten == Int64(sink.bytes.count))
+    }
+
+    @Test func rowGroupsAreCutByRowLimit() throws {
+        var options = ParquetWriterOptions()
+        options.rowGroupRowLimit = 1
+        let (_, summary) = try Self.writeMixed(rows: 5, options: options)
+        #expect(summary.rowGroups == 5)
+    }
+
+    @Test func rowGroupsAreCutByByteLimit() throws {
+        var options = ParquetWriterOptions()
+        options.rowGroupByteLimit = 1000
+        options.dataPageSize = 200
+        let (_, summary) = try Self.writeMixed(rows: 5000, options: options)
+        #expect(summary.rowGroups > 1)
+    }
+
+    @Test func endRowThrowsWhenAColumnIsMissing() throws {
+        let writer = try ParquetWriter(schema: Self.mixedSchema, sink: ParquetMemorySink())
+        writer.appendInt64(1, column: 0)
+        #expect(throws: ParquetError.self) { try writer.endRow() }
+    }
+
+    @Test func closeThrowsWhenARowIsUnfinished() throws {
+        let writer = try ParquetWriter(schema: Self.mixedSchema, sink: ParquetMemorySink())
+        writer.appendInt64(1, column: 0)
+        #expect(throws: ParquetError.self) { try writer.close() }
+    }
+
+    @Test func initRejectsDuplicateColumnNames() {
+        let schema = ParquetSchema([ParquetColumn(name: "a", type: .int32), ParquetColumn(name: "a", type: .int64)])
+        #expect(throws: ParquetError.self) { _ = try ParquetWriter(schema: schema, sink: ParquetMemorySink()) }
+    }
+
+    @Test func createdByCarriesVersion() throws {
+        var options = ParquetWriterOptions()
+        options.version = "1.2.3"
+        let (sink, _) = try Self.writeMixed(rows: 3, options: options)
+        let text = Array("replicatord version 1.2.3".utf8)
+        #expect(sink.bytes.firstRange(of: text) != nil)
+    }
+
+    @Test func smokeFileForExternalReaders() throws {
+        let (sink, _) = try Self.writeMixed(rows: 1000)
+        let fileSink = try ParquetFileSink(path: "/tmp/parquet-smoke.parquet")
+        try sink.bytes.withUnsafeBytes { try fileSink.write($0) }
+        try fileSink.close()
+    }
+}
