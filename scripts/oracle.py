@@ -38,7 +38,7 @@ def pg_text(v, arrow_type):
     if v is None:
         return None
     if isinstance(v, bool):
-        return "t" if v else "f"
+        return "true" if v else "false"
     if isinstance(v, float):
         if math.isnan(v): return "NaN"
         if math.isinf(v): return "Infinity" if v > 0 else "-Infinity"

@@ -33,6 +33,7 @@ struct CDCCycle {
         // Tables whose LOAD snapshot is later than the slot's start skip what their snapshot holds.
         var tableStart: [UInt32: LSN] = [:]
         for table in state.tables.values { if let start = LSN(table.cdcStartLSN), start > confirmed { tableStart[table.oid] = start } }
+        let startPerTable = tableStart
         let binary = tables.allSatisfy { $0.columns.allSatisfy { !ColumnKind($0).needsTextCast } }
 
         return try await DedicatedThread.run(name: "replicatord-cdc") { () throws -> CycleReport in
@@ -52,7 +53,7 @@ struct CDCCycle {
             var accumulator = ChangeAccumulator(globalStart: confirmed) { text, vector in
                 try TextValueParser.append(text, to: &vector)
             }
-            accumulator.tableStart = tableStart
+            accumulator.tableStart = startPerTable
             try stream.drain(until: target, into: &accumulator, resolver: TypeResolver(connection: catalog))
             let segments = accumulator.takeSegments()
             let end = max(stream.safePosition, confirmed)
@@ -84,6 +85,7 @@ struct CDCCycle {
                 report.rows += segment.rowCount
             }
             let stored = zip(segments, zip(keys, sizes)).map { ($0, $1.0, $1.1) }
+            let lastCommitTime = accumulator.lastCommitTime
             try BlockingBridge.wait {
                 try await keeper.update { state in
                     state.pending = nil
@@ -96,7 +98,7 @@ struct CDCCycle {
                         t.filesWritten += 1; t.bytesWritten += size
                         t.lastFileName = String(key.split(separator: "/").last!.dropLast(".parquet".count))
                         t.lastChangeLSN = segment.lastCommitEnd.description
-                        t.lastChangeTime = accumulator.lastCommitTime
+                        t.lastChangeTime = lastCommitTime
                         state.tables[table] = t
                     }
                 }

@@ -11,13 +11,14 @@ extension Configuration {
         s.includeOpForFullLoad = task.includeOpForFullLoad
         s.uploadChunkBytes = target.partSizeBytes
         var parquetOptions = ParquetFileOptions()
+        let level = Int32(parquet.compressionLevel)
         parquetOptions.codec = switch parquet.compression {
-        case .zstd: .zstd
+        case .zstd: .zstd(level: level)
         case .snappy: .snappy
-        case .gzip: .gzip
+        case .gzip: .gzip(level: level)
         case .none: .uncompressed
         }
-        parquetOptions.compressionLevel = parquet.compressionLevel
+        parquetOptions.version = BuildInfo.version
         parquetOptions.rowGroupBytes = parquet.rowGroupBytes
         parquetOptions.pageVersion = parquet.pageVersion
         s.parquet = parquetOptions
@@ -26,7 +27,7 @@ extension Configuration {
 
     /// The object store of `[target]`.
     public func makeStore(logger: Logger) throws -> any ObjectStore {
-        let sse: ObjectStore.ServerSideEncryption? = switch target.serverSideEncryption {
+        let sse: ServerSideEncryption? = switch target.serverSideEncryption {
         case .disabled: nil
         case .aes256: .s3
         case .kms(let keyID): .kms(keyId: keyID)

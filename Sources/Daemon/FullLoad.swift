@@ -140,11 +140,12 @@ struct FullLoad {
         }
         let bytes = files.reduce(0) { $0 + Int64($1.size) }
         let count = files.count
+        let loadedRows = rows
         try BlockingBridge.wait { [keeper, key = key(table)] in
             try await keeper.update {
                 $0.tables[key]?.status = .replicating
                 $0.tables[key]?.loadFiles = count
-                $0.tables[key]?.fullLoadRows = rows
+                $0.tables[key]?.fullLoadRows = loadedRows
                 $0.tables[key]?.filesWritten += Int64(count)
                 $0.tables[key]?.bytesWritten += bytes
             }

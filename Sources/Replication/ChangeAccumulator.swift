@@ -152,6 +152,9 @@ public struct ChangeAccumulator: Sendable {
             }
         case .origin, .type, .message:
             break
+        default:
+            // Streamed and two-phase transactions belong to protocol versions we do not request.
+            throw ChangeStreamError.protocolOrder("a \(message) message, which protocol version 1 does not send")
         }
     }
 

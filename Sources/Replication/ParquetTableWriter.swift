@@ -1,15 +1,14 @@
 import Parquet
 
 /// Parquet settings of the files the daemon writes.
-public struct ParquetFileOptions: Sendable, Equatable {
-    public var codec: ParquetCodec = .zstd
-    public var compressionLevel = 3
+public struct ParquetFileOptions: Sendable {
+    public var codec: ParquetCodec = .zstd(level: 3)
     /// Row groups are cut at about this many bytes of encoded data.
     public var rowGroupBytes = 128 << 20
     /// Data page version, 1 or 2.
     public var pageVersion = 1
-    /// `created_by` of the footer.
-    public var createdBy = "replicatord"
+    /// The version in `created_by` ("replicatord version X").
+    public var version = "unknown"
 
     public init() {}
 }
@@ -76,18 +75,17 @@ public final class ParquetTableWriter {
         if unchangedToastColumn { schema.append(ParquetColumn(name: Self.unchangedToastColumnName, type: .string, nullable: true)) }
         var writerOptions = ParquetWriterOptions()
         writerOptions.codec = options.codec
-        writerOptions.compressionLevel = options.compressionLevel
-        writerOptions.rowGroupBytes = options.rowGroupBytes
-        writerOptions.pageVersion = options.pageVersion == 2 ? .v2 : .v1
-        writerOptions.createdBy = options.createdBy
-        writer = try ParquetWriter(schema: ParquetSchema(schema), options: writerOptions, sink: sink)
+        writerOptions.rowGroupByteLimit = options.rowGroupBytes
+        writerOptions.dataPageVersion = options.pageVersion == 2 ? .v2 : .v1
+        writerOptions.version = options.version
+        writer = try ParquetWriter(schema: ParquetSchema(schema), sink: sink, options: writerOptions)
         self.columns = columns
         self.opColumn = opColumn
         self.unchangedToastColumn = unchangedToastColumn
     }
 
     /// Bytes of the file so far, written and buffered: for cutting files at a maximum size.
-    public var estimatedFileBytes: Int64 { Int64(writer.estimatedFileSize) }
+    public var estimatedFileBytes: Int64 { writer.bytesWritten + Int64(writer.bufferedByteCount) }
 
     /// Appends the rows of `batch` (and their ops and unchanged-TOAST lists for CDC files).
     public func append(_ batch: ColumnBatch, ops: [UInt8]?, unchangedToast: ColumnVector?) throws {
@@ -100,11 +98,11 @@ public final class ParquetTableWriter {
         for row in 0..<rows {
             if let ops {
                 var op = ops[row]
-                try withUnsafeBytes(of: &op) { try writer.appendBytes(column: 0, $0) }
+                withUnsafeBytes(of: &op) { writer.appendBytes($0, column: 0) }
             }
             for c in 0..<columns.count {
                 let vector = batch.columns[c]
-                if vector.nulls[row] { try writer.appendNull(column: base + c); continue }
+                if vector.nulls[row] { writer.appendNull(column: base + c); continue }
                 let i = valueIndex[c]
                 valueIndex[c] += 1
                 try appendValue(vector, i, column: base + c)
@@ -112,10 +110,10 @@ public final class ParquetTableWriter {
             if unchangedToastColumn {
                 let column = base + columns.count
                 if let u = unchangedToast, !u.nulls[row] {
-                    try u.bytes.withUnsafeBytes { try writer.appendBytes(column: column, UnsafeRawBufferPointer(rebasing: $0[u.offsets[toastIndex]..<u.offsets[toastIndex + 1]])) }
+                    u.bytes.withUnsafeBytes { writer.appendBytes(UnsafeRawBufferPointer(rebasing: $0[u.offsets[toastIndex]..<u.offsets[toastIndex + 1]]), column: column) }
                     toastIndex += 1
                 } else {
-                    try writer.appendNull(column: column)
+                    writer.appendNull(column: column)
                 }
             }
             try writer.endRow()
@@ -125,22 +123,22 @@ public final class ParquetTableWriter {
 
     private func appendValue(_ v: ColumnVector, _ i: Int, column: Int) throws {
         switch v.kind {
-        case .bool: try writer.appendBool(column: column, v.int64s[i] != 0)
-        case .int16, .int32, .date: try writer.appendInt32(column: column, Int32(truncatingIfNeeded: v.int64s[i]))
-        case .int64, .time, .timestamp, .timestamptz: try writer.appendInt64(column: column, v.int64s[i])
-        case .float32: try writer.appendFloat(column: column, v.float32s[i])
-        case .float64: try writer.appendDouble(column: column, v.float64s[i])
+        case .bool: writer.appendBool(v.int64s[i] != 0, column: column)
+        case .int16, .int32, .date: writer.appendInt32(Int32(truncatingIfNeeded: v.int64s[i]), column: column)
+        case .int64, .time, .timestamp, .timestamptz: writer.appendInt64(v.int64s[i], column: column)
+        case .float32: writer.appendFloat(v.float32s[i], column: column)
+        case .float64: writer.appendDouble(v.float64s[i], column: column)
         case .decimal(let p, _):
-            if p <= 9 { try writer.appendInt32(column: column, Int32(truncatingIfNeeded: v.int64s[i])) }
-            else if p <= 18 { try writer.appendInt64(column: column, v.int64s[i]) }
+            if p <= 9 { writer.appendInt32(Int32(truncatingIfNeeded: v.int64s[i]), column: column) }
+            else if p <= 18 { writer.appendInt64(v.int64s[i], column: column) }
             else {
                 // FIXED_LEN_BYTE_ARRAY: big-endian two's complement in the fewest bytes for p digits.
                 let length = ParquetValueType.decimalByteLength(precision: p)
                 var big = v.int128s[i].bigEndian
-                try withUnsafeBytes(of: &big) { try writer.appendBytes(column: column, UnsafeRawBufferPointer(rebasing: $0[(16 - length)...])) }
+                withUnsafeBytes(of: &big) { writer.appendBytes(UnsafeRawBufferPointer(rebasing: $0[(16 - length)...]), column: column) }
             }
         case .numericText, .text, .json, .jsonb, .bytea, .uuid, .interval, .timetz, .textCast:
-            try v.bytes.withUnsafeBytes { try writer.appendBytes(column: column, UnsafeRawBufferPointer(rebasing: $0[v.offsets[i]..<v.offsets[i + 1]])) }
+            v.bytes.withUnsafeBytes { writer.appendBytes(UnsafeRawBufferPointer(rebasing: $0[v.offsets[i]..<v.offsets[i + 1]]), column: column) }
         }
     }
 

@@ -60,7 +60,8 @@ enum TestEnvironment {
         let stdout = String(decoding: outData, as: UTF8.self)
         guard process.terminationStatus == 0 else {
             throw ProcessFailed(command: ([executable] + arguments).joined(separator: " "),
-                                status: process.terminationStatus, stderr: String(decoding: errData, as: UTF8.self))
+                                status: process.terminationStatus,
+                                stderr: String(decoding: errData, as: UTF8.self) + stdout)
         }
         return stdout
     }
