@@ -40,6 +40,10 @@ let package = Package(
         .target(name: "Daemon", dependencies: [
             "Replication", "ObjectStore", .product(name: "Logging", package: "swift-log"),
         ]),
+        // Benchmark of the S3 client (scripts/bench-s3); not part of the daemon.
+        .executableTarget(name: "s3-bench", dependencies: [
+            "ObjectStore", .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "replicatord", dependencies: [
             "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -84,6 +84,10 @@ actor S3MultipartUpload: ObjectUpload {
     var buffer: [UInt8] = []
     var uploadId: String?
     var tasks: [Int: Task<(Int, String, [UInt8]), any Error>] = [:]
+    /// The buffers of parts in flight (shared with their tasks, not copied) and spare ones to reuse:
+    /// at most parallelism + 1 buffers are ever allocated, so memory stays flat however long the object.
+    var inFlightBuffers: [Int: [UInt8]] = [:]
+    var spareBuffers: [[UInt8]] = []
     /// MD5 of each acknowledged part, for the final ETag check.
     var partDigests: [Int: [UInt8]] = [:]
     var partETags: [Int: String] = [:]
@@ -188,10 +192,11 @@ actor S3MultipartUpload: ObjectUpload {
 
     private func startPart(_ number: Int) {
         let bytes = buffer
-        buffer = []
+        inFlightBuffers[number] = bytes
+        buffer = spareBuffers.popLast() ?? []
         buffer.reserveCapacity(partSize)
         let client = self.client, key = fullKey, id = uploadId!
-        tasks[number] = Task {
+        tasks[number] = Task.detached {
             let md5 = Digest.md5(bytes)
             let etag = try await client.uploadPart(key: key, uploadId: id, partNumber: number, bytes: bytes)
             return (number, etag, md5)
@@ -199,13 +204,22 @@ actor S3MultipartUpload: ObjectUpload {
     }
 
     private func awaitOnePart() async throws {
-        guard let number = tasks.keys.min(), let task = tasks.removeValue(forKey: number) else {
-            preconditionFailure("waitForPart with no part in flight")
+        let (n, etag, md5) = try await nextPartResult()
+        if var spare = inFlightBuffers.removeValue(forKey: n) {
+            spare.removeAll(keepingCapacity: true)  // the task is done, so this is the only reference: no copy
+            spareBuffers.append(spare)
         }
-        let (n, etag, md5) = try await task.value
         partETags[n] = etag
         partDigests[n] = md5
         machine.partUploaded(number: n)
+    }
+
+    /// Waits for the lowest-numbered part in flight; its task is released when this returns.
+    private func nextPartResult() async throws -> (Int, String, [UInt8]) {
+        guard let number = tasks.keys.min(), let task = tasks.removeValue(forKey: number) else {
+            preconditionFailure("waitForPart with no part in flight")
+        }
+        return try await task.value
     }
 
     private func checkFinalETag(_ etag: String, parts: [Int]) throws {
@@ -225,6 +239,8 @@ actor S3MultipartUpload: ObjectUpload {
         for task in tasks.values { _ = try? await task.value }
         tasks = [:]
         buffer = []
+        inFlightBuffers = [:]
+        spareBuffers = []
         if case .abort(let id) = machine.fail() {
             do {
                 try await client.abortMultipartUpload(key: fullKey, uploadId: id)
