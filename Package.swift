@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "PGOutput"),
         .target(name: "Parquet", dependencies: ["CZstd", "CZlib", "CSnappy"]),
         .target(name: "ObjectStore", dependencies: [
-            "CCurl", "CCrypto", .product(name: "Logging", package: "swift-log"),
+            "CCurl", "CCrypto", "CZlib", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PGClient", dependencies: [
             "CLibPQ", .product(name: "Logging", package: "swift-log"),
