@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "PGOutput"),
         .target(name: "Parquet", dependencies: ["CZstd", "CZlib", "CSnappy"]),
         .target(name: "ObjectStore", dependencies: [
-            "CCurl", "CCrypto", .product(name: "Logging", package: "swift-log"),
+            "CCurl", "CCrypto", "CZlib", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PGClient", dependencies: [
             "CLibPQ", .product(name: "Logging", package: "swift-log"),
@@ -41,6 +41,10 @@ let package = Package(
         .target(name: "Daemon", dependencies: [
             "Replication", "ObjectStore", .product(name: "Logging", package: "swift-log"),
             .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        // Benchmark of the S3 client (scripts/bench-s3); not part of the daemon.
+        .executableTarget(name: "s3-bench", dependencies: [
+            "ObjectStore", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "replicatord", dependencies: [
             "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),

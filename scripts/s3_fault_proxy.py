@@ -2,19 +2,21 @@
 """A small fault-injecting HTTP proxy for S3 tests: loopback only, bounded in time and connections.
 
     s3_fault_proxy.py UPSTREAM_URL [--slowdown P] [--reset P] [--latency P] [--max-latency-ms N]
-                      [--seed N] [--lifetime S] [--max-connections N]
+                      [--seed N] [--lifetime S] [--max-connections N] [--tls-cert PEM --tls-key PEM]
 
 Listens on 127.0.0.1 (a free port, printed as "PORT <n>" on stdout once ready) and forwards each
 request to UPSTREAM_URL unchanged (Host header included, so SigV4 signatures stay valid). Per
 request, with the given probabilities: answers 503 SlowDown without forwarding; resets the
 connection half-way through the request body (or, for bodiless requests, half-way through the
-response body); sleeps up to --max-latency-ms before forwarding. Counts go to stderr on exit.
+response body); sleeps up to --max-latency-ms before forwarding. With --tls-cert/--tls-key it speaks
+HTTPS to the client (plain HTTP to the upstream). Counts go to stderr on exit.
 """
 import argparse
 import http.client
 import random
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
@@ -35,6 +37,8 @@ def parse_args():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--lifetime", type=float, default=300.0)
     p.add_argument("--max-connections", type=int, default=64)
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
     return p.parse_args()
 
 
@@ -45,6 +49,10 @@ RNG = random.Random(ARGS.seed)
 RNG_LOCK = threading.Lock()
 STATS = {"requests": 0, "slowdown": 0, "reset": 0, "latency": 0, "forwarded": 0}
 SLOTS = threading.BoundedSemaphore(ARGS.max_connections)
+TLS = None
+if ARGS.tls_cert:
+    TLS = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    TLS.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
 
 
 def roll():
@@ -59,7 +67,23 @@ def reset(sock):
 
 
 class Handler(socketserver.StreamRequestHandler):
+    def setup(self):
+        if TLS is not None:
+            self.request.settimeout(30)
+            try:
+                self.request = TLS.wrap_socket(self.request, server_side=True)
+            except (ssl.SSLError, OSError):
+                self.request = None
+                return
+        super().setup()
+
+    def finish(self):
+        if self.request is not None:
+            super().finish()
+
     def handle(self):
+        if self.request is None:
+            return
         if not SLOTS.acquire(blocking=False):
             return
         try:

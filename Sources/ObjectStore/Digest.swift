@@ -1,4 +1,5 @@
 import CCrypto
+import CZlib
 
 /// SHA-256, HMAC-SHA256 and MD5 over libcrypto's EVP interface, with lowercase hex and base64 helpers.
 package enum Digest {
@@ -56,6 +57,23 @@ package enum Digest {
         }
         precondition(ok == 1 && Int(length) == size, "EVP_Digest from libcrypto never fails on valid buffers")
         return out
+    }
+
+    /// CRC-32 (IEEE, as zlib and S3's `x-amz-checksum-crc32`) of `bytes`.
+    package static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
+        return UInt32(CZlib.crc32_z(0, base.assumingMemoryBound(to: UInt8.self), bytes.count))
+    }
+
+    /// CRC-32 of `bytes`.
+    package static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBytes { crc32($0) }
+    }
+
+    /// S3's encoding of a CRC-32: base64 of its four big-endian bytes.
+    package static func crc32Base64(_ bytes: [UInt8]) -> String {
+        let c = crc32(bytes)
+        return base64([UInt8(c >> 24), UInt8((c >> 16) & 0xff), UInt8((c >> 8) & 0xff), UInt8(c & 0xff)])
     }
 
     /// Lowercase hexadecimal, as SigV4 and S3 ETags use.

@@ -92,11 +92,30 @@ package struct CurlTransport: HTTPTransport {
 
     package func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let options = self.options
+        let pending = PendingRequest(request)
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
             CurlThreadPool.shared.submit { handle in
-                continuation.resume(with: Result { try CurlTransport.perform(request, options: options, handle: handle) })
+                // The request (and its body) is released before resuming, so the caller gets its buffer
+                // back uniquely referenced and can reuse it without a copy.
+                let result = CurlTransport.take(pending, options: options, handle: handle)
+                continuation.resume(with: result)
             }
         }
+    }
+
+    /// Hands a request to a worker thread exactly once.
+    final class PendingRequest: @unchecked Sendable {
+        private var request: HTTPRequest?
+        init(_ request: HTTPRequest) { self.request = request }
+        func take() -> HTTPRequest {
+            defer { request = nil }
+            return request!
+        }
+    }
+
+    static func take(_ pending: PendingRequest, options: CurlTransportOptions, handle: OpaquePointer) -> Result<HTTPResponse, any Error> {
+        let request = pending.take()
+        return Result { try perform(request, options: options, handle: handle) }
     }
 
     /// Collects the response of one transfer; lives on the worker thread's stack for its duration.
@@ -180,7 +199,7 @@ package struct CurlTransport: HTTPTransport {
         }
         withExtendedLifetime(sink) {}
         guard code == CURLE_OK else {
-            let detail = String(cString: errorBuffer)
+            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             throw TransportError(curlCode: Int(code.rawValue), message: message, isRetryable: CurlTransport.isRetryable(code))
         }
@@ -212,8 +231,8 @@ final class CurlThreadPool: Sendable {
     typealias Job = @Sendable (OpaquePointer) -> Void
 
     private struct State {
+        /// Pending jobs only: a job (and the request body it holds) is dropped as soon as a thread takes it.
         var jobs: [Job] = []
-        var head = 0
         var threads = 0
         var idle = 0
     }
@@ -230,7 +249,7 @@ final class CurlThreadPool: Sendable {
         condition.lock()
         let spawn = state.withLock { s -> Bool in
             s.jobs.append(job)
-            if s.idle < s.jobs.count - s.head && s.threads < maximumThreads {
+            if s.idle < s.jobs.count && s.threads < maximumThreads {
                 s.threads += 1
                 return true
             }
@@ -254,14 +273,7 @@ final class CurlThreadPool: Sendable {
             var job: Job?
             while job == nil {
                 job = state.withLock { s -> Job? in
-                    guard s.head < s.jobs.count else { return nil }
-                    let j = s.jobs[s.head]
-                    s.head += 1
-                    if s.head > 64 && s.head * 2 > s.jobs.count {
-                        s.jobs.removeFirst(s.head)
-                        s.head = 0
-                    }
-                    return j
+                    s.jobs.isEmpty ? nil : s.jobs.removeFirst()
                 }
                 if job == nil {
                     state.withLock { $0.idle += 1 }
@@ -271,6 +283,7 @@ final class CurlThreadPool: Sendable {
             }
             condition.unlock()
             job!(handle)
+            job = nil
         }
     }
 }

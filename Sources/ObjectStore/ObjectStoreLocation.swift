@@ -11,7 +11,8 @@ import Logging
 /// - `part_size`: multipart part size in bytes (default 8 MiB, minimum 5 MiB)
 /// - `parallelism`: parts in flight per upload (default 4)
 /// - `sse`: `""`, `"AES256"` or `"aws:kms"`; `sse_kms_key_id` for the latter
-/// - `narrow_list_prefixes`: see `S3Configuration.narrowListPrefixes` (default false; true for moto_server)
+/// - `narrow_list_prefixes`: see `S3Configuration.narrowListPrefixes` (default: true when the endpoint
+///   is on loopback, where the test bed's moto_server runs; listings stay correct either way)
 ///
 /// Credentials never come from here: the environment, the shared files or instance metadata.
 public struct ObjectStoreLocation: Sendable, Equatable {
@@ -45,7 +46,7 @@ public struct ObjectStoreLocation: Sendable, Equatable {
     /// Parses `url` and validates the options.
     public init(url: String, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
                 caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
-                serverSideEncryption: ServerSideEncryption? = nil, narrowListPrefixes: Bool = false) throws {
+                serverSideEncryption: ServerSideEncryption? = nil, narrowListPrefixes: Bool? = nil) throws {
         if url.hasPrefix("s3://") {
             let rest = url.dropFirst(5)
             let bucket = String(rest.prefix { $0 != "/" })
@@ -77,7 +78,16 @@ public struct ObjectStoreLocation: Sendable, Equatable {
         self.partSize = partSize
         self.parallelism = parallelism
         self.serverSideEncryption = serverSideEncryption
-        self.narrowListPrefixes = narrowListPrefixes
+        self.narrowListPrefixes = narrowListPrefixes ?? ObjectStoreLocation.isLoopback(endpoint: self.endpoint)
+    }
+
+    /// True for `http(s)://127.x.x.x`, `localhost` or `[::1]` endpoints.
+    static func isLoopback(endpoint: String?) -> Bool {
+        guard let endpoint, let schemeEnd = endpoint.range(of: "://") else { return false }
+        var host = endpoint[schemeEnd.upperBound...].prefix { $0 != "/" }
+        if host.hasPrefix("[") { return host.hasPrefix("[::1]") }
+        host = host.prefix { $0 != ":" }
+        return host == "localhost" || host.hasPrefix("127.")
     }
 
     /// The `sse` / `sse_kms_key_id` keys as a value.

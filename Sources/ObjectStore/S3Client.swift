@@ -76,11 +76,14 @@ public struct S3Client: Sendable {
     public func putObject(key: String, bytes: [UInt8], contentType: String? = nil) async throws -> StoredObject {
         let md5 = Digest.md5(bytes)
         var headers = [("content-md5", Digest.base64(md5))]
+        let crc = configuration.checksum == .crc32 ? Digest.crc32Base64(bytes) : nil
+        if let crc { headers.append(("x-amz-checksum-crc32", crc)) }
         if let contentType { headers.append(("content-type", contentType)) }
         headers += configuration.serverSideEncryption?.headers ?? []
         let response = try await execute(operation: "PutObject", method: "PUT", key: key, headers: headers, body: bytes)
         let etag = S3Client.unquote(response.headers["etag"] ?? "")
         try checkETag(etag, md5: md5, operation: "PutObject", key: key)
+        try checkCRC(response, expected: crc, operation: "PutObject", key: key)
         return StoredObject(key: key, etag: etag, size: bytes.count)
     }
 
@@ -147,28 +150,58 @@ public struct S3Client: Sendable {
     public func createMultipartUpload(key: String, contentType: String? = nil) async throws -> String {
         var headers: [(String, String)] = []
         if let contentType { headers.append(("content-type", contentType)) }
+        if configuration.checksum == .crc32 { headers.append(("x-amz-checksum-algorithm", "CRC32")) }
         headers += configuration.serverSideEncryption?.headers ?? []
         let r = try await execute(operation: "CreateMultipartUpload", method: "POST", key: key, query: [("uploads", "")], headers: headers)
         return try S3Responses.initiateMultipartUpload(r.body)
     }
 
-    /// UploadPart: returns the part's ETag (unquoted), checked against the MD5 sent.
-    public func uploadPart(key: String, uploadId: String, partNumber: Int, bytes: [UInt8]) async throws -> String {
-        let md5 = Digest.md5(bytes)
-        let r = try await execute(operation: "UploadPart", method: "PUT", key: key,
-                                  query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
-                                  headers: [("content-md5", Digest.base64(md5))], body: bytes)
-        let etag = S3Client.unquote(r.headers["etag"] ?? "")
-        try checkETag(etag, md5: md5, operation: "UploadPart", key: key)
-        return etag
+    /// A part as CompleteMultipartUpload lists it.
+    public struct CompletedPart: Sendable, Equatable {
+        /// Part number, from 1.
+        public var number: Int
+        /// The ETag UploadPart returned (unquoted).
+        public var etag: String
+        /// Base64 CRC-32 of the part, when the upload was created with `x-amz-checksum-algorithm: CRC32`.
+        public var checksumCRC32: String?
+
+        /// A completed part.
+        public init(number: Int, etag: String, checksumCRC32: String? = nil) {
+            self.number = number
+            self.etag = etag
+            self.checksumCRC32 = checksumCRC32
+        }
     }
 
-    /// CompleteMultipartUpload with `parts` as (number, ETag) in ascending order; returns the final ETag.
+    /// UploadPart: the part as Complete must list it; its ETag is checked against the MD5 sent and
+    /// its CRC-32 (when configured) against the one S3 computed.
+    public func uploadPart(key: String, uploadId: String, partNumber: Int, bytes: [UInt8]) async throws -> CompletedPart {
+        try await uploadPartReturningMD5(key: key, uploadId: uploadId, partNumber: partNumber, bytes: bytes).part
+    }
+
+    /// UploadPart, also returning the MD5 of the part (for the final multipart ETag check).
+    func uploadPartReturningMD5(key: String, uploadId: String, partNumber: Int, bytes: [UInt8]) async throws -> (part: CompletedPart, md5: [UInt8]) {
+        let md5 = Digest.md5(bytes)
+        var headers = [("content-md5", Digest.base64(md5))]
+        let crc = configuration.checksum == .crc32 ? Digest.crc32Base64(bytes) : nil
+        if let crc { headers.append(("x-amz-checksum-crc32", crc)) }
+        let r = try await execute(operation: "UploadPart", method: "PUT", key: key,
+                                  query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
+                                  headers: headers, body: bytes)
+        let etag = S3Client.unquote(r.headers["etag"] ?? "")
+        try checkETag(etag, md5: md5, operation: "UploadPart", key: key)
+        try checkCRC(r, expected: crc, operation: "UploadPart", key: key)
+        return (CompletedPart(number: partNumber, etag: etag, checksumCRC32: crc), md5)
+    }
+
+    /// CompleteMultipartUpload with `parts` in ascending order; returns the final ETag.
     /// An error inside a 200 answer (as S3 may send) is reported as an error.
-    public func completeMultipartUpload(key: String, uploadId: String, parts: [(Int, String)]) async throws -> String {
+    public func completeMultipartUpload(key: String, uploadId: String, parts: [CompletedPart]) async throws -> String {
         var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-        for (number, etag) in parts {
-            xml += "<Part><PartNumber>\(number)</PartNumber><ETag>\"\(etag)\"</ETag></Part>"
+        for part in parts {
+            xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\"\(part.etag)\"</ETag>"
+            if let crc = part.checksumCRC32 { xml += "<ChecksumCRC32>\(crc)</ChecksumCRC32>" }
+            xml += "</Part>"
         }
         xml += "</CompleteMultipartUpload>"
         let r = try await execute(operation: "CompleteMultipartUpload", method: "POST", key: key,
@@ -231,6 +264,14 @@ public struct S3Client: Sendable {
         let expected = Digest.hex(md5)
         guard etag.lowercased() == expected else {
             throw ObjectStoreError(.integrity, "ETag \(etag) differs from the MD5 of the bytes sent (\(expected))",
+                                   bucket: configuration.bucket, key: key, operation: operation)
+        }
+    }
+
+    func checkCRC(_ response: HTTPResponse, expected: String?, operation: String, key: String) throws {
+        guard let expected, let answered = response.headers["x-amz-checksum-crc32"] else { return }
+        guard answered == expected else {
+            throw ObjectStoreError(.integrity, "CRC-32 \(answered) differs from the CRC-32 of the bytes sent (\(expected))",
                                    bucket: configuration.bucket, key: key, operation: operation)
         }
     }

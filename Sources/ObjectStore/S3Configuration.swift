@@ -25,12 +25,14 @@ public struct S3Configuration: Sendable {
     /// decodes `%2F` in the query before checking, so any `prefix=a/b` fails with SignatureDoesNotMatch).
     /// Off by default: on AWS it only makes listings longer.
     public var narrowListPrefixes: Bool
+    /// Checksum sent with each object and part besides `Content-MD5`, and checked against S3's answer.
+    public var checksum: S3Checksum
 
     /// A configuration with the documented defaults.
     public init(bucket: String, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
                 caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
                 serverSideEncryption: ServerSideEncryption? = nil, retry: RetryPolicy = RetryPolicy(), verifyETags: Bool = true,
-                narrowListPrefixes: Bool = false) {
+                narrowListPrefixes: Bool = false, checksum: S3Checksum = .crc32) {
         self.bucket = bucket
         self.region = region
         self.endpoint = endpoint
@@ -42,6 +44,7 @@ public struct S3Configuration: Sendable {
         self.retry = retry
         self.verifyETags = verifyETags
         self.narrowListPrefixes = narrowListPrefixes
+        self.checksum = checksum
     }
 
     /// Smallest part S3 accepts (all but the last).
@@ -64,4 +67,13 @@ public enum ServerSideEncryption: Sendable, Equatable {
             return h
         }
     }
+}
+
+/// The additional checksum of uploads (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
+public enum S3Checksum: String, Sendable, Equatable {
+    /// `x-amz-checksum-crc32` on PutObject and UploadPart, `x-amz-checksum-algorithm: CRC32` on
+    /// CreateMultipartUpload (a composite checksum), as current AWS SDKs send by default.
+    case crc32
+    /// `Content-MD5` only, for S3-compatible stores that reject the flexible checksum headers.
+    case none
 }

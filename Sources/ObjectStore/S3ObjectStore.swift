@@ -83,10 +83,14 @@ actor S3MultipartUpload: ObjectUpload {
     var machine: MultipartUploadStateMachine
     var buffer: [UInt8] = []
     var uploadId: String?
-    var tasks: [Int: Task<(Int, String, [UInt8]), any Error>] = [:]
+    var tasks: [Int: Task<(S3Client.CompletedPart, [UInt8]), any Error>] = [:]
+    /// The buffers of parts in flight (shared with their tasks, not copied) and spare ones to reuse:
+    /// at most parallelism + 1 buffers are ever allocated, so memory stays flat however long the object.
+    var inFlightBuffers: [Int: [UInt8]] = [:]
+    var spareBuffers: [[UInt8]] = []
     /// MD5 of each acknowledged part, for the final ETag check.
     var partDigests: [Int: [UInt8]] = [:]
-    var partETags: [Int: String] = [:]
+    var completedParts: [Int: S3Client.CompletedPart] = [:]
     var size = 0
     var failure: (any Error & Sendable)?
 
@@ -130,7 +134,7 @@ actor S3MultipartUpload: ObjectUpload {
                 case .waitForPart:
                     try await self.awaitOnePart()
                 case .complete(let uploadId, let parts):
-                    let list = parts.map { ($0, self.partETags[$0]!) }
+                    let list = parts.map { self.completedParts[$0]! }
                     let etag = try await self.client.completeMultipartUpload(key: self.fullKey, uploadId: uploadId, parts: list)
                     try self.checkFinalETag(etag, parts: parts)
                     self.machine.completed()
@@ -188,24 +192,33 @@ actor S3MultipartUpload: ObjectUpload {
 
     private func startPart(_ number: Int) {
         let bytes = buffer
-        buffer = []
+        inFlightBuffers[number] = bytes
+        buffer = spareBuffers.popLast() ?? []
         buffer.reserveCapacity(partSize)
         let client = self.client, key = fullKey, id = uploadId!
-        tasks[number] = Task {
-            let md5 = Digest.md5(bytes)
-            let etag = try await client.uploadPart(key: key, uploadId: id, partNumber: number, bytes: bytes)
-            return (number, etag, md5)
+        tasks[number] = Task.detached {
+            try await client.uploadPartReturningMD5(key: key, uploadId: id, partNumber: number, bytes: bytes)
         }
     }
 
     private func awaitOnePart() async throws {
+        let (part, md5) = try await nextPartResult()
+        let n = part.number
+        if var spare = inFlightBuffers.removeValue(forKey: n) {
+            spare.removeAll(keepingCapacity: true)  // the task is done, so this is the only reference: no copy
+            spareBuffers.append(spare)
+        }
+        completedParts[n] = part
+        partDigests[n] = md5
+        machine.partUploaded(number: n)
+    }
+
+    /// Waits for the lowest-numbered part in flight; its task is released when this returns.
+    private func nextPartResult() async throws -> (S3Client.CompletedPart, [UInt8]) {
         guard let number = tasks.keys.min(), let task = tasks.removeValue(forKey: number) else {
             preconditionFailure("waitForPart with no part in flight")
         }
-        let (n, etag, md5) = try await task.value
-        partETags[n] = etag
-        partDigests[n] = md5
-        machine.partUploaded(number: n)
+        return try await task.value
     }
 
     private func checkFinalETag(_ etag: String, parts: [Int]) throws {
@@ -225,6 +238,8 @@ actor S3MultipartUpload: ObjectUpload {
         for task in tasks.values { _ = try? await task.value }
         tasks = [:]
         buffer = []
+        inFlightBuffers = [:]
+        spareBuffers = []
         if case .abort(let id) = machine.fail() {
             do {
                 try await client.abortMultipartUpload(key: fullKey, uploadId: id)

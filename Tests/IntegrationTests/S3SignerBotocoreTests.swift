@@ -42,6 +42,7 @@ struct S3SignerBotocoreTests {
                 var headers: [(String, String)] = []
                 if n % 3 == 0 { headers.append(("content-md5", Digest.base64(Digest.md5(body)))) }
                 if n % 4 == 0 { headers.append(("content-type", "application/xml")) }
+                if n % 4 == 1 { headers.append(("x-amz-checksum-crc32", Digest.crc32Base64(body))) }
                 if n % 5 == 0 { headers += ServerSideEncryption.kms(keyId: "arn:aws:kms:eu-west-1:1:key/abc").headers }
                 let region = n % 2 == 0 ? "us-east-1" : "eu-west-1"
                 let endpoint = n % 2 == 0 ? "http://127.0.0.1:5000" : "https://s3.eu-west-1.amazonaws.com"

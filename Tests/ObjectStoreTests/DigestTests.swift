@@ -9,6 +9,12 @@ import Testing
             == "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8")
     }
 
+    @Test func crc32CheckValue() {
+        #expect(Digest.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(Digest.crc32Base64(Array("123456789".utf8)) == "y/Q5Jg==")
+        #expect(Digest.crc32([]) == 0)
+    }
+
     @Test func base64Padding() {
         #expect(Digest.base64([]) == "")
         #expect(Digest.base64(Array("f".utf8)) == "Zg==")

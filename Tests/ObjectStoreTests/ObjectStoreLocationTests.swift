@@ -14,6 +14,15 @@ import Testing
         #expect(try ObjectStoreLocation(url: "s3://b", endpoint: "").endpoint == nil)
     }
 
+    @Test func listingsAreNarrowedByDefaultOnlyForLoopbackEndpoints() throws {
+        #expect(try ObjectStoreLocation(url: "s3://b", endpoint: "http://127.0.0.1:5000").narrowListPrefixes)
+        #expect(try ObjectStoreLocation(url: "s3://b", endpoint: "http://localhost").narrowListPrefixes)
+        #expect(try ObjectStoreLocation(url: "s3://b", endpoint: "http://[::1]:9000").narrowListPrefixes)
+        #expect(try !ObjectStoreLocation(url: "s3://b", endpoint: "https://minio.example.com").narrowListPrefixes)
+        #expect(try !ObjectStoreLocation(url: "s3://b").narrowListPrefixes)
+        #expect(try !ObjectStoreLocation(url: "s3://b", endpoint: "http://127.0.0.1:5000", narrowListPrefixes: false).narrowListPrefixes)
+    }
+
     @Test func fileURL() throws {
         #expect(try ObjectStoreLocation(url: "file:///var/lib/replicatord/out").kind == .directory(path: "/var/lib/replicatord/out"))
     }

@@ -15,6 +15,7 @@ final class FakeS3Transport: HTTPTransport {
         var injected: [(match: String, response: HTTPResponse)] = []
         var nextUpload = 0
         var corruptETags = false
+        var corruptCRC = false
     }
     let state = Mutex(State())
 
@@ -44,7 +45,8 @@ final class FakeS3Transport: HTTPTransport {
                 return HTTPResponse(status: 200, body: Array("<InitiateMultipartUploadResult><UploadId>\(id)</UploadId></InitiateMultipartUploadResult>".utf8))
             case ("PUT", true, _):
                 s.uploads[query["uploadId"]!]![Int(query["partNumber"]!)!] = request.body
-                return HTTPResponse(status: 200, headers: ["etag": etag(request.body)])
+                let crc = s.corruptCRC ? "AAAAAA==" : Digest.crc32Base64(request.body)
+                return HTTPResponse(status: 200, headers: ["etag": etag(request.body), "x-amz-checksum-crc32": crc])
             case ("POST", true, _):
                 let parts = s.uploads.removeValue(forKey: query["uploadId"]!)!
                 let numbers = parts.keys.sorted()
@@ -93,7 +95,7 @@ final class FakeS3Transport: HTTPTransport {
         #expect(headers["content-md5"] == Digest.base64(Digest.md5(body)))
         let auth = try #require(headers["Authorization"])
         #expect(auth.hasPrefix("AWS4-HMAC-SHA256 Credential=AKID/"))
-        #expect(auth.contains("SignedHeaders=content-md5;host;x-amz-content-sha256;x-amz-date,"))
+        #expect(auth.contains("SignedHeaders=content-md5;host;x-amz-checksum-crc32;x-amz-content-sha256;x-amz-date,"))
         #expect(!r.headers.contains { $0.1.contains("SECRET") })
     }
 
@@ -144,6 +146,29 @@ final class FakeS3Transport: HTTPTransport {
     @Test func wrongETagIsAnIntegrityError() async throws {
         transport.state.withLock { $0.corruptETags = true }
         await #expect { try await client().putObject(key: "k", bytes: [1]) } throws: { ($0 as? ObjectStoreError)?.code == .integrity }
+    }
+
+    @Test func wrongPartCRCIsAnIntegrityErrorAndAborts() async throws {
+        transport.state.withLock { $0.corruptCRC = true }
+        let c = try client()
+        let id = try await c.createMultipartUpload(key: "k")
+        await #expect { try await c.uploadPart(key: "k", uploadId: id, partNumber: 1, bytes: [1, 2]) } throws: {
+            ($0 as? ObjectStoreError)?.code == .integrity
+        }
+        let create = try #require(transport.requests.first)
+        #expect(create.headers.contains { $0 == ("x-amz-checksum-algorithm", "CRC32") })
+    }
+
+    @Test func completeListsEachPartWithItsChecksum() async throws {
+        let store = S3ObjectStore(client: try client(), prefix: "", logger: Logger(label: "test"))
+        let upload = try await store.makeUpload(key: "two")
+        try await upload.write([UInt8](repeating: 3, count: S3Configuration.minimumPartSize + 10))
+        _ = try await upload.complete()
+        let complete = try #require(transport.requests.last)
+        let xml = String(decoding: complete.body, as: UTF8.self)
+        let crc1 = Digest.crc32Base64([UInt8](repeating: 3, count: S3Configuration.minimumPartSize))
+        #expect(xml.contains("<Part><PartNumber>1</PartNumber><ETag>\"") && xml.contains("<ChecksumCRC32>\(crc1)</ChecksumCRC32>"))
+        #expect(xml.contains("<PartNumber>2</PartNumber>"))
     }
 
     @Test func streamingUploadOfAnUnknownSizeGoesMultipartInOrder() async throws {
