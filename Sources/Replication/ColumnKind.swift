@@ -54,7 +54,7 @@ public enum ColumnKind: Sendable, Equatable, Hashable {
             } else {
                 self = .numericText
             }
-        case PGTypeOID.text, PGTypeOID.varchar, PGTypeOID.bpchar, PGTypeOID.name, PGTypeOID.xml, PGTypeOID.char:
+        case PGTypeOID.text, PGTypeOID.varchar, PGTypeOID.bpchar, PGTypeOID.name, PGTypeOID.xml:
             self = .text
         case PGTypeOID.json: self = .json
         case PGTypeOID.jsonb: self = .jsonb

@@ -27,7 +27,7 @@ public struct SnapshotReader {
             let quoted = PGConnection.quoteIdentifier(column.name)
             // format('%s', x) runs the type's own output function, as pgoutput's text mode does
             // (`::text` differs for inet/cidr).
-            return ColumnKind(column).needsTextCast ? "format('%s', \(quoted))" : quoted
+            return ColumnKind(column).needsTextCast ? "CASE WHEN \(quoted) IS NULL THEN NULL ELSE format('%s', \(quoted)) END" : quoted
         }.joined(separator: ", ")
         return "COPY (SELECT \(list) FROM \(table.qualifiedName)) TO STDOUT (FORMAT binary)"
     }

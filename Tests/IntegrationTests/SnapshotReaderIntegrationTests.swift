@@ -124,7 +124,8 @@ struct SnapshotReaderIntegrationTests {
             #expect(texts("iv") == ["P1Y2M3DT4H5M6.5S", "P-1DT-1S"])
             #expect(texts("ttz") == ["10:11:12.5+05:30", "00:00:00-08"])
             #expect(texts("e") == ["happy", "sad"])
-            #expect(texts("ip") == ["10.1.0.0/16", "::1/128"])
+            #expect(texts("ip") == ["10.1.0.0/16", "::1"])   // inet's own output function, as pgoutput sends it
+            #expect(col("ip").nulls == [false, false, true])
             #expect(texts("arr") == ["{1,NULL,3}", "{}"])
         }
     }
