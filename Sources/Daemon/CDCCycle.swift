@@ -84,6 +84,7 @@ struct CDCCycle {
                 sizes.append(try write(segment, to: key))
                 report.rows += segment.rowCount
             }
+            if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
             let stored = zip(segments, zip(keys, sizes)).map { ($0, $1.0, $1.1) }
             let lastCommitTime = accumulator.lastCommitTime
             try BlockingBridge.wait {
@@ -103,6 +104,7 @@ struct CDCCycle {
                     }
                 }
             }
+            if !segments.isEmpty { CrashPoint.reach(.afterStateCommitted) }
             // Only now, with the files and the checkpoint stored, may the server forget the WAL.
             try stream.confirm(end)
             try stream.finish()
@@ -127,6 +129,7 @@ struct CDCCycle {
             let writer = try ParquetTableWriter(columns: columns, opColumn: true, unchangedToastColumn: true, options: settings.parquet, sink: sink)
             try writer.append(segment.values, ops: segment.ops, unchangedToast: segment.unchangedToast)
             try writer.finish()
+            CrashPoint.reach(.afterFileWritten)
             return Int64(try sink.complete().size)
         } catch {
             sink.abort()

@@ -47,7 +47,18 @@ public final class Engine: Sendable {
             try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger).run(tables: tables)
             return .fullLoad(tables: tables.count)
         }
-        let report = try await CDCCycle(settings: settings, store: store, keeper: keeper, logger: logger).run(state: state!, tables: tables)
+        let cycle = CDCCycle(settings: settings, store: store, keeper: keeper, logger: logger)
+        var report = try await cycle.run(state: state!, tables: tables)
+        if state!.pending != nil, let recovered = await keeper.state {
+            // That was the redo of an interrupted cycle, to its recorded end; now the cycle itself.
+            logger.notice("interrupted cycle redone", metadata: ["files": "\(report.files.count)", "lsn.confirmed": "\(report.confirmedLSN)"])
+            let next = try await cycle.run(state: recovered, tables: tables)
+            report.files += next.files
+            report.rows += next.rows
+            report.transactions += next.transactions
+            report.confirmedLSN = next.confirmedLSN
+            report.targetLSN = next.targetLSN
+        }
         return .cdc(report)
     }
 }

@@ -44,8 +44,11 @@ struct FullLoad {
                 slot = try replication.createLogicalSlot("\(settings.slot)_resume_\(getpid())", exportSnapshot: true, temporary: true)
             } else {
                 let admin = try PGConnection(conninfo: settings.conninfo)
-                let existing = try admin.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
+                let existing = try admin.query("SELECT active, database, database = current_database() FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
                 if let row = existing.rows.first {
+                    guard row[2] == "t" else {
+                        throw EngineError(.sourceCheckFailed, "replication slot \(settings.slot) belongs to database \(row[1] ?? "?"); choose another [source] slot name")
+                    }
                     guard row[0] != "t" else {
                         throw EngineError(.sourceCheckFailed, "replication slot \(settings.slot) is in use by another process")
                     }
@@ -138,6 +141,7 @@ struct FullLoad {
             current.sink.abort()
             throw error
         }
+        CrashPoint.reach(.afterLoadFilesStored)
         let bytes = files.reduce(0) { $0 + Int64($1.size) }
         let count = files.count
         let loadedRows = rows

@@ -39,7 +39,7 @@ struct EngineIntegrationTests {
     static let tables = ["public.orders", "public.events", "public.untouched"]
 
     func settings(_ db: PostgresFixture) -> EngineSettings {
-        var s = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: "replicatord")
+        var s = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: db.database)
         s.parallelTables = 2
         return s
     }
@@ -88,7 +88,7 @@ struct EngineIntegrationTests {
         let state = try #require(await engine.keeper.state)
         let stats = try #require(state.tables["public.orders"])
         #expect(stats.fullLoadRows == 3000 && stats.inserts == 210 && stats.updates == 301 && stats.deletes == 110)
-        let slot = try db.connect().query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'replicatord'")
+        let slot = try db.connect().query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1", [db.database])
         #expect(slot.rows.first?[0] == state.confirmedLSN)
     }
 
