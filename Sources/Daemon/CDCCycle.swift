@@ -13,6 +13,8 @@ public struct CycleReport: Sendable {
     public var transactions = 0
     public var confirmedLSN: String = ""
     public var targetLSN: String = ""
+    /// WAL the slot keeps on the server after the cycle (`pg_current_wal_lsn() - restart_lsn`).
+    public var retainedWALBytes: Int64 = 0
 }
 
 /// One CDC cycle: drain the slot up to the server's WAL position at the start of the cycle, write
@@ -108,6 +110,16 @@ struct CDCCycle {
             // Only now, with the files and the checkpoint stored, may the server forget the WAL.
             try stream.confirm(end)
             try stream.finish()
+            let retained = try catalog.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
+            if let bytes = retained.rows.first?[0].flatMap({ Int64($0) }) {
+                report.retainedWALBytes = bytes
+                if bytes > settings.retainedWALWarnBytes {
+                    logger.warning("the replication slot holds back much WAL on the server", metadata: [
+                        "slot.name": "\(settings.slot)", "slot.retained_wal_bytes": "\(bytes)",
+                        "threshold_bytes": "\(settings.retainedWALWarnBytes)",
+                    ])
+                }
+            }
             report.files = keys
             report.transactions = accumulator.transactions
             report.confirmedLSN = end.description

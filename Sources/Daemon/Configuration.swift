@@ -178,6 +178,9 @@ extension Configuration {
         /// written and for transactions larger than memory. Set it to the unit's `StateDirectory=`
         /// (or anywhere writable) when not running under the packaged systemd unit.
         public var spoolDirectory: String
+        /// `retained_wal_warn_mib`, default `4096`: a warning is logged when the replication slot
+        /// holds back more WAL than this on the server (the daemon is falling behind or stopped).
+        public var retainedWALWarnMiB: Int
 
         /// The maximum full-load file size in bytes.
         public var maxFileSizeBytes: Int { maxFileSizeMiB << 20 }
@@ -188,8 +191,10 @@ extension Configuration {
             maxFileSizeMiB: Int = 1024,
             parallelTables: Int = 2,
             includeOpForFullLoad: Bool = false,
-            spoolDirectory: String = "/var/lib/replicatord/spool"
+            spoolDirectory: String = "/var/lib/replicatord/spool",
+            retainedWALWarnMiB: Int = 4096
         ) {
+            self.retainedWALWarnMiB = retainedWALWarnMiB
             self.migrationType = migrationType
             self.maxFileSizeMiB = maxFileSizeMiB
             self.parallelTables = parallelTables

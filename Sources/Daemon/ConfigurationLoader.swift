@@ -30,6 +30,7 @@ import TOMLKit
 /// parallel_tables          = 2      # tables copied at once during a full load, 1...64
 /// include_op_for_full_load = false  # an Op column of "I" first in LOAD files
 /// spool_dir                = "/var/lib/replicatord/spool"  # absolute; local scratch space
+/// retained_wal_warn_mib    = 4096   # warn when the slot holds back more WAL than this, 1...
 ///
 /// [parquet]
 /// compression       = "zstd"        # "zstd", "snappy", "gzip" or "none"
@@ -66,7 +67,8 @@ public enum ConfigurationLoader {
             "url", "region", "endpoint", "path_style", "ca_file", "part_size_mib", "upload_parallelism",
             "server_side_encryption", "sse_kms_key_id",
         ]),
-        ("task", ["migration_type", "max_file_size_mib", "parallel_tables", "include_op_for_full_load", "spool_dir"]),
+        ("task", ["migration_type", "max_file_size_mib", "parallel_tables", "include_op_for_full_load", "spool_dir",
+                  "retained_wal_warn_mib"]),
         ("parquet", ["compression", "compression_level", "row_group_mib", "page_version"]),
         ("schedule", ["interval_seconds"]),
         ("health", ["listen"]),
@@ -188,9 +190,10 @@ public enum ConfigurationLoader {
         try s.check("spool_dir") { () throws(ValueProblem) in
             guard spool.hasPrefix("/") else { throw ValueProblem("expected an absolute path, got \"\(spool)\"") }
         }
+        let retainedWal = try s.int("retained_wal_warn_mib", default: 4096, in: 1...Int(Int32.max))
         return .init(
             migrationType: migrationType, maxFileSizeMiB: maxFileSize, parallelTables: parallelTables,
-            includeOpForFullLoad: includeOp, spoolDirectory: spool)
+            includeOpForFullLoad: includeOp, spoolDirectory: spool, retainedWALWarnMiB: retainedWal)
     }
 
     static func readParquet(_ s: SectionReader) throws(ConfigurationError) -> Configuration.ParquetOutput {
@@ -733,6 +736,7 @@ extension Configuration {
             parallel_tables = \(task.parallelTables)
             include_op_for_full_load = \(task.includeOpForFullLoad)
             spool_dir = \(quoted(task.spoolDirectory))
+            retained_wal_warn_mib = \(task.retainedWALWarnMiB)
 
             [parquet]
             compression = \(quoted(parquet.compression.rawValue))

@@ -14,6 +14,8 @@ public struct EngineSettings: Sendable {
     public var includeOpForFullLoad = false
     /// Parquet codec, level, row group size and page version.
     public var parquet = ParquetFileOptions()
+    /// A warning is logged when the slot retains more WAL than this.
+    public var retainedWALWarnBytes: Int64 = 4 << 30
     /// Bytes handed to the store at a time (the multipart part size).
     public var uploadChunkBytes = 8 << 20
 

@@ -214,6 +214,7 @@ struct EngineTypesIntegrationTests {
             """)
         guard case .cdc(let report) = try await engine.runCycle() else { Issue.record("no CDC cycle"); return }
         #expect(report.files.count == 2)   // the added column starts a second file
+        #expect(report.retainedWALBytes > 0)
         let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
         let out = try TestEnvironment.run(python, [script, "--conninfo", db.conninfo, "--dir", dir, "public.types"])
