@@ -112,35 +112,32 @@ struct FullLoad {
         for object in stale { try BlockingBridge.wait { try await store.delete(key: object.key) } }
 
         let columns = ParquetTableWriter.columns(for: table)
-        var fileIndex = 1
-        var files: [StoredObject] = []
-        var current = try openFile(folder + FileNaming.loadFile(fileIndex), columns: columns)
-        var rows: Int64 = 0
         let started = ContinuousClock.now
-        var lastLog = started
+        // The reader (COPY + decode, this thread) and the encoder (Parquet + upload, its own thread)
+        // overlap through a pipe of two batches.
+        let pipe = BatchPipe<ColumnBatch>(capacity: 2)
+        let encoder = EncoderThread { () throws -> [StoredObject] in
+            try self.encodeLoadFiles(from: pipe, folder: folder, columns: columns)
+        }
+        var rows: Int64 = 0
         do {
-            let opColumn = settings.includeOpForFullLoad
-            var ops: [UInt8] = []
+            var lastLog = started
             var seen: Int64 = 0
             rows = try SnapshotReader(connection: connection).read(table) { batch in
-                if opColumn, ops.count != batch.rowCount { ops = Array(repeating: UInt8(ascii: "I"), count: batch.rowCount) }
-                try current.writer.append(batch, ops: opColumn ? ops : nil, unchangedToast: nil)
+                try pipe.push(batch)
                 seen += Int64(batch.rowCount)
-                if current.writer.estimatedFileBytes >= settings.maxFileBytes {
-                    files.append(try current.finish())
-                    fileIndex += 1
-                    current = try openFile(folder + FileNaming.loadFile(fileIndex), columns: columns)
-                }
                 if ContinuousClock.now - lastLog > .seconds(5) {
                     lastLog = .now
                     logProgress(table, rows: seen, started: started)
                 }
             }
-            files.append(try current.finish())
+            pipe.close()
         } catch {
-            current.sink.abort()
+            pipe.fail(error)
+            _ = try? encoder.join()
             throw error
         }
+        let files = try encoder.join()
         CrashPoint.reach(.afterLoadFilesStored)
         let bytes = files.reduce(0) { $0 + Int64($1.size) }
         let count = files.count
@@ -159,6 +156,33 @@ struct FullLoad {
             "table": "\(key(table))", "rows": "\(rows)", "files": "\(count)", "bytes": "\(bytes)",
             "rows_per_s": "\(Int(Double(rows) / seconds))",
         ])
+    }
+
+    /// Encodes the batches of `pipe` into LOAD files, cutting a new file at the maximum size;
+    /// runs on the encoder thread. An upload that fails or is interrupted is aborted.
+    private func encodeLoadFiles(from pipe: BatchPipe<ColumnBatch>, folder: String, columns: [ParquetTableWriter.Column]) throws -> [StoredObject] {
+        var fileIndex = 1
+        var files: [StoredObject] = []
+        var current = try openFile(folder + FileNaming.loadFile(fileIndex), columns: columns)
+        do {
+            let opColumn = settings.includeOpForFullLoad
+            var ops: [UInt8] = []
+            while let batch = try pipe.pop() {
+                if opColumn, ops.count != batch.rowCount { ops = Array(repeating: UInt8(ascii: "I"), count: batch.rowCount) }
+                try current.writer.append(batch, ops: opColumn ? ops : nil, unchangedToast: nil)
+                if current.writer.estimatedFileBytes >= settings.maxFileBytes {
+                    files.append(try current.finish())
+                    fileIndex += 1
+                    current = try openFile(folder + FileNaming.loadFile(fileIndex), columns: columns)
+                }
+            }
+            files.append(try current.finish())
+            return files
+        } catch {
+            current.sink.abort()
+            pipe.fail(error)
+            throw error
+        }
     }
 
     private func logProgress(_ table: TableDescription, rows: Int64, started: ContinuousClock.Instant) {
@@ -203,6 +227,27 @@ struct FullLoad {
     }
 
     private func key(_ table: TableDescription) -> String { "\(table.schema).\(table.name)" }
+}
+
+/// A thread that runs one throwing job; ``join()`` waits for its result.
+final class EncoderThread<T: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<T, any Error>?
+
+    init(_ body: @escaping @Sendable () throws -> T) {
+        let thread = Thread { [self] in
+            do { result = .success(try body()) } catch { result = .failure(error) }
+            done.signal()
+        }
+        thread.name = "replicatord-encode"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func join() throws -> T {
+        done.wait()
+        return try result!.get()
+    }
 }
 
 /// Hands the next table to whichever reader is free.
