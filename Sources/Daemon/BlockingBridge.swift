@@ -6,6 +6,7 @@ import Foundation
 enum BlockingBridge {
     private final class Box<T>: @unchecked Sendable { var result: Result<T, any Error>? }
 
+    @discardableResult
     static func wait<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
         let semaphore = DispatchSemaphore(value: 0)
         let box = Box<T>()
