@@ -33,20 +33,33 @@ public struct ChangeSegment: Sendable {
     /// Commit end LSN of the last transaction with a row in this segment.
     public var lastCommitEnd: LSN = .zero
     public var inserts = 0, updates = 0, deletes = 0, truncates = 0
+    /// Rows already moved to a local spool file (a large segment); nil while all rows are in memory.
+    public var spool: SegmentSpool?
 
     init(relation: StreamRelation) {
         self.relation = relation
         values = ColumnBatch(kinds: relation.kinds)
     }
 
-    /// Rows in the segment.
+    /// Rows in memory (not yet spilled).
     public var rowCount: Int { ops.count }
+    /// Rows in the segment, spilled and in memory.
+    public var totalRows: Int { ops.count + (spool?.rows ?? 0) }
+
+    /// Empties the in-memory rows (after they were spilled), keeping the counts.
+    mutating func removeRowsInMemory() {
+        ops.removeAll(keepingCapacity: true)
+        values.removeAll()
+        unchangedToast.removeAll()
+    }
 }
 
 /// Turns pgoutput messages into per-table ``ChangeSegment``s: a value-type state machine with no I/O,
-/// so it is tested from message fixtures. One transaction's rows are kept apart until its Commit,
-/// then moved to the table's open segment; a transaction whose commit precedes a table's start
-/// position (its snapshot already holds it) is dropped for that table.
+/// so it is tested from message fixtures. Rows go straight into their table's open segment (the
+/// drain only ever stops at a commit, so a cycle never holds part of a transaction); a transaction
+/// whose commit precedes a table's start position (its snapshot already holds it) is dropped for
+/// that table. A segment past ``spillRows`` rows in memory is handed to the `spill` closure, which
+/// moves its rows to a local file, so a transaction of millions of rows needs bounded memory.
 public struct ChangeAccumulator: Sendable {
     /// What the accumulator needs to know of each table of the publication.
     public var relations: [UInt32: StreamRelation] = [:]
@@ -55,17 +68,20 @@ public struct ChangeAccumulator: Sendable {
     public var tableStart: [UInt32: LSN] = [:]
     /// Transactions whose commit LSN precedes this were stored by an earlier cycle.
     public var globalStart: LSN
-    /// Finished segments, in the order they were closed, plus the open one per table.
+    /// A segment with this many rows in memory is spilled.
+    public var spillRows = 50_000
+    /// Segments in the order they were opened; one file each.
     public private(set) var segments: [ChangeSegment] = []
     private var openSegment: [UInt32: Int] = [:]
 
-    /// The open transaction: its commit LSN (from Begin) and its rows per table.
-    private var transaction: (commitLSN: LSN, rows: [UInt32: ChangeSegment])?
+    /// The open transaction: its commit LSN (from Begin), whether it was stored before, and the
+    /// segments it wrote to.
+    private var transaction: (commitLSN: LSN, skip: Bool, touched: Set<Int>)?
     /// End LSN of the last commit seen (whether or not it had rows for us).
     public private(set) var lastCommitEnd: LSN = .zero
     /// Commit time of the last commit seen, microseconds since 1970.
     public private(set) var lastCommitTime: Int64 = 0
-    /// Transactions committed and kept in this accumulator.
+    /// Transactions committed with rows kept in this accumulator.
     public private(set) var transactions = 0
     /// Decodes a value sent in text format (the stream's text mode).
     public var textDecoder: @Sendable (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void
@@ -79,45 +95,35 @@ public struct ChangeAccumulator: Sendable {
     public var inTransaction: Bool { transaction != nil }
 
     /// Handles one pgoutput message. `resolve` describes a relation the stream announces (its
-    /// kinds need the catalog: domains, enums); it is called on Relation messages.
-    public mutating func handle(_ message: PGOutputMessage, resolve: (PGOutputMessage.Relation) throws -> StreamRelation) throws {
+    /// kinds need the catalog: domains, enums); `spill` moves a large segment's rows out of memory.
+    public mutating func handle(_ message: PGOutputMessage, resolve: (PGOutputMessage.Relation) throws -> StreamRelation,
+                                spill: (inout ChangeSegment) throws -> Void = { _ in }) throws {
         let text = textDecoder
         switch message {
         case .begin(let begin):
             guard transaction == nil else { throw ChangeStreamError.protocolOrder("Begin inside an open transaction") }
-            transaction = (begin.finalLSN, [:])
+            transaction = (begin.finalLSN, begin.finalLSN < globalStart, [])
         case .commit(let commit):
             guard let txn = transaction else { throw ChangeStreamError.protocolOrder("Commit without Begin") }
             transaction = nil
             lastCommitEnd = commit.endLSN
             lastCommitTime = commit.commitTimestamp.unixMicroseconds
-            guard commit.commitLSN >= globalStart else { return }
-            var kept = false
-            for (oid, rows) in txn.rows.sorted(by: { $0.key < $1.key }) where rows.rowCount > 0 {
-                append(rows, of: oid, commitEnd: commit.endLSN)
-                kept = true
-            }
-            if kept { transactions += 1 }
+            for index in txn.touched { segments[index].lastCommitEnd = commit.endLSN }
+            if !txn.touched.isEmpty { transactions += 1 }
         case .relation(let r):
             let relation = try resolve(r)
             if let previous = relations[r.oid], previous != relation {
                 // A new layout (DDL): the next rows go to a new segment, so a new file.
                 openSegment[r.oid] = nil
-                if var txn = transaction, let pending = txn.rows[r.oid], pending.rowCount > 0 {
-                    // Rows already decoded in this transaction keep the old layout.
-                    txn.rows[r.oid] = nil
-                    transaction = txn
-                    pendingOldLayout.append((r.oid, pending))
-                }
             }
             relations[r.oid] = relation
         case .insert(let insert):
-            try withRows(insert.relationOID) { seg, rel in
+            try withRows(insert.relationOID, spill: spill) { seg, rel in
                 try Self.appendRow(&seg, rel, op: UInt8(ascii: "I"), tuple: insert.newTuple, old: nil, text: text)
                 seg.inserts += 1
             }
         case .update(let update):
-            try withRows(update.relationOID) { seg, rel in
+            try withRows(update.relationOID, spill: spill) { seg, rel in
                 let old = update.oldTuple
                 var keyChanged = false
                 switch old {
@@ -137,13 +143,13 @@ public struct ChangeAccumulator: Sendable {
                 }
             }
         case .delete(let delete):
-            try withRows(delete.relationOID) { seg, rel in
+            try withRows(delete.relationOID, spill: spill) { seg, rel in
                 try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: delete.oldTuple.tuple, old: nil, text: text)
                 seg.deletes += 1
             }
         case .truncate(let truncate):
             for oid in truncate.relationOIDs {
-                try withRows(oid) { seg, rel in
+                try withRows(oid, spill: spill) { seg, rel in
                     seg.ops.append(UInt8(ascii: "T"))
                     for c in seg.values.columns.indices { seg.values.columns[c].appendNull() }
                     seg.unchangedToast.appendNull()
@@ -158,11 +164,8 @@ public struct ChangeAccumulator: Sendable {
         }
     }
 
-    /// Rows decoded under a layout that a Relation message replaced mid-transaction.
-    private var pendingOldLayout: [(UInt32, ChangeSegment)] = []
-
-    /// Takes the finished segments out (for writing), leaving the accumulator empty but keeping
-    /// the relation cache and positions.
+    /// Takes the segments out (for writing), leaving the accumulator empty but keeping the
+    /// relation cache and positions.
     public mutating func takeSegments() -> [ChangeSegment] {
         defer { segments = []; openSegment = [:] }
         return segments
@@ -170,32 +173,22 @@ public struct ChangeAccumulator: Sendable {
 
     // MARK: Internals
 
-    private mutating func withRows(_ oid: UInt32, _ body: (inout ChangeSegment, StreamRelation) throws -> Void) throws {
+    private mutating func withRows(_ oid: UInt32, spill: (inout ChangeSegment) throws -> Void,
+                                   _ body: (inout ChangeSegment, StreamRelation) throws -> Void) throws {
         guard var txn = transaction else { throw ChangeStreamError.protocolOrder("row change outside a transaction") }
         guard let relation = relations[oid] else { throw ChangeStreamError.unknownRelation(oid) }
+        if txn.skip { return }
         if let start = tableStart[oid], txn.commitLSN < start { return }
-        var segment = txn.rows[oid] ?? ChangeSegment(relation: relation)
-        transaction = nil   // keep the dictionary uniquely referenced while mutating
-        do { try body(&segment, relation) } catch { txn.rows[oid] = nil; transaction = txn; throw error }
-        txn.rows[oid] = segment
+        let index: Int
+        if let open = openSegment[oid] { index = open } else {
+            segments.append(ChangeSegment(relation: relation))
+            index = segments.count - 1
+            openSegment[oid] = index
+        }
+        txn.touched.insert(index)
         transaction = txn
-    }
-
-    private mutating func append(_ rows: ChangeSegment, of oid: UInt32, commitEnd: LSN) {
-        for (pendingOID, pending) in pendingOldLayout where pendingOID == oid {
-            segments.append(pending)   // closed: old layout
-            segments[segments.count - 1].lastCommitEnd = commitEnd
-        }
-        pendingOldLayout.removeAll { $0.0 == oid }
-        if let index = openSegment[oid], segments[index].relation == rows.relation {
-            segments[index].merge(rows)
-            segments[index].lastCommitEnd = commitEnd
-        } else {
-            var fresh = rows
-            fresh.lastCommitEnd = commitEnd
-            segments.append(fresh)
-            openSegment[oid] = segments.count - 1
-        }
+        try body(&segments[index], relation)
+        if segments[index].rowCount >= spillRows { try spill(&segments[index]) }
     }
 
     private static func appendRow(_ seg: inout ChangeSegment, _ rel: StreamRelation, op: UInt8, tuple: TupleData, old: TupleData?,
