@@ -85,6 +85,23 @@ import Testing
         #expect(!records.all.contains { $0.level > .debug })
     }
 
+    @Test func cancellingTheTaskStopsATransferInFlight() async throws {
+        let upstream = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
+        let direct = try await S3TestSupport.client(test: #function)
+        let proxy = try FaultProxy(upstream: upstream, arguments: ["--latency", "1.0", "--max-latency-ms", "20000", "--seed", "3"])
+        defer { proxy.stop() }
+        var config = direct.configuration
+        config.endpoint = proxy.endpoint
+        let client = try S3Client(configuration: config, credentials: StaticCredentialsProvider(S3TestSupport.credentials()),
+                                  logger: Logger(label: "test"))
+        let started = ContinuousClock.now
+        let task = Task { try await client.putObject(key: "slow", bytes: [1, 2, 3]) }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
     @Test func retriesStopAtTheDeadlineWithATypedError() async throws {
         let upstream = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let direct = try await S3TestSupport.client(test: #function)
