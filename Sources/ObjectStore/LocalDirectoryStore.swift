@@ -90,9 +90,8 @@ public struct LocalDirectoryStore: ObjectStore {
             throw LocalDirectoryStore.ioError("stat", p, key: key)
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        let bytes = try await get(key: key)
-        return ObjectInfo(key: key, size: bytes.count, etag: Digest.hex(Digest.md5(bytes)),
-                          lastModified: String(st.st_mtim.tv_sec))
+        // No ETag: computing one would read the whole file (uploads return it in StoredObject).
+        return ObjectInfo(key: key, size: Int(st.st_size), etag: "", lastModified: String(st.st_mtim.tv_sec))
     }
 
     public func list(prefix: String) async throws -> [ObjectInfo] {

@@ -153,6 +153,13 @@ actor S3MultipartUpload: ObjectUpload {
         await abortNow()
     }
 
+    deinit {
+        if case .open(let id) = machine.state {
+            logger.warning("multipart upload dropped without complete or abort; its parts stay until listOpenMultipartUploads finds it",
+                           metadata: ["s3.key": "\(fullKey)", "s3.upload_id": "\(id)"])
+        }
+    }
+
     // MARK: -
 
     private func checkWritable() throws {
