@@ -11,6 +11,7 @@ import Testing
     final class FaultProxy {
         let process = Process()
         let stdin = Pipe()
+        let stderr = Pipe()
         let endpoint: String
 
         init(upstream: String, arguments: [String]) throws {
@@ -21,6 +22,7 @@ import Testing
             let stdout = Pipe()
             process.standardOutput = stdout
             process.standardInput = stdin
+            process.standardError = stderr
             try process.run()
             var line = [UInt8]()
             while true {
@@ -34,9 +36,13 @@ import Testing
             endpoint = "http://127.0.0.1:" + text.dropFirst(5)
         }
 
-        func stop() {
+        /// Stops the proxy (once) and returns what it printed on stderr (its counts).
+        @discardableResult
+        func stop() -> String {
             try? stdin.fileHandleForWriting.close()
+            let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
+            return text
         }
     }
 
