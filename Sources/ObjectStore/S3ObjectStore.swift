@@ -248,8 +248,10 @@ actor S3MultipartUpload: ObjectUpload {
         inFlightBuffers = [:]
         spareBuffers = []
         if case .abort(let id) = machine.fail() {
+            let client = self.client, key = fullKey
             do {
-                try await client.abortMultipartUpload(key: fullKey, uploadId: id)
+                // Detached so that it still goes out when the failure is the caller's task being cancelled.
+                try await Task.detached { try await client.abortMultipartUpload(key: key, uploadId: id) }.value
                 logger.debug("multipart upload aborted", metadata: ["s3.key": "\(fullKey)", "s3.upload_id": "\(id)"])
             } catch {
                 logger.warning("cannot abort multipart upload; it stays listed until cleaned up", metadata: [

@@ -108,6 +108,33 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
+    @Test func cancellingAMultipartUploadAbortsIt() async throws {
+        let upstream = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
+        let direct = try await S3TestSupport.client(test: #function)
+        let proxy = try FaultProxy(upstream: upstream, arguments: ["--latency", "1.0", "--max-latency-ms", "1500", "--seed", "5"])
+        defer { proxy.stop() }
+        var config = direct.configuration
+        config.endpoint = proxy.endpoint
+        config.parallelism = 2
+        let store = S3ObjectStore(client: try S3Client(configuration: config, credentials: StaticCredentialsProvider(S3TestSupport.credentials()),
+                                                       logger: Logger(label: "test")), prefix: "", logger: Logger(label: "test"))
+        let part = S3TestSupport.bytes(count: config.partSize, seed: 1)
+        let task = Task {
+            let upload = try await store.makeUpload(key: "cancelled")
+            for _ in 0..<10 { try await upload.write(part) }
+            return try await upload.complete()
+        }
+        // Wait until the upload exists, then cancel the writer.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await direct.listMultipartUploads(prefix: "").isEmpty && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        task.cancel()
+        await #expect(throws: (any Error).self) { try await task.value }
+        #expect(try await direct.listMultipartUploads(prefix: "").isEmpty)
+        #expect(try await direct.headObject(key: "cancelled") == nil)
+    }
+
     @Test func retriesStopAtTheDeadlineWithATypedError() async throws {
         let upstream = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let direct = try await S3TestSupport.client(test: #function)
