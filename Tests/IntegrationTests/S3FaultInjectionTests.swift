@@ -50,7 +50,7 @@ import Testing
         let upstream = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let direct = try await S3TestSupport.client(test: #function)
         let proxy = try FaultProxy(upstream: upstream, arguments: [
-            "--slowdown", "0.2", "--reset", "0.15", "--latency", "0.3", "--max-latency-ms", "150", "--seed", "7"])
+            "--slowdown", "0.2", "--reset", "0.3", "--latency", "0.3", "--max-latency-ms", "150", "--seed", "7"])
         defer { proxy.stop() }
         let (logger, records) = RecordingLogHandler.logger()
         let retry = RetryPolicy(maxAttempts: 25, baseDelay: .milliseconds(20), maxDelay: .milliseconds(500), totalDeadline: .seconds(120))
@@ -73,11 +73,11 @@ import Testing
         }
         let stored = try await upload.complete()
         #expect(stored.etag == S3TestSupport.multipartETag(data, partSize: direct.configuration.partSize))
-        for k in 0..<10 {
+        for k in 0..<20 {
             try await store.put(key: "state/\(k).json", bytes: Array("{\"k\":\(k)}".utf8))
         }
         #expect(try await store.get(key: "state/3.json") == Array("{\"k\":3}".utf8))
-        #expect(try await store.list(prefix: "state").count == 10)
+        #expect(try await store.list(prefix: "state").count == 20)
 
         // Checked without the proxy.
         #expect(try await direct.getObject(key: "faults/big.parquet") == data)
@@ -152,7 +152,7 @@ import Testing
             Issue.record("expected the deadline to stop the retries")
         } catch let e as ObjectStoreError {
             #expect(e.code == .unavailable && e.s3Code == "SlowDown" && e.key == "k")
-            #expect((e.attempts ?? 0) > 3)
+            #expect((e.attempts ?? 0) >= 2)  // how many fit in the deadline depends on the load of the machine
         }
         #expect(ContinuousClock.now - started < .seconds(5))
     }

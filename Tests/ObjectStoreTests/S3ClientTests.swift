@@ -14,6 +14,10 @@ final class FakeS3Transport: HTTPTransport {
         /// Answers to give before behaving normally, keyed by an operation marker.
         var injected: [(match: String, response: HTTPResponse)] = []
         var nextUpload = 0
+        var uploadKeys: [String: String] = [:]
+        var objectETags: [String: String] = [:]
+        /// Operations (matched like injections) that take effect but whose answer is lost.
+        var loseAnswers: [String] = []
         var corruptETags = false
         var corruptCRC = false
     }
@@ -27,7 +31,17 @@ final class FakeS3Transport: HTTPTransport {
     var requests: [HTTPRequest] { state.withLock { $0.requests } }
 
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        state.withLock { s in
+        let (response, lost) = state.withLock { s -> (HTTPResponse, Bool) in
+            let marker = request.method + " " + request.url
+            let lost = s.loseAnswers.firstIndex { marker.contains($0) }.map { s.loseAnswers.remove(at: $0) } != nil
+            return (answer(request, &s), lost)
+        }
+        if lost { throw TransportError(curlCode: 56, message: "Connection reset by peer", isRetryable: true) }
+        return response
+    }
+
+    func answer(_ request: HTTPRequest, _ s: inout State) -> HTTPResponse {
+        do {
             s.requests.append(request)
             let marker = request.method + " " + request.url
             if let i = s.injected.firstIndex(where: { marker.contains($0.match) }) {
@@ -42,18 +56,29 @@ final class FakeS3Transport: HTTPTransport {
                 s.nextUpload += 1
                 let id = "up\(s.nextUpload)"
                 s.uploads[id] = [:]
+                s.uploadKeys[id] = key
                 return HTTPResponse(status: 200, body: Array("<InitiateMultipartUploadResult><UploadId>\(id)</UploadId></InitiateMultipartUploadResult>".utf8))
             case ("PUT", true, _):
                 s.uploads[query["uploadId"]!]![Int(query["partNumber"]!)!] = request.body
                 let crc = s.corruptCRC ? "AAAAAA==" : Digest.crc32Base64(request.body)
                 return HTTPResponse(status: 200, headers: ["etag": etag(request.body), "x-amz-checksum-crc32": crc])
+            case ("GET", false, true):
+                var xml = "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>"
+                for id in s.uploads.keys.sorted() { xml += "<Upload><Key>\(s.uploadKeys[id]!)</Key><UploadId>\(id)</UploadId></Upload>" }
+                return HTTPResponse(status: 200, body: Array((xml + "</ListMultipartUploadsResult>").utf8))
             case ("POST", true, _):
-                let parts = s.uploads.removeValue(forKey: query["uploadId"]!)!
+                guard let parts = s.uploads.removeValue(forKey: query["uploadId"]!) else {
+                    return HTTPResponse(status: 404, body: Array("<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>".utf8))
+                }
                 let numbers = parts.keys.sorted()
                 s.objects[key] = numbers.flatMap { parts[$0]! }
                 let md5s = numbers.flatMap { Digest.md5(parts[$0]!) }
                 let tag = "\"\(Digest.hex(Digest.md5(md5s)))-\(numbers.count)\""
+                s.objectETags[key] = tag
                 return HTTPResponse(status: 200, body: Array("<CompleteMultipartUploadResult><ETag>\(tag)</ETag></CompleteMultipartUploadResult>".utf8))
+            case ("HEAD", false, false):
+                guard let b = s.objects[key] else { return HTTPResponse(status: 404) }
+                return HTTPResponse(status: 200, headers: ["etag": s.objectETags[key] ?? etag(b), "content-length": "\(b.count)"])
             case ("DELETE", true, _):
                 s.uploads[query["uploadId"]!] = nil
                 s.aborted.append(query["uploadId"]!)
@@ -137,6 +162,33 @@ final class FakeS3Transport: HTTPTransport {
         #expect(c.listPrefix("out run-1.x~/tables/") == "out run-1.x~")
         #expect(c.listPrefix("ab+c") == "ab")
         #expect(try client().listPrefix("out/tables/") == "out/tables/")
+    }
+
+    @Test func aCreateRetriedAfterALostAnswerLeavesNoDuplicateUpload() async throws {
+        transport.state.withLock { $0.loseAnswers = ["?uploads"] }
+        let c = try client()
+        let id = try await c.createMultipartUpload(key: "dup")
+        #expect(id == "up2")
+        #expect(transport.state.withLock { Array($0.uploads.keys) } == ["up2"])
+        #expect(transport.state.withLock { $0.aborted } == ["up1"])
+    }
+
+    @Test func aCompleteRetriedAfterALostAnswerSucceedsWhenTheObjectIsThere() async throws {
+        transport.state.withLock { $0.loseAnswers = ["POST http://127.0.0.1:9/bkt/obj?uploadId"] }
+        let store = S3ObjectStore(client: try client(), prefix: "", logger: Logger(label: "test"))
+        let upload = try await store.makeUpload(key: "obj")
+        let data = [UInt8](repeating: 5, count: S3Configuration.minimumPartSize + 3)
+        try await upload.write(data)
+        let stored = try await upload.complete()
+        #expect(stored.etag.hasSuffix("-2"))
+        #expect(transport.state.withLock { $0.objects["obj"] } == data)
+    }
+
+    @Test func multipartETagFromPartETags() {
+        let parts = [S3Client.CompletedPart(number: 1, etag: Digest.hex(Digest.md5([1]))),
+                     S3Client.CompletedPart(number: 2, etag: Digest.hex(Digest.md5([2])))]
+        #expect(S3Client.multipartETag(parts: parts) == Digest.hex(Digest.md5(Digest.md5([1]) + Digest.md5([2]))) + "-2")
+        #expect(S3Client.multipartETag(parts: [S3Client.CompletedPart(number: 1, etag: "kms-etag")]) == nil)
     }
 
     @Test func missingObjectIsNotFound() async throws {
