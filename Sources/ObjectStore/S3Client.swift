@@ -76,7 +76,7 @@ public struct S3Client: Sendable {
     public func putObject(key: String, bytes: [UInt8], contentType: String? = nil) async throws -> StoredObject {
         let md5 = Digest.md5(bytes)
         var headers = [("content-md5", Digest.base64(md5))]
-        let crc = configuration.checksum == .crc32 ? Digest.crc32Base64(bytes) : nil
+        let crc = configuration.checksum.sendsCRC32 ? Digest.crc32Base64(bytes) : nil
         if let crc { headers.append(("x-amz-checksum-crc32", crc)) }
         if let contentType { headers.append(("content-type", contentType)) }
         headers += configuration.serverSideEncryption?.headers ?? []
@@ -150,7 +150,7 @@ public struct S3Client: Sendable {
     public func createMultipartUpload(key: String, contentType: String? = nil) async throws -> String {
         var headers: [(String, String)] = []
         if let contentType { headers.append(("content-type", contentType)) }
-        if configuration.checksum == .crc32 { headers.append(("x-amz-checksum-algorithm", "CRC32")) }
+        if configuration.checksum.sendsCRC32 { headers.append(("x-amz-checksum-algorithm", "CRC32")) }
         headers += configuration.serverSideEncryption?.headers ?? []
         let (r, retries) = try await executeCountingRetries(operation: "CreateMultipartUpload", method: "POST", key: key,
                                                             query: [("uploads", "")], headers: headers)
@@ -192,25 +192,24 @@ public struct S3Client: Sendable {
         }
     }
 
-    /// UploadPart: the part as Complete must list it; its ETag is checked against the MD5 sent and
-    /// its CRC-32 (when configured) against the one S3 computed.
+    /// UploadPart: the part as Complete must list it. Checked as `configuration.checksum` says: its
+    /// CRC-32 against the one S3 answers, and/or its ETag against the MD5 sent.
     public func uploadPart(key: String, uploadId: String, partNumber: Int, bytes: [UInt8]) async throws -> CompletedPart {
-        try await uploadPartReturningMD5(key: key, uploadId: uploadId, partNumber: partNumber, bytes: bytes).part
-    }
-
-    /// UploadPart, also returning the MD5 of the part (for the final multipart ETag check).
-    func uploadPartReturningMD5(key: String, uploadId: String, partNumber: Int, bytes: [UInt8]) async throws -> (part: CompletedPart, md5: [UInt8]) {
-        let md5 = Digest.md5(bytes)
-        var headers = [("content-md5", Digest.base64(md5))]
-        let crc = configuration.checksum == .crc32 ? Digest.crc32Base64(bytes) : nil
+        var headers: [(String, String)] = []
+        var md5: [UInt8]?
+        if configuration.checksum.checksPartMD5 {
+            md5 = Digest.md5(bytes)
+            headers.append(("content-md5", Digest.base64(md5!)))
+        }
+        let crc = configuration.checksum.sendsCRC32 ? Digest.crc32Base64(bytes) : nil
         if let crc { headers.append(("x-amz-checksum-crc32", crc)) }
         let r = try await execute(operation: "UploadPart", method: "PUT", key: key,
                                   query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
                                   headers: headers, body: bytes)
         let etag = S3Client.unquote(r.headers["etag"] ?? "")
-        try checkETag(etag, md5: md5, operation: "UploadPart", key: key)
+        if let md5 { try checkETag(etag, md5: md5, operation: "UploadPart", key: key) }
         try checkCRC(r, expected: crc, operation: "UploadPart", key: key)
-        return (CompletedPart(number: partNumber, etag: etag, checksumCRC32: crc), md5)
+        return CompletedPart(number: partNumber, etag: etag, checksumCRC32: crc)
     }
 
     /// CompleteMultipartUpload with `parts` in ascending order; returns the final ETag.

@@ -102,9 +102,9 @@ final class FakeS3Transport: HTTPTransport {
     let transport = FakeS3Transport()
     let policy = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(4), totalDeadline: .seconds(10))
 
-    func client(partSize: Int = S3Configuration.minimumPartSize, parallelism: Int = 2) throws -> S3Client {
+    func client(partSize: Int = S3Configuration.minimumPartSize, parallelism: Int = 2, checksum: S3Checksum = .crc32) throws -> S3Client {
         try S3Client(configuration: S3Configuration(bucket: "bkt", endpoint: "http://127.0.0.1:9", pathStyle: true,
-                                                    partSize: partSize, parallelism: parallelism, retry: policy),
+                                                    partSize: partSize, parallelism: parallelism, retry: policy, checksum: checksum),
                      credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "AKID", secretAccessKey: "SECRET")),
                      logger: Logger(label: "test"), transport: transport)
     }
@@ -209,6 +209,30 @@ final class FakeS3Transport: HTTPTransport {
         }
         let create = try #require(transport.requests.first)
         #expect(create.headers.contains { $0 == ("x-amz-checksum-algorithm", "CRC32") })
+    }
+
+    @Test func partChecksumsFollowTheConfiguration() async throws {
+        for mode in [S3Checksum.crc32, .crc32AndMD5, .md5] {
+            let t = FakeS3Transport()
+            let c = try S3Client(configuration: client(checksum: mode).configuration,
+                                 credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "a", secretAccessKey: "s")),
+                                 logger: Logger(label: "test"), transport: t)
+            let id = try await c.createMultipartUpload(key: "k")
+            _ = try await c.uploadPart(key: "k", uploadId: id, partNumber: 1, bytes: [1, 2, 3])
+            let names = Set(t.requests.last!.headers.map(\.0))
+            #expect(names.contains("content-md5") == (mode != .crc32), "\(mode)")
+            #expect(names.contains("x-amz-checksum-crc32") == (mode != .md5), "\(mode)")
+            #expect(t.requests.first!.headers.contains { $0.0 == "x-amz-checksum-algorithm" } == (mode != .md5), "\(mode)")
+        }
+    }
+
+    @Test func wrongPartETagIsAnIntegrityErrorWhenMD5IsChecked() async throws {
+        transport.state.withLock { $0.corruptETags = true }
+        let c = try client(checksum: .crc32AndMD5)
+        let id = try await c.createMultipartUpload(key: "k")
+        await #expect { try await c.uploadPart(key: "k", uploadId: id, partNumber: 1, bytes: [1]) } throws: {
+            ($0 as? ObjectStoreError)?.code == .integrity
+        }
     }
 
     @Test func completeListsEachPartWithItsChecksum() async throws {
