@@ -112,7 +112,7 @@ actor S3MultipartUpload: ObjectUpload {
             offset += take
             size += take
             if buffer.count == partSize {
-                try await run { try await self.sendBufferedPart(last: false) }
+                try await run { try await self.sendBufferedPart() }
             }
         }
     }
@@ -176,7 +176,7 @@ actor S3MultipartUpload: ObjectUpload {
         }
     }
 
-    private func sendBufferedPart(last: Bool) async throws {
+    private func sendBufferedPart() async throws {
         while true {
             switch machine.partBuffered() {
             case .createUpload:
