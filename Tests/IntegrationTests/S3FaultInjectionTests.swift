@@ -105,7 +105,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(10))
     }
 
     @Test func cancellingAMultipartUploadAbortsIt() async throws {
@@ -143,7 +143,7 @@ import Testing
         let client = try S3Client(configuration: {
             var c = direct.configuration
             c.endpoint = proxy.endpoint
-            c.retry = RetryPolicy(maxAttempts: 100, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50), totalDeadline: .seconds(1))
+            c.retry = RetryPolicy(maxAttempts: 100, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50), totalDeadline: .seconds(4))
             return c
         }(), credentials: StaticCredentialsProvider(S3TestSupport.credentials()), logger: Logger(label: "test"))
         let started = ContinuousClock.now
@@ -154,6 +154,6 @@ import Testing
             #expect(e.code == .unavailable && e.s3Code == "SlowDown" && e.key == "k")
             #expect((e.attempts ?? 0) >= 2)  // how many fit in the deadline depends on the load of the machine
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(15))
     }
 }
