@@ -47,7 +47,7 @@ UP = urllib.parse.urlsplit(ARGS.upstream)
 assert UP.hostname in ("127.0.0.1", "localhost", "::1"), "upstream must be on loopback"
 RNG = random.Random(ARGS.seed)
 RNG_LOCK = threading.Lock()
-STATS = {"requests": 0, "slowdown": 0, "reset": 0, "latency": 0, "forwarded": 0}
+STATS = {"requests": 0, "slowdown": 0, "reset": 0, "latency": 0, "forwarded": 0, "absolute_form": 0}
 SLOTS = threading.BoundedSemaphore(ARGS.max_connections)
 TLS = None
 if ARGS.tls_cert:
@@ -100,6 +100,10 @@ class Handler(socketserver.StreamRequestHandler):
             if not line or line in (b"\r\n", b"\n"):
                 return
             method, target, _ = line.decode("latin-1").split(" ", 2)
+            if target.startswith("http://"):
+                # Sent to us as an HTTP proxy (http_proxy): forward in origin form.
+                STATS["absolute_form"] += 1
+                target = "/" + target[len("http://"):].partition("/")[2]
             headers = []
             while True:
                 h = self.rfile.readline(65537)

@@ -16,3 +16,6 @@ static inline CURLcode replicatord_curl_setopt_read(CURL *h, size_t (*f)(char *,
     return curl_easy_setopt(h, CURLOPT_READFUNCTION, f);
 }
 static inline CURLcode replicatord_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode replicatord_curl_setopt_xferinfo(CURL *h, int (*f)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t)) {
+    return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, f);
+}

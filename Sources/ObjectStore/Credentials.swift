@@ -174,7 +174,8 @@ public final class InstanceMetadataCredentialsProvider: CredentialsProvider {
     }
 }
 
-/// The SDKs' order: environment, shared files with `AWS_PROFILE`, then instance metadata. The first
+/// The SDKs' order: environment, shared files with `AWS_PROFILE`, then instance metadata (unless
+/// `AWS_EC2_METADATA_DISABLED=true`). The first
 /// source that answers is remembered and asked again afterwards (so IMDS credentials refresh).
 public final class DefaultCredentialsChain: CredentialsProvider {
     let providers: [any CredentialsProvider]
@@ -182,9 +183,12 @@ public final class DefaultCredentialsChain: CredentialsProvider {
 
     /// The default chain over `environment`.
     public convenience init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        self.init(providers: [EnvironmentCredentialsProvider(environment: environment),
-                              ProfileCredentialsProvider(environment: environment),
-                              InstanceMetadataCredentialsProvider(environment: environment)])
+        var providers: [any CredentialsProvider] = [EnvironmentCredentialsProvider(environment: environment),
+                                                    ProfileCredentialsProvider(environment: environment)]
+        if environment["AWS_EC2_METADATA_DISABLED"]?.lowercased() != "true" {
+            providers.append(InstanceMetadataCredentialsProvider(environment: environment))
+        }
+        self.init(providers: providers)
     }
 
     /// A chain over `providers`, asked in order.

@@ -93,19 +93,24 @@ package struct CurlTransport: HTTPTransport {
     package func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let options = self.options
         let pending = PendingRequest(request)
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
-            CurlThreadPool.shared.submit { handle in
-                // The request (and its body) is released before resuming, so the caller gets its buffer
-                // back uniquely referenced and can reuse it without a copy.
-                let result = CurlTransport.take(pending, options: options, handle: handle)
-                continuation.resume(with: result)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
+                CurlThreadPool.shared.submit { handle in
+                    // The request (and its body) is released before resuming, so the caller gets its buffer
+                    // back uniquely referenced and can reuse it without a copy.
+                    let result = CurlTransport.take(pending, options: options, handle: handle)
+                    continuation.resume(with: result)
+                }
             }
+        } onCancel: {
+            pending.cancelled.store(true, ordering: .relaxed)
         }
     }
 
-    /// Hands a request to a worker thread exactly once.
+    /// Hands a request to a worker thread exactly once; carries the cancellation flag the transfer polls.
     final class PendingRequest: @unchecked Sendable {
         private var request: HTTPRequest?
+        let cancelled = Atomic<Bool>(false)
         init(_ request: HTTPRequest) { self.request = request }
         func take() -> HTTPRequest {
             defer { request = nil }
@@ -114,8 +119,12 @@ package struct CurlTransport: HTTPTransport {
     }
 
     static func take(_ pending: PendingRequest, options: CurlTransportOptions, handle: OpaquePointer) -> Result<HTTPResponse, any Error> {
+        if pending.cancelled.load(ordering: .relaxed) {
+            _ = pending.take()
+            return .failure(CancellationError())
+        }
         let request = pending.take()
-        return Result { try perform(request, options: options, handle: handle) }
+        return Result { try perform(request, options: options, handle: handle, pending: pending) }
     }
 
     /// Collects the response of one transfer; lives on the worker thread's stack for its duration.
@@ -124,7 +133,8 @@ package struct CurlTransport: HTTPTransport {
         var headers: [String: String] = [:]
     }
 
-    static func perform(_ request: HTTPRequest, options: CurlTransportOptions, handle: OpaquePointer) throws -> HTTPResponse {
+    static func perform(_ request: HTTPRequest, options: CurlTransportOptions, handle: OpaquePointer,
+                        pending: PendingRequest? = nil) throws -> HTTPResponse {
         curl_easy_reset(UnsafeMutableRawPointer(handle))
         let h = UnsafeMutableRawPointer(handle)
         let sink = Sink()
@@ -154,6 +164,15 @@ package struct CurlTransport: HTTPTransport {
                 _ = replicatord_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
                 if let ca = options.caFile { _ = replicatord_curl_setopt_string(h, CURLOPT_CAINFO, ca) }
                 _ = replicatord_curl_setopt_slist(h, CURLOPT_HTTPHEADER, list)
+                if let pending {
+                    // A cancelled task stops its transfer at the next progress callback (about once a second at worst).
+                    _ = replicatord_curl_setopt_long(h, CURLOPT_NOPROGRESS, 0)
+                    _ = replicatord_curl_setopt_ptr(h, CURLOPT_XFERINFODATA, Unmanaged.passUnretained(pending).toOpaque())
+                    _ = replicatord_curl_setopt_xferinfo(h) { userdata, _, _, _, _ in
+                        let p = Unmanaged<PendingRequest>.fromOpaque(userdata!).takeUnretainedValue()
+                        return p.cancelled.load(ordering: .relaxed) ? 1 : 0
+                    }
+                }
                 _ = replicatord_curl_setopt_ptr(h, CURLOPT_WRITEDATA, unmanagedSink.toOpaque())
                 _ = replicatord_curl_setopt_ptr(h, CURLOPT_HEADERDATA, unmanagedSink.toOpaque())
                 _ = replicatord_curl_setopt_write(h) { ptr, size, count, userdata in
@@ -198,6 +217,7 @@ package struct CurlTransport: HTTPTransport {
             }
         }
         withExtendedLifetime(sink) {}
+        if code == CURLE_ABORTED_BY_CALLBACK { throw CancellationError() }
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail

@@ -90,9 +90,8 @@ public struct LocalDirectoryStore: ObjectStore {
             throw LocalDirectoryStore.ioError("stat", p, key: key)
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        let bytes = try await get(key: key)
-        return ObjectInfo(key: key, size: bytes.count, etag: Digest.hex(Digest.md5(bytes)),
-                          lastModified: String(st.st_mtim.tv_sec))
+        // No ETag: computing one would read the whole file (uploads return it in StoredObject).
+        return ObjectInfo(key: key, size: Int(st.st_size), etag: "", lastModified: String(st.st_mtim.tv_sec))
     }
 
     public func list(prefix: String) async throws -> [ObjectInfo] {
@@ -178,6 +177,8 @@ actor LocalDirectoryUpload: ObjectUpload {
     private var size = 0
     private let md5 = MD5Hasher()
     private let logger: Logger
+    /// The topmost directory this upload had to create, if any.
+    private let createdFrom: String?
 
     init(key: String, finalPath: String, logger: Logger) throws {
         self.key = key
@@ -188,6 +189,12 @@ actor LocalDirectoryUpload: ObjectUpload {
         let name = String(finalPath[finalPath.index(after: slash)...])
         temporaryPath = directory + "/" + LocalDirectoryStore.temporaryMarker + name + "."
             + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        // Directories this upload creates must be made durable too: remember the first missing one.
+        var missing = directory
+        while missing.count > 1, access(String(missing[..<missing.lastIndex(of: "/")!]), F_OK) != 0 {
+            missing = String(missing[..<missing.lastIndex(of: "/")!])
+        }
+        createdFrom = access(directory, F_OK) == 0 ? nil : missing
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -219,10 +226,20 @@ actor LocalDirectoryUpload: ObjectUpload {
             guard close(fd) == 0 else { fd = -1; throw LocalDirectoryStore.ioError("close", temporaryPath, key: key) }
             fd = -1
             guard rename(temporaryPath, finalPath) == 0 else { throw LocalDirectoryStore.ioError("rename", finalPath, key: key) }
-            let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if dfd >= 0 {
+            // fsync the directory holding the new name, and the parents of directories created for it.
+            var toSync = [directory]
+            if let top = createdFrom {
+                var d = directory
+                while d.count >= top.count, let slash = d.lastIndex(of: "/") {
+                    d = String(d[..<slash])
+                    toSync.append(d.isEmpty ? "/" : d)
+                }
+            }
+            for dir in toSync {
+                let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                guard dfd >= 0 else { throw LocalDirectoryStore.ioError("open", dir, key: key) }
                 defer { close(dfd) }
-                guard fsync(dfd) == 0 else { throw LocalDirectoryStore.ioError("fsync", directory, key: key) }
+                guard fsync(dfd) == 0 else { throw LocalDirectoryStore.ioError("fsync", dir, key: key) }
             }
         } catch {
             await abort()

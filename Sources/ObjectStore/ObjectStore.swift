@@ -79,7 +79,7 @@ public struct ObjectInfo: Sendable, Equatable {
     public var key: String
     /// Size in bytes.
     public var size: Int
-    /// The ETag without quotes.
+    /// The ETag without quotes (empty from the local store, which does not read files to list them).
     public var etag: String
     /// Last modification, as the store reports it (ISO 8601 for S3 listings, HTTP date for HEAD), if any.
     public var lastModified: String?

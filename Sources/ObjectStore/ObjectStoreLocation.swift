@@ -11,6 +11,7 @@ import Logging
 /// - `part_size`: multipart part size in bytes (default 8 MiB, minimum 5 MiB)
 /// - `parallelism`: parts in flight per upload (default 4)
 /// - `sse`: `""`, `"AES256"` or `"aws:kms"`; `sse_kms_key_id` for the latter
+/// - `checksum`: `"crc32"` (default), `"crc32+md5"` or `"md5"`: see `S3Checksum`
 /// - `narrow_list_prefixes`: see `S3Configuration.narrowListPrefixes` (default: true when the endpoint
 ///   is on loopback, where the test bed's moto_server runs; listings stay correct either way)
 ///
@@ -42,11 +43,14 @@ public struct ObjectStoreLocation: Sendable, Equatable {
     public var serverSideEncryption: ServerSideEncryption?
     /// See `S3Configuration.narrowListPrefixes`.
     public var narrowListPrefixes: Bool
+    /// How uploads are checked.
+    public var checksum: S3Checksum
 
     /// Parses `url` and validates the options.
     public init(url: String, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
                 caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
-                serverSideEncryption: ServerSideEncryption? = nil, narrowListPrefixes: Bool? = nil) throws {
+                serverSideEncryption: ServerSideEncryption? = nil, narrowListPrefixes: Bool? = nil,
+                checksum: S3Checksum = .crc32) throws {
         if url.hasPrefix("s3://") {
             let rest = url.dropFirst(5)
             let bucket = String(rest.prefix { $0 != "/" })
@@ -79,6 +83,7 @@ public struct ObjectStoreLocation: Sendable, Equatable {
         self.parallelism = parallelism
         self.serverSideEncryption = serverSideEncryption
         self.narrowListPrefixes = narrowListPrefixes ?? ObjectStoreLocation.isLoopback(endpoint: self.endpoint)
+        self.checksum = checksum
     }
 
     /// True for `http(s)://127.x.x.x`, `localhost` or `[::1]` endpoints.
@@ -110,7 +115,8 @@ public struct ObjectStoreLocation: Sendable, Equatable {
         case .s3(let bucket, let prefix):
             let config = S3Configuration(bucket: bucket, region: region, endpoint: endpoint, pathStyle: pathStyle, caFile: caFile,
                                          partSize: partSize, parallelism: parallelism, serverSideEncryption: serverSideEncryption,
-                                         retry: retry, narrowListPrefixes: narrowListPrefixes)
+                                         retry: retry, narrowListPrefixes: narrowListPrefixes,
+                                         checksum: checksum)
             let client = try S3Client(configuration: config, credentials: credentials ?? DefaultCredentialsChain(), logger: logger)
             return S3ObjectStore(client: client, prefix: prefix, logger: logger)
         }

@@ -76,7 +76,7 @@ public struct S3Client: Sendable {
     public func putObject(key: String, bytes: [UInt8], contentType: String? = nil) async throws -> StoredObject {
         let md5 = Digest.md5(bytes)
         var headers = [("content-md5", Digest.base64(md5))]
-        let crc = configuration.checksum == .crc32 ? Digest.crc32Base64(bytes) : nil
+        let crc = configuration.checksum.sendsCRC32 ? Digest.crc32Base64(bytes) : nil
         if let crc { headers.append(("x-amz-checksum-crc32", crc)) }
         if let contentType { headers.append(("content-type", contentType)) }
         headers += configuration.serverSideEncryption?.headers ?? []
@@ -150,10 +150,29 @@ public struct S3Client: Sendable {
     public func createMultipartUpload(key: String, contentType: String? = nil) async throws -> String {
         var headers: [(String, String)] = []
         if let contentType { headers.append(("content-type", contentType)) }
-        if configuration.checksum == .crc32 { headers.append(("x-amz-checksum-algorithm", "CRC32")) }
+        if configuration.checksum.sendsCRC32 { headers.append(("x-amz-checksum-algorithm", "CRC32")) }
         headers += configuration.serverSideEncryption?.headers ?? []
-        let r = try await execute(operation: "CreateMultipartUpload", method: "POST", key: key, query: [("uploads", "")], headers: headers)
-        return try S3Responses.initiateMultipartUpload(r.body)
+        let (r, retries) = try await executeCountingRetries(operation: "CreateMultipartUpload", method: "POST", key: key,
+                                                            query: [("uploads", "")], headers: headers)
+        let id = try S3Responses.initiateMultipartUpload(r.body)
+        if retries > 0 { await abortDuplicateUploads(key: key, keeping: id) }
+        return id
+    }
+
+    /// After a retried CreateMultipartUpload, an earlier attempt whose answer was lost may have created
+    /// an upload too: abort the other open uploads of exactly this key (replicatord writes each key
+    /// from one writer only), so no orphan parts stay billed.
+    func abortDuplicateUploads(key: String, keeping id: String) async {
+        do {
+            for upload in try await listMultipartUploads(prefix: key) where upload.key == key && upload.uploadId != id {
+                try await abortMultipartUpload(key: key, uploadId: upload.uploadId)
+                logger.debug("aborted a duplicate multipart upload left by a retried create", metadata: [
+                    "s3.key": "\(key)", "s3.upload_id": "\(upload.uploadId)"])
+            }
+        } catch {
+            logger.warning("cannot check for duplicate multipart uploads after a retried create", metadata: [
+                "s3.key": "\(key)", "error": "\(error)"])
+        }
     }
 
     /// A part as CompleteMultipartUpload lists it.
@@ -173,25 +192,24 @@ public struct S3Client: Sendable {
         }
     }
 
-    /// UploadPart: the part as Complete must list it; its ETag is checked against the MD5 sent and
-    /// its CRC-32 (when configured) against the one S3 computed.
+    /// UploadPart: the part as Complete must list it. Checked as `configuration.checksum` says: its
+    /// CRC-32 against the one S3 answers, and/or its ETag against the MD5 sent.
     public func uploadPart(key: String, uploadId: String, partNumber: Int, bytes: [UInt8]) async throws -> CompletedPart {
-        try await uploadPartReturningMD5(key: key, uploadId: uploadId, partNumber: partNumber, bytes: bytes).part
-    }
-
-    /// UploadPart, also returning the MD5 of the part (for the final multipart ETag check).
-    func uploadPartReturningMD5(key: String, uploadId: String, partNumber: Int, bytes: [UInt8]) async throws -> (part: CompletedPart, md5: [UInt8]) {
-        let md5 = Digest.md5(bytes)
-        var headers = [("content-md5", Digest.base64(md5))]
-        let crc = configuration.checksum == .crc32 ? Digest.crc32Base64(bytes) : nil
+        var headers: [(String, String)] = []
+        var md5: [UInt8]?
+        if configuration.checksum.checksPartMD5 {
+            md5 = Digest.md5(bytes)
+            headers.append(("content-md5", Digest.base64(md5!)))
+        }
+        let crc = configuration.checksum.sendsCRC32 ? Digest.crc32Base64(bytes) : nil
         if let crc { headers.append(("x-amz-checksum-crc32", crc)) }
         let r = try await execute(operation: "UploadPart", method: "PUT", key: key,
                                   query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
                                   headers: headers, body: bytes)
         let etag = S3Client.unquote(r.headers["etag"] ?? "")
-        try checkETag(etag, md5: md5, operation: "UploadPart", key: key)
+        if let md5 { try checkETag(etag, md5: md5, operation: "UploadPart", key: key) }
         try checkCRC(r, expected: crc, operation: "UploadPart", key: key)
-        return (CompletedPart(number: partNumber, etag: etag, checksumCRC32: crc), md5)
+        return CompletedPart(number: partNumber, etag: etag, checksumCRC32: crc)
     }
 
     /// CompleteMultipartUpload with `parts` in ascending order; returns the final ETag.
@@ -204,10 +222,38 @@ public struct S3Client: Sendable {
             xml += "</Part>"
         }
         xml += "</CompleteMultipartUpload>"
-        let r = try await execute(operation: "CompleteMultipartUpload", method: "POST", key: key,
-                                  query: [("uploadId", uploadId)], headers: [("content-type", "application/xml")],
-                                  body: Array(xml.utf8))
-        return try S3Responses.completeMultipartUpload(r.body, bucket: configuration.bucket, key: key)
+        do {
+            let r = try await execute(operation: "CompleteMultipartUpload", method: "POST", key: key,
+                                      query: [("uploadId", uploadId)], headers: [("content-type", "application/xml")],
+                                      body: Array(xml.utf8))
+            return try S3Responses.completeMultipartUpload(r.body, bucket: configuration.bucket, key: key)
+        } catch let e as ObjectStoreError where e.code == .notFound && (e.attempts ?? 1) > 1 {
+            // A retry after a lost answer finds the upload gone: it completed if the object is there with
+            // the ETag those parts make.
+            let expected = S3Client.multipartETag(parts: parts)
+            if let expected, let info = try await headObject(key: key), info.etag == expected {
+                logger.debug("CompleteMultipartUpload answer was lost; the object is stored", metadata: ["s3.key": "\(key)"])
+                return expected
+            }
+            throw e
+        }
+    }
+
+    /// The ETag S3 gives a multipart object: MD5 of the parts' binary MD5s, a dash, the part count; nil
+    /// when a part ETag is not an MD5 (SSE-KMS).
+    static func multipartETag(parts: [CompletedPart]) -> String? {
+        var all: [UInt8] = []
+        for part in parts {
+            let hex = Array(part.etag.utf8)
+            guard hex.count == 32 else { return nil }
+            var i = 0
+            while i < 32 {
+                guard let byte = UInt8(String(decoding: hex[i..<(i + 2)], as: UTF8.self), radix: 16) else { return nil }
+                all.append(byte)
+                i += 2
+            }
+        }
+        return Digest.hex(Digest.md5(all)) + "-\(parts.count)"
     }
 
     /// AbortMultipartUpload; an upload already gone is not an error.
@@ -305,6 +351,15 @@ public struct S3Client: Sendable {
     /// Signs and sends one request, retrying what can be retried; maps failures to `ObjectStoreError`.
     func execute(operation: String, method: String, key: String?, query: [(String, String)] = [],
                  headers extraHeaders: [(String, String)] = [], body: [UInt8] = []) async throws -> HTTPResponse {
+        try await executeCountingRetries(operation: operation, method: method, key: key, query: query, headers: extraHeaders,
+                                         body: body).response
+    }
+
+    /// `execute`, also telling how many retries it took (a retried non-idempotent request may have
+    /// taken effect more than once).
+    func executeCountingRetries(operation: String, method: String, key: String?, query: [(String, String)] = [],
+                                headers extraHeaders: [(String, String)] = [],
+                                body: [UInt8] = []) async throws -> (response: HTTPResponse, retries: Int) {
         let payloadHash = Digest.hex(Digest.sha256(body))
         var schedule = RetrySchedule(policy: configuration.retry)
         let clock = ContinuousClock()
@@ -331,7 +386,7 @@ public struct S3Client: Sendable {
                         logger.debug("S3 request succeeded after retries", metadata: [
                             "s3.operation": "\(operation)", "s3.key": "\(key ?? "")", "s3.retries": "\(retries)"])
                     }
-                    return response
+                    return (response, retries)
                 }
                 (failure, retryable) = classify(response, operation: operation, key: key, method: method)
             } catch let e as TransportError {

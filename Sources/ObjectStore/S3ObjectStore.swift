@@ -83,13 +83,11 @@ actor S3MultipartUpload: ObjectUpload {
     var machine: MultipartUploadStateMachine
     var buffer: [UInt8] = []
     var uploadId: String?
-    var tasks: [Int: Task<(S3Client.CompletedPart, [UInt8]), any Error>] = [:]
+    var tasks: [Int: Task<S3Client.CompletedPart, any Error>] = [:]
     /// The buffers of parts in flight (shared with their tasks, not copied) and spare ones to reuse:
     /// at most parallelism + 1 buffers are ever allocated, so memory stays flat however long the object.
     var inFlightBuffers: [Int: [UInt8]] = [:]
     var spareBuffers: [[UInt8]] = []
-    /// MD5 of each acknowledged part, for the final ETag check.
-    var partDigests: [Int: [UInt8]] = [:]
     var completedParts: [Int: S3Client.CompletedPart] = [:]
     var size = 0
     var failure: (any Error & Sendable)?
@@ -114,7 +112,7 @@ actor S3MultipartUpload: ObjectUpload {
             offset += take
             size += take
             if buffer.count == partSize {
-                try await run { try await self.sendBufferedPart(last: false) }
+                try await run { try await self.sendBufferedPart() }
             }
         }
     }
@@ -153,6 +151,13 @@ actor S3MultipartUpload: ObjectUpload {
         await abortNow()
     }
 
+    deinit {
+        if case .open(let id) = machine.state {
+            logger.warning("multipart upload dropped without complete or abort; its parts stay until listOpenMultipartUploads finds it",
+                           metadata: ["s3.key": "\(fullKey)", "s3.upload_id": "\(id)"])
+        }
+    }
+
     // MARK: -
 
     private func checkWritable() throws {
@@ -171,7 +176,7 @@ actor S3MultipartUpload: ObjectUpload {
         }
     }
 
-    private func sendBufferedPart(last: Bool) async throws {
+    private func sendBufferedPart() async throws {
         while true {
             switch machine.partBuffered() {
             case .createUpload:
@@ -197,36 +202,35 @@ actor S3MultipartUpload: ObjectUpload {
         buffer.reserveCapacity(partSize)
         let client = self.client, key = fullKey, id = uploadId!
         tasks[number] = Task.detached {
-            try await client.uploadPartReturningMD5(key: key, uploadId: id, partNumber: number, bytes: bytes)
+            try await client.uploadPart(key: key, uploadId: id, partNumber: number, bytes: bytes)
         }
     }
 
     private func awaitOnePart() async throws {
-        let (part, md5) = try await nextPartResult()
+        let part = try await nextPartResult()
         let n = part.number
         if var spare = inFlightBuffers.removeValue(forKey: n) {
             spare.removeAll(keepingCapacity: true)  // the task is done, so this is the only reference: no copy
             spareBuffers.append(spare)
         }
         completedParts[n] = part
-        partDigests[n] = md5
         machine.partUploaded(number: n)
     }
 
     /// Waits for the lowest-numbered part in flight; its task is released when this returns.
-    private func nextPartResult() async throws -> (S3Client.CompletedPart, [UInt8]) {
+    private func nextPartResult() async throws -> S3Client.CompletedPart {
         guard let number = tasks.keys.min(), let task = tasks.removeValue(forKey: number) else {
             preconditionFailure("waitForPart with no part in flight")
         }
         return try await task.value
     }
 
+    /// The object's ETag must be the one its parts make (part ETags were checked against our MD5s when
+    /// `checksum` includes MD5; otherwise this checks Complete's answer against UploadPart's).
     private func checkFinalETag(_ etag: String, parts: [Int]) throws {
         guard client.configuration.verifyETags else { return }
         if case .kms = client.configuration.serverSideEncryption { return }
-        var all: [UInt8] = []
-        for p in parts { all += partDigests[p]! }
-        let expected = Digest.hex(Digest.md5(all)) + "-\(parts.count)"
+        guard let expected = S3Client.multipartETag(parts: parts.map { completedParts[$0]! }) else { return }
         guard etag == expected else {
             throw ObjectStoreError(.integrity, "multipart ETag \(etag) differs from the expected \(expected)",
                                    bucket: client.configuration.bucket, key: fullKey, operation: "CompleteMultipartUpload")
@@ -241,8 +245,10 @@ actor S3MultipartUpload: ObjectUpload {
         inFlightBuffers = [:]
         spareBuffers = []
         if case .abort(let id) = machine.fail() {
+            let client = self.client, key = fullKey
             do {
-                try await client.abortMultipartUpload(key: fullKey, uploadId: id)
+                // Detached so that it still goes out when the failure is the caller's task being cancelled.
+                try await Task.detached { try await client.abortMultipartUpload(key: key, uploadId: id) }.value
                 logger.debug("multipart upload aborted", metadata: ["s3.key": "\(fullKey)", "s3.upload_id": "\(id)"])
             } catch {
                 logger.warning("cannot abort multipart upload; it stays listed until cleaned up", metadata: [

@@ -66,6 +66,11 @@ import Testing
         #expect(try await provider.credentials().accessKeyId == "IMDS2")
     }
 
+    @Test func defaultChainSkipsInstanceMetadataWhenDisabled() {
+        #expect(DefaultCredentialsChain(environment: ["AWS_EC2_METADATA_DISABLED": "true"]).providers.count == 2)
+        #expect(DefaultCredentialsChain(environment: [:]).providers.count == 3)
+    }
+
     @Test func chainTakesTheFirstSourceThatAnswers() async throws {
         let chain = DefaultCredentialsChain(providers: [
             EnvironmentCredentialsProvider(environment: [:]),

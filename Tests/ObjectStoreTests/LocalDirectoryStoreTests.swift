@@ -19,6 +19,7 @@ import Testing
         try await store.put(key: "a/b/state.json", bytes: Array("{\"v\":2}".utf8))
         #expect(try await store.get(key: "a/b/state.json") == Array("{\"v\":2}".utf8))
         #expect(try await store.head(key: "a/b/state.json")?.size == 7)
+        #expect(try await store.head(key: "a/b") == nil)  // a directory is not an object
         #expect(try await store.head(key: "missing") == nil)
         try await store.put(key: "a/c", bytes: [1])
         try await store.put(key: "z", bytes: [])

@@ -14,6 +14,10 @@ final class FakeS3Transport: HTTPTransport {
         /// Answers to give before behaving normally, keyed by an operation marker.
         var injected: [(match: String, response: HTTPResponse)] = []
         var nextUpload = 0
+        var uploadKeys: [String: String] = [:]
+        var objectETags: [String: String] = [:]
+        /// Operations (matched like injections) that take effect but whose answer is lost.
+        var loseAnswers: [String] = []
         var corruptETags = false
         var corruptCRC = false
     }
@@ -27,7 +31,17 @@ final class FakeS3Transport: HTTPTransport {
     var requests: [HTTPRequest] { state.withLock { $0.requests } }
 
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        state.withLock { s in
+        let (response, lost) = state.withLock { s -> (HTTPResponse, Bool) in
+            let marker = request.method + " " + request.url
+            let lost = s.loseAnswers.firstIndex { marker.contains($0) }.map { s.loseAnswers.remove(at: $0) } != nil
+            return (answer(request, &s), lost)
+        }
+        if lost { throw TransportError(curlCode: 56, message: "Connection reset by peer", isRetryable: true) }
+        return response
+    }
+
+    func answer(_ request: HTTPRequest, _ s: inout State) -> HTTPResponse {
+        do {
             s.requests.append(request)
             let marker = request.method + " " + request.url
             if let i = s.injected.firstIndex(where: { marker.contains($0.match) }) {
@@ -42,18 +56,29 @@ final class FakeS3Transport: HTTPTransport {
                 s.nextUpload += 1
                 let id = "up\(s.nextUpload)"
                 s.uploads[id] = [:]
+                s.uploadKeys[id] = key
                 return HTTPResponse(status: 200, body: Array("<InitiateMultipartUploadResult><UploadId>\(id)</UploadId></InitiateMultipartUploadResult>".utf8))
             case ("PUT", true, _):
                 s.uploads[query["uploadId"]!]![Int(query["partNumber"]!)!] = request.body
                 let crc = s.corruptCRC ? "AAAAAA==" : Digest.crc32Base64(request.body)
                 return HTTPResponse(status: 200, headers: ["etag": etag(request.body), "x-amz-checksum-crc32": crc])
+            case ("GET", false, true):
+                var xml = "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>"
+                for id in s.uploads.keys.sorted() { xml += "<Upload><Key>\(s.uploadKeys[id]!)</Key><UploadId>\(id)</UploadId></Upload>" }
+                return HTTPResponse(status: 200, body: Array((xml + "</ListMultipartUploadsResult>").utf8))
             case ("POST", true, _):
-                let parts = s.uploads.removeValue(forKey: query["uploadId"]!)!
+                guard let parts = s.uploads.removeValue(forKey: query["uploadId"]!) else {
+                    return HTTPResponse(status: 404, body: Array("<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>".utf8))
+                }
                 let numbers = parts.keys.sorted()
                 s.objects[key] = numbers.flatMap { parts[$0]! }
                 let md5s = numbers.flatMap { Digest.md5(parts[$0]!) }
                 let tag = "\"\(Digest.hex(Digest.md5(md5s)))-\(numbers.count)\""
+                s.objectETags[key] = tag
                 return HTTPResponse(status: 200, body: Array("<CompleteMultipartUploadResult><ETag>\(tag)</ETag></CompleteMultipartUploadResult>".utf8))
+            case ("HEAD", false, false):
+                guard let b = s.objects[key] else { return HTTPResponse(status: 404) }
+                return HTTPResponse(status: 200, headers: ["etag": s.objectETags[key] ?? etag(b), "content-length": "\(b.count)"])
             case ("DELETE", true, _):
                 s.uploads[query["uploadId"]!] = nil
                 s.aborted.append(query["uploadId"]!)
@@ -77,9 +102,9 @@ final class FakeS3Transport: HTTPTransport {
     let transport = FakeS3Transport()
     let policy = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(4), totalDeadline: .seconds(10))
 
-    func client(partSize: Int = S3Configuration.minimumPartSize, parallelism: Int = 2) throws -> S3Client {
+    func client(partSize: Int = S3Configuration.minimumPartSize, parallelism: Int = 2, checksum: S3Checksum = .crc32) throws -> S3Client {
         try S3Client(configuration: S3Configuration(bucket: "bkt", endpoint: "http://127.0.0.1:9", pathStyle: true,
-                                                    partSize: partSize, parallelism: parallelism, retry: policy),
+                                                    partSize: partSize, parallelism: parallelism, retry: policy, checksum: checksum),
                      credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "AKID", secretAccessKey: "SECRET")),
                      logger: Logger(label: "test"), transport: transport)
     }
@@ -139,6 +164,33 @@ final class FakeS3Transport: HTTPTransport {
         #expect(try client().listPrefix("out/tables/") == "out/tables/")
     }
 
+    @Test func aCreateRetriedAfterALostAnswerLeavesNoDuplicateUpload() async throws {
+        transport.state.withLock { $0.loseAnswers = ["?uploads"] }
+        let c = try client()
+        let id = try await c.createMultipartUpload(key: "dup")
+        #expect(id == "up2")
+        #expect(transport.state.withLock { Array($0.uploads.keys) } == ["up2"])
+        #expect(transport.state.withLock { $0.aborted } == ["up1"])
+    }
+
+    @Test func aCompleteRetriedAfterALostAnswerSucceedsWhenTheObjectIsThere() async throws {
+        transport.state.withLock { $0.loseAnswers = ["POST http://127.0.0.1:9/bkt/obj?uploadId"] }
+        let store = S3ObjectStore(client: try client(), prefix: "", logger: Logger(label: "test"))
+        let upload = try await store.makeUpload(key: "obj")
+        let data = [UInt8](repeating: 5, count: S3Configuration.minimumPartSize + 3)
+        try await upload.write(data)
+        let stored = try await upload.complete()
+        #expect(stored.etag.hasSuffix("-2"))
+        #expect(transport.state.withLock { $0.objects["obj"] } == data)
+    }
+
+    @Test func multipartETagFromPartETags() {
+        let parts = [S3Client.CompletedPart(number: 1, etag: Digest.hex(Digest.md5([1]))),
+                     S3Client.CompletedPart(number: 2, etag: Digest.hex(Digest.md5([2])))]
+        #expect(S3Client.multipartETag(parts: parts) == Digest.hex(Digest.md5(Digest.md5([1]) + Digest.md5([2]))) + "-2")
+        #expect(S3Client.multipartETag(parts: [S3Client.CompletedPart(number: 1, etag: "kms-etag")]) == nil)
+    }
+
     @Test func missingObjectIsNotFound() async throws {
         await #expect { try await client().getObject(key: "nope") } throws: { ($0 as? ObjectStoreError)?.code == .notFound }
     }
@@ -157,6 +209,30 @@ final class FakeS3Transport: HTTPTransport {
         }
         let create = try #require(transport.requests.first)
         #expect(create.headers.contains { $0 == ("x-amz-checksum-algorithm", "CRC32") })
+    }
+
+    @Test func partChecksumsFollowTheConfiguration() async throws {
+        for mode in [S3Checksum.crc32, .crc32AndMD5, .md5] {
+            let t = FakeS3Transport()
+            let c = try S3Client(configuration: client(checksum: mode).configuration,
+                                 credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "a", secretAccessKey: "s")),
+                                 logger: Logger(label: "test"), transport: t)
+            let id = try await c.createMultipartUpload(key: "k")
+            _ = try await c.uploadPart(key: "k", uploadId: id, partNumber: 1, bytes: [1, 2, 3])
+            let names = Set(t.requests.last!.headers.map(\.0))
+            #expect(names.contains("content-md5") == (mode != .crc32), "\(mode)")
+            #expect(names.contains("x-amz-checksum-crc32") == (mode != .md5), "\(mode)")
+            #expect(t.requests.first!.headers.contains { $0.0 == "x-amz-checksum-algorithm" } == (mode != .md5), "\(mode)")
+        }
+    }
+
+    @Test func wrongPartETagIsAnIntegrityErrorWhenMD5IsChecked() async throws {
+        transport.state.withLock { $0.corruptETags = true }
+        let c = try client(checksum: .crc32AndMD5)
+        let id = try await c.createMultipartUpload(key: "k")
+        await #expect { try await c.uploadPart(key: "k", uploadId: id, partNumber: 1, bytes: [1]) } throws: {
+            ($0 as? ObjectStoreError)?.code == .integrity
+        }
     }
 
     @Test func completeListsEachPartWithItsChecksum() async throws {
