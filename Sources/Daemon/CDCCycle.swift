@@ -56,7 +56,15 @@ struct CDCCycle {
                 try TextValueParser.append(text, to: &vector)
             }
             accumulator.tableStart = startPerTable
-            try stream.drain(until: target, into: &accumulator, resolver: TypeResolver(connection: catalog))
+            accumulator.spillRows = settings.cdcSpillRows
+            try Self.prepareSpool(settings.spoolDirectory)
+            let parquetOptions = settings.parquet
+            try stream.drain(until: target, into: &accumulator, resolver: TypeResolver(connection: catalog)) { segment in
+                if segment.spool == nil {
+                    segment.spool = try SegmentSpool(directory: settings.spoolDirectory, relation: segment.relation, options: parquetOptions)
+                }
+                try segment.spool!.spill(&segment)
+            }
             let segments = accumulator.takeSegments()
             let end = max(stream.safePosition, confirmed)
 
@@ -83,8 +91,8 @@ struct CDCCycle {
             }
             var sizes: [Int64] = []
             for (segment, key) in zip(segments, keys) {
+                report.rows += segment.totalRows
                 sizes.append(try write(segment, to: key))
-                report.rows += segment.rowCount
             }
             if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
             let stored = zip(segments, zip(keys, sizes)).map { ($0, $1.0, $1.1) }
@@ -136,6 +144,26 @@ struct CDCCycle {
         let store = self.store
         let upload = try BlockingBridge.wait { try await store.makeUpload(key: key, contentType: "application/vnd.apache.parquet") }
         let sink = UploadSink(upload: upload, chunkSize: settings.uploadChunkBytes)
+        if let spool = segment.spool {
+            // A large segment: finish its spool file, then stream the file into the upload.
+            defer { spool.remove() }
+            do {
+                var rest = segment
+                try spool.finish(&rest)
+                CrashPoint.reach(.afterFileWritten)
+                guard let file = FileHandle(forReadingAtPath: spool.path) else {
+                    throw EngineError(.writeFailed, "spool file \(spool.path) cannot be read")
+                }
+                defer { try? file.close() }
+                while let chunk = try file.read(upToCount: settings.uploadChunkBytes), !chunk.isEmpty {
+                    try chunk.withUnsafeBytes { try sink.write($0) }
+                }
+                return Int64(try sink.complete().size)
+            } catch {
+                sink.abort()
+                throw error
+            }
+        }
         do {
             let columns = ParquetTableWriter.columns(names: segment.relation.columnNames, kinds: segment.relation.kinds, nullable: true)
             let writer = try ParquetTableWriter(columns: columns, opColumn: true, unchangedToastColumn: true, options: settings.parquet, sink: sink)
@@ -146,6 +174,19 @@ struct CDCCycle {
         } catch {
             sink.abort()
             throw error
+        }
+    }
+
+    /// Creates the spool directory if needed and removes spool files a crashed run left behind.
+    static func prepareSpool(_ directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory)
+            where name.hasPrefix("replicatord-cdc-") && name.hasSuffix(".parquet") {
+                try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+            }
+        } catch {
+            throw EngineError(.writeFailed, "spool directory \(directory) ([task] spool_dir) is not usable: \(error.localizedDescription)")
         }
     }
 

@@ -10,6 +10,7 @@ extension Configuration {
         s.parallelTables = task.parallelTables
         s.includeOpForFullLoad = task.includeOpForFullLoad
         s.uploadChunkBytes = target.partSizeBytes
+        s.spoolDirectory = task.spoolDirectory
         s.retainedWALWarnBytes = Int64(task.retainedWALWarnMiB) << 20
         var parquetOptions = ParquetFileOptions()
         let level = Int32(parquet.compressionLevel)

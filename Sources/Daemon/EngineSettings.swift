@@ -1,3 +1,4 @@
+import Foundation
 import Replication
 
 /// What the replication engine needs to know, taken from the ``Configuration``.
@@ -16,6 +17,10 @@ public struct EngineSettings: Sendable {
     public var parquet = ParquetFileOptions()
     /// A warning is logged when the slot retains more WAL than this.
     public var retainedWALWarnBytes: Int64 = 4 << 30
+    /// Local scratch space: CDC segments larger than ``cdcSpillRows`` are written here first.
+    public var spoolDirectory = FileManager.default.temporaryDirectory.path
+    /// A table's changes in a cycle move from memory to a spool file past this many rows.
+    public var cdcSpillRows = 50_000
     /// Bytes handed to the store at a time (the multipart part size).
     public var uploadChunkBytes = 8 << 20
 

@@ -47,7 +47,7 @@ public final class ChangeStream {
     /// Reads changes into `accumulator` until the server has sent everything up to `target` and
     /// no transaction is open. Keeps the connection alive with status updates.
     public func drain(until target: LSN, into accumulator: inout ChangeAccumulator, resolver: TypeResolver,
-                      deadline: ContinuousClock.Instant? = nil) throws {
+                      deadline: ContinuousClock.Instant? = nil, spill: (inout ChangeSegment) throws -> Void = { _ in }) throws {
         var done = accumulator.lastCommitEnd >= target && !accumulator.inTransaction
         while !done {
             if let deadline, ContinuousClock.now > deadline {
@@ -72,7 +72,7 @@ public final class ChangeStream {
             case .xLogData(let data):
                 if data.walEnd > serverWalEnd { serverWalEnd = data.walEnd }
                 let pg = try data.decodeMessage()
-                try accumulator.handle(pg, resolve: resolver.resolve)
+                try accumulator.handle(pg, resolve: resolver.resolve, spill: spill)
                 if case .commit(let commit) = pg {
                     safePosition = max(safePosition, commit.endLSN)
                     if commit.endLSN >= target { done = true }
