@@ -1,0 +1,123 @@
+import PGOutput
+import Testing
+@testable import Replication
+
+/// A tuple of int4 binary values (nil = NULL, "u" marker = unchanged TOAST via `toast`).
+private func tuple(_ values: [Int32?], toast: Set<Int> = []) -> TupleData {
+    var bytes: [UInt8] = []
+    var slots: [TupleValue] = []
+    for (i, v) in values.enumerated() {
+        if toast.contains(i) { slots.append(.unchangedToast); continue }
+        guard let v else { slots.append(.null); continue }
+        let start = bytes.count
+        let u = UInt32(bitPattern: v)
+        bytes += [UInt8(u >> 24), UInt8((u >> 16) & 0xFF), UInt8((u >> 8) & 0xFF), UInt8(u & 0xFF)]
+        slots.append(.binary(start..<bytes.count))
+    }
+    return TupleData(bytes: bytes, values: slots)
+}
+
+private let t0 = PostgresTimestamp(microsecondsSince2000: 0)
+
+private func relation(_ oid: UInt32 = 1, columns: [String] = ["id", "v"]) -> PGOutputMessage {
+    .relation(.init(oid: oid, namespace: "public", name: "t\(oid)", replicaIdentity: .default,
+                    columns: columns.enumerated().map { .init(flags: $0.offset == 0 ? 1 : 0, name: $0.element, typeOID: 23, typeModifier: -1) }))
+}
+
+private func resolve(_ r: PGOutputMessage.Relation) -> StreamRelation {
+    StreamRelation(oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
+                   kinds: r.columns.map { _ in .int32 }, keyColumns: [0], replicaIdentity: "d", hasPrimaryKey: true)
+}
+
+private func run(_ messages: [PGOutputMessage], start: LSN = .zero, tableStart: [UInt32: LSN] = [:], spillRows: Int = 1000,
+                 spill: (inout ChangeSegment) throws -> Void = { _ in }) throws -> ChangeAccumulator {
+    var acc = ChangeAccumulator(globalStart: start) { _, _ in Issue.record("text value") }
+    acc.tableStart = tableStart
+    acc.spillRows = spillRows
+    for m in messages { try acc.handle(m, resolve: resolve, spill: spill) }
+    return acc
+}
+
+private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] {
+    [.begin(.init(finalLSN: LSN(lsn), commitTimestamp: t0, xid: 1))] + body +
+        [.commit(.init(commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTimestamp: t0))]
+}
+
+@Suite struct ChangeAccumulatorTests {
+    @Test func insertsUpdatesDeletesAndTruncateBecomeOpsInCommitOrder() throws {
+        var acc = try run([relation()] + txn(100, [
+            .insert(.init(relationOID: 1, newTuple: tuple([1, 10]))),
+            .update(.init(relationOID: 1, oldTuple: nil, newTuple: tuple([1, 11]))),
+            .delete(.init(relationOID: 1, oldTuple: .key(tuple([1, nil])))),
+            .truncate(.init(options: [], relationOIDs: [1])),
+        ]))
+        let segments = acc.takeSegments()
+        #expect(segments.count == 1)
+        #expect(String(decoding: segments[0].ops, as: UTF8.self) == "IUDT")
+        #expect(segments[0].values.columns[1].nulls == [false, false, true, true])
+        #expect(segments[0].lastCommitEnd == LSN(108) && acc.lastCommitEnd == LSN(108) && acc.transactions == 1)
+    }
+
+    @Test func updateWithAnOldKeyIsADeleteThenAnInsert() throws {
+        var acc = try run([relation()] + txn(100, [
+            .update(.init(relationOID: 1, oldTuple: .key(tuple([1, nil])), newTuple: tuple([2, 10]))),
+        ]))
+        let s = try #require(acc.takeSegments().first)
+        #expect(String(decoding: s.ops, as: UTF8.self) == "DI")
+        #expect(s.values.columns[0].int64s == [1, 2])
+        #expect(s.deletes == 1 && s.inserts == 1 && s.updates == 0)
+    }
+
+    @Test func unchangedToastIsFilledFromTheOldRowOrNamed() throws {
+        var acc = try run([relation()] + txn(100, [
+            .update(.init(relationOID: 1, oldTuple: nil, newTuple: tuple([1, nil], toast: [1]))),
+            .update(.init(relationOID: 1, oldTuple: .full(tuple([2, 7])), newTuple: tuple([2, nil], toast: [1]))),
+        ]))
+        let s = try #require(acc.takeSegments().first)
+        #expect(s.unchangedToast.nulls == [false, true])
+        #expect(Array(s.unchangedToast.byteValue(0)) == Array("v".utf8))
+        #expect(s.values.columns[1].nulls == [true, false] && s.values.columns[1].int64s == [7])
+    }
+
+    @Test func transactionsBeforeTheStartAreSkippedGloballyAndPerTable() throws {
+        var acc = try run([relation(1), relation(2)]
+            + txn(50, [.insert(.init(relationOID: 1, newTuple: tuple([1, 1])))])
+            + txn(150, [.insert(.init(relationOID: 1, newTuple: tuple([2, 2]))), .insert(.init(relationOID: 2, newTuple: tuple([3, 3])))])
+            + txn(250, [.insert(.init(relationOID: 2, newTuple: tuple([4, 4])))]),
+            start: LSN(100), tableStart: [2: LSN(200)])
+        let segments = acc.takeSegments()
+        #expect(segments.map(\.relation.oid) == [1, 2])
+        #expect(segments[0].values.columns[0].int64s == [2])
+        #expect(segments[1].values.columns[0].int64s == [4])
+        #expect(acc.transactions == 2)
+    }
+
+    @Test func aNewRelationLayoutStartsANewSegment() throws {
+        var acc = try run([relation()] + txn(100, [.insert(.init(relationOID: 1, newTuple: tuple([1, 1])))])
+            + [relation(columns: ["id", "v", "extra"])]
+            + txn(200, [.insert(.init(relationOID: 1, newTuple: tuple([2, 2, 2])))]))
+        let segments = acc.takeSegments()
+        #expect(segments.map { $0.relation.columnNames.count } == [2, 3])
+        #expect(segments.map(\.lastCommitEnd) == [LSN(108), LSN(208)])
+    }
+
+    @Test func aLargeSegmentIsSpilledAtTheThreshold() throws {
+        var spilled = 0
+        var acc = try run([relation()] + txn(100, (1...10).map { .insert(.init(relationOID: 1, newTuple: tuple([Int32($0), 0]))) }),
+                          spillRows: 4) { segment in
+            spilled += segment.rowCount
+            segment.removeRowsInMemory()
+        }
+        #expect(spilled == 8)
+        #expect(acc.takeSegments().first?.rowCount == 2)
+    }
+
+    @Test func outOfOrderMessagesAreTypedErrors() {
+        #expect(throws: ChangeStreamError.self) { _ = try run([.commit(.init(commitLSN: LSN(1), endLSN: LSN(2), commitTimestamp: t0))]) }
+        #expect(throws: ChangeStreamError.self) { _ = try run(txn(1, [.insert(.init(relationOID: 9, newTuple: tuple([1])))])) }
+        #expect(throws: ChangeStreamError.self) { _ = try run([relation()] + txn(1, [.insert(.init(relationOID: 1, newTuple: tuple([1])))])) }
+        #expect(throws: ChangeStreamError.self) {
+            _ = try run([.begin(.init(finalLSN: LSN(1), commitTimestamp: t0, xid: 1)), .begin(.init(finalLSN: LSN(2), commitTimestamp: t0, xid: 2))])
+        }
+    }
+}
