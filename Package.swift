@@ -40,6 +40,8 @@ let package = Package(
         .target(name: "Daemon", dependencies: [
             "Replication", "ObjectStore", .product(name: "Logging", package: "swift-log"),
         ]),
+        // Benchmark of the Parquet writer alone (scripts/bench-parquet).
+        .executableTarget(name: "parquet-bench", dependencies: ["Parquet"]),
         .executableTarget(name: "replicatord", dependencies: [
             "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -16,37 +16,37 @@ final class ColumnChunkWriter {
     private let compressor: PageCompressor
 
     // The current page.
-    private var definitionLevels = ByteBuffer(capacity: 1 << 12)
-    private var repetitionLevels = ByteBuffer(capacity: 256)
-    private var plainValues = ByteBuffer(capacity: 1 << 12)
-    private var dictionaryIndices = ByteBuffer(capacity: 1 << 12)
-    private var pageLevelCount = 0
-    private var pageValueCount = 0
-    private var pageRowCount = 0
-    private var pageNullCount = 0
-    private var booleanBitCount = 0
+    @exclusivity(unchecked) private var definitionLevels = ByteBuffer(capacity: 1 << 12)
+    @exclusivity(unchecked) private var repetitionLevels = ByteBuffer(capacity: 256)
+    @exclusivity(unchecked) private var plainValues = ByteBuffer(capacity: 1 << 12)
+    @exclusivity(unchecked) private var dictionaryIndices = ByteBuffer(capacity: 1 << 12)
+    @exclusivity(unchecked) private var pageLevelCount = 0
+    @exclusivity(unchecked) private var pageValueCount = 0
+    @exclusivity(unchecked) private var pageRowCount = 0
+    @exclusivity(unchecked) private var pageNullCount = 0
+    @exclusivity(unchecked) private var booleanBitCount = 0
 
     // The current chunk.
-    private var dictionary: DictionaryTable?
-    private var dictionaryActive: Bool
-    private var chunkPages = ByteBuffer(capacity: 1 << 12)
-    private var dictionaryPage = ByteBuffer(capacity: 256)
-    private var dictionaryPageEntries = 0
-    private var chunkLevelCount: Int64 = 0
-    private var chunkUncompressedBytes: Int64 = 0
-    private var usedDictionary = false
-    private var statistics: ColumnStatistics
+    @exclusivity(unchecked) private var dictionary: DictionaryTable?
+    @exclusivity(unchecked) private var dictionaryActive: Bool
+    @exclusivity(unchecked) private var chunkPages = PageSegments()
+    @exclusivity(unchecked) private var dictionaryPage = PageSegments()
+    @exclusivity(unchecked) private var dictionaryPageEntries = 0
+    @exclusivity(unchecked) private var chunkLevelCount: Int64 = 0
+    @exclusivity(unchecked) private var chunkUncompressedBytes: Int64 = 0
+    @exclusivity(unchecked) private var usedDictionary = false
+    @exclusivity(unchecked) private var statistics: ColumnStatistics
 
     // Scratch buffers reused for every page.
-    private var pageBody = ByteBuffer(capacity: 1 << 16)
-    private var levelsScratch = ByteBuffer(capacity: 1 << 10)
+    @exclusivity(unchecked) private var pageBody = ByteBuffer(capacity: 1 << 16)
+    @exclusivity(unchecked) private var levelsScratch = ByteBuffer(capacity: 1 << 10)
 
     // Row assembly.
     /// Top-level entries (a value, a null or a whole list) given since the last row ended.
-    private(set) var entriesInRow = 0
+    @exclusivity(unchecked) private(set) var entriesInRow = 0
     /// Whether a list is open (between `beginList` and `endList`).
-    private(set) var inList = false
-    private var listElementCount = 0
+    @exclusivity(unchecked) private(set) var inList = false
+    @exclusivity(unchecked) private var listElementCount = 0
 
     init(column: ParquetColumn, options: ParquetWriterOptions, compressor: PageCompressor) {
         self.column = column
@@ -370,8 +370,8 @@ final class ColumnChunkWriter {
         try flushPage()
         if dictionaryActive { try writeDictionaryPage() }
         do {
-            if !dictionaryPage.isEmpty { try sink.write(dictionaryPage.bytes) }
-            if !chunkPages.isEmpty { try sink.write(chunkPages.bytes) }
+            try dictionaryPage.forEachSegment { try sink.write($0) }
+            try chunkPages.forEachSegment { try sink.write($0) }
         } catch let error as ParquetError {
             throw error
         } catch {
@@ -391,8 +391,8 @@ final class ColumnChunkWriter {
             dictionaryPageOffset: hasDictionaryPage ? offset : nil,
             statistics: StatisticsMetadata(nullCount: statistics.nullCount, minValue: bounds?.min, maxValue: bounds?.max))
         // Reset for the next chunk.
-        chunkPages.removeAll(keepAtMost: 1 << 24)
-        dictionaryPage.removeAll(keepAtMost: 1 << 22)
+        chunkPages.removeAll()
+        dictionaryPage.removeAll()
         dictionaryPageEntries = 0
         chunkLevelCount = 0
         chunkUncompressedBytes = 0
