@@ -247,10 +247,17 @@ final class ColumnChunkWriter {
         return values + (pageLevelCount >> 2)
     }
 
-    /// Bytes this column holds for the current row group (for the row group budget).
+    /// Bytes this column holds for the current row group (for the row group budget), roughly:
+    /// encoded pages, the current page's raw values and levels, the dictionary.
+    @inline(__always)
     var bufferedBytes: Int {
-        chunkPages.count + dictionaryPage.count + pageByteEstimate + (dictionaryActive ? dictionary!.plain.count : 0)
+        chunkPages.count &+ dictionaryPage.count &+ plainValues.count &+ (dictionaryIndices.count >> 2)
+            &+ definitionLevels.count &+ dictionaryBytes
     }
+
+    /// The dictionary page body's size while the dictionary is active, else 0.
+    @inline(__always)
+    private var dictionaryBytes: Int { dictionaryActive ? dictionary!.plain.count : 0 }
 
     /// Ends a row: checks it got exactly one entry, then cuts a page or falls back from the
     /// dictionary when a limit is passed.
@@ -262,6 +269,10 @@ final class ColumnChunkWriter {
         }
         entriesInRow = 0
         pageRowCount += 1
+        // Cheap bounds first: the page estimate never exceeds these raw sizes.
+        guard plainValues.count &+ (pageLevelCount >> 2) >= options.dataPageSize
+            || dictionaryIndices.count >= options.dataPageSize
+            || dictionaryBytes > options.dictionaryPageSizeLimit else { return }
         if dictionaryActive && dictionary!.plain.count > options.dictionaryPageSizeLimit {
             try flushPage()
             try writeDictionaryPage()

@@ -109,9 +109,13 @@ public final class ParquetWriter {
     public func endRow() throws(ParquetError) {
         guard !isClosed else { throw ParquetError(.closed, "endRow after close") }
         var bytes = 0
-        for column in columns {
-            try column.endRow()
-            bytes &+= column.bufferedBytes
+        for k in 0..<columnReferences.count {
+            var failure: ParquetError?
+            bytes &+= columnReferences[k]._withUnsafeGuaranteedRef { column -> Int in
+                do throws(ParquetError) { try column.endRow() } catch { failure = error; return 0 }
+                return column.bufferedBytes
+            }
+            if let failure { throw failure }
         }
         rowsInGroup += 1
         rowCount += 1
