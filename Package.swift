@@ -46,6 +46,8 @@ let package = Package(
         .executableTarget(name: "s3-bench", dependencies: [
             "ObjectStore", .product(name: "Logging", package: "swift-log"),
         ]),
+        // Benchmark of the Parquet writer alone (scripts/bench-parquet).
+        .executableTarget(name: "parquet-bench", dependencies: ["Parquet"]),
         .executableTarget(name: "replicatord", dependencies: [
             "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

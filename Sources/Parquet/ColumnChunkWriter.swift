@@ -16,37 +16,37 @@ final class ColumnChunkWriter {
     private let compressor: PageCompressor
 
     // The current page.
-    private var definitionLevels = ByteBuffer(capacity: 1 << 12)
-    private var repetitionLevels = ByteBuffer(capacity: 256)
-    private var plainValues = ByteBuffer(capacity: 1 << 12)
-    private var dictionaryIndices = ByteBuffer(capacity: 1 << 12)
-    private var pageLevelCount = 0
-    private var pageValueCount = 0
-    private var pageRowCount = 0
-    private var pageNullCount = 0
-    private var booleanBitCount = 0
+    @exclusivity(unchecked) private var definitionLevels = ByteBuffer(capacity: 1 << 12)
+    @exclusivity(unchecked) private var repetitionLevels = ByteBuffer(capacity: 256)
+    @exclusivity(unchecked) private var plainValues = ByteBuffer(capacity: 1 << 12)
+    @exclusivity(unchecked) private var dictionaryIndices = ByteBuffer(capacity: 1 << 12)
+    @exclusivity(unchecked) private var pageLevelCount = 0
+    @exclusivity(unchecked) private var pageValueCount = 0
+    @exclusivity(unchecked) private var pageRowCount = 0
+    @exclusivity(unchecked) private var pageNullCount = 0
+    @exclusivity(unchecked) private var booleanBitCount = 0
 
     // The current chunk.
-    private var dictionary: DictionaryTable?
-    private var dictionaryActive: Bool
-    private var chunkPages = ByteBuffer(capacity: 1 << 12)
-    private var dictionaryPage = ByteBuffer(capacity: 256)
-    private var dictionaryPageEntries = 0
-    private var chunkLevelCount: Int64 = 0
-    private var chunkUncompressedBytes: Int64 = 0
-    private var usedDictionary = false
-    private var statistics: ColumnStatistics
+    @exclusivity(unchecked) private var dictionary: DictionaryTable?
+    @exclusivity(unchecked) private var dictionaryActive: Bool
+    @exclusivity(unchecked) private var chunkPages = PageSegments()
+    @exclusivity(unchecked) private var dictionaryPage = PageSegments()
+    @exclusivity(unchecked) private var dictionaryPageEntries = 0
+    @exclusivity(unchecked) private var chunkLevelCount: Int64 = 0
+    @exclusivity(unchecked) private var chunkUncompressedBytes: Int64 = 0
+    @exclusivity(unchecked) private var usedDictionary = false
+    @exclusivity(unchecked) private var statistics: ColumnStatistics
 
     // Scratch buffers reused for every page.
-    private var pageBody = ByteBuffer(capacity: 1 << 16)
-    private var levelsScratch = ByteBuffer(capacity: 1 << 10)
+    @exclusivity(unchecked) private var pageBody = ByteBuffer(capacity: 1 << 16)
+    @exclusivity(unchecked) private var levelsScratch = ByteBuffer(capacity: 1 << 10)
 
     // Row assembly.
     /// Top-level entries (a value, a null or a whole list) given since the last row ended.
-    private(set) var entriesInRow = 0
+    @exclusivity(unchecked) private(set) var entriesInRow = 0
     /// Whether a list is open (between `beginList` and `endList`).
-    private(set) var inList = false
-    private var listElementCount = 0
+    @exclusivity(unchecked) private(set) var inList = false
+    @exclusivity(unchecked) private var listElementCount = 0
 
     init(column: ParquetColumn, options: ParquetWriterOptions, compressor: PageCompressor) {
         self.column = column
@@ -247,10 +247,17 @@ final class ColumnChunkWriter {
         return values + (pageLevelCount >> 2)
     }
 
-    /// Bytes this column holds for the current row group (for the row group budget).
+    /// Bytes this column holds for the current row group (for the row group budget), roughly:
+    /// encoded pages, the current page's raw values and levels, the dictionary.
+    @inline(__always)
     var bufferedBytes: Int {
-        chunkPages.count + dictionaryPage.count + pageByteEstimate + (dictionaryActive ? dictionary!.plain.count : 0)
+        chunkPages.count &+ dictionaryPage.count &+ plainValues.count &+ (dictionaryIndices.count >> 2)
+            &+ definitionLevels.count &+ dictionaryBytes
     }
+
+    /// The dictionary page body's size while the dictionary is active, else 0.
+    @inline(__always)
+    private var dictionaryBytes: Int { dictionaryActive ? dictionary!.plain.count : 0 }
 
     /// Ends a row: checks it got exactly one entry, then cuts a page or falls back from the
     /// dictionary when a limit is passed.
@@ -262,6 +269,10 @@ final class ColumnChunkWriter {
         }
         entriesInRow = 0
         pageRowCount += 1
+        // Cheap bounds first: the page estimate never exceeds these raw sizes.
+        guard plainValues.count &+ (pageLevelCount >> 2) >= options.dataPageSize
+            || dictionaryIndices.count >= options.dataPageSize
+            || dictionaryBytes > options.dictionaryPageSizeLimit else { return }
         if dictionaryActive && dictionary!.plain.count > options.dictionaryPageSizeLimit {
             try flushPage()
             try writeDictionaryPage()
@@ -370,8 +381,8 @@ final class ColumnChunkWriter {
         try flushPage()
         if dictionaryActive { try writeDictionaryPage() }
         do {
-            if !dictionaryPage.isEmpty { try sink.write(dictionaryPage.bytes) }
-            if !chunkPages.isEmpty { try sink.write(chunkPages.bytes) }
+            try dictionaryPage.forEachSegment { try sink.write($0) }
+            try chunkPages.forEachSegment { try sink.write($0) }
         } catch let error as ParquetError {
             throw error
         } catch {
@@ -391,8 +402,8 @@ final class ColumnChunkWriter {
             dictionaryPageOffset: hasDictionaryPage ? offset : nil,
             statistics: StatisticsMetadata(nullCount: statistics.nullCount, minValue: bounds?.min, maxValue: bounds?.max))
         // Reset for the next chunk.
-        chunkPages.removeAll(keepAtMost: 1 << 24)
-        dictionaryPage.removeAll(keepAtMost: 1 << 22)
+        chunkPages.removeAll()
+        dictionaryPage.removeAll()
         dictionaryPageEntries = 0
         chunkLevelCount = 0
         chunkUncompressedBytes = 0

@@ -8,7 +8,7 @@
 struct DictionaryTable {
     /// Bytes per value for fixed-width types; 0 for BYTE_ARRAY (length-prefixed entries).
     let width: Int
-    /// Slots: 0 when empty, else `hash32 << 32 | (index + 1)`.
+    /// Slots: 0 when empty, else `hash32 << 32 | (index + 1)` (for 4-byte values `value << 32 | (index + 1)`).
     private var slots: UnsafeMutablePointer<UInt64>
     private var capacityBits: Int
     private(set) var count = 0
@@ -73,6 +73,7 @@ struct DictionaryTable {
     /// if new; `isNew` says whether it was inserted.
     @inline(__always)
     mutating func index(fixed value: UInt64) -> (index: UInt32, isNew: Bool) {
+        if width == 4 { return index(fixed32: UInt32(truncatingIfNeeded: value)) }
         let h = Self.mix(value)
         let mask = (1 << capacityBits) - 1
         var i = Int(h >> UInt32(32 - capacityBits))
@@ -90,6 +91,22 @@ struct DictionaryTable {
         }
         if width == 8 { plain.appendLittleEndian(value) } else { plain.appendLittleEndian(UInt32(truncatingIfNeeded: value)) }
         return (insert(hash: h, at: i), true)
+    }
+
+    /// 4-byte values live in the slot itself (`value << 32 | (index + 1)`), so a probe touches one cache line.
+    @inline(__always)
+    private mutating func index(fixed32 value: UInt32) -> (index: UInt32, isNew: Bool) {
+        let h = Self.mix(UInt64(value))
+        let mask = (1 << capacityBits) - 1
+        var i = Int(h >> UInt32(32 - capacityBits))
+        while true {
+            let s = slots[i]
+            if s == 0 { break }
+            if UInt32(truncatingIfNeeded: s >> 32) == value { return (UInt32(truncatingIfNeeded: s) - 1, false) }
+            i = (i + 1) & mask
+        }
+        plain.appendLittleEndian(value)
+        return (insert(hash: value, at: i), true)
     }
 
     /// The index of a byte string (BYTE_ARRAY, or FIXED_LEN_BYTE_ARRAY of `width` bytes), inserting it if new.
@@ -130,7 +147,7 @@ struct DictionaryTable {
     }
 
     @inline(__always)
-    private mutating func insert(hash h: UInt32, at slot: Int) -> UInt32 {
+    private mutating func insert(hash h: UInt32, at slot: Int) -> UInt32 {  // h: the slot's high word
         let idx = count
         slots[slot] = UInt64(h) << 32 | UInt64(idx + 1)
         count += 1
@@ -148,7 +165,8 @@ struct DictionaryTable {
         slots = .allocate(capacity: capacity)
         slots.initialize(repeating: 0, count: capacity)
         for k in 0..<oldCapacity where old[k] != 0 {
-            let h = UInt32(truncatingIfNeeded: old[k] >> 32)
+            let high = UInt32(truncatingIfNeeded: old[k] >> 32)
+            let h = width == 4 ? Self.mix(UInt64(high)) : high
             var i = Int(h >> UInt32(32 - capacityBits))
             while slots[i] != 0 { i = (i + 1) & mask }
             slots[i] = old[k]

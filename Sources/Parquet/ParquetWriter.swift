@@ -17,14 +17,16 @@ public final class ParquetWriter {
     public let options: ParquetWriterOptions
     private let sink: any ParquetSink
     private let columns: ContiguousArray<ColumnChunkWriter>
-    private var rowGroups: [RowGroupMetadata] = []
-    private var rowsInGroup: Int64 = 0
-    private var bufferedBytes = 0
+    /// The same writers, unretained, so hot-path appends do no reference counting.
+    private let columnReferences: UnsafeMutableBufferPointer<Unmanaged<ColumnChunkWriter>>
+    @exclusivity(unchecked) private var rowGroups: [RowGroupMetadata] = []
+    @exclusivity(unchecked) private var rowsInGroup: Int64 = 0
+    @exclusivity(unchecked) private var bufferedBytes = 0
     /// Rows ended so far.
-    public private(set) var rowCount: Int64 = 0
+    @exclusivity(unchecked) public private(set) var rowCount: Int64 = 0
     /// Bytes sent to the sink so far.
-    public private(set) var bytesWritten: Int64 = 0
-    private var isClosed = false
+    @exclusivity(unchecked) public private(set) var bytesWritten: Int64 = 0
+    @exclusivity(unchecked) private var isClosed = false
 
     private static let magic: [UInt8] = Array("PAR1".utf8)
 
@@ -38,30 +40,41 @@ public final class ParquetWriter {
         columns = ContiguousArray(schema.columns.map {
             ColumnChunkWriter(column: $0, options: options, compressor: compressor)
         })
+        columnReferences = .allocate(capacity: columns.count)
+        for (k, column) in columns.enumerated() { columnReferences[k] = Unmanaged.passUnretained(column) }
         try write(Self.magic)
+    }
+
+    deinit { columnReferences.deallocate() }
+
+    /// The writer of `column`, borrowed without retaining it.
+    @inline(__always)
+    private func with<R>(_ column: Int, _ body: (ColumnChunkWriter) -> R) -> R {
+        precondition(column >= 0 && column < columnReferences.count, "column index is within the schema")
+        return columnReferences[column]._withUnsafeGuaranteedRef(body)
     }
 
     // MARK: Appends (hot path)
 
     /// Appends an INT32 value (INT8/16/32, DATE, DECIMAL of precision <= 9) to `column`.
-    @inline(__always) public func appendInt32(_ value: Int32, column: Int) { columns[column].appendInt32(value) }
+    @inline(__always) public func appendInt32(_ value: Int32, column: Int) { with(column) { $0.appendInt32(value) } }
     /// Appends an INT64 value (INT64, TIME, TIMESTAMP, DECIMAL of precision 10...18) to `column`.
-    @inline(__always) public func appendInt64(_ value: Int64, column: Int) { columns[column].appendInt64(value) }
+    @inline(__always) public func appendInt64(_ value: Int64, column: Int) { with(column) { $0.appendInt64(value) } }
     /// Appends a FLOAT value to `column`.
-    @inline(__always) public func appendFloat(_ value: Float, column: Int) { columns[column].appendFloat(value) }
+    @inline(__always) public func appendFloat(_ value: Float, column: Int) { with(column) { $0.appendFloat(value) } }
     /// Appends a DOUBLE value to `column`.
-    @inline(__always) public func appendDouble(_ value: Double, column: Int) { columns[column].appendDouble(value) }
+    @inline(__always) public func appendDouble(_ value: Double, column: Int) { with(column) { $0.appendDouble(value) } }
     /// Appends a BOOLEAN value to `column`.
-    @inline(__always) public func appendBool(_ value: Bool, column: Int) { columns[column].appendBool(value) }
+    @inline(__always) public func appendBool(_ value: Bool, column: Int) { with(column) { $0.appendBool(value) } }
     /// Appends a BYTE_ARRAY value (STRING/JSON: UTF-8 bytes) or a FIXED_LEN_BYTE_ARRAY value of
     /// exactly the column's length (UUID: 16 bytes; DECIMAL: big-endian two's complement) to `column`.
-    @inline(__always) public func appendBytes(_ value: UnsafeRawBufferPointer, column: Int) { columns[column].appendBytes(value) }
+    @inline(__always) public func appendBytes(_ value: UnsafeRawBufferPointer, column: Int) { with(column) { $0.appendBytes(value) } }
     /// Appends a null (a null value, a null list, or inside a list a null element) to `column`.
-    @inline(__always) public func appendNull(column: Int) { columns[column].appendNull() }
+    @inline(__always) public func appendNull(column: Int) { with(column) { $0.appendNull() } }
     /// Opens the current row's list in LIST `column`; append its elements, then `endList`.
-    @inline(__always) public func beginList(column: Int) { columns[column].beginList() }
+    @inline(__always) public func beginList(column: Int) { with(column) { $0.beginList() } }
     /// Closes the list opened by `beginList` (no elements in between: an empty list).
-    @inline(__always) public func endList(column: Int) { columns[column].endList() }
+    @inline(__always) public func endList(column: Int) { with(column) { $0.endList() } }
 
     /// Appends a string's UTF-8 bytes to a BYTE_ARRAY `column` (no copy for native strings).
     public func appendString(_ value: String, column: Int) {
@@ -96,9 +109,13 @@ public final class ParquetWriter {
     public func endRow() throws(ParquetError) {
         guard !isClosed else { throw ParquetError(.closed, "endRow after close") }
         var bytes = 0
-        for column in columns {
-            try column.endRow()
-            bytes &+= column.bufferedBytes
+        for k in 0..<columnReferences.count {
+            var failure: ParquetError?
+            bytes &+= columnReferences[k]._withUnsafeGuaranteedRef { column -> Int in
+                do throws(ParquetError) { try column.endRow() } catch { failure = error; return 0 }
+                return column.bufferedBytes
+            }
+            if let failure { throw failure }
         }
         rowsInGroup += 1
         rowCount += 1

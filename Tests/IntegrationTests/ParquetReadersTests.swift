@@ -1,0 +1,108 @@
+import Foundation
+import Parquet
+import Testing
+
+/// pyarrow, DuckDB and polars read what `ParquetWriter` writes, value for value
+/// (through `scripts/check_parquet.py`).
+@Suite(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PYTHON")))
+struct ParquetReadersTests {
+    static var script: String { TestEnvironment.repositoryRoot.appendingPathComponent("scripts/check_parquet.py").path }
+
+    static func temporaryDirectory(_ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("replicatord-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func check(_ mode: String, _ directory: URL) throws {
+        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        // stderr goes to a file: the report can pass a pipe's buffer while stdout is drained.
+        let report = directory.appendingPathComponent("report.txt")
+        FileManager.default.createFile(atPath: report.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script, mode, directory.path]
+        let handle = try FileHandle(forWritingTo: report)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        let text = (try? String(contentsOf: report, encoding: .utf8)) ?? ""
+        guard process.terminationStatus == 0 else {
+            Issue.record("check_parquet.py \(mode) failed (files kept in \(directory.path)):\n\(text.prefix(20_000))")
+            return
+        }
+        #expect(text.hasPrefix("ok:"))
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    @Test func readersSeeEveryValueOfGeneratedFiles() throws {
+        let directory = try Self.temporaryDirectory("parquet-roundtrip")
+        let columnCount = ParquetTestData.columns().count
+        let codecs: [ParquetCodec] = [.zstd, .snappy, .gzip, .uncompressed, .zstd(level: 9)]
+        for seed in UInt64(1)...24 {
+            var r = ParquetTestData.Random(state: seed &* 7919)
+            var shape = ParquetTestData.Shape(
+                rows: Int(r.pick([1, 2, 17, 300, 2_000, 6_000] as [Int64])),
+                nullProbability: (0..<columnCount).map { _ in r.pick([0, 0.1, 0.5, 1.0]) })
+            shape.edgeProbability = r.pick([0, 0.05, 0.3])
+            shape.options.codec = codecs[Int(seed) % codecs.count]
+            shape.options.dataPageVersion = seed % 2 == 0 ? .v2 : .v1
+            shape.options.dictionaryEnabled = seed % 5 != 3
+            shape.options.dictionaryPageSizeLimit = r.pick([64, 4096, 1 << 20])
+            shape.options.dataPageSize = r.pick([100, 8192, 1 << 20])
+            shape.options.rowGroupRowLimit = r.pick([1, 7, 1000, 1 << 20])
+            try ParquetTestData.write(name: "seed\(seed)", in: directory, seed: seed, shape: shape)
+        }
+        try Self.check("roundtrip", directory)
+    }
+
+    @Test func readersSeeEdgeValues() throws {
+        let directory = try Self.temporaryDirectory("parquet-edges")
+        let columnCount = ParquetTestData.columns().count
+        // Empty file.
+        try ParquetTestData.write(name: "empty", in: directory, seed: 1,
+                                  shape: .init(rows: 0, nullProbability: .init(repeating: 0, count: columnCount)))
+        // Every nullable column all null.
+        try ParquetTestData.write(name: "all-null", in: directory, seed: 2,
+                                  shape: .init(rows: 50, nullProbability: .init(repeating: 1, count: columnCount)))
+        // Extremes everywhere, one-row row groups, v1 and v2.
+        for (i, version) in [ParquetWriterOptions.DataPageVersion.v1, .v2].enumerated() {
+            var shape = ParquetTestData.Shape(rows: 200, nullProbability: .init(repeating: 0.1, count: columnCount))
+            shape.edgeProbability = 1
+            shape.options.rowGroupRowLimit = 1
+            shape.options.dataPageVersion = version
+            try ParquetTestData.write(name: "extremes-\(i)", in: directory, seed: 3, shape: shape)
+        }
+        // 1 MB strings and bytes, 10,000-element lists.
+        for (i, version) in [ParquetWriterOptions.DataPageVersion.v1, .v2].enumerated() {
+            var shape = ParquetTestData.Shape(rows: 6, nullProbability: .init(repeating: 0, count: columnCount))
+            shape.hugeRows = [1, 4]
+            shape.options.dataPageVersion = version
+            shape.options.dataPageSize = 64 << 10
+            try ParquetTestData.write(name: "huge-\(i)", in: directory, seed: 4, shape: shape)
+        }
+        try Self.check("roundtrip", directory)
+    }
+
+    @Test func metadataShowsCodecAndStatisticsForEachCodecAndPageVersion() throws {
+        let directory = try Self.temporaryDirectory("parquet-metadata")
+        let columnCount = ParquetTestData.columns().count
+        let codecs: [ParquetCodec] = [.zstd, .snappy, .gzip, .uncompressed]
+        for (ci, codec) in codecs.enumerated() {
+            for version in [ParquetWriterOptions.DataPageVersion.v1, .v2] {
+                var shape = ParquetTestData.Shape(rows: 3_000, nullProbability: .init(repeating: 0.1, count: columnCount))
+                shape.edgeProbability = 0.02
+                shape.options.codec = codec
+                shape.options.dataPageVersion = version
+                shape.options.dataPageSize = 4096
+                try ParquetTestData.write(name: "\(ParquetTestData.codecName(codec))-\(version)", in: directory,
+                                          seed: UInt64(100 + ci), shape: shape)
+            }
+        }
+        try Self.check("metadata", directory)
+        // The same files read back value for value too.
+    }
+}
