@@ -123,7 +123,7 @@ struct FullLoad {
         do {
             var lastLog = started
             var seen: Int64 = 0
-            rows = try SnapshotReader(connection: connection).read(table) { batch in
+            rows = try SnapshotReader(connection: connection, batchRows: 8_192).read(table) { batch in
                 try pipe.push(batch)
                 seen += Int64(batch.rowCount)
                 if ContinuousClock.now - lastLog > .seconds(5) {
