@@ -36,6 +36,9 @@ public final class Engine: Sendable {
             return (tables, identity.systemID)
         }
         if let state {
+            if let made = state.migrationType, made != settings.migrationType.rawValue {
+                throw EngineError(.stateCorrupt, "the checkpoint was made with migration_type \(made), the configuration says \(settings.migrationType.rawValue); use another target prefix or remove \(ReplicationState.key)")
+            }
             if let stored = state.systemID, stored != systemID {
                 throw EngineError(.wrongCluster, "the checkpoint belongs to PostgreSQL system \(stored), the source is \(systemID)")
             }
@@ -43,13 +46,23 @@ public final class Engine: Sendable {
                 throw EngineError(.stateCorrupt, "the checkpoint is for slot \(state.slot), the configuration names \(settings.slot)")
             }
         }
-        if state == nil || state?.phase == .fullLoad {
-            try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger).run(tables: tables)
+        switch settings.migrationType {
+        case .fullLoad:
+            // Every cycle copies everything again in a fresh snapshot; no slot is kept.
+            try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger).run(tables: tables, reload: true)
             return .fullLoad(tables: tables.count)
+        case .cdc:
+            if state == nil { try await startChangesOnly(tables: tables, systemID: systemID) }
+        case .fullLoadAndCDC:
+            if state == nil || state?.phase == .fullLoad {
+                try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger).run(tables: tables)
+                return .fullLoad(tables: tables.count)
+            }
         }
+        guard let state = await keeper.state else { preconditionFailure("a CDC cycle without a checkpoint") }
         let cycle = CDCCycle(settings: settings, store: store, keeper: keeper, logger: logger)
-        var report = try await cycle.run(state: state!, tables: tables)
-        if state!.pending != nil, let recovered = await keeper.state {
+        var report = try await cycle.run(state: state, tables: tables)
+        if state.pending != nil, let recovered = await keeper.state {
             // That was the redo of an interrupted cycle, to its recorded end; now the cycle itself.
             logger.notice("interrupted cycle redone", metadata: ["files": "\(report.files.count)", "lsn.confirmed": "\(report.confirmedLSN)"])
             let next = try await cycle.run(state: recovered, tables: tables)
@@ -60,5 +73,30 @@ public final class Engine: Sendable {
             report.targetLSN = next.targetLSN
         }
         return .cdc(report)
+    }
+
+    /// The `cdc` migration type's first run: no full load; the changes start where the slot does
+    /// (an existing slot of this database named in the configuration, or one made now).
+    private func startChangesOnly(tables: [TableDescription], systemID: String) async throws {
+        let settings = self.settings
+        let start = try await DedicatedThread.run(name: "replicatord-slot") { () throws -> String in
+            let admin = try PGConnection(conninfo: settings.conninfo)
+            let existing = try admin.query("SELECT confirmed_flush_lsn::text, plugin, database = current_database() FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
+            if let row = existing.rows.first {
+                guard row[1] == "pgoutput", row[2] == "t", let lsn = row[0] else {
+                    throw EngineError(.sourceCheckFailed, "replication slot \(settings.slot) is not a pgoutput slot of this database")
+                }
+                return lsn
+            }
+            let replication = try PGConnection(conninfo: settings.conninfo, replication: true)
+            return try replication.createLogicalSlot(settings.slot, exportSnapshot: false).consistentPoint
+        }
+        var state = ReplicationState(slot: settings.slot, publication: settings.publication, systemID: systemID, phase: .cdc, confirmedLSN: start)
+        state.migrationType = settings.migrationType.rawValue
+        for table in tables {
+            state.tables["\(table.schema).\(table.name)"] = .init(status: .replicating, oid: table.oid, cdcStartLSN: start)
+        }
+        try await keeper.save(state)
+        logger.info("changes only: no full load", metadata: ["slot.name": "\(settings.slot)", "lsn.start": "\(start)"])
     }
 }

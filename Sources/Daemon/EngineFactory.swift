@@ -6,6 +6,7 @@ extension Configuration {
     /// The engine's settings from the configuration.
     public var engineSettings: EngineSettings {
         var s = EngineSettings(conninfo: source.conninfo, publication: source.publication, slot: source.slot)
+        s.migrationType = task.migrationType
         s.maxFileBytes = Int64(task.maxFileSizeBytes)
         s.parallelTables = task.parallelTables
         s.includeOpForFullLoad = task.includeOpForFullLoad

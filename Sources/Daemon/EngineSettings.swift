@@ -7,6 +7,8 @@ public struct EngineSettings: Sendable {
     public var conninfo: String
     public var publication: String
     public var slot: String
+    /// `full-load-and-cdc`, `full-load` or `cdc`, as DMS names them.
+    public var migrationType: MigrationType = .fullLoadAndCDC
     /// A LOAD file is closed and the next begun once it reaches this size.
     public var maxFileBytes: Int64 = 1 << 30
     /// Tables loaded at once, each on its own connection.

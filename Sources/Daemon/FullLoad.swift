@@ -27,15 +27,34 @@ struct FullLoad {
     }
 
     /// Loads the tables not loaded yet; on return the state's phase is `cdc`.
-    func run(tables: [TableDescription]) async throws {
+    /// `reload` is the `full-load` migration type: every table is copied again in a fresh snapshot
+    /// taken without a replication slot, its new LOAD files stored before the old ones are removed.
+    func run(tables: [TableDescription], reload: Bool = false) async throws {
         let previous = await keeper.state
-        let resuming = previous?.phase == .fullLoad
-        let pending = tables.filter { previous?.tables[key($0)]?.status != .replicating || !resuming }
+        let resuming = !reload && previous?.phase == .fullLoad
+        let pending = reload ? tables : tables.filter { previous?.tables[key($0)]?.status != .replicating || !resuming }
         let settings = self.settings
         let readerCount = max(1, min(settings.parallelTables, pending.count))
         let logger = self.logger
 
         let prepared = try await DedicatedThread.run(name: "replicatord-slot") { () throws -> Prepared in
+            if reload {
+                // A plain exported snapshot: no slot is created, none is left behind.
+                let exporter = try PGConnection(conninfo: settings.conninfo)
+                try exporter.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                guard let snapshot = try exporter.query("SELECT pg_export_snapshot()").rows.first?[0] ?? nil else {
+                    throw PGError(.protocolViolation, "pg_export_snapshot() returned nothing")
+                }
+                let lsn = try exporter.query("SELECT pg_current_wal_lsn()::text").rows.first?[0] ?? nil
+                var readers: [HandOff<PGConnection>] = []
+                for _ in 0..<readerCount {
+                    let reader = try PGConnection(conninfo: settings.conninfo)
+                    try SnapshotReader.enterSnapshot(snapshot, on: reader)
+                    readers.append(HandOff(reader))
+                }
+                let identity = try PGConnection(conninfo: settings.conninfo, replication: true).identifySystem()
+                return Prepared(replication: HandOff(exporter), readers: readers, consistentPoint: lsn ?? "0/0", systemID: identity.systemID)
+            }
             let replication = try PGConnection(conninfo: settings.conninfo, replication: true)
             let identity = try replication.identifySystem()
             let slot: PGConnection.CreatedSlot
@@ -76,12 +95,19 @@ struct FullLoad {
         ])
 
         // The checkpoint names the slot before any file is written.
-        var state = previous.flatMap { resuming ? $0 : nil } ?? ReplicationState(
+        var state = previous.flatMap { resuming || reload ? $0 : nil } ?? ReplicationState(
             slot: settings.slot, publication: settings.publication, systemID: prepared.systemID,
             phase: .fullLoad, confirmedLSN: prepared.consistentPoint)
         for table in pending {
-            state.tables[key(table)] = .init(status: .loading, oid: table.oid, cdcStartLSN: prepared.consistentPoint)
+            var t = state.tables[key(table)] ?? .init(status: .loading, oid: table.oid, cdcStartLSN: prepared.consistentPoint)
+            t.status = .loading
+            t.oid = table.oid
+            t.cdcStartLSN = prepared.consistentPoint
+            if !reload { t.loadFiles = 0 }
+            state.tables[key(table)] = t
         }
+        if reload { state.phase = .fullLoad; state.confirmedLSN = prepared.consistentPoint }
+        state.migrationType = settings.migrationType.rawValue
         try await keeper.save(state)
 
         let queue = TableQueue(pending.sorted { $0.estimatedRows > $1.estimatedRows })
@@ -90,7 +116,7 @@ struct FullLoad {
                 group.addTask {
                     try await DedicatedThread.run(name: "replicatord-load") {
                         while let table = try BlockingBridge.wait({ await queue.next() }) {
-                            try loadTable(table, on: reader.value)
+                            try loadTable(table, on: reader.value, reload: reload)
                         }
                         try reader.value.query("COMMIT")
                     }
@@ -99,17 +125,21 @@ struct FullLoad {
             try await group.waitForAll()
         }
         _ = prepared.replication   // the slot's connection (and a temporary slot) lives until here
-        try await keeper.update { $0.phase = .cdc }
+        if !reload { try await keeper.update { $0.phase = .cdc } }
         logger.info("full load done", metadata: ["tables": "\(pending.count)"])
     }
 
     /// Copies one table into its LOAD files; runs on a reader's dedicated thread.
-    private func loadTable(_ table: TableDescription, on connection: PGConnection) throws {
+    private func loadTable(_ table: TableDescription, on connection: PGConnection, reload: Bool) throws {
         let folder = FileNaming.tableFolder(schema: table.schema, table: table.name)
         let store = self.store
-        // Leftovers of an interrupted load of this table go first: a LOAD set is one snapshot.
-        let stale = try BlockingBridge.wait { try await store.list(prefix: folder + "LOAD") }
-        for object in stale { try BlockingBridge.wait { try await store.delete(key: object.key) } }
+        let existing = try BlockingBridge.wait { try await store.list(prefix: folder + "LOAD") }
+        // With reload the new set is numbered after the old one and stored before the old one is removed.
+        let firstIndex = reload ? (existing.compactMap { FileNaming.loadIndex($0.key) }.max() ?? 0) + 1 : 1
+        if !reload {
+            // Leftovers of an interrupted load of this table go first: a LOAD set is one snapshot.
+            for object in existing { try BlockingBridge.wait { try await store.delete(key: object.key) } }
+        }
 
         let columns = ParquetTableWriter.columns(for: table)
         let started = ContinuousClock.now
@@ -117,7 +147,7 @@ struct FullLoad {
         // overlap through a pipe of two batches.
         let pipe = BatchPipe<ColumnBatch>(capacity: 2)
         let encoder = EncoderThread { () throws -> [StoredObject] in
-            try self.encodeLoadFiles(from: pipe, folder: folder, columns: columns)
+            try self.encodeLoadFiles(from: pipe, folder: folder, columns: columns, firstIndex: firstIndex)
         }
         var rows: Int64 = 0
         do {
@@ -146,10 +176,15 @@ struct FullLoad {
             try await keeper.update {
                 $0.tables[key]?.status = .replicating
                 $0.tables[key]?.loadFiles = count
+                $0.tables[key]?.firstLoadFile = firstIndex
                 $0.tables[key]?.fullLoadRows = loadedRows
                 $0.tables[key]?.filesWritten += Int64(count)
                 $0.tables[key]?.bytesWritten += bytes
             }
+        }
+        if reload {
+            // The checkpoint names the new set: now the old one goes.
+            for object in existing { try BlockingBridge.wait { try await store.delete(key: object.key) } }
         }
         let seconds = max(0.001, Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds))
         logger.info("table loaded", metadata: [
@@ -160,8 +195,9 @@ struct FullLoad {
 
     /// Encodes the batches of `pipe` into LOAD files, cutting a new file at the maximum size;
     /// runs on the encoder thread. An upload that fails or is interrupted is aborted.
-    private func encodeLoadFiles(from pipe: BatchPipe<ColumnBatch>, folder: String, columns: [ParquetTableWriter.Column]) throws -> [StoredObject] {
-        var fileIndex = 1
+    private func encodeLoadFiles(from pipe: BatchPipe<ColumnBatch>, folder: String, columns: [ParquetTableWriter.Column],
+                                 firstIndex: Int) throws -> [StoredObject] {
+        var fileIndex = firstIndex
         var files: [StoredObject] = []
         var current = try openFile(folder + FileNaming.loadFile(fileIndex), columns: columns)
         do {

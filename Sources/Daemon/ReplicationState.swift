@@ -11,6 +11,8 @@ public struct ReplicationState: Codable, Sendable, Equatable {
     public var version = 1
     public var slot: String
     public var publication: String
+    /// The `[task] migration_type` that made this checkpoint (nil in checkpoints of 0.1 betas).
+    public var migrationType: String?
     /// `IDENTIFY_SYSTEM`'s system id: refuses to continue against a different cluster.
     public var systemID: String?
     public var phase: Phase
@@ -41,8 +43,10 @@ public struct ReplicationState: Codable, Sendable, Equatable {
         public enum Status: String, Codable, Sendable { case loading, replicating, error }
         public var status: Status
         public var oid: UInt32
-        /// LOAD files stored (LOAD00000001 ... this count).
+        /// LOAD files stored: LOAD``firstLoadFile`` ... and this many.
         public var loadFiles = 0
+        /// The counter of the first file of the current LOAD set (above 1 after `full-load` reloads).
+        public var firstLoadFile: Int? = nil
         /// Changes committed before this LSN are in the table's LOAD files.
         public var cdcStartLSN: String
         /// The last CDC file name (without `.parquet`), so names never repeat or go backwards.
@@ -103,6 +107,12 @@ public enum FileNaming {
         func pad(_ v: Int32, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
         return pad(parts.tm_year + 1900, 4) + pad(parts.tm_mon + 1, 2) + pad(parts.tm_mday, 2) + "-" +
             pad(parts.tm_hour, 2) + pad(parts.tm_min, 2) + pad(parts.tm_sec, 2) + pad(Int32(millis), 3)
+    }
+
+    /// The counter of a `.../LOAD0000000A.parquet` key, nil for other names.
+    public static func loadIndex(_ key: String) -> Int? {
+        guard let name = key.split(separator: "/").last, name.hasPrefix("LOAD"), name.hasSuffix(".parquet") else { return nil }
+        return Int(name.dropFirst(4).dropLast(8), radix: 16)
     }
 
     /// Parses a CDC file name back to milliseconds (nil when it is not one).
