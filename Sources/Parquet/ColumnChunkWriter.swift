@@ -148,56 +148,32 @@ final class ColumnChunkWriter {
     func appendInt32(_ v: Int32) {
         precondition(physicalType == .int32, "column \(column.name) is INT32")
         recordValueLevels()
-        if dictionaryActive {
-            let (index, isNew) = dictionary!.index(fixed: UInt64(UInt32(bitPattern: v)))
-            if isNew { statistics.updateInt(Int64(v)) }
-            dictionaryIndices.appendLittleEndian(index)
-        } else {
-            plainValues.appendLittleEndian(v)
-            statistics.updateInt(Int64(v))
-        }
+        plainValues.appendLittleEndian(v)
+        if dictionaryActive { stage() } else { statistics.updateInt(Int64(v)) }
     }
 
     @inline(__always)
     func appendInt64(_ v: Int64) {
         precondition(physicalType == .int64, "column \(column.name) is INT64")
         recordValueLevels()
-        if dictionaryActive {
-            let (index, isNew) = dictionary!.index(fixed: UInt64(bitPattern: v))
-            if isNew { statistics.updateInt(v) }
-            dictionaryIndices.appendLittleEndian(index)
-        } else {
-            plainValues.appendLittleEndian(v)
-            statistics.updateInt(v)
-        }
+        plainValues.appendLittleEndian(v)
+        if dictionaryActive { stage() } else { statistics.updateInt(v) }
     }
 
     @inline(__always)
     func appendFloat(_ v: Float) {
         precondition(physicalType == .float, "column \(column.name) is FLOAT")
         recordValueLevels()
-        if dictionaryActive {
-            let (index, isNew) = dictionary!.index(fixed: UInt64(v.bitPattern))
-            if isNew { statistics.updateDouble(Double(v)) }
-            dictionaryIndices.appendLittleEndian(index)
-        } else {
-            plainValues.appendLittleEndian(v.bitPattern)
-            statistics.updateDouble(Double(v))
-        }
+        plainValues.appendLittleEndian(v.bitPattern)
+        if dictionaryActive { stage() } else { statistics.updateDouble(Double(v)) }
     }
 
     @inline(__always)
     func appendDouble(_ v: Double) {
         precondition(physicalType == .double, "column \(column.name) is DOUBLE")
         recordValueLevels()
-        if dictionaryActive {
-            let (index, isNew) = dictionary!.index(fixed: v.bitPattern)
-            if isNew { statistics.updateDouble(v) }
-            dictionaryIndices.appendLittleEndian(index)
-        } else {
-            plainValues.appendLittleEndian(v.bitPattern)
-            statistics.updateDouble(v)
-        }
+        plainValues.appendLittleEndian(v.bitPattern)
+        if dictionaryActive { stage() } else { statistics.updateDouble(v) }
     }
 
     @inline(__always)
@@ -231,6 +207,63 @@ final class ColumnChunkWriter {
             plainValues.append(v)
             statistics.updateBytes(v)
         }
+    }
+
+    // MARK: Staged dictionary encoding of fixed-width values
+
+    /// Fixed-width values bound for the dictionary wait in `plainValues` and are looked up in
+    /// batches: consecutive independent lookups let the CPU overlap the hash table's cache misses,
+    /// which a lookup per row (between every other column's work) cannot.
+    @exclusivity(unchecked) private var stagedCount = 0
+    private static let stageBatch = 2048
+
+    @inline(__always)
+    private func stage() {
+        stagedCount &+= 1
+        if stagedCount == Self.stageBatch { drainStaged() }
+    }
+
+    /// Looks up every staged value in the dictionary, appending indices and updating statistics.
+    private func drainStaged() {
+        guard stagedCount > 0 else { return }
+        let n = stagedCount
+        let base = UnsafeRawPointer(plainValues.base)
+        dictionaryIndices.reserve(n * 4)
+        let out = dictionaryIndices.appendUninitialized(n * 4).assumingMemoryBound(to: UInt32.self)
+        switch physicalType {
+        case .int32:
+            for k in 0..<n {
+                let v = base.load(fromByteOffset: k * 4, as: Int32.self)
+                let (index, isNew) = dictionary!.index(fixed: UInt64(UInt32(bitPattern: v)))
+                if isNew { statistics.updateInt(Int64(v)) }
+                out[k] = index
+            }
+        case .int64:
+            for k in 0..<n {
+                let v = base.load(fromByteOffset: k * 8, as: Int64.self)
+                let (index, isNew) = dictionary!.index(fixed: UInt64(bitPattern: v))
+                if isNew { statistics.updateInt(v) }
+                out[k] = index
+            }
+        case .float:
+            for k in 0..<n {
+                let bits = base.load(fromByteOffset: k * 4, as: UInt32.self)
+                let (index, isNew) = dictionary!.index(fixed: UInt64(bits))
+                if isNew { statistics.updateDouble(Double(Float(bitPattern: bits))) }
+                out[k] = index
+            }
+        case .double:
+            for k in 0..<n {
+                let bits = base.load(fromByteOffset: k * 8, as: UInt64.self)
+                let (index, isNew) = dictionary!.index(fixed: bits)
+                if isNew { statistics.updateDouble(Double(bitPattern: bits)) }
+                out[k] = index
+            }
+        default:
+            preconditionFailure("only fixed-width values are staged")
+        }
+        stagedCount = 0
+        plainValues.removeAll()
     }
 
     // MARK: Row boundaries and pages
@@ -273,6 +306,7 @@ final class ColumnChunkWriter {
         guard plainValues.count &+ (pageLevelCount >> 2) >= options.dataPageSize
             || dictionaryIndices.count >= options.dataPageSize
             || dictionaryBytes > options.dictionaryPageSizeLimit else { return }
+        drainStaged()
         if dictionaryActive && dictionary!.plain.count > options.dictionaryPageSizeLimit {
             try flushPage()
             try writeDictionaryPage()
@@ -305,6 +339,7 @@ final class ColumnChunkWriter {
 
     /// Encodes, compresses and appends the current page to the chunk.
     func flushPage() throws(ParquetError) {
+        drainStaged()
         guard pageLevelCount > 0 else { return }
         pageBody.removeAll()
         let header: [UInt8]

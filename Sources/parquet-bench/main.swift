@@ -53,6 +53,8 @@ options.version = "bench"
 let statuses: [[UInt8]] = ["new", "paid", "shipped", "delivered", "returned"].map { Array($0.utf8) }
 let sources: [[UInt8]] = ["web", "app", "pos"].map { Array($0.utf8) }
 let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+/// Two ASCII hex digits of each byte value, in memory order.
+let hexPairs: [UInt16] = (0..<256).map { UInt16(hexDigits[$0 >> 4]) | UInt16(hexDigits[$0 & 15]) << 8 }
 
 let start = now()
 let sink = try ParquetFileSink(path: path)
@@ -87,8 +89,9 @@ for g in 1...rows {
     } else {
         for k in 0..<5 {
             let w = mix(u &* 5 &+ UInt64(k))
-            for nibble in 0..<16 {
-                note[k * 16 + nibble] = hexDigits[Int((w >> UInt64(60 - 4 * nibble)) & 15)]
+            for byte in 0..<8 {
+                let pair = hexPairs[Int((w >> UInt64(56 - 8 * byte)) & 0xFF)]
+                note.storeBytes(of: pair, toByteOffset: k * 16 + byte * 2, as: UInt16.self)
             }
         }
         writer.appendBytes(UnsafeRawBufferPointer(note), column: 3)
