@@ -198,29 +198,24 @@ final class ColumnChunkWriter {
         precondition(fixedLength == 0 || v.count == fixedLength,
                      "FIXED_LEN_BYTE_ARRAY column \(column.name) takes values of exactly \(fixedLength) bytes")
         recordValueLevels()
-        if dictionaryActive {
-            let (index, isNew) = dictionary!.index(bytes: v)
-            if isNew { statistics.updateBytes(v) }
-            dictionaryIndices.appendLittleEndian(index)
-        } else {
-            if fixedLength == 0 { plainValues.appendLittleEndian(UInt32(v.count)) }
-            plainValues.append(v)
-            statistics.updateBytes(v)
-        }
+        if fixedLength == 0 { plainValues.appendLittleEndian(UInt32(v.count)) }
+        plainValues.append(v)
+        if dictionaryActive { stage() } else { statistics.updateBytes(v) }
     }
 
-    // MARK: Staged dictionary encoding of fixed-width values
+    // MARK: Staged dictionary encoding
 
-    /// Fixed-width values bound for the dictionary wait in `plainValues` and are looked up in
+    /// Values bound for the dictionary wait PLAIN-encoded in `plainValues` and are looked up in
     /// batches: consecutive independent lookups let the CPU overlap the hash table's cache misses,
     /// which a lookup per row (between every other column's work) cannot.
     @exclusivity(unchecked) private var stagedCount = 0
     private static let stageBatch = 2048
+    private static let stageBytes = 1 << 16
 
     @inline(__always)
     private func stage() {
         stagedCount &+= 1
-        if stagedCount == Self.stageBatch { drainStaged() }
+        if stagedCount == Self.stageBatch || plainValues.count >= Self.stageBytes { drainStaged() }
     }
 
     /// Looks up every staged value in the dictionary, appending indices and updating statistics.
@@ -259,8 +254,25 @@ final class ColumnChunkWriter {
                 if isNew { statistics.updateDouble(Double(bitPattern: bits)) }
                 out[k] = index
             }
-        default:
-            preconditionFailure("only fixed-width values are staged")
+        case .byteArray:
+            var offset = 0
+            for k in 0..<n {
+                let length = Int(base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+                let value = UnsafeRawBufferPointer(start: base + offset + 4, count: length)
+                let (index, isNew) = dictionary!.index(bytes: value)
+                if isNew { statistics.updateBytes(value) }
+                out[k] = index
+                offset += 4 + length
+            }
+        case .fixedLenByteArray:
+            for k in 0..<n {
+                let value = UnsafeRawBufferPointer(start: base + k * fixedLength, count: fixedLength)
+                let (index, isNew) = dictionary!.index(bytes: value)
+                if isNew { statistics.updateBytes(value) }
+                out[k] = index
+            }
+        case .boolean:
+            preconditionFailure("BOOLEAN columns are never dictionary-encoded")
         }
         stagedCount = 0
         plainValues.removeAll()
