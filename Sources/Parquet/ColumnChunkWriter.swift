@@ -68,7 +68,7 @@ final class ColumnChunkWriter {
             case .fixedLenByteArray: width = fixedLength
             default: width = 0
             }
-            dictionary = DictionaryTable(width: width)
+            dictionary = DictionaryTable(width: width, growthLimitBytes: options.dictionaryPageSizeLimit)
         }
     }
 
@@ -225,32 +225,36 @@ final class ColumnChunkWriter {
         let base = UnsafeRawPointer(plainValues.base)
         dictionaryIndices.reserve(n * 4)
         let out = dictionaryIndices.appendUninitialized(n * 4).assumingMemoryBound(to: UInt32.self)
+        // Work on a local copy of the table (raw pointers and counters) so its fields stay in
+        // registers; it is stored back below.
+        var table = dictionary!
+        defer { dictionary = table }
         switch physicalType {
         case .int32:
             for k in 0..<n {
                 let v = base.load(fromByteOffset: k * 4, as: Int32.self)
-                let (index, isNew) = dictionary!.index(fixed: UInt64(UInt32(bitPattern: v)))
+                let (index, isNew) = table.index(fixed: UInt64(UInt32(bitPattern: v)))
                 if isNew { statistics.updateInt(Int64(v)) }
                 out[k] = index
             }
         case .int64:
             for k in 0..<n {
                 let v = base.load(fromByteOffset: k * 8, as: Int64.self)
-                let (index, isNew) = dictionary!.index(fixed: UInt64(bitPattern: v))
+                let (index, isNew) = table.index(fixed: UInt64(bitPattern: v))
                 if isNew { statistics.updateInt(v) }
                 out[k] = index
             }
         case .float:
             for k in 0..<n {
                 let bits = base.load(fromByteOffset: k * 4, as: UInt32.self)
-                let (index, isNew) = dictionary!.index(fixed: UInt64(bits))
+                let (index, isNew) = table.index(fixed: UInt64(bits))
                 if isNew { statistics.updateDouble(Double(Float(bitPattern: bits))) }
                 out[k] = index
             }
         case .double:
             for k in 0..<n {
                 let bits = base.load(fromByteOffset: k * 8, as: UInt64.self)
-                let (index, isNew) = dictionary!.index(fixed: bits)
+                let (index, isNew) = table.index(fixed: bits)
                 if isNew { statistics.updateDouble(Double(bitPattern: bits)) }
                 out[k] = index
             }
@@ -259,7 +263,7 @@ final class ColumnChunkWriter {
             for k in 0..<n {
                 let length = Int(base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
                 let value = UnsafeRawBufferPointer(start: base + offset + 4, count: length)
-                let (index, isNew) = dictionary!.index(bytes: value)
+                let (index, isNew) = table.index(bytes: value)
                 if isNew { statistics.updateBytes(value) }
                 out[k] = index
                 offset += 4 + length
@@ -267,7 +271,7 @@ final class ColumnChunkWriter {
         case .fixedLenByteArray:
             for k in 0..<n {
                 let value = UnsafeRawBufferPointer(start: base + k * fixedLength, count: fixedLength)
-                let (index, isNew) = dictionary!.index(bytes: value)
+                let (index, isNew) = table.index(bytes: value)
                 if isNew { statistics.updateBytes(value) }
                 out[k] = index
             }
