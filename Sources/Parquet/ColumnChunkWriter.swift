@@ -13,6 +13,8 @@ final class ColumnChunkWriter {
     let maxDefinitionLevel: UInt8
     let maxRepetitionLevel: UInt8
     private let options: ParquetWriterOptions
+    private let dataPageSize: Int
+    private let dictionaryPageSizeLimit: Int
     private let compressor: PageCompressor
 
     // The current page.
@@ -52,6 +54,8 @@ final class ColumnChunkWriter {
         self.column = column
         self.options = options
         self.compressor = compressor
+        dataPageSize = options.dataPageSize
+        dictionaryPageSizeLimit = options.dictionaryPageSizeLimit
         physicalType = column.type.physicalType
         fixedLength = column.type.fixedLength ?? 0
         maxDefinitionLevel = UInt8(column.maxDefinitionLevel)
@@ -310,18 +314,27 @@ final class ColumnChunkWriter {
 
     /// Ends a row: checks it got exactly one entry, then cuts a page or falls back from the
     /// dictionary when a limit is passed.
+    @inline(__always)
     func endRow() throws(ParquetError) {
-        guard entriesInRow == 1 && !inList else {
-            throw ParquetError(.invalidRow, inList
-                ? "column \(column.name): the row ended inside a list"
-                : "column \(column.name) got \(entriesInRow) values in one row, expected 1")
-        }
+        guard entriesInRow == 1 && !inList else { throw rowError() }
         entriesInRow = 0
-        pageRowCount += 1
+        pageRowCount &+= 1
         // Cheap bounds first: the page estimate never exceeds these raw sizes.
-        guard plainValues.count &+ (pageLevelCount >> 2) >= options.dataPageSize
-            || dictionaryIndices.count >= options.dataPageSize
-            || dictionaryBytes > options.dictionaryPageSizeLimit else { return }
+        guard plainValues.count &+ (pageLevelCount >> 2) >= dataPageSize
+            || dictionaryIndices.count >= dataPageSize
+            || dictionaryBytes > dictionaryPageSizeLimit else { return }
+        try cutPageOrFallBack()
+    }
+
+    @inline(never)
+    private func rowError() -> ParquetError {
+        ParquetError(.invalidRow, inList
+            ? "column \(column.name): the row ended inside a list"
+            : "column \(column.name) got \(entriesInRow) values in one row, expected 1")
+    }
+
+    @inline(never)
+    private func cutPageOrFallBack() throws(ParquetError) {
         drainStaged()
         if dictionaryActive && dictionary!.plain.count > options.dictionaryPageSizeLimit {
             try flushPage()
