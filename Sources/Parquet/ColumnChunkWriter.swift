@@ -13,6 +13,8 @@ final class ColumnChunkWriter {
     let maxDefinitionLevel: UInt8
     let maxRepetitionLevel: UInt8
     private let options: ParquetWriterOptions
+    private let dataPageSize: Int
+    private let dictionaryPageSizeLimit: Int
     private let compressor: PageCompressor
 
     // The current page.
@@ -52,6 +54,8 @@ final class ColumnChunkWriter {
         self.column = column
         self.options = options
         self.compressor = compressor
+        dataPageSize = options.dataPageSize
+        dictionaryPageSizeLimit = options.dictionaryPageSizeLimit
         physicalType = column.type.physicalType
         fixedLength = column.type.fixedLength ?? 0
         maxDefinitionLevel = UInt8(column.maxDefinitionLevel)
@@ -68,7 +72,7 @@ final class ColumnChunkWriter {
             case .fixedLenByteArray: width = fixedLength
             default: width = 0
             }
-            dictionary = DictionaryTable(width: width)
+            dictionary = DictionaryTable(width: width, growthLimitBytes: options.dictionaryPageSizeLimit)
         }
     }
 
@@ -148,56 +152,32 @@ final class ColumnChunkWriter {
     func appendInt32(_ v: Int32) {
         precondition(physicalType == .int32, "column \(column.name) is INT32")
         recordValueLevels()
-        if dictionaryActive {
-            let (index, isNew) = dictionary!.index(fixed: UInt64(UInt32(bitPattern: v)))
-            if isNew { statistics.updateInt(Int64(v)) }
-            dictionaryIndices.appendLittleEndian(index)
-        } else {
-            plainValues.appendLittleEndian(v)
-            statistics.updateInt(Int64(v))
-        }
+        plainValues.appendLittleEndian(v)
+        if dictionaryActive { stage() } else { statistics.updateInt(Int64(v)) }
     }
 
     @inline(__always)
     func appendInt64(_ v: Int64) {
         precondition(physicalType == .int64, "column \(column.name) is INT64")
         recordValueLevels()
-        if dictionaryActive {
-            let (index, isNew) = dictionary!.index(fixed: UInt64(bitPattern: v))
-            if isNew { statistics.updateInt(v) }
-            dictionaryIndices.appendLittleEndian(index)
-        } else {
-            plainValues.appendLittleEndian(v)
-            statistics.updateInt(v)
-        }
+        plainValues.appendLittleEndian(v)
+        if dictionaryActive { stage() } else { statistics.updateInt(v) }
     }
 
     @inline(__always)
     func appendFloat(_ v: Float) {
         precondition(physicalType == .float, "column \(column.name) is FLOAT")
         recordValueLevels()
-        if dictionaryActive {
-            let (index, isNew) = dictionary!.index(fixed: UInt64(v.bitPattern))
-            if isNew { statistics.updateDouble(Double(v)) }
-            dictionaryIndices.appendLittleEndian(index)
-        } else {
-            plainValues.appendLittleEndian(v.bitPattern)
-            statistics.updateDouble(Double(v))
-        }
+        plainValues.appendLittleEndian(v.bitPattern)
+        if dictionaryActive { stage() } else { statistics.updateDouble(Double(v)) }
     }
 
     @inline(__always)
     func appendDouble(_ v: Double) {
         precondition(physicalType == .double, "column \(column.name) is DOUBLE")
         recordValueLevels()
-        if dictionaryActive {
-            let (index, isNew) = dictionary!.index(fixed: v.bitPattern)
-            if isNew { statistics.updateDouble(v) }
-            dictionaryIndices.appendLittleEndian(index)
-        } else {
-            plainValues.appendLittleEndian(v.bitPattern)
-            statistics.updateDouble(v)
-        }
+        plainValues.appendLittleEndian(v.bitPattern)
+        if dictionaryActive { stage() } else { statistics.updateDouble(v) }
     }
 
     @inline(__always)
@@ -222,15 +202,88 @@ final class ColumnChunkWriter {
         precondition(fixedLength == 0 || v.count == fixedLength,
                      "FIXED_LEN_BYTE_ARRAY column \(column.name) takes values of exactly \(fixedLength) bytes")
         recordValueLevels()
-        if dictionaryActive {
-            let (index, isNew) = dictionary!.index(bytes: v)
-            if isNew { statistics.updateBytes(v) }
-            dictionaryIndices.appendLittleEndian(index)
-        } else {
-            if fixedLength == 0 { plainValues.appendLittleEndian(UInt32(v.count)) }
-            plainValues.append(v)
-            statistics.updateBytes(v)
+        if fixedLength == 0 { plainValues.appendLittleEndian(UInt32(v.count)) }
+        plainValues.append(v)
+        if dictionaryActive { stage() } else { statistics.updateBytes(v) }
+    }
+
+    // MARK: Staged dictionary encoding
+
+    /// Values bound for the dictionary wait PLAIN-encoded in `plainValues` and are looked up in
+    /// batches: consecutive independent lookups let the CPU overlap the hash table's cache misses,
+    /// which a lookup per row (between every other column's work) cannot.
+    @exclusivity(unchecked) private var stagedCount = 0
+    private static let stageBatch = 2048
+    private static let stageBytes = 1 << 16
+
+    @inline(__always)
+    private func stage() {
+        stagedCount &+= 1
+        if stagedCount == Self.stageBatch || plainValues.count >= Self.stageBytes { drainStaged() }
+    }
+
+    /// Looks up every staged value in the dictionary, appending indices and updating statistics.
+    private func drainStaged() {
+        guard stagedCount > 0 else { return }
+        let n = stagedCount
+        let base = UnsafeRawPointer(plainValues.base)
+        dictionaryIndices.reserve(n * 4)
+        let out = dictionaryIndices.appendUninitialized(n * 4).assumingMemoryBound(to: UInt32.self)
+        // Work on a local copy of the table (raw pointers and counters) so its fields stay in
+        // registers; it is stored back below.
+        var table = dictionary!
+        defer { dictionary = table }
+        switch physicalType {
+        case .int32:
+            for k in 0..<n {
+                let v = base.load(fromByteOffset: k * 4, as: Int32.self)
+                let (index, isNew) = table.index(fixed: UInt64(UInt32(bitPattern: v)))
+                if isNew { statistics.updateInt(Int64(v)) }
+                out[k] = index
+            }
+        case .int64:
+            for k in 0..<n {
+                let v = base.load(fromByteOffset: k * 8, as: Int64.self)
+                let (index, isNew) = table.index(fixed: UInt64(bitPattern: v))
+                if isNew { statistics.updateInt(v) }
+                out[k] = index
+            }
+        case .float:
+            for k in 0..<n {
+                let bits = base.load(fromByteOffset: k * 4, as: UInt32.self)
+                let (index, isNew) = table.index(fixed: UInt64(bits))
+                if isNew { statistics.updateDouble(Double(Float(bitPattern: bits))) }
+                out[k] = index
+            }
+        case .double:
+            for k in 0..<n {
+                let bits = base.load(fromByteOffset: k * 8, as: UInt64.self)
+                let (index, isNew) = table.index(fixed: bits)
+                if isNew { statistics.updateDouble(Double(bitPattern: bits)) }
+                out[k] = index
+            }
+        case .byteArray:
+            var offset = 0
+            for k in 0..<n {
+                let length = Int(base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+                let value = UnsafeRawBufferPointer(start: base + offset + 4, count: length)
+                let (index, isNew) = table.index(bytes: value)
+                if isNew { statistics.updateBytes(value) }
+                out[k] = index
+                offset += 4 + length
+            }
+        case .fixedLenByteArray:
+            for k in 0..<n {
+                let value = UnsafeRawBufferPointer(start: base + k * fixedLength, count: fixedLength)
+                let (index, isNew) = table.index(bytes: value)
+                if isNew { statistics.updateBytes(value) }
+                out[k] = index
+            }
+        case .boolean:
+            preconditionFailure("BOOLEAN columns are never dictionary-encoded")
         }
+        stagedCount = 0
+        plainValues.removeAll()
     }
 
     // MARK: Row boundaries and pages
@@ -261,18 +314,28 @@ final class ColumnChunkWriter {
 
     /// Ends a row: checks it got exactly one entry, then cuts a page or falls back from the
     /// dictionary when a limit is passed.
+    @inline(__always)
     func endRow() throws(ParquetError) {
-        guard entriesInRow == 1 && !inList else {
-            throw ParquetError(.invalidRow, inList
-                ? "column \(column.name): the row ended inside a list"
-                : "column \(column.name) got \(entriesInRow) values in one row, expected 1")
-        }
+        guard entriesInRow == 1 && !inList else { throw rowError() }
         entriesInRow = 0
-        pageRowCount += 1
+        pageRowCount &+= 1
         // Cheap bounds first: the page estimate never exceeds these raw sizes.
-        guard plainValues.count &+ (pageLevelCount >> 2) >= options.dataPageSize
-            || dictionaryIndices.count >= options.dataPageSize
-            || dictionaryBytes > options.dictionaryPageSizeLimit else { return }
+        guard plainValues.count &+ (pageLevelCount >> 2) >= dataPageSize
+            || dictionaryIndices.count >= dataPageSize
+            || dictionaryBytes > dictionaryPageSizeLimit else { return }
+        try cutPageOrFallBack()
+    }
+
+    @inline(never)
+    private func rowError() -> ParquetError {
+        ParquetError(.invalidRow, inList
+            ? "column \(column.name): the row ended inside a list"
+            : "column \(column.name) got \(entriesInRow) values in one row, expected 1")
+    }
+
+    @inline(never)
+    private func cutPageOrFallBack() throws(ParquetError) {
+        drainStaged()
         if dictionaryActive && dictionary!.plain.count > options.dictionaryPageSizeLimit {
             try flushPage()
             try writeDictionaryPage()
@@ -305,6 +368,7 @@ final class ColumnChunkWriter {
 
     /// Encodes, compresses and appends the current page to the chunk.
     func flushPage() throws(ParquetError) {
+        drainStaged()
         guard pageLevelCount > 0 else { return }
         pageBody.removeAll()
         let header: [UInt8]

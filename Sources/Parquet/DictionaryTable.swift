@@ -17,8 +17,13 @@ struct DictionaryTable {
     /// For BYTE_ARRAY: the offset in `plain` of each entry's length prefix, as `UInt32`.
     private var offsets = ByteBuffer(capacity: 1 << 10)
 
-    init(width: Int) {
+    /// Past this many bytes of page body the table stops growing (the column is about to fall
+    /// back to PLAIN); it still grows before it is three-quarters full.
+    let growthLimitBytes: Int
+
+    init(width: Int, growthLimitBytes: Int = .max) {
         self.width = width
+        self.growthLimitBytes = growthLimitBytes
         capacityBits = 10
         slots = .allocate(capacity: 1 << capacityBits)
         slots.initialize(repeating: 0, count: 1 << capacityBits)
@@ -151,7 +156,7 @@ struct DictionaryTable {
         let idx = count
         slots[slot] = UInt64(h) << 32 | UInt64(idx + 1)
         count += 1
-        if count * 2 > (1 << capacityBits) { grow() }
+        if count * 2 > (1 << capacityBits) && (plain.count <= growthLimitBytes || count * 4 > 3 << capacityBits) { grow() }
         return UInt32(idx)
     }
 

@@ -1,26 +1,32 @@
 /// The encoded pages of a column chunk, kept in a list of fixed-size segments instead of one
 /// doubling buffer: appending never copies what is already there and never over-allocates by
 /// more than one segment, which keeps the row group's memory close to its encoded size.
+/// Segments are kept for the next chunk, so later row groups reuse memory already faulted in.
 struct PageSegments {
     static let segmentSize = 1 << 20
     private var segments: [ByteBuffer] = []
+    /// The segment being filled; the ones after it are empty spares.
+    private var current = 0
     /// Total bytes appended.
     private(set) var count = 0
 
     var isEmpty: Bool { count == 0 }
 
-    /// Appends bytes, continuing the last segment while it has room.
+    /// Appends bytes, continuing the current segment while it has room.
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         var rest = bytes
         while rest.count > 0 {
-            if segments.isEmpty || segments[segments.count - 1].count == segments[segments.count - 1].capacity {
+            if segments.isEmpty {
                 segments.append(ByteBuffer(capacity: Self.segmentSize))
+                current = 0
+            } else if segments[current].count == segments[current].capacity {
+                current += 1
+                if current == segments.count { segments.append(ByteBuffer(capacity: Self.segmentSize)) }
             }
-            let last = segments.count - 1
-            let room = segments[last].capacity - segments[last].count
+            let room = segments[current].capacity - segments[current].count
             let n = min(room, rest.count)
-            segments[last].append(UnsafeRawBufferPointer(rebasing: rest[0..<n]))
+            segments[current].append(UnsafeRawBufferPointer(rebasing: rest[0..<n]))
             rest = UnsafeRawBufferPointer(rebasing: rest[n...])
         }
         count += bytes.count
@@ -35,11 +41,10 @@ struct PageSegments {
         for segment in segments where !segment.isEmpty { try body(segment.bytes) }
     }
 
-    /// Empties the list, keeping the first segment's memory.
+    /// Empties the list; keeps the segments' memory for reuse.
     mutating func removeAll() {
-        for k in segments.indices.dropFirst() { segments[k].deallocate() }
-        if segments.count > 1 { segments.removeSubrange(1...) }
-        if !segments.isEmpty { segments[0].removeAll() }
+        for k in segments.indices { segments[k].removeAll() }
+        current = 0
         count = 0
     }
 

@@ -97,4 +97,26 @@ import Testing
         try sink.bytes.withUnsafeBytes { try fileSink.write($0) }
         try fileSink.close()
     }
+
+    /// The usage example of the module's hand-over note, kept compiling.
+    @Test func usageExampleWritesFourColumns() throws {
+        let schema = ParquetSchema([
+            ParquetColumn(name: "n", type: .int64),                                  // nullable INT64
+            ParquetColumn(name: "s", type: .string, nullable: false),                // STRING
+            ParquetColumn(name: "amount", type: .decimal(precision: 12, scale: 2)),  // INT64-backed DECIMAL
+            .list(name: "xs", element: .int32),                                      // LIST<INT32>
+        ])
+        var options = ParquetWriterOptions()
+        options.codec = .zstd(level: 1)
+        options.version = "0.1.0"
+        let sink = ParquetMemorySink()  // or ParquetFileSink(path:), or your own ParquetSink
+        let writer = try ParquetWriter(schema: schema, sink: sink, options: options)
+        writer.appendNull(column: 0)
+        writer.appendString("héllo", column: 1)
+        writer.appendDecimal(unscaled: 12345, column: 2)  // 123.45
+        writer.beginList(column: 3); writer.appendInt32(7, column: 3); writer.appendNull(column: 3); writer.endList(column: 3)
+        try writer.endRow()
+        let summary = try writer.close()
+        #expect(summary.rows == 1 && summary.rowGroups == 1 && summary.bytesWritten == Int64(sink.bytes.count))
+    }
 }
