@@ -54,8 +54,13 @@ enum TestEnvironment {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // Read stderr on another thread so a child that fills one pipe never blocks on it.
+        let errBox = ErrBox()
+        let reader = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); errBox.done.signal() }
+        reader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        errBox.done.wait()
+        let errData = errBox.data
         process.waitUntilExit()
         let stdout = String(decoding: outData, as: UTF8.self)
         guard process.terminationStatus == 0 else {
@@ -64,6 +69,11 @@ enum TestEnvironment {
                                 stderr: String(decoding: errData, as: UTF8.self) + stdout)
         }
         return stdout
+    }
+
+    private final class ErrBox: @unchecked Sendable {
+        var data = Data()
+        let done = DispatchSemaphore(value: 0)
     }
 
     struct ProcessFailed: Error, CustomStringConvertible {
