@@ -81,12 +81,17 @@ struct EngineIntegrationTests {
         #expect(orders["cdc_rows"] as? Int == 200 + 300 + 20 + 1 + 100)
         #expect(orders["U"] as? Int == 301)
 
-        // A cycle with nothing to do stores no file and keeps the tables equal.
-        guard case .cdc(let empty) = try await engine.runCycle() else { return }
+        // A restarted daemon (a new engine reading the checkpoint from the store): a cycle with
+        // nothing to do stores no file, and the statistics survived the restart.
+        let restarted = Engine(settings: settings(db), store: store, logger: Logger(label: "test"))
+        guard case .cdc(let empty) = try await restarted.runCycle() else { return }
         #expect(empty.files.isEmpty)
 
-        // The checkpoint holds the statistics, and the slot was confirmed up to it.
-        let state = try #require(await engine.keeper.state)
+        // The checkpoint holds the statistics per table and op, and the slot was confirmed up to it.
+        let state = try #require(await restarted.keeper.state)
+        let events = try #require(state.tables["public.events"])
+        #expect(events.fullLoadRows == 50 && events.inserts == 14 && events.updates == 0 && events.deletes == 26)
+        #expect(state.tables["public.untouched"]?.filesWritten == 1 && state.tables["public.untouched"]?.inserts == 0)
         let stats = try #require(state.tables["public.orders"])
         #expect(stats.fullLoadRows == 3000 && stats.inserts == 210 && stats.updates == 301 && stats.deletes == 110)
         let slot = try db.connect().query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1", [db.database])
