@@ -37,6 +37,12 @@ final class ColumnChunkWriter {
     @exclusivity(unchecked) private var chunkLevelCount: Int64 = 0
     @exclusivity(unchecked) private var chunkUncompressedBytes: Int64 = 0
     @exclusivity(unchecked) private var usedDictionary = false
+    /// Values looked up in this chunk's dictionary so far (until the cardinality probe is done).
+    @exclusivity(unchecked) private var probedValues = 0
+    /// Set when nearly every value was new after the probe: the dictionary cannot pay off, so the
+    /// column falls back to PLAIN at the next row boundary instead of filling a 1 MiB dictionary
+    /// (cache misses on every lookup), and later row groups start PLAIN.
+    @exclusivity(unchecked) private var dictionaryHopeless = false
     @exclusivity(unchecked) private var statistics: ColumnStatistics
 
     // Scratch buffers reused for every page.
@@ -214,6 +220,8 @@ final class ColumnChunkWriter {
     /// which a lookup per row (between every other column's work) cannot.
     @exclusivity(unchecked) private var stagedCount = 0
     private static let stageBatch = 2048
+    /// Values after which a chunk's dictionary cardinality is judged.
+    private static let probeValues = 32_768
     private static let stageBytes = 1 << 16
 
     @inline(__always)
@@ -226,6 +234,7 @@ final class ColumnChunkWriter {
     private func drainStaged() {
         guard stagedCount > 0 else { return }
         let n = stagedCount
+        if probedValues >= 0 { probedValues &+= n }
         let base = UnsafeRawPointer(plainValues.base)
         dictionaryIndices.reserve(n * 4)
         let out = dictionaryIndices.appendUninitialized(n * 4).assumingMemoryBound(to: UInt32.self)
@@ -284,6 +293,11 @@ final class ColumnChunkWriter {
         }
         stagedCount = 0
         plainValues.removeAll()
+        if probedValues >= Self.probeValues {
+            // The cardinality probe: more than 90% distinct values after this many lookups.
+            if dictionary!.count &* 10 > probedValues &* 9 { dictionaryHopeless = true }
+            probedValues = -1
+        }
     }
 
     // MARK: Row boundaries and pages
@@ -322,7 +336,7 @@ final class ColumnChunkWriter {
         // Cheap bounds first: the page estimate never exceeds these raw sizes.
         guard plainValues.count &+ (pageLevelCount >> 2) >= dataPageSize
             || dictionaryIndices.count >= dataPageSize
-            || dictionaryBytes > dictionaryPageSizeLimit else { return }
+            || dictionaryBytes > dictionaryPageSizeLimit || dictionaryHopeless else { return }
         try cutPageOrFallBack()
     }
 
@@ -336,7 +350,7 @@ final class ColumnChunkWriter {
     @inline(never)
     private func cutPageOrFallBack() throws(ParquetError) {
         drainStaged()
-        if dictionaryActive && dictionary!.plain.count > options.dictionaryPageSizeLimit {
+        if dictionaryActive && (dictionary!.plain.count > options.dictionaryPageSizeLimit || dictionaryHopeless) {
             try flushPage()
             try writeDictionaryPage()
             dictionaryActive = false
@@ -475,7 +489,9 @@ final class ColumnChunkWriter {
         statistics.reset()
         if dictionary != nil {
             dictionary!.reset(keepAtMost: options.dictionaryPageSizeLimit * 2)
-            dictionaryActive = options.dictionaryEnabled
+            // A column whose values were nearly all distinct starts the next row group PLAIN.
+            dictionaryActive = options.dictionaryEnabled && !dictionaryHopeless
+            probedValues = 0
         }
         return metadata
     }
