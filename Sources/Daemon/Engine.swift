@@ -59,6 +59,14 @@ public final class Engine: Sendable {
                 return .fullLoad(tables: tables.count)
             }
         }
+        if settings.migrationType == .fullLoadAndCDC, let current = await keeper.state {
+            // Tables added to the publication since the full load get one of their own first.
+            let added = tables.filter { current.tables["\($0.schema).\($0.name)"] == nil }
+            if !added.isEmpty {
+                logger.info("tables added to the publication: loading them", metadata: ["tables": "\(added.map { "\($0.schema).\($0.name)" })"])
+                try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger).run(tables: added, added: true)
+            }
+        }
         guard let state = await keeper.state else { preconditionFailure("a CDC cycle without a checkpoint") }
         let cycle = CDCCycle(settings: settings, store: store, keeper: keeper, logger: logger)
         var report = try await cycle.run(state: state, tables: tables)

@@ -29,10 +29,12 @@ struct FullLoad {
     /// Loads the tables not loaded yet; on return the state's phase is `cdc`.
     /// `reload` is the `full-load` migration type: every table is copied again in a fresh snapshot
     /// taken without a replication slot, its new LOAD files stored before the old ones are removed.
-    func run(tables: [TableDescription], reload: Bool = false) async throws {
+    /// `added` loads tables that joined the publication after the full load, during CDC: in a new
+    /// snapshot (a temporary slot's), their changes starting exactly there.
+    func run(tables: [TableDescription], reload: Bool = false, added: Bool = false) async throws {
         let previous = await keeper.state
-        let resuming = !reload && previous?.phase == .fullLoad
-        let pending = reload ? tables : tables.filter { previous?.tables[key($0)]?.status != .replicating || !resuming }
+        let resuming = !reload && (previous?.phase == .fullLoad || added)
+        let pending = reload || added ? tables : tables.filter { previous?.tables[key($0)]?.status != .replicating || !resuming }
         let settings = self.settings
         let readerCount = max(1, min(settings.parallelTables, pending.count))
         let logger = self.logger
@@ -125,7 +127,7 @@ struct FullLoad {
             try await group.waitForAll()
         }
         _ = prepared.replication   // the slot's connection (and a temporary slot) lives until here
-        if !reload { try await keeper.update { $0.phase = .cdc } }
+        if !reload && !added { try await keeper.update { $0.phase = .cdc } }
         logger.info("full load done", metadata: ["tables": "\(pending.count)"])
     }
 
