@@ -39,6 +39,19 @@ def pg_text(v, arrow_type):
     import pyarrow as pa
     if v is None:
         return None
+    if isinstance(v, list):
+        # array_out: elements quoted when empty, "NULL", or holding braces, commas, quotes,
+        # backslashes or white space.
+        out = []
+        for e in v:
+            t = pg_text(e, arrow_type.value_type)
+            if t is None:
+                out.append("NULL")
+            elif t == "" or t.upper() == "NULL" or any(c in t for c in '{},"\\ \t\n'):
+                out.append('"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            else:
+                out.append(t)
+        return "{" + ",".join(out) + "}"
     if isinstance(v, bool):
         return "t" if v else "f"
     if isinstance(v, float):

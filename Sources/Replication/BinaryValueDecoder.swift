@@ -84,12 +84,50 @@ public enum BinaryValueDecoder {
             let micros = Int64(bitPattern: readU64(field, 0))
             let days = Int32(bitPattern: readU32(field, 8)), months = Int32(bitPattern: readU32(field, 12))
             vector.appendText(IntervalText.iso8601(months: months, days: days, micros: micros))
+        case .list:
+            try appendArray(field, to: &vector)
         case .timetz:
             try expectLength(field, 12, vector.kind)
             let micros = Int64(bitPattern: readU64(field, 0))
             let zoneWest = Int32(bitPattern: readU32(field, 8))
             vector.appendText(IntervalText.timeWithZone(micros: micros, secondsWestOfUTC: zoneWest))
         }
+    }
+
+    /// array_send: ndim, has-null flag, element OID, (size, lower bound) per dimension, then each
+    /// element as an int32 length (-1 for NULL) and its bytes.
+    static func appendArray(_ field: UnsafeRawBufferPointer, to vector: inout ColumnVector) throws {
+        guard field.count >= 12 else { throw ValueDecodingError(kind: vector.kind, reason: "array shorter than its header") }
+        let dimensions = Int32(bitPattern: readU32(field, 0))
+        var offset = 12
+        var count = 0
+        switch dimensions {
+        case 0: count = 0
+        case 1:
+            guard field.count >= 20 else { throw ValueDecodingError(kind: vector.kind, reason: "array dimension truncated") }
+            count = Int(Int32(bitPattern: readU32(field, 12)))
+            offset = 20
+        default:
+            throw ValueDecodingError(kind: vector.kind, reason: "a \(dimensions)-dimensional value in a column declared one-dimensional (declare it [][] to have it as text)")
+        }
+        guard count >= 0 else { throw ValueDecodingError(kind: vector.kind, reason: "negative array size") }
+        // Elements are decoded apart first, so a malformed array leaves the vector as it was.
+        var decoded = ColumnVector(kind: vector.elements[0].kind)
+        do {
+            for _ in 0..<count {
+                guard offset + 4 <= field.count else { throw ValueDecodingError(kind: vector.kind, reason: "array element truncated") }
+                let length = Int(Int32(bitPattern: readU32(field, offset)))
+                offset += 4
+                if length == -1 { decoded.appendNull(); continue }
+                guard length >= 0, offset + length <= field.count else {
+                    throw ValueDecodingError(kind: vector.kind, reason: "array element length runs past the value")
+                }
+                try append(UnsafeRawBufferPointer(rebasing: field[offset..<offset + length]), to: &decoded)
+                offset += length
+            }
+            guard offset == field.count else { throw ValueDecodingError(kind: vector.kind, reason: "bytes after the last array element") }
+        }
+        vector.appendList(decoded)
     }
 
     static func expectLength(_ field: UnsafeRawBufferPointer, _ length: Int, _ kind: ColumnKind) throws {

@@ -21,6 +21,8 @@ public struct ColumnDescription: Sendable, Equatable {
     public var elementTypeOID: UInt32
     /// Whether the column has NOT NULL.
     public var notNull: Bool
+    /// `attndims`: the array dimensions the column was declared with (0 when not given).
+    public var dimensions: Int = 0
     /// Whether the column is part of the primary key.
     public var isPrimaryKey: Bool
 }
@@ -92,7 +94,7 @@ public enum Catalog {
             )
             SELECT a.attname, a.attnum, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod),
                    r.base_oid, bt.typtype, CASE WHEN bt.typcategory = 'A' THEN bt.typelem ELSE 0 END,
-                   a.attnotnull,
+                   a.attnotnull, a.attndims,
                    EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary
                            AND a.attnum = ANY (i.indkey))
             FROM pg_attribute a
@@ -108,7 +110,7 @@ public enum Catalog {
             return ColumnDescription(name: name, attnum: attnum, typeOID: typeOID, typmod: typmod, typeName: row[4] ?? "",
                                      baseTypeOID: baseOID, typeKind: row[6]?.first ?? "b",
                                      elementTypeOID: row[7].flatMap({ UInt32($0) }) ?? 0,
-                                     notNull: row[8] == "t", isPrimaryKey: row[9] == "t")
+                                     notNull: row[8] == "t", dimensions: Int(row[9] ?? "0") ?? 0, isPrimaryKey: row[10] == "t")
         }
     }
 }

@@ -235,31 +235,6 @@ public struct ChangeAccumulator: Sendable {
     }
 }
 
-extension ChangeSegment {
-    /// Appends another segment's rows (same relation layout).
-    mutating func merge(_ other: ChangeSegment) {
-        ops += other.ops
-        for c in values.columns.indices { values.columns[c].append(contentsOf: other.values.columns[c]) }
-        unchangedToast.append(contentsOf: other.unchangedToast)
-        inserts += other.inserts; updates += other.updates; deletes += other.deletes; truncates += other.truncates
-    }
-}
-
-extension ColumnVector {
-    /// Appends all rows of another vector of the same kind.
-    public mutating func append(contentsOf other: ColumnVector) {
-        precondition(kind == other.kind, "appending a \(other.kind) vector to a \(kind) vector")
-        nulls += other.nulls
-        int64s += other.int64s
-        int128s += other.int128s
-        float32s += other.float32s
-        float64s += other.float64s
-        let base = bytes.count
-        bytes += other.bytes
-        offsets += other.offsets.dropFirst().map { $0 + base }
-    }
-}
-
 /// The change stream did something the protocol does not allow, or named what we do not know.
 public enum ChangeStreamError: Error, Sendable, Equatable, CustomStringConvertible {
     case protocolOrder(String)

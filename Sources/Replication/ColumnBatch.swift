@@ -17,15 +17,25 @@ public struct ColumnVector: Sendable {
     public var bytes: [UInt8] = []
     /// Start of value i in ``bytes`` is `offsets[i]`, its end `offsets[i + 1]` (starts with 0).
     public var offsets: [Int] = [0]
+    /// For a LIST column: the elements of every non-null list, one after another, in one child
+    /// vector (its own nulls are NULL elements)...
+    public var elements: [ColumnVector] = []
+    /// ...and where list i starts in it: list i is `listOffsets[i]..<listOffsets[i + 1]`.
+    public var listOffsets: [Int] = [0]
 
     /// An empty vector for `kind`.
-    public init(kind: ColumnKind) { self.kind = kind }
+    public init(kind: ColumnKind) {
+        self.kind = kind
+        if case .list(let element) = kind { elements = [ColumnVector(kind: element)] }
+    }
 
     /// Rows in the vector, nulls included.
     public var count: Int { nulls.count }
 
     /// Number of non-null values.
-    public var valueCount: Int { offsets.count - 1 + int64s.count + int128s.count + float32s.count + float64s.count }
+    public var valueCount: Int {
+        offsets.count - 1 + int64s.count + int128s.count + float32s.count + float64s.count + listOffsets.count - 1
+    }
 
     /// Appends a NULL row.
     public mutating func appendNull() { nulls.append(true) }
@@ -44,6 +54,32 @@ public struct ColumnVector: Sendable {
         offsets.append(bytes.count)
     }
 
+    /// Appends one non-null list whose elements are the rows of `elements` (a vector of this
+    /// list's element kind).
+    public mutating func appendList(_ list: ColumnVector) {
+        nulls.append(false)
+        elements[0].append(contentsOf: list)
+        listOffsets.append(elements[0].count)
+    }
+
+    /// Appends all rows of another vector of the same kind.
+    public mutating func append(contentsOf other: ColumnVector) {
+        precondition(kind == other.kind, "appending a \(other.kind) vector to a \(kind) vector")
+        nulls += other.nulls
+        int64s += other.int64s
+        int128s += other.int128s
+        float32s += other.float32s
+        float64s += other.float64s
+        let base = bytes.count
+        bytes += other.bytes
+        offsets += other.offsets.dropFirst().map { $0 + base }
+        if !other.elements.isEmpty {
+            let listBase = elements[0].count
+            elements[0].append(contentsOf: other.elements[0])
+            listOffsets += other.listOffsets.dropFirst().map { $0 + listBase }
+        }
+    }
+
     /// The bytes of the i-th non-null byte-like value.
     public func byteValue(_ index: Int) -> ArraySlice<UInt8> { bytes[offsets[index]..<offsets[index + 1]] }
 
@@ -57,6 +93,11 @@ public struct ColumnVector: Sendable {
         bytes.removeAll(keepingCapacity: true)
         offsets.removeAll(keepingCapacity: true)
         offsets.append(0)
+        if !elements.isEmpty {
+            elements[0].removeAll()
+            listOffsets.removeAll(keepingCapacity: true)
+            listOffsets.append(0)
+        }
     }
 }
 

@@ -28,11 +28,29 @@ public enum ColumnKind: Sendable, Equatable, Hashable {
     case timetz
     /// A type we read as its text form: the server casts it (`::text`) in the COPY's SELECT.
     case textCast
+    /// A one-dimensional array (declared with one `[]` or none) of an element kind we decode:
+    /// a Parquet LIST, NULL elements kept. Arrays declared with more dimensions are ``textCast``.
+    indirect case list(element: ColumnKind)
 
     /// The mapping of a catalog column.
     public init(_ column: ColumnDescription) {
+        if column.elementTypeOID != 0 {
+            self = ColumnKind.array(elementTypeOID: column.elementTypeOID, typmod: column.typmod, dimensions: column.dimensions)
+            return
+        }
         self = ColumnKind(typeOID: column.baseTypeOID, typmod: column.typmod, typeKind: column.typeKind,
                           typeName: column.typeName)
+    }
+
+    /// The mapping of an array type: a LIST of its element when it is declared one-dimensional
+    /// and the element is a built-in type we decode, else its text form.
+    public static func array(elementTypeOID: UInt32, typmod: Int32, dimensions: Int) -> ColumnKind {
+        guard dimensions <= 1, elementTypeOID < 10_000 else { return .textCast }
+        let element = ColumnKind(typeOID: elementTypeOID, typmod: typmod)
+        switch element {
+        case .textCast, .list: return .textCast
+        default: return .list(element: element)
+        }
     }
 
     /// The mapping of a type by OID (built-in types have fixed OIDs) and typmod.

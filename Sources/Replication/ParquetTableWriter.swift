@@ -65,13 +65,19 @@ public final class ParquetTableWriter {
         case .time: .timeMicros
         case .timestamp: .timestampMicros(adjustedToUTC: false)
         case .timestamptz: .timestampMicros(adjustedToUTC: true)
+        case .list(let element): parquetType(element)   // the element type of the LIST
         }
     }
 
     public init(columns: [Column], opColumn: Bool, unchangedToastColumn: Bool, options: ParquetFileOptions, sink: any ParquetSink) throws {
         var schema: [ParquetColumn] = []
         if opColumn { schema.append(ParquetColumn(name: Self.opColumnName, type: .string, nullable: false)) }
-        schema += columns.map { ParquetColumn(name: $0.name, type: Self.parquetType($0.kind), nullable: $0.nullable) }
+        schema += columns.map { column -> ParquetColumn in
+            if case .list(let element) = column.kind {
+                return .list(name: column.name, element: Self.parquetType(element), nullable: column.nullable, elementNullable: true)
+            }
+            return ParquetColumn(name: column.name, type: Self.parquetType(column.kind), nullable: column.nullable)
+        }
         if unchangedToastColumn { schema.append(ParquetColumn(name: Self.unchangedToastColumnName, type: .string, nullable: true)) }
         var writerOptions = ParquetWriterOptions()
         writerOptions.codec = options.codec
@@ -94,6 +100,7 @@ public final class ParquetTableWriter {
         precondition(ops == nil || ops!.count == rows, "one op per row")
         let base = opColumn ? 1 : 0
         var valueIndex = [Int](repeating: 0, count: columns.count)
+        var elementValueIndex = [Int](repeating: 0, count: columns.count)
         var toastIndex = 0
         for row in 0..<rows {
             if let ops {
@@ -105,6 +112,18 @@ public final class ParquetTableWriter {
                 if vector.nulls[row] { writer.appendNull(column: base + c); continue }
                 let i = valueIndex[c]
                 valueIndex[c] += 1
+                if case .list = vector.kind {
+                    // LIST: the i-th non-null list is a range of the element vector's rows.
+                    let elements = vector.elements[0]
+                    writer.beginList(column: base + c)
+                    for e in vector.listOffsets[i]..<vector.listOffsets[i + 1] {
+                        if elements.nulls[e] { writer.appendNull(column: base + c); continue }
+                        try appendValue(elements, elementValueIndex[c], column: base + c)
+                        elementValueIndex[c] += 1
+                    }
+                    writer.endList(column: base + c)
+                    continue
+                }
                 try appendValue(vector, i, column: base + c)
             }
             if unchangedToastColumn {
@@ -137,6 +156,8 @@ public final class ParquetTableWriter {
                 var big = v.int128s[i].bigEndian
                 withUnsafeBytes(of: &big) { writer.appendBytes(UnsafeRawBufferPointer(rebasing: $0[(16 - length)...]), column: column) }
             }
+        case .list:
+            preconditionFailure("a LIST is appended element by element")
         case .numericText, .text, .json, .jsonb, .bytea, .uuid, .interval, .timetz, .textCast:
             v.bytes.withUnsafeBytes { writer.appendBytes(UnsafeRawBufferPointer(rebasing: $0[v.offsets[i]..<v.offsets[i + 1]]), column: column) }
         }

@@ -72,6 +72,8 @@ public enum TextValueParser {
             vector.appendBytes(text)
         case .bytea:
             try appendBytea(text, to: &vector)
+        case .list:
+            try ArrayText.append(text, to: &vector)
         case .uuid:
             try appendUUID(text, to: &vector)
         case .date:

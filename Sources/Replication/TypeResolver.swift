@@ -14,9 +14,18 @@ public final class TypeResolver {
 
     /// The stream relation for a Relation message.
     public func resolve(_ relation: PGOutputMessage.Relation) throws -> StreamRelation {
+        // The catalog's description maps a column exactly as the snapshot reader does (arrays by
+        // their declared dimensions, domains by their base type) while it still matches the
+        // stream's layout; otherwise the type OID and typmod the stream sent decide.
+        let catalog = Dictionary(try Catalog.tableColumns(oid: relation.oid, on: connection).map { ($0.name, $0) },
+                                 uniquingKeysWith: { first, _ in first })
         var kinds: [ColumnKind] = []
         for column in relation.columns {
-            kinds.append(try kind(typeOID: column.typeOID, typmod: column.typeModifier))
+            if let described = catalog[column.name], described.typeOID == column.typeOID, described.typmod == column.typeModifier {
+                kinds.append(ColumnKind(described))
+            } else {
+                kinds.append(try kind(typeOID: column.typeOID, typmod: column.typeModifier))
+            }
         }
         let hasKey: Bool
         if let known = primaryKeys[relation.oid] { hasKey = known } else {

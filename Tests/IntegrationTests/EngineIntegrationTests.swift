@@ -213,12 +213,15 @@ struct EngineTypesIntegrationTests {
             CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
             CREATE TABLE public.types (id int PRIMARY KEY, b bool, i2 int2, i8 int8, f4 float4, f8 float8, n numeric(12,2),
               nw numeric(30,5), nu numeric, tx text, vc varchar(10), bp char(3), ba bytea, u uuid, j json, jb jsonb, d date,
-              tm time, ts timestamp, tz timestamptz, iv interval, e mood, dom posint, ip inet, arr int[]);
+              tm time, ts timestamp, tz timestamptz, iv interval, e mood, dom posint, ip inet, arr int[],
+              tarr text[], narr numeric(10,2)[], uarr uuid[], md int[][]);
             INSERT INTO public.types SELECT g, g % 2 = 0, g, g::int8 * 1000000000, g / 4.0, g / 3.0, g * 1.25, g * 12345678901.12345,
               g / 7.0, 'text ' || g, 'v' || g, 'c', decode(md5(g::text), 'hex'), md5(g::text)::uuid, json_build_object('g', g),
               jsonb_build_object('g', g, 'a', ARRAY[g, g]), date '2000-01-01' + g, time '00:00' + g * interval '1 minute',
               timestamp '2024-01-01' + g * interval '1.5 hour', timestamptz '2024-01-01 00:00+00' + g * interval '1 day',
-              g * interval '1 day 2 hours', CASE WHEN g % 2 = 0 THEN 'happy'::mood ELSE 'sad' END, g, ('10.0.0.' || g)::inet, ARRAY[g, NULL, g + 1]
+              g * interval '1 day 2 hours', CASE WHEN g % 2 = 0 THEN 'happy'::mood ELSE 'sad' END, g, ('10.0.0.' || g)::inet, ARRAY[g, NULL, g + 1],
+              ARRAY['a' || g, NULL, 'with space', 'quote"d', '', 'NULL', 'back\\slash'], ARRAY[g * 1.5, -g]::numeric(10,2)[],
+              ARRAY[md5(g::text)::uuid], ARRAY[[g, g], [g, NULL]]
             FROM generate_series(1, 200) g;
             INSERT INTO public.types (id) VALUES (1000);
             CREATE PUBLICATION replicatord FOR TABLE public.types;
@@ -229,7 +232,7 @@ struct EngineTypesIntegrationTests {
         let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
         _ = try await engine.runCycle()
         try db.execute("""
-            UPDATE public.types SET tx = 'changed', n = -n, ip = '::1', f8 = 'NaN', nu = 'NaN' WHERE id <= 20;
+            UPDATE public.types SET tx = 'changed', n = -n, ip = '::1', f8 = 'NaN', nu = 'NaN', arr = '{}', tarr = ARRAY['x,y', '{z}'] WHERE id <= 20;
             ALTER TABLE public.types ADD COLUMN extra text;
             UPDATE public.types SET extra = 'added ' || id WHERE id BETWEEN 21 AND 30;
             INSERT INTO public.types (id, extra, ts) VALUES (2000, 'new row', '1999-12-31 23:59:59.999999');

@@ -68,6 +68,8 @@ private func sameValues(_ a: ColumnVector, _ b: ColumnVector) -> Bool {
         && a.bytes == b.bytes && a.offsets == b.offsets
         && a.float32s.count == b.float32s.count && zip(a.float32s, b.float32s).allSatisfy(sameFloat32)
         && a.float64s.count == b.float64s.count && zip(a.float64s, b.float64s).allSatisfy(sameFloat64)
+        && a.listOffsets == b.listOffsets && a.elements.count == b.elements.count
+        && zip(a.elements, b.elements).allSatisfy { sameValues($0, $1) }
 }
 
 /// Records one issue per differing column, naming the first differing row and both values.
@@ -151,7 +153,7 @@ struct TextValueParserIntegrationTests {
            '{"a": [1, 2.50, "\u00e9"], "b": {}}', '{"b": null, "a": 1, "c": [true, false], "d": 1.500}',
            '\x00ff10800a', 'ffffffff-ffff-ffff-ffff-ffffffffffff',
            '-infinity', '24:00:00', '-infinity', '-infinity', '-178000000 years', '24:00:00-15:59:59',
-           '{{1,2},{3,4}}', '[,)', -92233720368547758.08, '(-1e+300,1e-300)', 'ff:ff:ff:ff:ff:ff', '(,)'),
+           '{1,2,NULL,4}', '[,)', -92233720368547758.08, '(-1e+300,1e-300)', 'ff:ff:ff:ff:ff:ff', '(,)'),
           (100003, NULL, -1, -1, -1, '-Infinity', '-Infinity', -9999999999.99,
            -9999999999999999999999999999.999999, -9999900, -99999999999999999999999999999999999999999999999999.9999999999,
            '-Infinity', 'ünïcødé ✓ 𝄞', 'é', 'é', 'é', 'ünïcode', '"just a string"', '"é\"x\\y"',
@@ -195,7 +197,7 @@ struct TextValueParserIntegrationTests {
             return try readPublishedTable(db)
         }
         let kinds = Set(table.columns.map(ColumnKind.init))
-        #expect(kinds.count == 22)   // every ColumnKind, decimal in three shapes
+        #expect(kinds.count == 23)   // every ColumnKind, decimal in three shapes, LIST<int32>
         #expect(binary.rowCount == 3012 && text.rowCount == 3012)
         expectSame(binary, text, table)
     }
