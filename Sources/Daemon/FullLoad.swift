@@ -188,7 +188,7 @@ struct FullLoad {
             // The checkpoint names the new set: now the old one goes.
             for object in existing { try BlockingBridge.wait { try await store.delete(key: object.key) } }
         }
-        let seconds = max(0.001, Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds))
+        let seconds = max(0.001, (ContinuousClock.now - started).inSeconds)
         logger.info("table loaded", metadata: [
             "table": "\(key(table))", "rows": "\(rows)", "files": "\(count)", "bytes": "\(bytes)",
             "rows_per_s": "\(Int(Double(rows) / seconds))",
@@ -224,8 +224,7 @@ struct FullLoad {
     }
 
     private func logProgress(_ table: TableDescription, rows: Int64, started: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - started).inSeconds
         var metadata: Logger.Metadata = ["table": "\(key(table))", "rows": "\(rows)", "rows_per_s": "\(Int(Double(rows) / max(seconds, 0.001)))"]
         if table.estimatedRows > 0 {
             let fraction = Double(rows) / Double(table.estimatedRows)
@@ -286,6 +285,11 @@ final class EncoderThread<T: Sendable>: @unchecked Sendable {
         done.wait()
         return try result!.get()
     }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number (for rates in logs).
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// Hands the next table to whichever reader is free.

@@ -68,7 +68,8 @@ public final class ChangeStream {
             case .message:
                 break
             }
-            switch message! {
+            guard let message else { throw PGError(.protocolViolation, "a CopyData message was reported but not delivered") }
+            switch message {
             case .xLogData(let data):
                 if data.walEnd > serverWalEnd { serverWalEnd = data.walEnd }
                 let pg = try data.decodeMessage()
