@@ -19,7 +19,7 @@ struct ParquetReadersTests {
         let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         // stderr goes to a file: the report can pass a pipe's buffer while stdout is drained.
         let report = directory.appendingPathComponent("report.txt")
-        FileManager.default.createFile(atPath: report.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: report.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [script, mode, directory.path]
