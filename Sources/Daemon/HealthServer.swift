@@ -14,9 +14,10 @@ public actor ServiceMonitor {
         self.clock = clock
     }
 
-    /// Applies an event.
+    /// Applies an event (and records it in the metrics at once, so no cycle between two scrapes is missed).
     public func update(_ change: @Sendable (inout HealthState) -> Void) {
         change(&state)
+        metrics.update(from: state, at: clock())
     }
 
     /// The `/health` body now.

@@ -41,7 +41,8 @@ public struct SystemdNotifier: Sendable {
     /// `STOPPING=1`: shutdown has begun.
     public func stopping() { send("STOPPING=1") }
 
-    /// Sends one notification; failures are ignored, as `sd_notify` callers do.
+    /// Sends one notification; failures are ignored, as `sd_notify` callers do. Never blocks: when the
+    /// receiver's queue is full the datagram is dropped rather than stall a thread of the pool.
     @discardableResult
     public func send(_ message: String) -> Bool {
         guard let socketPath, socketPath.utf8.count < 108 else { return false }
@@ -63,7 +64,7 @@ public struct SystemdNotifier: Sendable {
         let bytes = Array(message.utf8)
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
-                bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), sockaddrPointer, length) }
+                bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), sockaddrPointer, length) }
             }
         }
         return sent == bytes.count
