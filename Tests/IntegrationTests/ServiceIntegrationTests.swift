@@ -1,4 +1,5 @@
 import Foundation
+import PGClient
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -146,6 +147,8 @@ struct ServiceIntegrationTests {
             slot = "\(db.database)"
             [target]
             url = "file://\(dir)"
+            [task]
+            spool_dir = "\(dir).spool"
             [schedule]
             interval_seconds = 2
             [health]
@@ -242,6 +245,130 @@ struct ServiceIntegrationTests {
         #expect(result["public.events"]?["ok"] as? Bool == true, "\(result)")
         // 621 change rows of the changes, 5 inserts, 3 updates: none lost, none doubled.
         #expect(result["public.orders"]?["cdc_rows"] as? Int == 621 + 5 + 3)
+    }
+
+    /// A PostgreSQL cluster of the test's own (stopping the shared one would break other tests),
+    /// made with the test bed's binaries and user.
+    final class OwnCluster: @unchecked Sendable {
+        let dir: String
+        let port: Int
+        let runAs: [String]
+        let bin = ProcessInfo.processInfo.environment["PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
+        var conninfo: String { "host=127.0.0.1 port=\(port) dbname=postgres user=postgres" }
+
+        init(port: Int) throws {
+            self.port = port
+            dir = "/tmp/rd-own-pg-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            if getuid() == 0 {
+                let user = try TestEnvironment.require("REPLICATORD_TEST_PG_USER")
+                try TestEnvironment.run("/usr/bin/chown", [user, dir])
+                runAs = ["/usr/sbin/runuser", "-u", user, "--"]
+            } else {
+                runAs = []
+            }
+            try pg("initdb", ["-D", dir + "/data", "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"])
+            let conf = """
+
+                listen_addresses = '127.0.0.1'
+                port = \(port)
+                unix_socket_directories = '\(dir)'
+                wal_level = logical
+                fsync = off
+                """
+            let confPath = dir + "/data/postgresql.conf"
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: confPath))
+            handle.seekToEndOfFile(); handle.write(Data(conf.utf8)); try handle.close()
+            try start()
+        }
+
+        /// Runs a PostgreSQL tool through sh with its output to /dev/null (the server pg_ctl starts
+        /// would otherwise hold the test's pipes open).
+        private func pg(_ tool: String, _ arguments: [String]) throws {
+            let words = runAs + [bin + "/" + tool] + arguments
+            // Close every descriptor above 2 first: the test process's pipes leak into children, and a
+            // server holding one would keep the reader waiting for its end forever.
+            let command = #"for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; "#
+                + "exec " + words.map { "'" + $0 + "'" }.joined(separator: " ") + " </dev/null >/dev/null 2>&1"
+            try TestEnvironment.run("/bin/bash", ["-c", command])
+        }
+
+        func start() throws { try pg("pg_ctl", ["-D", dir + "/data", "-l", dir + "/log", "-w", "-t", "60", "start"]) }
+        func stop() throws { try pg("pg_ctl", ["-D", dir + "/data", "-m", "fast", "-w", "stop"]) }
+
+        deinit {
+            try? pg("pg_ctl", ["-D", dir + "/data", "-m", "immediate", "-w", "stop"])
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
+    @Test(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG_USER")))
+    func stoppingPostgreSQLTurnsHealthTo503AndBackTo200WithNoChangeLost() throws {
+        let cluster = try OwnCluster(port: try freePort())
+        let source = try PGConnection(conninfo: cluster.conninfo)
+        try source.query(EngineIntegrationTests.schema)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = try freePort()
+        let config = dir + ".toml"
+        try """
+            [source]
+            conninfo = "\(cluster.conninfo) connect_timeout=2"
+            slot = "service_outage"
+            [target]
+            url = "file://\(dir)"
+            [task]
+            spool_dir = "\(dir).spool"
+            [schedule]
+            interval_seconds = 2
+            [health]
+            listen = "127.0.0.1:\(port)"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let base = "http://127.0.0.1:\(port)"
+        let daemon = try Daemon(config: config, environment: [:])
+        let inCDC = try eventually(90) {
+            guard let answer = try get(base + "/health") else { return false }
+            return answer.status == 200 && json(answer.body)["phase"] as? String == "cdc"
+        }
+        try #require(inCDC, "never reached the cdc phase healthy: \(daemon.log)")
+        try source.query(EngineIntegrationTests.changes)
+        #expect(eventually(20) { !cdcFiles(dir, "orders").isEmpty }, "\(daemon.log)")
+
+        // PostgreSQL stops: 503 within two intervals, naming the source.
+        try cluster.stop()
+        let stoppedAt = Date()
+        var body: [String: Any] = [:]
+        let unhealthy = try eventually(15) {
+            guard let answer = try get(base + "/health"), answer.status == 503 else { return false }
+            body = json(answer.body)
+            return true
+        }
+        #expect(unhealthy, "/health stayed 200 with PostgreSQL down: \(daemon.log)")
+        #expect(Date().timeIntervalSince(stoppedAt) < 2 * 2 + 2)
+        #expect((body["last_error"] as? [String: Any])?["kind"] as? String == "source", "\(body)")
+        #expect(daemon.process.isRunning, "a lost connection must not end the process")
+
+        // It comes back: 200 again, and changes made after are stored.
+        try cluster.start()
+        let healthy = try eventually(30) { try get(base + "/health")?.status == 200 }
+        #expect(healthy, "/health never came back to 200: \(daemon.log)")
+        let again = try PGConnection(conninfo: cluster.conninfo)
+        try again.query("INSERT INTO public.orders SELECT g, 1, 'after', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9010) g")
+        let before = cdcFiles(dir, "orders").count
+        #expect(eventually(20) { cdcFiles(dir, "orders").count > before }, "\(daemon.log)")
+        #expect(daemon.stop() == 0, "\(daemon.log)")
+
+        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
+        let out = try TestEnvironment.run(python, [script, "--conninfo", cluster.conninfo, "--dir", dir] + EngineIntegrationTests.tables)
+        var result: [String: [String: Any]] = [:]
+        for line in out.split(separator: "\n") {
+            if let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let t = o["table"] as? String { result[t] = o }
+        }
+        #expect(result["public.orders"]?["ok"] as? Bool == true, "\(result)")
+        #expect(result["public.events"]?["ok"] as? Bool == true, "\(result)")
+        #expect(result["public.orders"]?["cdc_rows"] as? Int == 621 + 10)
     }
 
     @Test func aDroppedSlotTurnsHealthTo503AndEndsTheProcessNonZero() throws {
