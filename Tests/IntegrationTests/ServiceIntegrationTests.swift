@@ -69,14 +69,14 @@ struct ServiceIntegrationTests {
         var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
         /// Sends `signal` and waits up to `timeout` seconds for the exit status.
-        func stop(_ signal: Int32 = SIGTERM, timeout: Double = 60) -> Int32? {
+        func stop(_ signal: Int32 = SIGTERM, timeout: Double = 60) async -> Int32? {
             if process.isRunning { kill(process.processIdentifier, signal) }
-            return waitExit(timeout: timeout)
+            return await waitExit(timeout: timeout)
         }
 
-        func waitExit(timeout: Double) -> Int32? {
+        func waitExit(timeout: Double) async -> Int32? {
             let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning, Date() < deadline { usleep(100_000) }
+            while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit(); return nil }
             return process.terminationStatus
         }
@@ -87,10 +87,10 @@ struct ServiceIntegrationTests {
     struct HTTPAnswer { var status: Int; var body: String }
 
     /// GET `url` with Python's urllib (status and body, also for 503); nil when nothing answers.
-    func get(_ url: String) throws -> HTTPAnswer? {
+    func get(_ url: String) async throws -> HTTPAnswer? {
         for _ in 0..<3 {
-            if let answer = try getOnce(url) { return answer }
-            usleep(300_000)
+            if let answer = try await DedicatedThread.run(name: "test-get", { try getOnce(url) }) { return answer }
+            try await Task.sleep(for: .milliseconds(300))
         }
         return nil
     }
@@ -120,11 +120,12 @@ struct ServiceIntegrationTests {
     }
 
     /// Polls `condition` every 200 ms for up to `timeout` seconds.
-    func eventually(_ timeout: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    /// (Async, so the waiting holds no thread of Swift's two-thread pool that other suites need.)
+    func eventually(_ timeout: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         repeat {
-            if try condition() { return true }
-            usleep(200_000)
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(200))
         } while Date() < deadline
         return false
     }
@@ -165,7 +166,7 @@ struct ServiceIntegrationTests {
         return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix("LOAD") && $0.hasSuffix(".parquet") }.sorted()
     }
 
-    @Test func serviceModeStoresChangesStaysHealthyNotifiesSystemdAndStopsCleanly() throws {
+    @Test func serviceModeStoresChangesStaysHealthyNotifiesSystemdAndStopsCleanly() async throws {
         let (db, dir, config, port) = try setUp("service_mode")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let listener = NotifyListener()
@@ -174,8 +175,8 @@ struct ServiceIntegrationTests {
         let daemon = try Daemon(config: config, environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "1000000"])
 
         // The full load, then CDC: /health says cdc and 200.
-        let inCDC = try eventually(90) {
-            guard let answer = try get(base + "/health") else { return false }
+        let inCDC = try await eventually(90) {
+            guard let answer = try await get(base + "/health") else { return false }
             return answer.status == 200 && json(answer.body)["phase"] as? String == "cdc"
         }
         try #require(inCDC, "never reached the cdc phase healthy: \(daemon.log)")
@@ -183,27 +184,29 @@ struct ServiceIntegrationTests {
         // Changes are stored by the next cycles, and /health stays 200 throughout.
         try db.execute(EngineIntegrationTests.changes)
         var statuses: Set<Int> = []
-        let stored = try eventually(30) {
-            if let answer = try get(base + "/health") { statuses.insert(answer.status) }
+        let stored = try await eventually(30) {
+            if let answer = try await get(base + "/health") { statuses.insert(answer.status) }
             return !cdcFiles(dir, "orders").isEmpty && !cdcFiles(dir, "events").isEmpty
         }
         #expect(stored, "no CDC files: \(daemon.log)")
         try db.execute("INSERT INTO public.orders SELECT g, 1, 'later', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9005) g")
-        let second = try eventually(20) {
-            if let answer = try get(base + "/health") { statuses.insert(answer.status) }
+        let second = try await eventually(20) {
+            if let answer = try await get(base + "/health") { statuses.insert(answer.status) }
             return cdcFiles(dir, "orders").count >= 2
         }
         #expect(second, "the second change made no new file: \(daemon.log)")
         #expect(statuses == [200], "health went unhealthy: \(statuses)")
 
-        let health = json(try #require(try get(base + "/health"), "no answer: \(daemon.log)").body)
+        let healthAnswer = try await get(base + "/health")
+        let health = json(try #require(healthAnswer, "no answer: \(daemon.log)").body)
         #expect(health["confirmed_lsn"] is String)
         #expect(health["lag_bytes"] is NSNumber)
         let tables = health["tables"] as? [String: Any]
         #expect((tables?["public.orders"] as? [String: Any])?["inserts"] as? Int ?? 0 >= 205)
 
         // /metrics parses as Prometheus text and names the figures.
-        let metrics = try #require(try get(base + "/metrics"), "no answer: \(daemon.log)")
+        let metricsAnswer = try await get(base + "/metrics")
+        let metrics = try #require(metricsAnswer, "no answer: \(daemon.log)")
         #expect(metrics.status == 200)
         let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         let parsed = try TestEnvironment.run(python, ["-c", """
@@ -229,18 +232,20 @@ struct ServiceIntegrationTests {
         #expect(messages.contains { $0.hasPrefix("STATUS=cdc") })
 
         // SIGTERM: exit 0 after the running cycle, STOPPING=1 sent.
-        #expect(daemon.stop() == 0, "\(daemon.log)")
+        let stopped_daemon = await daemon.stop()
+        #expect(stopped_daemon == 0, "\(daemon.log)")
         #expect(listener.drain().contains("STOPPING=1"))
 
         // Changes while it is down are stored by the next start.
         try db.execute("UPDATE public.orders SET status = 'while-down' WHERE id BETWEEN 9001 AND 9003")
         let before = cdcFiles(dir, "orders").count
         let again = try Daemon(config: config, environment: [:])
-        let resumed = eventually(30) { cdcFiles(dir, "orders").count > before }
+        let resumed = await eventually(30) { cdcFiles(dir, "orders").count > before }
         #expect(resumed, "the restart stored nothing: \(again.log)")
-        #expect(again.stop() == 0, "\(again.log)")
+        let stopped_again = await again.stop()
+        #expect(stopped_again == 0, "\(again.log)")
 
-        let result = try CrashRecoveryIntegrationTests().oracle(db, dir)
+        let result = try await oracle(conninfo: db.conninfo, dir: dir)
         #expect(result["public.orders"]?["ok"] as? Bool == true, "\(result)")
         #expect(result["public.events"]?["ok"] as? Bool == true, "\(result)")
         // 621 change rows of the changes, 5 inserts, 3 updates: none lost, none doubled.
@@ -303,7 +308,7 @@ struct ServiceIntegrationTests {
     }
 
     @Test(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG_USER")))
-    func stoppingPostgreSQLTurnsHealthTo503AndBackTo200WithNoChangeLost() throws {
+    func stoppingPostgreSQLTurnsHealthTo503AndBackTo200WithNoChangeLost() async throws {
         let cluster = try OwnCluster(port: try freePort())
         let source = try PGConnection(conninfo: cluster.conninfo)
         try source.query(EngineIntegrationTests.schema)
@@ -327,20 +332,21 @@ struct ServiceIntegrationTests {
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let base = "http://127.0.0.1:\(port)"
         let daemon = try Daemon(config: config, environment: [:])
-        let inCDC = try eventually(90) {
-            guard let answer = try get(base + "/health") else { return false }
+        let inCDC = try await eventually(90) {
+            guard let answer = try await get(base + "/health") else { return false }
             return answer.status == 200 && json(answer.body)["phase"] as? String == "cdc"
         }
         try #require(inCDC, "never reached the cdc phase healthy: \(daemon.log)")
         try source.query(EngineIntegrationTests.changes)
-        #expect(eventually(20) { !cdcFiles(dir, "orders").isEmpty }, "\(daemon.log)")
+        let firstFiles = await eventually(20) { !cdcFiles(dir, "orders").isEmpty }
+        #expect(firstFiles, "\(daemon.log)")
 
         // PostgreSQL stops: 503 within two intervals, naming the source.
         try cluster.stop()
         let stoppedAt = Date()
         var body: [String: Any] = [:]
-        let unhealthy = try eventually(15) {
-            guard let answer = try get(base + "/health"), answer.status == 503 else { return false }
+        let unhealthy = try await eventually(15) {
+            guard let answer = try await get(base + "/health"), answer.status == 503 else { return false }
             body = json(answer.body)
             return true
         }
@@ -351,57 +357,53 @@ struct ServiceIntegrationTests {
 
         // It comes back: 200 again, and changes made after are stored.
         try cluster.start()
-        let healthy = try eventually(30) { try get(base + "/health")?.status == 200 }
+        let healthy = try await eventually(30) { try await get(base + "/health")?.status == 200 }
         #expect(healthy, "/health never came back to 200: \(daemon.log)")
         let again = try PGConnection(conninfo: cluster.conninfo)
         try again.query("INSERT INTO public.orders SELECT g, 1, 'after', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9010) g")
         let before = cdcFiles(dir, "orders").count
-        #expect(eventually(20) { cdcFiles(dir, "orders").count > before }, "\(daemon.log)")
-        #expect(daemon.stop() == 0, "\(daemon.log)")
+        let moreFiles = await eventually(20) { cdcFiles(dir, "orders").count > before }
+        #expect(moreFiles, "\(daemon.log)")
+        let stopped_daemon = await daemon.stop()
+        #expect(stopped_daemon == 0, "\(daemon.log)")
 
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        let out = try TestEnvironment.run(python, [script, "--conninfo", cluster.conninfo, "--dir", dir] + EngineIntegrationTests.tables)
-        var result: [String: [String: Any]] = [:]
-        for line in out.split(separator: "\n") {
-            if let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let t = o["table"] as? String { result[t] = o }
-        }
+        let result = try await oracle(conninfo: cluster.conninfo, dir: dir)
         #expect(result["public.orders"]?["ok"] as? Bool == true, "\(result)")
         #expect(result["public.events"]?["ok"] as? Bool == true, "\(result)")
         #expect(result["public.orders"]?["cdc_rows"] as? Int == 621 + 10)
     }
 
-    @Test func aDroppedSlotTurnsHealthTo503AndEndsTheProcessNonZero() throws {
+    @Test func aDroppedSlotTurnsHealthTo503AndEndsTheProcessNonZero() async throws {
         let (db, dir, config, port) = try setUp("service_slot")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let base = "http://127.0.0.1:\(port)"
         let daemon = try Daemon(config: config, environment: [:], extra: ["--fatal-exit-seconds", "4"])
-        let inCDC = try eventually(90) {
-            guard let answer = try get(base + "/health") else { return false }
+        let inCDC = try await eventually(90) {
+            guard let answer = try await get(base + "/health") else { return false }
             return answer.status == 200 && json(answer.body)["phase"] as? String == "cdc"
         }
         try #require(inCDC, "never reached the cdc phase healthy: \(daemon.log)")
 
         // The slot is only in use during a cycle: drop it between two.
         let admin = try db.connect()
-        let dropped = eventually(20) {
+        let dropped = await eventually(20) {
             (try? admin.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [db.database]).rows.count) == 1
         }
         try #require(dropped, "the slot could not be dropped")
         var body: [String: Any] = [:]
-        let unhealthy = try eventually(15) {
-            guard let answer = try get(base + "/health"), answer.status == 503 else { return false }
+        let unhealthy = try await eventually(15) {
+            guard let answer = try await get(base + "/health"), answer.status == 503 else { return false }
             body = json(answer.body)
             return true
         }
         #expect(unhealthy, "/health never said 503: \(daemon.log)")
         #expect((body["last_error"] as? [String: Any])?["kind"] as? String == "slot_lost")
-        let status = daemon.waitExit(timeout: 30)
+        let status = await daemon.waitExit(timeout: 30)
         #expect(status != nil && status != 0, "\(daemon.log)")
         #expect(daemon.log.contains("cannot continue"))
     }
 
-    @Test func checkDescribesTheSourceAndDropSlotRemovesAnIdleSlot() throws {
+    @Test func checkDescribesTheSourceAndDropSlotRemovesAnIdleSlot() async throws {
         let (db, dir, config, _) = try setUp("service_check")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = try TestEnvironment.run(Self.binary, ["check", "--config", config])
@@ -426,6 +428,20 @@ struct ServiceIntegrationTests {
         #expect(try db.connect().query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [db.database]).rows.isEmpty)
         let again = try TestEnvironment.run(Self.binary, ["drop-slot", "--config", config])
         #expect(again.contains("does not exist"))
+    }
+
+    /// scripts/oracle.py's verdict per table (run on a thread of its own: it takes seconds).
+    func oracle(conninfo: String, dir: String) async throws -> [String: [String: Any]] {
+        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
+        let out = try await DedicatedThread.run(name: "test-oracle") {
+            try TestEnvironment.run(python, [script, "--conninfo", conninfo, "--dir", dir] + EngineIntegrationTests.tables)
+        }
+        var result: [String: [String: Any]] = [:]
+        for line in out.split(separator: "\n") {
+            if let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let t = o["table"] as? String { result[t] = o }
+        }
+        return result
     }
 
     func write(_ text: String, _ path: String) throws -> String {
