@@ -1,96 +1,167 @@
-import Dispatch
 import Foundation
 import Logging
+import PGClient
+import ServiceLifecycle
 
-/// Runs a cycle every interval until SIGTERM or SIGINT. A signal lets the running cycle finish
-/// (so no half-written object is visible and no LSN is confirmed beyond what is stored), then
-/// returns. A failed cycle is retried at the next interval, with capped backoff between
-/// consecutive failures; a failure that cannot heal (the slot lost, another cluster, an unreadable
-/// checkpoint) ends the run with the error.
-public struct Scheduler: Sendable {
+/// The cycle loop of service mode, a `Service` of the daemon's `ServiceGroup`: a cycle (the full
+/// load when needed, else one CDC cycle) every `interval`, measured start to start.
+///
+/// - Graceful shutdown (SIGTERM, SIGINT) lets the running cycle finish (so no half-written object
+///   is visible and no LSN is confirmed beyond what is stored), sends `STOPPING=1`, and returns.
+/// - A failure that can heal (PostgreSQL or the store unreachable) is retried with capped backoff
+///   (1, 2, 4 ... s, at most `interval` and 60 s); `/health` turns 503 meanwhile.
+/// - A failure that cannot heal (slot lost, publication gone, credentials refused, another
+///   cluster) is shown on `/health` for `fatalExitDelay`, then thrown, so the process exits
+///   non-zero and systemd restarts it.
+/// - sd_notify: `READY=1` once PostgreSQL answers, `STATUS=` after each cycle, `WATCHDOG=1` every
+///   half `WATCHDOG_USEC` from a timer child of this service (a cycle can run for hours during a
+///   full load; the timer stops when the loop ends).
+///
+/// The replication connection is opened by each cycle and closed at its end (the engine's
+/// `runCycle()`), not kept open between cycles.
+public struct Scheduler: Service {
     let engine: Engine
     let interval: Duration
+    let monitor: ServiceMonitor
+    let notifier: SystemdNotifier
+    let fatalExitDelay: Duration
     let logger: Logger
 
-    public init(engine: Engine, interval: Duration, logger: Logger) {
+    public init(engine: Engine, interval: Duration, monitor: ServiceMonitor, notifier: SystemdNotifier,
+                fatalExitDelay: Duration = .seconds(30), logger: Logger) {
         self.engine = engine
         self.interval = interval
+        self.monitor = monitor
+        self.notifier = notifier
+        self.fatalExitDelay = fatalExitDelay
         self.logger = logger
     }
 
+    /// The pause before the next try after `failures` failed cycles in a row: 1, 2, 4 ... s, at most
+    /// `min(interval, 60 s)`.
+    public static func backoff(failures: Int, interval: Duration) -> Duration {
+        let seconds = Duration.seconds(1 << min(max(failures - 1, 0), 6))
+        return min(seconds, interval, .seconds(60))
+    }
+
     public func run() async throws {
-        let stop = StopSignal()
-        var failures = 0
-        while !stop.requested {
-            let started = ContinuousClock.now
-            do {
-                _ = try await engine.runCycle()
-                failures = 0
-            } catch let error as EngineError where [.slotLost, .wrongCluster, .stateCorrupt].contains(error.code) {
-                logger.critical("cannot continue", metadata: ["error": "\(error)"])
-                throw error
-            } catch {
-                failures += 1
-                logger.error("cycle failed; retrying", metadata: ["error": "\(error)", "failures": "\(failures)"])
-            }
-            let wait: Duration = failures == 0 ? interval - (ContinuousClock.now - started)
-                : min(interval, .seconds(min(60, 1 << min(failures, 6))))
-            await stop.sleep(for: wait)
-        }
-        logger.notice("stopping: signal received, the last cycle ended cleanly")
-    }
-}
-
-/// SIGTERM / SIGINT as a flag and a wake-up for sleeps.
-final class StopSignal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stopped = false
-    private var sources: [DispatchSourceSignal] = []
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    init() {
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in self?.trigger() }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    var requested: Bool { lock.withLock { stopped } }
-
-    private func trigger() {
-        let toWake = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
-            stopped = true
-            defer { waiters = [] }
-            return waiters
-        }
-        toWake.forEach { $0.resume() }
-    }
-
-    /// Sleeps for `duration` or until a signal, whichever is first.
-    func sleep(for duration: Duration) async {
-        guard duration > .zero else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: duration) }
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let already = self.lock.withLock { () -> Bool in
-                        if self.stopped { return true }
-                        self.waiters.append(continuation)
-                        return false
+        let notifier = self.notifier, logger = self.logger
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if let every = notifier.watchdogInterval {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            notifier.watchdog()
+                            try? await Task.sleep(for: every)
+                        }
                     }
-                    if already { continuation.resume() }
                 }
+                do {
+                    try await loop()
+                } catch {
+                    group.cancelAll()
+                    throw error
+                }
+                group.cancelAll()
             }
-            await group.next()
-            group.cancelAll()
-            if !requested {
-                // Wake the signal waiter so the group can finish.
-                let toWake = lock.withLock { () -> [CheckedContinuation<Void, Never>] in defer { waiters = [] }; return waiters }
-                toWake.forEach { $0.resume() }
+        } onGracefulShutdown: {
+            logger.notice("stopping: the running cycle, if any, finishes first")
+            notifier.stopping()
+        }
+    }
+
+    private func loop() async throws {
+        var ready = false
+        var failures = 0
+        while !Task.isShuttingDownGracefully {
+            let started = ContinuousClock.now
+            await monitor.update { $0.cycleStarted(at: Date()) }
+            do {
+                if !ready {
+                    try await probeSource()
+                    notifier.ready(status: "connected to PostgreSQL; starting")
+                    ready = true
+                }
+                let outcome = try await engine.runCycle()
+                let checkpoint = await engine.keeper.state
+                let (kind, files, rows): (ReplicationState.Phase, Int, Int) = switch outcome {
+                case .fullLoad: (.fullLoad, 0, Int(checkpoint?.tables.values.reduce(0) { $0 + $1.fullLoadRows } ?? 0))
+                case .cdc(let report): (.cdc, report.files.count, report.rows)
+                }
+                await monitor.update { $0.cycleSucceeded(at: Date(), kind: kind, files: files, rows: rows, checkpoint: checkpoint) }
+                failures = 0
+                switch outcome {
+                case .fullLoad(let tables):
+                    logger.info("full load complete", metadata: ["tables": "\(tables)"])
+                case .cdc(let report):
+                    logger.info("cdc cycle complete", metadata: ["files": "\(report.files.count)", "rows": "\(report.rows)", "lsn.confirmed": "\(report.confirmedLSN)"])
+                }
+            } catch {
+                let (kind, fatal) = ErrorKind.classify(error)
+                let checkpoint = await engine.keeper.state
+                let message = "\(error)"
+                await monitor.update { $0.cycleFailed(at: Date(), kind: kind, message: message, fatal: fatal, checkpoint: checkpoint) }
+                if fatal {
+                    logger.critical("cannot continue; exiting after the delay so systemd restarts the service", metadata: [
+                        "error.kind": "\(kind.rawValue)", "error": "\(SecretScrubber.scrub(message))", "exit.delay_s": "\(Int(fatalExitDelay.seconds))",
+                    ])
+                    notifier.status("failed (\(kind.rawValue)): \(SecretScrubber.scrub(message))")
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: fatalExitDelay) }
+                    throw error
+                }
+                failures += 1
+                await monitor.update { $0.retrying() }
+                logger.error("cycle failed; retrying", metadata: [
+                    "error.kind": "\(kind.rawValue)", "error": "\(SecretScrubber.scrub(message))", "failures": "\(failures)",
+                ])
             }
+            await refreshServerPosition()
+            let report = await monitor.report()
+            notifier.status(Self.statusLine(report))
+            let wait = failures == 0 ? interval - (ContinuousClock.now - started) : Self.backoff(failures: failures, interval: interval)
+            if wait > .zero {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+            }
+        }
+        logger.notice("stopped: the last cycle ended cleanly")
+    }
+
+    /// One `STATUS=` line from the health report.
+    static func statusLine(_ report: HealthReport) -> String {
+        var parts = [report.phase == "cdc" ? "cdc" : "full load"]
+        if let lsn = report.confirmed_lsn { parts.append("confirmed \(lsn)") }
+        if let lag = report.lag_bytes { parts.append("lag \(lag) B") }
+        if let lag = report.lag_seconds { parts.append("\(Int(lag)) s") }
+        if !report.healthy, let first = report.problems.first { parts.append("unhealthy: \(first)") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// Connects to PostgreSQL once (READY=1 means the source answers).
+    private func probeSource() async throws {
+        let conninfo = engine.settings.conninfo
+        _ = try await DedicatedThread.run(name: "replicatord-probe") { () throws -> Bool in
+            try PGConnection(conninfo: conninfo).query("SELECT 1")
+            return true
+        }
+    }
+
+    /// Asks the server where its WAL is, to measure lag and the slot's retained WAL. Best effort:
+    /// a failure leaves the last figures.
+    private func refreshServerPosition() async {
+        let conninfo = engine.settings.conninfo, slot = engine.settings.slot
+        let confirmed = await engine.keeper.state?.confirmedLSN
+        let position = try? await DedicatedThread.run(name: "replicatord-lag") { () throws -> HealthState.ServerPosition? in
+            let connection = try PGConnection(conninfo: conninfo)
+            let result = try connection.query("""
+                SELECT pg_current_wal_lsn()::text,
+                       pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint::text,
+                       (SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint::text FROM pg_replication_slots WHERE slot_name = $2)
+                """, [confirmed, slot])
+            guard let row = result.rows.first, let wal = row[0] else { return nil }
+            return .init(walLSN: wal, lagBytes: row[1].flatMap { Int64($0) }.map { max(0, $0) }, retainedWALBytes: row[2].flatMap { Int64($0) })
+        }
+        if let position {
+            await monitor.update { $0.server = position }
         }
     }
 }

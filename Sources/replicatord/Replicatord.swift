@@ -4,14 +4,14 @@ import Foundation
 import Logging
 
 /// The `replicatord` command line. `replicatord --config FILE` runs the service, `--once` one
-/// cycle; `validate`, `check` and `status` help operators.
+/// cycle; `validate`, `check`, `status` and `drop-slot` help operators.
 @main
 struct Replicatord: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replicatord",
         abstract: "Replicates a PostgreSQL publication into Parquet files on S3 or a local directory: full load, then CDC.",
         version: BuildInfo.version,
-        subcommands: [Run.self, Validate.self, Status.self],
+        subcommands: [Run.self, Validate.self, Check.self, Status.self, DropSlot.self],
         defaultSubcommand: Run.self
     )
 }
@@ -53,6 +53,9 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .long, help: "Run one cycle (the full load if not done, else one CDC cycle up to the server's WAL position now), then exit.")
     var once = false
 
+    @Option(name: .long, help: ArgumentHelp("Seconds an error that cannot heal stays on /health before the process exits non-zero.", visibility: .hidden))
+    var fatalExitSeconds: Int = 30
+
     func run() async throws {
         let config = try options.load()
         let logger = config.bootstrapLogging()
@@ -73,7 +76,13 @@ struct Run: AsyncParsableCommand {
             }
             return
         }
-        try await Scheduler(engine: engine, interval: config.schedule.interval, logger: logger).run()
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+        do {
+            try await ServiceMode.run(configuration: config, engine: engine, notifier: notifier,
+                                      fatalExitDelay: .seconds(max(0, fatalExitSeconds)), logger: logger)
+        } catch {
+            throw OneLineFailure(SecretScrubber.scrub("\(error)"))
+        }
     }
 }
 
@@ -101,4 +110,45 @@ struct Status: AsyncParsableCommand {
         }
         print(StatusTable.render(state))
     }
+}
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the configuration, PostgreSQL and the store, and print what would be replicated; changes nothing.")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()
+        var logger = Logger(label: "replicatord")
+        logger.logLevel = .critical
+        let (lines, problems) = await SourceInspection.run(configuration: config, logger: logger)
+        lines.forEach { print($0) }
+        if !problems.isEmpty {
+            var stderr = StandardError()
+            for problem in problems { print("problem: \(problem)", to: &stderr) }
+            throw ExitCode.failure
+        }
+        print("ok: ready to replicate (nothing was changed)")
+    }
+}
+
+struct DropSlot: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drop-slot",
+        abstract: "Drop the replication slot of the configuration, when it exists and no one is using it.")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()
+        do {
+            print(try await SlotRemoval.run(configuration: config))
+        } catch {
+            throw OneLineFailure(SecretScrubber.scrub("\(error)"))
+        }
+    }
+}
+
+/// `print(..., to:)` on stderr.
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) { FileHandle.standardError.write(Data(string.utf8)) }
 }

@@ -1,0 +1,31 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `replicatord --config FILE` without `--once`: the cycle ``Scheduler`` and the ``HealthServer``
+/// in one `ServiceGroup`. SIGTERM and SIGINT shut it down gracefully: the scheduler (listed last,
+/// so told first) finishes its cycle, then the HTTP server stops, and the process exits 0. Either
+/// service failing shuts the other down and the error ends the process non-zero.
+public enum ServiceMode {
+    /// Runs until a signal (returns) or an error that cannot heal (throws).
+    public static func run(configuration: Configuration, engine: Engine, notifier: SystemdNotifier,
+                           fatalExitDelay: Duration = .seconds(30), logger: Logger) async throws {
+        let phase: ReplicationState.Phase = configuration.task.migrationType == .cdc ? .cdc : .fullLoad
+        let monitor = ServiceMonitor(state: HealthState(
+            interval: configuration.schedule.interval, startedAt: Date(), phase: phase, slot: configuration.source.slot))
+        let listen = configuration.health.listen
+        let server = HealthServer.application(monitor: monitor, host: listen.host, port: listen.port, logger: logger) { port in
+            logger.info("health and metrics endpoint listening", metadata: ["http.address": "\(listen.host):\(port)"])
+        }
+        let scheduler = Scheduler(engine: engine, interval: configuration.schedule.interval, monitor: monitor,
+                                  notifier: notifier, fatalExitDelay: fatalExitDelay, logger: logger)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: scheduler, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}

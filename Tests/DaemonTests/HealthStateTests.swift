@@ -1,0 +1,104 @@
+import Foundation
+import PGClient
+import Testing
+@testable import Daemon
+
+@Suite struct HealthStateTests {
+    let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+
+    func state(phase: ReplicationState.Phase = .cdc) -> HealthState {
+        HealthState(interval: .seconds(10), startedAt: t0, phase: phase, slot: "s")
+    }
+
+    func checkpoint() -> ReplicationState {
+        var s = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: "0/16B3748")
+        var t = ReplicationState.TableState(status: .replicating, oid: 1, cdcStartLSN: "0/1")
+        t.inserts = 5; t.fullLoadRows = 100; t.filesWritten = 2; t.bytesWritten = 4096
+        s.tables["public.orders"] = t
+        return s
+    }
+
+    @Test func healthyAfterStartUntilTwoIntervalsPassWithoutASuccess() {
+        let s = state()
+        #expect(s.problems(at: t0.addingTimeInterval(19)).isEmpty)
+        #expect(s.problems(at: t0.addingTimeInterval(21)).count == 1)
+    }
+
+    @Test func aSuccessfulCycleKeepsItHealthyForTwoIntervals() {
+        var s = state()
+        s.cycleStarted(at: t0.addingTimeInterval(15))
+        s.cycleSucceeded(at: t0.addingTimeInterval(16), kind: .cdc, files: 1, rows: 3, checkpoint: checkpoint())
+        #expect(s.problems(at: t0.addingTimeInterval(35)).isEmpty)
+        #expect(!s.report(at: t0.addingTimeInterval(37)).healthy)
+    }
+
+    @Test func aRunningFullLoadIsHealthyHowEverLongItTakes() {
+        var s = state(phase: .fullLoad)
+        s.cycleStarted(at: t0)
+        #expect(s.problems(at: t0.addingTimeInterval(3600)).isEmpty)
+    }
+
+    @Test func aFailedCycleIsUnhealthyUntilTheNextSuccess() {
+        var s = state()
+        s.cycleStarted(at: t0)
+        s.cycleFailed(at: t0.addingTimeInterval(1), kind: .source, message: "connection refused", fatal: false, checkpoint: nil)
+        let report = s.report(at: t0.addingTimeInterval(2))
+        #expect(!report.healthy)
+        #expect(report.last_error?.kind == "source")
+        #expect(report.consecutive_failures == 1)
+        s.cycleStarted(at: t0.addingTimeInterval(3))
+        s.cycleSucceeded(at: t0.addingTimeInterval(4), kind: .cdc, files: 0, rows: 0, checkpoint: nil)
+        #expect(s.report(at: t0.addingTimeInterval(5)).healthy)
+        // The last error stays readable after the recovery.
+        #expect(s.report(at: t0.addingTimeInterval(5)).last_error?.message == "connection refused")
+    }
+
+    @Test func aFatalErrorIsUnhealthyAndNamed() {
+        var s = state()
+        s.cycleFailed(at: t0, kind: .slotLost, message: "replication slot s no longer exists", fatal: true, checkpoint: nil)
+        let report = s.report(at: t0)
+        #expect(report.status == "unhealthy")
+        #expect(report.problems.first?.contains("slot_lost") == true)
+    }
+
+    @Test func lagSecondsCountFromTheStartOfTheLastSuccessfulCycle() {
+        var s = state()
+        #expect(s.lagSeconds(at: t0) == nil)
+        s.cycleStarted(at: t0)
+        s.cycleSucceeded(at: t0.addingTimeInterval(2), kind: .cdc, files: 0, rows: 0, checkpoint: nil)
+        #expect(s.lagSeconds(at: t0.addingTimeInterval(5)) == 5)
+    }
+
+    @Test func theReportCarriesTableStatisticsAndTheLSN() throws {
+        var s = state()
+        s.cycleStarted(at: t0)
+        s.cycleSucceeded(at: t0.addingTimeInterval(1), kind: .cdc, files: 2, rows: 5, checkpoint: checkpoint())
+        s.server = .init(walLSN: "0/16B4000", lagBytes: 2232, retainedWALBytes: 9000)
+        let report = s.report(at: t0.addingTimeInterval(2))
+        #expect(report.confirmed_lsn == "0/16B3748")
+        #expect(report.lag_bytes == 2232)
+        #expect(report.tables["public.orders"]?.inserts == 5)
+        let decoded = try JSONDecoder().decode(HealthReport.self, from: Data(report.json().utf8))
+        #expect(decoded == report)
+    }
+
+    @Test func errorsAreClassifiedIntoHealableAndNot() {
+        #expect(ErrorKind.classify(EngineError(.slotLost, "gone")) == (.slotLost, true))
+        #expect(ErrorKind.classify(PGError(.connectionFailed, "connection refused")) == (.source, false))
+        #expect(ErrorKind.classify(PGError(.connectionFailed, "password authentication failed for user x", sqlState: "28P01")) == (.credentials, true))
+    }
+
+    @Test func secretsAreScrubbedFromMessages() {
+        let text = SecretScrubber.scrub("host=db password=hunter2 user=x; s3://AKIA:secretkey@bucket/x")
+        #expect(!text.contains("hunter2"))
+        #expect(!text.contains("secretkey"))
+        #expect(text.contains("host=db"))
+    }
+
+    @Test func backoffDoublesUpToTheIntervalAndAMinute() {
+        #expect(Scheduler.backoff(failures: 1, interval: .seconds(120)) == .seconds(1))
+        #expect(Scheduler.backoff(failures: 3, interval: .seconds(120)) == .seconds(4))
+        #expect(Scheduler.backoff(failures: 20, interval: .seconds(120)) == .seconds(60))
+        #expect(Scheduler.backoff(failures: 20, interval: .seconds(2)) == .seconds(2))
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+@testable import Daemon
+
+@Suite struct MetricsTests {
+    @Test func checkpointFiguresBecomeCountersThatOnlyGrow() {
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        var state = HealthState(interval: .seconds(10), startedAt: t0, phase: .cdc, slot: "s")
+        var checkpoint = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: "0/100")
+        var table = ReplicationState.TableState(status: .replicating, oid: 1, cdcStartLSN: "0/1")
+        table.inserts = 5
+        checkpoint.tables["public.orders"] = table
+        state.cycleStarted(at: t0)
+        state.cycleSucceeded(at: t0.addingTimeInterval(1), kind: .cdc, files: 1, rows: 5, checkpoint: checkpoint)
+        state.server = .init(walLSN: "0/200", lagBytes: 256, retainedWALBytes: 1024)
+        let metrics = ReplicationMetrics()
+        metrics.update(from: state, at: t0.addingTimeInterval(2))
+        var text = metrics.text()
+        #expect(text.contains(#"replicatord_rows_written_total{table="public.orders",op="insert"} 5"#))
+        #expect(text.contains("replicatord_confirmed_lsn 256"))
+        #expect(text.contains("replicatord_lag_bytes 256"))
+        #expect(text.contains("replicatord_slot_retained_wal_bytes 1024"))
+        #expect(text.contains("replicatord_lag_seconds 2"))
+        #expect(text.contains("replicatord_cycle_duration_seconds_count{kind=\"cdc\"} 1"))
+        #expect(text.contains("# TYPE replicatord_errors_total counter"))
+
+        table.inserts = 8
+        checkpoint.tables["public.orders"] = table
+        state.cycleStarted(at: t0.addingTimeInterval(10))
+        state.cycleSucceeded(at: t0.addingTimeInterval(11), kind: .cdc, files: 1, rows: 3, checkpoint: checkpoint)
+        metrics.update(from: state, at: t0.addingTimeInterval(12))
+        metrics.update(from: state, at: t0.addingTimeInterval(13))
+        text = metrics.text()
+        #expect(text.contains(#"replicatord_rows_written_total{table="public.orders",op="insert"} 8"#))
+        #expect(text.contains("replicatord_cycle_duration_seconds_count{kind=\"cdc\"} 2"))
+    }
+}
