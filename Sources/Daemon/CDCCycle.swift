@@ -57,11 +57,14 @@ struct CDCCycle {
             }
             accumulator.tableStart = startPerTable
             accumulator.spillRows = settings.cdcSpillRows
-            try Self.prepareSpool(settings.spoolDirectory)
+            // One folder per slot: daemons (or template instances) sharing a spool_dir never touch
+            // each other's files.
+            let spoolDirectory = (settings.spoolDirectory as NSString).appendingPathComponent(settings.slot)
+            try Self.prepareSpool(spoolDirectory)
             let parquetOptions = settings.parquet
             try stream.drain(until: target, into: &accumulator, resolver: TypeResolver(connection: catalog)) { segment in
                 if segment.spool == nil {
-                    segment.spool = try SegmentSpool(directory: settings.spoolDirectory, relation: segment.relation, options: parquetOptions)
+                    segment.spool = try SegmentSpool(directory: spoolDirectory, relation: segment.relation, options: parquetOptions)
                 }
                 try segment.spool!.spill(&segment)
             }
