@@ -1,4 +1,5 @@
 import Foundation
+import PGClient
 import Testing
 
 /// `replicatord --once` as a process, crashed (exit without cleanup) at each step of a cycle by
@@ -57,7 +58,12 @@ struct CrashRecoveryIntegrationTests {
     }
 
     @Test(arguments: ["after-file-written", "after-files-stored", "after-state-committed"])
-    func aCrashAtEachStepOfACDCCycleLosesAndDoublesNothing(_ point: String) throws {
+    func aCrashAtEachStepOfACDCCycleLosesAndDoublesNothing(_ point: String) async throws {
+        // Blocking work (child processes, libpq) runs on a thread of its own, not the test pool.
+        try await DedicatedThread.run(name: "test") { try self.crashAtEachStep(point) }
+    }
+
+    func crashAtEachStep(_ point: String) throws {
         let (db, dir, config) = try setUp("crash_\(point.replacingOccurrences(of: "-", with: "_"))")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let load = try once(config)
@@ -77,7 +83,11 @@ struct CrashRecoveryIntegrationTests {
         #expect(result["public.orders"]?["cdc_rows"] as? Int == 621 + 10)
     }
 
-    @Test func aCrashDuringTheFullLoadResumesInANewSnapshotWithoutDoubles() throws {
+    @Test func aCrashDuringTheFullLoadResumesInANewSnapshotWithoutDoubles() async throws {
+        try await DedicatedThread.run(name: "test") { try self.crashDuringTheFullLoad() }
+    }
+
+    func crashDuringTheFullLoad() throws {
         let (db, dir, config) = try setUp("crash_load")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let crashed = try once(config, crashAt: "after-load-files-stored")
@@ -96,7 +106,11 @@ struct CrashRecoveryIntegrationTests {
         #expect(result["public.orders"]?["load_files"] as? Int == 1)
     }
 
-    @Test func aConfigErrorExitsNonZeroWithOneLineNamingTheKey() throws {
+    @Test func aConfigErrorExitsNonZeroWithOneLineNamingTheKey() async throws {
+        try await DedicatedThread.run(name: "test") { try self.configError() }
+    }
+
+    func configError() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
         let config = dir + ".toml"
         try "[source]\nconninfo = \"host=x\"\n[target]\nurl = \"ftp://nowhere\"\n".write(toFile: config, atomically: true, encoding: .utf8)

@@ -47,12 +47,14 @@ struct EngineIntegrationTests {
 
     /// Runs the oracle against the store's files; returns its per-table JSON lines.
     @discardableResult
-    func oracle(_ db: PostgresFixture, _ target: [String]) throws -> [[String: Any]] {
+    func oracle(_ db: PostgresFixture, _ target: [String]) async throws -> [[String: Any]] {
         let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
         let out: String
         do {
-            out = try TestEnvironment.run(python, [script, "--conninfo", db.conninfo] + target + Self.tables)
+            // The oracle takes a second or two: off the test pool.
+            let arguments = [script, "--conninfo", db.conninfo] + target + Self.tables
+            out = try await DedicatedThread.run(name: "oracle") { try TestEnvironment.run(python, arguments) }
         } catch let failure as TestEnvironment.ProcessFailed {
             Issue.record("oracle found differences: \(failure.description)")
             throw failure
@@ -67,7 +69,7 @@ struct EngineIntegrationTests {
         // First cycle: the full load.
         guard case .fullLoad(let n) = try await engine.runCycle() else { Issue.record("first cycle was not the full load"); return }
         #expect(n == 3)
-        let loaded = try oracle(db, oracleTarget)
+        let loaded = try await oracle(db, oracleTarget)
         #expect(loaded.first { $0["table"] as? String == "public.orders" }?["load_rows"] as? Int == 3000)
         #expect(loaded.first { $0["table"] as? String == "public.untouched" }?["load_files"] as? Int == 1)
 
@@ -75,7 +77,7 @@ struct EngineIntegrationTests {
         try db.execute(Self.changes)
         guard case .cdc(let report) = try await engine.runCycle() else { Issue.record("second cycle was not CDC"); return }
         #expect(report.files.count == 2)
-        let after = try oracle(db, oracleTarget)
+        let after = try await oracle(db, oracleTarget)
         let orders = try #require(after.first { $0["table"] as? String == "public.orders" })
         // 200 inserts + 300 updates + 10 key changes (D+I) + 1 update + 100 deletes
         #expect(orders["cdc_rows"] as? Int == 200 + 300 + 20 + 1 + 100)
@@ -156,7 +158,7 @@ struct EngineIntegrationTests {
         // A new process redoes the cycle to the same end with the same names.
         guard case .cdc(let report) = try await Engine(settings: settings(db), store: real, logger: Logger(label: "test")).runCycle() else { return }
         #expect(report.files == pending?.files)
-        try oracle(db, ["--dir", dir])
+        try await oracle(db, ["--dir", dir])
     }
 }
 

@@ -105,7 +105,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(ContinuousClock.now - started < .seconds(18))   // the proxy holds it up to 20 s: returning before proves the cancel
     }
 
     @Test func cancellingAMultipartUploadAbortsIt() async throws {

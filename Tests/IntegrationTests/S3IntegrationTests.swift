@@ -154,7 +154,8 @@ import Testing
             #expect(e.description.contains(good.configuration.bucket) && e.description.contains("SignatureDoesNotMatch"))
             #expect(!e.description.contains("not-the-secret"))
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // "At once" is attempts == 1 above; the wall clock only bounds it loosely (a loaded 2-core CI).
+        #expect(ContinuousClock.now - started < .seconds(60))
         creds = S3TestSupport.credentials()
         creds.accessKeyId = "AKIAUNKNOWNKEY000000"
         let unknown = try S3Client(configuration: good.configuration, credentials: StaticCredentialsProvider(creds), logger: logger)
