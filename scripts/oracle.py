@@ -176,7 +176,10 @@ def main():
         print(json.dumps({"table": table, "ok": ok, "source_rows": len(src), "rebuilt_rows": len(rebuilt),
                           "lost": len(lost), "extra": len(extra), "differ": len(differ), **counts,
                           "problems": problems[:20]}))
-    sys.exit(1 if failed else 0)
+    # os._exit: skip interpreter teardown, where pyarrow's and duckdb's native thread pools have
+    # been seen to abort ("terminate called without an active exception") after the work was done.
+    sys.stdout.flush()
+    os._exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
