@@ -62,6 +62,10 @@ let package = Package(
 
         // Benchmark driver for scripts/bench-* (not a test).
         .executableTarget(name: "replicatord-bench", dependencies: ["PGClient", "Replication"]),
+        // Demo and load-test data: creates tables and makes random changes at a chosen rate.
+        .executableTarget(name: "replicatord-datagen", dependencies: [
+            "PGClient", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // Unit tests: no network, no server.
         .testTarget(name: "PGOutputTests", dependencies: ["PGOutput"]),
