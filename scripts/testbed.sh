@@ -40,9 +40,9 @@ testbed_install() {
     testbed_log "creating Python venv $TESTBED_VENV"
     python3 -m venv --system-site-packages "$TESTBED_VENV"
   fi
-  if ! "$TESTBED_VENV/bin/python" -c 'import moto, boto3, pyarrow, duckdb, polars, flask_cors, prometheus_client' 2>/dev/null; then
-    testbed_log "installing Python packages (moto[server] boto3 pyarrow duckdb polars prometheus_client)"
-    "$TESTBED_VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]' boto3 pyarrow duckdb polars prometheus_client >/dev/null
+  if ! "$TESTBED_VENV/bin/python" -c 'import moto, boto3, pyarrow, duckdb, polars, flask_cors, prometheus_client, cfnlint, psycopg2' 2>/dev/null; then
+    testbed_log "installing Python packages (moto[server] boto3 pyarrow duckdb polars prometheus_client cfn-lint psycopg2-binary)"
+    "$TESTBED_VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]' boto3 pyarrow duckdb polars prometheus_client cfn-lint psycopg2-binary >/dev/null
   fi
 }
 
