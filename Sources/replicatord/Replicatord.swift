@@ -61,7 +61,7 @@ struct Run: AsyncParsableCommand {
         let logger = config.bootstrapLogging()
         let engine: Engine
         do {
-            engine = Engine(settings: config.engineSettings, store: try config.makeStore(logger: logger), logger: logger)
+            engine = Engine(settings: config.engineSettings, store: try config.makeStore(logger: logger), logger: logger, keepStreamOpen: !once)
         } catch {
             throw OneLineFailure("\(error)")
         }

@@ -1,0 +1,145 @@
+import Foundation
+import PGClient
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Service mode's replication connection: kept open and read between cycles (the same walsender
+/// serves cycle after cycle), and a SIGTERM that arrives in the middle of a multipart upload lets the
+/// cycle finish: exit 0, no upload left open, nothing lost or doubled after the restart.
+@Suite(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_PYTHON", "REPLICATORD_TEST_S3_ENDPOINT")), .serialized)
+struct ServiceStreamingIntegrationTests {
+    typealias Daemon = ServiceIntegrationTests.Daemon
+    let service = ServiceIntegrationTests()
+
+    /// The pid of the walsender serving the slot, or nil when no one streams from it.
+    func walsender(_ db: PostgresFixture) throws -> Int? {
+        let result = try PGConnection(conninfo: db.conninfo).query("SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1", [db.database])
+        return result.rows.first?[0].flatMap { Int($0) }
+    }
+
+    @Test func theReplicationConnectionStaysOpenAndIsReadBetweenCycles() async throws {
+        let (db, dir, config, port) = try service.setUp("service_stream")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try Daemon(config: config, environment: [:])
+        let base = "http://127.0.0.1:\(port)"
+        let inCDC = try await service.eventually(90) {
+            guard let answer = try await service.get(base + "/health") else { return false }
+            return answer.status == 200 && service.json(answer.body)["phase"] as? String == "cdc"
+        }
+        try #require(inCDC, "never reached the cdc phase healthy: \(daemon.log)")
+
+        // The first CDC cycle opens the stream; from then on, cycle after cycle with changes in
+        // between: one walsender, active the whole time.
+        let streaming = try await service.eventually(20) { try walsender(db) != nil }
+        try #require(streaming, "no walsender for the slot: \(daemon.log)")
+        var pids: Set<Int> = []
+        var idleSamples = 0
+        for round in 0..<4 {
+            try db.execute("INSERT INTO public.events SELECT now(), 'round\(round)', decode(md5(g::text), 'hex') FROM generate_series(1, 100) g")
+            let before = service.cdcFiles(dir, "events").count
+            let stored = try await service.eventually(20) {
+                if let pid = try walsender(db) { pids.insert(pid) } else { idleSamples += 1 }
+                return service.cdcFiles(dir, "events").count > before
+            }
+            #expect(stored, "round \(round) stored nothing: \(daemon.log)")
+        }
+        #expect(pids.count == 1, "the slot was served by \(pids.count) walsenders: the connection was reopened")
+        #expect(idleSamples == 0, "the slot was inactive between cycles \(idleSamples) times")
+
+        let stopped = await daemon.stop()
+        #expect(stopped == 0, "\(daemon.log)")
+        #expect(try walsender(db) == nil, "the stream was not closed at exit")
+        let result = try await service.oracle(conninfo: db.conninfo, dir: dir)
+        #expect(result["public.events"]?["ok"] as? Bool == true, "\(result)")
+        #expect(result["public.events"]?["cdc_rows"] as? Int == 400)
+    }
+
+    @Test func sigtermDuringAMultipartUploadFinishesTheCycleAndLeavesNothingOpen() async throws {
+        let db = try PostgresFixture("service_sigterm")
+        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
+        let bucket = "sigterm-\(UInt32.random(in: 0...UInt32.max))"
+        try TestEnvironment.run(python, ["-c", "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])", endpoint, bucket])
+        // Every request through the proxy waits up to 1.5 s: a file of several parts takes seconds to store.
+        let proxy = try S3FaultInjectionTests.FaultProxy(upstream: endpoint, arguments: ["--latency", "1.0", "--max-latency-ms", "1500", "--seed", "11"])
+        defer { proxy.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = try service.freePort()
+        let config = dir + "/replicatord.toml"
+        try """
+            [source]
+            conninfo = "\(db.conninfo)"
+            slot = "\(db.database)"
+            [target]
+            url = "s3://\(bucket)/replica"
+            endpoint = "\(proxy.endpoint)"
+            path_style = true
+            part_size_mib = 5
+            upload_parallelism = 2
+            [task]
+            spool_dir = "\(dir)/spool"
+            [schedule]
+            interval_seconds = 2
+            [health]
+            listen = "127.0.0.1:\(port)"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try db.execute("""
+            CREATE TABLE public.blobs (id bigint PRIMARY KEY, data bytea NOT NULL);
+            INSERT INTO public.blobs SELECT g, '\\x00' FROM generate_series(1, 10) g;
+            CREATE PUBLICATION replicatord FOR TABLE public.blobs;
+            """)
+        let daemon = try Daemon(config: config, environment: [:])
+        let base = "http://127.0.0.1:\(port)"
+        let inCDC = try await service.eventually(120) {
+            guard let answer = try await service.get(base + "/health") else { return false }
+            return answer.status == 200 && service.json(answer.body)["phase"] as? String == "cdc"
+        }
+        try #require(inCDC, "never reached the cdc phase: \(daemon.log)")
+
+        // About 16 MB of incompressible rows in one transaction: a CDC file of four 5 MiB parts.
+        try db.execute("""
+            INSERT INTO public.blobs SELECT g, decode(md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text), 'hex')
+            FROM generate_series(11, 250010) g
+            """)
+        // SIGTERM as soon as moto holds an open multipart upload of ours.
+        let watcher = """
+            import boto3, os, signal, sys, time
+            s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1')
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                uploads = s3.list_multipart_uploads(Bucket=sys.argv[2]).get('Uploads', [])
+                if any(u['Key'].endswith('.parquet') for u in uploads):
+                    os.kill(int(sys.argv[3]), signal.SIGTERM)
+                    print('SIGTERM during', [u['Key'] for u in uploads]); sys.exit(0)
+                time.sleep(0.05)
+            print('no upload seen'); sys.exit(1)
+            """
+        let pid = daemon.process.processIdentifier
+        let seen = try await DedicatedThread.run(name: "test-watch") {
+            try TestEnvironment.run(python, ["-c", watcher, endpoint, bucket, "\(pid)"])
+        }
+        #expect(seen.hasPrefix("SIGTERM during"), "\(seen)")
+        let status = await daemon.waitExit(timeout: 120)
+        #expect(status == 0, "\(daemon.log)")
+        #expect(daemon.log.contains("stopping"), "\(daemon.log)")
+
+        // Nothing half-written: no open upload, and the checkpoint covers the file stored.
+        let open = try TestEnvironment.run(python, ["-c", "import boto3,sys; print(len(boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').list_multipart_uploads(Bucket=sys.argv[2]).get('Uploads', [])))", endpoint, bucket])
+        #expect(open.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+
+        // A restart (one cycle) finds nothing to redo or everything in place: the tables match, no doubles.
+        try db.execute("UPDATE public.blobs SET data = '\\x01' WHERE id <= 5")
+        try await DedicatedThread.run(name: "test-once") { _ = try TestEnvironment.run(ServiceIntegrationTests.binary, ["--config", config, "--once"]) }
+        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
+        let out = try await DedicatedThread.run(name: "test-oracle") {
+            try TestEnvironment.run(python, [script, "--conninfo", db.conninfo, "--s3", endpoint, bucket, "replica", "public.blobs"])
+        }
+        let verdict = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.first { $0["table"] as? String == "public.blobs" }
+        #expect(verdict?["ok"] as? Bool == true, "\(out)")
+        #expect(verdict?["cdc_rows"] as? Int == 250_000 + 5, "\(out)")
+    }
+}
