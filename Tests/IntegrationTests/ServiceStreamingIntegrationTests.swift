@@ -48,9 +48,17 @@ struct ServiceStreamingIntegrationTests {
         #expect(pids.count == 1, "the slot was served by \(pids.count) walsenders: the connection was reopened")
         #expect(idleSamples == 0, "the slot was inactive between cycles \(idleSamples) times")
 
+        // `status` shows the running service's health for a person; once it is gone, the checkpoint.
+        let live = try await DedicatedThread.run(name: "test-status") { try TestEnvironment.run(ServiceIntegrationTests.binary, ["status", "--config", config]) }
+        #expect(live.contains("replicatord at 127.0.0.1:\(port): healthy  phase cdc"), "\(live)")
+        #expect(live.contains("last cycle: cdc success"), "\(live)")
+        #expect(live.split(separator: "\n").contains { $0.hasPrefix("public.events") && $0.contains("replicating") }, "\(live)")
         let stopped = await daemon.stop()
         #expect(stopped == 0, "\(daemon.log)")
         #expect(try walsender(db) == nil, "the stream was not closed at exit")
+        let offline = try await DedicatedThread.run(name: "test-status") { try TestEnvironment.run(ServiceIntegrationTests.binary, ["status", "--config", config]) }
+        #expect(offline.contains("no service answers on 127.0.0.1:\(port)"), "\(offline)")
+        #expect(offline.contains("public.events"), "\(offline)")
         let result = try await service.oracle(conninfo: db.conninfo, dir: dir)
         #expect(result["public.events"]?["ok"] as? Bool == true, "\(result)")
         #expect(result["public.events"]?["cdc_rows"] as? Int == 400)
