@@ -64,6 +64,82 @@ struct ServiceStreamingIntegrationTests {
         #expect(result["public.events"]?["cdc_rows"] as? Int == 400)
     }
 
+    @Test func underARunningDataGeneratorEachCycleStoresAFilePerChangedTable() async throws {
+        let db = try PostgresFixture("service_datagen")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let generator = DataGeneratorIntegrationTests.binary
+        _ = try await DedicatedThread.run(name: "datagen") {
+            try TestEnvironment.run(generator, ["--conninfo", db.conninfo, "--initial-rows", "2000", "--publication", "replicatord", "--setup-only"])
+        }
+        let port = try service.freePort()
+        let config = dir + "/replicatord.toml"
+        try """
+            [source]
+            conninfo = "\(db.conninfo)"
+            slot = "\(db.database)"
+            [target]
+            url = "file://\(dir)/out"
+            [task]
+            spool_dir = "\(dir)/spool"
+            [schedule]
+            interval_seconds = 2
+            [health]
+            listen = "127.0.0.1:\(port)"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try Daemon(config: config, environment: [:])
+        let base = "http://127.0.0.1:\(port)"
+        let inCDC = try await service.eventually(90) {
+            guard let answer = try await service.get(base + "/health") else { return false }
+            return answer.status == 200 && service.json(answer.body)["phase"] as? String == "cdc"
+        }
+        try #require(inCDC, "never reached the cdc phase healthy: \(daemon.log)")
+
+        // Ten seconds of changes at 100 a second (public.orders only), /health polled meanwhile.
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: generator)
+        run.arguments = ["--conninfo", db.conninfo, "--seconds", "10", "--count", "0", "--rate", "100", "--seed", "3"]
+        let output = Pipe()
+        run.standardOutput = output
+        try run.run()
+        var statuses: Set<Int> = []
+        while run.isRunning {
+            if let answer = try await service.get(base + "/health") { statuses.insert(answer.status) }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(run.terminationStatus == 0)
+        let made = try JSONSerialization.jsonObject(with: output.fileHandleForReading.readDataToEndOfFile()) as? [String: Any] ?? [:]
+        let changes = ["inserts", "updates", "deletes"].reduce(0) { $0 + ((made[$1] as? Int) ?? 0) }
+        #expect(changes > 500, "\(made)")
+        let target = try PGConnection(conninfo: db.conninfo).query("SELECT pg_current_wal_lsn()::text").rows[0][0]!
+        let caughtUp = try await service.eventually(30) {
+            guard let answer = try await service.get(base + "/health"), let confirmed = service.json(answer.body)["confirmed_lsn"] as? String else { return false }
+            statuses.insert(answer.status)
+            return try PGConnection(conninfo: db.conninfo).query("SELECT $1::pg_lsn >= $2::pg_lsn", [confirmed, target]).rows[0][0] == "t"
+        }
+        #expect(caughtUp, "\(daemon.log)")
+        #expect(statuses == [200], "health went unhealthy: \(statuses)")
+        let stopped = await daemon.stop()
+        #expect(stopped == 0, "\(daemon.log)")
+
+        // Every cycle that read changes of public.orders stored one file for it: the cycles' files
+        // are as many as the cycles with rows, and there were several.
+        let cycles = daemon.log.split(separator: "\n").filter { $0.contains("cdc cycle complete") }
+        let withRows = cycles.filter { !$0.contains(" rows=0") }
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/out/public/orders")) ?? []).filter { $0.hasPrefix("2") }
+        #expect(withRows.count >= 4, "\(cycles)")
+        #expect(files.count == withRows.count, "\(files.count) files for \(withRows.count) cycles with rows")
+        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let oracle = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
+        let out = try await DedicatedThread.run(name: "oracle") {
+            try TestEnvironment.run(python, [oracle, "--conninfo", db.conninfo, "--dir", dir + "/out", "public.orders", "public.customers"])
+        }
+        let verdict = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.first { $0["table"] as? String == "public.orders" }
+        #expect(verdict?["ok"] as? Bool == true, "\(out)")
+        #expect(verdict?["cdc_rows"] as? Int == changes, "\(out)")
+    }
+
     @Test func sigtermDuringAMultipartUploadFinishesTheCycleAndLeavesNothingOpen() async throws {
         let db = try PostgresFixture("service_sigterm")
         let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
