@@ -82,7 +82,22 @@ struct CDCCycle {
     /// Writes the cut's files, the intent before them and the checkpoint after them. Blocking.
     private func store(_ cut: LiveStream.Cut, state: ReplicationState, confirmed: LSN, now: @escaping @Sendable () -> Int64) throws -> CycleReport {
         let store = self.store, keeper = self.keeper
-        let segments = cut.segments
+        var segments = cut.segments
+        if settings.migrationType == .fullLoadAndCDC {
+            // A table added to the publication after this cycle's source check has no LOAD files
+            // yet: its changes are left out here, and its own full load, in a later snapshot, holds them.
+            let known = Set(state.tables.values.map(\.oid))
+            let (keep, later) = segments.reduce(into: ([ChangeSegment](), [ChangeSegment]())) { parts, segment in
+                let name = "\(segment.relation.schema).\(segment.relation.name)"
+                if state.tables[name] != nil || known.contains(segment.relation.oid) { parts.0.append(segment) } else { parts.1.append(segment) }
+            }
+            for segment in later {
+                segment.spool?.remove()
+                logger.info("changes of a table not loaded yet left to its full load", metadata: [
+                    "table": "\(segment.relation.schema).\(segment.relation.name)", "rows": "\(segment.totalRows)"])
+            }
+            segments = keep
+        }
         var report = CycleReport()
         report.targetLSN = cut.target.description
         do {

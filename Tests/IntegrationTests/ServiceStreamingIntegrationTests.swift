@@ -140,6 +140,46 @@ struct ServiceStreamingIntegrationTests {
         #expect(verdict?["cdc_rows"] as? Int == changes, "\(out)")
     }
 
+    @Test func aTableAddedToThePublicationWhileStreamingIsLoadedOnceAndFollowed() async throws {
+        let (db, dir, config, port) = try service.setUp("service_added")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try Daemon(config: config, environment: [:])
+        let base = "http://127.0.0.1:\(port)"
+        let inCDC = try await service.eventually(90) {
+            guard let answer = try await service.get(base + "/health") else { return false }
+            return answer.status == 200 && service.json(answer.body)["phase"] as? String == "cdc"
+        }
+        try #require(inCDC, "never reached the cdc phase healthy: \(daemon.log)")
+        _ = try await service.eventually(20) { try walsender(db) != nil }
+
+        // Rows before the table joins the publication, then inserts and updates right after it
+        // joins, while the stream is open, across several cycles.
+        try db.execute("CREATE TABLE public.late (id int PRIMARY KEY, v text); INSERT INTO public.late SELECT g, 'before' FROM generate_series(1, 100) g")
+        try db.execute("ALTER PUBLICATION replicatord ADD TABLE public.late")
+        var next = 101
+        for round in 0..<15 {
+            try db.execute("INSERT INTO public.late SELECT g, 'after' FROM generate_series(\(next), \(next + 19)) g; UPDATE public.late SET v = 'round \(round)' WHERE id % 15 = \(round)")
+            next += 20
+            try await Task.sleep(for: .milliseconds(400))
+        }
+        let target = try PGConnection(conninfo: db.conninfo).query("SELECT pg_current_wal_lsn()::text").rows[0][0]!
+        let caughtUp = try await service.eventually(30) {
+            guard let answer = try await service.get(base + "/health"), let confirmed = service.json(answer.body)["confirmed_lsn"] as? String else { return false }
+            return try PGConnection(conninfo: db.conninfo).query("SELECT $1::pg_lsn >= $2::pg_lsn", [confirmed, target]).rows[0][0] == "t"
+        }
+        #expect(caughtUp, "\(daemon.log)")
+        let stopped = await daemon.stop()
+        #expect(stopped == 0, "\(daemon.log)")
+        #expect(daemon.log.contains("tables added to the publication: loading them"), "\(daemon.log)")
+        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let oracle = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
+        let out = try await DedicatedThread.run(name: "oracle") {
+            try TestEnvironment.run(python, [oracle, "--conninfo", db.conninfo, "--dir", dir, "public.late", "public.orders"])
+        }
+        #expect(!out.contains("\"ok\": false"), "\(out)")
+        #expect(out.contains("\"table\": \"public.late\", \"ok\": true"), "\(out)")
+    }
+
     @Test func sigtermDuringAMultipartUploadFinishesTheCycleAndLeavesNothingOpen() async throws {
         let db = try PostgresFixture("service_sigterm")
         let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
