@@ -19,16 +19,70 @@ struct ServiceStreamingIntegrationTests {
         return result.rows.first?[0].flatMap { Int($0) }
     }
 
-    @Test func theReplicationConnectionStaysOpenAndIsReadBetweenCycles() async throws {
-        let (db, dir, config, port) = try service.setUp("service_stream")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    /// A service-mode configuration in `dir` (2 s interval, spool and health port of its own)
+    /// with `target` as the `[target]` table's lines.
+    func writeConfig(_ db: PostgresFixture, dir: String, target: String) throws -> (config: String, port: Int) {
+        let port = try service.freePort()
+        let config = dir + "/replicatord.toml"
+        try """
+            [source]
+            conninfo = "\(db.conninfo)"
+            slot = "\(db.database)"
+            [target]
+            \(target)
+            [task]
+            spool_dir = "\(dir)/spool"
+            [schedule]
+            interval_seconds = 2
+            [health]
+            listen = "127.0.0.1:\(port)"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        return (config, port)
+    }
+
+    /// The daemon in service mode, once `/health` says it is healthy in the cdc phase.
+    func startInCDC(config: String, port: Int) async throws -> Daemon {
         let daemon = try Daemon(config: config, environment: [:])
-        let base = "http://127.0.0.1:\(port)"
-        let inCDC = try await service.eventually(90) {
-            guard let answer = try await service.get(base + "/health") else { return false }
+        let inCDC = try await service.eventually(120) {
+            guard let answer = try await service.get("http://127.0.0.1:\(port)/health") else { return false }
             return answer.status == 200 && service.json(answer.body)["phase"] as? String == "cdc"
         }
         try #require(inCDC, "never reached the cdc phase healthy: \(daemon.log)")
+        return daemon
+    }
+
+    /// Waits until the service has confirmed the source's WAL position now; `statuses` collects
+    /// the /health status codes seen meanwhile.
+    func caughtUp(_ db: PostgresFixture, base: String, statuses: inout Set<Int>) async throws -> Bool {
+        let target = try PGConnection(conninfo: db.conninfo).query("SELECT pg_current_wal_lsn()::text").rows[0][0]!
+        var seen = statuses
+        defer { statuses = seen }
+        return try await service.eventually(30) {
+            guard let answer = try await service.get(base + "/health"), let confirmed = service.json(answer.body)["confirmed_lsn"] as? String else { return false }
+            seen.insert(answer.status)
+            return try PGConnection(conninfo: db.conninfo).query("SELECT $1::pg_lsn >= $2::pg_lsn", [confirmed, target]).rows[0][0] == "t"
+        }
+    }
+
+    func caughtUp(_ db: PostgresFixture, base: String) async throws -> Bool {
+        var ignored: Set<Int> = []
+        return try await caughtUp(db, base: base, statuses: &ignored)
+    }
+
+    /// scripts/oracle.py's output (one JSON line per table) for `arguments` (target, tables).
+    func oracle(_ db: PostgresFixture, _ arguments: [String]) async throws -> String {
+        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
+        return try await DedicatedThread.run(name: "oracle") {
+            try TestEnvironment.run(python, [script, "--conninfo", db.conninfo] + arguments)
+        }
+    }
+
+    @Test func theReplicationConnectionStaysOpenAndIsReadBetweenCycles() async throws {
+        let (db, dir, config, port) = try service.setUp("service_stream")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try await startInCDC(config: config, port: port)
+        let base = "http://127.0.0.1:\(port)"
 
         // The first CDC cycle opens the stream; from then on, cycle after cycle with changes in
         // between: one walsender, active the whole time.
@@ -73,28 +127,9 @@ struct ServiceStreamingIntegrationTests {
         _ = try await DedicatedThread.run(name: "datagen") {
             try TestEnvironment.run(generator, ["--conninfo", db.conninfo, "--initial-rows", "2000", "--publication", "replicatord", "--setup-only"])
         }
-        let port = try service.freePort()
-        let config = dir + "/replicatord.toml"
-        try """
-            [source]
-            conninfo = "\(db.conninfo)"
-            slot = "\(db.database)"
-            [target]
-            url = "file://\(dir)/out"
-            [task]
-            spool_dir = "\(dir)/spool"
-            [schedule]
-            interval_seconds = 2
-            [health]
-            listen = "127.0.0.1:\(port)"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        let daemon = try Daemon(config: config, environment: [:])
+        let (config, port) = try writeConfig(db, dir: dir, target: "url = \"file://\(dir)/out\"")
+        let daemon = try await startInCDC(config: config, port: port)
         let base = "http://127.0.0.1:\(port)"
-        let inCDC = try await service.eventually(90) {
-            guard let answer = try await service.get(base + "/health") else { return false }
-            return answer.status == 200 && service.json(answer.body)["phase"] as? String == "cdc"
-        }
-        try #require(inCDC, "never reached the cdc phase healthy: \(daemon.log)")
 
         // Ten seconds of changes at 100 a second (public.orders only), /health polled meanwhile.
         let run = Process()
@@ -112,12 +147,7 @@ struct ServiceStreamingIntegrationTests {
         let made = try JSONSerialization.jsonObject(with: output.fileHandleForReading.readDataToEndOfFile()) as? [String: Any] ?? [:]
         let changes = ["inserts", "updates", "deletes"].reduce(0) { $0 + ((made[$1] as? Int) ?? 0) }
         #expect(changes > 500, "\(made)")
-        let target = try PGConnection(conninfo: db.conninfo).query("SELECT pg_current_wal_lsn()::text").rows[0][0]!
-        let caughtUp = try await service.eventually(30) {
-            guard let answer = try await service.get(base + "/health"), let confirmed = service.json(answer.body)["confirmed_lsn"] as? String else { return false }
-            statuses.insert(answer.status)
-            return try PGConnection(conninfo: db.conninfo).query("SELECT $1::pg_lsn >= $2::pg_lsn", [confirmed, target]).rows[0][0] == "t"
-        }
+        let caughtUp = try await caughtUp(db, base: base, statuses: &statuses)
         #expect(caughtUp, "\(daemon.log)")
         #expect(statuses == [200], "health went unhealthy: \(statuses)")
         let stopped = await daemon.stop()
@@ -130,11 +160,7 @@ struct ServiceStreamingIntegrationTests {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/out/public/orders")) ?? []).filter { $0.hasPrefix("2") }
         #expect(withRows.count >= 4, "\(cycles)")
         #expect(files.count == withRows.count, "\(files.count) files for \(withRows.count) cycles with rows")
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let oracle = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        let out = try await DedicatedThread.run(name: "oracle") {
-            try TestEnvironment.run(python, [oracle, "--conninfo", db.conninfo, "--dir", dir + "/out", "public.orders", "public.customers"])
-        }
+        let out = try await oracle(db, ["--dir", dir + "/out", "public.orders", "public.customers"])
         let verdict = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.first { $0["table"] as? String == "public.orders" }
         #expect(verdict?["ok"] as? Bool == true, "\(out)")
         #expect(verdict?["cdc_rows"] as? Int == changes, "\(out)")
@@ -143,13 +169,8 @@ struct ServiceStreamingIntegrationTests {
     @Test func aTableAddedToThePublicationWhileStreamingIsLoadedOnceAndFollowed() async throws {
         let (db, dir, config, port) = try service.setUp("service_added")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let daemon = try Daemon(config: config, environment: [:])
+        let daemon = try await startInCDC(config: config, port: port)
         let base = "http://127.0.0.1:\(port)"
-        let inCDC = try await service.eventually(90) {
-            guard let answer = try await service.get(base + "/health") else { return false }
-            return answer.status == 200 && service.json(answer.body)["phase"] as? String == "cdc"
-        }
-        try #require(inCDC, "never reached the cdc phase healthy: \(daemon.log)")
         _ = try await service.eventually(20) { try walsender(db) != nil }
 
         // Rows before the table joins the publication, then inserts and updates right after it
@@ -162,20 +183,12 @@ struct ServiceStreamingIntegrationTests {
             next += 20
             try await Task.sleep(for: .milliseconds(400))
         }
-        let target = try PGConnection(conninfo: db.conninfo).query("SELECT pg_current_wal_lsn()::text").rows[0][0]!
-        let caughtUp = try await service.eventually(30) {
-            guard let answer = try await service.get(base + "/health"), let confirmed = service.json(answer.body)["confirmed_lsn"] as? String else { return false }
-            return try PGConnection(conninfo: db.conninfo).query("SELECT $1::pg_lsn >= $2::pg_lsn", [confirmed, target]).rows[0][0] == "t"
-        }
+        let caughtUp = try await caughtUp(db, base: base)
         #expect(caughtUp, "\(daemon.log)")
         let stopped = await daemon.stop()
         #expect(stopped == 0, "\(daemon.log)")
         #expect(daemon.log.contains("tables added to the publication: loading them"), "\(daemon.log)")
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let oracle = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        let out = try await DedicatedThread.run(name: "oracle") {
-            try TestEnvironment.run(python, [oracle, "--conninfo", db.conninfo, "--dir", dir, "public.late", "public.orders"])
-        }
+        let out = try await oracle(db, ["--dir", dir, "public.late", "public.orders"])
         #expect(!out.contains("\"ok\": false"), "\(out)")
         #expect(out.contains("\"table\": \"public.late\", \"ok\": true"), "\(out)")
     }
@@ -192,37 +205,20 @@ struct ServiceStreamingIntegrationTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let port = try service.freePort()
-        let config = dir + "/replicatord.toml"
-        try """
-            [source]
-            conninfo = "\(db.conninfo)"
-            slot = "\(db.database)"
-            [target]
+        let (config, port) = try writeConfig(db, dir: dir, target: """
             url = "s3://\(bucket)/replica"
             endpoint = "\(proxy.endpoint)"
             path_style = true
             part_size_mib = 5
             upload_parallelism = 2
-            [task]
-            spool_dir = "\(dir)/spool"
-            [schedule]
-            interval_seconds = 2
-            [health]
-            listen = "127.0.0.1:\(port)"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            """)
         try db.execute("""
             CREATE TABLE public.blobs (id bigint PRIMARY KEY, data bytea NOT NULL);
             INSERT INTO public.blobs SELECT g, '\\x00' FROM generate_series(1, 10) g;
             CREATE PUBLICATION replicatord FOR TABLE public.blobs;
             """)
-        let daemon = try Daemon(config: config, environment: [:])
+        let daemon = try await startInCDC(config: config, port: port)
         let base = "http://127.0.0.1:\(port)"
-        let inCDC = try await service.eventually(120) {
-            guard let answer = try await service.get(base + "/health") else { return false }
-            return answer.status == 200 && service.json(answer.body)["phase"] as? String == "cdc"
-        }
-        try #require(inCDC, "never reached the cdc phase: \(daemon.log)")
 
         // About 16 MB of incompressible rows in one transaction: a CDC file of four 5 MiB parts.
         try db.execute("""
@@ -258,10 +254,7 @@ struct ServiceStreamingIntegrationTests {
         // A restart (one cycle) finds nothing to redo or everything in place: the tables match, no doubles.
         try db.execute("UPDATE public.blobs SET data = '\\x01' WHERE id <= 5")
         try await DedicatedThread.run(name: "test-once") { _ = try TestEnvironment.run(ServiceIntegrationTests.binary, ["--config", config, "--once"]) }
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        let out = try await DedicatedThread.run(name: "test-oracle") {
-            try TestEnvironment.run(python, [script, "--conninfo", db.conninfo, "--s3", endpoint, bucket, "replica", "public.blobs"])
-        }
+        let out = try await oracle(db, ["--s3", endpoint, bucket, "replica", "public.blobs"])
         let verdict = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.first { $0["table"] as? String == "public.blobs" }
         #expect(verdict?["ok"] as? Bool == true, "\(out)")
         #expect(verdict?["cdc_rows"] as? Int == 250_000 + 5, "\(out)")
