@@ -57,6 +57,9 @@ struct CDCCycle {
             }
             accumulator.tableStart = startPerTable
             accumulator.spillRows = settings.cdcSpillRows
+            // Changes land under the names the cycle started with; tables it does not know get their own full load first.
+            accumulator.tableNames = ChangeAccumulator.tableNames(current: tables, stored: state.tables.map { ($0.key, $0.value.oid) })
+            accumulator.skipUnknownTables = settings.migrationType == .fullLoadAndCDC
             // One folder per slot: daemons (or template instances) sharing a spool_dir never touch
             // each other's files.
             let spoolDirectory = (settings.spoolDirectory as NSString).appendingPathComponent(settings.slot)
@@ -168,7 +171,7 @@ struct CDCCycle {
             }
         }
         do {
-            let columns = ParquetTableWriter.columns(names: segment.relation.columnNames, kinds: segment.relation.kinds, nullable: true)
+            let columns = ParquetTableWriter.columns(for: segment.relation)
             let writer = try ParquetTableWriter(columns: columns, opColumn: true, unchangedToastColumn: true, options: settings.parquet, sink: sink)
             try writer.append(segment.values, ops: segment.ops, unchangedToast: segment.unchangedToast)
             try writer.finish()

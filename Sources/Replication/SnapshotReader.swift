@@ -18,6 +18,8 @@ public struct SnapshotReader {
     public static func enterSnapshot(_ snapshotName: String, on connection: PGConnection) throws {
         try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try connection.query("SET TRANSACTION SNAPSHOT \(PGConnection.quoteLiteral(snapshotName))")
+        // Values read as text print as the change stream's session prints them (ChangeStream.sessionOptions).
+        try connection.query("SELECT set_config('timezone', 'UTC', true), set_config('datestyle', 'ISO, YMD', true), set_config('intervalstyle', 'iso_8601', true), set_config('extra_float_digits', '3', true), set_config('bytea_output', 'hex', true)")
     }
 
     /// The COPY statement for `table`: its columns in attnum order, cast to text where the binary
