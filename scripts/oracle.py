@@ -29,7 +29,7 @@ def source_rows(conninfo, table):
         WHERE i.indrelid = '"{schema}"."{name}"'::regclass AND i.indisprimary"""))
     # format('%s', x) is the type's own output function (what pgoutput sends), unlike ::text for
     # bool, bpchar and inet.
-    select = ", ".join(f'CASE WHEN "{c}" IS NULL THEN NULL ELSE format(\'%s\', "{c}") END' for c in cols)
+    select = ", ".join(f'CASE WHEN num_nulls("{c}") = 1 THEN NULL ELSE format(\'%s\', "{c}") END' for c in cols)
     out = q(f"""SELECT coalesce(json_agg(json_build_array({select})), '[]') FROM "{schema}"."{name}" """)
     return cols, keys, [tuple(r) for r in json.loads(out)]
 

@@ -28,8 +28,9 @@ public struct SnapshotReader {
         let list = table.columns.map { column -> String in
             let quoted = PGConnection.quoteIdentifier(column.name)
             // format('%s', x) runs the type's own output function, as pgoutput's text mode does
-            // (`::text` differs for inet/cidr).
-            return ColumnKind(column).needsTextCast ? "CASE WHEN \(quoted) IS NULL THEN NULL ELSE format('%s', \(quoted)) END" : quoted
+            // (`::text` differs for inet/cidr). num_nulls, not IS NULL: a composite whose fields are
+            // all null IS NULL, yet it is a value (`(,)`), which the stream sends as such.
+            return ColumnKind(column).needsTextCast ? "CASE WHEN num_nulls(\(quoted)) = 1 THEN NULL ELSE format('%s', \(quoted)) END" : quoted
         }.joined(separator: ", ")
         return "COPY (SELECT \(list) FROM \(table.qualifiedName)) TO STDOUT (FORMAT binary)"
     }
