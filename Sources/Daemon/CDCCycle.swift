@@ -72,7 +72,9 @@ struct CDCCycle {
                 try segment.spool!.spill(&segment)
             }
             let segments = accumulator.takeSegments()
-            let end = max(stream.safePosition, confirmed)
+            let drained = max(stream.safePosition, confirmed)
+            // A keepalive can carry a redo past its intent's end; with no commit after that end it read the same transactions.
+            let end = state.pending.flatMap { LSN($0.endLSN) }.flatMap { drained > $0 && accumulator.lastCommitEnd <= $0 ? $0 : nil } ?? drained
 
             // Names: the same as the interrupted cycle's when redoing it, else new ones.
             var keys: [String] = []
