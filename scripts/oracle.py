@@ -242,15 +242,13 @@ def list_files(args, table):
 
 def rebuild(args, table, cols, keys, attnums=None):
     files = list_files(args, table)
-    # What rows stored before a column was added read for it, from any file that describes it.
-    tables, missing = [], {}
+    # What rows stored before a column was added read for it, from any file that describes it (a
+    # first pass over the footers, so that rows of older files, keys included, read it as they load).
+    missing = {}
     for name, read in files:
-        t = pq.read_table(io.BytesIO(read()))
-        tables.append((name, t))
-        for d in file_columns(t.schema.metadata) or []:
+        for d in file_columns(pq.read_schema(io.BytesIO(read())).metadata) or []:
             if d.get("attnum") and "missing" in d:
                 missing[d["attnum"]] = d["missing"]
-    files = [(name, t) for name, t in tables]
     load = [f for f in files if f[0].startswith("LOAD")]
     cdc = [f for f in files if not f[0].startswith("LOAD")]
     rows, problems, counts = {}, [], {"load_rows": 0, "cdc_rows": 0, "I": 0, "U": 0, "D": 0, "T": 0,
@@ -258,7 +256,8 @@ def rebuild(args, table, cols, keys, attnums=None):
     def key_of(rec):
         return tuple(rec[c] for c in (keys or cols))
     for phase, group in (("load", load), ("cdc", cdc)):
-        for name, t in group:
+        for name, read in group:
+            t = pq.read_table(io.BytesIO(read()))
             for rec in table_texts(t, cols, attnums, missing):
                 r = {c: rec[c] for c in cols}
                 op = rec.get("Op", "I") if phase == "cdc" else "I"

@@ -116,7 +116,10 @@ struct SchemaChangeIntegrationTests {
             INSERT INTO public.items SELECT g, 'item ' || g, g % 13, g * 1.25 FROM generate_series(1, 500) g;
             CREATE TABLE public.other (id int PRIMARY KEY, v text);
             INSERT INTO public.other SELECT g, 'o' || g FROM generate_series(0, 50) g;
-            CREATE PUBLICATION replicatord FOR TABLE public.items, public.other;
+            CREATE TABLE public.keyless (n int, s text);
+            ALTER TABLE public.keyless REPLICA IDENTITY FULL;
+            INSERT INTO public.keyless SELECT g, 's' || g FROM generate_series(1, 50) g;
+            CREATE PUBLICATION replicatord FOR TABLE public.items, public.other, public.keyless;
             """)
         var settings = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: db.database)
         settings.parallelTables = 2
@@ -139,9 +142,14 @@ struct SchemaChangeIntegrationTests {
         #expect(added.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") }, "\(added)")
 
         // ADD COLUMN with a default: the rows stored before read the default (attmissingval), which
-        // the new files carry in their replicatord.columns metadata.
-        _ = try await step("add column with default", "ALTER TABLE public.items ADD COLUMN flag text NOT NULL DEFAULT 'dflt'",
-                           db: db, engine: engine, writer: writer, dir: dir, check: both)
+        // the new files carry in their replicatord.columns metadata. A table without a key (rebuilt
+        // by all its columns) too: its updates' old rows carry the default.
+        _ = try await step("add column with default", """
+            ALTER TABLE public.items ADD COLUMN flag text NOT NULL DEFAULT 'dflt';
+            ALTER TABLE public.keyless ADD COLUMN tag text DEFAULT 'd';
+            UPDATE public.keyless SET s = 'changed' WHERE n <= 5;
+            DELETE FROM public.keyless WHERE n BETWEEN 6 AND 8;
+            """, db: db, engine: engine, writer: writer, dir: dir, check: both + ["public.keyless"])
         _ = try await step("drop column", "ALTER TABLE public.items DROP COLUMN name",
                            db: db, engine: engine, writer: writer, dir: dir, check: both)
         _ = try await step("alter column type", "ALTER TABLE public.items ALTER COLUMN qty TYPE bigint",
