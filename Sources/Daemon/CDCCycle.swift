@@ -34,7 +34,11 @@ struct CDCCycle {
         var tableStart: [UInt32: LSN] = [:]
         for table in state.tables.values { if let start = LSN(table.cdcStartLSN), start > confirmed { tableStart[table.oid] = start } }
         let binary = tables.allSatisfy { $0.columns.allSatisfy { !ColumnKind($0).needsTextCast } }
-        return .init(slot: settings.slot, publication: settings.publication, binary: binary, tableStart: tableStart)
+        // Changes land under the names the stream started with; tables it does not know get their
+        // own full load first (see ChangeAccumulator.tableNames).
+        let names = ChangeAccumulator.tableNames(current: tables, stored: state.tables.map { ($0.key, $0.value.oid) })
+        return .init(slot: settings.slot, publication: settings.publication, binary: binary, tableStart: tableStart,
+                     tableNames: names.mapValues { [$0.schema, $0.name] }, skipUnknownTables: settings.migrationType == .fullLoadAndCDC)
     }
 
     /// Runs the cycle on `stream` (opened at the checkpoint's LSN, or left there by the last cycle):
@@ -82,26 +86,13 @@ struct CDCCycle {
     /// Writes the cut's files, the intent before them and the checkpoint after them. Blocking.
     private func store(_ cut: LiveStream.Cut, state: ReplicationState, confirmed: LSN, now: @escaping @Sendable () -> Int64) throws -> CycleReport {
         let store = self.store, keeper = self.keeper
-        var segments = cut.segments
-        if settings.migrationType == .fullLoadAndCDC {
-            // A table added to the publication after this cycle's source check has no LOAD files
-            // yet: its changes are left out here, and its own full load, in a later snapshot, holds them.
-            let known = Set(state.tables.values.map(\.oid))
-            let (keep, later) = segments.reduce(into: ([ChangeSegment](), [ChangeSegment]())) { parts, segment in
-                let name = "\(segment.relation.schema).\(segment.relation.name)"
-                if state.tables[name] != nil || known.contains(segment.relation.oid) { parts.0.append(segment) } else { parts.1.append(segment) }
-            }
-            for segment in later {
-                segment.spool?.remove()
-                logger.info("changes of a table not loaded yet left to its full load", metadata: [
-                    "table": "\(segment.relation.schema).\(segment.relation.name)", "rows": "\(segment.totalRows)"])
-            }
-            segments = keep
-        }
+        let segments = cut.segments
         var report = CycleReport()
         report.targetLSN = cut.target.description
         do {
-            let end = cut.end
+            // A keepalive can carry a redo past its intent's end; with no commit after that end it
+            // read the same transactions, so it keeps the intent's end (and names).
+            let end = state.pending.flatMap { LSN($0.endLSN) }.flatMap { cut.end > $0 && cut.lastCommitEnd <= $0 ? $0 : nil } ?? cut.end
             // Names: the same as the interrupted cycle's when redoing it, else new ones.
             var keys: [String] = []
             var lastNames: [String: String] = [:]
@@ -190,7 +181,7 @@ struct CDCCycle {
             }
         }
         do {
-            let columns = ParquetTableWriter.columns(names: segment.relation.columnNames, kinds: segment.relation.kinds, nullable: true)
+            let columns = ParquetTableWriter.columns(for: segment.relation)
             let writer = try ParquetTableWriter(columns: columns, opColumn: true, unchangedToastColumn: true, options: settings.parquet, sink: sink)
             try writer.append(segment.values, ops: segment.ops, unchangedToast: segment.unchangedToast)
             try writer.finish()

@@ -28,6 +28,8 @@ final class LiveStream: @unchecked Sendable {
         var transactions: Int
         /// Commit time of the last transaction read, microseconds since 1970.
         var lastCommitTime: Int64
+        /// End of the last commit read (with or without rows for us).
+        var lastCommitEnd: LSN
     }
 
     /// What the stream was opened for; a cycle that needs something else opens a new stream.
@@ -36,6 +38,10 @@ final class LiveStream: @unchecked Sendable {
         var publication: String
         var binary: Bool
         var tableStart: [UInt32: LSN]
+        /// The schema and table name each table's changes land under, by OID.
+        var tableNames: [UInt32: [String]]
+        /// Whether changes of tables missing from `tableNames` are left out (to their own full load).
+        var skipUnknownTables: Bool
     }
 
     let identity: Identity
@@ -151,6 +157,8 @@ final class LiveStream: @unchecked Sendable {
             try TextValueParser.append(text, to: &vector)
         }
         accumulator.tableStart = identity.tableStart
+        accumulator.tableNames = identity.tableNames.mapValues { (schema: $0[0], name: $0[1]) }
+        accumulator.skipUnknownTables = identity.skipUnknownTables
         accumulator.spillRows = settings.cdcSpillRows
         let resolver = TypeResolver(connection: catalog)
         let spoolDirectory = self.spoolDirectory, parquetOptions = settings.parquet
@@ -190,7 +198,8 @@ final class LiveStream: @unchecked Sendable {
                 }
                 let segments = accumulator.takeSegments()
                 let cut = Cut(segments: segments, end: max(stream.safePosition, start), target: request.target,
-                              transactions: accumulator.transactions - transactionsBefore, lastCommitTime: accumulator.lastCommitTime)
+                              transactions: accumulator.transactions - transactionsBefore, lastCommitTime: accumulator.lastCommitTime,
+                              lastCommitEnd: accumulator.lastCommitEnd)
                 transactionsBefore = accumulator.transactions
                 cuts += 1
                 condition.withLock { cutRequest = nil }
