@@ -188,6 +188,66 @@ struct DeploymentKitTests {
     }
 }
 
+/// `config/source-setup.sql` against `replicatord check`: a role that may replicate but not read a
+/// published table is reported, with a pointer to the script; running the script fixes it.
+@Suite(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG")))
+struct DeploymentKitSourceSetupTests {
+    @Test func checkNamesTheTableTheRoleCannotReadAndSourceSetupGrantsIt() async throws {
+        let kit = DeploymentKitTests()
+        let db = try PostgresFixture("deploy_setup")
+        let role = "rd_setup_\(UInt32.random(in: 0...UInt32.max))"
+        defer {
+            db.drop()
+            if let admin = try? PGConnection(conninfo: (try? TestEnvironment.require("REPLICATORD_TEST_PG")) ?? "") {
+                _ = try? admin.query("DROP ROLE IF EXISTS \(PGConnection.quoteIdentifier(role))")
+            }
+        }
+        try db.execute("""
+            CREATE SCHEMA sales;
+            CREATE TABLE public.orders (id bigint PRIMARY KEY, status text);
+            CREATE TABLE sales.invoices (id bigint PRIMARY KEY, total numeric(12,2));
+            CREATE TABLE public.events (at timestamptz, what text);
+            CREATE PUBLICATION replicatord FOR TABLE public.orders, sales.invoices, public.events;
+            CREATE ROLE \(role) WITH LOGIN REPLICATION;
+            GRANT SELECT ON public.orders TO \(role);
+            """)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rd-setup-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/replicatord.toml"
+        try """
+            [source]
+            conninfo = "\(db.conninfo) user=\(role)"
+            slot = "\(db.database)"
+            [target]
+            url = "file://\(dir)/out"
+            [task]
+            spool_dir = "\(dir)/spool"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+
+        do {
+            let out = try await kit.run(CrashRecoveryIntegrationTests.binary, ["check", "--config", config])
+            Issue.record("check passed although the role may not read sales.invoices: \(out)")
+        } catch let failure as TestEnvironment.ProcessFailed {
+            let problem = failure.stderr.split(separator: "\n").first { $0.hasPrefix("problem: role \(role) may not read") }.map(String.init) ?? ""
+            #expect(problem.contains("sales.invoices") && !problem.contains("public.orders"), "\(failure.stderr)")
+            #expect(problem.contains("source-setup.sql") && problem.contains("/usr/share/doc/replicatord/"), "\(problem)")
+        }
+
+        // The script, run as the DBA would (a second time changes nothing), grants what is missing
+        // and lists the table without a key that needs REPLICA IDENTITY FULL.
+        let script = TestEnvironment.repositoryRoot.appendingPathComponent("config/source-setup.sql").path
+        var output = ""
+        for _ in 0..<2 {
+            output = try await kit.run("/usr/bin/psql", ["-X", "-d", db.conninfo, "-v", "role=\(role)", "-f", script])
+        }
+        #expect(output.contains("public.events"), "\(output)")
+        #expect(!output.contains(" f\n") && !output.contains("| f "), "a check says false: \(output)")
+        let checked = try await kit.run(CrashRecoveryIntegrationTests.binary, ["check", "--config", config])
+        #expect(checked.contains("ok: ready to replicate"), "\(checked)")
+    }
+}
+
 /// The Debian package, installed on this machine (tests run as root in CI), used as the README's
 /// "Install on a VM" says, then removed and purged.
 @Suite(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/dpkg-deb")
