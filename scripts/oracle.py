@@ -139,6 +139,25 @@ def scalar_text(v, arrow_type):
     return str(v)
 
 
+def pg_text(v, arrow_type):
+    """One Python value (from pyarrow's to_pylist) as PostgreSQL prints it; kept for callers of the
+    earlier per-value API. Whole columns go through arrow_texts, which also handles the values
+    to_pylist cannot give (infinity and BC dates and timestamps, 24:00:00)."""
+    if v is None:
+        return None
+    if isinstance(v, list):
+        return array_text([pg_text(e, arrow_type.value_type) for e in v])
+    if isinstance(v, datetime.datetime):
+        s = v.strftime("%Y-%m-%d %H:%M:%S")
+        if v.microsecond: s += (".%06d" % v.microsecond).rstrip("0")
+        return s + ("+00" if v.tzinfo is not None else "")
+    if isinstance(v, datetime.date):
+        return v.isoformat()
+    if isinstance(v, datetime.time):
+        return pg_time(((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond)
+    return scalar_text(v, arrow_type)
+
+
 def arrow_texts(array, nan_rows=()):
     """PostgreSQL text (None for NULL) of every value of a pyarrow array, by the README's mapping.
     nan_rows: rows (ints) or [row, element] pairs that the file lists as numeric NaN."""
