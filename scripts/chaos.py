@@ -148,7 +148,7 @@ INSERT INTO items (id, v, s) SELECT g, g % 97, md5(g::text) FROM generate_series
 INSERT INTO docs SELECT g, 0, (SELECT string_agg(md5(g::text || '-' || i), '') FROM generate_series(1, 100) i)
   FROM generate_series(1, 300) g;
 INSERT INTO bulk SELECT g, md5(g::text) || md5((g + 1)::text) || md5((g + 2)::text), g / 7.0
-  FROM generate_series(1, %(bulk_rows)s) g;
+  FROM generate_series(1, BULK_ROWS) g;
 INSERT INTO nokey SELECT g, md5(g::text) FROM generate_series(1, 2000) g;
 """
 
@@ -528,7 +528,7 @@ def main():
     ok = False
     try:
         cluster = Cluster(args, work)
-        dbname = "chaos_%d" % random.randint(0, 10**9)
+        dbname = "chaos_%d_%d" % (os.getpid(), time.time())
         admin = connect(cluster.admin)
         admin.autocommit = True
         admin.cursor().execute(f"CREATE DATABASE {dbname}")
@@ -536,11 +536,11 @@ def main():
         conninfo = cluster.admin + f" dbname={dbname}"
         conn = connect(conninfo)
         with conn.cursor() as cur:
-            cur.execute(SCHEMA % {"bulk_rows": args.bulk_rows})
+            cur.execute(SCHEMA.replace("BULK_ROWS", str(args.bulk_rows)))
         conn.commit()
         conn.close()
 
-        bucket = "chaos-%d" % random.randint(0, 10**9)
+        bucket = "chaos-%d-%d" % (os.getpid(), time.time())
         store = Store(moto, bucket, "replica")
         store.s3.create_bucket(Bucket=bucket)
         proxy = Proxy(moto, args.seed, work)
@@ -724,8 +724,15 @@ def disk_full(workload, store, tmpfs, health_port, conninfo):
         cur.execute("SELECT pg_current_wal_lsn()::text")
         after = lsn(cur.fetchone()[0])
     conn.close()
-    reported = wait_for("the daemon to report the full spool", 120, lambda: (
-        lambda h: h[0] is not None and ("space" in json.dumps(h[1]).lower() or "spool" in json.dumps(h[1]).lower()))(health(health_port)), step=0.3)
+    seen = []
+    def full_reported():
+        status, body = health(health_port)
+        error = json.dumps(body.get("last_error") or {})
+        if "space" in error.lower():
+            seen.append("%s %s" % (status, (body.get("last_error") or {}).get("message", "")[:200]))
+            return True
+        return False
+    reported = wait_for("the daemon to report the full spool on /health", 120, full_reported, step=0.3)
     state = store.state() or {}
     held = lsn(state.get("confirmedLSN", "0/0")) < after
     if not held:
@@ -737,7 +744,7 @@ def disk_full(workload, store, tmpfs, health_port, conninfo):
                          lambda: lsn((store.state() or {}).get("confirmedLSN", "0/0")) >= after)
     S.disk_full = "reported on /health: %s, position held: %s, recovered: %s" % (
         "yes" if reported else "NO", "yes" if held else "NO", "yes" if caught_up else "NO")
-    log("disk full: " + S.disk_full)
+    log("disk full: " + S.disk_full + (" (/health: %s)" % seen[0] if seen else ""))
 
 
 
@@ -777,6 +784,7 @@ def verify(args, conninfo, store, moto, bucket, daemon_log, proxy):
     with open(daemon_log, errors="replace") as f:
         text = f.read()
     leaked = bool(secret) and secret in text
+    orphans_aborted = text.count("aborted a multipart upload left open")
     if leaked:
         S.problems.append("the AWS secret key appears in the daemon's output")
     stats = proxy.stats()
@@ -792,7 +800,8 @@ def verify(args, conninfo, store, moto, bucket, daemon_log, proxy):
         "ambiguous_commits": S.ambiguous_commits,
         "changes_made": changes, "changes_by_table": S.changes, "cdc_rows": cdc_rows,
         "rows_compared": rows_compared, "mismatches": mismatches, "duplicates": duplicates, "lost": lost,
-        "open_multipart_uploads": len(uploads), "secret_in_output": leaked,
+        "open_multipart_uploads": len(uploads), "orphaned_uploads_aborted_at_start": orphans_aborted,
+        "secret_in_output": leaked,
     }
     ok = (mismatches == 0 and duplicates == 0 and lost == 0 and not uploads and not leaked
           and not S.problems and S.kills >= (args.kills if args.kills is not None else (24 if args.long else 5)))
@@ -811,7 +820,7 @@ def verify(args, conninfo, store, moto, bucket, daemon_log, proxy):
     print("  mismatches           %d" % mismatches)
     print("  duplicates           %d" % duplicates)
     print("  lost                 %d" % lost)
-    print("  open uploads         %d" % len(uploads))
+    print("  open uploads         %d (%d left by kills, aborted by the next start)" % (len(uploads), orphans_aborted))
     print("  secret in output     %s" % ("YES" if leaked else "no"))
     for p in S.problems:
         print("  PROBLEM: " + p)

@@ -170,7 +170,7 @@ class Handler(socketserver.StreamRequestHandler):
             finally:
                 count("in_flight", -1)
             count("forwarded")
-            if resp.status == 200:
+            if 200 <= resp.status < 300:
                 query = urllib.parse.urlsplit(target).query
                 if method == "POST" and query.startswith("uploads"):
                     count("mpu_created")
