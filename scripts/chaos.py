@@ -513,6 +513,7 @@ def main():
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--own-cluster", action="store_true")
     ap.add_argument("--bulk-rows", type=int, default=120_000, help="rows of public.bulk before the full load")
+    ap.add_argument("--big-share", type=float, help="share of transactions of 1 to 100,000 rows (default 0.02, --long 0.005)")
     ap.add_argument("--work")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     args = ap.parse_args()
@@ -602,7 +603,8 @@ level = "info"
         log("full load done: " + json.dumps(proxy.stats()))
 
         # Phase 2: counted changes while the faults come, spread over the phase.
-        workload = Workload(conninfo, args.seed, big_share=0.02)
+        big_share = args.big_share if args.big_share is not None else (0.005 if args.long else 0.02)
+        workload = Workload(conninfo, args.seed, big_share=big_share)
         workload.start()
         end = time.monotonic() + minutes * 60
         kills_left = kills_wanted - S.kills
