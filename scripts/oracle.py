@@ -92,7 +92,7 @@ def key_component(name):
     """FileNaming.keyComponent: an identifier as one safe path segment of an object key."""
     out = ""
     for ch in name:
-        if ord(ch) >= 0x80 or ch.isascii() and ch.isalnum() or ch in "_- " or (ch == "." and out):
+        if ord(ch) >= 0xA0 or ch.isascii() and ch.isalnum() or ch in "_- " or (ch == "." and out):
             out += ch
         else:
             out += "".join("%%%02X" % b for b in ch.encode())

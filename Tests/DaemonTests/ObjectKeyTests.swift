@@ -21,6 +21,7 @@ import Testing
         ("a*b?[c]", "a%2Ab%3F%5Bc%5D"),
         ("back\\slash", "back%5Cslash"),
         ("tab\there", "tab%09here"),
+        ("c1\u{85}", "c1%C2%85"),
         ("", "%00"),
     ])
     func identifierMapsToItsKeySegment(name: String, segment: String) {
