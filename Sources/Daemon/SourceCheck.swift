@@ -36,7 +36,8 @@ public enum SourceCheck {
         tables.filter { ($0.replicaIdentity == "d" && $0.primaryKey.isEmpty) || $0.replicaIdentity == "n" }
             .sorted { ($0.schema, $0.name) < ($1.schema, $1.name) }
             .map {
-                "table \($0.schema).\($0.name) has no primary key and no REPLICA IDENTITY FULL: PostgreSQL refuses its UPDATE and DELETE while it is published (inserts and truncates are replicated); add a primary key or run ALTER TABLE ... REPLICA IDENTITY FULL"
+                let why = $0.replicaIdentity == "n" ? "has REPLICA IDENTITY NOTHING" : "has no primary key and no REPLICA IDENTITY FULL"
+                return "table \($0.schema).\($0.name) \(why): PostgreSQL refuses its UPDATE and DELETE while it is published (inserts and truncates are replicated); add a primary key or run ALTER TABLE ... REPLICA IDENTITY FULL"
             }
     }
 }
