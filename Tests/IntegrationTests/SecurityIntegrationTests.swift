@@ -40,7 +40,10 @@ struct SecurityIntegrationTests {
             [log]
             level = "trace"
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: config) }
+        defer {
+            try? FileManager.default.removeItem(atPath: config)
+            try? FileManager.default.removeItem(atPath: dir + ".spool")
+        }
         // libpq takes PGPASSWORD even where the server does not ask for it (trust): it must never show.
         let pgPassword = "pgPw-\(UUID().uuidString)"
         let wrongSecret = "wrongSecret\(UUID().uuidString.replacingOccurrences(of: "-", with: ""))"
@@ -48,6 +51,7 @@ struct SecurityIntegrationTests {
         var everything = ""
 
         let daemon = try ServiceIntegrationTests.Daemon(config: config, environment: ["PGPASSWORD": pgPassword])
+        defer { try? FileManager.default.removeItem(atPath: daemon.logPath) }
         #expect(try await service.eventually(120) { (try await service.get("http://127.0.0.1:\(port)/health"))?.status == 200 })
         try db.execute(EngineIntegrationTests.changes)
         #expect(try await service.eventually(60) {
