@@ -15,11 +15,16 @@ import pyarrow.parquet as pq
 import numpy as np
 
 
-def source_rows(conninfo, table):
-    """Column names, key columns and rows (as PostgreSQL text) of the source table."""
+def qualified_name(table):
+    """The table's quoted SQL name and its regclass literal."""
     schema, name = split_table(table)
     qualified = '"%s"."%s"' % (schema.replace('"', '""'), name.replace('"', '""'))
-    regclass = "'" + qualified.replace("'", "''") + "'::regclass"
+    return qualified, "'" + qualified.replace("'", "''") + "'::regclass"
+
+
+def source_rows(conninfo, table):
+    """Column names, key columns and rows (as PostgreSQL text) of the source table."""
+    qualified, regclass = qualified_name(table)
     env = dict(os.environ, PGOPTIONS="-c timezone=UTC -c datestyle=ISO,YMD -c bytea_output=hex -c intervalstyle=iso_8601")
     def q(sql):
         return subprocess.run(["psql", conninfo, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql],
@@ -39,9 +44,9 @@ def source_rows(conninfo, table):
 
 def source_attnums(conninfo, table):
     """attnum of each column of source_rows' column list, in the same order."""
-    schema, name = table.split(".", 1)
+    _, regclass = qualified_name(table)
     out = subprocess.run(["psql", conninfo, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", f"""SELECT coalesce(json_agg(attnum ORDER BY attnum), '[]')
-        FROM pg_attribute WHERE attrelid = '"{schema}"."{name}"'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''"""],
+        FROM pg_attribute WHERE attrelid = {regclass} AND attnum > 0 AND NOT attisdropped AND attgenerated = ''"""],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 

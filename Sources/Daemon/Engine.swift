@@ -42,6 +42,18 @@ public final class Engine: Sendable {
 
     /// Runs the next cycle: checks the source, then the full load or one CDC cycle.
     public func runCycle() async throws -> Outcome {
+        do {
+            return try await nextCycle()
+        } catch {
+            // Whatever failed, the stream kept open is closed: what it holds beyond the checkpoint
+            // is read again by the next one. (An open stream must not outlive a failing source: a
+            // PostgreSQL shutting down waits for its walsenders' clients to confirm everything.)
+            await live.replace(with: nil)
+            throw error
+        }
+    }
+
+    private func nextCycle() async throws -> Outcome {
         try await abortOrphanedUploads()
         let state = try await keeper.load()
         let settings = self.settings
@@ -88,24 +100,18 @@ public final class Engine: Sendable {
             }
         }
         guard let state = await keeper.state else { preconditionFailure("a CDC cycle without a checkpoint") }
-        do {
-            var report = try await cdcCycle(state: state, tables: tables)
-            if state.pending != nil, let recovered = await keeper.state {
-                // That was the redo of an interrupted cycle, to its recorded end; now the cycle itself.
-                logger.notice("interrupted cycle redone", metadata: ["files": "\(report.files.count)", "lsn.confirmed": "\(report.confirmedLSN)"])
-                let next = try await cdcCycle(state: recovered, tables: tables)
-                report.files += next.files
-                report.rows += next.rows
-                report.transactions += next.transactions
-                report.confirmedLSN = next.confirmedLSN
-                report.targetLSN = next.targetLSN
-            }
-            return .cdc(report)
-        } catch {
-            // What the stream holds beyond the checkpoint is read again by the next stream.
-            await live.replace(with: nil)
-            throw error
+        var report = try await cdcCycle(state: state, tables: tables)
+        if state.pending != nil, let recovered = await keeper.state {
+            // That was the redo of an interrupted cycle, to its recorded end; now the cycle itself.
+            logger.notice("interrupted cycle redone", metadata: ["files": "\(report.files.count)", "lsn.confirmed": "\(report.confirmedLSN)"])
+            let next = try await cdcCycle(state: recovered, tables: tables)
+            report.files += next.files
+            report.rows += next.rows
+            report.transactions += next.transactions
+            report.confirmedLSN = next.confirmedLSN
+            report.targetLSN = next.targetLSN
         }
+        return .cdc(report)
     }
 
     /// One CDC cycle on the stream kept open (service mode) or on a new one. A stream is reused
