@@ -16,6 +16,8 @@ public final class ChangeStream {
     public private(set) var confirmed: LSN
     private var lastStatusSent = ContinuousClock.now
     private var streaming = false
+    /// When the server last asked for a reply (see ``noteReplyRequest()``).
+    private var replyRequests: [ContinuousClock.Instant] = []
 
     /// Session settings that make text-format values predictable for ``TextValueParser``.
     public static let sessionOptions = "-c datestyle=ISO,YMD -c intervalstyle=iso_8601 -c timezone=UTC -c extra_float_digits=3 -c bytea_output=hex"
@@ -101,12 +103,29 @@ public final class ChangeStream {
             }
         case .primaryKeepalive(let keepalive):
             if keepalive.walEnd > serverWalEnd { serverWalEnd = keepalive.walEnd }
-            if keepalive.replyRequested { try sendStatus() }
+            if keepalive.replyRequested {
+                try sendStatus()
+                try noteReplyRequest()
+            }
             if !accumulator.inTransaction {
                 safePosition = max(safePosition, keepalive.walEnd)
             }
         }
         return true
+    }
+
+    /// A PostgreSQL shutting down (smart or fast) keeps each logical walsender until its client
+    /// has confirmed everything it was sent, asking for a reply again as soon as one arrives. We
+    /// confirm only what is stored, so that would hold the shutdown until the next cycle: several
+    /// such requests within a moment (in normal streaming they come every wal_sender_timeout / 2
+    /// at most) end the stream instead; nothing unconfirmed is lost, the next stream reads it again.
+    private func noteReplyRequest() throws {
+        let now = ContinuousClock.now
+        replyRequests.append(now)
+        replyRequests.removeAll { now - $0 > .seconds(2) }
+        if replyRequests.count >= 5 {
+            throw PGError(.connectionClosed, "the server asks again and again for a confirmation of everything sent: it is shutting down; closing the stream (nothing beyond the checkpoint is confirmed)")
+        }
     }
 
     /// Tells the server everything up to `lsn` is stored, so it may recycle WAL and move the

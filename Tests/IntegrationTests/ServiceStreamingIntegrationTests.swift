@@ -22,18 +22,22 @@ struct ServiceStreamingIntegrationTests {
     /// A service-mode configuration in `dir` (2 s interval, spool and health port of its own)
     /// with `target` as the `[target]` table's lines.
     func writeConfig(_ db: PostgresFixture, dir: String, target: String) throws -> (config: String, port: Int) {
+        try writeConfig(conninfo: db.conninfo, slot: db.database, dir: dir, target: target)
+    }
+
+    func writeConfig(conninfo: String, slot: String, dir: String, target: String, interval: Int = 2) throws -> (config: String, port: Int) {
         let port = try service.freePort()
         let config = dir + "/replicatord.toml"
         try """
             [source]
-            conninfo = "\(db.conninfo)"
-            slot = "\(db.database)"
+            conninfo = "\(conninfo)"
+            slot = "\(slot)"
             [target]
             \(target)
             [task]
             spool_dir = "\(dir)/spool"
             [schedule]
-            interval_seconds = 2
+            interval_seconds = \(interval)
             [health]
             listen = "127.0.0.1:\(port)"
             """.write(toFile: config, atomically: true, encoding: .utf8)
@@ -71,10 +75,14 @@ struct ServiceStreamingIntegrationTests {
 
     /// scripts/oracle.py's output (one JSON line per table) for `arguments` (target, tables).
     func oracle(_ db: PostgresFixture, _ arguments: [String]) async throws -> String {
+        try await oracle(conninfo: db.conninfo, arguments)
+    }
+
+    func oracle(conninfo: String, _ arguments: [String]) async throws -> String {
         let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
         return try await DedicatedThread.run(name: "oracle") {
-            try TestEnvironment.run(python, [script, "--conninfo", db.conninfo] + arguments)
+            try TestEnvironment.run(python, [script, "--conninfo", conninfo] + arguments)
         }
     }
 
@@ -191,6 +199,48 @@ struct ServiceStreamingIntegrationTests {
         let out = try await oracle(db, ["--dir", dir, "public.late", "public.orders"])
         #expect(!out.contains("\"ok\": false"), "\(out)")
         #expect(out.contains("\"table\": \"public.late\", \"ok\": true"), "\(out)")
+    }
+
+    /// A fast shutdown of PostgreSQL waits until every logical walsender's client has confirmed
+    /// all it was sent; the stream kept open between cycles confirms only what is stored, so it
+    /// must step aside rather than hold the shutdown until its next cycle.
+    @Test(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG_USER")))
+    func postgresqlStopsPromptlyWhileTheStreamHoldsUnconfirmedChanges() async throws {
+        let cluster = try ServiceIntegrationTests.OwnCluster(port: try service.freePort())
+        let source = try PGConnection(conninfo: cluster.conninfo)
+        try source.query(EngineIntegrationTests.schema)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A long interval: no cycle comes to the rescue while PostgreSQL stops.
+        let (config, port) = try writeConfig(conninfo: cluster.conninfo, slot: "own_stop", dir: dir, target: "url = \"file://\(dir)/out\"", interval: 20)
+        let daemon = try await startInCDC(config: config, port: port)
+        let base = "http://127.0.0.1:\(port)"
+        let open = try await service.eventually(30) {
+            try PGConnection(conninfo: cluster.conninfo).query("SELECT active FROM pg_replication_slots WHERE slot_name = 'own_stop'").rows.first?[0] == "t"
+        }
+        try #require(open, "the stream was not opened: \(daemon.log)")
+        try source.query("INSERT INTO public.events SELECT now(), 'unconfirmed ' || g, '\\x01' FROM generate_series(1, 500) g")
+        try await Task.sleep(for: .seconds(1))   // the stream reads them; nothing confirms them
+
+        let started = ContinuousClock.now
+        try await DedicatedThread.run(name: "test-pg-stop") { try cluster.stop() }
+        let took = ContinuousClock.now - started
+        #expect(took < .seconds(10), "PostgreSQL took \(took) to stop")
+        try await DedicatedThread.run(name: "test-pg-start") { try cluster.start() }
+
+        try PGConnection(conninfo: cluster.conninfo).query("INSERT INTO public.events SELECT now(), 'after restart ' || g, '\\x02' FROM generate_series(1, 5) g")
+        let target = try PGConnection(conninfo: cluster.conninfo).query("SELECT pg_current_wal_lsn()::text").rows[0][0]!
+        let caughtUp = try await service.eventually(90) {
+            guard let answer = try await service.get(base + "/health"), let confirmed = service.json(answer.body)["confirmed_lsn"] as? String else { return false }
+            return (try? PGConnection(conninfo: cluster.conninfo).query("SELECT $1::pg_lsn >= $2::pg_lsn", [confirmed, target]).rows[0][0]) == "t"
+        }
+        #expect(caughtUp, "\(daemon.log)")
+        let stopped = await daemon.stop()
+        #expect(stopped == 0, "\(daemon.log)")
+        let out = try await oracle(conninfo: cluster.conninfo, ["--dir", dir + "/out", "public.events"])
+        #expect(out.contains("\"table\": \"public.events\", \"ok\": true"), "\(out)")
+        #expect(out.contains("\"cdc_rows\": 505"), "\(out)")
     }
 
     @Test func sigtermDuringAMultipartUploadFinishesTheCycleAndLeavesNothingOpen() async throws {
