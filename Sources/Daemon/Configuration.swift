@@ -169,7 +169,8 @@ extension Configuration {
         /// `max_file_size_mib`, default `1024`, at least `1`: a full-load file is split into
         /// `LOAD00000001.parquet`, `LOAD00000002.parquet`, ... once it reaches this size.
         public var maxFileSizeMiB: Int
-        /// `parallel_tables`, default `2`, `1...64`: tables copied at once during a full load.
+        /// `parallel_tables`, default `2`, `1...64`: connections copying at once during a full load,
+        /// each a whole table or a page range of a large one (the full load's connection budget).
         public var parallelTables: Int
         /// `include_op_for_full_load`, default `false`: full-load files start with an `Op` column of
         /// `I`, as DMS's `IncludeOpForFullLoad`.

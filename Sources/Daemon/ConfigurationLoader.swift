@@ -27,7 +27,7 @@ import TOMLKit
 /// [task]
 /// migration_type           = "full-load-and-cdc"   # or "full-load", or "cdc", as DMS names them
 /// max_file_size_mib        = 1024   # split LOAD files at this size, 1...5242880
-/// parallel_tables          = 2      # tables copied at once during a full load, 1...64
+/// parallel_tables          = 2      # connections copying at once in a full load (tables or page ranges), 1...64
 /// include_op_for_full_load = false  # an Op column of "I" first in LOAD files
 /// spool_dir                = "/var/lib/replicatord/spool"  # absolute; local scratch space
 /// retained_wal_warn_mib    = 4096   # warn when the slot holds back more WAL than this, 1...

@@ -11,8 +11,11 @@ public struct EngineSettings: Sendable {
     public var migrationType: MigrationType = .fullLoadAndCDC
     /// A LOAD file is closed and the next begun once it reaches this size.
     public var maxFileBytes: Int64 = 1 << 30
-    /// Tables loaded at once, each on its own connection.
+    /// Connections reading at once during the full load, each a whole table or a page range of one.
     public var parallelTables: Int = 2
+    /// A table of at least twice this many heap pages is read as page ranges by several of the
+    /// ``parallelTables`` connections at once (PostgreSQL 14+); default 8192 pages (64 MiB).
+    public var minRangePages = 8_192
     /// DMS's `IncludeOpForFullLoad`: an `Op` column of `I` first in LOAD files.
     public var includeOpForFullLoad = false
     /// Parquet codec, level, row group size and page version.
