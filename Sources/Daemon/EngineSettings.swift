@@ -16,6 +16,10 @@ public struct EngineSettings: Sendable {
     /// A table of at least twice this many heap pages is read as page ranges by several of the
     /// ``parallelTables`` connections at once (PostgreSQL 14+); default 8192 pages (64 MiB).
     public var minRangePages = 8_192
+    /// The full load's readers each buffer a row group of the file they write: its row groups are
+    /// cut at `[parquet] row_group_mib` or this budget shared by the readers, whichever is smaller
+    /// (peak RSS stays under 200 MiB). Default 32 MiB.
+    public var fullLoadRowGroupBudget = 32 << 20
     /// DMS's `IncludeOpForFullLoad`: an `Op` column of `I` first in LOAD files.
     public var includeOpForFullLoad = false
     /// Parquet codec, level, row group size and page version.

@@ -153,8 +153,12 @@ struct FullLoad {
             let load = TableLoad(table: table, ranges: ranges.count)
             for range in ranges { units.append(LoadUnit(load: load, pages: range)) }
         }
+        let readerCount = max(1, min(budget, units.count))
+        // Every reader has a file open, each buffering a row group: they share one memory budget.
+        let rowGroupBytes = min(settings.parquet.rowGroupBytes, max(1 << 20, settings.fullLoadRowGroupBudget / readerCount))
+        units = units.map { LoadUnit(load: $0.load, pages: $0.pages, rowGroupBytes: rowGroupBytes) }
         var readers = [HandOff(first)]
-        for _ in 1..<max(1, min(budget, units.count)) {
+        for _ in 1..<readerCount {
             let reader = try PGConnection(conninfo: settings.conninfo)
             try SnapshotReader.enterSnapshot(snapshot, on: reader)
             readers.append(HandOff(reader))
@@ -177,7 +181,7 @@ struct FullLoad {
         // overlap through a pipe of two batches.
         let pipe = BatchPipe<ColumnBatch>(capacity: 2)
         let encoder = EncoderThread { () throws -> [StoredObject] in
-            try self.encodeLoadFiles(from: pipe, folder: folder, columns: columns, load: load)
+            try self.encodeLoadFiles(from: pipe, folder: folder, columns: columns, load: load, rowGroupBytes: unit.rowGroupBytes)
         }
         var rows: Int64 = 0
         do {
@@ -251,7 +255,7 @@ struct FullLoad {
     /// one sequence), the first opened with the first batch, a new one cut at the maximum size;
     /// runs on the encoder thread. An upload that fails or is interrupted is aborted.
     private func encodeLoadFiles(from pipe: BatchPipe<ColumnBatch>, folder: String, columns: [ParquetTableWriter.Column],
-                                 load: TableLoad) throws -> [StoredObject] {
+                                 load: TableLoad, rowGroupBytes: Int) throws -> [StoredObject] {
         var files: [StoredObject] = []
         var current: OpenFile?
         do {
@@ -259,7 +263,8 @@ struct FullLoad {
             var ops: [UInt8] = []
             while let batch = try pipe.pop() {
                 if current == nil {
-                    current = try openFile(folder + FileNaming.loadFile(load.firstIndex + load.nextFileOffset()), columns: columns)
+                    current = try openFile(folder + FileNaming.loadFile(load.firstIndex + load.nextFileOffset()), columns: columns,
+                                           rowGroupBytes: rowGroupBytes)
                 }
                 if opColumn, ops.count != batch.rowCount { ops = Array(repeating: UInt8(ascii: "I"), count: batch.rowCount) }
                 try current!.writer.append(batch, ops: opColumn ? ops : nil, unchangedToast: nil)
@@ -307,13 +312,15 @@ struct FullLoad {
         }
     }
 
-    private func openFile(_ key: String, columns: [ParquetTableWriter.Column]) throws -> OpenFile {
+    private func openFile(_ key: String, columns: [ParquetTableWriter.Column], rowGroupBytes: Int = 0) throws -> OpenFile {
         let store = self.store
         let upload = try BlockingBridge.wait { try await store.makeUpload(key: key, contentType: "application/vnd.apache.parquet") }
         let sink = UploadSink(upload: upload, chunkSize: settings.uploadChunkBytes)
         do {
+            var options = settings.parquet
+            if rowGroupBytes > 0 { options.rowGroupBytes = rowGroupBytes }
             let writer = try ParquetTableWriter(columns: columns, opColumn: settings.includeOpForFullLoad, unchangedToastColumn: false,
-                                                options: settings.parquet, sink: sink)
+                                                options: options, sink: sink)
             return OpenFile(writer: writer, sink: sink)
         } catch {
             sink.abort()
@@ -362,6 +369,8 @@ actor TableQueue {
 struct LoadUnit: Sendable {
     let load: TableLoad
     let pages: PageRange?
+    /// The row group size of its files (the readers share ``EngineSettings/fullLoadRowGroupBudget``).
+    var rowGroupBytes = 0
 }
 
 /// What the units of one table share: the leftovers removed once before any of them writes, one
