@@ -34,7 +34,7 @@ import TOMLKit
 ///
 /// [parquet]
 /// compression       = "zstd"        # "zstd", "snappy", "gzip" or "none"
-/// compression_level = 3             # 1...22 for zstd, 1...9 for gzip, ignored otherwise
+/// compression_level = 1             # 1...22 for zstd (default 1), 1...9 for gzip (default 3), ignored otherwise
 /// row_group_mib     = 128           # row group size, 1...4096
 /// page_version      = 1             # 1 (DataPage) or 2 (DataPageV2)
 ///
@@ -200,7 +200,7 @@ public enum ConfigurationLoader {
         let compression = try s.choice("compression", default: Configuration.ParquetOutput.Compression.zstd)
         let level: Int
         switch compression {
-        case .zstd: level = try s.int("compression_level", default: 3, in: 1...22, note: " for zstd")
+        case .zstd: level = try s.int("compression_level", default: 1, in: 1...22, note: " for zstd")
         case .gzip: level = try s.int("compression_level", default: 3, in: 1...9, note: " for gzip")
         case .snappy, .none: level = try s.int("compression_level", default: 3)
         }

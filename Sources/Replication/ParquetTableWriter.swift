@@ -2,7 +2,7 @@ import Parquet
 
 /// Parquet settings of the files the daemon writes.
 public struct ParquetFileOptions: Sendable {
-    public var codec: ParquetCodec = .zstd(level: 3)
+    public var codec: ParquetCodec = .zstd(level: 1)
     /// Row groups are cut at about this many bytes of encoded data.
     public var rowGroupBytes = 128 << 20
     /// Data page version, 1 or 2.
