@@ -18,8 +18,9 @@ public struct EngineSettings: Sendable {
     public var minRangePages = 8_192
     /// The full load's readers each buffer a row group of the file they write: its row groups are
     /// cut at `[parquet] row_group_mib` or this budget shared by the readers, whichever is smaller
-    /// (peak RSS stays under 200 MiB). Default 32 MiB.
-    public var fullLoadRowGroupBudget = 32 << 20
+    /// (peak RSS under 200 MiB with two readers uploading 8 MiB parts four at a time). Default 16 MiB:
+    /// with two readers, row groups of about 125,000 rows of the reference table.
+    public var fullLoadRowGroupBudget = 16 << 20
     /// DMS's `IncludeOpForFullLoad`: an `Op` column of `I` first in LOAD files.
     public var includeOpForFullLoad = false
     /// Parquet codec, level, row group size and page version.

@@ -315,7 +315,9 @@ struct FullLoad {
     private func openFile(_ key: String, columns: [ParquetTableWriter.Column], rowGroupBytes: Int = 0) throws -> OpenFile {
         let store = self.store
         let upload = try BlockingBridge.wait { try await store.makeUpload(key: key, contentType: "application/vnd.apache.parquet") }
-        let sink = UploadSink(upload: upload, chunkSize: settings.uploadChunkBytes)
+        // The upload buffers its parts itself: 1 MiB hand-offs keep a second part-sized buffer per
+        // open file out of the full load's memory.
+        let sink = UploadSink(upload: upload, chunkSize: min(settings.uploadChunkBytes, 1 << 20))
         do {
             var options = settings.parquet
             if rowGroupBytes > 0 { options.rowGroupBytes = rowGroupBytes }

@@ -29,7 +29,6 @@ struct RangeLoadIntegrationTests {
         var s = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: db.database)
         s.parallelTables = 3
         s.minRangePages = 4
-        s.maxFileBytes = 48 << 10   // several files per range
         let store = try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test"))
         let engine = Engine(settings: s, store: store, logger: Logger(label: "test"))
         guard case .fullLoad = try await engine.runCycle() else { Issue.record("not the full load"); return }
@@ -39,7 +38,7 @@ struct RangeLoadIntegrationTests {
         let orders = try #require(loaded.first { $0["table"] as? String == "public.orders" })
         #expect(orders["load_rows"] as? Int == 2499)
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/public/orders")) ?? []).filter { $0.hasPrefix("LOAD") }.sorted()
-        #expect(files.count > 3)
+        #expect(files.count >= 3)   // one file at least per range
         #expect(files == (1...files.count).map { FileNaming.loadFile($0) })
         let state = try #require(await engine.keeper.state)
         #expect(state.tables["public.orders"]?.loadFiles == files.count && state.tables["public.orders"]?.firstLoadFile == 1)
