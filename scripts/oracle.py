@@ -29,60 +29,189 @@ def source_rows(conninfo, table):
         WHERE i.indrelid = '"{schema}"."{name}"'::regclass AND i.indisprimary"""))
     # format('%s', x) is the type's own output function (what pgoutput sends), unlike ::text for
     # bool, bpchar and inet.
-    select = ", ".join(f'CASE WHEN "{c}" IS NULL THEN NULL ELSE format(\'%s\', "{c}") END' for c in cols)
+    select = ", ".join(f'CASE WHEN num_nulls("{c}") = 1 THEN NULL ELSE format(\'%s\', "{c}") END' for c in cols)
     out = q(f"""SELECT coalesce(json_agg(json_build_array({select})), '[]') FROM "{schema}"."{name}" """)
     return cols, keys, [tuple(r) for r in json.loads(out)]
 
 
-def pg_text(v, arrow_type):
-    """A Parquet value as PostgreSQL prints it."""
+def source_attnums(conninfo, table):
+    """attnum of each column of source_rows' column list, in the same order."""
+    schema, name = table.split(".", 1)
+    out = subprocess.run(["psql", conninfo, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", f"""SELECT coalesce(json_agg(attnum ORDER BY attnum), '[]')
+        FROM pg_attribute WHERE attrelid = '"{schema}"."{name}"'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''"""],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+INT32_MAX, INT64_MAX = 2**31 - 1, 2**63 - 1
+NUMERIC_NAN_KEY = b"replicatord.numeric_nan"
+
+
+def civil_from_days(z):
+    """Proleptic Gregorian (year, month, day) of days since 1970-01-01; year 0 is 1 BC."""
+    z += 719468
+    era = z // 146097   # floor division: Python floors already
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    return yoe + era * 400 + (1 if m <= 2 else 0), m, d
+
+
+def pg_date(days):
+    """date_out of days since 1970 (DuckDB's ±infinity sentinels: INT32 max, -INT32 max)."""
+    if days == INT32_MAX: return "infinity"
+    if days == -INT32_MAX: return "-infinity"
+    y, m, d = civil_from_days(days)
+    return f"{y if y > 0 else 1 - y:04d}-{m:02d}-{d:02d}" + ("" if y > 0 else " BC")
+
+
+def pg_time(micros):
+    s, us = divmod(micros, 1_000_000)
+    out = f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+    return out + (".%06d" % us).rstrip("0") if us else out
+
+
+def pg_timestamp(micros, utc):
+    """timestamp_out / timestamptz_out (session time zone UTC) of microseconds since 1970."""
+    if micros == INT64_MAX: return "infinity"
+    if micros == -INT64_MAX: return "-infinity"
+    days, rest = divmod(micros, 86_400_000_000)
+    y, m, d = civil_from_days(days)
+    out = f"{y if y > 0 else 1 - y:04d}-{m:02d}-{d:02d} {pg_time(rest)}"
+    if utc: out += "+00"
+    return out if y > 0 else out + " BC"
+
+
+def pg_float(v, single):
+    """float4out / float8out: the shortest exact digits, fixed notation for decimal exponents in
+    [-4, 6) (float4) or [-4, 15) (float8), else d.ddde+XX."""
+    if math.isnan(v): return "NaN"
+    if math.isinf(v): return "Infinity" if v > 0 else "-Infinity"
+    if v == 0: return "-0" if math.copysign(1.0, v) < 0 else "0"
+    s = np.format_float_scientific(np.float32(v) if single else np.float64(v), unique=True, trim="-")
+    mant, exp = s.split("e")
+    exp = int(exp)
+    sign = "-" if mant.startswith("-") else ""
+    digits = mant.lstrip("-").replace(".", "")
+    if -4 <= exp < (6 if single else 15):
+        if exp >= 0:
+            whole = digits[:exp + 1].ljust(exp + 1, "0")
+            frac = digits[exp + 1:]
+            return sign + whole + ("." + frac if frac else "")
+        return sign + "0." + "0" * (-exp - 1) + digits
+    return sign + digits[0] + ("." + digits[1:] if len(digits) > 1 else "") + ("e+" if exp >= 0 else "e-") + "%02d" % abs(exp)
+
+
+def array_text(elements):
+    """array_out of element texts: quoted when empty, "NULL", or holding braces, commas, quotes,
+    backslashes or white space."""
+    out = []
+    for t in elements:
+        if t is None:
+            out.append("NULL")
+        elif t == "" or t.upper() == "NULL" or any(c in t for c in '{},"\\ \t\n\r\v\f'):
+            out.append('"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        else:
+            out.append(t)
+    return "{" + ",".join(out) + "}"
+
+
+def scalar_text(v, arrow_type):
+    """One non-null Python value (from pyarrow or DuckDB) of a column of `arrow_type`, as
+    PostgreSQL prints it. Dates, times and timestamps come as raw integers (see arrow_texts)."""
     import pyarrow as pa
-    if v is None:
-        return None
-    if isinstance(v, list):
-        # array_out: elements quoted when empty, "NULL", or holding braces, commas, quotes,
-        # backslashes or white space.
-        out = []
-        for e in v:
-            t = pg_text(e, arrow_type.value_type)
-            if t is None:
-                out.append("NULL")
-            elif t == "" or t.upper() == "NULL" or any(c in t for c in '{},"\\ \t\n'):
-                out.append('"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"')
-            else:
-                out.append(t)
-        return "{" + ",".join(out) + "}"
     if isinstance(v, bool):
         return "t" if v else "f"
     if isinstance(v, float):
-        if math.isnan(v): return "NaN"
-        if math.isinf(v): return "Infinity" if v > 0 else "-Infinity"
-        if pa.types.is_float32(arrow_type):
-            r = str(np.float32(v))
-            return r[:-2] if r.endswith(".0") else r
-        r = repr(v)
-        if r.endswith(".0"): r = r[:-2]
-        return r
+        return pg_float(v, pa.types.is_float32(arrow_type))
     if isinstance(v, decimal.Decimal):
+        if v.is_nan(): return "NaN"
         return str(v) if "E" not in str(v) else format(v, "f")
-    if isinstance(v, datetime.datetime):
-        s = v.strftime("%Y-%m-%d %H:%M:%S")
-        if v.microsecond: s += (".%06d" % v.microsecond).rstrip("0")
-        if v.tzinfo is not None: s += "+00"
-        return s
-    if isinstance(v, datetime.date):
-        return v.isoformat()
-    if isinstance(v, datetime.time):
-        s = v.strftime("%H:%M:%S")
-        if v.microsecond: s += (".%06d" % v.microsecond).rstrip("0")
-        return s
-    if isinstance(v, bytes):
+    if isinstance(v, (bytes, bytearray)):
         if pa.types.is_fixed_size_binary(arrow_type) and len(v) == 16 or str(arrow_type).startswith("extension<arrow.uuid"):
-            return str(uuid.UUID(bytes=v))
-        return "\\x" + v.hex()
+            return str(uuid.UUID(bytes=bytes(v)))
+        return "\\x" + bytes(v).hex()
     if isinstance(v, uuid.UUID):
         return str(v)
     return str(v)
+
+
+def arrow_texts(array, nan_rows=()):
+    """PostgreSQL text (None for NULL) of every value of a pyarrow array, by the README's mapping.
+    nan_rows: rows (ints) or [row, element] pairs that the file lists as numeric NaN."""
+    import pyarrow as pa
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    t = array.type
+    nan_scalar = {r for r in nan_rows if isinstance(r, int)}
+    nan_element = {tuple(r) for r in nan_rows if isinstance(r, list)}
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        values = arrow_texts(array.values)
+        offsets = array.offsets.to_pylist()
+        out = []
+        for i, valid in enumerate(array.is_valid().to_pylist()):
+            if not valid:
+                out.append(None); continue
+            elems = values[offsets[i]:offsets[i + 1]]
+            elems = ["NaN" if (i, k) in nan_element else e for k, e in enumerate(elems)]
+            out.append(array_text(elems))
+        return out
+    if pa.types.is_date32(t):
+        raw = array.cast(pa.int32()).to_pylist()
+        conv = pg_date
+    elif pa.types.is_timestamp(t):
+        raw = array.cast(pa.int64()).to_pylist()
+        conv = lambda x: pg_timestamp(x, t.tz is not None)
+    elif pa.types.is_time64(t):
+        raw = array.cast(pa.int64()).to_pylist()
+        conv = pg_time
+    else:
+        if isinstance(t, pa.ExtensionType):
+            array = array.storage
+        raw = array.to_pylist()
+        conv = lambda x: scalar_text(x, t)
+    return ["NaN" if i in nan_scalar else None if x is None else conv(x) for i, x in enumerate(raw)]
+
+
+def numeric_nan(metadata):
+    """The file's list of DECIMAL cells that held numeric NaN (written as NULL): {column: [rows]}."""
+    raw = (metadata or {}).get(NUMERIC_NAN_KEY)
+    return json.loads(raw) if raw else {}
+
+
+COLUMNS_KEY = b"replicatord.columns"
+
+
+def file_columns(metadata):
+    """The file's column list (name, attnum, type, missing) from its metadata, or None."""
+    raw = (metadata or {}).get(COLUMNS_KEY)
+    return json.loads(raw) if raw else None
+
+
+def table_texts(t, cols, attnums=None, missing=None):
+    """The rows of a pyarrow table as dicts of PostgreSQL texts for the source columns `cols`, plus
+    Op and _unchanged_toast as they are. With the source's `attnums`, a column is found by attnum
+    through the file's replicatord.columns metadata (so a renamed column lines up); a column the
+    file does not have reads `missing[attnum]` (the value of a column added with a default)."""
+    nan = numeric_nan(t.schema.metadata)
+    described = file_columns(t.schema.metadata)
+    names = {c: c for c in cols}
+    if attnums and described:
+        by_attnum = {d["attnum"]: d["name"] for d in described if d.get("attnum")}
+        names = {c: by_attnum.get(a) for c, a in zip(cols, attnums)}
+    texts = {}
+    for i, c in enumerate(cols):
+        n = names.get(c)
+        if n is not None and n in t.column_names:
+            texts[c] = arrow_texts(t.column(n), nan.get(n, ()))
+        else:
+            fill = (missing or {}).get(attnums[i]) if attnums else None
+            texts[c] = [fill] * t.num_rows
+    extra = {c: t.column(c).to_pylist() for c in ("Op", "_unchanged_toast") if c in t.column_names}
+    return [dict({c: texts[c][i] for c in cols}, **{c: extra[c][i] for c in extra}) for i in range(t.num_rows)]
 
 
 def list_files(args, table):
@@ -111,8 +240,15 @@ def list_files(args, table):
             for k in sorted(keys) if k.endswith(".parquet")]
 
 
-def rebuild(args, table, cols, keys):
+def rebuild(args, table, cols, keys, attnums=None):
     files = list_files(args, table)
+    # What rows stored before a column was added read for it, from any file that describes it (a
+    # first pass over the footers, so that rows of older files, keys included, read it as they load).
+    missing = {}
+    for name, read in files:
+        for d in file_columns(pq.read_schema(io.BytesIO(read())).metadata) or []:
+            if d.get("attnum") and "missing" in d:
+                missing[d["attnum"]] = d["missing"]
     load = [f for f in files if f[0].startswith("LOAD")]
     cdc = [f for f in files if not f[0].startswith("LOAD")]
     rows, problems, counts = {}, [], {"load_rows": 0, "cdc_rows": 0, "I": 0, "U": 0, "D": 0, "T": 0,
@@ -122,9 +258,8 @@ def rebuild(args, table, cols, keys):
     for phase, group in (("load", load), ("cdc", cdc)):
         for name, read in group:
             t = pq.read_table(io.BytesIO(read()))
-            types = {f.name: f.type for f in t.schema}
-            for rec in t.to_pylist():
-                r = {c: pg_text(rec.get(c), types.get(c)) for c in cols}
+            for rec in table_texts(t, cols, attnums, missing):
+                r = {c: rec[c] for c in cols}
                 op = rec.get("Op", "I") if phase == "cdc" else "I"
                 if phase == "load":
                     counts["load_rows"] += 1
@@ -163,7 +298,7 @@ def main():
     failed = False
     for table in args.tables:
         cols, keys, src = source_rows(args.conninfo, table)
-        rebuilt, problems, counts = rebuild(args, table, cols, keys)
+        rebuilt, problems, counts = rebuild(args, table, cols, keys, source_attnums(args.conninfo, table))
         expected = {tuple(r[cols.index(c)] for c in (keys or cols)): dict(zip(cols, r)) for r in src}
         lost = [k for k in expected if k not in rebuilt]
         extra = [k for k in rebuilt if k not in expected]

@@ -27,50 +27,72 @@ struct CDCCycle {
     let keeper: StateKeeper
     let logger: Logger
 
-    func run(state: ReplicationState, tables: [TableDescription], now: @escaping @Sendable () -> Int64 = CDCCycle.unixMilliseconds) async throws -> CycleReport {
-        let settings = self.settings, store = self.store, keeper = self.keeper, logger = self.logger
-        guard let confirmed = LSN(state.confirmedLSN) else {
-            throw EngineError(.stateCorrupt, "confirmedLSN \(state.confirmedLSN) is not an LSN")
-        }
+    /// What a stream must be opened with for `state` and `tables`.
+    static func streamIdentity(settings: EngineSettings, state: ReplicationState, tables: [TableDescription]) -> LiveStream.Identity {
+        let confirmed = LSN(state.confirmedLSN) ?? .zero
         // Tables whose LOAD snapshot is later than the slot's start skip what their snapshot holds.
         var tableStart: [UInt32: LSN] = [:]
         for table in state.tables.values { if let start = LSN(table.cdcStartLSN), start > confirmed { tableStart[table.oid] = start } }
-        let startPerTable = tableStart
         let binary = tables.allSatisfy { $0.columns.allSatisfy { !ColumnKind($0).needsTextCast } }
+        // Changes land under the names the stream started with; tables it does not know get their
+        // own full load first (see ChangeAccumulator.tableNames).
+        let names = ChangeAccumulator.tableNames(current: tables, stored: state.tables.map { ($0.key, $0.value.oid) })
+        return .init(slot: settings.slot, publication: settings.publication, binary: binary, tableStart: tableStart,
+                     tableNames: names.mapValues { [$0.schema, $0.name] }, skipUnknownTables: settings.migrationType == .fullLoadAndCDC)
+    }
 
-        return try await DedicatedThread.run(name: "replicatord-cdc") { () throws -> CycleReport in
-            let catalog = try PGConnection(conninfo: settings.conninfo)
-            let slot = try catalog.query("SELECT plugin, database = current_database() FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
-            guard let row = slot.rows.first else {
-                throw EngineError(.slotLost, "replication slot \(settings.slot) no longer exists: changes since \(confirmed) cannot be read; drop the checkpoint (\(ReplicationState.key)) to start over with a full load")
-            }
-            guard row[0] == "pgoutput", row[1] == "t" else {
-                throw EngineError(.slotLost, "replication slot \(settings.slot) is not a pgoutput slot of this database")
-            }
-            let stream = try ChangeStream(conninfo: settings.conninfo, confirmed: confirmed)
-            let target = try state.pending.flatMap { LSN($0.endLSN) } ?? stream.currentWalPosition()
-            var report = CycleReport()
-            report.targetLSN = target.description
-            try stream.start(slot: settings.slot, publication: settings.publication, from: confirmed, binary: binary)
-            var accumulator = ChangeAccumulator(globalStart: confirmed) { text, vector in
-                try TextValueParser.append(text, to: &vector)
-            }
-            accumulator.tableStart = startPerTable
-            accumulator.spillRows = settings.cdcSpillRows
-            // One folder per slot: daemons (or template instances) sharing a spool_dir never touch
-            // each other's files.
-            let spoolDirectory = (settings.spoolDirectory as NSString).appendingPathComponent(settings.slot)
-            try Self.prepareSpool(spoolDirectory)
-            let parquetOptions = settings.parquet
-            try stream.drain(until: target, into: &accumulator, resolver: TypeResolver(connection: catalog)) { segment in
-                if segment.spool == nil {
-                    segment.spool = try SegmentSpool(directory: spoolDirectory, relation: segment.relation, options: parquetOptions)
+    /// Runs the cycle on `stream` (opened at the checkpoint's LSN, or left there by the last cycle):
+    /// cuts it at the server's WAL position now (or at the interrupted cycle's end when redoing
+    /// one), stores the files, stores the checkpoint, then confirms.
+    func run(state: ReplicationState, stream: LiveStream, now: @escaping @Sendable () -> Int64 = CDCCycle.unixMilliseconds) async throws -> CycleReport {
+        let settings = self.settings
+        guard let confirmed = LSN(state.confirmedLSN) else {
+            throw EngineError(.stateCorrupt, "confirmedLSN \(state.confirmedLSN) is not an LSN")
+        }
+        let target: LSN
+        if let pending = state.pending {
+            guard let end = LSN(pending.endLSN) else { throw EngineError(.stateCorrupt, "pending.endLSN \(pending.endLSN) is not an LSN") }
+            target = end
+        } else {
+            target = try await DedicatedThread.run(name: "replicatord-wal") { () throws -> LSN in
+                let result = try PGConnection(conninfo: settings.conninfo).query("SELECT pg_current_wal_flush_lsn()::text")
+                guard let text = result.rows.first?[0], let lsn = LSN(text) else {
+                    throw PGError(.protocolViolation, "pg_current_wal_flush_lsn() returned no LSN")
                 }
-                try segment.spool!.spill(&segment)
+                return lsn
             }
-            let segments = accumulator.takeSegments()
-            let end = max(stream.safePosition, confirmed)
+        }
+        let cut = try await stream.cut(at: target)
+        let report = try await DedicatedThread.run(name: "replicatord-cdc") { () throws -> CycleReport in
+            try store(cut, state: state, confirmed: confirmed, now: now)
+        }
+        // Only now, with the files and the checkpoint stored, may the server forget the WAL.
+        stream.confirm(LSN(report.confirmedLSN) ?? confirmed)
+        var final = report
+        final.retainedWALBytes = (try? await DedicatedThread.run(name: "replicatord-wal") { () throws -> Int64 in
+            let retained = try PGConnection(conninfo: settings.conninfo).query(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
+            return retained.rows.first?[0].flatMap { Int64($0) } ?? 0
+        }) ?? 0
+        if final.retainedWALBytes > settings.retainedWALWarnBytes {
+            logger.warning("the replication slot holds back much WAL on the server", metadata: [
+                "slot.name": "\(settings.slot)", "slot.retained_wal_bytes": "\(final.retainedWALBytes)",
+                "threshold_bytes": "\(settings.retainedWALWarnBytes)",
+            ])
+        }
+        return final
+    }
 
+    /// Writes the cut's files, the intent before them and the checkpoint after them. Blocking.
+    private func store(_ cut: LiveStream.Cut, state: ReplicationState, confirmed: LSN, now: @escaping @Sendable () -> Int64) throws -> CycleReport {
+        let store = self.store, keeper = self.keeper
+        let segments = cut.segments
+        var report = CycleReport()
+        report.targetLSN = cut.target.description
+        do {
+            // A keepalive can carry a redo past its intent's end; with no commit after that end it
+            // read the same transactions, so it keeps the intent's end (and names).
+            let end = state.pending.flatMap { LSN($0.endLSN) }.flatMap { cut.end > $0 && cut.lastCommitEnd <= $0 ? $0 : nil } ?? cut.end
             // Names: the same as the interrupted cycle's when redoing it, else new ones.
             var keys: [String] = []
             var lastNames: [String: String] = [:]
@@ -99,7 +121,7 @@ struct CDCCycle {
             }
             if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
             let stored = zip(segments, zip(keys, sizes)).map { ($0, $1.0, $1.1) }
-            let lastCommitTime = accumulator.lastCommitTime
+            let lastCommitTime = cut.lastCommitTime
             try BlockingBridge.wait {
                 try await keeper.update { state in
                     state.pending = nil
@@ -118,27 +140,18 @@ struct CDCCycle {
                 }
             }
             if !segments.isEmpty { CrashPoint.reach(.afterStateCommitted) }
-            // Only now, with the files and the checkpoint stored, may the server forget the WAL.
-            try stream.confirm(end)
-            try stream.finish()
-            let retained = try catalog.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
-            if let bytes = retained.rows.first?[0].flatMap({ Int64($0) }) {
-                report.retainedWALBytes = bytes
-                if bytes > settings.retainedWALWarnBytes {
-                    logger.warning("the replication slot holds back much WAL on the server", metadata: [
-                        "slot.name": "\(settings.slot)", "slot.retained_wal_bytes": "\(bytes)",
-                        "threshold_bytes": "\(settings.retainedWALWarnBytes)",
-                    ])
-                }
-            }
             report.files = keys
-            report.transactions = accumulator.transactions
+            report.transactions = cut.transactions
             report.confirmedLSN = end.description
             logger.info("cdc cycle stored", metadata: [
                 "files": "\(keys.count)", "rows": "\(report.rows)", "transactions": "\(report.transactions)",
-                "lsn.confirmed": "\(end)", "lsn.target": "\(target)",
+                "lsn.confirmed": "\(end)", "lsn.target": "\(cut.target)",
             ])
             return report
+        } catch {
+            // Spool files of segments not written are of no use: the changes are read again.
+            for segment in segments { segment.spool?.remove() }
+            throw error
         }
     }
 
@@ -168,7 +181,7 @@ struct CDCCycle {
             }
         }
         do {
-            let columns = ParquetTableWriter.columns(names: segment.relation.columnNames, kinds: segment.relation.kinds, nullable: true)
+            let columns = ParquetTableWriter.columns(for: segment.relation)
             let writer = try ParquetTableWriter(columns: columns, opColumn: true, unchangedToastColumn: true, options: settings.parquet, sink: sink)
             try writer.append(segment.values, ops: segment.ops, unchangedToast: segment.unchangedToast)
             try writer.finish()
@@ -177,19 +190,6 @@ struct CDCCycle {
         } catch {
             sink.abort()
             throw error
-        }
-    }
-
-    /// Creates the spool directory if needed and removes spool files a crashed run left behind.
-    static func prepareSpool(_ directory: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            for name in try FileManager.default.contentsOfDirectory(atPath: directory)
-            where name.hasPrefix("replicatord-cdc-") && name.hasSuffix(".parquet") {
-                try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
-            }
-        } catch {
-            throw EngineError(.writeFailed, "spool directory \(directory) ([task] spool_dir) is not usable: \(error.localizedDescription)")
         }
     }
 

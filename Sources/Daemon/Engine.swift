@@ -11,12 +11,22 @@ public final class Engine: Sendable {
     public let store: any ObjectStore
     public let keeper: StateKeeper
     let logger: Logger
+    /// Service mode keeps the replication connection open between cycles and reads it
+    /// continuously; `--once` and the tests open it per cycle.
+    let keepStreamOpen: Bool
+    private let live = LiveStreamHolder()
 
-    public init(settings: EngineSettings, store: any ObjectStore, logger: Logger) {
+    public init(settings: EngineSettings, store: any ObjectStore, logger: Logger, keepStreamOpen: Bool = false) {
         self.settings = settings
         self.store = store
         self.keeper = StateKeeper(store: store, logger: logger)
         self.logger = logger
+        self.keepStreamOpen = keepStreamOpen
+    }
+
+    /// Ends the replication stream kept open between cycles, if any (service mode's shutdown).
+    public func close() async {
+        await live.replace(with: nil)
     }
 
     /// What one call of ``runCycle()`` did.
@@ -64,24 +74,55 @@ public final class Engine: Sendable {
             let added = tables.filter { current.tables["\($0.schema).\($0.name)"] == nil }
             if !added.isEmpty {
                 logger.info("tables added to the publication: loading them", metadata: ["tables": "\(added.map { "\($0.schema).\($0.name)" })"])
+                await tablesAdded()
                 try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger).run(tables: added, added: true)
             }
         }
         guard let state = await keeper.state else { preconditionFailure("a CDC cycle without a checkpoint") }
-        let cycle = CDCCycle(settings: settings, store: store, keeper: keeper, logger: logger)
-        var report = try await cycle.run(state: state, tables: tables)
-        if state.pending != nil, let recovered = await keeper.state {
-            // That was the redo of an interrupted cycle, to its recorded end; now the cycle itself.
-            logger.notice("interrupted cycle redone", metadata: ["files": "\(report.files.count)", "lsn.confirmed": "\(report.confirmedLSN)"])
-            let next = try await cycle.run(state: recovered, tables: tables)
-            report.files += next.files
-            report.rows += next.rows
-            report.transactions += next.transactions
-            report.confirmedLSN = next.confirmedLSN
-            report.targetLSN = next.targetLSN
+        do {
+            var report = try await cdcCycle(state: state, tables: tables)
+            if state.pending != nil, let recovered = await keeper.state {
+                // That was the redo of an interrupted cycle, to its recorded end; now the cycle itself.
+                logger.notice("interrupted cycle redone", metadata: ["files": "\(report.files.count)", "lsn.confirmed": "\(report.confirmedLSN)"])
+                let next = try await cdcCycle(state: recovered, tables: tables)
+                report.files += next.files
+                report.rows += next.rows
+                report.transactions += next.transactions
+                report.confirmedLSN = next.confirmedLSN
+                report.targetLSN = next.targetLSN
+            }
+            return .cdc(report)
+        } catch {
+            // What the stream holds beyond the checkpoint is read again by the next stream.
+            await live.replace(with: nil)
+            throw error
         }
-        return .cdc(report)
     }
+
+    /// One CDC cycle on the stream kept open (service mode) or on a new one. A stream is reused
+    /// only when it stands at the checkpoint's position and reads what the checkpoint needs (the
+    /// same tables' start positions and value format); a redo of an interrupted cycle always gets
+    /// a new stream, so that it ends where its intent says.
+    private func cdcCycle(state: ReplicationState, tables: [TableDescription]) async throws -> CycleReport {
+        let identity = CDCCycle.streamIdentity(settings: settings, state: state, tables: tables)
+        let start = LSN(state.confirmedLSN) ?? .zero
+        var stream = await live.current
+        if let existing = stream, existing.isFinished || existing.identity != identity || existing.position != start || state.pending != nil {
+            await live.replace(with: nil)
+            stream = nil
+        }
+        let opened: LiveStream
+        if let stream { opened = stream } else {
+            opened = LiveStream(settings: settings, start: start, identity: identity, continuous: keepStreamOpen, logger: logger)
+            await live.replace(with: opened)
+        }
+        let report = try await CDCCycle(settings: settings, store: store, keeper: keeper, logger: logger).run(state: state, stream: opened)
+        if !keepStreamOpen { await live.replace(with: nil) }
+        return report
+    }
+
+    /// The added tables' full load changes where their changes start: the stream must be reopened.
+    private func tablesAdded() async { await live.replace(with: nil) }
 
     /// The `cdc` migration type's first run: no full load; the changes start where the slot does
     /// (an existing slot of this database named in the configuration, or one made now).
@@ -106,5 +147,22 @@ public final class Engine: Sendable {
         }
         try await keeper.save(state)
         logger.info("changes only: no full load", metadata: ["slot.name": "\(settings.slot)", "lsn.start": "\(start)"])
+    }
+}
+
+/// The stream an engine keeps open between cycles.
+private actor LiveStreamHolder {
+    private(set) var current: LiveStream?
+
+    /// Stops the current stream (its last confirmation is sent first) and keeps `stream` instead.
+    func replace(with stream: LiveStream?) async {
+        if let old = current, old !== stream {
+            current = nil
+            _ = try? await DedicatedThread.run(name: "replicatord-stream-stop") { () throws -> Bool in
+                old.stop()
+                return true
+            }
+        }
+        current = stream
     }
 }

@@ -17,8 +17,8 @@ import ServiceLifecycle
 ///   half `WATCHDOG_USEC` from a timer child of this service (a cycle can run for hours during a
 ///   full load; the timer stops when the loop ends).
 ///
-/// The replication connection is opened by each cycle and closed at its end (the engine's
-/// `runCycle()`), not kept open between cycles.
+/// With an engine made with `keepStreamOpen` the replication connection stays open between cycles
+/// and is read continuously; it is closed (after a last confirmation) when the loop ends.
 public struct Scheduler: Service {
     let engine: Engine
     let interval: Duration
@@ -123,6 +123,7 @@ public struct Scheduler: Service {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             }
         }
+        await engine.close()
         logger.notice("stopped: the last cycle ended cleanly")
     }
 

@@ -58,7 +58,7 @@ public enum SourceInspection {
                 lines.append("slot \(settings.slot): does not exist yet; the first run creates it")
             }
         } catch {
-            problems.append("PostgreSQL cannot be reached: \(SecretScrubber.scrub("\(error)")) (check [source] conninfo, PGPASSWORD or ~/.pgpass; see config/source-setup.sql)")
+            problems.append("PostgreSQL cannot be reached: \(SecretScrubber.scrub("\(error)")) (check [source] conninfo, PGPASSWORD or ~/.pgpass)" + SourceCheck.setupHint)
         }
 
         // The store: list the prefix, read the checkpoint.
@@ -83,7 +83,7 @@ public enum SourceInspection {
 
     /// The sentences of a ``SourceCheck`` failure, each pointing at the setup script.
     static func split(_ message: String) -> [String] {
-        let suffix = " (see config/source-setup.sql)"
+        let suffix = SourceCheck.setupHint
         let body = message.hasSuffix(suffix) ? String(message.dropLast(suffix.count)) : message
         return body.components(separatedBy: "; ").map { $0 + suffix }
     }

@@ -8,6 +8,9 @@ public actor StateKeeper {
     private let logger: Logger
     /// The last state stored; nil before the first run.
     public private(set) var state: ReplicationState?
+    /// Whether an ``update(_:)`` is between reading the state and storing it; later ones wait here.
+    private var updating = false
+    private var waitingUpdates: [CheckedContinuation<Void, Never>] = []
 
     public init(store: any ObjectStore, logger: Logger) {
         self.store = store
@@ -25,9 +28,14 @@ public actor StateKeeper {
         return state
     }
 
-    /// Applies `change` to the state and stores it; returns the stored state.
+    /// Applies `change` to the state and stores it; returns the stored state. Updates run one after
+    /// another: an actor method gives way at its `await`, and two updates that both started from the
+    /// same state would each store it without the other's change (parallel table loads did).
     @discardableResult
     public func update(_ change: (inout ReplicationState) throws -> Void) async throws -> ReplicationState {
+        if updating { await withCheckedContinuation { waitingUpdates.append($0) } }
+        updating = true
+        defer { if waitingUpdates.isEmpty { updating = false } else { waitingUpdates.removeFirst().resume() } }
         guard var next = state else { preconditionFailure("StateKeeper.update before the state was created") }
         try change(&next)
         try await save(next)

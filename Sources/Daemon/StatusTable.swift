@@ -20,6 +20,39 @@ public enum StatusTable {
         return out
     }
 
+    /// The running service's `/health` body for a person: the verdict and its reasons, the
+    /// positions and lag, the last cycle and error, then one line per table.
+    public static func render(_ health: HealthReport, address: String) -> String {
+        var out = "replicatord at \(address): \(health.healthy ? "healthy" : "UNHEALTHY")  phase \(health.phase)  slot \(health.slot)  running since \(health.started_at)\n"
+        for problem in health.problems { out += "  problem: \(problem)\n" }
+        var positions = "confirmed LSN \(health.confirmed_lsn ?? "-")  server WAL \(health.server_wal_lsn ?? "-")"
+        if let bytes = health.lag_bytes { positions += "  lag \(bytes) bytes" }
+        if let seconds = health.lag_seconds { positions += String(format: " / %.1f s", seconds) }
+        if let retained = health.retained_wal_bytes { positions += "  slot retains \(retained) bytes of WAL" }
+        out += positions + "\n"
+        if let since = health.cycle_running_since { out += "cycle running since \(since)\n" }
+        if let cycle = health.last_cycle {
+            out += "last cycle: \(cycle.kind) \(cycle.outcome), ended \(cycle.ended), " + String(format: "%.3f s", cycle.duration_seconds)
+                + ", \(cycle.files) file(s), \(cycle.rows) row(s)\n"
+        }
+        out += "last success: \(health.last_success ?? "none yet")  consecutive failures: \(health.consecutive_failures)\n"
+        if let error = health.last_error { out += "last error (\(error.kind), \(error.at)): \(error.message)\n" }
+        let header = ["table", "state", "full-load rows", "inserts", "updates", "deletes", "truncates", "files", "bytes", "last change", "error"]
+        let rows: [[String]] = health.tables.keys.sorted().map { name in
+            let t = health.tables[name]!
+            return [name, t.status, "\(t.full_load_rows)", "\(t.inserts)", "\(t.updates)", "\(t.deletes)", "\(t.truncates)",
+                    "\(t.files_written)", "\(t.bytes_written)", t.last_change_time ?? "-", t.error ?? ""]
+        }
+        let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max()! }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in i == 0 || i == 1 || i >= 9 ? c.padding(widths[i]) : c.leftPadding(widths[i]) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        out += line(header) + "\n" + line(widths.map { String(repeating: "-", count: $0) }) + "\n"
+        out += rows.map(line).joined(separator: "\n")
+        return out
+    }
+
     static func utc(_ micros: Int64) -> String {
         let ms = micros / 1000
         let name = FileNaming.cdcName(unixMilliseconds: ms)   // yyyyMMdd-HHmmssSSS

@@ -27,6 +27,9 @@ public final class ParquetWriter {
     /// Bytes sent to the sink so far.
     @exclusivity(unchecked) public private(set) var bytesWritten: Int64 = 0
     @exclusivity(unchecked) private var isClosed = false
+    /// Key-value metadata known only once the rows are written; the footer holds it after
+    /// ``ParquetWriterOptions/keyValueMetadata``.
+    public var footerKeyValueMetadata: [(key: String, value: String)] = []
 
     private static let magic: [UInt8] = Array("PAR1".utf8)
 
@@ -189,7 +192,7 @@ public final class ParquetWriter {
         try flushRowGroup()
         isClosed = true
         let footer = FileMetadata(schema: schema, numRows: rowCount, rowGroups: rowGroups,
-                                  keyValueMetadata: options.keyValueMetadata, createdBy: options.createdBy).encode()
+                                  keyValueMetadata: options.keyValueMetadata + footerKeyValueMetadata, createdBy: options.createdBy).encode()
         try write(footer)
         var length = [UInt8](repeating: 0, count: 4)
         let n = UInt32(footer.count)

@@ -5,6 +5,10 @@ public enum BinaryValueDecoder {
     static let epochOffsetMicros: Int64 = 946_684_800_000_000
     /// Days between 1970-01-01 and 2000-01-01.
     static let epochOffsetDays: Int64 = 10_957
+    /// `-infinity` of a date: DuckDB's sentinel (-Int32.max), so DuckDB prints `-infinity`.
+    public static let dateMinusInfinity = -Int64(Int32.max)
+    /// `-infinity` of a timestamp: DuckDB's sentinel (-Int64.max), so DuckDB prints `-infinity`.
+    public static let timestampMinusInfinity = -Int64.max
 
     /// Appends `field` (one non-null value of `vector.kind`) to `vector`.
 
@@ -32,8 +36,8 @@ public enum BinaryValueDecoder {
             try expectLength(field, 4, vector.kind)
             let days = Int32(bitPattern: readU32(field, 0))
             vector.nulls.append(false)
-            // ±infinity keep PostgreSQL's sentinels (Int32.max / Int32.min), see the README.
-            vector.int64s.append(days == .max || days == .min ? Int64(days) : Int64(days) + epochOffsetDays)
+            // ±infinity become DuckDB's infinity dates (Int32.max / -Int32.max), see the README.
+            vector.int64s.append(days == .max ? Int64(Int32.max) : days == .min ? Self.dateMinusInfinity : Int64(days) + epochOffsetDays)
         case .time:
             try expectLength(field, 8, vector.kind)
             vector.nulls.append(false); vector.int64s.append(Int64(bitPattern: readU64(field, 0)))
@@ -41,19 +45,25 @@ public enum BinaryValueDecoder {
             try expectLength(field, 8, vector.kind)
             let micros = Int64(bitPattern: readU64(field, 0))
             if micros == .max || micros == .min {
-                vector.nulls.append(false); vector.int64s.append(micros)   // ±infinity keep their sentinels
+                // ±infinity become DuckDB's infinity timestamps (Int64.max / -Int64.max), see the README.
+                vector.nulls.append(false); vector.int64s.append(micros == .max ? .max : Self.timestampMinusInfinity)
             } else {
                 let (unix, overflow) = micros.addingReportingOverflow(epochOffsetMicros)
-                guard !overflow, unix != .max else {
+                guard !overflow, unix != .max, unix > Self.timestampMinusInfinity else {
                     throw ValueDecodingError(kind: vector.kind, reason: "timestamp beyond the range of INT64 microseconds since 1970")
                 }
                 vector.nulls.append(false); vector.int64s.append(unix)
             }
         case .decimal(let precision, let scale):
             let number = try NumericValue(field)
-            guard case .finite = number.special else {
-                // NaN and ±Infinity have no DECIMAL form: written as NULL, by the README's rule.
-                vector.nulls.append(true); return
+            switch number.special {
+            case .finite: break
+            case .nan:
+                // NaN has no DECIMAL form: NULL, listed in the file's metadata (the README's rule).
+                vector.appendDecimalNaN(); return
+            case .positiveInfinity, .negativeInfinity:
+                // PostgreSQL refuses infinity in a numeric(p,s) column; never write a wrong value.
+                throw ValueDecodingError(kind: vector.kind, reason: "numeric infinity in a DECIMAL(\(precision),\(scale)) column")
             }
             guard let unscaled = number.unscaled(scale: scale) else {
                 throw ValueDecodingError(kind: vector.kind, reason: "numeric value does not fit DECIMAL(\(precision),\(scale))")

@@ -25,6 +25,9 @@ public struct ColumnDescription: Sendable, Equatable {
     public var dimensions: Int = 0
     /// Whether the column is part of the primary key.
     public var isPrimaryKey: Bool
+    /// The value rows stored before the column was added read for it (`attmissingval`, as text), when
+    /// it was added with a non-volatile default; nil otherwise.
+    public var missingValue: String? = nil
 }
 
 /// A table of the publication.
@@ -96,7 +99,8 @@ public enum Catalog {
                    r.base_oid, bt.typtype, CASE WHEN bt.typcategory = 'A' THEN bt.typelem ELSE 0 END,
                    a.attnotnull, a.attndims,
                    EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary
-                           AND a.attnum = ANY (i.indkey))
+                           AND a.attnum = ANY (i.indkey)),
+                   CASE WHEN a.atthasmissing THEN (a.attmissingval::text::text[])[1] END
             FROM pg_attribute a
             JOIN resolved r ON r.start_oid = a.atttypid
             JOIN pg_type bt ON bt.oid = r.base_oid
@@ -110,7 +114,8 @@ public enum Catalog {
             return ColumnDescription(name: name, attnum: attnum, typeOID: typeOID, typmod: typmod, typeName: row[4] ?? "",
                                      baseTypeOID: baseOID, typeKind: row[6]?.first ?? "b",
                                      elementTypeOID: row[7].flatMap({ UInt32($0) }) ?? 0,
-                                     notNull: row[8] == "t", dimensions: Int(row[9] ?? "0") ?? 0, isPrimaryKey: row[10] == "t")
+                                     notNull: row[8] == "t", dimensions: Int(row[9] ?? "0") ?? 0, isPrimaryKey: row[10] == "t",
+                                     missingValue: row[11])
         }
     }
 }

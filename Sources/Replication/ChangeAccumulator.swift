@@ -13,11 +13,19 @@ public struct StreamRelation: Sendable, Equatable {
     public var replicaIdentity: Character
     /// Whether the table has a primary key (known from the catalog; false for a FULL-identity table without one).
     public var hasPrimaryKey: Bool
+    /// Per column, from the catalog: `attnum` (0 when the catalog no longer has a column of that
+    /// name), the type as PostgreSQL prints it, and the value older rows read for a column added
+    /// with a default (see ``ColumnDescription/missingValue``). Empty when unknown.
+    public var attnums: [Int]
+    public var typeNames: [String]
+    public var missingValues: [String?]
 
     public init(oid: UInt32, schema: String, name: String, columnNames: [String], kinds: [ColumnKind],
-                keyColumns: [Int], replicaIdentity: Character, hasPrimaryKey: Bool) {
+                keyColumns: [Int], replicaIdentity: Character, hasPrimaryKey: Bool,
+                attnums: [Int] = [], typeNames: [String] = [], missingValues: [String?] = []) {
         self.oid = oid; self.schema = schema; self.name = name; self.columnNames = columnNames; self.kinds = kinds
         self.keyColumns = keyColumns; self.replicaIdentity = replicaIdentity; self.hasPrimaryKey = hasPrimaryKey
+        self.attnums = attnums; self.typeNames = typeNames; self.missingValues = missingValues
     }
 }
 
@@ -70,6 +78,28 @@ public struct ChangeAccumulator: Sendable {
     public var globalStart: LSN
     /// A segment with this many rows in memory is spilled.
     public var spillRows = 50_000
+    /// The tables of the publication as the cycle found them, by OID: their changes are written
+    /// under these names even when the stream announces another one (a table renamed during the
+    /// cycle keeps its folder until the next cycle loads it under its new name). Nil: every table
+    /// the stream names, under the name it sends.
+    public var tableNames: [UInt32: (schema: String, name: String)]?
+    /// Whether changes of tables missing from ``tableNames`` are skipped: a table added to the
+    /// publication during the cycle, whose own full load (in a later snapshot, at the next cycle)
+    /// holds them.
+    public var skipUnknownTables = false
+
+    /// The names for ``tableNames``: the publication's tables as the cycle found them, and tables
+    /// the checkpoint knows (`"schema.table"` keys) that left the publication, whose changes from
+    /// before they left still land in their folder.
+    public static func tableNames(current: [TableDescription], stored: [(key: String, oid: UInt32)]) -> [UInt32: (schema: String, name: String)] {
+        var names = Dictionary(current.map { ($0.oid, (schema: $0.schema, name: $0.name)) }, uniquingKeysWith: { first, _ in first })
+        for (key, oid) in stored where names[oid] == nil {
+            guard let dot = key.firstIndex(of: ".") else { continue }
+            names[oid] = (String(key[..<dot]), String(key[key.index(after: dot)...]))
+        }
+        return names
+    }
+    private var skippedTables: Set<UInt32> = []
     /// Segments in the order they were opened; one file each.
     public private(set) var segments: [ChangeSegment] = []
     private var openSegment: [UInt32: Int] = [:]
@@ -111,7 +141,13 @@ public struct ChangeAccumulator: Sendable {
             for index in txn.touched { segments[index].lastCommitEnd = commit.endLSN }
             if !txn.touched.isEmpty { transactions += 1 }
         case .relation(let r):
-            let relation = try resolve(r)
+            var relation = try resolve(r)
+            if let known = tableNames?[r.oid] {
+                relation.schema = known.schema
+                relation.name = known.name
+            } else if tableNames != nil && skipUnknownTables {
+                skippedTables.insert(r.oid)
+            }
             if let previous = relations[r.oid], previous != relation {
                 // A new layout (DDL): the next rows go to a new segment, so a new file.
                 openSegment[r.oid] = nil
@@ -177,7 +213,7 @@ public struct ChangeAccumulator: Sendable {
                                    _ body: (inout ChangeSegment, StreamRelation) throws -> Void) throws {
         guard var txn = transaction else { throw ChangeStreamError.protocolOrder("row change outside a transaction") }
         guard let relation = relations[oid] else { throw ChangeStreamError.unknownRelation(oid) }
-        if txn.skip { return }
+        if txn.skip || skippedTables.contains(oid) { return }
         if let start = tableStart[oid], txn.commitLSN < start { return }
         let index: Int
         if let open = openSegment[oid] { index = open } else {
@@ -206,6 +242,12 @@ public struct ChangeAccumulator: Sendable {
                 }
                 unchanged.append(rel.columnNames[c])
                 value = .null
+            }
+            if case .binary = value, rel.kinds[c].needsTextCast {
+                // The cycle chose binary mode from the columns it knew; a column added (or retyped)
+                // since has a type we only read as text. Failing keeps nothing of this cycle; the
+                // next one sees the column in the catalog and reads the stream as text.
+                throw ChangeStreamError.binaryValueOfTextType(table: "\(rel.schema).\(rel.name)", column: rel.columnNames[c])
             }
             try decode(tuple, value, into: &seg.values.columns[c], text: text)
         }
@@ -240,12 +282,15 @@ public enum ChangeStreamError: Error, Sendable, Equatable, CustomStringConvertib
     case protocolOrder(String)
     case unknownRelation(UInt32)
     case columnCount(table: String, expected: Int, got: Int)
+    case binaryValueOfTextType(table: String, column: String)
 
     public var description: String {
         switch self {
         case .protocolOrder(let what): "change stream out of order: \(what)"
         case .unknownRelation(let oid): "change for relation \(oid) before its Relation message"
         case .columnCount(let table, let expected, let got): "change for \(table) has \(got) columns, its relation has \(expected)"
+        case .binaryValueOfTextType(let table, let column):
+            "column \(column) of \(table) arrived in binary but is read as text (it was added or retyped during the cycle); the next cycle reads the stream as text"
         }
     }
 }

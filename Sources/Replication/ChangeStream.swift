@@ -45,49 +45,68 @@ public final class ChangeStream {
     }
 
     /// Reads changes into `accumulator` until the server has sent everything up to `target` and
-    /// no transaction is open. Keeps the connection alive with status updates.
+    /// no transaction is open. Keeps the connection alive with status updates. Changes read
+    /// earlier (by ``read(for:into:resolver:spill:)``) count: the drain may end past `target`.
     public func drain(until target: LSN, into accumulator: inout ChangeAccumulator, resolver: TypeResolver,
                       deadline: ContinuousClock.Instant? = nil, spill: (inout ChangeSegment) throws -> Void = { _ in }) throws {
-        var done = accumulator.lastCommitEnd >= target && !accumulator.inTransaction
-        while !done {
+        while safePosition < target || accumulator.inTransaction {
             if let deadline, ContinuousClock.now > deadline {
                 throw PGError(.replicationFailed, "the stream did not reach \(target) before the deadline (server at \(serverWalEnd))")
             }
-            var message: ReplicationMessage?
-            let outcome = try connection.readCopyData(timeoutMilliseconds: 1000) { bytes in
-                message = try ReplicationMessage.decode(Array(bytes))
-            }
-            switch outcome {
-            case .endOfStream:
-                streaming = false
-                throw PGError(.connectionClosed, "the server ended the replication stream")
-            case .timedOut:
-                // Ask for a keepalive: its walEnd tells how far the server has decoded.
+            // On a quiet stream, ask for a keepalive: its walEnd tells how far the server has decoded.
+            if try !receive(into: &accumulator, resolver: resolver, timeoutMilliseconds: 1000, spill: spill) {
                 try sendStatus(replyRequested: true)
-                continue
-            case .message:
-                break
             }
-            guard let message else { throw PGError(.protocolViolation, "a CopyData message was reported but not delivered") }
-            switch message {
-            case .xLogData(let data):
-                if data.walEnd > serverWalEnd { serverWalEnd = data.walEnd }
-                let pg = try data.decodeMessage()
-                try accumulator.handle(pg, resolve: resolver.resolve, spill: spill)
-                if case .commit(let commit) = pg {
-                    safePosition = max(safePosition, commit.endLSN)
-                    if commit.endLSN >= target { done = true }
-                }
-            case .primaryKeepalive(let keepalive):
-                if keepalive.walEnd > serverWalEnd { serverWalEnd = keepalive.walEnd }
-                if keepalive.replyRequested { try sendStatus() }
-                if !accumulator.inTransaction {
-                    safePosition = max(safePosition, keepalive.walEnd)
-                    if keepalive.walEnd >= target { done = true }
-                }
-            }
-            if ContinuousClock.now - lastStatusSent > .seconds(10) { try sendStatus() }
         }
+    }
+
+    /// Reads whatever the server sends for about `duration` into `accumulator` (service mode reads
+    /// continuously between cycles), stopping anywhere, even inside a transaction.
+    public func read(for duration: Duration, into accumulator: inout ChangeAccumulator, resolver: TypeResolver,
+                     spill: (inout ChangeSegment) throws -> Void = { _ in }) throws {
+        let until = ContinuousClock.now + duration
+        while ContinuousClock.now < until {
+            let left = until - ContinuousClock.now
+            let milliseconds = Int32(clamping: max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+            _ = try receive(into: &accumulator, resolver: resolver, timeoutMilliseconds: milliseconds, spill: spill)
+        }
+    }
+
+    /// Handles one message from the server, waiting up to `timeoutMilliseconds` for it; false when
+    /// none came. Sends a status update when the last one is 10 s old.
+    private func receive(into accumulator: inout ChangeAccumulator, resolver: TypeResolver, timeoutMilliseconds: Int32,
+                         spill: (inout ChangeSegment) throws -> Void) throws -> Bool {
+        defer { if ContinuousClock.now - lastStatusSent > .seconds(10) { try? sendStatus() } }
+        var message: ReplicationMessage?
+        let outcome = try connection.readCopyData(timeoutMilliseconds: timeoutMilliseconds) { bytes in
+            message = try ReplicationMessage.decode(Array(bytes))
+        }
+        switch outcome {
+        case .endOfStream:
+            streaming = false
+            throw PGError(.connectionClosed, "the server ended the replication stream")
+        case .timedOut:
+            return false
+        case .message:
+            break
+        }
+        guard let message else { throw PGError(.protocolViolation, "a CopyData message was reported but not delivered") }
+        switch message {
+        case .xLogData(let data):
+            if data.walEnd > serverWalEnd { serverWalEnd = data.walEnd }
+            let pg = try data.decodeMessage()
+            try accumulator.handle(pg, resolve: resolver.resolve, spill: spill)
+            if case .commit(let commit) = pg {
+                safePosition = max(safePosition, commit.endLSN)
+            }
+        case .primaryKeepalive(let keepalive):
+            if keepalive.walEnd > serverWalEnd { serverWalEnd = keepalive.walEnd }
+            if keepalive.replyRequested { try sendStatus() }
+            if !accumulator.inTransaction {
+                safePosition = max(safePosition, keepalive.walEnd)
+            }
+        }
+        return true
     }
 
     /// Tells the server everything up to `lsn` is stored, so it may recycle WAL and move the

@@ -22,6 +22,9 @@ public struct ColumnVector: Sendable {
     public var elements: [ColumnVector] = []
     /// ...and where list i starts in it: list i is `listOffsets[i]..<listOffsets[i + 1]`.
     public var listOffsets: [Int] = [0]
+    /// Rows (in this vector) whose value was a numeric `NaN` that the column's DECIMAL cannot hold:
+    /// written as NULL and listed in the file's `replicatord.numeric_nan` metadata (README's rule).
+    public var nanRows: [Int] = []
 
     /// An empty vector for `kind`.
     public init(kind: ColumnKind) {
@@ -39,6 +42,12 @@ public struct ColumnVector: Sendable {
 
     /// Appends a NULL row.
     public mutating func appendNull() { nulls.append(true) }
+
+    /// Appends a numeric `NaN` to a DECIMAL vector: a NULL row remembered in ``nanRows``.
+    public mutating func appendDecimalNaN() {
+        nanRows.append(nulls.count)
+        nulls.append(true)
+    }
 
     /// Appends raw bytes as one value.
     public mutating func appendBytes(_ value: UnsafeRawBufferPointer) {
@@ -65,6 +74,8 @@ public struct ColumnVector: Sendable {
     /// Appends all rows of another vector of the same kind.
     public mutating func append(contentsOf other: ColumnVector) {
         precondition(kind == other.kind, "appending a \(other.kind) vector to a \(kind) vector")
+        let rowBase = nulls.count
+        nanRows += other.nanRows.map { $0 + rowBase }
         nulls += other.nulls
         int64s += other.int64s
         int128s += other.int128s
@@ -86,6 +97,7 @@ public struct ColumnVector: Sendable {
     /// Empties the vector, keeping its capacity for the next batch.
     public mutating func removeAll() {
         nulls.removeAll(keepingCapacity: true)
+        nanRows.removeAll(keepingCapacity: true)
         int64s.removeAll(keepingCapacity: true)
         int128s.removeAll(keepingCapacity: true)
         float32s.removeAll(keepingCapacity: true)

@@ -1,3 +1,4 @@
+import Foundation
 import Parquet
 
 /// Parquet settings of the files the daemon writes.
@@ -22,8 +23,24 @@ public final class ParquetTableWriter {
         public var name: String
         public var kind: ColumnKind
         public var nullable: Bool
-        public init(name: String, kind: ColumnKind, nullable: Bool) { self.name = name; self.kind = kind; self.nullable = nullable }
+        /// `pg_attribute.attnum`: the column's identity across renames (0 when unknown).
+        public var attnum: Int
+        /// The PostgreSQL type as `format_type` prints it ("" when unknown).
+        public var typeName: String
+        /// What rows stored before the column was added read for it (CDC files only; see
+        /// ``ColumnDescription/missingValue``).
+        public var missingValue: String?
+        public init(name: String, kind: ColumnKind, nullable: Bool, attnum: Int = 0, typeName: String = "", missingValue: String? = nil) {
+            self.name = name; self.kind = kind; self.nullable = nullable
+            self.attnum = attnum; self.typeName = typeName; self.missingValue = missingValue
+        }
     }
+
+    /// The footer key describing the table's columns in PostgreSQL terms: a JSON array, one object
+    /// per column in file order, `{"name", "attnum", "type"}` plus `"missing"` (the text older rows
+    /// read for a column added with a default) when there is one. A column keeps its `attnum` across
+    /// `RENAME COLUMN`, so files of several layouts line up by it.
+    public static let columnsMetadataKey = "replicatord.columns"
 
     /// The name of the operation column (`I`, `U`, `D`, `T`), as DMS names it.
     public static let opColumnName = "Op"
@@ -36,10 +53,22 @@ public final class ParquetTableWriter {
     private let unchangedToastColumn: Bool
     /// Rows written so far.
     public private(set) var rowCount: Int64 = 0
+    /// Per column name: the rows (and LIST elements) whose DECIMAL value was numeric `NaN`.
+    private var numericNaN: [String: [String]] = [:]
 
     /// The columns of a catalog table (nullability from NOT NULL).
     public static func columns(for table: TableDescription) -> [Column] {
-        table.columns.map { Column(name: $0.name, kind: ColumnKind($0), nullable: !$0.notNull) }
+        table.columns.map { Column(name: $0.name, kind: ColumnKind($0), nullable: !$0.notNull, attnum: $0.attnum, typeName: $0.typeName) }
+    }
+
+    /// The columns of a change stream's relation (all nullable: a `D` or `T` row leaves columns null).
+    public static func columns(for relation: StreamRelation) -> [Column] {
+        relation.columnNames.indices.map { i in
+            Column(name: relation.columnNames[i], kind: relation.kinds[i], nullable: true,
+                   attnum: i < relation.attnums.count ? relation.attnums[i] : 0,
+                   typeName: i < relation.typeNames.count ? relation.typeNames[i] : "",
+                   missingValue: i < relation.missingValues.count ? relation.missingValues[i] : nil)
+        }
     }
 
     /// Columns from names and kinds (the change stream's Relation).
@@ -84,6 +113,9 @@ public final class ParquetTableWriter {
         writerOptions.rowGroupByteLimit = options.rowGroupBytes
         writerOptions.dataPageVersion = options.pageVersion == 2 ? .v2 : .v1
         writerOptions.version = options.version
+        if columns.contains(where: { $0.attnum != 0 }) {
+            writerOptions.keyValueMetadata.append((Self.columnsMetadataKey, Self.columnsJSON(columns)))
+        }
         writer = try ParquetWriter(schema: ParquetSchema(schema), sink: sink, options: writerOptions)
         self.columns = columns
         self.opColumn = opColumn
@@ -106,6 +138,9 @@ public final class ParquetTableWriter {
         var valueIndex = [Int](repeating: 0, count: columns.count)
         var elementValueIndex = [Int](repeating: 0, count: columns.count)
         var toastIndex = 0
+        // Cursors into each column's (and LIST element vector's) numeric NaN rows.
+        var nanCursor = [Int](repeating: 0, count: columns.count)
+        var elementNanCursor = [Int](repeating: 0, count: columns.count)
         for row in 0..<rows {
             if let ops {
                 var op = ops[row]
@@ -113,7 +148,13 @@ public final class ParquetTableWriter {
             }
             for c in 0..<columns.count {
                 let vector = batch.columns[c]
-                if vector.nulls[row] { writer.appendNull(column: base + c); continue }
+                if vector.nulls[row] {
+                    if nanCursor[c] < vector.nanRows.count, vector.nanRows[nanCursor[c]] == row {
+                        nanCursor[c] += 1
+                        numericNaN[columns[c].name, default: []].append("\(rowCount + Int64(row))")
+                    }
+                    writer.appendNull(column: base + c); continue
+                }
                 let i = valueIndex[c]
                 valueIndex[c] += 1
                 if case .list = vector.kind {
@@ -121,7 +162,13 @@ public final class ParquetTableWriter {
                     let elements = vector.elements[0]
                     writer.beginList(column: base + c)
                     for e in vector.listOffsets[i]..<vector.listOffsets[i + 1] {
-                        if elements.nulls[e] { writer.appendNull(column: base + c); continue }
+                        if elements.nulls[e] {
+                            if elementNanCursor[c] < elements.nanRows.count, elements.nanRows[elementNanCursor[c]] == e {
+                                elementNanCursor[c] += 1
+                                numericNaN[columns[c].name, default: []].append("[\(rowCount + Int64(row)),\(e - vector.listOffsets[i])]")
+                            }
+                            writer.appendNull(column: base + c); continue
+                        }
                         try appendValue(elements, elementValueIndex[c], column: base + c)
                         elementValueIndex[c] += 1
                     }
@@ -262,9 +309,46 @@ public final class ParquetTableWriter {
         }
     }
 
-    /// Writes the last row group and the footer.
+    /// Writes the last row group and the footer (with the ``numericNaNMetadataKey`` list when a
+    /// DECIMAL column held `NaN`).
     public func finish() throws {
+        if !numericNaN.isEmpty {
+            writer.footerKeyValueMetadata.append((Self.numericNaNMetadataKey, Self.numericNaNJSON(numericNaN, order: columns.map(\.name))))
+        }
         _ = try writer.close()
+    }
+
+    /// The footer key listing where a DECIMAL column held numeric `NaN` (written as NULL): a JSON
+    /// object from column name to the rows (0-based, in file order) that hold it; for a LIST column,
+    /// `[row, element]` pairs (element 0-based in the Parquet list).
+    public static let numericNaNMetadataKey = "replicatord.numeric_nan"
+
+    static func columnsJSON(_ columns: [Column]) -> String {
+        "[" + columns.map { c in
+            "{\"name\":" + jsonString(c.name) + ",\"attnum\":\(c.attnum),\"type\":" + jsonString(c.typeName)
+                + (c.missingValue.map { ",\"missing\":" + jsonString($0) } ?? "") + "}"
+        }.joined(separator: ",") + "]"
+    }
+
+    static func numericNaNJSON(_ positions: [String: [String]], order: [String]) -> String {
+        let entries = order.compactMap { name -> String? in
+            guard let rows = positions[name] else { return nil }
+            return jsonString(name) + ":[" + rows.joined(separator: ",") + "]"
+        }
+        return "{" + entries.joined(separator: ",") + "}"
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }
 

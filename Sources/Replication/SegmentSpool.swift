@@ -16,7 +16,7 @@ public final class SegmentSpool: @unchecked Sendable {
     public init(directory: String, relation: StreamRelation, options: ParquetFileOptions) throws {
         path = (directory as NSString).appendingPathComponent("replicatord-cdc-\(UUID().uuidString).parquet")
         sink = try ParquetFileSink(path: path)
-        writer = try ParquetTableWriter(columns: ParquetTableWriter.columns(names: relation.columnNames, kinds: relation.kinds, nullable: true),
+        writer = try ParquetTableWriter(columns: ParquetTableWriter.columns(for: relation),
                                         opColumn: true, unchangedToastColumn: true, options: options, sink: sink)
     }
 

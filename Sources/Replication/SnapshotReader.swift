@@ -18,6 +18,8 @@ public struct SnapshotReader {
     public static func enterSnapshot(_ snapshotName: String, on connection: PGConnection) throws {
         try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try connection.query("SET TRANSACTION SNAPSHOT \(PGConnection.quoteLiteral(snapshotName))")
+        // Values read as text print as the change stream's session prints them (ChangeStream.sessionOptions).
+        try connection.query("SELECT set_config('timezone', 'UTC', true), set_config('datestyle', 'ISO, YMD', true), set_config('intervalstyle', 'iso_8601', true), set_config('extra_float_digits', '3', true), set_config('bytea_output', 'hex', true)")
     }
 
     /// The COPY statement for `table`: its columns in attnum order, cast to text where the binary
@@ -28,8 +30,9 @@ public struct SnapshotReader {
         let list = table.columns.map { column -> String in
             let quoted = PGConnection.quoteIdentifier(column.name)
             // format('%s', x) runs the type's own output function, as pgoutput's text mode does
-            // (`::text` differs for inet/cidr).
-            return ColumnKind(column).needsTextCast ? "CASE WHEN \(quoted) IS NULL THEN NULL ELSE format('%s', \(quoted)) END" : quoted
+            // (`::text` differs for inet/cidr). num_nulls, not IS NULL: a composite whose fields are
+            // all null IS NULL, yet it is a value (`(,)`), which the stream sends as such.
+            return ColumnKind(column).needsTextCast ? "CASE WHEN num_nulls(\(quoted)) = 1 THEN NULL ELSE format('%s', \(quoted)) END" : quoted
         }.joined(separator: ", ")
         return "COPY (SELECT \(list) FROM \(table.qualifiedName)\(pages?.whereClause ?? "")) TO STDOUT (FORMAT binary)"
     }

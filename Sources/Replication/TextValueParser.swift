@@ -53,8 +53,12 @@ public enum TextValueParser {
             vector.nulls.append(false); vector.float64s.append(v)
         case .decimal(let precision, let scale):
             guard let unscaled = try decimal(text, kind, scale: scale) else {
-                // NaN and ±Infinity have no DECIMAL form: NULL, as the binary decoder writes them.
-                vector.nulls.append(true); return
+                // NaN has no DECIMAL form: NULL, listed in the file's metadata, as the binary decoder
+                // does; PostgreSQL refuses infinity in a numeric(p,s) column.
+                guard equals(text, "NaN") else {
+                    throw ValueDecodingError(kind: kind, reason: "numeric infinity in a DECIMAL(\(precision),\(scale)) column")
+                }
+                vector.appendDecimalNaN(); return
             }
             if precision <= 18 {
                 guard let narrow = Int64(exactly: unscaled) else {
@@ -432,10 +436,10 @@ public enum TextValueParser {
         return daysSinceEpoch(year: astronomical, month: month, day: day)
     }
 
-    /// `date_out` -> days since 1970-01-01; ±infinity -> Int32.max / Int32.min as in binary.
+    /// `date_out` -> days since 1970-01-01; ±infinity -> Int32.max / -Int32.max as in binary.
     static func date(_ text: UnsafeRawBufferPointer, _ kind: ColumnKind) throws -> Int64 {
         if equals(text, "infinity") { return Int64(Int32.max) }
-        if equals(text, "-infinity") { return Int64(Int32.min) }
+        if equals(text, "-infinity") { return BinaryValueDecoder.dateMinusInfinity }
         let bc = hasBCSuffix(text)
         let end = bc ? text.count - 3 : text.count
         var i = 0
@@ -499,10 +503,10 @@ public enum TextValueParser {
     }
 
     /// `timestamp_out` / `timestamptz_out` -> microseconds since 1970-01-01 (UTC for timestamptz);
-    /// ±infinity -> Int64.max / Int64.min as in binary.
+    /// ±infinity -> Int64.max / -Int64.max as in binary.
     static func timestamp(_ text: UnsafeRawBufferPointer, _ kind: ColumnKind, withZone: Bool) throws -> Int64 {
         if equals(text, "infinity") { return .max }
-        if equals(text, "-infinity") { return .min }
+        if equals(text, "-infinity") { return BinaryValueDecoder.timestampMinusInfinity }
         let bc = hasBCSuffix(text)
         let end = bc ? text.count - 3 : text.count
         var i = 0
@@ -515,7 +519,7 @@ public enum TextValueParser {
         let (dayMicros, o1) = days.multipliedReportingOverflow(by: microsPerDay)
         let (local, o2) = dayMicros.addingReportingOverflow(micros)
         let (utc, o3) = local.subtractingReportingOverflow(zoneSeconds * 1_000_000)
-        guard !(o1 || o2 || o3), utc != .max, utc != .min else { throw ValueDecodingError(kind: kind, reason: "timestamp out of range") }
+        guard !(o1 || o2 || o3), utc != .max, utc > BinaryValueDecoder.timestampMinusInfinity else { throw ValueDecodingError(kind: kind, reason: "timestamp out of range") }
         return utc
     }
 

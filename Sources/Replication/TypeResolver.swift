@@ -17,15 +17,29 @@ public final class TypeResolver {
         // The catalog's description maps a column exactly as the snapshot reader does (arrays by
         // their declared dimensions, domains by their base type) while it still matches the
         // stream's layout; otherwise the type OID and typmod the stream sent decide.
-        let catalog = Dictionary(try Catalog.tableColumns(oid: relation.oid, on: connection).map { ($0.name, $0) },
-                                 uniquingKeysWith: { first, _ in first })
+        let columns = try Catalog.tableColumns(oid: relation.oid, on: connection)
+        let catalog = Dictionary(columns.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let sentNames = Set(relation.columns.map(\.name))
+        // The catalog is today's; a Relation sent before a RENAME COLUMN names the column as it was.
+        // With the same number of columns, a column of the same type at the same place is the same
+        // column (its attnum), so files of both layouts line up.
+        let samePlaces = columns.count == relation.columns.count
         var kinds: [ColumnKind] = []
-        for column in relation.columns {
-            if let described = catalog[column.name], described.typeOID == column.typeOID, described.typmod == column.typeModifier {
+        var attnums: [Int] = [], typeNames: [String] = [], missingValues: [String?] = []
+        for (place, column) in relation.columns.enumerated() {
+            var described = catalog[column.name]
+            if described == nil, samePlaces, columns[place].typeOID == column.typeOID, !sentNames.contains(columns[place].name) {
+                described = columns[place]
+            }
+            if let described, described.typeOID == column.typeOID, described.typmod == column.typeModifier {
                 kinds.append(ColumnKind(described))
+                typeNames.append(described.typeName)
             } else {
                 kinds.append(try kind(typeOID: column.typeOID, typmod: column.typeModifier))
+                typeNames.append("")
             }
+            attnums.append(described?.attnum ?? 0)
+            missingValues.append(described?.missingValue)
         }
         let hasKey: Bool
         if let known = primaryKeys[relation.oid] { hasKey = known } else {
@@ -42,7 +56,8 @@ public final class TypeResolver {
         return StreamRelation(oid: relation.oid, schema: relation.namespace, name: relation.name,
                               columnNames: relation.columns.map(\.name), kinds: kinds,
                               keyColumns: relation.columns.indices.filter { relation.columns[$0].isKey },
-                              replicaIdentity: identity, hasPrimaryKey: hasKey)
+                              replicaIdentity: identity, hasPrimaryKey: hasKey,
+                              attnums: attnums, typeNames: typeNames, missingValues: missingValues)
     }
 
     /// Forgets what is known of a table (after DDL).

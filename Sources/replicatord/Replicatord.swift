@@ -61,7 +61,7 @@ struct Run: AsyncParsableCommand {
         let logger = config.bootstrapLogging()
         let engine: Engine
         do {
-            engine = Engine(settings: config.engineSettings, store: try config.makeStore(logger: logger), logger: logger)
+            engine = Engine(settings: config.engineSettings, store: try config.makeStore(logger: logger), logger: logger, keepStreamOpen: !once)
         } catch {
             throw OneLineFailure("\(error)")
         }
@@ -97,11 +97,21 @@ struct Validate: AsyncParsableCommand {
 }
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print per-table statistics from the checkpoint, as DMS's table statistics.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the running service's health (its /health body, for a person); when it does not answer, the checkpoint's table statistics.",
+        discussion: "Exits 0 when the service answers healthy or does not answer, 1 when it answers unhealthy.")
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
         let config = try options.load()
+        let listen = config.health.listen
+        let address = "\(listen.host):\(listen.port)"
+        if let answer = HealthClient.fetch(host: listen.host, port: listen.port) {
+            print(StatusTable.render(answer.report, address: address))
+            if !answer.report.healthy { throw ExitCode(1) }
+            return
+        }
+        print("no service answers on \(address) ([health] listen); from the checkpoint in the store:")
         let logger = Logger(label: "replicatord")
         let keeper = StateKeeper(store: try config.makeStore(logger: logger), logger: logger)
         guard let state = try await keeper.load() else {

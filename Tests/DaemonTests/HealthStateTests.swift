@@ -102,3 +102,24 @@ import Testing
         #expect(Scheduler.backoff(failures: 20, interval: .seconds(2)) == .seconds(2))
     }
 }
+
+@Suite struct HealthClientTests {
+    @Test func anAnswerIsSplitIntoItsStatusAndHealthBody() throws {
+        let body = #"{"status":"unhealthy","problems":["no successful cycle within two intervals"],"phase":"cdc","slot":"s","started_at":"2026-11-25T10:00:00.000Z","consecutive_failures":2,"tables":{"public.t":{"status":"replicating","full_load_rows":10,"inserts":1,"updates":2,"deletes":3,"truncates":0,"files_written":4,"bytes_written":999}}}"#
+        let response = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n\r\n\(body)".utf8)
+        let answer = try #require(HealthClient.parse(response))
+        #expect(answer.status == 503)
+        #expect(!answer.report.healthy)
+        let text = StatusTable.render(answer.report, address: "127.0.0.1:8080")
+        #expect(text.hasPrefix("replicatord at 127.0.0.1:8080: UNHEALTHY  phase cdc  slot s"))
+        #expect(text.contains("  problem: no successful cycle within two intervals"))
+        #expect(text.contains("consecutive failures: 2"))
+        #expect(text.split(separator: "\n").last?.hasPrefix("public.t  replicating") == true)
+    }
+
+    @Test func somethingElseIsNoAnswer() {
+        #expect(HealthClient.parse(Array("HTTP/1.1 200 OK\r\n\r\nnot json".utf8)) == nil)
+        #expect(HealthClient.parse(Array("garbage".utf8)) == nil)
+        #expect(HealthClient.fetch(host: "127.0.0.1", port: 1, timeoutSeconds: 1) == nil)
+    }
+}

@@ -49,6 +49,12 @@ private func decodeNumeric(_ bytes: [UInt8]) throws -> NumericValue {
             try BinaryValueDecoder.append(b, to: &vector)
         }
         #expect(vector.nulls == [true])
+        #expect(vector.nanRows == [0])
+        #expect(throws: ValueDecodingError.self) {
+            try numericBytes(weight: 0, sign: 0xD000, dscale: 0, []).withUnsafeBytes { b throws in
+                try BinaryValueDecoder.append(b, to: &vector)
+            }
+        }
         let huge = numericBytes(weight: 9, sign: 0, dscale: 0, Array(repeating: 9999, count: 10))
         #expect(throws: ValueDecodingError.self) {
             var wide = ColumnVector(kind: .decimal(precision: 38, scale: 2))

@@ -121,3 +121,37 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
         }
     }
 }
+
+@Suite struct ChangeAccumulatorTableNameTests {
+    @Test func changesLandUnderTheCycleNamesAndUnknownTablesAreSkipped() throws {
+        var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
+        acc.tableNames = [1: (schema: "public", name: "before_rename")]
+        acc.skipUnknownTables = true
+        for m in [relation(1), relation(2)] + txn(100, [
+            .insert(.init(relationOID: 1, newTuple: tuple([1, 10]))),
+            .insert(.init(relationOID: 2, newTuple: tuple([1, 10]))),
+        ]) { try acc.handle(m, resolve: resolve) }
+        let segments = acc.takeSegments()
+        #expect(segments.count == 1)
+        #expect(segments.first?.relation.name == "before_rename" && segments.first?.relation.oid == 1)
+    }
+
+    @Test func tableNamesKeepTablesThatLeftThePublicationUnderTheirStoredName() {
+        let names = ChangeAccumulator.tableNames(current: [TableDescription(oid: 1, schema: "public", name: "now", columns: [], replicaIdentity: "d", estimatedRows: 0)],
+                                                 stored: [("public.then", 1), ("app.gone", 2)])
+        #expect(names[1]?.name == "now" && names[2]?.schema == "app" && names[2]?.name == "gone")
+    }
+
+    @Test func aBinaryValueOfAColumnReadAsTextFailsTheCycle() throws {
+        var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
+        let textCast: (PGOutputMessage.Relation) -> StreamRelation = { r in
+            StreamRelation(oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
+                           kinds: [.int32, .textCast], keyColumns: [0], replicaIdentity: "d", hasPrimaryKey: true)
+        }
+        #expect(throws: ChangeStreamError.binaryValueOfTextType(table: "public.t1", column: "v")) {
+            for m in [relation(1)] + txn(100, [.insert(.init(relationOID: 1, newTuple: tuple([1, 10])))]) {
+                try acc.handle(m, resolve: textCast)
+            }
+        }
+    }
+}
