@@ -127,7 +127,8 @@ public final class ParquetTableWriter {
 
     /// Appends the rows of `batch` (and their ops and unchanged-TOAST lists for CDC files).
     public func append(_ batch: ColumnBatch, ops: [UInt8]?, unchangedToast: ColumnVector?) throws {
-        if !batch.columns.contains(where: { if case .list = $0.kind { true } else { false } }) {
+        // The flat path: no LIST column and no numeric NaN to record (the rare cases take the loop below).
+        if !batch.columns.contains(where: { if case .list = $0.kind { true } else { !$0.nanRows.isEmpty } }) {
             try appendFlat(batch, ops: ops, unchangedToast: unchangedToast)
             return
         }
@@ -222,8 +223,8 @@ public final class ParquetTableWriter {
         }
     }
 
-    /// ``append(_:ops:unchangedToast:)`` for batches without LIST columns (the full load and the
-    /// change files of most tables): the same values in the same order, from pointers taken once
+    /// ``append(_:ops:unchangedToast:)`` for batches without LIST columns or numeric NaNs (the full
+    /// load and the change files of most tables): the same values in the same order, from pointers taken once
     /// per batch instead of once per value.
     private func appendFlat(_ batch: ColumnBatch, ops: [UInt8]?, unchangedToast: ColumnVector?) throws {
         let rows = batch.rowCount
