@@ -15,30 +15,38 @@ import pyarrow.parquet as pq
 import numpy as np
 
 
+def qualified_name(table):
+    """The table's quoted SQL name and its regclass literal."""
+    schema, name = split_table(table)
+    qualified = '"%s"."%s"' % (schema.replace('"', '""'), name.replace('"', '""'))
+    return qualified, "'" + qualified.replace("'", "''") + "'::regclass"
+
+
 def source_rows(conninfo, table):
     """Column names, key columns and rows (as PostgreSQL text) of the source table."""
-    schema, name = table.split(".", 1)
+    qualified, regclass = qualified_name(table)
     env = dict(os.environ, PGOPTIONS="-c timezone=UTC -c datestyle=ISO,YMD -c bytea_output=hex -c intervalstyle=iso_8601")
     def q(sql):
         return subprocess.run(["psql", conninfo, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql],
                               check=True, capture_output=True, text=True, env=env).stdout
     cols = json.loads(q(f"""SELECT coalesce(json_agg(attname::text ORDER BY attnum), '[]') FROM pg_attribute
-        WHERE attrelid = '"{schema}"."{name}"'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''"""))
+        WHERE attrelid = {regclass} AND attnum > 0 AND NOT attisdropped AND attgenerated = ''"""))
     keys = json.loads(q(f"""SELECT coalesce(json_agg(a.attname::text ORDER BY a.attnum), '[]') FROM pg_index i
         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-        WHERE i.indrelid = '"{schema}"."{name}"'::regclass AND i.indisprimary"""))
+        WHERE i.indrelid = {regclass} AND i.indisprimary"""))
     # format('%s', x) is the type's own output function (what pgoutput sends), unlike ::text for
     # bool, bpchar and inet.
-    select = ", ".join(f'CASE WHEN num_nulls("{c}") = 1 THEN NULL ELSE format(\'%s\', "{c}") END' for c in cols)
-    out = q(f"""SELECT coalesce(json_agg(json_build_array({select})), '[]') FROM "{schema}"."{name}" """)
+    quote = lambda c: '"' + c.replace('"', '""') + '"'
+    select = ", ".join(f"CASE WHEN num_nulls({quote(c)}) = 1 THEN NULL ELSE format('%s', {quote(c)}) END" for c in cols)
+    out = q(f"""SELECT coalesce(json_agg(json_build_array({select})), '[]') FROM {qualified} """)
     return cols, keys, [tuple(r) for r in json.loads(out)]
 
 
 def source_attnums(conninfo, table):
     """attnum of each column of source_rows' column list, in the same order."""
-    schema, name = table.split(".", 1)
+    _, regclass = qualified_name(table)
     out = subprocess.run(["psql", conninfo, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", f"""SELECT coalesce(json_agg(attnum ORDER BY attnum), '[]')
-        FROM pg_attribute WHERE attrelid = '"{schema}"."{name}"'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''"""],
+        FROM pg_attribute WHERE attrelid = {regclass} AND attnum > 0 AND NOT attisdropped AND attgenerated = ''"""],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -139,6 +147,25 @@ def scalar_text(v, arrow_type):
     return str(v)
 
 
+def pg_text(v, arrow_type):
+    """One Python value (from pyarrow's to_pylist) as PostgreSQL prints it; kept for callers of the
+    earlier per-value API. Whole columns go through arrow_texts, which also handles the values
+    to_pylist cannot give (infinity and BC dates and timestamps, 24:00:00)."""
+    if v is None:
+        return None
+    if isinstance(v, list):
+        return array_text([pg_text(e, arrow_type.value_type) for e in v])
+    if isinstance(v, datetime.datetime):
+        s = v.strftime("%Y-%m-%d %H:%M:%S")
+        if v.microsecond: s += (".%06d" % v.microsecond).rstrip("0")
+        return s + ("+00" if v.tzinfo is not None else "")
+    if isinstance(v, datetime.date):
+        return v.isoformat()
+    if isinstance(v, datetime.time):
+        return pg_time(((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond)
+    return scalar_text(v, arrow_type)
+
+
 def arrow_texts(array, nan_rows=()):
     """PostgreSQL text (None for NULL) of every value of a pyarrow array, by the README's mapping.
     nan_rows: rows (ints) or [row, element] pairs that the file lists as numeric NaN."""
@@ -214,11 +241,45 @@ def table_texts(t, cols, attnums=None, missing=None):
     return [dict({c: texts[c][i] for c in cols}, **{c: extra[c][i] for c in extra}) for i in range(t.num_rows)]
 
 
+def key_component(name):
+    """FileNaming.keyComponent: an identifier as one safe path segment of an object key."""
+    out = ""
+    for ch in name:
+        if ord(ch) >= 0xA0 or ch.isascii() and ch.isalnum() or ch in "_- " or (ch == "." and out):
+            out += ch
+        else:
+            out += "".join("%%%02X" % b for b in ch.encode())
+    return out or "%00"
+
+
+def split_table(table):
+    """schema.table, either part optionally double-quoted (quotes doubled inside)."""
+    parts, cur, i, quoted = [], "", 0, False
+    while i < len(table):
+        c = table[i]
+        if quoted:
+            if c == '"' and table[i + 1:i + 2] == '"':
+                cur += '"'; i += 1
+            elif c == '"':
+                quoted = False
+            else:
+                cur += c
+        elif c == '"':
+            quoted = True
+        elif c == "." and not parts:
+            parts.append(cur); cur = ""
+        else:
+            cur += c
+        i += 1
+    parts.append(cur)
+    return parts[0], parts[1]
+
+
 def list_files(args, table):
-    schema, name = table.split(".", 1)
-    prefix = f"{schema}/{name}/"
+    schema, name = split_table(table)
+    prefix = f"{key_component(schema)}/{key_component(name)}/"
     if args.dir:
-        folder = os.path.join(args.dir, schema, name)
+        folder = os.path.join(args.dir, key_component(schema), key_component(name))
         names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
         return [(n, lambda n=n: open(os.path.join(folder, n), "rb").read()) for n in names if n.endswith(".parquet")]
     import boto3

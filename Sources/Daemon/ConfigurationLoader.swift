@@ -99,13 +99,17 @@ public enum ConfigurationLoader {
 
     /// Checks TOML text and builds the configuration; `path` only names the source in errors.
     public static func parse(_ text: String, path: String = "<config>") throws(ConfigurationError) -> Configuration {
+        if let line = headerWithoutName(text) {
+            throw ConfigurationError(.invalidTOML, path: path, line: line,
+                                     message: "not valid TOML: a table header needs a name (a letter, digit, _, - or a quoted name) after [")
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
             throw ConfigurationError(
                 .invalidTOML, path: path, line: error.source.begin.line,
-                message: "not valid TOML: \(error.description)", underlying: error)
+                message: "not valid TOML: \(oneLine(error.description))", underlying: error)
         } catch {
             throw ConfigurationError(.invalidTOML, path: path, message: "not valid TOML", underlying: error)
         }
@@ -123,6 +127,46 @@ public enum ConfigurationLoader {
             schedule: try readSchedule(section("schedule")),
             health: try readHealth(section("health")),
             log: try readLog(section("log")))
+    }
+
+    /// `text` with control characters written as escapes (toml++ quotes the offending input, which
+    /// may hold a line break), so an error stays one line.
+    static func oneLine(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += "\\u{\(String(scalar.value, radix: 16))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// The line of a table header whose name starts with a character no key can start with (`[=`,
+    /// `[[[`, `[#`, `[\\`) or is missing (`[` and the line ends), or nil. toml++ (under TOMLKit)
+    /// does not report these: it fails an assertion and aborts the process, release builds included
+    /// (found by ConfigurationFuzzTests). Every line is looked at, also one inside a multi-line
+    /// string or array (telling those apart is the parser's job, and a mistake there would let the
+    /// crash through): such a line there is refused too, which no key of this file needs.
+    static func headerWithoutName(_ text: String) -> Int? {
+        let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" }
+        for (index, line) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var scalars = line.drop { isSpace($0) || $0 == "\u{FEFF}" }  // a byte order mark may open the file
+            guard scalars.first == "[" else { continue }
+            scalars = scalars.dropFirst()
+            let hadSpace = scalars.first.map(isSpace) ?? false
+            scalars = scalars.drop(while: isSpace)
+            if scalars.first == "[", !hadSpace { scalars = scalars.dropFirst().drop(while: isSpace) }
+            guard let first = scalars.first, first != "\r" else { return index + 1 }  // "[" and the line ends
+            let v = first.value
+            let startsKey = (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A)
+                || first == "_" || first == "-" || first == "\"" || first == "'" || first == "]"
+            if !startsKey { return index + 1 }
+        }
+        return nil
     }
 
     // MARK: Sections

@@ -3,6 +3,7 @@ import ObjectStore
 import PGClient
 import PGOutput
 import Replication
+import Synchronization
 
 /// The replication engine: one cycle at a time (the full load when it has not been done, else one
 /// CDC cycle), each ending with the checkpoint stored and the LSN confirmed.
@@ -15,6 +16,10 @@ public final class Engine: Sendable {
     /// continuously; `--once` and the tests open it per cycle.
     let keepStreamOpen: Bool
     private let live = LiveStreamHolder()
+    /// Whether this process has looked for multipart uploads left open by a killed predecessor.
+    private let orphansSwept = Mutex(false)
+    /// Whether the tables whose updates and deletes cannot be replicated have been named in the log.
+    private let identityWarned = Mutex(false)
 
     public init(settings: EngineSettings, store: any ObjectStore, logger: Logger, keepStreamOpen: Bool = false) {
         self.settings = settings
@@ -37,6 +42,19 @@ public final class Engine: Sendable {
 
     /// Runs the next cycle: checks the source, then the full load or one CDC cycle.
     public func runCycle() async throws -> Outcome {
+        do {
+            return try await nextCycle()
+        } catch {
+            // Whatever failed, the stream kept open is closed: what it holds beyond the checkpoint
+            // is read again by the next one. (An open stream must not outlive a failing source: a
+            // PostgreSQL shutting down waits for its walsenders' clients to confirm everything.)
+            await live.replace(with: nil)
+            throw error
+        }
+    }
+
+    private func nextCycle() async throws -> Outcome {
+        try await abortOrphanedUploads()
         let state = try await keeper.load()
         let settings = self.settings
         let (tables, systemID) = try await DedicatedThread.run(name: "replicatord-check") { () throws -> ([TableDescription], String) in
@@ -44,6 +62,9 @@ public final class Engine: Sendable {
             let tables = try SourceCheck.run(publication: settings.publication, on: connection)
             let identity = try PGConnection(conninfo: settings.conninfo, replication: true).identifySystem()
             return (tables, identity.systemID)
+        }
+        if identityWarned.withLock({ warned in defer { warned = true }; return !warned }) {
+            for warning in SourceCheck.identityWarnings(tables) { logger.warning("\(warning)") }
         }
         if let state {
             if let made = state.migrationType, made != settings.migrationType.rawValue {
@@ -79,24 +100,18 @@ public final class Engine: Sendable {
             }
         }
         guard let state = await keeper.state else { preconditionFailure("a CDC cycle without a checkpoint") }
-        do {
-            var report = try await cdcCycle(state: state, tables: tables)
-            if state.pending != nil, let recovered = await keeper.state {
-                // That was the redo of an interrupted cycle, to its recorded end; now the cycle itself.
-                logger.notice("interrupted cycle redone", metadata: ["files": "\(report.files.count)", "lsn.confirmed": "\(report.confirmedLSN)"])
-                let next = try await cdcCycle(state: recovered, tables: tables)
-                report.files += next.files
-                report.rows += next.rows
-                report.transactions += next.transactions
-                report.confirmedLSN = next.confirmedLSN
-                report.targetLSN = next.targetLSN
-            }
-            return .cdc(report)
-        } catch {
-            // What the stream holds beyond the checkpoint is read again by the next stream.
-            await live.replace(with: nil)
-            throw error
+        var report = try await cdcCycle(state: state, tables: tables)
+        if state.pending != nil, let recovered = await keeper.state {
+            // That was the redo of an interrupted cycle, to its recorded end; now the cycle itself.
+            logger.notice("interrupted cycle redone", metadata: ["files": "\(report.files.count)", "lsn.confirmed": "\(report.confirmedLSN)"])
+            let next = try await cdcCycle(state: recovered, tables: tables)
+            report.files += next.files
+            report.rows += next.rows
+            report.transactions += next.transactions
+            report.confirmedLSN = next.confirmedLSN
+            report.targetLSN = next.targetLSN
         }
+        return .cdc(report)
     }
 
     /// One CDC cycle on the stream kept open (service mode) or on a new one. A stream is reused
@@ -123,6 +138,20 @@ public final class Engine: Sendable {
 
     /// The added tables' full load changes where their changes start: the stream must be reopened.
     private func tablesAdded() async { await live.replace(with: nil) }
+
+    /// Once per process, before its first cycle stores anything: a process killed in the middle of
+    /// a multipart upload (kill -9, OOM, power) leaves the upload open and its parts billed. No
+    /// upload of this process is in flight yet, and one daemon owns a prefix, so every open upload
+    /// under the prefix is such an orphan: abort it.
+    private func abortOrphanedUploads() async throws {
+        guard orphansSwept.withLock({ !$0 }) else { return }
+        let open = try await store.listOpenMultipartUploads(prefix: "")
+        for upload in open {
+            try await store.abortMultipartUpload(upload)
+            logger.notice("aborted a multipart upload left open by an earlier process", metadata: ["key": "\(upload.key)", "initiated": "\(upload.initiated ?? "?")"])
+        }
+        orphansSwept.withLock { $0 = true }
+    }
 
     /// The `cdc` migration type's first run: no full load; the changes start where the slot does
     /// (an existing slot of this database named in the configuration, or one made now).

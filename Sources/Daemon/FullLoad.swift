@@ -62,13 +62,17 @@ struct FullLoad {
                 slot = try replication.createLogicalSlot("\(settings.slot)_resume_\(getpid())", exportSnapshot: true, temporary: true)
             } else {
                 let admin = try PGConnection(conninfo: settings.conninfo)
-                let existing = try admin.query("SELECT active, database, database = current_database() FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
+                let existing = try admin.query("SELECT active, database, database = current_database(), plugin FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
                 if let row = existing.rows.first {
                     guard row[2] == "t" else {
                         throw EngineError(.sourceCheckFailed, "replication slot \(settings.slot) belongs to database \(row[1] ?? "?"); choose another [source] slot name")
                     }
                     guard row[0] != "t" else {
                         throw EngineError(.sourceCheckFailed, "replication slot \(settings.slot) is in use by another process")
+                    }
+                    // Another plugin's slot is someone else's consumer (test_decoding, wal2json, ...): never drop it.
+                    guard row[3] == "pgoutput" else {
+                        throw EngineError(.sourceCheckFailed, "replication slot \(settings.slot) uses the \(row[3] ?? "?") plugin, not pgoutput: it belongs to another consumer; choose another [source] slot name")
                     }
                     // No checkpoint names it: nothing stored depends on it.
                     logger.notice("dropping a replication slot no checkpoint knows", metadata: ["slot.name": "\(settings.slot)"])

@@ -89,8 +89,31 @@ public struct ReplicationState: Codable, Sendable, Equatable {
 /// File names of the contract: `LOAD00000001.parquet` (hex counter, as DMS) and
 /// `yyyyMMdd-HHmmssSSS.parquet` (UTC) for CDC files, under `<schema>/<table>/`.
 public enum FileNaming {
-    /// `schema/table/` relative to the prefix.
-    public static func tableFolder(schema: String, table: String) -> String { "\(schema)/\(table)/" }
+    /// `schema/table/` relative to the prefix, each name made safe by ``keyComponent(_:)``.
+    public static func tableFolder(schema: String, table: String) -> String { "\(keyComponent(schema))/\(keyComponent(table))/" }
+
+    /// A PostgreSQL identifier as one path segment of an object key: letters, digits, `_`, `-`, `.`,
+    /// space and non-ASCII characters from U+00A0 on stay as they are (`Orders`, `my table`,
+    /// `größe`); every other byte, `%` and control characters included, becomes `%XX` (uppercase
+    /// hex of its UTF-8 bytes), and so does a leading `.`. So `a/b` is `a%2Fb`, `"q"` is `%22q%22` and `..` is `%2E.`: a name can never climb out of
+    /// the prefix, split into two folders, hide, or glob, and two names never share a folder.
+    public static func keyComponent(_ name: String) -> String {
+        var out = ""
+        for scalar in name.unicodeScalars {
+            let v = scalar.value
+            let plain = (v >= 0xA0) || (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A)
+                || scalar == "_" || scalar == "-" || scalar == " " || (scalar == "." && !out.isEmpty)
+            if plain {
+                out.unicodeScalars.append(scalar)
+            } else {
+                for byte in String(scalar).utf8 {
+                    let hex = String(byte, radix: 16, uppercase: true)
+                    out += "%" + (hex.count == 1 ? "0" + hex : hex)
+                }
+            }
+        }
+        return out.isEmpty ? "%00" : out
+    }
 
     /// `LOAD` and the 1-based counter as 8 uppercase hex digits.
     public static func loadFile(_ index: Int) -> String {

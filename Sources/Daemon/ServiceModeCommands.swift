@@ -47,6 +47,7 @@ public enum SourceInspection {
                     let identity = switch t.replicaIdentity { case "d": "primary key"; case "f": "full"; case "i": "index"; default: "nothing" }
                     lines.append("  \(t.schema).\(t.name): \(t.columns.count) columns, about \(max(0, t.estimatedRows)) rows, replica identity \(identity)")
                 }
+                for warning in SourceCheck.identityWarnings(facts.tables) { lines.append("warning: " + warning) }
             }
             if let slot = facts.slot {
                 if slot.plugin != "pgoutput" || !slot.ownDatabase {

@@ -49,4 +49,17 @@ public enum SourceCheck {
         }
         return tables
     }
+
+    /// One warning per published table whose updates and deletes cannot be replicated: no primary
+    /// key and `REPLICA IDENTITY DEFAULT` (or `NOTHING`). While such a table is in a publication that
+    /// publishes updates and deletes, PostgreSQL itself refuses them ("cannot update table ...
+    /// because it does not have a replica identity"); its inserts and truncates are replicated.
+    public static func identityWarnings(_ tables: [TableDescription]) -> [String] {
+        tables.filter { ($0.replicaIdentity == "d" && $0.primaryKey.isEmpty) || $0.replicaIdentity == "n" }
+            .sorted { ($0.schema, $0.name) < ($1.schema, $1.name) }
+            .map {
+                let why = $0.replicaIdentity == "n" ? "has REPLICA IDENTITY NOTHING" : "has no primary key and no REPLICA IDENTITY FULL"
+                return "table \($0.schema).\($0.name) \(why): PostgreSQL refuses its UPDATE and DELETE while it is published (inserts and truncates are replicated); add a primary key or run ALTER TABLE ... REPLICA IDENTITY FULL"
+            }
+    }
 }

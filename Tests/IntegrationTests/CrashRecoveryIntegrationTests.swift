@@ -39,6 +39,8 @@ struct CrashRecoveryIntegrationTests {
             slot = "\(db.database)"
             [target]
             url = "file://\(dir)"
+            [task]
+            spool_dir = "\(dir).spool"
             [log]
             level = "warning"
             """.write(toFile: config, atomically: true, encoding: .utf8)
@@ -65,7 +67,7 @@ struct CrashRecoveryIntegrationTests {
 
     func crashAtEachStep(_ point: String) throws {
         let (db, dir, config) = try setUp("crash_\(point.replacingOccurrences(of: "-", with: "_"))")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         let load = try once(config)
         try #require(load.status == 0, "full load failed: \(load.stderr)")
         try db.execute(EngineIntegrationTests.changes)
@@ -89,7 +91,7 @@ struct CrashRecoveryIntegrationTests {
 
     func crashDuringTheFullLoad() throws {
         let (db, dir, config) = try setUp("crash_load")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         let crashed = try once(config, crashAt: "after-load-files-stored")
         #expect(crashed.status == 97, "expected the injected crash: \(crashed.stderr)")
         // Changes between the two snapshots belong to the new LOAD set, never to CDC too.

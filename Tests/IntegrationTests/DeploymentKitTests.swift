@@ -272,15 +272,35 @@ struct DeploymentKitPackageTests {
         return walker.compactMap { $0 as? String }.filter { $0.contains("replicatord") }.map { dir + "/" + $0 }
     }
 
+    /// apt-get as the test runs it: waiting for the dpkg lock (other work on the machine may hold it).
+    func aptGet(_ arguments: [String]) async throws {
+        try await kit.run("/usr/bin/apt-get", ["-y", "-q", "-o", "DPkg::Lock::Timeout=300"] + arguments,
+                          environment: ["DEBIAN_FRONTEND": "noninteractive"])
+    }
+
+    struct LockFailed: Error { var errno: Int32 }
+
+    /// An exclusive lock on the machine for the test's run: test runs of several worktrees on one
+    /// machine would otherwise install and purge the same package under each other.
+    func machineLock() async throws -> Int32 {
+        try await DedicatedThread.run(name: "test-deploy-lock") { () throws -> Int32 in
+            let fd = open("/run/lock/replicatord-package-test.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+            guard fd >= 0, flock(fd, LOCK_EX) == 0 else { throw LockFailed(errno: errno) }
+            return fd
+        }
+    }
+
     @Test func thePackageInstallsRunsAsItsUserAndPurgesWithoutATrace() async throws {
         let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
+        let lock = try await machineLock()
+        defer { close(lock) }
         let work = "/tmp/rd-deb-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         // A package left by an earlier run that died half-way is ours: purge it first.
         if (try? await kit.run("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "replicatord"])) != nil {
-            try await kit.run("/usr/bin/dpkg", ["--purge", "replicatord"])
+            try await aptGet(["purge", "replicatord"])
         }
 
         // The package, from the debug binary the tests already built (the release build takes
@@ -297,8 +317,8 @@ struct DeploymentKitPackageTests {
         print("package built in \(Int(Date().timeIntervalSince(started))) s: \(deb)")
 
         // apt-get install ./replicatord_VERSION_ARCH.deb: the whole install.
-        defer { _ = try? TestEnvironment.run("/usr/bin/dpkg", ["--purge", "replicatord"]) }
-        try await kit.run("/usr/bin/apt-get", ["install", "-y", "-q", deb], environment: ["DEBIAN_FRONTEND": "noninteractive"])
+        defer { _ = try? TestEnvironment.run("/usr/bin/apt-get", ["-y", "-q", "-o", "DPkg::Lock::Timeout=300", "purge", "replicatord"]) }
+        try await aptGet(["install", deb])
         for path in ["/usr/bin/replicatord", "/lib/systemd/system/replicatord.service", "/lib/systemd/system/replicatord@.service",
                      "/etc/replicatord/replicatord.toml", "/usr/share/doc/replicatord/source-setup.sql",
                      "/usr/share/doc/replicatord/aws/replicatord.yaml"] {
@@ -452,7 +472,7 @@ struct DeploymentKitPackageTests {
         #expect(!daemon.isRunning && daemon.terminationStatus == 0, "SIGTERM: \(log())")
 
         // An upgrade (the same package again) keeps the edited config and the user.
-        try await kit.run("/usr/bin/dpkg", ["-i", deb], environment: ["DEBIAN_FRONTEND": "noninteractive"])
+        try await aptGet(["install", "--reinstall", deb])
         #expect(try String(contentsOfFile: config, encoding: .utf8).contains("s3://\(bucket)/replica"))
         let userAgain = try await kit.run("/usr/bin/getent", ["passwd", "replicatord"])
         #expect(userAgain.split(separator: ":").dropFirst(2).first.map(String.init) == user[2])
@@ -463,13 +483,13 @@ struct DeploymentKitPackageTests {
         #expect(dropped.contains("dropped"), "\(dropped)")
         #expect(try db.connect().query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [db.database]).rows.isEmpty)
 
-        try await kit.run("/usr/bin/apt-get", ["remove", "-y", "-q", "replicatord"], environment: ["DEBIAN_FRONTEND": "noninteractive"])
+        try await aptGet(["remove", "replicatord"])
         #expect(!exists("/usr/bin/replicatord") && !exists("/lib/systemd/system/replicatord.service"))
         #expect(exists(config), "remove must keep the config")
         let removed = try await kit.run("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "replicatord"])
         #expect(removed.contains("config-files"), "\(removed)")
 
-        try await kit.run("/usr/bin/apt-get", ["purge", "-y", "-q", "replicatord"], environment: ["DEBIAN_FRONTEND": "noninteractive"])
+        try await aptGet(["purge", "replicatord"])
         #expect((try? await kit.run("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "replicatord"])) == nil, "dpkg still knows the package")
         for path in ["/etc/replicatord", "/usr/share/doc/replicatord", "/usr/bin/replicatord"] {
             #expect(!exists(path), "\(path) is left after purge")

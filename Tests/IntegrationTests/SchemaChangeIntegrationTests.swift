@@ -278,5 +278,13 @@ struct SchemaChangeIntegrationTests {
         let leaves = try await oracle(db, dir: "\(base)/via_leaf", ["public.m_eu", "public.m_us"])
         #expect(leaves.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") && $0.contains("\"load_rows\": 200") }, "\(leaves)")
         #expect(files("\(base)/via_leaf", "public", "m").isEmpty)
+
+        // TRUNCATE of the root: a T row under the root via the root, one in each partition otherwise.
+        try db.execute("TRUNCATE public.m; INSERT INTO public.m VALUES (1, 'eu', 'after'), (2, 'us', 'after')")
+        for (_, engine) in engines { _ = try await engine.runCycle() }
+        let rootAfter = try await oracle(db, dir: "\(base)/via_root", ["public.m"])
+        #expect(rootAfter.contains("\"ok\": true") && rootAfter.contains("\"T\": 1"), "\(rootAfter)")
+        let leavesAfter = try await oracle(db, dir: "\(base)/via_leaf", ["public.m_eu", "public.m_us"])
+        #expect(leavesAfter.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") && $0.contains("\"T\": 1") }, "\(leavesAfter)")
     }
 }
