@@ -27,14 +27,14 @@ import TOMLKit
 /// [task]
 /// migration_type           = "full-load-and-cdc"   # or "full-load", or "cdc", as DMS names them
 /// max_file_size_mib        = 1024   # split LOAD files at this size, 1...5242880
-/// parallel_tables          = 2      # tables copied at once during a full load, 1...64
+/// parallel_tables          = 2      # connections copying at once in a full load (tables or page ranges), 1...64
 /// include_op_for_full_load = false  # an Op column of "I" first in LOAD files
 /// spool_dir                = "/var/lib/replicatord/spool"  # absolute; local scratch space
 /// retained_wal_warn_mib    = 4096   # warn when the slot holds back more WAL than this, 1...
 ///
 /// [parquet]
 /// compression       = "zstd"        # "zstd", "snappy", "gzip" or "none"
-/// compression_level = 3             # 1...22 for zstd, 1...9 for gzip, ignored otherwise
+/// compression_level = 1             # 1...22 for zstd (default 1), 1...9 for gzip (default 3), ignored otherwise
 /// row_group_mib     = 128           # row group size, 1...4096
 /// page_version      = 1             # 1 (DataPage) or 2 (DataPageV2)
 ///
@@ -244,7 +244,7 @@ public enum ConfigurationLoader {
         let compression = try s.choice("compression", default: Configuration.ParquetOutput.Compression.zstd)
         let level: Int
         switch compression {
-        case .zstd: level = try s.int("compression_level", default: 3, in: 1...22, note: " for zstd")
+        case .zstd: level = try s.int("compression_level", default: 1, in: 1...22, note: " for zstd")
         case .gzip: level = try s.int("compression_level", default: 3, in: 1...9, note: " for gzip")
         case .snappy, .none: level = try s.int("compression_level", default: 3)
         }

@@ -11,8 +11,16 @@ public struct EngineSettings: Sendable {
     public var migrationType: MigrationType = .fullLoadAndCDC
     /// A LOAD file is closed and the next begun once it reaches this size.
     public var maxFileBytes: Int64 = 1 << 30
-    /// Tables loaded at once, each on its own connection.
+    /// Connections reading at once during the full load, each a whole table or a page range of one.
     public var parallelTables: Int = 2
+    /// A table of at least twice this many heap pages is read as page ranges by several of the
+    /// ``parallelTables`` connections at once (PostgreSQL 14+); default 8192 pages (64 MiB).
+    public var minRangePages = 8_192
+    /// The full load's readers each buffer a row group of the file they write: its row groups are
+    /// cut at `[parquet] row_group_mib` or this budget shared by the readers, whichever is smaller
+    /// (peak RSS under 200 MiB with two readers uploading 8 MiB parts four at a time). Default 16 MiB:
+    /// with two readers, row groups of about 125,000 rows of the reference table.
+    public var fullLoadRowGroupBudget = 16 << 20
     /// DMS's `IncludeOpForFullLoad`: an `Op` column of `I` first in LOAD files.
     public var includeOpForFullLoad = false
     /// Parquet codec, level, row group size and page version.

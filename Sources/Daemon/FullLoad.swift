@@ -22,6 +22,8 @@ struct FullLoad {
     private struct Prepared: Sendable {
         var replication: HandOff<PGConnection>
         var readers: [HandOff<PGConnection>]
+        /// The tables cut into page ranges, largest first.
+        var units: [LoadUnit]
         var consistentPoint: String
         var systemID: String
     }
@@ -36,7 +38,6 @@ struct FullLoad {
         let resuming = !reload && (previous?.phase == .fullLoad || added)
         let pending = reload || added ? tables : tables.filter { previous?.tables[key($0)]?.status != .replicating || !resuming }
         let settings = self.settings
-        let readerCount = max(1, min(settings.parallelTables, pending.count))
         let logger = self.logger
 
         let prepared = try await DedicatedThread.run(name: "replicatord-slot") { () throws -> Prepared in
@@ -48,14 +49,10 @@ struct FullLoad {
                     throw PGError(.protocolViolation, "pg_export_snapshot() returned nothing")
                 }
                 let lsn = try exporter.query("SELECT pg_current_wal_lsn()::text").rows.first?[0] ?? nil
-                var readers: [HandOff<PGConnection>] = []
-                for _ in 0..<readerCount {
-                    let reader = try PGConnection(conninfo: settings.conninfo)
-                    try SnapshotReader.enterSnapshot(snapshot, on: reader)
-                    readers.append(HandOff(reader))
-                }
+                let (readers, units) = try Self.openReaders(snapshot: snapshot, tables: pending, settings: settings)
                 let identity = try PGConnection(conninfo: settings.conninfo, replication: true).identifySystem()
-                return Prepared(replication: HandOff(exporter), readers: readers, consistentPoint: lsn ?? "0/0", systemID: identity.systemID)
+                return Prepared(replication: HandOff(exporter), readers: readers, units: units,
+                                consistentPoint: lsn ?? "0/0", systemID: identity.systemID)
             }
             let replication = try PGConnection(conninfo: settings.conninfo, replication: true)
             let identity = try replication.identifySystem()
@@ -86,18 +83,14 @@ struct FullLoad {
             guard let snapshot = slot.snapshotName else {
                 throw PGError(.protocolViolation, "CREATE_REPLICATION_SLOT exported no snapshot")
             }
-            var readers: [HandOff<PGConnection>] = []
-            for _ in 0..<readerCount {
-                let reader = try PGConnection(conninfo: settings.conninfo)
-                try SnapshotReader.enterSnapshot(snapshot, on: reader)
-                readers.append(HandOff(reader))
-            }
-            return Prepared(replication: HandOff(replication), readers: readers,
+            let (readers, units) = try Self.openReaders(snapshot: snapshot, tables: pending, settings: settings)
+            return Prepared(replication: HandOff(replication), readers: readers, units: units,
                             consistentPoint: slot.consistentPoint, systemID: identity.systemID)
         }
         logger.info("full load starting", metadata: [
             "slot.name": "\(settings.slot)", "lsn.consistent_point": "\(prepared.consistentPoint)",
-            "tables": "\(pending.count)", "resume": "\(resuming)",
+            "tables": "\(pending.count)", "resume": "\(resuming)", "readers": "\(prepared.readers.count)",
+            "page_ranges": "\(prepared.units.count)",
         ])
 
         // The checkpoint names the slot before any file is written.
@@ -116,13 +109,13 @@ struct FullLoad {
         state.migrationType = settings.migrationType.rawValue
         try await keeper.save(state)
 
-        let queue = TableQueue(pending.sorted { $0.estimatedRows > $1.estimatedRows })
+        let queue = TableQueue(prepared.units)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for reader in prepared.readers {
                 group.addTask {
                     try await DedicatedThread.run(name: "replicatord-load") {
-                        while let table = try BlockingBridge.wait({ await queue.next() }) {
-                            try loadTable(table, on: reader.value, reload: reload)
+                        while let unit = try BlockingBridge.wait({ await queue.next() }) {
+                            try loadRange(unit, on: reader.value, reload: reload)
                         }
                         try reader.value.query("COMMIT")
                     }
@@ -135,17 +128,56 @@ struct FullLoad {
         logger.info("full load done", metadata: ["tables": "\(pending.count)"])
     }
 
-    /// Copies one table into its LOAD files; runs on a reader's dedicated thread.
-    private func loadTable(_ table: TableDescription, on connection: PGConnection, reload: Bool) throws {
+    /// Opens the reader connections, each inside `snapshot`, and cuts the tables into the units they
+    /// share: a table of at least two ``EngineSettings/minRangePages`` pages is read as page ranges
+    /// (a TID range scan, PostgreSQL 14+) by up to ``EngineSettings/parallelTables`` connections at
+    /// once; the others whole. Largest first, so the long ones start early.
+    private static func openReaders(snapshot: String, tables: [TableDescription], settings: EngineSettings) throws
+        -> ([HandOff<PGConnection>], [LoadUnit]) {
+        let budget = max(1, settings.parallelTables)
+        let first = try PGConnection(conninfo: settings.conninfo)
+        try SnapshotReader.enterSnapshot(snapshot, on: first)
+        func integer(_ sql: String, _ parameters: [String] = []) throws -> Int {
+            let value: String?? = try first.query(sql, parameters).rows.first?[0]
+            return (value ?? nil).flatMap { Int($0) } ?? 0
+        }
+        var sized: [(table: TableDescription, pages: Int)] = []
+        let tidRangeScans = try budget > 1 && integer("SHOW server_version_num") >= 140_000
+        for table in tables {
+            let pages = tidRangeScans
+                ? try integer("SELECT pg_relation_size($1::oid::regclass) / current_setting('block_size')::bigint", [String(table.oid)])
+                : 0
+            sized.append((table, pages))
+        }
+        sized.sort { ($0.pages, $0.table.estimatedRows) > ($1.pages, $1.table.estimatedRows) }
+        var units: [LoadUnit] = []
+        for (table, pages) in sized {
+            let count = min(budget, pages / max(1, settings.minRangePages))
+            let ranges: [PageRange?] = count >= 2 ? PageRange.split(pages: pages, into: count) : [nil]
+            let load = TableLoad(table: table, ranges: ranges.count)
+            for range in ranges { units.append(LoadUnit(load: load, pages: range)) }
+        }
+        let readerCount = max(1, min(budget, units.count))
+        // Every reader has a file open, each buffering a row group: they share one memory budget.
+        let rowGroupBytes = min(settings.parquet.rowGroupBytes, max(1 << 20, settings.fullLoadRowGroupBudget / readerCount))
+        units = units.map { LoadUnit(load: $0.load, pages: $0.pages, rowGroupBytes: rowGroupBytes) }
+        var readers = [HandOff(first)]
+        for _ in 1..<readerCount {
+            let reader = try PGConnection(conninfo: settings.conninfo)
+            try SnapshotReader.enterSnapshot(snapshot, on: reader)
+            readers.append(HandOff(reader))
+        }
+        return (readers, units)
+    }
+
+    /// Copies one unit (a whole table or one page range of it) into LOAD files; the unit that ends
+    /// its table last records the table as loaded. Runs on a reader's dedicated thread.
+    private func loadRange(_ unit: LoadUnit, on connection: PGConnection, reload: Bool) throws {
+        let load = unit.load
+        let table = load.table
         let folder = FileNaming.tableFolder(schema: table.schema, table: table.name)
         let store = self.store
-        let existing = try BlockingBridge.wait { try await store.list(prefix: folder + "LOAD") }
-        // With reload the new set is numbered after the old one and stored before the old one is removed.
-        let firstIndex = reload ? (existing.compactMap { FileNaming.loadIndex($0.key) }.max() ?? 0) + 1 : 1
-        if !reload {
-            // Leftovers of an interrupted load of this table go first: a LOAD set is one snapshot.
-            for object in existing { try BlockingBridge.wait { try await store.delete(key: object.key) } }
-        }
+        let firstIndex = try load.prepareOnce { try clearLeftovers(folder: folder, reload: reload) }
 
         let columns = ParquetTableWriter.columns(for: table)
         let started = ContinuousClock.now
@@ -153,18 +185,18 @@ struct FullLoad {
         // overlap through a pipe of two batches.
         let pipe = BatchPipe<ColumnBatch>(capacity: 2)
         let encoder = EncoderThread { () throws -> [StoredObject] in
-            try self.encodeLoadFiles(from: pipe, folder: folder, columns: columns, firstIndex: firstIndex)
+            try self.encodeLoadFiles(from: pipe, folder: folder, columns: columns, load: load, rowGroupBytes: unit.rowGroupBytes)
         }
         var rows: Int64 = 0
         do {
             var lastLog = started
             var seen: Int64 = 0
-            rows = try SnapshotReader(connection: connection, batchRows: 8_192).read(table) { batch in
+            rows = try SnapshotReader(connection: connection, batchRows: 8_192).read(table, pages: unit.pages) { batch in
                 try pipe.push(batch)
                 seen += Int64(batch.rowCount)
                 if ContinuousClock.now - lastLog > .seconds(5) {
                     lastLog = .now
-                    logProgress(table, rows: seen, started: started)
+                    logProgress(table, rows: load.rowsSoFar(plus: seen), started: started)
                 }
             }
             pipe.close()
@@ -173,11 +205,22 @@ struct FullLoad {
             _ = try? encoder.join()
             throw error
         }
-        let files = try encoder.join()
+        var files = try encoder.join()
+        guard load.rangeDone(rows: rows, files: files) else {
+            logger.debug("page range loaded", metadata: ["table": "\(key(table))", "range": "\(unit.pages.map { "\($0)" } ?? "all")", "rows": "\(rows)"])
+            return
+        }
+        // The last unit of the table: the table is loaded once the checkpoint says so.
+        files = load.files
+        if files.isEmpty {
+            // An empty table still has its (empty) LOAD file.
+            let file = try openFile(folder + FileNaming.loadFile(firstIndex + load.nextFileOffset()), columns: columns)
+            files = [try file.finish()]
+        }
         CrashPoint.reach(.afterLoadFilesStored)
         let bytes = files.reduce(0) { $0 + Int64($1.size) }
         let count = files.count
-        let loadedRows = rows
+        let loadedRows = load.rows
         try BlockingBridge.wait { [keeper, key = key(table)] in
             try await keeper.update {
                 $0.tables[key]?.status = .replicating
@@ -190,38 +233,58 @@ struct FullLoad {
         }
         if reload {
             // The checkpoint names the new set: now the old one goes.
-            for object in existing { try BlockingBridge.wait { try await store.delete(key: object.key) } }
+            for object in load.existing { try BlockingBridge.wait { try await store.delete(key: object.key) } }
         }
-        let seconds = max(0.001, (ContinuousClock.now - started).inSeconds)
+        let seconds = max(0.001, (ContinuousClock.now - load.started).inSeconds)
         logger.info("table loaded", metadata: [
-            "table": "\(key(table))", "rows": "\(rows)", "files": "\(count)", "bytes": "\(bytes)",
-            "rows_per_s": "\(Int(Double(rows) / seconds))",
+            "table": "\(key(table))", "rows": "\(loadedRows)", "files": "\(count)", "bytes": "\(bytes)",
+            "page_ranges": "\(load.rangeCount)", "rows_per_s": "\(Int(Double(loadedRows) / seconds))",
         ])
     }
 
-    /// Encodes the batches of `pipe` into LOAD files, cutting a new file at the maximum size;
+    /// Lists the table's LOAD files; without `reload` removes them (leftovers of an interrupted load:
+    /// a LOAD set is one snapshot). Returns the first number of the new set and the old files.
+    private func clearLeftovers(folder: String, reload: Bool) throws -> (Int, [ObjectInfo]) {
+        let store = self.store
+        let existing = try BlockingBridge.wait { try await store.list(prefix: folder + "LOAD") }
+        if reload {
+            // The new set is numbered after the old one and stored before the old one is removed.
+            return ((existing.compactMap { FileNaming.loadIndex($0.key) }.max() ?? 0) + 1, existing)
+        }
+        for object in existing { try BlockingBridge.wait { try await store.delete(key: object.key) } }
+        return (1, existing)
+    }
+
+    /// Encodes the batches of `pipe` into LOAD files numbered by `load` (the table's ranges share
+    /// one sequence), the first opened with the first batch, a new one cut at the maximum size;
     /// runs on the encoder thread. An upload that fails or is interrupted is aborted.
     private func encodeLoadFiles(from pipe: BatchPipe<ColumnBatch>, folder: String, columns: [ParquetTableWriter.Column],
-                                 firstIndex: Int) throws -> [StoredObject] {
-        var fileIndex = firstIndex
+                                 load: TableLoad, rowGroupBytes: Int) throws -> [StoredObject] {
         var files: [StoredObject] = []
-        var current = try openFile(folder + FileNaming.loadFile(fileIndex), columns: columns)
+        var current: OpenFile?
         do {
             let opColumn = settings.includeOpForFullLoad
             var ops: [UInt8] = []
             while let batch = try pipe.pop() {
+                if current == nil {
+                    current = try openFile(folder + FileNaming.loadFile(load.firstIndex + load.nextFileOffset()), columns: columns,
+                                           rowGroupBytes: rowGroupBytes)
+                }
                 if opColumn, ops.count != batch.rowCount { ops = Array(repeating: UInt8(ascii: "I"), count: batch.rowCount) }
-                try current.writer.append(batch, ops: opColumn ? ops : nil, unchangedToast: nil)
-                if current.writer.estimatedFileBytes >= settings.maxFileBytes {
-                    files.append(try current.finish())
-                    fileIndex += 1
-                    current = try openFile(folder + FileNaming.loadFile(fileIndex), columns: columns)
+                try current!.writer.append(batch, ops: opColumn ? ops : nil, unchangedToast: nil)
+                if current!.writer.estimatedFileBytes >= settings.maxFileBytes {
+                    let full = current!
+                    current = nil
+                    files.append(try full.finish())
                 }
             }
-            files.append(try current.finish())
+            if let last = current {
+                current = nil
+                files.append(try last.finish())
+            }
             return files
         } catch {
-            current.sink.abort()
+            current?.sink.abort()
             pipe.fail(error)
             throw error
         }
@@ -253,13 +316,17 @@ struct FullLoad {
         }
     }
 
-    private func openFile(_ key: String, columns: [ParquetTableWriter.Column]) throws -> OpenFile {
+    private func openFile(_ key: String, columns: [ParquetTableWriter.Column], rowGroupBytes: Int = 0) throws -> OpenFile {
         let store = self.store
         let upload = try BlockingBridge.wait { try await store.makeUpload(key: key, contentType: "application/vnd.apache.parquet") }
-        let sink = UploadSink(upload: upload, chunkSize: settings.uploadChunkBytes)
+        // The upload buffers its parts itself: 1 MiB hand-offs keep a second part-sized buffer per
+        // open file out of the full load's memory.
+        let sink = UploadSink(upload: upload, chunkSize: min(settings.uploadChunkBytes, 1 << 20))
         do {
+            var options = settings.parquet
+            if rowGroupBytes > 0 { options.rowGroupBytes = rowGroupBytes }
             let writer = try ParquetTableWriter(columns: columns, opColumn: settings.includeOpForFullLoad, unchangedToastColumn: false,
-                                                options: settings.parquet, sink: sink)
+                                                options: options, sink: sink)
             return OpenFile(writer: writer, sink: sink)
         } catch {
             sink.abort()
@@ -296,9 +363,83 @@ extension Duration {
     var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
-/// Hands the next table to whichever reader is free.
+/// Hands the next unit to whichever reader is free.
 actor TableQueue {
-    private var tables: [TableDescription]
-    init(_ tables: [TableDescription]) { self.tables = tables }
-    func next() -> TableDescription? { tables.isEmpty ? nil : tables.removeFirst() }
+    private var units: [LoadUnit]
+    init(_ units: [LoadUnit]) { self.units = units }
+    func next() -> LoadUnit? { units.isEmpty ? nil : units.removeFirst() }
+}
+
+/// One piece of the full load read by one connection: a whole table (`pages` nil) or one page
+/// range of it.
+struct LoadUnit: Sendable {
+    let load: TableLoad
+    let pages: PageRange?
+    /// The row group size of its files (the readers share ``EngineSettings/fullLoadRowGroupBudget``).
+    var rowGroupBytes = 0
+}
+
+/// What the units of one table share: the leftovers removed once before any of them writes, one
+/// sequence of LOAD file numbers, and the totals, complete when the last unit ends.
+final class TableLoad: @unchecked Sendable {
+    let table: TableDescription
+    let rangeCount: Int
+    private let lock = NSLock()
+    private var prepared = false
+    private var _firstIndex = 1
+    private var _existing: [ObjectInfo] = []
+    private var fileCount = 0
+    private var remaining: Int
+    private var _rows: Int64 = 0
+    private var _files: [StoredObject] = []
+    private var _started: ContinuousClock.Instant?
+
+    init(table: TableDescription, ranges: Int) {
+        self.table = table
+        self.rangeCount = ranges
+        self.remaining = ranges
+    }
+
+    private func locked<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock(); defer { lock.unlock() }
+        return try body()
+    }
+
+    /// Runs `prepare` (list and remove leftovers; returns the first file number and the old
+    /// objects) for the first unit to arrive; the others wait for it. Returns the first number.
+    func prepareOnce(_ prepare: () throws -> (Int, [ObjectInfo])) throws -> Int {
+        try locked {
+            if !prepared {
+                (_firstIndex, _existing) = try prepare()
+                prepared = true
+                _started = .now
+            }
+            return _firstIndex
+        }
+    }
+
+    var firstIndex: Int { locked { _firstIndex } }
+    var existing: [ObjectInfo] { locked { _existing } }
+    var rows: Int64 { locked { _rows } }
+    var files: [StoredObject] { locked { _files.sorted { $0.key < $1.key } } }
+    var started: ContinuousClock.Instant { locked { _started ?? .now } }
+    func rowsSoFar(plus rows: Int64) -> Int64 { locked { _rows + rows } }
+
+    /// The next file's offset from ``firstIndex``: the table's files are numbered without gaps.
+    func nextFileOffset() -> Int {
+        locked {
+            defer { fileCount += 1 }
+            return fileCount
+        }
+    }
+
+    /// Records a finished unit; true for the table's last one.
+    func rangeDone(rows: Int64, files: [StoredObject]) -> Bool {
+        locked {
+            _rows += rows
+            _files += files
+            remaining -= 1
+            return remaining == 0
+        }
+    }
 }

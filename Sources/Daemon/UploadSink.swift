@@ -31,10 +31,14 @@ final class UploadSink: ParquetSink {
 
     private func flush() throws {
         guard !buffer.isEmpty else { return }
-        let chunk = buffer
+        do {
+            let chunk = buffer
+            let upload = self.upload
+            try BlockingBridge.wait { try await upload.write(chunk) }
+        }
+        // The upload copied or wrote the chunk and let it go: the buffer is ours alone again, so it
+        // is emptied in place instead of a new one being allocated for every chunk.
         buffer.removeAll(keepingCapacity: true)
-        let upload = self.upload
-        try BlockingBridge.wait { try await upload.write(chunk) }
     }
 
     /// Sends the rest and makes the object visible.

@@ -3,7 +3,7 @@
 /// more than one segment, which keeps the row group's memory close to its encoded size.
 /// Segments are kept for the next chunk, so later row groups reuse memory already faulted in.
 struct PageSegments {
-    static let segmentSize = 1 << 20
+    static let segmentSize = 1 << 18
     private var segments: [ByteBuffer] = []
     /// The segment being filled; the ones after it are empty spares.
     private var current = 0

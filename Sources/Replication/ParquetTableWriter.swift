@@ -3,7 +3,7 @@ import Parquet
 
 /// Parquet settings of the files the daemon writes.
 public struct ParquetFileOptions: Sendable {
-    public var codec: ParquetCodec = .zstd(level: 3)
+    public var codec: ParquetCodec = .zstd(level: 1)
     /// Row groups are cut at about this many bytes of encoded data.
     public var rowGroupBytes = 128 << 20
     /// Data page version, 1 or 2.
@@ -127,6 +127,11 @@ public final class ParquetTableWriter {
 
     /// Appends the rows of `batch` (and their ops and unchanged-TOAST lists for CDC files).
     public func append(_ batch: ColumnBatch, ops: [UInt8]?, unchangedToast: ColumnVector?) throws {
+        // The flat path: no LIST column and no numeric NaN to record (the rare cases take the loop below).
+        if !batch.columns.contains(where: { if case .list = $0.kind { true } else { !$0.nanRows.isEmpty } }) {
+            try appendFlat(batch, ops: ops, unchangedToast: unchangedToast)
+            return
+        }
         let rows = batch.rowCount
         precondition(batch.columns.count == columns.count, "a batch of \(batch.columns.count) columns for a table of \(columns.count)")
         precondition(ops == nil || ops!.count == rows, "one op per row")
@@ -183,6 +188,101 @@ public final class ParquetTableWriter {
                 }
             }
             try writer.endRow()
+        }
+        rowCount += Int64(rows)
+    }
+
+    /// How a flat (non-LIST) column's values reach the writer.
+    private enum FlatWrite {
+        case bool, int32, int64, float32, float64, int128(length: Int), bytes
+    }
+
+    /// One flat column of a batch seen through its storage: the row loop below then does no
+    /// reference counting and no copy of a ``ColumnVector`` per value.
+    private struct FlatColumn {
+        var write: FlatWrite
+        var nulls: UnsafePointer<Bool>
+        var int64s: UnsafePointer<Int64>?
+        var int128s: UnsafePointer<Int128>?
+        var float32s: UnsafePointer<Float>?
+        var float64s: UnsafePointer<Double>?
+        var bytes: UnsafeRawPointer?
+        var offsets: UnsafePointer<Int>
+    }
+
+    private static func flatWrite(_ kind: ColumnKind) -> FlatWrite {
+        switch kind {
+        case .bool: .bool
+        case .int16, .int32, .date: .int32
+        case .int64, .time, .timestamp, .timestamptz: .int64
+        case .float32: .float32
+        case .float64: .float64
+        case .decimal(let p, _): p <= 9 ? .int32 : p <= 18 ? .int64 : .int128(length: ParquetValueType.decimalByteLength(precision: p))
+        case .numericText, .text, .json, .jsonb, .bytea, .uuid, .interval, .timetz, .textCast: .bytes
+        case .list: preconditionFailure("a LIST column is not flat")
+        }
+    }
+
+    /// ``append(_:ops:unchangedToast:)`` for batches without LIST columns or numeric NaNs (the full
+    /// load and the change files of most tables): the same values in the same order, from pointers taken once
+    /// per batch instead of once per value.
+    private func appendFlat(_ batch: ColumnBatch, ops: [UInt8]?, unchangedToast: ColumnVector?) throws {
+        let rows = batch.rowCount
+        precondition(batch.columns.count == columns.count, "a batch of \(batch.columns.count) columns for a table of \(columns.count)")
+        precondition(ops == nil || ops!.count == rows, "one op per row")
+        let base = opColumn ? 1 : 0
+        // `batch` is a constant for this whole call: its arrays' storage neither moves nor goes away
+        // while the pointers are used (every array is native, so no temporary buffer is made).
+        var flat: [FlatColumn] = []
+        flat.reserveCapacity(batch.columns.count)
+        // `_unchanged_toast`, when the file has it, is one more flat byte column (all null without a vector).
+        let toast = unchangedToastColumn ? (unchangedToast ?? ColumnVector(kind: .text, nullRows: rows)) : nil
+        for vector in batch.columns + (toast.map { [$0] } ?? []) {
+            precondition(vector.count == rows, "every column of a batch has its rows")
+            func pointer<T>(_ array: [T]) -> UnsafePointer<T>? { array.isEmpty ? nil : array.withUnsafeBufferPointer { $0.baseAddress } }
+            flat.append(FlatColumn(
+                write: Self.flatWrite(vector.kind),
+                nulls: pointer(vector.nulls) ?? UnsafePointer(bitPattern: 1)!,
+                int64s: pointer(vector.int64s), int128s: pointer(vector.int128s),
+                float32s: pointer(vector.float32s), float64s: pointer(vector.float64s),
+                bytes: vector.bytes.isEmpty ? nil : vector.bytes.withUnsafeBytes { $0.baseAddress },
+                offsets: pointer(vector.offsets)!))
+        }
+        let writer = self.writer
+        try withExtendedLifetime((batch, toast)) {
+            try flat.withUnsafeBufferPointer { flat in
+                var valueIndex = [Int](repeating: 0, count: flat.count)
+                try valueIndex.withUnsafeMutableBufferPointer { valueIndex in
+                    for row in 0..<rows {
+                        if let ops {
+                            var op = ops[row]
+                            withUnsafeBytes(of: &op) { writer.appendBytes($0, column: 0) }
+                        }
+                        for c in 0..<flat.count {
+                            let f = flat[c]
+                            let column = base + c
+                            if f.nulls[row] { writer.appendNull(column: column); continue }
+                            let i = valueIndex[c]
+                            valueIndex[c] = i + 1
+                            switch f.write {
+                            case .bool: writer.appendBool(f.int64s![i] != 0, column: column)
+                            case .int32: writer.appendInt32(Int32(truncatingIfNeeded: f.int64s![i]), column: column)
+                            case .int64: writer.appendInt64(f.int64s![i], column: column)
+                            case .float32: writer.appendFloat(f.float32s![i], column: column)
+                            case .float64: writer.appendDouble(f.float64s![i], column: column)
+                            case .int128(let length):
+                                // FIXED_LEN_BYTE_ARRAY: big-endian two's complement in the fewest bytes for p digits.
+                                var big = f.int128s![i].bigEndian
+                                withUnsafeBytes(of: &big) { writer.appendBytes(UnsafeRawBufferPointer(rebasing: $0[(16 - length)...]), column: column) }
+                            case .bytes:
+                                let start = f.offsets[i]
+                                writer.appendBytes(UnsafeRawBufferPointer(start: f.bytes.map { $0 + start }, count: f.offsets[i + 1] - start), column: column)
+                            }
+                        }
+                        try writer.endRow()
+                    }
+                }
+            }
         }
         rowCount += Int64(rows)
     }
@@ -250,5 +350,13 @@ public final class ParquetTableWriter {
             }
         }
         return out + "\""
+    }
+}
+
+extension ColumnVector {
+    /// A vector of `nullRows` NULL rows.
+    init(kind: ColumnKind, nullRows: Int) {
+        self.init(kind: kind)
+        nulls = Array(repeating: true, count: nullRows)
     }
 }

@@ -19,7 +19,7 @@ import Testing
     #expect(config.task.parallelTables == 2)
     #expect(config.task.includeOpForFullLoad == false)
     #expect(config.task.spoolDirectory == "/var/lib/replicatord/spool")
-    #expect(config.parquet == .init(compression: .zstd, compressionLevel: 3, rowGroupMiB: 128, pageVersion: 1))
+    #expect(config.parquet == .init(compression: .zstd, compressionLevel: 1, rowGroupMiB: 128, pageVersion: 1))
     #expect(config.schedule.intervalSeconds == 120)
     #expect(config.health.listen == .init(host: "127.0.0.1", port: 8080))
     #expect(config.log.format == .logfmt)

@@ -40,7 +40,7 @@ struct MigrationTypeIntegrationTests {
             try db.execute("UPDATE public.orders SET status = 'round \(round)' WHERE id <= \(round * 10); DELETE FROM public.orders WHERE id = \(1000 + round)")
         }
         let state = try #require(await e.keeper.state)
-        #expect(state.tables["public.orders"]?.firstLoadFile == 3 && state.migrationType == "full-load")
+        #expect(state.tables["public.orders"]?.firstLoadFile == 3 && state.migrationType == "full-load", "\(String(describing: state.tables["public.orders"]))")
     }
 
     @Test func cdcWritesOnlyChangesAfterTheSlotsCreation() async throws {
