@@ -102,10 +102,17 @@ iam.create_user(UserName="replicatord")
 iam.put_user_policy(UserName="replicatord", PolicyName="s3-all", PolicyDocument=json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
 k = iam.create_access_key(UserName="replicatord")["AccessKey"]
-print(k["AccessKeyId"], k["SecretAccessKey"])
+# A second user the store knows but refuses everything (the tests' "access denied").
+iam.create_user(UserName="denied")
+iam.put_user_policy(UserName="denied", PolicyName="s3-none", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}))
+d = iam.create_access_key(UserName="denied")["AccessKey"]
+print(k["AccessKeyId"], k["SecretAccessKey"], d["AccessKeyId"], d["SecretAccessKey"])
 PY
 )
-  export AWS_ACCESS_KEY_ID=${keys% *} AWS_SECRET_ACCESS_KEY=${keys#* }
+  set -- $keys
+  export AWS_ACCESS_KEY_ID=$1 AWS_SECRET_ACCESS_KEY=$2
+  export REPLICATORD_TEST_S3_DENIED_KEY_ID=$3 REPLICATORD_TEST_S3_DENIED_SECRET=$4
   curl -fs -X POST -H 'Content-Type: text/plain' --data '0' "$endpoint/moto-api/reset-auth" >/dev/null
   export REPLICATORD_TEST_S3_ENDPOINT=$endpoint AWS_REGION=us-east-1
   unset AWS_SESSION_TOKEN AWS_PROFILE

@@ -174,6 +174,20 @@ struct BadInputIntegrationTests {
         try expectRefusal(try Self.config(conninfo: db.conninfo, slot: slot,
                                           target: "url = \"s3://no-bucket-needed/p\"\nendpoint = \"\(endpoint)\"\npath_style = true"),
                           database: db.database, store: nil, ["InvalidAccessKeyId"], environment: ["AWS_ACCESS_KEY_ID": "AKIAUNKNOWNUNKNOWN00"])
+        // A key the store knows whose policy denies S3 (the test bed's user "denied"), on a bucket that exists.
+        let env = ProcessInfo.processInfo.environment
+        if let id = env["REPLICATORD_TEST_S3_DENIED_KEY_ID"], let secret = env["REPLICATORD_TEST_S3_DENIED_SECRET"] {
+            let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+            let bucket = "denied-\(UInt32.random(in: 0...UInt32.max))"
+            try TestEnvironment.run(python, ["-c", "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])", endpoint, bucket])
+            try expectRefusal(try Self.config(conninfo: db.conninfo, slot: slot,
+                                              target: "url = \"s3://\(bucket)/p\"\nendpoint = \"\(endpoint)\"\npath_style = true"),
+                              database: db.database, store: nil, ["AccessDenied", bucket], environment: ["AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret])
+            let left = try TestEnvironment.run(python, ["-c", "import boto3,sys; print(boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').list_objects_v2(Bucket=sys.argv[2]).get('KeyCount', 0))", endpoint, bucket])
+            #expect(left.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the refused run stored something")
+        } else if TestEnvironment.serversRequired {
+            Issue.record("REPLICATORD_TEST_S3_DENIED_KEY_ID is not set: run the tests through scripts/test")
+        }
     }
 
     @Test func oddIdentifiersGetSafeKeysTablesWithoutKeyAreNamedAndAHundredMegabyteValueArrives() async throws {
