@@ -504,6 +504,14 @@ def kill_mid_multipart(daemon, proxy, timeout, what):
     return False
 
 
+# Fault windows of the store, 15 s each: the proxy's settings and how the log names them.
+STORE_WINDOWS = {
+    "slowdown": (dict(slowdown=0.3), "30 % of requests answered 503 SlowDown"),
+    "reset": (dict(reset=0.1), "10 % of connections reset mid-body"),
+    "latency": (dict(latency=0.7, max_latency_ms=3000), "up to 3 s of added latency on 70 % of requests"),
+}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", required=True)
@@ -639,22 +647,11 @@ level = "info"
                 cluster.restart(mode)
                 S.pg_restarts[mode] += 1
                 workload.resume()
-            elif event == "slowdown":
-                proxy.faults(slowdown=0.3)
-                S.faults["slowdown_windows"] += 1
-                log("store: 30 % of requests answered 503 SlowDown for 15 s")
-                time.sleep(15)
-                proxy.calm()
-            elif event == "reset":
-                proxy.faults(reset=0.1)
-                S.faults["reset_windows"] += 1
-                log("store: 10 % of connections reset mid-body for 15 s")
-                time.sleep(15)
-                proxy.calm()
-            elif event == "latency":
-                proxy.faults(latency=0.7, max_latency_ms=3000)
-                S.faults["latency_windows"] += 1
-                log("store: up to 3 s of added latency on 70 % of requests for 15 s")
+            elif event in STORE_WINDOWS:
+                faults, what = STORE_WINDOWS[event]
+                proxy.faults(**faults)
+                S.faults[event + "_windows"] += 1
+                log(f"store: {what} for 15 s")
                 time.sleep(15)
                 proxy.calm()
             elif event == "refuse":

@@ -10,31 +10,12 @@ import Glibc
 /// no object in the store, the replication slot as it was (or still absent).
 @Suite(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_S3_ENDPOINT")), .serialized)
 struct BadInputIntegrationTests {
-    struct Run { var status: Int32; var stdout: String; var stderr: String }
+    typealias Run = TestEnvironment.Finished
 
     /// `replicatord ARGS` to completion, with extra environment.
     static func replicatord(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CrashRecoveryIntegrationTests.binary)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { _, new in new }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let box = Box()
-        let reader = Thread { box.data = out.fileHandleForReading.readDataToEndOfFile(); box.done.signal() }
-        reader.start()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        box.done.wait()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: box.data, as: UTF8.self),
-                   stderr: String(decoding: errData, as: UTF8.self))
+        try TestEnvironment.capture(CrashRecoveryIntegrationTests.binary, arguments, environment: environment)
     }
-
-    final class Box: @unchecked Sendable { var data = Data(); let done = DispatchSemaphore(value: 0) }
 
     /// A config file for `conninfo` and `target` (a `[target]` body), in a temporary folder.
     static func config(conninfo: String, slot: String, publication: String = "pub", target: String) throws -> String {

@@ -41,9 +41,11 @@ enum TestEnvironment {
         return v
     }
 
-    /// Runs a program to completion and returns its standard output; throws with its stderr on failure.
-    @discardableResult
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
+    /// What a finished program printed and its exit status.
+    struct Finished: Sendable { var status: Int32; var stdout: String; var stderr: String }
+
+    /// Runs a program to completion, whatever its exit status.
+    static func capture(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Finished {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -60,15 +62,20 @@ enum TestEnvironment {
         reader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         errBox.done.wait()
-        let errData = errBox.data
         process.waitUntilExit()
-        let stdout = String(decoding: outData, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
+        return Finished(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                        stderr: String(decoding: errBox.data, as: UTF8.self))
+    }
+
+    /// Runs a program to completion and returns its standard output; throws with its stderr on failure.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let finished = try capture(executable, arguments, environment: environment)
+        guard finished.status == 0 else {
             throw ProcessFailed(command: ([executable] + arguments).joined(separator: " "),
-                                status: process.terminationStatus,
-                                stderr: String(decoding: errData, as: UTF8.self) + stdout)
+                                status: finished.status, stderr: finished.stderr + finished.stdout)
         }
-        return stdout
+        return finished.stdout
     }
 
     private final class ErrBox: @unchecked Sendable {
