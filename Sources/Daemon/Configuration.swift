@@ -117,7 +117,7 @@ extension Configuration {
         public var caFile: String
         /// `part_size_mib`, default `8`, at least `5` (S3's minimum): the multipart upload part size.
         public var partSizeMiB: Int
-        /// `upload_parallelism`, default `4`, `1...64`: parts uploaded at once per file.
+        /// `upload_parallelism`, default `3`, `1...64`: parts uploaded at once per file.
         public var uploadParallelism: Int
         /// `server_side_encryption` (`""`, `"AES256"` or `"aws:kms"`, default `""`) and
         /// `sse_kms_key_id` (default `""`, required with `"aws:kms"`).
@@ -134,7 +134,7 @@ extension Configuration {
             pathStyle: Bool = false,
             caFile: String = "",
             partSizeMiB: Int = 8,
-            uploadParallelism: Int = 4,
+            uploadParallelism: Int = 3,
             serverSideEncryption: ServerSideEncryption = .disabled
         ) {
             self.location = location

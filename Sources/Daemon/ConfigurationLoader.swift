@@ -20,7 +20,7 @@ import TOMLKit
 /// path_style             = false    # true for most S3-compatible stores
 /// ca_file                = ""       # "" = the system's trust store; else an absolute path to a PEM bundle
 /// part_size_mib          = 8        # multipart part size, 5...5120
-/// upload_parallelism     = 4        # parts in flight per file, 1...64
+/// upload_parallelism     = 3        # parts in flight per file, 1...64
 /// server_side_encryption = ""       # "", "AES256" or "aws:kms"
 /// sse_kms_key_id         = ""       # the KMS key; required with "aws:kms", refused otherwise
 ///
@@ -204,7 +204,7 @@ public enum ConfigurationLoader {
             }
         }
         let partSize = try s.int("part_size_mib", default: 8, in: 5...5120)
-        let parallelism = try s.int("upload_parallelism", default: 4, in: 1...64)
+        let parallelism = try s.int("upload_parallelism", default: 3, in: 1...64)
         let sseKind = try s.choice("server_side_encryption", default: "", options: [("", ""), ("AES256", "AES256"), ("aws:kms", "aws:kms")])
         let kmsKey = try s.string("sse_kms_key_id", default: "")
         let sse: Configuration.Target.ServerSideEncryption

@@ -12,7 +12,7 @@ import Testing
     #expect(config.target.pathStyle == false)
     #expect(config.target.caFile == "")
     #expect(config.target.partSizeMiB == 8)
-    #expect(config.target.uploadParallelism == 4)
+    #expect(config.target.uploadParallelism == 3)
     #expect(config.target.serverSideEncryption == .disabled)
     #expect(config.task.migrationType == .fullLoadAndCDC)
     #expect(config.task.maxFileSizeMiB == 1024)
