@@ -59,12 +59,13 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
         self.underlying = underlying
     }
 
-    /// `path:line: key: message`, leaving out what is unknown.
+    /// `path:line: key: message`, leaving out what is unknown. A message quoting the file's text
+    /// never repeats a `password=` value found in it (the fuzz test splices them anywhere).
     public var description: String {
         var text = path
         if let line { text += ":\(line)" }
         text += ": "
         if let key { text += "\(key): " }
-        return text + message
+        return text + SecretScrubber.scrub(message)
     }
 }

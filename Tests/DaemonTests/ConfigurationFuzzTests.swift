@@ -135,3 +135,18 @@ private struct SplitMix {
         #expect(ConfigurationLoader.headerWithoutName("#\\é\"\"\"0b:\r\n[[\u{1B}conninfo\n") == 2)
     }
 }
+
+@Suite struct ConfigurationErrorSecretTests {
+    /// The mutation the fuzz test once made: a `password=` spliced into another key's value, which
+    /// the error quotes.
+    @Test func aQuotedValueHoldingAPasswordIsScrubbed() {
+        let text = "[source]\nconninfo = \"host=x\"\n[target]\nurl = \"file:///tmp/x\"\n[task]\nmigration_type = \"full-load-and-cdcpassword=s3cr3t\"\n"
+        do {
+            _ = try Configuration.parse(text, path: "fuzz.toml")
+            Issue.record("parsed")
+        } catch {
+            #expect(error.description.hasPrefix("fuzz.toml:6: task.migration_type: expected one of"), "\(error.description)")
+            #expect(!error.description.contains("s3cr3t"), "\(error.description)")
+        }
+    }
+}
