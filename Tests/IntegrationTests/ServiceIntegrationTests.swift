@@ -384,10 +384,12 @@ struct ServiceIntegrationTests {
         }
         try #require(inCDC, "never reached the cdc phase healthy: \(daemon.log)")
 
-        // The slot is only in use during a cycle: drop it between two.
+        // The service streams from the slot all the time: end its walsender, then drop the slot
+        // before the daemon reconnects (what an operator does to drop a slot in use).
         let admin = try db.connect()
         let dropped = await eventually(20) {
-            (try? admin.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [db.database]).rows.count) == 1
+            _ = try? admin.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active", [db.database])
+            return (try? admin.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [db.database]).rows.count) == 1
         }
         try #require(dropped, "the slot could not be dropped")
         var body: [String: Any] = [:]
