@@ -33,17 +33,8 @@ struct CrashRecoveryIntegrationTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let config = dir + ".toml"
-        try """
-            [source]
-            conninfo = "\(db.conninfo)"
-            slot = "\(db.database)"
-            [target]
-            url = "file://\(dir)"
-            [task]
-            spool_dir = "\(dir).spool"
-            [log]
-            level = "warning"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try TestEnvironment.writeConfig(to: config, conninfo: db.conninfo, slot: db.database, target: "url = \"file://\(dir)\"",
+                                        spoolDir: dir + ".spool", logLevel: "warning")
         try db.execute(EngineIntegrationTests.schema)
         return (db, dir, config)
     }

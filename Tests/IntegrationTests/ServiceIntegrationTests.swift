@@ -142,21 +142,8 @@ struct ServiceIntegrationTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let port = try freePort()
         let config = dir + ".toml"
-        try """
-            [source]
-            conninfo = "\(db.conninfo)"
-            slot = "\(db.database)"
-            [target]
-            url = "file://\(dir)"
-            [task]
-            spool_dir = "\(dir).spool"
-            [schedule]
-            interval_seconds = 2
-            [health]
-            listen = "127.0.0.1:\(port)"
-            [log]
-            level = "info"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try TestEnvironment.writeConfig(to: config, conninfo: db.conninfo, slot: db.database, target: "url = \"file://\(dir)\"",
+                                        spoolDir: dir + ".spool", interval: 2, listen: "127.0.0.1:\(port)", logLevel: "info")
         try db.execute(EngineIntegrationTests.schema)
         return (db, dir, config, port)
     }
@@ -317,19 +304,8 @@ struct ServiceIntegrationTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let port = try freePort()
         let config = dir + ".toml"
-        try """
-            [source]
-            conninfo = "\(cluster.conninfo) connect_timeout=2"
-            slot = "service_outage"
-            [target]
-            url = "file://\(dir)"
-            [task]
-            spool_dir = "\(dir).spool"
-            [schedule]
-            interval_seconds = 2
-            [health]
-            listen = "127.0.0.1:\(port)"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try TestEnvironment.writeConfig(to: config, conninfo: cluster.conninfo + " connect_timeout=2", slot: "service_outage",
+                                        target: "url = \"file://\(dir)\"", spoolDir: dir + ".spool", interval: 2, listen: "127.0.0.1:\(port)")
         let base = "http://127.0.0.1:\(port)"
         let daemon = try Daemon(config: config, environment: [:])
         let inCDC = try await eventually(90) {

@@ -28,19 +28,8 @@ struct ServiceStreamingIntegrationTests {
     func writeConfig(conninfo: String, slot: String, dir: String, target: String, interval: Int = 2) throws -> (config: String, port: Int) {
         let port = try service.freePort()
         let config = dir + "/replicatord.toml"
-        try """
-            [source]
-            conninfo = "\(conninfo)"
-            slot = "\(slot)"
-            [target]
-            \(target)
-            [task]
-            spool_dir = "\(dir)/spool"
-            [schedule]
-            interval_seconds = \(interval)
-            [health]
-            listen = "127.0.0.1:\(port)"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try TestEnvironment.writeConfig(to: config, conninfo: conninfo, slot: slot, target: target, spoolDir: dir + "/spool",
+                                        interval: interval, listen: "127.0.0.1:\(port)")
         return (config, port)
     }
 

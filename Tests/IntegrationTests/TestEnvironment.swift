@@ -41,6 +41,26 @@ enum TestEnvironment {
         return v
     }
 
+    /// Writes a daemon configuration to `path`: `target` holds the `[target]` table's lines; the
+    /// schedule, health and log tables are written only when given.
+    static func writeConfig(to path: String, conninfo: String, slot: String, target: String, spoolDir: String,
+                            interval: Int? = nil, listen: String? = nil, logLevel: String? = nil) throws {
+        var text = """
+            [source]
+            conninfo = "\(conninfo)"
+            slot = "\(slot)"
+            [target]
+            \(target)
+            [task]
+            spool_dir = "\(spoolDir)"
+
+            """
+        if let interval { text += "[schedule]\ninterval_seconds = \(interval)\n" }
+        if let listen { text += "[health]\nlisten = \"\(listen)\"\n" }
+        if let logLevel { text += "[log]\nlevel = \"\(logLevel)\"\n" }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
     /// What a finished program printed and its exit status.
     struct Finished: Sendable { var status: Int32; var stdout: String; var stderr: String }
 
