@@ -207,10 +207,87 @@ final class ColumnChunkWriter {
                      "column \(column.name) is BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY")
         precondition(fixedLength == 0 || v.count == fixedLength,
                      "FIXED_LEN_BYTE_ARRAY column \(column.name) takes values of exactly \(fixedLength) bytes")
+        if v.count >= Self.hugeValueBytes && fixedLength == 0 && maxRepetitionLevel == 0 && entriesInRow == 0
+            && compressor.streams {
+            writeHugeValue(v)
+            return
+        }
         recordValueLevels()
         if fixedLength == 0 { plainValues.appendLittleEndian(UInt32(v.count)) }
         plainValues.append(v)
         if dictionaryActive { stage() } else { statistics.updateBytes(v) }
+    }
+
+    // MARK: Huge values
+
+    /// BYTE_ARRAY values at least this long are written as a page of their own, compressed
+    /// straight from the caller's bytes into the chunk: going through the page buffers would hold
+    /// the value three more times (PLAIN buffer, page body, compressor output) and put it in the
+    /// dictionary.
+    static let hugeValueBytes = 1 << 22
+    /// An error of a huge value's page, thrown by the row's ``endRow()`` (appends do not throw).
+    @exclusivity(unchecked) private var pendingError: ParquetError?
+
+    /// Writes `v`, the first entry of a row in a non-LIST column, as a one-value PLAIN page: the
+    /// page before it is cut (it holds whole rows), the dictionary is given up for this chunk (a
+    /// value this large would only fill it), the value's page is compressed in bounded pieces.
+    @inline(never)
+    private func writeHugeValue(_ v: UnsafeRawBufferPointer) {
+        do throws(ParquetError) {
+            drainStaged()
+            if dictionaryActive {
+                try flushPage()
+                try writeDictionaryPage()
+                dictionaryActive = false
+                dictionary!.reset(keepAtMost: options.dictionaryPageSizeLimit * 2)
+            } else {
+                try flushPage()
+            }
+            statistics.updateBytes(v)
+            var length = UInt32(v.count).littleEndian
+            try withUnsafeBytes(of: &length) { (prefix) throws(ParquetError) in
+                levelsScratch.removeAll()
+                if maxDefinitionLevel > 0 {
+                    definitionLevels.append(maxDefinitionLevel)
+                    encodeLevels(definitionLevels, maxLevel: maxDefinitionLevel, into: &levelsScratch)
+                    definitionLevels.removeAll()
+                }
+                var body = PageSegments()
+                defer { body.deallocate() }
+                let header: [UInt8]
+                let uncompressedSize: Int
+                switch options.dataPageVersion {
+                case .v1:
+                    // The levels, length-prefixed, lead the compressed body.
+                    var levelsLength = UInt32(levelsScratch.count).littleEndian
+                    let pieces = maxDefinitionLevel > 0 ? [levelsScratch.bytes, prefix, v] : [prefix, v]
+                    let compressed = try withUnsafeBytes(of: &levelsLength) { (levelsPrefix) throws(ParquetError) in
+                        try compressor.compress(pieces: maxDefinitionLevel > 0 ? [levelsPrefix] + pieces : pieces, into: &body)
+                    }
+                    uncompressedSize = (maxDefinitionLevel > 0 ? 4 + levelsScratch.count : 0) + 4 + v.count
+                    header = PageHeader.dataPageV1(uncompressedSize: uncompressedSize, compressedSize: compressed,
+                                                   numValues: 1, encoding: .plain)
+                    chunkPages.append(header)
+                case .v2:
+                    let compressed = try compressor.compress(pieces: [prefix, v], into: &body)
+                    uncompressedSize = levelsScratch.count + 4 + v.count
+                    header = PageHeader.dataPageV2(
+                        uncompressedSize: uncompressedSize, compressedSize: levelsScratch.count + compressed,
+                        numValues: 1, numNulls: 0, numRows: 1, encoding: .plain,
+                        definitionLevelsByteLength: levelsScratch.count, repetitionLevelsByteLength: 0,
+                        isCompressed: options.codec != .uncompressed)
+                    chunkPages.append(header)
+                    chunkPages.append(levelsScratch.bytes)
+                }
+                chunkPages.append(moving: &body)
+                chunkUncompressedBytes += Int64(header.count + uncompressedSize)
+            }
+            chunkLevelCount += 1
+        } catch {
+            pendingError = error
+        }
+        // The row's entry is given; its page is written, so endRow counts no row in the next page.
+        entriesInRow += 1
     }
 
     // MARK: Staged dictionary encoding
@@ -330,9 +407,10 @@ final class ColumnChunkWriter {
     /// dictionary when a limit is passed.
     @inline(__always)
     func endRow() throws(ParquetError) {
-        guard entriesInRow == 1 && !inList else { throw rowError() }
+        guard entriesInRow == 1 && !inList && pendingError == nil else { throw rowError() }
         entriesInRow = 0
-        pageRowCount &+= 1
+        // Every row adds a level to the page, except one whose huge value went to a page of its own.
+        if pageLevelCount > 0 { pageRowCount &+= 1 }
         // Cheap bounds first: the page estimate never exceeds these raw sizes.
         guard plainValues.count &+ (pageLevelCount >> 2) >= dataPageSize
             || dictionaryIndices.count >= dataPageSize
@@ -342,7 +420,11 @@ final class ColumnChunkWriter {
 
     @inline(never)
     private func rowError() -> ParquetError {
-        ParquetError(.invalidRow, inList
+        if let pendingError {
+            self.pendingError = nil
+            return pendingError
+        }
+        return ParquetError(.invalidRow, inList
             ? "column \(column.name): the row ended inside a list"
             : "column \(column.name) got \(entriesInRow) values in one row, expected 1")
     }

@@ -36,6 +36,24 @@ struct PageSegments {
         bytes.withUnsafeBytes { append($0) }
     }
 
+    /// Moves the bytes of `other` to the end of this list without copying them (its segments are
+    /// taken over), leaving `other` empty and without memory.
+    mutating func append(moving other: inout PageSegments) {
+        let filled = other.segments.filter { !$0.isEmpty }
+        for spare in other.segments where spare.isEmpty { spare.deallocate() }
+        let moved = other.count
+        other.segments = []
+        other.current = 0
+        other.count = 0
+        guard !filled.isEmpty else { return }
+        // After the segment being filled (a partly filled one stays where it is: segments are
+        // written in order, each with its own count); the empty spares stay after the moved ones.
+        let at = segments.isEmpty ? 0 : (segments[current].isEmpty ? current : current + 1)
+        segments.insert(contentsOf: filled, at: at)
+        current = at + filled.count - 1
+        count += moved
+    }
+
     /// Calls `body` with each segment's bytes, in order.
     func forEachSegment(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         for segment in segments where !segment.isEmpty { try body(segment.bytes) }

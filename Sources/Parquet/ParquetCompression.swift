@@ -75,6 +75,91 @@ final class PageCompressor {
         return output.bytes
     }
 
+    /// Whether ``compress(pieces:into:)`` works for this codec: ZSTD, GZIP and no compression
+    /// stream; Snappy's raw format (the one Parquet uses) needs its whole input at once.
+    var streams: Bool {
+        if case .snappy = codec { return false }
+        return true
+    }
+
+    /// Compresses the concatenation of `pieces` into `out`, a bounded scratch buffer at a time, so
+    /// that neither a copy of the input nor a buffer of its compressed bound is ever held; returns
+    /// the number of bytes appended. For `.uncompressed` the pieces are appended as they are.
+    func compress(pieces: [UnsafeRawBufferPointer], into out: inout PageSegments) throws(ParquetError) -> Int {
+        let before = out.count
+        switch codec {
+        case .uncompressed:
+            for piece in pieces { out.append(piece) }
+        case .zstd(let level):
+            try zstdStream(pieces, level: level, into: &out)
+        case .gzip(let level):
+            try gzipStream(pieces, level: level, into: &out)
+        case .snappy:
+            preconditionFailure("Snappy pages are compressed whole (PageCompressor.streams)")
+        }
+        return out.count - before
+    }
+
+    private static let streamScratch = 1 << 18
+
+    private func zstdStream(_ pieces: [UnsafeRawBufferPointer], level: Int32, into out: inout PageSegments) throws(ParquetError) {
+        func check(_ rc: Int) throws(ParquetError) {
+            guard ZSTD_isError(rc) == 0 else {
+                throw ParquetError(.compressionFailed, "ZSTD: \(String(cString: ZSTD_getErrorName(rc)))")
+            }
+        }
+        precondition(!pieces.isEmpty, "a streamed page has at least its value")
+        ZSTD_CCtx_reset(zstdContext, ZSTD_reset_session_and_parameters)
+        defer { ZSTD_CCtx_reset(zstdContext, ZSTD_reset_session_and_parameters) }
+        try check(ZSTD_CCtx_setParameter(zstdContext, ZSTD_c_compressionLevel, level))
+        try check(ZSTD_CCtx_setPledgedSrcSize(zstdContext, UInt64(pieces.reduce(0) { $0 + $1.count })))
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: Self.streamScratch, alignment: 16)
+        defer { scratch.deallocate() }
+        for (k, piece) in pieces.enumerated() {
+            let last = k == pieces.count - 1
+            var input = ZSTD_inBuffer(src: piece.baseAddress, size: piece.count, pos: 0)
+            while true {
+                var output = ZSTD_outBuffer(dst: scratch, size: Self.streamScratch, pos: 0)
+                let rc = ZSTD_compressStream2(zstdContext, &output, &input, last ? ZSTD_e_end : ZSTD_e_continue)
+                try check(rc)
+                out.append(UnsafeRawBufferPointer(start: scratch, count: output.pos))
+                // Done with this piece when it is consumed (and, for the last, the frame is ended).
+                if last ? rc == 0 : input.pos == input.size { break }
+            }
+        }
+    }
+
+    private func gzipStream(_ pieces: [UnsafeRawBufferPointer], level: Int32, into out: inout PageSegments) throws(ParquetError) {
+        var stream = z_stream()
+        var rc = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                               ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard rc == Z_OK else { throw ParquetError(.compressionFailed, "deflateInit2 returned \(rc)") }
+        defer { deflateEnd(&stream) }
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: Self.streamScratch, alignment: 16)
+        defer { scratch.deallocate() }
+        for (k, piece) in pieces.enumerated() {
+            let last = k == pieces.count - 1
+            // avail_in is 32-bit: feed a piece in slices zlib can count.
+            var rest = piece
+            repeat {
+                let n = min(rest.count, 1 << 30)
+                stream.next_in = UnsafeMutablePointer(mutating: rest.baseAddress?.assumingMemoryBound(to: Bytef.self))
+                stream.avail_in = uInt(n)
+                let flush = last && n == rest.count ? Z_FINISH : Z_NO_FLUSH
+                repeat {
+                    stream.next_out = scratch.assumingMemoryBound(to: Bytef.self)
+                    stream.avail_out = uInt(Self.streamScratch)
+                    rc = deflate(&stream, flush)
+                    guard rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR else {
+                        throw ParquetError(.compressionFailed, "deflate returned \(rc)")
+                    }
+                    out.append(UnsafeRawBufferPointer(start: scratch, count: Self.streamScratch - Int(stream.avail_out)))
+                } while stream.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END)
+                rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+            } while rest.count > 0
+        }
+    }
+
     private func gzip(_ input: UnsafeRawBufferPointer, level: Int32) throws(ParquetError) {
         var stream = z_stream()
         // windowBits 15 + 16: a gzip header and trailer around the deflate stream.

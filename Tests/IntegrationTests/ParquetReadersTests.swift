@@ -87,6 +87,30 @@ struct ParquetReadersTests {
         try Self.check("roundtrip", directory)
     }
 
+    /// Values of 4 MiB and more go to pages of their own, compressed in pieces straight from the
+    /// caller's bytes (ColumnChunkWriter.writeHugeValue): every codec and page version, with the
+    /// dictionary on (given up at the huge value) and off, between ordinary rows and nulls.
+    @Test func readersSeeHugeValuesWrittenAsPagesOfTheirOwn() throws {
+        let directory = try Self.temporaryDirectory("parquet-huge-pages")
+        let columnCount = ParquetTestData.columns().count
+        let codecs: [ParquetCodec] = [.zstd, .gzip, .uncompressed, .snappy]
+        for (ci, codec) in codecs.enumerated() {
+            for (vi, version) in [ParquetWriterOptions.DataPageVersion.v1, .v2].enumerated() {
+                var shape = ParquetTestData.Shape(rows: 40, nullProbability: .init(repeating: 0.2, count: columnCount))
+                shape.hugeRows = [0, 17, 18, 39]
+                shape.hugeBytes = 5 << 20
+                shape.options.codec = codec
+                shape.options.dataPageVersion = version
+                shape.options.dictionaryEnabled = vi == 0
+                shape.options.dataPageSize = 4096
+                shape.options.rowGroupRowLimit = ci % 2 == 0 ? 1 << 20 : 11
+                try ParquetTestData.write(name: "huge-\(ParquetTestData.codecName(codec))-\(version)", in: directory,
+                                          seed: UInt64(200 + ci), shape: shape)
+            }
+        }
+        try Self.check("roundtrip", directory)
+    }
+
     @Test func metadataShowsCodecAndStatisticsForEachCodecAndPageVersion() throws {
         let directory = try Self.temporaryDirectory("parquet-metadata")
         let columnCount = ParquetTestData.columns().count

@@ -19,4 +19,24 @@ import Testing
         s.forEachSegment { out.append(contentsOf: $0) }
         #expect(out == [1])
     }
+
+    @Test func movedSegmentsFollowWhatIsThereAndLaterAppendsFollowThem() {
+        var s = PageSegments()
+        defer { s.deallocate() }
+        let big = (0..<(PageSegments.segmentSize * 2 + 5)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        for start in [[] as [UInt8], [1, 2, 3]] {
+            s.removeAll()
+            s.append(start)
+            var other = PageSegments()
+            other.append(big)
+            s.append(moving: &other)
+            #expect(other.isEmpty)
+            other.deallocate()
+            s.append([9])
+            var out: [UInt8] = []
+            s.forEachSegment { out.append(contentsOf: $0) }
+            #expect(out == start + big + [9])
+            #expect(s.count == start.count + big.count + 1)
+        }
+    }
 }

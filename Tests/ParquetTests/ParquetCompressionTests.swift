@@ -52,6 +52,54 @@ import Testing
         #expect(try Self.input.withUnsafeBytes { Array(try none.compress($0)) } == Self.input)
     }
 
+    /// Streamed compression (huge values' pages) gives a frame the one-shot decoders read back.
+    @Test func streamedZstdAndGzipDecompressToTheConcatenatedPieces() throws {
+        let big = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: ($0 &* 2654435761) >> 13) }
+        let prefix: [UInt8] = [1, 2, 3, 4]
+        let whole = prefix + big
+        for codec in [ParquetCodec.zstd(level: 1), .gzip(level: 1), .uncompressed] {
+            let compressor = PageCompressor(codec: codec)
+            #expect(compressor.streams)
+            var out = PageSegments()
+            defer { out.deallocate() }
+            let n = try prefix.withUnsafeBytes { p in try big.withUnsafeBytes { b in try compressor.compress(pieces: [p, b], into: &out) } }
+            var compressed: [UInt8] = []
+            out.forEachSegment { compressed.append(contentsOf: $0) }
+            #expect(n == compressed.count)
+            var output = [UInt8](repeating: 0, count: whole.count)
+            switch codec {
+            case .zstd:
+                let m = output.withUnsafeMutableBytes { o in compressed.withUnsafeBytes { ZSTD_decompress(o.baseAddress, o.count, $0.baseAddress, $0.count) } }
+                #expect(m == whole.count)
+            case .gzip:
+                var stream = z_stream()
+                #expect(inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+                let rc = compressed.withUnsafeBytes { src in
+                    output.withUnsafeMutableBytes { dst -> Int32 in
+                        stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress!.assumingMemoryBound(to: Bytef.self))
+                        stream.avail_in = uInt(src.count)
+                        stream.next_out = dst.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                        stream.avail_out = uInt(dst.count)
+                        return inflate(&stream, Z_FINISH)
+                    }
+                }
+                inflateEnd(&stream)
+                #expect(rc == Z_STREAM_END)
+            default:
+                output = compressed
+            }
+            #expect(output == whole, "\(codec)")
+            // The context still compresses whole pages afterwards.
+            if case .zstd = codec {
+                let again = try Self.input.withUnsafeBytes { Array(try compressor.compress($0)) }
+                var back = [UInt8](repeating: 0, count: Self.input.count)
+                let m = back.withUnsafeMutableBytes { o in again.withUnsafeBytes { ZSTD_decompress(o.baseAddress, o.count, $0.baseAddress, $0.count) } }
+                #expect(m == Self.input.count && back == Self.input)
+            }
+        }
+        #expect(!PageCompressor(codec: .snappy).streams)
+    }
+
     @Test func emptyInputCompresses() throws {
         for codec in [ParquetCodec.zstd, .snappy, .gzip] {
             let compressor = PageCompressor(codec: codec)
