@@ -8,6 +8,8 @@ final class BatchPipe<Element: Sendable>: @unchecked Sendable {
     private let capacity: Int
     private var closed = false
     private var failure: (any Error)?
+    /// Whether the consumer waits in ``pop()`` for an element (done with everything it took).
+    private var consumerWaiting = false
 
     init(capacity: Int) { self.capacity = capacity }
 
@@ -26,12 +28,27 @@ final class BatchPipe<Element: Sendable>: @unchecked Sendable {
     func pop() throws -> Element? {
         condition.lock()
         defer { condition.unlock() }
-        while items.isEmpty && !closed && failure == nil { condition.wait() }
+        while items.isEmpty && !closed && failure == nil {
+            consumerWaiting = true
+            condition.broadcast()
+            condition.wait()
+        }
+        consumerWaiting = false
         if let failure { throw failure }
         if items.isEmpty { return nil }
         let item = items.removeFirst()
         condition.broadcast()
         return item
+    }
+
+    /// Blocks until the consumer has taken every element and asks for the next one, i.e. is done
+    /// with all of them (a producer about to make another large element waits here, so that large
+    /// elements are held one at a time); throws the consumer's error once it has failed.
+    func waitUntilConsumed() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while !(items.isEmpty && consumerWaiting) && failure == nil { condition.wait() }
+        if let failure { throw failure }
     }
 
     /// No more elements will come.

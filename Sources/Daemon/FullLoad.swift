@@ -18,6 +18,10 @@ struct FullLoad {
     let keeper: StateKeeper
     let logger: Logger
 
+    /// Decoded bytes above which a batch is encoded before the reader goes on (batches this large
+    /// come from rows with large values, read in pieces after the COPY: see SnapshotReader).
+    static let largeBatchBytes = 64 << 20
+
     /// What was prepared on the slot's connection: the snapshot, imported by every reader.
     private struct Prepared: Sendable {
         var replication: HandOff<PGConnection>
@@ -193,6 +197,8 @@ struct FullLoad {
             var seen: Int64 = 0
             rows = try SnapshotReader(connection: connection, batchRows: 8_192).read(table, pages: unit.pages) { batch in
                 try pipe.push(batch)
+                // A batch holding large values (a row read in pieces) is encoded before the next is read.
+                if batch.byteCount > Self.largeBatchBytes { try pipe.waitUntilConsumed() }
                 seen += Int64(batch.rowCount)
                 if ContinuousClock.now - lastLog > .seconds(5) {
                     lastLog = .now

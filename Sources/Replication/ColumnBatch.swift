@@ -91,10 +91,37 @@ public struct ColumnVector: Sendable {
         }
     }
 
+    /// Turns the last row, a NULL, into a byte value whose `count` bytes `fill` appends to
+    /// ``bytes`` (a large value read in pieces, see ``SnapshotReader``); throws when `fill`
+    /// appended another number of bytes.
+    public mutating func replaceLastNull(withBytes count: Int, _ fill: (inout [UInt8]) throws -> Void) throws {
+        precondition(kind.isByteLike && nulls.last == true && nanRows.last != nulls.count - 1,
+                     "replaceLastNull on a \(kind) vector whose last row is not a NULL")
+        let start = bytes.count
+        bytes.reserveCapacity(start + count)
+        try fill(&bytes)
+        guard bytes.count - start == count else {
+            let got = bytes.count - start
+            bytes.removeSubrange(start...)
+            throw ValueDecodingError(kind: kind, reason: "a value read in pieces has \(got) bytes, expected \(count)")
+        }
+        nulls[nulls.count - 1] = false
+        offsets.append(bytes.count)
+    }
+
+    /// Bytes held by the vector's values (an estimate of its memory).
+    public var byteCount: Int {
+        bytes.count + (int64s.count + float64s.count) * 8 + int128s.count * 16 + float32s.count * 4
+            + elements.reduce(0) { $0 + $1.byteCount }
+    }
+
     /// The bytes of the i-th non-null byte-like value.
     public func byteValue(_ index: Int) -> ArraySlice<UInt8> { bytes[offsets[index]..<offsets[index + 1]] }
 
-    /// Empties the vector, keeping its capacity for the next batch.
+    /// The largest ``bytes`` capacity ``removeAll()`` keeps.
+    static let keptArenaBytes = 64 << 20
+
+    /// Empties the vector, keeping its capacity for the next batch (up to ``keptArenaBytes``).
     public mutating func removeAll() {
         nulls.removeAll(keepingCapacity: true)
         nanRows.removeAll(keepingCapacity: true)
@@ -102,7 +129,8 @@ public struct ColumnVector: Sendable {
         int128s.removeAll(keepingCapacity: true)
         float32s.removeAll(keepingCapacity: true)
         float64s.removeAll(keepingCapacity: true)
-        bytes.removeAll(keepingCapacity: true)
+        // An arena grown by a large value is given back rather than kept for the next batch.
+        if bytes.capacity > Self.keptArenaBytes { bytes = [] } else { bytes.removeAll(keepingCapacity: true) }
         offsets.removeAll(keepingCapacity: true)
         offsets.append(0)
         if !elements.isEmpty {
@@ -124,4 +152,7 @@ public struct ColumnBatch: Sendable {
 
     /// Empties every column, keeping capacity.
     public mutating func removeAll() { for i in columns.indices { columns[i].removeAll() } }
+
+    /// Bytes held by the batch's values.
+    public var byteCount: Int { columns.reduce(0) { $0 + $1.byteCount } }
 }

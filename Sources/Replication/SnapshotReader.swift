@@ -8,9 +8,15 @@ public struct SnapshotReader {
     /// Rows per batch handed to the consumer.
     public var batchRows: Int
 
-    public init(connection: PGConnection, batchRows: Int = 65_536) {
+    /// Values longer than this many bytes are left out of the COPY (libpq would hold the row's
+    /// whole message twice) and read afterwards, in pieces of this size, in the same snapshot; each
+    /// such row is handed over as a batch of its own. See ``largeValueExpression(_:limit:)``.
+    public var largeValueBytes: Int
+
+    public init(connection: PGConnection, batchRows: Int = 65_536, largeValueBytes: Int = 4 << 20) {
         self.connection = connection
         self.batchRows = batchRows
+        self.largeValueBytes = largeValueBytes
     }
 
     /// Starts a `REPEATABLE READ READ ONLY` transaction that sees exactly the snapshot a
@@ -26,15 +32,61 @@ public struct SnapshotReader {
     /// form is not one we decode.
     /// With `pages`, only the rows whose `ctid` lies in that range of heap pages (a TID range scan
     /// on PostgreSQL 14+).
-    public static func copyStatement(for table: TableDescription, pages: PageRange? = nil) -> String {
-        let list = table.columns.map { column -> String in
+    ///
+    /// With `largeValues`, each column that may hold a large value (``largeValueExpression(_:limit:)``)
+    /// reads NULL where its value is longer than that, and a last column gives the `ctid` of such
+    /// rows (NULL for the others); `row` restricts the statement to one row by its `ctid`.
+    public static func copyStatement(for table: TableDescription, pages: PageRange? = nil,
+                                     largeValues: Int? = nil, rowIDColumn: Bool = true, row: (UInt32, UInt16)? = nil) -> String {
+        var conditions: [String] = []
+        var list = table.columns.map { column -> String in
             let quoted = PGConnection.quoteIdentifier(column.name)
             // format('%s', x) runs the type's own output function, as pgoutput's text mode does
             // (`::text` differs for inet/cidr). num_nulls, not IS NULL: a composite whose fields are
             // all null IS NULL, yet it is a value (`(,)`), which the stream sends as such.
-            return ColumnKind(column).needsTextCast ? "CASE WHEN num_nulls(\(quoted)) = 1 THEN NULL ELSE format('%s', \(quoted)) END" : quoted
-        }.joined(separator: ", ")
-        return "COPY (SELECT \(list) FROM \(table.qualifiedName)\(pages?.whereClause ?? "")) TO STDOUT (FORMAT binary)"
+            if ColumnKind(column).needsTextCast {
+                return "CASE WHEN num_nulls(\(quoted)) = 1 THEN NULL ELSE format('%s', \(quoted)) END"
+            }
+            if let largeValues, let large = largeValueExpression(column, limit: largeValues) {
+                conditions.append(large.condition)
+                return "CASE WHEN \(large.condition) THEN NULL ELSE \(quoted) END"
+            }
+            return quoted
+        }
+        if !conditions.isEmpty && rowIDColumn {
+            list.append("CASE WHEN \(conditions.joined(separator: " OR ")) THEN ctid END")
+        }
+        let filter = row.map { " WHERE ctid = '(\($0.0),\($0.1))'::tid" } ?? pages?.whereClause ?? ""
+        return "COPY (SELECT \(list.joined(separator: ", ")) FROM \(table.qualifiedName)\(filter)) TO STDOUT (FORMAT binary)"
+    }
+
+    /// For a column whose values may be large and are sent by COPY as their bytes (text, varchar,
+    /// bpchar, xml, json, jsonb, bytea, and domains over them): the condition that its value is
+    /// longer than `limit` bytes, and the expression of the bytes binary COPY sends for it (the
+    /// type's send function), which is read in pieces with `substring`. The condition reads the
+    /// value's length from its TOAST header without fetching it; for jsonb, which has no such
+    /// length, it is the stored (possibly compressed) size against an eighth of `limit`.
+    public static func largeValueExpression(_ column: ColumnDescription, limit: Int) -> (condition: String, sendBytes: String)? {
+        let q = PGConnection.quoteIdentifier(column.name)
+        switch column.baseTypeOID {
+        case PGTypeOID.text: return ("octet_length(\(q)) > \(limit)", "textsend(\(q))")
+        case PGTypeOID.varchar: return ("octet_length(\(q)) > \(limit)", "varcharsend(\(q))")
+        case PGTypeOID.bpchar: return ("octet_length(\(q)) > \(limit)", "bpcharsend(\(q))")
+        case PGTypeOID.bytea: return ("octet_length(\(q)) > \(limit)", "byteasend(\(q))")
+        case PGTypeOID.xml: return ("octet_length(\(q)::text) > \(limit)", "xml_send(\(q))")
+        case PGTypeOID.json: return ("octet_length(\(q)::text) > \(limit)", "json_send(\(q))")
+        case PGTypeOID.jsonb: return ("pg_column_size(\(q)) > \(limit / 8)", "jsonb_send(\(q))")
+        default: return nil
+        }
+    }
+
+    /// Whether `table` may hold a value longer than `limit`: it has a column that
+    /// ``largeValueExpression(_:limit:)`` covers and a TOAST relation of at least `limit / 128`
+    /// bytes (a large value is always stored out of line, compressed at most about 100 to 1).
+    func mayHoldLargeValues(_ table: TableDescription, limit: Int) throws -> Bool {
+        guard table.columns.contains(where: { Self.largeValueExpression($0, limit: limit) != nil }) else { return false }
+        let toast = try connection.query("SELECT coalesce(pg_relation_size(NULLIF(reltoastrelid, 0)), 0) FROM pg_class WHERE oid = $1", [String(table.oid)])
+        return (Int(toast.rows.first?.first.flatMap { $0 } ?? "0") ?? 0) >= limit / 128
     }
 
     /// Reads every row of `table`, handing full batches (and the last partial one) to `onBatch`,
@@ -43,11 +95,13 @@ public struct SnapshotReader {
     public func read(_ table: TableDescription, pages: PageRange? = nil, onBatch: (inout ColumnBatch) throws -> Void) throws -> Int64 {
         let kinds = table.columns.map(ColumnKind.init)
         var batch = ColumnBatch(kinds: kinds)
-        var decoder = CopyBinaryDecoder(columnCount: kinds.count)
+        let large = try mayHoldLargeValues(table, limit: largeValueBytes) ? largeValueBytes : nil
+        var decoder = CopyBinaryDecoder(columnCount: kinds.count, trailingRowID: large != nil)
         var total: Int64 = 0
         let limit = batchRows
-        try connection.copyOut(Self.copyStatement(for: table, pages: pages)) { message in
-            let rows = try decoder.decode(message, into: &batch)
+        var deferred: [(UInt32, UInt16)] = []
+        try connection.copyOut(Self.copyStatement(for: table, pages: pages, largeValues: large)) { message in
+            let rows = try decoder.decode(message, into: &batch) { deferred.append(($0, $1)) }
             total += Int64(rows)
             if batch.rowCount >= limit {
                 try onBatch(&batch)
@@ -56,7 +110,61 @@ public struct SnapshotReader {
         }
         guard decoder.finished else { throw CopyDecodingError(reason: "COPY ended without its trailer", offset: 0) }
         if batch.rowCount > 0 { try onBatch(&batch) }
+        for row in deferred {
+            batch.removeAll()
+            try readRowWithLargeValues(table, row: row, limit: largeValueBytes, into: &batch)
+            total += 1
+            try onBatch(&batch)
+        }
         return total
+    }
+
+    /// Reads one row the COPY left out (its `ctid` is `row`): its other values with a COPY of that
+    /// row, then each large value in pieces of `limit` bytes, appended in place of its NULL.
+    private func readRowWithLargeValues(_ table: TableDescription, row: (UInt32, UInt16), limit: Int,
+                                        into batch: inout ColumnBatch) throws {
+        let tid = "'(\(row.0),\(row.1))'::tid"
+        let large = table.columns.enumerated().compactMap { index, column in
+            Self.largeValueExpression(column, limit: limit).map { (index, column, $0) }
+        }
+        let lengths = try connection.query("SELECT " + large.map { "CASE WHEN \($0.2.condition) THEN octet_length(\($0.2.sendBytes)) END" }
+            .joined(separator: ", ") + " FROM \(table.qualifiedName) WHERE ctid = \(tid)")
+        guard let found = lengths.rows.first else {
+            throw CopyDecodingError(reason: "row \(tid) of \(table.qualifiedName) is gone from the snapshot", offset: 0)
+        }
+        var decoder = CopyBinaryDecoder(columnCount: table.columns.count)
+        var rows = 0
+        try connection.copyOut(Self.copyStatement(for: table, largeValues: limit, rowIDColumn: false, row: row)) { message in
+            rows += try decoder.decode(message, into: &batch)
+        }
+        guard rows == 1, decoder.finished else {
+            throw CopyDecodingError(reason: "row \(tid) of \(table.qualifiedName) read as \(rows) rows", offset: 0)
+        }
+        var piece = ColumnBatch(kinds: [.bytea])
+        for ((index, column, expression), text) in zip(large, found) {
+            guard let text, let length = Int(text) else { continue }
+            // jsonb's binary form starts with its version byte, which the value does not keep.
+            let skip = ColumnKind(column) == .jsonb ? 1 : 0
+            try batch.columns[index].replaceLastNull(withBytes: length - skip) { bytes in
+                var offset = 1
+                while offset <= length {
+                    piece.removeAll()
+                    var pieceDecoder = CopyBinaryDecoder(columnCount: 1)
+                    try connection.copyOut("COPY (SELECT substring(\(expression.sendBytes) FROM \(offset) FOR \(limit)) FROM \(table.qualifiedName) WHERE ctid = \(tid)) TO STDOUT (FORMAT binary)") { message in
+                        try pieceDecoder.decode(message, into: &piece)
+                    }
+                    let got = piece.columns[0].bytes
+                    guard !got.isEmpty else { break }
+                    if offset == 1 && skip == 1 {
+                        guard got[0] == 1 else { throw ValueDecodingError(kind: .jsonb, reason: "jsonb version byte is not 1") }
+                        bytes.append(contentsOf: got[1...])
+                    } else {
+                        bytes.append(contentsOf: got)
+                    }
+                    offset += got.count
+                }
+            }
+        }
     }
 }
 

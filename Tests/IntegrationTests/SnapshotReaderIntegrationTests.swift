@@ -37,6 +37,79 @@ struct SnapshotReaderIntegrationTests {
         }
     }
 
+    /// Values longer than `largeValueBytes` are left out of the COPY and read afterwards in pieces
+    /// (SnapshotReader's large-value rule): every covered type, pieces that split multi-byte
+    /// characters, padded bpchar, jsonb's version byte, NULLs and short values beside them, rows
+    /// added after the snapshot unseen; the values equal a plain read's, each large row in a batch
+    /// of its own.
+    @Test func largeValuesAreReadInPiecesAndEqualAPlainRead() async throws {
+        let db = try PostgresFixture("snap_large")
+        try await DedicatedThread.run(name: "test") {
+            try db.execute("""
+                CREATE DOMAIN longtext AS text;
+                CREATE TABLE big (id int PRIMARY KEY, t text, v varchar, c char(3000), x xml, j json, jb jsonb, b bytea, d longtext, n int);
+                ALTER TABLE big ALTER t SET STORAGE EXTERNAL, ALTER b SET STORAGE EXTERNAL;
+                INSERT INTO big SELECT g,
+                    CASE WHEN g % 3 = 0 THEN repeat('é日😀x', 200 + g) ELSE 'short ' || g END,
+                    CASE WHEN g % 4 = 0 THEN repeat('vv', 900 + g) END,
+                    CASE WHEN g % 5 = 0 THEN 'padded' END,
+                    CASE WHEN g % 6 = 0 THEN ('<a>' || repeat('<b>é</b>', 400) || '</a>')::xml ELSE '<s/>'::xml END,
+                    CASE WHEN g % 7 = 0 THEN ('{"k": "' || repeat('ü', 3000) || '"}')::json END,
+                    CASE WHEN g % 2 = 0 THEN jsonb_build_object('k', repeat(md5(g::text), 200), 'n', g) ELSE '{"a": 1}'::jsonb END,
+                    CASE WHEN g % 3 = 1 THEN decode(repeat(md5(g::text), 150), 'hex') END,
+                    repeat('d', g * 37),
+                    g
+                  FROM generate_series(1, 60) g;
+                CREATE PUBLICATION p FOR TABLE big;
+                """)
+            let repl = try db.connectReplication()
+            let slot = try repl.createLogicalSlot("s_large", exportSnapshot: true)
+            let snapshot = try #require(slot.snapshotName)
+            try db.execute("INSERT INTO big (id, t) VALUES (1000, repeat('late', 5000))")
+
+            func read(largeValueBytes: Int) throws -> (rows: Int64, batches: [Int], values: [Int: [String]]) {
+                let reader = try db.connect()
+                try SnapshotReader.enterSnapshot(snapshot, on: reader)
+                let table = try #require(try Catalog.publicationTables("p", on: reader).first)
+                var values: [Int: [String]] = [:]
+                var batches: [Int] = []
+                let rows = try SnapshotReader(connection: reader, batchRows: 16, largeValueBytes: largeValueBytes).read(table) { batch in
+                    batches.append(batch.rowCount)
+                    var next = [Int](repeating: 0, count: batch.columns.count)
+                    for row in 0..<batch.rowCount {
+                        var cells: [String] = []
+                        for (k, column) in batch.columns.enumerated() {
+                            if column.nulls[row] { cells.append("NULL"); continue }
+                            if column.kind.isByteLike {
+                                cells.append(String(decoding: column.byteValue(next[k]), as: UTF8.self) + "#\(column.byteValue(next[k]).count)")
+                            } else {
+                                cells.append(String(column.int64s[next[k]]))
+                            }
+                            next[k] += 1
+                        }
+                        values[Int(cells[0])!] = cells
+                    }
+                }
+                try reader.query("COMMIT")
+                return (rows, batches, values)
+            }
+            let plain = try read(largeValueBytes: 1 << 30)
+            let pieces = try read(largeValueBytes: 1000)
+            #expect(plain.rows == 60 && pieces.rows == 60)
+            #expect(plain.values.count == 60 && pieces.values.count == 60)
+            for id in 1...60 { #expect(pieces.values[id] == plain.values[id], "row \(id)") }
+            // Rows with a value over 1000 bytes came one per batch, after the COPY's batches.
+            #expect(pieces.batches.filter { $0 == 1 }.count >= 40, "\(pieces.batches)")
+            #expect(plain.batches == [16, 16, 16, 12])
+            // A sample of the values themselves, against the source.
+            let source = try db.connect().query("SELECT octet_length(t), octet_length(c), octet_length(jb::text), octet_length(b) FROM big WHERE id = 30")
+            let row30 = try #require(pieces.values[30])
+            #expect(row30[1].hasSuffix("#\(source.rows[0][0]!)") && row30[3].hasSuffix("#\(source.rows[0][1]!)"))
+            #expect(row30[3].hasPrefix("padded   "))
+            #expect(row30[6].hasPrefix("{\"k\": \"") && row30[6].hasSuffix("#\(source.rows[0][2]!)"))
+        }
+    }
+
     @Test func catalogDescribesColumnsKeysAndIdentity() async throws {
         let db = try PostgresFixture("cat")
         try await DedicatedThread.run(name: "test") {
