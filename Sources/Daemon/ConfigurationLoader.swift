@@ -103,6 +103,9 @@ public enum ConfigurationLoader {
             throw ConfigurationError(.invalidTOML, path: path, line: line,
                                      message: "not valid TOML: a table header needs a name (a letter, digit, _, - or a quoted name) after [")
         }
+        if let (line, message) = valueTerminatorInArray(text) {
+            throw ConfigurationError(.invalidTOML, path: path, line: line, message: "not valid TOML: \(message)")
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
@@ -165,6 +168,67 @@ public enum ConfigurationLoader {
             let startsKey = (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A)
                 || first == "_" || first == "-" || first == "\"" || first == "'" || first == "]"
             if !startsKey { return index + 1 }
+        }
+        return nil
+    }
+
+    /// Where toml++ would meet, in an array, a character that ends a value before the value (a `}`
+    /// after `[` or `,`, or one of the line separators U+0085, U+2028, U+2029): its array parser
+    /// then fails an assertion and aborts the process (found by ConfigurationFuzzTests) instead of
+    /// reporting the mistake. The line and what is wrong, or nil. Strings and comments are skipped;
+    /// the line separators are refused anywhere, since no value of this file needs them.
+    static func valueTerminatorInArray(_ text: String) -> (Int, String)? {
+        let scalars = Array(text.unicodeScalars)
+        var line = 1
+        var last: Unicode.Scalar = "\n"   // the last character outside strings, comments and blanks
+        var k = 0
+        func starts(_ s: String, at i: Int) -> Bool {
+            let p = Array(s.unicodeScalars)
+            return i + p.count <= scalars.count && Array(scalars[i..<i + p.count]) == p
+        }
+        while k < scalars.count {
+            let c = scalars[k]
+            if c == "\u{85}" || c == "\u{2028}" || c == "\u{2029}" {
+                return (line, "the line separator U+\(String(c.value, radix: 16, uppercase: true)) is not allowed in this file")
+            }
+            switch c {
+            case "\n":
+                line += 1
+            case " ", "\t", "\r":
+                break
+            case "#":
+                while k + 1 < scalars.count && scalars[k + 1] != "\n" {
+                    k += 1
+                    if ["\u{85}", "\u{2028}", "\u{2029}"].contains(scalars[k]) { return (line, "the line separator U+\(String(scalars[k].value, radix: 16, uppercase: true)) is not allowed in this file") }
+                }
+            case "\"", "'":
+                // A string: basic or literal, one line or multi-line (three quotes).
+                let multi = starts(String(repeating: String(c), count: 3), at: k)
+                k += multi ? 3 : 1
+                while k < scalars.count {
+                    let d = scalars[k]
+                    if d == "\u{85}" || d == "\u{2028}" || d == "\u{2029}" {
+                        return (line, "the line separator U+\(String(d.value, radix: 16, uppercase: true)) is not allowed in this file")
+                    }
+                    if d == "\n" {
+                        line += 1
+                        if !multi { break }   // the string ends unclosed: the parser reports it
+                    }
+                    if c == "\"" && d == "\\" { k += 2; continue }
+                    if d == c && (!multi || starts(String(repeating: String(c), count: 3), at: k)) {
+                        k += multi ? 2 : 0
+                        break
+                    }
+                    k += 1
+                }
+                last = c
+            case "}":
+                if last == "[" || last == "," { return (line, "'}' where a value or ']' was expected (after '\(last)')") }
+                last = c
+            default:
+                last = c
+            }
+            k += 1
         }
         return nil
     }

@@ -13,7 +13,7 @@ import Testing
     static let tokens = ["[", "]", "[[", "]]", "=", "\"", "'", "\"\"\"", "'''", "\\", "\\u00", "\\U0010FFFF", "#", "\n", "\r\n",
                          "{", "}", ",", ".", "0x", "0o", "0b", "1e400", "-0", "+inf", "nan", "1979-05-27T07:32:00Z",
                          "true", "false", "[source]", "[target]", "[task]", "conninfo", "url", "password=s3cr3t",
-                         "\u{0}", "\u{7F}", "é", "\u{FEFF}", String(repeating: "[", count: 200), String(repeating: "9", count: 40)]
+                         "\u{0}", "\u{7F}", "é", "\u{FEFF}", "\u{2028}", "\u{85}", "[}", ", }", String(repeating: "[", count: 200), String(repeating: "9", count: 40)]
 
     /// Runs the parser on `text` and checks the outcome's shape.
     func check(_ text: String) {
@@ -25,6 +25,22 @@ import Testing
             #expect(description.hasPrefix("fuzz.toml"), "input \(text.debugDescription): \(description)")
             #expect(!description.contains("s3cr3t"), "the error quotes a secret: \(description)")
         }
+    }
+
+    /// Inputs that made toml++ fail an assertion (abort the process) when the random tests found
+    /// them: each is now a one-line error naming the line.
+    @Test(arguments: [
+        ("[source]\nconninfo = [}", 2), ("a = [1, }", 1), ("a = [\n# c\n  }", 3), ("x = [\u{2028}1]", 1),
+        ("# \u{85}\n", 1), ("s = \"\u{2029}\"", 1),
+    ])
+    func inputsThatAbortedTomlPlusPlusAreErrors(text: String, line: Int) throws {
+        #expect(throws: ConfigurationError.self) { try Configuration.parse(text, path: "fuzz.toml") }
+        do { _ = try Configuration.parse(text, path: "fuzz.toml") } catch {
+            #expect(error.description.hasPrefix("fuzz.toml:\(line): not valid TOML"), "\(error.description)")
+        }
+        // Braces inside strings and comments, and valid arrays and inline tables, are not refused.
+        let fine = "a = [\"[}\", ', }', \"\"\"\n,}\"\"\"] # [}\nb = {c = 1}\nd = [{e = 2}, {}]\n"
+        #expect(ConfigurationLoader.valueTerminatorInArray(fine) == nil)
     }
 
     @Test func randomMutationsOfTheExampleFileNeverCrashTheParser() {
