@@ -44,6 +44,9 @@ public final class PGConnection {
     /// The server's version as an integer, e.g. 150020.
     public var serverVersion: Int { Int(PQserverVersion(conn)) }
 
+    /// The libpq connection (for ``ReplicationSocket``).
+    var handle: OpaquePointer { conn }
+
     /// The libpq socket, for `poll`.
     var socket: Int32 { PQsocket(conn) }
 

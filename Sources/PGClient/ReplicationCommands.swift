@@ -60,6 +60,15 @@ extension PGConnection {
         try startCopyBoth(sql)
     }
 
+    /// `START_REPLICATION ... LOGICAL` spoken on the socket (``ReplicationSocket``); nil when the
+    /// connection's transport cannot be (then use ``startLogicalReplication(slot:from:options:)``).
+    public func startLogicalReplicationOnSocket(slot: String, from lsn: String, options: [(String, String)]) throws -> ReplicationSocket? {
+        try requireReplication("START_REPLICATION")
+        let opts = options.map { "\(Self.quoteIdentifier($0.0)) '\($0.1.replacingQuote())'" }.joined(separator: ", ")
+        let sql = "START_REPLICATION SLOT \(Self.quoteIdentifier(slot)) LOGICAL \(lsn)" + (opts.isEmpty ? "" : " (\(opts))")
+        return try ReplicationSocket.start(sql, on: self)
+    }
+
     private func requireReplication(_ command: String) throws {
         guard isReplication else {
             throw PGError(.protocolViolation, "\(command) needs a replication=database connection")

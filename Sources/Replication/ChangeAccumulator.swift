@@ -78,6 +78,8 @@ public struct ChangeAccumulator: Sendable {
     public var globalStart: LSN
     /// A segment with this many rows in memory is spilled.
     public var spillRows = 50_000
+    /// ...or past this many bytes of values (a row with a large value goes out right away).
+    public var spillBytes = 64 << 20
     /// The tables of the publication as the cycle found them, by OID: their changes are written
     /// under these names even when the stream announces another one (a table renamed during the
     /// cycle keeps its folder until the next cycle loads it under its new name). Nil: every table
@@ -126,9 +128,16 @@ public struct ChangeAccumulator: Sendable {
 
     /// Handles one pgoutput message. `resolve` describes a relation the stream announces (its
     /// kinds need the catalog: domains, enums); `spill` moves a large segment's rows out of memory.
-    public mutating func handle(_ message: PGOutputMessage, resolve: (PGOutputMessage.Relation) throws -> StreamRelation,
+    /// `externals` are the large values the reader lifted out of the message (``LargeValueSplicer``).
+    public mutating func handle(_ message: PGOutputMessage, externals: [ExternalValue] = [],
+                                resolve: (PGOutputMessage.Relation) throws -> StreamRelation,
                                 spill: (inout ChangeSegment) throws -> Void = { _ in }) throws {
         let text = textDecoder
+        func lifted(_ tuple: Int) -> [Int: [UInt8]] {
+            var columns: [Int: [UInt8]] = [:]
+            for value in externals where value.tuple == tuple { columns[value.column] = value.bytes }
+            return columns
+        }
         switch message {
         case .begin(let begin):
             guard transaction == nil else { throw ChangeStreamError.protocolOrder("Begin inside an open transaction") }
@@ -155,12 +164,14 @@ public struct ChangeAccumulator: Sendable {
             relations[r.oid] = relation
         case .insert(let insert):
             try withRows(insert.relationOID, spill: spill) { seg, rel in
-                try Self.appendRow(&seg, rel, op: UInt8(ascii: "I"), tuple: insert.newTuple, old: nil, text: text)
+                try Self.appendRow(&seg, rel, op: UInt8(ascii: "I"), tuple: insert.newTuple, old: nil, text: text,
+                                   lifted: lifted(0))
                 seg.inserts += 1
             }
         case .update(let update):
             try withRows(update.relationOID, spill: spill) { seg, rel in
                 let old = update.oldTuple
+                let liftedOld = old == nil ? [:] : lifted(0), liftedNew = lifted(old == nil ? 0 : 1)
                 var keyChanged = false
                 switch old {
                 case .key?: keyChanged = true   // the server sends K only when the key changed
@@ -170,17 +181,20 @@ public struct ChangeAccumulator: Sendable {
                 case nil: break
                 }
                 if keyChanged, let old {
-                    try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: old.tuple, old: nil, text: text)
-                    try Self.appendRow(&seg, rel, op: UInt8(ascii: "I"), tuple: update.newTuple, old: old.tuple, text: text)
+                    try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: old.tuple, old: nil, text: text, lifted: liftedOld)
+                    try Self.appendRow(&seg, rel, op: UInt8(ascii: "I"), tuple: update.newTuple, old: old.tuple, text: text,
+                                       lifted: liftedNew, liftedOld: liftedOld)
                     seg.deletes += 1; seg.inserts += 1
                 } else {
-                    try Self.appendRow(&seg, rel, op: UInt8(ascii: "U"), tuple: update.newTuple, old: old?.tuple, text: text)
+                    try Self.appendRow(&seg, rel, op: UInt8(ascii: "U"), tuple: update.newTuple, old: old?.tuple, text: text,
+                                       lifted: liftedNew, liftedOld: liftedOld)
                     seg.updates += 1
                 }
             }
         case .delete(let delete):
             try withRows(delete.relationOID, spill: spill) { seg, rel in
-                try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: delete.oldTuple.tuple, old: nil, text: text)
+                try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: delete.oldTuple.tuple, old: nil, text: text,
+                                   lifted: lifted(0))
                 seg.deletes += 1
             }
         case .truncate(let truncate):
@@ -224,11 +238,14 @@ public struct ChangeAccumulator: Sendable {
         txn.touched.insert(index)
         transaction = txn
         try body(&segments[index], relation)
-        if segments[index].rowCount >= spillRows { try spill(&segments[index]) }
+        if segments[index].rowCount >= spillRows || segments[index].values.byteCount >= spillBytes {
+            try spill(&segments[index])
+        }
     }
 
     private static func appendRow(_ seg: inout ChangeSegment, _ rel: StreamRelation, op: UInt8, tuple: TupleData, old: TupleData?,
-                                  text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void) throws {
+                                  text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void,
+                                  lifted: [Int: [UInt8]] = [:], liftedOld: [Int: [UInt8]] = [:]) throws {
         guard tuple.count == rel.kinds.count else {
             throw ChangeStreamError.columnCount(table: "\(rel.schema).\(rel.name)", expected: rel.kinds.count, got: tuple.count)
         }
@@ -237,7 +254,7 @@ public struct ChangeAccumulator: Sendable {
             var value = tuple[c]
             if case .unchangedToast = value {
                 if let old, c < old.count, old[c].range != nil {
-                    try decode(old, old[c], into: &seg.values.columns[c], text: text)
+                    try decode(old, old[c], lifted: liftedOld[c], into: &seg.values.columns[c], text: text)
                     continue
                 }
                 unchanged.append(rel.columnNames[c])
@@ -249,20 +266,45 @@ public struct ChangeAccumulator: Sendable {
                 // next one sees the column in the catalog and reads the stream as text.
                 throw ChangeStreamError.binaryValueOfTextType(table: "\(rel.schema).\(rel.name)", column: rel.columnNames[c])
             }
-            try decode(tuple, value, into: &seg.values.columns[c], text: text)
+            try decode(tuple, value, lifted: lifted[c], into: &seg.values.columns[c], text: text)
         }
         seg.ops.append(op)
         if unchanged.isEmpty { seg.unchangedToast.appendNull() } else { seg.unchangedToast.appendText(unchanged.joined(separator: ",")) }
     }
 
-    private static func decode(_ tuple: TupleData, _ value: TupleValue, into vector: inout ColumnVector,
+    private static func decode(_ tuple: TupleData, _ value: TupleValue, lifted: [UInt8]?, into vector: inout ColumnVector,
                                text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void) throws {
+        if var bytes = lifted, value.range != nil {
+            try appendLifted(&bytes, binary: value.kind == .binary, into: &vector, text: text)
+            return
+        }
         switch value {
         case .null, .unchangedToast: vector.appendNull()
         case .binary(let range):
             try tuple.bytes.withUnsafeBytes { try BinaryValueDecoder.append(UnsafeRawBufferPointer(rebasing: $0[range]), to: &vector) }
         case .text(let range):
             try tuple.bytes.withUnsafeBytes { try text(UnsafeRawBufferPointer(rebasing: $0[range]), &vector) }
+        }
+    }
+
+    /// Appends a value the reader lifted out of its message: the segment takes the array over where
+    /// the value is its bytes (text, json, jsonb after its version byte, bytea in binary), so it is
+    /// never copied; other kinds decode it as usual.
+    private static func appendLifted(_ bytes: inout [UInt8], binary: Bool, into vector: inout ColumnVector,
+                                     text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void) throws {
+        switch vector.kind {
+        case .text, .json, .textCast:
+            vector.adoptBytes(&bytes)
+        case .bytea where binary:
+            vector.adoptBytes(&bytes)
+        case .jsonb:
+            if binary {
+                guard bytes.first == 1 else { throw ValueDecodingError(kind: .jsonb, reason: "jsonb version byte is not 1") }
+                bytes.removeFirst()
+            }
+            vector.adoptBytes(&bytes)
+        default:
+            try bytes.withUnsafeBytes { binary ? try BinaryValueDecoder.append($0, to: &vector) : try text($0, &vector) }
         }
     }
 

@@ -7,6 +7,14 @@ import PGOutput
 /// Protocol: https://www.postgresql.org/docs/15/protocol-replication.html
 public final class ChangeStream {
     private let connection: PGConnection
+    /// The stream spoken on the socket (nil: through libpq's COPY, for transports we cannot speak).
+    private var socket: ReplicationSocket?
+    /// CopyData messages at least this long are read with ``LargeValueSplicer``, which lifts
+    /// values of ``liftedValueBytes`` and more out of them as they arrive.
+    public var spliceMessageBytes = 8 << 20
+    public var liftedValueBytes = 1 << 20
+    /// Values lifted out of their messages so far.
+    public private(set) var liftedValues = 0
     /// The last WAL position the server reported (XLogData or keepalive walEnd).
     public private(set) var serverWalEnd: LSN = .zero
     /// Everything before this position has been received and decoded: the end of the last commit
@@ -42,7 +50,11 @@ public final class ChangeStream {
     public func start(slot: String, publication: String, from: LSN, binary: Bool) throws {
         var options = [("proto_version", "1"), ("publication_names", publication)]
         if binary { options.append(("binary", "true")) }
-        try connection.startLogicalReplication(slot: slot, from: from.description, options: options)
+        if let socket = try connection.startLogicalReplicationOnSocket(slot: slot, from: from.description, options: options) {
+            self.socket = socket
+        } else {
+            try connection.startLogicalReplication(slot: slot, from: from.description, options: options)
+        }
         streaming = true
     }
 
@@ -80,8 +92,27 @@ public final class ChangeStream {
                          spill: (inout ChangeSegment) throws -> Void) throws -> Bool {
         defer { if ContinuousClock.now - lastStatusSent > .seconds(10) { try? sendStatus() } }
         var message: ReplicationMessage?
-        let outcome = try connection.readCopyData(timeoutMilliseconds: timeoutMilliseconds) { bytes in
-            message = try ReplicationMessage.decode(Array(bytes))
+        var externals: [ExternalValue] = []
+        let outcome: PGConnection.ReadOutcome
+        if let socket {
+            switch try socket.next(timeoutMilliseconds: timeoutMilliseconds) {
+            case .timedOut: outcome = .timedOut
+            case .endOfStream: outcome = .endOfStream
+            case .copyData(let length):
+                outcome = .message
+                if length >= spliceMessageBytes {
+                    let spliced = try LargeValueSplicer.read(from: socket, threshold: liftedValueBytes)
+                    externals = spliced.externals
+                    liftedValues += externals.count
+                    message = try ReplicationMessage.decode(spliced.message)
+                } else {
+                    message = try ReplicationMessage.decode(try socket.readArray(length))
+                }
+            }
+        } else {
+            outcome = try connection.readCopyData(timeoutMilliseconds: timeoutMilliseconds) { bytes in
+                message = try ReplicationMessage.decode(Array(bytes))
+            }
         }
         switch outcome {
         case .endOfStream:
@@ -97,7 +128,7 @@ public final class ChangeStream {
         case .xLogData(let data):
             if data.walEnd > serverWalEnd { serverWalEnd = data.walEnd }
             let pg = try data.decodeMessage()
-            try accumulator.handle(pg, resolve: resolver.resolve, spill: spill)
+            try accumulator.handle(pg, externals: externals, resolve: resolver.resolve, spill: spill)
             if case .commit(let commit) = pg {
                 safePosition = max(safePosition, commit.endLSN)
             }
@@ -141,7 +172,7 @@ public final class ChangeStream {
         let now = PostgresTimestamp(unixMicroseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
         let update = StandbyStatusUpdate(written: max(confirmed, serverWalEnd), flushed: confirmed, applied: confirmed,
                                          clientTime: now, replyRequested: replyRequested)
-        try connection.sendCopyData(update.encoded())
+        if let socket { try socket.sendCopyData(update.encoded()) } else { try connection.sendCopyData(update.encoded()) }
         lastStatusSent = .now
     }
 
@@ -149,7 +180,12 @@ public final class ChangeStream {
     public func finish() throws {
         guard streaming else { return }
         try sendStatus()
-        try connection.endCopy()
+        if let socket {
+            self.socket = nil
+            try socket.end()
+        } else {
+            try connection.endCopy()
+        }
         streaming = false
     }
 }

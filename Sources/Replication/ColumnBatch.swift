@@ -56,6 +56,14 @@ public struct ColumnVector: Sendable {
         offsets.append(bytes.count)
     }
 
+    /// Appends `value` as one value, taking its array over when the vector holds no bytes yet (a
+    /// large value read into an array of its own is then never copied); `value` is left empty.
+    public mutating func adoptBytes(_ value: inout [UInt8]) {
+        nulls.append(false)
+        if bytes.isEmpty { swap(&bytes, &value); value = [] } else { bytes.append(contentsOf: value) }
+        offsets.append(bytes.count)
+    }
+
     /// Appends UTF-8 text as one value.
     public mutating func appendText(_ text: String) {
         nulls.append(false)
