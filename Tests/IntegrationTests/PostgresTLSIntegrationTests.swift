@@ -93,6 +93,19 @@ struct PostgresTLSIntegrationTests {
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(FileManager.default.fileExists(atPath: store + "/public/t/LOAD00000001.parquet"))
         #expect(try admin.query("SELECT slot_name FROM pg_replication_slots").rows.map { $0[0] } == ["tls_slot"])
+
+        // Changes stream over the TLS session too (read from it directly, not through libpq),
+        // values of 12.8 MB included (lifted out of their messages as they arrive).
+        try admin.query("INSERT INTO t SELECT g, repeat(md5(g::text), 400000) FROM generate_series(101, 102) g; UPDATE t SET v = 'u' WHERE id = 1")
+        let cdc = try once("host=localhost \(base) sslmode=verify-full sslrootcert=\(certs)/good-ca.pem", store)
+        #expect(cdc.status == 0, "\(cdc.stderr)")
+        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let read = try TestEnvironment.run(python, ["-c", """
+            import glob, sys, pyarrow.parquet as pq
+            rows = [r for f in sorted(glob.glob(sys.argv[1] + '/public/t/2*.parquet')) for r in pq.read_table(f).to_pylist()]
+            print(sorted((r['Op'], r['id'], len(r['v'])) for r in rows))
+            """, store])
+        #expect(read.contains("[('I', 101, 12800000), ('I', 102, 12800000), ('U', 1, 1)]"), "\(read)")
     }
 
     @Test func aWrongPasswordAndWalLevelReplicaAreOneLineRefusals() async throws {
