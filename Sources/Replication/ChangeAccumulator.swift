@@ -80,6 +80,8 @@ public struct ChangeAccumulator: Sendable {
     public var spillRows = 50_000
     /// ...or past this many bytes of values (a row with a large value goes out right away).
     public var spillBytes = 64 << 20
+    /// Whether the message being handled came with lifted values.
+    private var messageHadLiftedValues = false
     /// The tables of the publication as the cycle found them, by OID: their changes are written
     /// under these names even when the stream announces another one (a table renamed during the
     /// cycle keeps its folder until the next cycle loads it under its new name). Nil: every table
@@ -133,6 +135,7 @@ public struct ChangeAccumulator: Sendable {
                                 resolve: (PGOutputMessage.Relation) throws -> StreamRelation,
                                 spill: (inout ChangeSegment) throws -> Void = { _ in }) throws {
         let text = textDecoder
+        messageHadLiftedValues = !externals.isEmpty
         func lifted(_ tuple: Int) -> [Int: [UInt8]] {
             var columns: [Int: [UInt8]] = [:]
             for value in externals where value.tuple == tuple { columns[value.column] = value.bytes }
@@ -238,7 +241,10 @@ public struct ChangeAccumulator: Sendable {
         txn.touched.insert(index)
         transaction = txn
         try body(&segments[index], relation)
-        if segments[index].rowCount >= spillRows || segments[index].values.byteCount >= spillBytes {
+        // The byte count costs a pass over the columns: taken every 256 rows, and after a row
+        // with a lifted (large) value, which must not wait in memory for the next one.
+        let rows = segments[index].rowCount
+        if rows >= spillRows || ((rows & 255 == 0 || messageHadLiftedValues) && segments[index].values.byteCount >= spillBytes) {
             try spill(&segments[index])
         }
     }
