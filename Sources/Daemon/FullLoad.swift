@@ -195,10 +195,14 @@ struct FullLoad {
         do {
             var lastLog = started
             var seen: Int64 = 0
-            rows = try SnapshotReader(connection: connection, batchRows: 8_192).read(table, pages: unit.pages) { batch in
+            var reader = SnapshotReader(connection: connection, batchRows: 8_192)
+            reader.streamsLargeValues = true
+            rows = try reader.read(table, pages: unit.pages) { batch in
                 try pipe.push(batch)
-                // A batch holding large values (a row read in pieces) is encoded before the next is read.
-                if batch.byteCount > Self.largeBatchBytes { try pipe.waitUntilConsumed() }
+                // A row with large values: the encoder reads them in pieces on this reader's
+                // connection as it writes them, so the reader waits until it is done (a batch this
+                // large otherwise is encoded before the next is read).
+                if !batch.streamedValues.isEmpty || batch.byteCount > Self.largeBatchBytes { try pipe.waitUntilConsumed() }
                 seen += Int64(batch.rowCount)
                 if ContinuousClock.now - lastLog > .seconds(5) {
                     lastLog = .now

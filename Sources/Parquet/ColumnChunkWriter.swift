@@ -228,66 +228,100 @@ final class ColumnChunkWriter {
     /// An error of a huge value's page, thrown by the row's ``endRow()`` (appends do not throw).
     @exclusivity(unchecked) private var pendingError: ParquetError?
 
-    /// Writes `v`, the first entry of a row in a non-LIST column, as a one-value PLAIN page: the
-    /// page before it is cut (it holds whole rows), the dictionary is given up for this chunk (a
-    /// value this large would only fill it), the value's page is compressed in bounded pieces.
+    /// Writes `v`, the first entry of a row in a non-LIST column, as a one-value PLAIN page (see
+    /// ``writeOwnPage(count:_:)``); an error waits for the row's ``endRow()``.
     @inline(never)
     private func writeHugeValue(_ v: UnsafeRawBufferPointer) {
-        do throws(ParquetError) {
-            drainStaged()
-            if dictionaryActive {
-                try flushPage()
-                try writeDictionaryPage()
-                dictionaryActive = false
-                dictionary!.reset(keepAtMost: options.dictionaryPageSizeLimit * 2)
-            } else {
-                try flushPage()
-            }
-            statistics.updateBytes(v)
-            var length = UInt32(v.count).littleEndian
-            try withUnsafeBytes(of: &length) { (prefix) throws(ParquetError) in
-                levelsScratch.removeAll()
-                if maxDefinitionLevel > 0 {
-                    definitionLevels.append(maxDefinitionLevel)
-                    encodeLevels(definitionLevels, maxLevel: maxDefinitionLevel, into: &levelsScratch)
-                    definitionLevels.removeAll()
-                }
-                var body = PageSegments()
-                defer { body.deallocate() }
-                let header: [UInt8]
-                let uncompressedSize: Int
-                switch options.dataPageVersion {
-                case .v1:
-                    // The levels, length-prefixed, lead the compressed body.
-                    var levelsLength = UInt32(levelsScratch.count).littleEndian
-                    let pieces = maxDefinitionLevel > 0 ? [levelsScratch.bytes, prefix, v] : [prefix, v]
-                    let compressed = try withUnsafeBytes(of: &levelsLength) { (levelsPrefix) throws(ParquetError) in
-                        try compressor.compress(pieces: maxDefinitionLevel > 0 ? [levelsPrefix] + pieces : pieces, into: &body)
-                    }
-                    uncompressedSize = (maxDefinitionLevel > 0 ? 4 + levelsScratch.count : 0) + 4 + v.count
-                    header = PageHeader.dataPageV1(uncompressedSize: uncompressedSize, compressedSize: compressed,
-                                                   numValues: 1, encoding: .plain)
-                    chunkPages.append(header)
-                case .v2:
-                    let compressed = try compressor.compress(pieces: [prefix, v], into: &body)
-                    uncompressedSize = levelsScratch.count + 4 + v.count
-                    header = PageHeader.dataPageV2(
-                        uncompressedSize: uncompressedSize, compressedSize: levelsScratch.count + compressed,
-                        numValues: 1, numNulls: 0, numRows: 1, encoding: .plain,
-                        definitionLevelsByteLength: levelsScratch.count, repetitionLevelsByteLength: 0,
-                        isCompressed: options.codec != .uncompressed)
-                    chunkPages.append(header)
-                    chunkPages.append(levelsScratch.bytes)
-                }
-                chunkPages.append(moving: &body)
-                chunkUncompressedBytes += Int64(header.count + uncompressedSize)
-            }
-            chunkLevelCount += 1
-        } catch {
+        do {
+            try writeOwnPage(count: v.count) { emit in try emit(v) }
+        } catch let error as ParquetError {
             pendingError = error
+        } catch {
+            pendingError = ParquetError(.compressionFailed, "\(error)")
         }
         // The row's entry is given; its page is written, so endRow counts no row in the next page.
         entriesInRow += 1
+    }
+
+    /// Whether ``appendStreamedBytes(count:_:)`` may be used now.
+    var canStreamValue: Bool { physicalType == .byteArray && maxRepetitionLevel == 0 && entriesInRow == 0 && compressor.streams }
+
+    /// Appends a BYTE_ARRAY value of `count` bytes (more than 4 KiB) that `produce` hands over in
+    /// pieces, in order, as the first entry of a row in a non-LIST column: it is compressed as the
+    /// pieces come and never held whole. Errors of `produce` pass through, and so does a total
+    /// other than `count`.
+    func appendStreamedBytes(count: Int, _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        precondition(canStreamValue && count > ColumnStatistics.maxByteValueLength,
+                     "a streamed value of column \(column.name) starts a row of a flat BYTE_ARRAY column and is longer than 4 KiB")
+        defer { entriesInRow += 1 }
+        try writeOwnPage(count: count, produce)
+    }
+
+    /// Writes a value of `count` bytes, which `produce` hands over in pieces, as a one-value PLAIN
+    /// page: the page before it is cut (it holds whole rows), the dictionary is given up for this
+    /// chunk (a value this large would only fill it), and the page is compressed as the pieces come
+    /// straight into the chunk. The value's statistics: none (longer than 4 KiB).
+    private func writeOwnPage(count: Int, _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        drainStaged()
+        if dictionaryActive {
+            try flushPage()
+            try writeDictionaryPage()
+            dictionaryActive = false
+            dictionary!.reset(keepAtMost: options.dictionaryPageSizeLimit * 2)
+        } else {
+            try flushPage()
+        }
+        statistics.giveUpByteBounds()
+        levelsScratch.removeAll()
+        if maxDefinitionLevel > 0 {
+            definitionLevels.append(maxDefinitionLevel)
+            encodeLevels(definitionLevels, maxLevel: maxDefinitionLevel, into: &levelsScratch)
+            definitionLevels.removeAll()
+        }
+        var prefix: [UInt8] = []
+        if options.dataPageVersion == .v1 && maxDefinitionLevel > 0 {
+            // V1: the levels, length-prefixed, lead the compressed body.
+            prefix += withUnsafeBytes(of: UInt32(levelsScratch.count).littleEndian, Array.init)
+            prefix += Array(levelsScratch.bytes)
+        }
+        prefix += withUnsafeBytes(of: UInt32(count).littleEndian, Array.init)
+        var body = PageSegments()
+        defer { body.deallocate() }
+        var produced = 0
+        let compressed = try compressor.compress(totalBytes: prefix.count + count, into: &body) { emit in
+            try prefix.withUnsafeBytes { try emit($0) }
+            try withoutActuallyEscaping(emit) { emit in
+                try produce { piece in
+                    produced += piece.count
+                    guard produced <= count else { throw ParquetError(.invalidRow, "column \(column.name): a streamed value longer than its \(count) bytes") }
+                    try emit(piece)
+                }
+            }
+            guard produced == count else {
+                throw ParquetError(.invalidRow, "column \(column.name): a streamed value of \(produced) bytes, announced \(count)")
+            }
+        }
+        let header: [UInt8]
+        let uncompressedSize: Int
+        switch options.dataPageVersion {
+        case .v1:
+            uncompressedSize = prefix.count + count
+            header = PageHeader.dataPageV1(uncompressedSize: uncompressedSize, compressedSize: compressed,
+                                           numValues: 1, encoding: .plain)
+            chunkPages.append(header)
+        case .v2:
+            uncompressedSize = levelsScratch.count + prefix.count + count
+            header = PageHeader.dataPageV2(
+                uncompressedSize: uncompressedSize, compressedSize: levelsScratch.count + compressed,
+                numValues: 1, numNulls: 0, numRows: 1, encoding: .plain,
+                definitionLevelsByteLength: levelsScratch.count, repetitionLevelsByteLength: 0,
+                isCompressed: options.codec != .uncompressed)
+            chunkPages.append(header)
+            chunkPages.append(levelsScratch.bytes)
+        }
+        chunkPages.append(moving: &body)
+        chunkUncompressedBytes += Int64(header.count + uncompressedSize)
+        chunkLevelCount += 1
     }
 
     // MARK: Staged dictionary encoding

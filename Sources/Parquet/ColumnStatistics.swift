@@ -67,6 +67,9 @@ struct ColumnStatistics {
 
     /// Records a BYTE_ARRAY/FIXED_LEN_BYTE_ARRAY value.
     @inline(__always)
+    /// Drops the byte bounds of the chunk, as a value longer than ``maxByteValueLength`` does.
+    mutating func giveUpByteBounds() { bytesTooLong = true }
+
     mutating func updateBytes(_ v: UnsafeRawBufferPointer) {
         if bytesTooLong { return }
         if v.count > Self.maxByteValueLength {

@@ -86,14 +86,30 @@ final class PageCompressor {
     /// that neither a copy of the input nor a buffer of its compressed bound is ever held; returns
     /// the number of bytes appended. For `.uncompressed` the pieces are appended as they are.
     func compress(pieces: [UnsafeRawBufferPointer], into out: inout PageSegments) throws(ParquetError) -> Int {
+        do {
+            return try compress(totalBytes: pieces.reduce(0) { $0 + $1.count }, into: &out) { emit in
+                for piece in pieces { try emit(piece) }
+            }
+        } catch let error as ParquetError {
+            throw error
+        } catch {
+            throw ParquetError(.compressionFailed, "\(error)")
+        }
+    }
+
+    /// Compresses the bytes `produce` hands, in order, to the function it is given (`totalBytes` in
+    /// all) into `out`, as they come; returns the number of bytes appended. Errors of `produce`
+    /// pass through.
+    func compress(totalBytes: Int, into out: inout PageSegments,
+                  _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Int {
         let before = out.count
         switch codec {
         case .uncompressed:
-            for piece in pieces { out.append(piece) }
+            try produce { out.append($0) }
         case .zstd(let level):
-            try zstdStream(pieces, level: level, into: &out)
+            try zstdStream(totalBytes: totalBytes, level: level, into: &out, produce)
         case .gzip(let level):
-            try gzipStream(pieces, level: level, into: &out)
+            try gzipStream(level: level, into: &out, produce)
         case .snappy:
             preconditionFailure("Snappy pages are compressed whole (PageCompressor.streams)")
         }
@@ -102,34 +118,40 @@ final class PageCompressor {
 
     private static let streamScratch = 1 << 18
 
-    private func zstdStream(_ pieces: [UnsafeRawBufferPointer], level: Int32, into out: inout PageSegments) throws(ParquetError) {
+    private func zstdStream(totalBytes: Int, level: Int32, into out: inout PageSegments,
+                            _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         func check(_ rc: Int) throws(ParquetError) {
             guard ZSTD_isError(rc) == 0 else {
                 throw ParquetError(.compressionFailed, "ZSTD: \(String(cString: ZSTD_getErrorName(rc)))")
             }
         }
-        precondition(!pieces.isEmpty, "a streamed page has at least its value")
         ZSTD_CCtx_reset(zstdContext, ZSTD_reset_session_and_parameters)
         defer { ZSTD_CCtx_reset(zstdContext, ZSTD_reset_session_and_parameters) }
         try check(ZSTD_CCtx_setParameter(zstdContext, ZSTD_c_compressionLevel, level))
-        try check(ZSTD_CCtx_setPledgedSrcSize(zstdContext, UInt64(pieces.reduce(0) { $0 + $1.count })))
+        // The frame records the size; zstd refuses to end a frame of another size.
+        try check(ZSTD_CCtx_setPledgedSrcSize(zstdContext, UInt64(totalBytes)))
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: Self.streamScratch, alignment: 16)
         defer { scratch.deallocate() }
-        for (k, piece) in pieces.enumerated() {
-            let last = k == pieces.count - 1
+        try produce { piece in
             var input = ZSTD_inBuffer(src: piece.baseAddress, size: piece.count, pos: 0)
-            while true {
+            while input.pos < input.size {
                 var output = ZSTD_outBuffer(dst: scratch, size: Self.streamScratch, pos: 0)
-                let rc = ZSTD_compressStream2(zstdContext, &output, &input, last ? ZSTD_e_end : ZSTD_e_continue)
-                try check(rc)
+                try check(ZSTD_compressStream2(zstdContext, &output, &input, ZSTD_e_continue))
                 out.append(UnsafeRawBufferPointer(start: scratch, count: output.pos))
-                // Done with this piece when it is consumed (and, for the last, the frame is ended).
-                if last ? rc == 0 : input.pos == input.size { break }
             }
         }
+        var empty = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
+        var left = 0
+        repeat {
+            var output = ZSTD_outBuffer(dst: scratch, size: Self.streamScratch, pos: 0)
+            left = ZSTD_compressStream2(zstdContext, &output, &empty, ZSTD_e_end)
+            try check(left)
+            out.append(UnsafeRawBufferPointer(start: scratch, count: output.pos))
+        } while left != 0
     }
 
-    private func gzipStream(_ pieces: [UnsafeRawBufferPointer], level: Int32, into out: inout PageSegments) throws(ParquetError) {
+    private func gzipStream(level: Int32, into out: inout PageSegments,
+                            _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         var stream = z_stream()
         var rc = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
                                ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
@@ -137,27 +159,31 @@ final class PageCompressor {
         defer { deflateEnd(&stream) }
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: Self.streamScratch, alignment: 16)
         defer { scratch.deallocate() }
-        for (k, piece) in pieces.enumerated() {
-            let last = k == pieces.count - 1
+        func run(_ flush: Int32) throws(ParquetError) {
+            repeat {
+                stream.next_out = scratch.assumingMemoryBound(to: Bytef.self)
+                stream.avail_out = uInt(Self.streamScratch)
+                rc = deflate(&stream, flush)
+                guard rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR else {
+                    throw ParquetError(.compressionFailed, "deflate returned \(rc)")
+                }
+                out.append(UnsafeRawBufferPointer(start: scratch, count: Self.streamScratch - Int(stream.avail_out)))
+            } while stream.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END)
+        }
+        try produce { piece in
             // avail_in is 32-bit: feed a piece in slices zlib can count.
             var rest = piece
-            repeat {
+            while rest.count > 0 {
                 let n = min(rest.count, 1 << 30)
                 stream.next_in = UnsafeMutablePointer(mutating: rest.baseAddress?.assumingMemoryBound(to: Bytef.self))
                 stream.avail_in = uInt(n)
-                let flush = last && n == rest.count ? Z_FINISH : Z_NO_FLUSH
-                repeat {
-                    stream.next_out = scratch.assumingMemoryBound(to: Bytef.self)
-                    stream.avail_out = uInt(Self.streamScratch)
-                    rc = deflate(&stream, flush)
-                    guard rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR else {
-                        throw ParquetError(.compressionFailed, "deflate returned \(rc)")
-                    }
-                    out.append(UnsafeRawBufferPointer(start: scratch, count: Self.streamScratch - Int(stream.avail_out)))
-                } while stream.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END)
+                try run(Z_NO_FLUSH)
                 rest = UnsafeRawBufferPointer(rebasing: rest[n...])
-            } while rest.count > 0
+            }
         }
+        stream.next_in = nil
+        stream.avail_in = 0
+        try run(Z_FINISH)
     }
 
     private func gzip(_ input: UnsafeRawBufferPointer, level: Int32) throws(ParquetError) {

@@ -72,6 +72,16 @@ public final class ParquetWriter {
     /// Appends a BYTE_ARRAY value (STRING/JSON: UTF-8 bytes) or a FIXED_LEN_BYTE_ARRAY value of
     /// exactly the column's length (UUID: 16 bytes; DECIMAL: big-endian two's complement) to `column`.
     @inline(__always) public func appendBytes(_ value: UnsafeRawBufferPointer, column: Int) { with(column) { $0.appendBytes(value) } }
+    /// Whether `column` can take a streamed value now (a flat BYTE_ARRAY column, at the start of
+    /// its entry for the row, with a codec that streams: not Snappy).
+    public func canStreamValue(column: Int) -> Bool { with(column) { $0.canStreamValue } }
+    /// Appends to `column` a value of `count` bytes (more than 4 KiB) that `produce` hands over in
+    /// pieces, in order: compressed as they come into a page of its own, never held whole.
+    public func appendStreamedBytes(count: Int, column: Int,
+                                    _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        precondition(column >= 0 && column < columnReferences.count, "column index is within the schema")
+        try columnReferences[column]._withUnsafeGuaranteedRef { try $0.appendStreamedBytes(count: count, produce) }
+    }
     /// Appends a null (a null value, a null list, or inside a list a null element) to `column`.
     @inline(__always) public func appendNull(column: Int) { with(column) { $0.appendNull() } }
     /// Opens the current row's list in LIST `column`; append its elements, then `endList`.

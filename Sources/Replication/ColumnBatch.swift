@@ -149,9 +149,27 @@ public struct ColumnVector: Sendable {
     }
 }
 
+/// A value the writer reads in pieces as it writes the row, never held whole (a large value of the
+/// full load, see ``SnapshotReader/streamsLargeValues``): the column holds a NULL in its place.
+public struct StreamedValue: Sendable {
+    public var row: Int
+    public var column: Int
+    /// The value's length in bytes.
+    public var count: Int
+    /// Hands the value's bytes, in order, to `emit`.
+    public var produce: @Sendable (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+
+    public init(row: Int, column: Int, count: Int,
+                produce: @escaping @Sendable (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) {
+        self.row = row; self.column = column; self.count = count; self.produce = produce
+    }
+}
+
 /// Decoded rows of one table, column by column.
 public struct ColumnBatch: Sendable {
     public var columns: [ColumnVector]
+    /// Values read in pieces when the batch is written, in place of NULLs of ``columns``.
+    public var streamedValues: [StreamedValue] = []
     /// Rows in the batch.
     public var rowCount: Int { columns.first?.count ?? 0 }
 
@@ -159,7 +177,10 @@ public struct ColumnBatch: Sendable {
     public init(kinds: [ColumnKind]) { columns = kinds.map { ColumnVector(kind: $0) } }
 
     /// Empties every column, keeping capacity.
-    public mutating func removeAll() { for i in columns.indices { columns[i].removeAll() } }
+    public mutating func removeAll() {
+        for i in columns.indices { columns[i].removeAll() }
+        streamedValues.removeAll()
+    }
 
     /// Bytes held by the batch's values.
     public var byteCount: Int { columns.reduce(0) { $0 + $1.byteCount } }

@@ -128,7 +128,7 @@ public final class ParquetTableWriter {
     /// Appends the rows of `batch` (and their ops and unchanged-TOAST lists for CDC files).
     public func append(_ batch: ColumnBatch, ops: [UInt8]?, unchangedToast: ColumnVector?) throws {
         // The flat path: no LIST column and no numeric NaN to record (the rare cases take the loop below).
-        if !batch.columns.contains(where: { if case .list = $0.kind { true } else { !$0.nanRows.isEmpty } }) {
+        if batch.streamedValues.isEmpty && !batch.columns.contains(where: { if case .list = $0.kind { true } else { !$0.nanRows.isEmpty } }) {
             try appendFlat(batch, ops: ops, unchangedToast: unchangedToast)
             return
         }
@@ -142,6 +142,8 @@ public final class ParquetTableWriter {
         // Cursors into each column's (and LIST element vector's) numeric NaN rows.
         var nanCursor = [Int](repeating: 0, count: columns.count)
         var elementNanCursor = [Int](repeating: 0, count: columns.count)
+        var streamed: [Int: StreamedValue] = [:]
+        for value in batch.streamedValues { streamed[value.row * columns.count + value.column] = value }
         for row in 0..<rows {
             if let ops {
                 var op = ops[row]
@@ -150,6 +152,10 @@ public final class ParquetTableWriter {
             for c in 0..<columns.count {
                 let vector = batch.columns[c]
                 if vector.nulls[row] {
+                    if !streamed.isEmpty, let value = streamed[row * columns.count + c] {
+                        try appendStreamed(value, column: base + c)
+                        continue
+                    }
                     if nanCursor[c] < vector.nanRows.count, vector.nanRows[nanCursor[c]] == row {
                         nanCursor[c] += 1
                         numericNaN[columns[c].name, default: []].append("\(rowCount + Int64(row))")
@@ -285,6 +291,18 @@ public final class ParquetTableWriter {
             }
         }
         rowCount += Int64(rows)
+    }
+
+    /// A value read in pieces: compressed as they come (a codec that cannot stream gets it whole).
+    private func appendStreamed(_ value: StreamedValue, column: Int) throws {
+        if writer.canStreamValue(column: column) && value.count > 4096 {
+            try writer.appendStreamedBytes(count: value.count, column: column, value.produce)
+        } else {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(value.count)
+            try value.produce { bytes.append(contentsOf: $0) }
+            bytes.withUnsafeBytes { writer.appendBytes($0, column: column) }
+        }
     }
 
     private func appendValue(_ v: ColumnVector, _ i: Int, column: Int) throws {

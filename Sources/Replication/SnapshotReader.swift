@@ -12,6 +12,11 @@ public struct SnapshotReader {
     /// whole message twice) and read afterwards, in pieces of this size, in the same snapshot; each
     /// such row is handed over as a batch of its own. See ``largeValueExpression(_:limit:)``.
     public var largeValueBytes: Int
+    /// Whether a large value is left to the batch's consumer to read in pieces as it writes the
+    /// row (a ``StreamedValue``, which runs its queries on this reader's connection: the consumer
+    /// of `onBatch` must have written the batch before `onBatch` returns), instead of being read
+    /// into the batch.
+    public var streamsLargeValues = false
 
     public init(connection: PGConnection, batchRows: Int = 65_536, largeValueBytes: Int = 4 << 20) {
         self.connection = connection
@@ -142,30 +147,51 @@ public struct SnapshotReader {
         guard rows == 1, decoder.finished else {
             throw CopyDecodingError(reason: "row \(tid) of \(table.qualifiedName) read as \(rows) rows", offset: 0)
         }
-        var piece = ColumnBatch(kinds: [.bytea])
         for ((index, column, expression), text) in zip(large, found) {
             guard let text, let length = Int(text) else { continue }
             // jsonb's binary form starts with its version byte, which the value does not keep.
             let skip = ColumnKind(column) == .jsonb ? 1 : 0
-            try batch.columns[index].replaceLastNull(withBytes: length - skip) { bytes in
-                var offset = 1
-                while offset <= length {
-                    piece.removeAll()
-                    var pieceDecoder = CopyBinaryDecoder(columnCount: 1)
-                    try connection.copyOut("COPY (SELECT substring(\(expression.sendBytes) FROM \(offset) FOR \(limit)) FROM \(table.qualifiedName) WHERE ctid = \(tid)) TO STDOUT (FORMAT binary)") { message in
-                        try pieceDecoder.decode(message, into: &piece)
-                    }
-                    let got = piece.columns[0].bytes
-                    guard !got.isEmpty else { break }
-                    if offset == 1 && skip == 1 {
-                        guard got[0] == 1 else { throw ValueDecodingError(kind: .jsonb, reason: "jsonb version byte is not 1") }
-                        bytes.append(contentsOf: got[1...])
-                    } else {
-                        bytes.append(contentsOf: got)
-                    }
-                    offset += got.count
+            let pieces = ValuePieces(connection: connection, sql: { offset in
+                "COPY (SELECT substring(\(expression.sendBytes) FROM \(offset) FOR \(limit)) FROM \(table.qualifiedName) WHERE ctid = \(tid)) TO STDOUT (FORMAT binary)"
+            }, length: length, skipVersionByte: skip == 1)
+            if streamsLargeValues {
+                batch.streamedValues.append(StreamedValue(row: batch.rowCount - 1, column: index, count: length - skip, produce: pieces.read))
+            } else {
+                try batch.columns[index].replaceLastNull(withBytes: length - skip) { bytes in
+                    try pieces.read { bytes.append(contentsOf: $0) }
                 }
             }
+        }
+    }
+}
+
+/// Reads one large value in pieces (a `COPY` of a `substring` each) and hands them out in order.
+private struct ValuePieces: @unchecked Sendable {
+    // The connection is used by one thread at a time: the reader's, or the consumer's while the
+    // reader waits for it to write the batch (SnapshotReader.streamsLargeValues).
+    let connection: PGConnection
+    let sql: @Sendable (Int) -> String
+    let length: Int
+    let skipVersionByte: Bool
+
+    func read(_ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var piece = ColumnBatch(kinds: [.bytea])
+        var offset = 1
+        while offset <= length {
+            piece.removeAll()
+            var decoder = CopyBinaryDecoder(columnCount: 1)
+            try connection.copyOut(sql(offset)) { message in try decoder.decode(message, into: &piece) }
+            let got = piece.columns[0].bytes
+            guard !got.isEmpty else { break }
+            try got.withUnsafeBytes { raw in
+                if offset == 1 && skipVersionByte {
+                    guard raw.first == 1 else { throw ValueDecodingError(kind: .jsonb, reason: "jsonb version byte is not 1") }
+                    try emit(UnsafeRawBufferPointer(rebasing: raw[1...]))
+                } else {
+                    try emit(raw)
+                }
+            }
+            offset += got.count
         }
     }
 }
