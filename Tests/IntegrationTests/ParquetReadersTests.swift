@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStore
 import Parquet
 import Testing
 
@@ -109,6 +110,68 @@ struct ParquetReadersTests {
             }
         }
         try Self.check("roundtrip", directory)
+    }
+
+    /// Values handed over in pieces (appendStreamedBytes: the full load's large values) read back
+    /// whole, between ordinary values and nulls, for each streaming codec and page version; a
+    /// value of another length than announced is an error.
+    @Test func streamedValuesReadBackWhole() throws {
+        let directory = try Self.temporaryDirectory("parquet-streamed")
+        let schema = ParquetSchema([ParquetColumn(name: "id", type: .int64, nullable: false), ParquetColumn(name: "v", type: .bytes)])
+        let piece = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: ($0 &* 2654435761) >> 11) }
+        for codec in [ParquetCodec.zstd, .gzip, .uncompressed] {
+            for version in [ParquetWriterOptions.DataPageVersion.v1, .v2] {
+                var options = ParquetWriterOptions()
+                options.codec = codec
+                options.dataPageVersion = version
+                let path = directory.appendingPathComponent("streamed-\(ParquetTestData.codecName(codec))-\(version).parquet").path
+                let sink = try ParquetFileSink(path: path)
+                let writer = try ParquetWriter(schema: schema, sink: sink, options: options)
+                for id in 0..<6 {
+                    writer.appendInt64(Int64(id), column: 0)
+                    switch id % 3 {
+                    case 0: [UInt8(id)].withUnsafeBytes { writer.appendBytes($0, column: 1) }
+                    case 1:
+                        #expect(writer.canStreamValue(column: 1))
+                        try writer.appendStreamedBytes(count: (4 + id) << 20, column: 1) { emit in
+                            for _ in 0..<(4 + id) { try piece.withUnsafeBytes { try emit($0) } }
+                        }
+                    default: writer.appendNull(column: 1)
+                    }
+                    try writer.endRow()
+                }
+                _ = try writer.close()
+                try sink.close()
+            }
+        }
+        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let out = try TestEnvironment.run(python, ["-c", """
+            import glob, hashlib, sys, pyarrow.parquet as pq, duckdb
+            for f in sorted(glob.glob(sys.argv[1] + '/streamed-*.parquet')):
+                rows = pq.read_table(f).to_pylist()
+                duck = duckdb.sql(f"SELECT id, octet_length(v) FROM read_parquet('{f}') ORDER BY id").fetchall()
+                print(f.split('/')[-1], [(r['id'], None if r['v'] is None else (len(r['v']), hashlib.md5(r['v']).hexdigest()[:8])) for r in rows], duck)
+            """, directory.path])
+        func md5(times: Int) -> String {
+            let whole = Array([[UInt8]](repeating: piece, count: times).joined())
+            return whole.withUnsafeBytes { Digest.md5($0) }.map { String(format: "%02x", $0) }.joined().prefix(8).description
+        }
+        let piece4 = md5(times: 5), piece7 = md5(times: 8)
+        let lines = out.split(separator: "\n")
+        #expect(lines.count == 6, "\(out)")
+        for line in lines {
+            #expect(line.contains("(0, (1, ") && line.contains("(1, (\(5 << 20), '\(piece4)')") && line.contains("(2, None)")
+                    && line.contains("(4, (\(8 << 20), '\(piece7)')") && line.contains("(4, \(8 << 20))"), "\(line)")
+        }
+
+        // A producer that gives fewer bytes than announced fails the append.
+        let sink = ParquetMemorySink()
+        let writer = try ParquetWriter(schema: schema, sink: sink)
+        writer.appendInt64(1, column: 0)
+        #expect(throws: ParquetError.self) {
+            try writer.appendStreamedBytes(count: 5 << 20, column: 1) { emit in try piece.withUnsafeBytes { try emit($0) } }
+        }
+        try? FileManager.default.removeItem(at: directory)
     }
 
     @Test func metadataShowsCodecAndStatisticsForEachCodecAndPageVersion() throws {
