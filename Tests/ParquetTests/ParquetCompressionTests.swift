@@ -28,9 +28,15 @@ import Testing
         let compressor = PageCompressor(codec: .gzip)
         let compressed = try Self.input.withUnsafeBytes { Array(try compressor.compress($0)) }
         #expect(compressed.prefix(2) == [0x1F, 0x8B])
-        var output = [UInt8](repeating: 0, count: Self.input.count)
+        let (rc, output) = Self.gunzip(compressed, count: Self.input.count)
+        #expect(rc == Z_STREAM_END && output == Self.input)
+    }
+
+    /// Inflates a gzip stream of `count` bytes: zlib's return code and the output.
+    static func gunzip(_ compressed: [UInt8], count: Int) -> (Int32, [UInt8]) {
+        var output = [UInt8](repeating: 0, count: count)
         var stream = z_stream()
-        #expect(inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+        guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return (Z_STREAM_ERROR, []) }
         let rc = compressed.withUnsafeBytes { src in
             output.withUnsafeMutableBytes { dst -> Int32 in
                 stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress!.assumingMemoryBound(to: Bytef.self))
@@ -41,7 +47,7 @@ import Testing
             }
         }
         inflateEnd(&stream)
-        #expect(rc == Z_STREAM_END && output == Self.input)
+        return (rc, output)
     }
 
     @Test func snappyAndUncompressedProduceOutput() throws {
@@ -72,18 +78,8 @@ import Testing
                 let m = output.withUnsafeMutableBytes { o in compressed.withUnsafeBytes { ZSTD_decompress(o.baseAddress, o.count, $0.baseAddress, $0.count) } }
                 #expect(m == whole.count)
             case .gzip:
-                var stream = z_stream()
-                #expect(inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK)
-                let rc = compressed.withUnsafeBytes { src in
-                    output.withUnsafeMutableBytes { dst -> Int32 in
-                        stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress!.assumingMemoryBound(to: Bytef.self))
-                        stream.avail_in = uInt(src.count)
-                        stream.next_out = dst.baseAddress!.assumingMemoryBound(to: Bytef.self)
-                        stream.avail_out = uInt(dst.count)
-                        return inflate(&stream, Z_FINISH)
-                    }
-                }
-                inflateEnd(&stream)
+                let rc: Int32
+                (rc, output) = Self.gunzip(compressed, count: whole.count)
                 #expect(rc == Z_STREAM_END)
             default:
                 output = compressed
