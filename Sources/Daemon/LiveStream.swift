@@ -152,6 +152,7 @@ final class LiveStream: @unchecked Sendable {
         }
         try Self.prepareSpool(spoolDirectory)
         let stream = try ChangeStream(conninfo: settings.conninfo, confirmed: start)
+        stream.liftDirectory = spoolDirectory
         try stream.start(slot: settings.slot, publication: settings.publication, from: start, binary: identity.binary)
         var accumulator = ChangeAccumulator(globalStart: start) { text, vector in
             try TextValueParser.append(text, to: &vector)
@@ -217,7 +218,7 @@ final class LiveStream: @unchecked Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             for name in try FileManager.default.contentsOfDirectory(atPath: directory)
-            where name.hasPrefix("replicatord-cdc-") && name.hasSuffix(".parquet") {
+            where name.hasPrefix("replicatord-cdc-") && (name.hasSuffix(".parquet") || name.hasSuffix(".value")) {
                 try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
             }
         } catch {

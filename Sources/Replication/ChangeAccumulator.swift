@@ -136,9 +136,9 @@ public struct ChangeAccumulator: Sendable {
                                 spill: (inout ChangeSegment) throws -> Void = { _ in }) throws {
         let text = textDecoder
         messageHadLiftedValues = !externals.isEmpty
-        func lifted(_ tuple: Int) -> [Int: [UInt8]] {
-            var columns: [Int: [UInt8]] = [:]
-            for value in externals where value.tuple == tuple { columns[value.column] = value.bytes }
+        func lifted(_ tuple: Int) -> [Int: ExternalValue] {
+            var columns: [Int: ExternalValue] = [:]
+            for value in externals where value.tuple == tuple { columns[value.column] = value }
             return columns
         }
         switch message {
@@ -251,7 +251,7 @@ public struct ChangeAccumulator: Sendable {
 
     private static func appendRow(_ seg: inout ChangeSegment, _ rel: StreamRelation, op: UInt8, tuple: TupleData, old: TupleData?,
                                   text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void,
-                                  lifted: [Int: [UInt8]] = [:], liftedOld: [Int: [UInt8]] = [:]) throws {
+                                  lifted: [Int: ExternalValue] = [:], liftedOld: [Int: ExternalValue] = [:]) throws {
         guard tuple.count == rel.kinds.count else {
             throw ChangeStreamError.columnCount(table: "\(rel.schema).\(rel.name)", expected: rel.kinds.count, got: tuple.count)
         }
@@ -260,7 +260,11 @@ public struct ChangeAccumulator: Sendable {
             var value = tuple[c]
             if case .unchangedToast = value {
                 if let old, c < old.count, old[c].range != nil {
-                    try decode(old, old[c], lifted: liftedOld[c], into: &seg.values.columns[c], text: text)
+                    if let file = liftedOld[c]?.file {
+                        try appendLiftedFile(file, binary: old[c].kind == .binary, into: &seg, column: c, text: text)
+                    } else {
+                        try decode(old, old[c], lifted: liftedOld[c]?.bytes, into: &seg.values.columns[c], text: text)
+                    }
                     continue
                 }
                 unchanged.append(rel.columnNames[c])
@@ -272,7 +276,11 @@ public struct ChangeAccumulator: Sendable {
                 // next one sees the column in the catalog and reads the stream as text.
                 throw ChangeStreamError.binaryValueOfTextType(table: "\(rel.schema).\(rel.name)", column: rel.columnNames[c])
             }
-            try decode(tuple, value, lifted: lifted[c], into: &seg.values.columns[c], text: text)
+            if let file = lifted[c]?.file, value.range != nil {
+                try appendLiftedFile(file, binary: value.kind == .binary, into: &seg, column: c, text: text)
+            } else {
+                try decode(tuple, value, lifted: lifted[c]?.bytes, into: &seg.values.columns[c], text: text)
+            }
         }
         seg.ops.append(op)
         if unchanged.isEmpty { seg.unchangedToast.appendNull() } else { seg.unchangedToast.appendText(unchanged.joined(separator: ",")) }
@@ -312,6 +320,34 @@ public struct ChangeAccumulator: Sendable {
         default:
             try bytes.withUnsafeBytes { binary ? try BinaryValueDecoder.append($0, to: &vector) : try text($0, &vector) }
         }
+    }
+
+    /// Appends a value the reader wrote to a file: where the value is its bytes, a streamed value
+    /// the writer reads from the file when it writes the row (never in memory), with a NULL in its
+    /// place in the vector; other kinds are read and decoded as usual.
+    private static func appendLiftedFile(_ file: LiftedFile, binary: Bool, into seg: inout ChangeSegment, column c: Int,
+                                         text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void) throws {
+        var skip = 0
+        switch seg.values.columns[c].kind {
+        case .text, .json, .textCast:
+            break
+        case .bytea where binary:
+            break
+        case .jsonb:
+            if binary {
+                guard try file.firstByte() == 1 else { throw ValueDecodingError(kind: .jsonb, reason: "jsonb version byte is not 1") }
+                skip = 1
+            }
+        default:
+            let bytes = try file.readAll()
+            try bytes.withUnsafeBytes { binary ? try BinaryValueDecoder.append($0, to: &seg.values.columns[c]) : try text($0, &seg.values.columns[c]) }
+            return
+        }
+        seg.values.columns[c].appendNull()
+        let offset = skip
+        seg.values.streamedValues.append(StreamedValue(row: seg.values.columns[c].count - 1, column: c, count: file.count - offset) { emit in
+            try file.read(from: offset, emit)
+        })
     }
 
     static func sameValue(_ a: TupleData, _ b: TupleData, _ column: Int) -> Bool {

@@ -13,6 +13,8 @@ public final class ChangeStream {
     /// values of ``liftedValueBytes`` and more out of them as they arrive.
     public var spliceMessageBytes = 8 << 20
     public var liftedValueBytes = 1 << 20
+    /// Where lifted values are written as they are read (the spool directory); nil: into memory.
+    public var liftDirectory: String?
     /// Values lifted out of their messages so far.
     public private(set) var liftedValues = 0
     /// The last WAL position the server reported (XLogData or keepalive walEnd).
@@ -101,7 +103,7 @@ public final class ChangeStream {
             case .copyData(let length):
                 outcome = .message
                 if length >= spliceMessageBytes {
-                    let spliced = try LargeValueSplicer.read(from: socket, threshold: liftedValueBytes)
+                    let spliced = try LargeValueSplicer.read(from: socket, threshold: liftedValueBytes, directory: liftDirectory)
                     externals = spliced.externals
                     liftedValues += externals.count
                     message = try ReplicationMessage.decode(spliced.message)

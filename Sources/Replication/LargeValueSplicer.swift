@@ -1,3 +1,4 @@
+import Foundation
 import PGClient
 
 /// A large column value taken out of a replication message as it was read: the `column`-th value
@@ -7,7 +8,67 @@ import PGClient
 public struct ExternalValue: Sendable {
     public var tuple: Int
     public var column: Int
+    /// The value's bytes, when it was read into memory...
     public var bytes: [UInt8]
+    /// ...or the file it was written to (``LargeValueSplicer/read(from:threshold:directory:)``).
+    public var file: LiftedFile?
+
+    public init(tuple: Int, column: Int, bytes: [UInt8], file: LiftedFile? = nil) {
+        self.tuple = tuple; self.column = column; self.bytes = bytes; self.file = file
+    }
+}
+
+/// A large value written to a file of the spool directory as it was read from the socket; the file
+/// is removed when the last reference goes (leftovers of a crash: ``LargeValueSplicer/filePrefix``).
+public final class LiftedFile: @unchecked Sendable {
+    public let path: String
+    public let count: Int
+    private let fd: Int32
+
+    init(path: String, fd: Int32, count: Int) {
+        self.path = path; self.fd = fd; self.count = count
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
+
+    /// Hands the bytes from `offset` on to `emit`, in order, in pieces of at most 4 MiB.
+    public func read(from offset: Int = 0, _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let piece = 4 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(piece, max(count, 1)), alignment: 16)
+        defer { buffer.deallocate() }
+        var at = offset
+        while at < count {
+            let n = pread(fd, buffer.baseAddress, min(buffer.count, count - at), off_t(at))
+            guard n > 0 else { throw LiftedFileError(path: path, detail: n == 0 ? "ends at byte \(at) of \(count)" : "read failed: errno \(errno)") }
+            try emit(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            at += n
+        }
+    }
+
+    /// The first byte (a jsonb value's version byte).
+    public func firstByte() throws -> UInt8 {
+        var byte: UInt8 = 0
+        guard pread(fd, &byte, 1, 0) == 1 else { throw LiftedFileError(path: path, detail: "empty or unreadable") }
+        return byte
+    }
+
+    /// The bytes from `offset` on, in memory.
+    public func readAll(from offset: Int = 0) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(max(0, count - offset))
+        try read(from: offset) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+}
+
+/// A lifted value's file could not be written or read back.
+public struct LiftedFileError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var detail: String
+    public var description: String { "large value file \(path): \(detail)" }
 }
 
 /// Reads one CopyData message from a source of its bytes, lifting each text or binary column value
@@ -23,7 +84,12 @@ public enum LargeValueSplicer {
         func read(into destination: UnsafeMutableRawBufferPointer) throws
     }
 
-    public static func read(from source: some Source, threshold: Int) throws -> (message: [UInt8], externals: [ExternalValue]) {
+    /// The name prefix of lifted values' files (removed with the spool's leftovers at start).
+    public static let filePrefix = "replicatord-cdc-lifted-"
+
+    /// With `directory`, each lifted value goes to a file there as it is read (held in no memory);
+    /// without, to an array.
+    public static func read(from source: some Source, threshold: Int, directory: String? = nil) throws -> (message: [UInt8], externals: [ExternalValue]) {
         var out: [UInt8] = []
         out.reserveCapacity(min(source.remaining, 1 << 16))
         var externals: [ExternalValue] = []
@@ -68,6 +134,11 @@ public enum LargeValueSplicer {
                 let length = Int(Int32(truncatingIfNeeded: bigEndian(out.count - 4, 4)))
                 if length >= threshold && length <= source.remaining {
                     for k in 1...4 { out[out.count - k] = 0 }
+                    if let directory {
+                        externals.append(ExternalValue(tuple: tuple, column: column, bytes: [],
+                                                       file: try toFile(source, length, directory: directory)))
+                        continue
+                    }
                     let bytes = try [UInt8](unsafeUninitializedCapacity: length) { storage, initialized in
                         try source.read(into: UnsafeMutableRawBufferPointer(storage))
                         initialized = length
@@ -81,6 +152,32 @@ public enum LargeValueSplicer {
         }
         try takeRest()
         return (out, externals)
+    }
+}
+
+extension LargeValueSplicer {
+    /// Copies the next `length` bytes of `source` to a new file in `directory`, 1 MiB at a time.
+    static func toFile(_ source: some Source, _ length: Int, directory: String) throws -> LiftedFile {
+        let path = directory + "/" + filePrefix + UUID().uuidString + ".value"
+        let fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw LiftedFileError(path: path, detail: "cannot be created: errno \(errno)") }
+        let file = LiftedFile(path: path, fd: fd, count: length)   // removes the file if what follows fails
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(length, 1 << 20), alignment: 16)
+        defer { buffer.deallocate() }
+        var left = length
+        while left > 0 {
+            let n = min(left, buffer.count)
+            let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
+            try source.read(into: piece)
+            var written = 0
+            while written < n {
+                let w = write(fd, piece.baseAddress! + written, n - written)
+                guard w > 0 else { throw LiftedFileError(path: path, detail: "write failed: errno \(errno)") }
+                written += w
+            }
+            left -= n
+        }
+        return file
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import PGClient
 import PGOutput
 import Replication
@@ -38,6 +39,7 @@ struct ChangeStreamIntegrationTests {
             let slots = try db.connectReplication()
             let start = try #require(LSN(try slots.createLogicalSlot("s_whole", exportSnapshot: false).consistentPoint))
             _ = try slots.createLogicalSlot("s_lift", exportSnapshot: false)
+            _ = try slots.createLogicalSlot("s_file", exportSnapshot: false)
             try db.execute("""
                 INSERT INTO big SELECT g, repeat(md5(g::text) || 'é', 120), decode(repeat(md5(g::text), 60), 'hex'),
                     jsonb_build_object('k', repeat(md5(g::text), 90), 'g', g), json_build_object('s', repeat('ü', 900)),
@@ -50,9 +52,13 @@ struct ChangeStreamIntegrationTests {
                 """)
             let c = try db.connect()
             var liftedCounts: [Int] = []
-            func drain(_ slot: String, lift: Bool) throws -> ChangeSegment {
+            let liftDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("lift-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: liftDirectory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: liftDirectory) }
+            func drain(_ slot: String, lift: Bool, toFiles: Bool = false) throws -> ChangeSegment {
                 let stream = try ChangeStream(conninfo: db.conninfo, confirmed: start)
                 if lift { stream.spliceMessageBytes = 1024; stream.liftedValueBytes = 512 }
+                if toFiles { stream.liftDirectory = liftDirectory }
                 let target = try stream.currentWalPosition()
                 try stream.start(slot: slot, publication: "p", from: start, binary: binary)
                 var accumulator = ChangeAccumulator(globalStart: start, textDecoder: TextValueParser.append)
@@ -63,9 +69,50 @@ struct ChangeStreamIntegrationTests {
             }
             let whole = try drain("s_whole", lift: false)
             let lifted = try drain("s_lift", lift: true)
+            var fileCells: [[String]] = []
+            var streamedCount = 0, filesWhileHeld = 0
             #expect(String(decoding: lifted.ops, as: UTF8.self) == "IIIIIIDIDID")   // with REPLICA IDENTITY FULL every column is in the key
             #expect(lifted.ops == whole.ops)
             #expect(liftedCounts[0] == 0 && liftedCounts[1] > 20, "\(liftedCounts)")
+            // Written to files, the lifted values of byte kinds are streamed values (read from the
+            // file when the row is written; a NULL in their place), the others decoded; every cell
+            // equals the one read whole.
+            func cells(_ segment: ChangeSegment) throws -> [[String]] {
+                var streamed: [String: String] = [:]
+                for value in segment.values.streamedValues {
+                    var bytes: [UInt8] = []
+                    try value.produce { bytes.append(contentsOf: $0) }
+                    streamed["\(value.row),\(value.column)"] = "\(bytes.count):\(bytes.reduce(0) { ($0 &* 31) &+ Int($1) })"
+                }
+                return segment.values.columns.enumerated().map { k, column in
+                    var next = 0, numbers = 0
+                    return (0..<column.count).map { row in
+                        if let s = streamed["\(row),\(k)"] { return s }
+                        if column.nulls[row] { return "NULL" }
+                        if column.kind.isByteLike {
+                            defer { next += 1 }
+                            let bytes = Array(column.byteValue(next))
+                            return "\(bytes.count):\(bytes.reduce(0) { ($0 &* 31) &+ Int($1) })"
+                        }
+                        if case .list = column.kind { defer { numbers += 1 }; return "list \(column.listOffsets[numbers + 1] - column.listOffsets[numbers])" }
+                        defer { numbers += 1 }
+                        return "\(column.int64s[numbers])"
+                    }
+                }
+            }
+            func drainToFiles() throws {
+                let fileSegment = try drain("s_file", lift: true, toFiles: true)
+                streamedCount = fileSegment.values.streamedValues.count
+                fileCells = try cells(fileSegment)
+                filesWhileHeld = try FileManager.default.contentsOfDirectory(atPath: liftDirectory).count
+            }
+            try drainToFiles()
+            #expect(streamedCount > 10)
+            #expect(try fileCells == cells(whole))
+            #expect(filesWhileHeld == streamedCount)
+            #expect(liftedCounts.count == 3 && liftedCounts[2] == liftedCounts[1], "\(liftedCounts)")
+            // The files go with the last reference to their values.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: liftDirectory).isEmpty)
             func same(_ a: ColumnVector, _ b: ColumnVector, _ name: String) {
                 #expect(a.nulls == b.nulls, "\(name) nulls")
                 #expect(a.bytes == b.bytes && a.offsets == b.offsets, "\(name) bytes")
