@@ -207,8 +207,7 @@ final class ColumnChunkWriter {
                      "column \(column.name) is BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY")
         precondition(fixedLength == 0 || v.count == fixedLength,
                      "FIXED_LEN_BYTE_ARRAY column \(column.name) takes values of exactly \(fixedLength) bytes")
-        if v.count >= Self.hugeValueBytes && fixedLength == 0 && maxRepetitionLevel == 0 && entriesInRow == 0
-            && compressor.streams {
+        if v.count >= Self.hugeValueBytes && canStreamValue {
             writeHugeValue(v)
             return
         }

@@ -75,26 +75,11 @@ final class PageCompressor {
         return output.bytes
     }
 
-    /// Whether ``compress(pieces:into:)`` works for this codec: ZSTD, GZIP and no compression
+    /// Whether ``compress(totalBytes:into:_:)`` works for this codec: ZSTD, GZIP and no compression
     /// stream; Snappy's raw format (the one Parquet uses) needs its whole input at once.
     var streams: Bool {
         if case .snappy = codec { return false }
         return true
-    }
-
-    /// Compresses the concatenation of `pieces` into `out`, a bounded scratch buffer at a time, so
-    /// that neither a copy of the input nor a buffer of its compressed bound is ever held; returns
-    /// the number of bytes appended. For `.uncompressed` the pieces are appended as they are.
-    func compress(pieces: [UnsafeRawBufferPointer], into out: inout PageSegments) throws(ParquetError) -> Int {
-        do {
-            return try compress(totalBytes: pieces.reduce(0) { $0 + $1.count }, into: &out) { emit in
-                for piece in pieces { try emit(piece) }
-            }
-        } catch let error as ParquetError {
-            throw error
-        } catch {
-            throw ParquetError(.compressionFailed, "\(error)")
-        }
     }
 
     /// Compresses the bytes `produce` hands, in order, to the function it is given (`totalBytes` in

@@ -68,7 +68,10 @@ import Testing
             #expect(compressor.streams)
             var out = PageSegments()
             defer { out.deallocate() }
-            let n = try prefix.withUnsafeBytes { p in try big.withUnsafeBytes { b in try compressor.compress(pieces: [p, b], into: &out) } }
+            let n = try compressor.compress(totalBytes: whole.count, into: &out) { emit in
+                try prefix.withUnsafeBytes { try emit($0) }
+                try big.withUnsafeBytes { try emit($0) }
+            }
             var compressed: [UInt8] = []
             out.forEachSegment { compressed.append(contentsOf: $0) }
             #expect(n == compressed.count)
