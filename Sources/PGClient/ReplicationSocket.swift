@@ -185,7 +185,6 @@ public final class ReplicationSocket {
             head += n
             left -= n
         }
-        if remaining > 0 { remaining = max(0, remaining - count) }
     }
 
     /// Reads an ErrorResponse body of `length` bytes into a ``PGError``.
