@@ -222,6 +222,16 @@ extension Configuration {
             case none
         }
 
+        /// `logical_types`, default `"portable"`: which Parquet logical types the files use for
+        /// `uuid` and `time` (see ``ParquetFileOptions/exactLogicalTypes``).
+        public enum LogicalTypes: String, Sendable, Equatable, CaseIterable {
+            /// `"portable"`: `uuid` and `time` as their PostgreSQL text (STRING), which every reader
+            /// opens, Spark included.
+            case portable
+            /// `"exact"`: Parquet `UUID` and `TIME(MICROS)`; Spark 4 refuses a file with either.
+            case exact
+        }
+
         /// `compression`, default `"zstd"`.
         public var compression: Compression
         /// `compression_level`, default `1` for zstd (as pyarrow; a third less CPU in the full load
@@ -234,6 +244,8 @@ extension Configuration {
         /// `page_version`, default `1`: data page format `1` (DataPage, read by everything) or `2`
         /// (DataPageV2).
         public var pageVersion: Int
+        /// `logical_types`, default `"portable"`.
+        public var logicalTypes: LogicalTypes
 
         /// The row group size in bytes.
         public var rowGroupBytes: Int { rowGroupMiB << 20 }
@@ -243,12 +255,14 @@ extension Configuration {
             compression: Compression = .zstd,
             compressionLevel: Int = 1,
             rowGroupMiB: Int = 128,
-            pageVersion: Int = 1
+            pageVersion: Int = 1,
+            logicalTypes: LogicalTypes = .portable
         ) {
             self.compression = compression
             self.compressionLevel = compressionLevel
             self.rowGroupMiB = rowGroupMiB
             self.pageVersion = pageVersion
+            self.logicalTypes = logicalTypes
         }
     }
 }

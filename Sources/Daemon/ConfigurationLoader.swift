@@ -37,6 +37,8 @@ import TOMLKit
 /// compression_level = 1             # 1...22 for zstd (default 1), 1...9 for gzip (default 3), ignored otherwise
 /// row_group_mib     = 128           # row group size, 1...4096
 /// page_version      = 1             # 1 (DataPage) or 2 (DataPageV2)
+/// logical_types     = "portable"    # "portable": uuid and time as text, read by every engine (Spark too);
+///                                   # "exact": Parquet UUID and TIME(MICROS), which Spark refuses
 ///
 /// [schedule]
 /// interval_seconds = 120            # between the starts of two CDC cycles, at least 1
@@ -69,7 +71,7 @@ public enum ConfigurationLoader {
         ]),
         ("task", ["migration_type", "max_file_size_mib", "parallel_tables", "include_op_for_full_load", "spool_dir",
                   "retained_wal_warn_mib"]),
-        ("parquet", ["compression", "compression_level", "row_group_mib", "page_version"]),
+        ("parquet", ["compression", "compression_level", "row_group_mib", "page_version", "logical_types"]),
         ("schedule", ["interval_seconds"]),
         ("health", ["listen"]),
         ("log", ["format", "level"]),
@@ -314,7 +316,9 @@ public enum ConfigurationLoader {
         }
         let rowGroup = try s.int("row_group_mib", default: 128, in: 1...4096)
         let pageVersion = try s.int("page_version", default: 1, in: 1...2)
-        return .init(compression: compression, compressionLevel: level, rowGroupMiB: rowGroup, pageVersion: pageVersion)
+        let logicalTypes = try s.choice("logical_types", default: Configuration.ParquetOutput.LogicalTypes.portable)
+        return .init(compression: compression, compressionLevel: level, rowGroupMiB: rowGroup, pageVersion: pageVersion,
+                     logicalTypes: logicalTypes)
     }
 
     static func readSchedule(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Schedule {
@@ -851,6 +855,7 @@ extension Configuration {
             compression_level = \(parquet.compressionLevel)
             row_group_mib = \(parquet.rowGroupMiB)
             page_version = \(parquet.pageVersion)
+            logical_types = \(quoted(parquet.logicalTypes.rawValue))
 
             [schedule]
             interval_seconds = \(schedule.intervalSeconds)

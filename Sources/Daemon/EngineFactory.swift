@@ -24,6 +24,7 @@ extension Configuration {
         parquetOptions.version = BuildInfo.version
         parquetOptions.rowGroupBytes = parquet.rowGroupBytes
         parquetOptions.pageVersion = parquet.pageVersion
+        parquetOptions.exactLogicalTypes = parquet.logicalTypes == .exact
         s.parquet = parquetOptions
         return s
     }

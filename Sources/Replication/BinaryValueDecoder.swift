@@ -105,22 +105,27 @@ public enum BinaryValueDecoder {
     }
 
     /// array_send: ndim, has-null flag, element OID, (size, lower bound) per dimension, then each
-    /// element as an int32 length (-1 for NULL) and its bytes.
+    /// element as an int32 length (-1 for NULL) and its bytes, in row-major order. A value of
+    /// several dimensions (PostgreSQL does not enforce a column's declared dimensions) keeps its
+    /// elements in that order and its dimensions in ``ColumnVector/arrayShapes``.
     static func appendArray(_ field: UnsafeRawBufferPointer, to vector: inout ColumnVector) throws {
         guard field.count >= 12 else { throw ValueDecodingError(kind: vector.kind, reason: "array shorter than its header") }
-        let dimensions = Int32(bitPattern: readU32(field, 0))
-        var offset = 12
-        var count = 0
-        switch dimensions {
-        case 0: count = 0
-        case 1:
-            guard field.count >= 20 else { throw ValueDecodingError(kind: vector.kind, reason: "array dimension truncated") }
-            count = Int(Int32(bitPattern: readU32(field, 12)))
-            offset = 20
-        default:
-            throw ValueDecodingError(kind: vector.kind, reason: "a \(dimensions)-dimensional value in a column declared one-dimensional (declare it [][] to have it as text)")
+        let dimensions = Int(Int32(bitPattern: readU32(field, 0)))
+        // PostgreSQL's MAXDIM is 6.
+        guard (0...6).contains(dimensions) else { throw ValueDecodingError(kind: vector.kind, reason: "array of \(dimensions) dimensions") }
+        guard field.count >= 12 + 8 * dimensions else { throw ValueDecodingError(kind: vector.kind, reason: "array dimension truncated") }
+        var shape: [ArrayDimension] = []
+        var count = dimensions == 0 ? 0 : 1
+        for d in 0..<dimensions {
+            let length = Int(Int32(bitPattern: readU32(field, 12 + 8 * d)))
+            let lowerBound = Int(Int32(bitPattern: readU32(field, 16 + 8 * d)))
+            guard length >= 0 else { throw ValueDecodingError(kind: vector.kind, reason: "negative array size") }
+            let (product, overflow) = count.multipliedReportingOverflow(by: length)
+            guard !overflow, product <= field.count else { throw ValueDecodingError(kind: vector.kind, reason: "array sizes exceed the value") }
+            count = product
+            shape.append(ArrayDimension(length: length, lowerBound: lowerBound))
         }
-        guard count >= 0 else { throw ValueDecodingError(kind: vector.kind, reason: "negative array size") }
+        var offset = 12 + 8 * dimensions
         // Elements are decoded apart first, so a malformed array leaves the vector as it was.
         var decoded = ColumnVector(kind: vector.elements[0].kind)
         do {
@@ -137,7 +142,7 @@ public enum BinaryValueDecoder {
             }
             guard offset == field.count else { throw ValueDecodingError(kind: vector.kind, reason: "bytes after the last array element") }
         }
-        vector.appendList(decoded)
+        vector.appendList(decoded, shape: shape)
     }
 
     static func expectLength(_ field: UnsafeRawBufferPointer, _ length: Int, _ kind: ColumnKind) throws {
@@ -329,16 +334,35 @@ enum IntervalText {
 
     /// `HH:MM:SS[.ffffff]+HH[:MM[:SS]]` as PostgreSQL prints `timetz`.
     static func timeWithZone(micros: Int64, secondsWestOfUTC: Int32) -> String {
-        let h = micros / 3_600_000_000, m = (micros / 60_000_000) % 60, sMicros = micros % 60_000_000
         func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        var secs = secondsText(sMicros)
-        if sMicros < 10_000_000 { secs = "0" + secs }
         let east = -Int64(secondsWestOfUTC)
         let sign = east < 0 ? "-" : "+"
         let a = east.magnitude
         var zone = sign + two(Int64(a / 3600))
         if a % 3600 != 0 { zone += ":" + two(Int64((a % 3600) / 60)) }
         if a % 60 != 0 { zone += ":" + two(Int64(a % 60)) }
-        return "\(two(h)):\(two(m)):\(secs)\(zone)"
+        return timeOfDay(micros: micros) + zone
+    }
+
+    /// A `time` value (microseconds since midnight, `24:00:00` included) as PostgreSQL prints it:
+    /// `HH:MM:SS` and the fraction without trailing zeros (`13:45:00.5`).
+    static func timeOfDay(micros: Int64) -> String {
+        let h = micros / 3_600_000_000, m = (micros / 60_000_000) % 60, sMicros = micros % 60_000_000
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        var secs = secondsText(sMicros)
+        if sMicros < 10_000_000 { secs = "0" + secs }
+        return "\(two(h)):\(two(m)):\(secs)"
+    }
+
+    /// A `uuid` value's 16 bytes as PostgreSQL prints it: 36 lowercase characters, `8-4-4-4-12`.
+    static func uuid(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (i, b) in bytes.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)])
+        }
+        return out
     }
 }

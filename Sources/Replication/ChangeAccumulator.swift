@@ -11,8 +11,12 @@ public struct StreamRelation: Sendable, Equatable {
     public var keyColumns: [Int]
     /// `relreplident`: `d`, `f`, `i`, `n`.
     public var replicaIdentity: Character
-    /// Whether the table has a primary key (known from the catalog; false for a FULL-identity table without one).
-    public var hasPrimaryKey: Bool
+    /// Indexes of the primary key's columns, from the catalog (empty for a table without one). Under
+    /// `REPLICA IDENTITY FULL` the Relation flags every column as key, so only these tell whether an
+    /// update changed the key.
+    public var primaryKeyColumns: [Int]
+    /// Whether the table has a primary key (false for a FULL-identity table without one).
+    public var hasPrimaryKey: Bool { !primaryKeyColumns.isEmpty }
     /// Per column, from the catalog: `attnum` (0 when the catalog no longer has a column of that
     /// name), the type as PostgreSQL prints it, and the value older rows read for a column added
     /// with a default (see ``ColumnDescription/missingValue``). Empty when unknown.
@@ -21,10 +25,10 @@ public struct StreamRelation: Sendable, Equatable {
     public var missingValues: [String?]
 
     public init(oid: UInt32, schema: String, name: String, columnNames: [String], kinds: [ColumnKind],
-                keyColumns: [Int], replicaIdentity: Character, hasPrimaryKey: Bool,
+                keyColumns: [Int], replicaIdentity: Character, primaryKeyColumns: [Int],
                 attnums: [Int] = [], typeNames: [String] = [], missingValues: [String?] = []) {
         self.oid = oid; self.schema = schema; self.name = name; self.columnNames = columnNames; self.kinds = kinds
-        self.keyColumns = keyColumns; self.replicaIdentity = replicaIdentity; self.hasPrimaryKey = hasPrimaryKey
+        self.keyColumns = keyColumns; self.replicaIdentity = replicaIdentity; self.primaryKeyColumns = primaryKeyColumns
         self.attnums = attnums; self.typeNames = typeNames; self.missingValues = missingValues
     }
 }
@@ -179,8 +183,10 @@ public struct ChangeAccumulator: Sendable {
                 switch old {
                 case .key?: keyChanged = true   // the server sends K only when the key changed
                 case .full(let oldTuple)?:
+                    // FULL sends the whole old row: the update changed the key when a primary key
+                    // column differs; a table without a primary key has no key but the whole row.
                     if !rel.hasPrimaryKey { keyChanged = true }
-                    else { keyChanged = rel.keyColumns.contains { !Self.sameValue(oldTuple, update.newTuple, $0) } }
+                    else { keyChanged = rel.primaryKeyColumns.contains { !Self.sameValue(oldTuple, update.newTuple, $0) } }
                 case nil: break
                 }
                 if keyChanged, let old {

@@ -25,6 +25,11 @@ public struct ColumnVector: Sendable {
     /// Rows (in this vector) whose value was a numeric `NaN` that the column's DECIMAL cannot hold:
     /// written as NULL and listed in the file's `replicatord.numeric_nan` metadata (README's rule).
     public var nanRows: [Int] = []
+    /// For a LIST column: the rows whose array is not the plain one-dimensional `[1:n]` (a
+    /// multi-dimensional value, which PostgreSQL accepts in a column declared one-dimensional, or
+    /// explicit lower bounds): the list holds its elements in row-major order and the file's
+    /// `replicatord.array_dims` metadata lists its dimensions (README's rule).
+    public var arrayShapes: [ArrayShape] = []
 
     /// An empty vector for `kind`.
     public init(kind: ColumnKind) {
@@ -72,8 +77,11 @@ public struct ColumnVector: Sendable {
     }
 
     /// Appends one non-null list whose elements are the rows of `elements` (a vector of this
-    /// list's element kind).
-    public mutating func appendList(_ list: ColumnVector) {
+    /// list's element kind), and its dimensions when they are not the plain `[1:n]`.
+    public mutating func appendList(_ list: ColumnVector, shape: [ArrayDimension] = []) {
+        if !ArrayDimension.isPlainList(shape) {
+            arrayShapes.append(ArrayShape(row: nulls.count, dimensions: ArrayDimension.text(shape)))
+        }
         nulls.append(false)
         elements[0].append(contentsOf: list)
         listOffsets.append(elements[0].count)
@@ -84,6 +92,7 @@ public struct ColumnVector: Sendable {
         precondition(kind == other.kind, "appending a \(other.kind) vector to a \(kind) vector")
         let rowBase = nulls.count
         nanRows += other.nanRows.map { $0 + rowBase }
+        arrayShapes += other.arrayShapes.map { ArrayShape(row: $0.row + rowBase, dimensions: $0.dimensions) }
         nulls += other.nulls
         int64s += other.int64s
         int128s += other.int128s
@@ -133,6 +142,7 @@ public struct ColumnVector: Sendable {
     public mutating func removeAll() {
         nulls.removeAll(keepingCapacity: true)
         nanRows.removeAll(keepingCapacity: true)
+        arrayShapes.removeAll(keepingCapacity: true)
         int64s.removeAll(keepingCapacity: true)
         int128s.removeAll(keepingCapacity: true)
         float32s.removeAll(keepingCapacity: true)
@@ -147,6 +157,30 @@ public struct ColumnVector: Sendable {
             listOffsets.append(0)
         }
     }
+}
+
+/// One dimension of an array value: its length and lower bound (PostgreSQL's default bound is 1).
+public struct ArrayDimension: Sendable, Equatable {
+    public var length: Int
+    public var lowerBound: Int
+    public init(length: Int, lowerBound: Int = 1) { self.length = length; self.lowerBound = lowerBound }
+
+    /// Whether the dimensions are those of a plain list: none (the empty array) or one with bound 1.
+    static func isPlainList(_ dimensions: [ArrayDimension]) -> Bool {
+        dimensions.isEmpty || dimensions.count == 1 && dimensions[0].lowerBound == 1
+    }
+
+    /// The dimensions as PostgreSQL's `array_dims()` prints them: `[1:2][1:3]`.
+    static func text(_ dimensions: [ArrayDimension]) -> String {
+        dimensions.map { "[\($0.lowerBound):\($0.lowerBound + $0.length - 1)]" }.joined()
+    }
+}
+
+/// A row of a LIST column whose array has other dimensions than `[1:n]` (see ``ColumnVector/arrayShapes``).
+public struct ArrayShape: Sendable, Equatable {
+    public var row: Int
+    /// As `array_dims()` prints them: `[1:2][1:2]`.
+    public var dimensions: String
 }
 
 /// A value the writer reads in pieces as it writes the row, never held whole (a large value of the

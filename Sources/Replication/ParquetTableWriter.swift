@@ -10,6 +10,11 @@ public struct ParquetFileOptions: Sendable {
     public var pageVersion = 1
     /// The version in `created_by` ("replicatord version X").
     public var version = "unknown"
+    /// Whether `uuid` and `time` columns use Parquet's `UUID` and `TIME(MICROS)` logical types. Off
+    /// (the default), they are STRING columns of PostgreSQL's text (`a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11`,
+    /// `13:45:00.5`, `24:00:00`): Spark 4 refuses a whole file that has either exact type
+    /// (`PARQUET_TYPE_ILLEGAL`, `UNSUPPORTED_TIME_TYPE`), and Athena and Redshift Spectrum read neither.
+    public var exactLogicalTypes = false
 
     public init() {}
 }
@@ -51,10 +56,14 @@ public final class ParquetTableWriter {
     private let columns: [Column]
     private let opColumn: Bool
     private let unchangedToastColumn: Bool
+    /// Whether `uuid` and `time` are written with their exact logical types (else as text).
+    private let exactLogicalTypes: Bool
     /// Rows written so far.
     public private(set) var rowCount: Int64 = 0
     /// Per column name: the rows (and LIST elements) whose DECIMAL value was numeric `NaN`.
     private var numericNaN: [String: [String]] = [:]
+    /// Per LIST column name: the rows whose array has other dimensions than `[1:n]`, with them.
+    private var arrayDimensions: [String: [String]] = [:]
 
     /// The columns of a catalog table (nullability from NOT NULL).
     public static func columns(for table: TableDescription) -> [Column] {
@@ -76,8 +85,9 @@ public final class ParquetTableWriter {
         zip(names, kinds).map { Column(name: $0, kind: $1, nullable: nullable) }
     }
 
-    /// The Parquet value type of a kind.
-    public static func parquetType(_ kind: ColumnKind) -> ParquetValueType {
+    /// The Parquet value type of a kind: `uuid` and `time` as STRING unless `exact` (see
+    /// ``ParquetFileOptions/exactLogicalTypes``).
+    public static func parquetType(_ kind: ColumnKind, exact: Bool) -> ParquetValueType {
         switch kind {
         case .bool: .boolean
         case .int16: .int16
@@ -89,12 +99,12 @@ public final class ParquetTableWriter {
         case .numericText, .text, .interval, .timetz, .textCast: .string
         case .json, .jsonb: .json
         case .bytea: .bytes
-        case .uuid: .uuid
+        case .uuid: exact ? .uuid : .string
         case .date: .date
-        case .time: .timeMicros
+        case .time: exact ? .timeMicros : .string
         case .timestamp: .timestampMicros(adjustedToUTC: false)
         case .timestamptz: .timestampMicros(adjustedToUTC: true)
-        case .list(let element): parquetType(element)   // the element type of the LIST
+        case .list(let element): parquetType(element, exact: exact)   // the element type of the LIST
         }
     }
 
@@ -103,9 +113,11 @@ public final class ParquetTableWriter {
         if opColumn { schema.append(ParquetColumn(name: Self.opColumnName, type: .string, nullable: false)) }
         schema += columns.map { column -> ParquetColumn in
             if case .list(let element) = column.kind {
-                return .list(name: column.name, element: Self.parquetType(element), nullable: column.nullable, elementNullable: true)
+                return .list(name: column.name, element: Self.parquetType(element, exact: options.exactLogicalTypes),
+                             nullable: column.nullable, elementNullable: true)
             }
-            return ParquetColumn(name: column.name, type: Self.parquetType(column.kind), nullable: column.nullable)
+            return ParquetColumn(name: column.name, type: Self.parquetType(column.kind, exact: options.exactLogicalTypes),
+                                 nullable: column.nullable)
         }
         if unchangedToastColumn { schema.append(ParquetColumn(name: Self.unchangedToastColumnName, type: .string, nullable: true)) }
         var writerOptions = ParquetWriterOptions()
@@ -120,6 +132,7 @@ public final class ParquetTableWriter {
         self.columns = columns
         self.opColumn = opColumn
         self.unchangedToastColumn = unchangedToastColumn
+        self.exactLogicalTypes = options.exactLogicalTypes
     }
 
     /// Bytes of the file so far, written and buffered: for cutting files at a maximum size.
@@ -142,6 +155,7 @@ public final class ParquetTableWriter {
         // Cursors into each column's (and LIST element vector's) numeric NaN rows.
         var nanCursor = [Int](repeating: 0, count: columns.count)
         var elementNanCursor = [Int](repeating: 0, count: columns.count)
+        var shapeCursor = [Int](repeating: 0, count: columns.count)
         var streamed: [Int: StreamedValue] = [:]
         for value in batch.streamedValues { streamed[value.row * columns.count + value.column] = value }
         for row in 0..<rows {
@@ -167,6 +181,11 @@ public final class ParquetTableWriter {
                 if case .list = vector.kind {
                     // LIST: the i-th non-null list is a range of the element vector's rows.
                     let elements = vector.elements[0]
+                    if shapeCursor[c] < vector.arrayShapes.count, vector.arrayShapes[shapeCursor[c]].row == row {
+                        arrayDimensions[columns[c].name, default: []].append(
+                            "[\(rowCount + Int64(row)),\(Self.jsonString(vector.arrayShapes[shapeCursor[c]].dimensions))]")
+                        shapeCursor[c] += 1
+                    }
                     writer.beginList(column: base + c)
                     for e in vector.listOffsets[i]..<vector.listOffsets[i + 1] {
                         if elements.nulls[e] {
@@ -201,6 +220,8 @@ public final class ParquetTableWriter {
     /// How a flat (non-LIST) column's values reach the writer.
     private enum FlatWrite {
         case bool, int32, int64, float32, float64, int128(length: Int), bytes
+        /// `uuid`'s 16 bytes written as their text; `time`'s microseconds written as their text.
+        case uuidText, timeText
     }
 
     /// One flat column of a batch seen through its storage: the row loop below then does no
@@ -216,8 +237,10 @@ public final class ParquetTableWriter {
         var offsets: UnsafePointer<Int>
     }
 
-    private static func flatWrite(_ kind: ColumnKind) -> FlatWrite {
+    private static func flatWrite(_ kind: ColumnKind, exact: Bool) -> FlatWrite {
         switch kind {
+        case .uuid where !exact: .uuidText
+        case .time where !exact: .timeText
         case .bool: .bool
         case .int16, .int32, .date: .int32
         case .int64, .time, .timestamp, .timestamptz: .int64
@@ -247,7 +270,7 @@ public final class ParquetTableWriter {
             precondition(vector.count == rows, "every column of a batch has its rows")
             func pointer<T>(_ array: [T]) -> UnsafePointer<T>? { array.isEmpty ? nil : array.withUnsafeBufferPointer { $0.baseAddress } }
             flat.append(FlatColumn(
-                write: Self.flatWrite(vector.kind),
+                write: Self.flatWrite(vector.kind, exact: exactLogicalTypes),
                 nulls: pointer(vector.nulls) ?? UnsafePointer(bitPattern: 1)!,
                 int64s: pointer(vector.int64s), int128s: pointer(vector.int128s),
                 float32s: pointer(vector.float32s), float64s: pointer(vector.float64s),
@@ -283,6 +306,13 @@ public final class ParquetTableWriter {
                             case .bytes:
                                 let start = f.offsets[i]
                                 writer.appendBytes(UnsafeRawBufferPointer(start: f.bytes.map { $0 + start }, count: f.offsets[i + 1] - start), column: column)
+                            case .uuidText:
+                                let start = f.offsets[i]
+                                let text = IntervalText.uuid(UnsafeRawBufferPointer(start: f.bytes.map { $0 + start }, count: f.offsets[i + 1] - start))
+                                text.withUnsafeBytes { writer.appendBytes($0, column: column) }
+                            case .timeText:
+                                var text = IntervalText.timeOfDay(micros: f.int64s![i])
+                                text.withUTF8 { writer.appendBytes(UnsafeRawBufferPointer($0), column: column) }
                             }
                         }
                         try writer.endRow()
@@ -307,6 +337,12 @@ public final class ParquetTableWriter {
 
     private func appendValue(_ v: ColumnVector, _ i: Int, column: Int) throws {
         switch v.kind {
+        case .uuid where !exactLogicalTypes:
+            let text = v.bytes.withUnsafeBytes { IntervalText.uuid(UnsafeRawBufferPointer(rebasing: $0[v.offsets[i]..<v.offsets[i + 1]])) }
+            text.withUnsafeBytes { writer.appendBytes($0, column: column) }
+        case .time where !exactLogicalTypes:
+            var text = IntervalText.timeOfDay(micros: v.int64s[i])
+            text.withUTF8 { writer.appendBytes(UnsafeRawBufferPointer($0), column: column) }
         case .bool: writer.appendBool(v.int64s[i] != 0, column: column)
         case .int16, .int32, .date: writer.appendInt32(Int32(truncatingIfNeeded: v.int64s[i]), column: column)
         case .int64, .time, .timestamp, .timestamptz: writer.appendInt64(v.int64s[i], column: column)
@@ -332,7 +368,10 @@ public final class ParquetTableWriter {
     /// DECIMAL column held `NaN`).
     public func finish() throws {
         if !numericNaN.isEmpty {
-            writer.footerKeyValueMetadata.append((Self.numericNaNMetadataKey, Self.numericNaNJSON(numericNaN, order: columns.map(\.name))))
+            writer.footerKeyValueMetadata.append((Self.numericNaNMetadataKey, Self.rowListJSON(numericNaN, order: columns.map(\.name))))
+        }
+        if !arrayDimensions.isEmpty {
+            writer.footerKeyValueMetadata.append((Self.arrayDimensionsMetadataKey, Self.rowListJSON(arrayDimensions, order: columns.map(\.name))))
         }
         _ = try writer.close()
     }
@@ -342,6 +381,12 @@ public final class ParquetTableWriter {
     /// `[row, element]` pairs (element 0-based in the Parquet list).
     public static let numericNaNMetadataKey = "replicatord.numeric_nan"
 
+    /// The footer key listing the arrays of a LIST column whose dimensions are not `[1:n]`: a JSON
+    /// object from column name to `[row, dims]` pairs (row 0-based in file order, dims as
+    /// PostgreSQL's `array_dims()` prints them, `"[1:2][1:3]"`). The list holds such an array's
+    /// elements in row-major order; a reader nests them again by the dimensions.
+    public static let arrayDimensionsMetadataKey = "replicatord.array_dims"
+
     static func columnsJSON(_ columns: [Column]) -> String {
         "[" + columns.map { c in
             "{\"name\":" + jsonString(c.name) + ",\"attnum\":\(c.attnum),\"type\":" + jsonString(c.typeName)
@@ -349,7 +394,8 @@ public final class ParquetTableWriter {
         }.joined(separator: ",") + "]"
     }
 
-    static func numericNaNJSON(_ positions: [String: [String]], order: [String]) -> String {
+    /// `{"column": [entry, ...]}` in column order, for the footer keys that list rows.
+    static func rowListJSON(_ positions: [String: [String]], order: [String]) -> String {
         let entries = order.compactMap { name -> String? in
             guard let rows = positions[name] else { return nil }
             return jsonString(name) + ":[" + rows.joined(separator: ",") + "]"

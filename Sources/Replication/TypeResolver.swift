@@ -7,8 +7,8 @@ import PGOutput
 public final class TypeResolver {
     private let connection: PGConnection
     private var cache: [UInt32: (base: UInt32, kind: Character, name: String, baseTypmod: Int32)] = [:]
-    /// Primary key presence per table OID, from the catalog.
-    private var primaryKeys: [UInt32: Bool] = [:]
+    /// The primary key's column names per table OID, from the catalog (empty: no primary key).
+    private var primaryKeys: [UInt32: Set<String>] = [:]
 
     public init(connection: PGConnection) { self.connection = connection }
 
@@ -41,11 +41,13 @@ public final class TypeResolver {
             attnums.append(described?.attnum ?? 0)
             missingValues.append(described?.missingValue)
         }
-        let hasKey: Bool
-        if let known = primaryKeys[relation.oid] { hasKey = known } else {
-            let r = try connection.query("SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = $1::oid AND indisprimary)", [String(relation.oid)])
-            hasKey = r.rows.first?[0] == "t"
-            primaryKeys[relation.oid] = hasKey
+        let keyNames: Set<String>
+        if let known = primaryKeys[relation.oid] { keyNames = known } else {
+            let r = try connection.query(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+                    + "WHERE i.indrelid = $1::oid AND i.indisprimary", [String(relation.oid)])
+            keyNames = Set(r.rows.compactMap { $0[0] })
+            primaryKeys[relation.oid] = keyNames
         }
         let identity: Character = switch relation.replicaIdentity {
         case .default: "d"
@@ -56,7 +58,8 @@ public final class TypeResolver {
         return StreamRelation(oid: relation.oid, schema: relation.namespace, name: relation.name,
                               columnNames: relation.columns.map(\.name), kinds: kinds,
                               keyColumns: relation.columns.indices.filter { relation.columns[$0].isKey },
-                              replicaIdentity: identity, hasPrimaryKey: hasKey,
+                              replicaIdentity: identity,
+                              primaryKeyColumns: relation.columns.indices.filter { keyNames.contains(relation.columns[$0].name) },
                               attnums: attnums, typeNames: typeNames, missingValues: missingValues)
     }
 

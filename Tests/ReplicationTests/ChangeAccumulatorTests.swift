@@ -26,7 +26,7 @@ private func relation(_ oid: UInt32 = 1, columns: [String] = ["id", "v"]) -> PGO
 
 private func resolve(_ r: PGOutputMessage.Relation) -> StreamRelation {
     StreamRelation(oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
-                   kinds: r.columns.map { _ in .int32 }, keyColumns: [0], replicaIdentity: "d", hasPrimaryKey: true)
+                   kinds: r.columns.map { _ in .int32 }, keyColumns: [0], replicaIdentity: "d", primaryKeyColumns: [0])
 }
 
 private func run(_ messages: [PGOutputMessage], start: LSN = .zero, tableStart: [UInt32: LSN] = [:], spillRows: Int = 1000,
@@ -146,12 +146,41 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
         var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
         let textCast: (PGOutputMessage.Relation) -> StreamRelation = { r in
             StreamRelation(oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
-                           kinds: [.int32, .textCast], keyColumns: [0], replicaIdentity: "d", hasPrimaryKey: true)
+                           kinds: [.int32, .textCast], keyColumns: [0], replicaIdentity: "d", primaryKeyColumns: [0])
         }
         #expect(throws: ChangeStreamError.binaryValueOfTextType(table: "public.t1", column: "v")) {
             for m in [relation(1)] + txn(100, [.insert(.init(relationOID: 1, newTuple: tuple([1, 10])))]) {
                 try acc.handle(m, resolve: textCast)
             }
         }
+    }
+
+    /// Under REPLICA IDENTITY FULL the Relation flags every column as key: the primary key alone
+    /// tells whether an update changed it.
+    @Test func aFullIdentityUpdateThatKeepsThePrimaryKeyIsAU() throws {
+        let full: (PGOutputMessage.Relation) -> StreamRelation = { r in
+            StreamRelation(oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
+                           kinds: [.int32, .int32], keyColumns: [0, 1], replicaIdentity: "f", primaryKeyColumns: [0])
+        }
+        var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
+        for m in [relation(1)] + txn(100, [
+            .update(.init(relationOID: 1, oldTuple: .full(tuple([1, 10])), newTuple: tuple([1, 11]))),
+            .update(.init(relationOID: 1, oldTuple: .full(tuple([1, 11])), newTuple: tuple([2, 11]))),
+        ]) { try acc.handle(m, resolve: full) }
+        let segment = acc.takeSegments()[0]
+        #expect(String(decoding: segment.ops, as: UTF8.self) == "UDI")
+        #expect(segment.updates == 1 && segment.deletes == 1 && segment.inserts == 1)
+    }
+
+    @Test func aFullIdentityUpdateOfATableWithoutPrimaryKeyIsADeleteAndAnInsert() throws {
+        let keyless: (PGOutputMessage.Relation) -> StreamRelation = { r in
+            StreamRelation(oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
+                           kinds: [.int32, .int32], keyColumns: [0, 1], replicaIdentity: "f", primaryKeyColumns: [])
+        }
+        var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
+        for m in [relation(1)] + txn(100, [
+            .update(.init(relationOID: 1, oldTuple: .full(tuple([1, 10])), newTuple: tuple([1, 11]))),
+        ]) { try acc.handle(m, resolve: keyless) }
+        #expect(String(decoding: acc.takeSegments()[0].ops, as: UTF8.self) == "DI")
     }
 }
