@@ -9,7 +9,7 @@ is reported. Values are compared in PostgreSQL's text form (session: UTC, ISO da
 usage: oracle.py --conninfo CONNINFO (--dir PATH | --s3 ENDPOINT BUCKET PREFIX) TABLE [TABLE ...]
 Prints one JSON line per table; exits 1 on any difference.
 """
-import argparse, decimal, io, json, math, os, subprocess, sys, uuid, datetime
+import argparse, decimal, io, json, math, os, re, subprocess, sys, uuid, datetime
 
 import pyarrow.parquet as pq
 import numpy as np
@@ -53,6 +53,8 @@ def source_attnums(conninfo, table):
 
 INT32_MAX, INT64_MAX = 2**31 - 1, 2**63 - 1
 NUMERIC_NAN_KEY = b"replicatord.numeric_nan"
+OUT_OF_RANGE_KEY = b"replicatord.out_of_range"
+ARRAY_DIMS_KEY = b"replicatord.array_dims"
 
 
 def civil_from_days(z):
@@ -113,18 +115,32 @@ def pg_float(v, single):
     return sign + digits[0] + ("." + digits[1:] if len(digits) > 1 else "") + ("e+" if exp >= 0 else "e-") + "%02d" % abs(exp)
 
 
-def array_text(elements):
-    """array_out of element texts: quoted when empty, "NULL", or holding braces, commas, quotes,
-    backslashes or white space."""
-    out = []
-    for t in elements:
-        if t is None:
-            out.append("NULL")
-        elif t == "" or t.upper() == "NULL" or any(c in t for c in '{},"\\ \t\n\r\v\f'):
-            out.append('"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"')
-        else:
-            out.append(t)
-    return "{" + ",".join(out) + "}"
+def array_element(t):
+    """One element as array_out prints it: quoted when empty, "NULL", or holding braces, commas,
+    quotes, backslashes or white space."""
+    if t is None:
+        return "NULL"
+    if t == "" or t.upper() == "NULL" or any(c in t for c in '{},"\\ \t\n\r\v\f'):
+        return '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return t
+
+
+def array_text(elements, dims=None):
+    """array_out of element texts. `dims` (array_dims() text such as "[1:2][0:2]", from the file's
+    replicatord.array_dims metadata) nests the elements, listed in row-major order, again; bounds
+    other than 1 are printed before the braces as PostgreSQL does."""
+    if not dims:
+        return "{" + ",".join(array_element(t) for t in elements) + "}"
+    bounds = [(int(lo), int(hi)) for lo, hi in re.findall(r"\[(-?\d+):(-?\d+)\]", dims)]
+    lengths = [hi - lo + 1 for lo, hi in bounds]
+
+    def nest(level, start):
+        if level == len(lengths) - 1:
+            return "{" + ",".join(array_element(t) for t in elements[start:start + lengths[level]]) + "}"
+        stride = math.prod(lengths[level + 1:])
+        return "{" + ",".join(nest(level + 1, start + i * stride) for i in range(lengths[level])) + "}"
+    prefix = "" if all(lo == 1 for lo, _ in bounds) else dims + "="
+    return prefix + nest(0, 0)
 
 
 def scalar_text(v, arrow_type):
@@ -166,15 +182,20 @@ def pg_text(v, arrow_type):
     return scalar_text(v, arrow_type)
 
 
-def arrow_texts(array, nan_rows=()):
+def arrow_texts(array, nan_rows=(), dims=(), out_of_range=()):
     """PostgreSQL text (None for NULL) of every value of a pyarrow array, by the README's mapping.
-    nan_rows: rows (ints) or [row, element] pairs that the file lists as numeric NaN."""
+    nan_rows: rows (ints) or [row, element] pairs that the file lists as numeric NaN; dims: the
+    column's [row, dims] pairs of replicatord.array_dims; out_of_range: its [row, text] or
+    [row, element, text] entries of replicatord.out_of_range."""
     import pyarrow as pa
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     t = array.type
     nan_scalar = {r for r in nan_rows if isinstance(r, int)}
     nan_element = {tuple(r) for r in nan_rows if isinstance(r, list)}
+    shape = {r: d for r, d in dims}
+    far_scalar = {e[0]: e[1] for e in out_of_range if len(e) == 2}
+    far_element = {(e[0], e[1]): e[2] for e in out_of_range if len(e) == 3}
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         values = arrow_texts(array.values)
         offsets = array.offsets.to_pylist()
@@ -183,8 +204,8 @@ def arrow_texts(array, nan_rows=()):
             if not valid:
                 out.append(None); continue
             elems = values[offsets[i]:offsets[i + 1]]
-            elems = ["NaN" if (i, k) in nan_element else e for k, e in enumerate(elems)]
-            out.append(array_text(elems))
+            elems = ["NaN" if (i, k) in nan_element else far_element.get((i, k), e) for k, e in enumerate(elems)]
+            out.append(array_text(elems, shape.get(i)))
         return out
     if pa.types.is_date32(t):
         raw = array.cast(pa.int32()).to_pylist()
@@ -200,13 +221,18 @@ def arrow_texts(array, nan_rows=()):
             array = array.storage
         raw = array.to_pylist()
         conv = lambda x: scalar_text(x, t)
-    return ["NaN" if i in nan_scalar else None if x is None else conv(x) for i, x in enumerate(raw)]
+    return ["NaN" if i in nan_scalar else far_scalar.get(i) if x is None else conv(x) for i, x in enumerate(raw)]
+
+
+def row_lists(metadata, key):
+    """A footer key that lists rows per column ({column: [entry, ...]}), or {}."""
+    raw = (metadata or {}).get(key)
+    return json.loads(raw) if raw else {}
 
 
 def numeric_nan(metadata):
     """The file's list of DECIMAL cells that held numeric NaN (written as NULL): {column: [rows]}."""
-    raw = (metadata or {}).get(NUMERIC_NAN_KEY)
-    return json.loads(raw) if raw else {}
+    return row_lists(metadata, NUMERIC_NAN_KEY)
 
 
 COLUMNS_KEY = b"replicatord.columns"
@@ -224,6 +250,8 @@ def table_texts(t, cols, attnums=None, missing=None):
     through the file's replicatord.columns metadata (so a renamed column lines up); a column the
     file does not have reads `missing[attnum]` (the value of a column added with a default)."""
     nan = numeric_nan(t.schema.metadata)
+    dims = row_lists(t.schema.metadata, ARRAY_DIMS_KEY)
+    far = row_lists(t.schema.metadata, OUT_OF_RANGE_KEY)
     described = file_columns(t.schema.metadata)
     names = {c: c for c in cols}
     if attnums and described:
@@ -233,7 +261,7 @@ def table_texts(t, cols, attnums=None, missing=None):
     for i, c in enumerate(cols):
         n = names.get(c)
         if n is not None and n in t.column_names:
-            texts[c] = arrow_texts(t.column(n), nan.get(n, ()))
+            texts[c] = arrow_texts(t.column(n), nan.get(n, ()), dims.get(n, ()), far.get(n, ()))
         else:
             fill = (missing or {}).get(attnums[i]) if attnums else None
             texts[c] = [fill] * t.num_rows

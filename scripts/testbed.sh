@@ -22,7 +22,7 @@ testbed_free_port() {
 }
 
 testbed_install() {
-  local apt_pkgs="libpq-dev libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev libsnappy-dev pkg-config postgresql"
+  local apt_pkgs="libpq-dev libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev libsnappy-dev pkg-config postgresql openjdk-17-jre-headless"
   local missing=""
   for p in $apt_pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -40,9 +40,10 @@ testbed_install() {
     testbed_log "creating Python venv $TESTBED_VENV"
     python3 -m venv --system-site-packages "$TESTBED_VENV"
   fi
-  if ! "$TESTBED_VENV/bin/python" -c 'import moto, boto3, pyarrow, duckdb, polars, flask_cors, prometheus_client, cfnlint, psycopg2' 2>/dev/null; then
-    testbed_log "installing Python packages (moto[server] boto3 pyarrow duckdb polars prometheus_client cfn-lint psycopg2-binary)"
-    "$TESTBED_VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]' boto3 pyarrow duckdb polars prometheus_client cfn-lint psycopg2-binary >/dev/null
+  # pyspark (with Debian's Java 17) reads every file in the type corpus test: the strictest common reader.
+  if ! "$TESTBED_VENV/bin/python" -c 'import moto, boto3, pyarrow, duckdb, polars, flask_cors, prometheus_client, cfnlint, psycopg2, pyspark' 2>/dev/null; then
+    testbed_log "installing Python packages (moto[server] boto3 pyarrow duckdb polars prometheus_client cfn-lint psycopg2-binary pyspark)"
+    "$TESTBED_VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]' boto3 pyarrow duckdb polars prometheus_client cfn-lint psycopg2-binary pyspark >/dev/null
   fi
 }
 

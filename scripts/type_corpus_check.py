@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Compares every value replicatord wrote for a table with the source's own text form, reading the
-files twice: with pyarrow and with DuckDB, each turned into PostgreSQL's text by the README's type
-mapping (oracle.py's rules for pyarrow; DuckDB's own values and VARCHAR casts for DuckDB).
+files with pyarrow, DuckDB and (with --spark) Spark, each turned into PostgreSQL's text by the
+README's type mapping (oracle.py's rules for pyarrow; DuckDB's own values and VARCHAR casts for
+DuckDB; for Spark, schema inference with no option, then unix_date/unix_micros for dates and
+timestamps so that values beyond Python's datetime still compare).
 
 The table is rebuilt from its LOAD and CDC files (I/U/D/T by primary key, unchanged TOAST kept from
-the previous row, DECIMAL NaN restored from the replicatord.numeric_nan metadata, added columns
-filled from replicatord.columns) and then every column of every source row is compared.
+the previous row, DECIMAL NaN restored from the replicatord.numeric_nan metadata, out-of-range values
+from replicatord.out_of_range, array dimensions from replicatord.array_dims, added columns filled
+from replicatord.columns) and then every column of every source row is compared.
 
-usage: type_corpus_check.py --conninfo CONNINFO --dir PATH TABLE [TABLE ...]
+usage: type_corpus_check.py --conninfo CONNINFO --dir PATH [--spark] TABLE [TABLE ...]
 Prints one JSON line per table: values compared and mismatches per reader; exits 1 on any mismatch.
 """
 import argparse, io, json, os, re, sys
@@ -22,7 +25,7 @@ import pyarrow.parquet as pq  # noqa: E402
 BC = re.compile(r"^(\d{4,}-\d\d-\d\d) \(BC\)(.*)$")
 
 
-def duck_temporal(text):
+def duck_temporal(text, arrow_type=None):
     """DuckDB's VARCHAR of a date/time/timestamp as PostgreSQL prints it: DuckDB writes BC after
     the date ("0044-03-15 (BC) 12:00:00"), PostgreSQL at the end ("0044-03-15 12:00:00 BC")."""
     if text is None:
@@ -51,31 +54,90 @@ def duck_rows(con, path, cols, arrow_schema):
             exprs.append(q); kinds.append(("scalar", t))
     extra = [c for c in ("Op", "_unchanged_toast") if c in arrow_schema.names]
     sql = f"SELECT {', '.join(exprs + [chr(34) + c + chr(34) for c in extra]) or '1'} FROM read_parquet(?)"
-    nan = {}
-    for key, value in con.execute("SELECT key, value FROM parquet_kv_metadata(?)", [path]).fetchall():
-        if bytes(key) == oracle.NUMERIC_NAN_KEY:
-            nan = json.loads(bytes(value))
+    metadata = {bytes(k): bytes(v) for k, v in con.execute("SELECT key, value FROM parquet_kv_metadata(?)", [path]).fetchall()}
+    return texts_of_rows(con.execute(sql, [path]).fetchall(), cols, kinds, extra, metadata,
+                         temporal=duck_temporal, temporal_element=duck_temporal)
+
+
+def texts_of_rows(rows, cols, kinds, extra, metadata, temporal, temporal_element):
+    """Rows of a reader (tuples: the columns, then `extra`) as dicts of PostgreSQL text, with the
+    file's NaN, out-of-range and array-dimension lists applied."""
+    nan = oracle.numeric_nan(metadata)
+    far = oracle.row_lists(metadata, oracle.OUT_OF_RANGE_KEY)
+    dims = oracle.row_lists(metadata, oracle.ARRAY_DIMS_KEY)
     out = []
-    for row_no, row in enumerate(con.execute(sql, [path]).fetchall()):
+    for row_no, row in enumerate(rows):
         rec = {}
         for i, c in enumerate(cols):
             v, (kind, t) = row[i], kinds[i]
             marks = nan.get(c, ())
+            far_scalar = {e[0]: e[1] for e in far.get(c, ()) if len(e) == 2}
+            far_element = {(e[0], e[1]): e[2] for e in far.get(c, ()) if len(e) == 3}
+            shape = {r: d for r, d in dims.get(c, ())}.get(row_no)
             if v is None:
-                rec[c] = "NaN" if row_no in marks else None
+                rec[c] = "NaN" if row_no in marks else far_scalar.get(row_no)
             elif kind == "temporal":
-                rec[c] = duck_temporal(v)
-            elif kind == "list_temporal":
-                rec[c] = oracle.array_text([duck_temporal(e) for e in v])
-            elif kind == "list":
-                rec[c] = oracle.array_text(["NaN" if [row_no, k] in marks else None if e is None
-                                            else oracle.scalar_text(e, t.value_type) for k, e in enumerate(v)])
+                rec[c] = temporal(v, t)
+            elif kind in ("list", "list_temporal"):
+                def element(k, e):
+                    if [row_no, k] in marks: return "NaN"
+                    if e is None: return far_element.get((row_no, k))
+                    return temporal_element(e, t.value_type) if kind == "list_temporal" else oracle.scalar_text(e, t.value_type)
+                rec[c] = oracle.array_text([element(k, e) for k, e in enumerate(v)], shape)
             else:
                 rec[c] = oracle.scalar_text(v, t)
         for j, c in enumerate(extra):
             rec[c] = row[len(cols) + j]
         out.append(rec)
     return out
+
+
+def spark_temporal(v, t):
+    """A date (unix_date) or timestamp (unix_micros) read by Spark as PostgreSQL prints it."""
+    if pa.types.is_date(t):
+        return oracle.pg_date(v)
+    if pa.types.is_timestamp(t):
+        return oracle.pg_timestamp(v, t.tz is not None)
+    return oracle.pg_time(v)
+
+
+def spark_rows(spark, path, cols):
+    """The file's rows as dicts of PostgreSQL text, read by Spark with schema inference."""
+    df = spark.read.parquet(path)
+    arrow_schema = pq.read_schema(path)
+    missing = [c for c in arrow_schema.names if c not in df.columns]
+    if missing:
+        raise RuntimeError(f"{path}: Spark did not infer the columns {missing}")
+    exprs, kinds = [], []
+
+    def raw(q, t):
+        # unix_date/unix_micros give the stored integers, whatever Python's datetime can hold.
+        if pa.types.is_date(t): return f"unix_date({q})"
+        if pa.types.is_timestamp(t): return f"unix_micros(CAST({q} AS TIMESTAMP))"
+        # The decimal's own digits (Spark's Python Decimal may carry another exponent).
+        if pa.types.is_decimal(t): return f"CAST({q} AS STRING)"
+        return q
+    for c in cols:
+        q = "`" + c.replace("`", "``") + "`"
+        t = arrow_schema.field(c).type
+        if pa.types.is_list(t) and is_temporal(t.value_type):
+            exprs.append(f"transform({q}, x -> {raw('x', t.value_type)})"); kinds.append(("list_temporal", t))
+        elif is_temporal(t):
+            exprs.append(raw(q, t)); kinds.append(("temporal", t))
+        elif pa.types.is_list(t):
+            exprs.append(f"transform({q}, x -> {raw('x', t.value_type)})"); kinds.append(("list", t))
+        else:
+            exprs.append(raw(q, t)); kinds.append(("scalar", t))
+    extra = [c for c in ("Op", "_unchanged_toast") if c in arrow_schema.names]
+    rows = [tuple(r) for r in df.selectExpr(*(exprs + [f"`{c}`" for c in extra])).collect()] if exprs or extra else []
+    return texts_of_rows(rows, cols, kinds, extra, arrow_schema.metadata,
+                         temporal=spark_temporal, temporal_element=spark_temporal)
+
+
+def spark_session():
+    from pyspark.sql import SparkSession
+    return (SparkSession.builder.master("local[1]").appName("type-corpus-check")
+            .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC").getOrCreate())
 
 
 def arrow_rows(path, cols):
@@ -111,10 +173,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--conninfo", required=True)
     ap.add_argument("--dir", required=True)
+    ap.add_argument("--spark", action="store_true", help="read every file with Spark too (one session for all)")
     ap.add_argument("tables", nargs="+")
     args = ap.parse_args()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    spark = spark_session() if args.spark else None
     failed = False
     for table in args.tables:
         cols, keys, src = oracle.source_rows(args.conninfo, table)
@@ -129,6 +193,8 @@ def main():
             "pyarrow": lambda path, fc: arrow_rows(path, fc),
             "duckdb": lambda path, fc: duck_rows(con, path, fc, pq.read_schema(path)),
         }
+        if spark is not None:
+            readers["spark"] = lambda path, fc: spark_rows(spark, path, fc)
         for label, reader in readers.items():
             rebuilt, problems = rebuild(files, cols, keys, reader)
             compared, mismatches, examples = 0, 0, []

@@ -15,6 +15,8 @@ public struct CycleReport: Sendable {
     public var targetLSN: String = ""
     /// WAL the slot keeps on the server after the cycle (`pg_current_wal_lsn() - restart_lsn`).
     public var retainedWALBytes: Int64 = 0
+    /// Tables put in state `error` by this cycle (`schema.table`).
+    public var failedTables: [String] = []
 }
 
 /// One CDC cycle: drain the slot up to the server's WAL position at the start of the cycle, write
@@ -37,8 +39,10 @@ struct CDCCycle {
         // Changes land under the names the stream started with; tables it does not know get their
         // own full load first (see ChangeAccumulator.tableNames).
         let names = ChangeAccumulator.tableNames(current: tables, stored: state.tables.map { ($0.key, $0.value.oid) })
+        let excluded = Set(state.tables.values.filter { $0.status == .error }.map(\.oid))
         return .init(slot: settings.slot, publication: settings.publication, binary: binary, tableStart: tableStart,
-                     tableNames: names.mapValues { [$0.schema, $0.name] }, skipUnknownTables: settings.migrationType == .fullLoadAndCDC)
+                     tableNames: names.mapValues { [$0.schema, $0.name] }, skipUnknownTables: settings.migrationType == .fullLoadAndCDC,
+                     excludedTables: excluded)
     }
 
     /// Runs the cycle on `stream` (opened at the checkpoint's LSN, or left there by the last cycle):
@@ -114,19 +118,35 @@ struct CDCCycle {
                 let intent = ReplicationState.PendingCycle(endLSN: end.description, files: keys)
                 try BlockingBridge.wait { try await keeper.update { $0.pending = intent } }
             }
-            var sizes: [Int64] = []
+            // Tables whose changes could not be decoded or written go to state `error`; the others go on.
+            var failed: [String: String] = [:]
+            for table in cut.failedTables.values { failed["\(table.schema).\(table.name)"] = table.reason }
+            var stored: [(ChangeSegment, String, Int64)] = []
             for (segment, key) in zip(segments, keys) {
-                report.rows += segment.totalRows
-                sizes.append(try write(segment, to: key))
+                let table = "\(segment.relation.schema).\(segment.relation.name)"
+                if failed[table] != nil { segment.spool?.remove(); continue }
+                do {
+                    let size = try TableFailure.scoped(table) { try write(segment, to: key) }
+                    stored.append((segment, key, size))
+                    report.rows += segment.totalRows
+                } catch let failure as TableFailure {
+                    failed[table] = failure.description
+                }
+            }
+            for (table, reason) in failed.sorted(by: { $0.key < $1.key }) {
+                logger.error("table cannot be replicated: it is in state error, the other tables go on", metadata: [
+                    "table": "\(table)", "error": "\(SecretScrubber.scrub(reason))",
+                    "hint": "replicatord reload-table --config FILE \(table)",
+                ])
             }
             if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
-            let stored = zip(segments, zip(keys, sizes)).map { ($0, $1.0, $1.1) }
+            let written = stored, failures = failed
             let lastCommitTime = cut.lastCommitTime
             try BlockingBridge.wait {
                 try await keeper.update { state in
                     state.pending = nil
                     if end > (LSN(state.confirmedLSN) ?? .zero) { state.confirmedLSN = end.description }
-                    for (segment, key, size) in stored {
+                    for (segment, key, size) in written {
                         let table = "\(segment.relation.schema).\(segment.relation.name)"
                         var t = state.tables[table] ?? .init(status: .replicating, oid: segment.relation.oid, cdcStartLSN: confirmed.description)
                         t.inserts += Int64(segment.inserts); t.updates += Int64(segment.updates)
@@ -137,10 +157,17 @@ struct CDCCycle {
                         t.lastChangeTime = lastCommitTime
                         state.tables[table] = t
                     }
+                    for (table, reason) in failures {
+                        var t = state.tables[table] ?? .init(status: .error, oid: 0, cdcStartLSN: confirmed.description)
+                        t.status = .error
+                        t.errorMessage = SecretScrubber.scrub(reason)
+                        state.tables[table] = t
+                    }
                 }
             }
             if !segments.isEmpty { CrashPoint.reach(.afterStateCommitted) }
-            report.files = keys
+            report.files = stored.map(\.1)
+            report.failedTables = failed.keys.sorted()
             report.transactions = cut.transactions
             report.confirmedLSN = end.description
             logger.info("cdc cycle stored", metadata: [

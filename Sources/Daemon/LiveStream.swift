@@ -30,6 +30,9 @@ final class LiveStream: @unchecked Sendable {
         var lastCommitTime: Int64
         /// End of the last commit read (with or without rows for us).
         var lastCommitEnd: LSN
+        /// Tables whose changes could not be decoded (by OID, with the reason): no segment of
+        /// theirs is in `segments`; the cycle puts them in state `error`.
+        var failedTables: [UInt32: FailedTable] = [:]
     }
 
     /// What the stream was opened for; a cycle that needs something else opens a new stream.
@@ -42,6 +45,8 @@ final class LiveStream: @unchecked Sendable {
         var tableNames: [UInt32: [String]]
         /// Whether changes of tables missing from `tableNames` are left out (to their own full load).
         var skipUnknownTables: Bool
+        /// Tables in state `error`, whose changes are left out until `reload-table`.
+        var excludedTables: Set<UInt32> = []
     }
 
     let identity: Identity
@@ -160,6 +165,7 @@ final class LiveStream: @unchecked Sendable {
         accumulator.tableStart = identity.tableStart
         accumulator.tableNames = identity.tableNames.mapValues { (schema: $0[0], name: $0[1]) }
         accumulator.skipUnknownTables = identity.skipUnknownTables
+        accumulator.excludedTables = identity.excludedTables
         accumulator.spillRows = settings.cdcSpillRows
         let resolver = TypeResolver(connection: catalog)
         let spoolDirectory = self.spoolDirectory, parquetOptions = settings.parquet
@@ -200,7 +206,7 @@ final class LiveStream: @unchecked Sendable {
                 let segments = accumulator.takeSegments()
                 let cut = Cut(segments: segments, end: max(stream.safePosition, start), target: request.target,
                               transactions: accumulator.transactions - transactionsBefore, lastCommitTime: accumulator.lastCommitTime,
-                              lastCommitEnd: accumulator.lastCommitEnd)
+                              lastCommitEnd: accumulator.lastCommitEnd, failedTables: accumulator.takeFailedTables())
                 transactionsBefore = accumulator.transactions
                 cuts += 1
                 condition.withLock { cutRequest = nil }

@@ -50,7 +50,10 @@ public enum BinaryValueDecoder {
             } else {
                 let (unix, overflow) = micros.addingReportingOverflow(epochOffsetMicros)
                 guard !overflow, unix != .max, unix > Self.timestampMinusInfinity else {
-                    throw ValueDecodingError(kind: vector.kind, reason: "timestamp beyond the range of INT64 microseconds since 1970")
+                    // PostgreSQL goes on to 294276-12-31: past INT64 microseconds since 1970 the
+                    // value is NULL in the column and kept as text in the file's metadata.
+                    vector.appendOutOfRange(IntervalText.timestamp(microsSince2000: micros, withZone: vector.kind == .timestamptz))
+                    return
                 }
                 vector.nulls.append(false); vector.int64s.append(unix)
             }
@@ -352,6 +355,29 @@ enum IntervalText {
         var secs = secondsText(sMicros)
         if sMicros < 10_000_000 { secs = "0" + secs }
         return "\(two(h)):\(two(m)):\(secs)"
+    }
+
+    /// A finite timestamp (microseconds since 2000-01-01, PostgreSQL's epoch) as `timestamp_out`
+    /// prints it in UTC (`294250-01-01 00:00:00`, `+00` added for timestamptz, ` BC` before year 1).
+    static func timestamp(microsSince2000 micros: Int64, withZone: Bool) -> String {
+        let microsPerDay: Int64 = 86_400_000_000
+        var days = micros / microsPerDay, rest = micros % microsPerDay
+        if rest < 0 { rest += microsPerDay; days -= 1 }
+        // Howard Hinnant's civil_from_days, from days since 1970-01-01.
+        let z = days + BinaryValueDecoder.epochOffsetDays + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func pad(_ v: Int64, _ width: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, width - s.count)) + s }
+        let year = y > 0 ? y : 1 - y
+        var text = "\(pad(year, 4))-\(pad(m, 2))-\(pad(d, 2)) \(timeOfDay(micros: rest))"
+        if withZone { text += "+00" }
+        return y > 0 ? text : text + " BC"
     }
 
     /// A `uuid` value's 16 bytes as PostgreSQL prints it: 36 lowercase characters, `8-4-4-4-12`.

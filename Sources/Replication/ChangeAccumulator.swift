@@ -33,6 +33,13 @@ public struct StreamRelation: Sendable, Equatable {
     }
 }
 
+/// A table whose changes could not be decoded: its name and why (never a value).
+public struct FailedTable: Sendable, Equatable {
+    public var schema: String
+    public var name: String
+    public var reason: String
+}
+
 /// The rows of one CDC file: the `Op` column, the table's columns, and the columns whose unchanged
 /// TOAST value the server did not send (see the README's rule), in commit order.
 public struct ChangeSegment: Sendable {
@@ -95,6 +102,12 @@ public struct ChangeAccumulator: Sendable {
     /// publication during the cycle, whose own full load (in a later snapshot, at the next cycle)
     /// holds them.
     public var skipUnknownTables = false
+    /// Tables in state `error`: their changes are left out until `reload-table` loads them again.
+    public var excludedTables: Set<UInt32> = []
+    /// Tables whose changes could not be decoded in this accumulator, with the reason (the value
+    /// never appears in it): their rows are dropped and the cycle puts them in state `error`,
+    /// while every other table goes on.
+    public private(set) var failedTables: [UInt32: FailedTable] = [:]
 
     /// The names for ``tableNames``: the publication's tables as the cycle found them, and tables
     /// the checkpoint knows (`"schema.table"` keys) that left the publication, whose changes from
@@ -225,9 +238,21 @@ public struct ChangeAccumulator: Sendable {
 
     /// Takes the segments out (for writing), leaving the accumulator empty but keeping the
     /// relation cache and positions.
+    /// Segments of tables that failed are dropped (their spool files removed).
     public mutating func takeSegments() -> [ChangeSegment] {
         defer { segments = []; openSegment = [:] }
-        return segments
+        guard !failedTables.isEmpty else { return segments }
+        var kept: [ChangeSegment] = []
+        for segment in segments {
+            if failedTables[segment.relation.oid] == nil { kept.append(segment) } else { segment.spool?.remove() }
+        }
+        return kept
+    }
+
+    /// Takes the tables that failed since the last call (by OID, with the reason).
+    public mutating func takeFailedTables() -> [UInt32: FailedTable] {
+        defer { failedTables = [:] }
+        return failedTables
     }
 
     // MARK: Internals
@@ -236,7 +261,7 @@ public struct ChangeAccumulator: Sendable {
                                    _ body: (inout ChangeSegment, StreamRelation) throws -> Void) throws {
         guard var txn = transaction else { throw ChangeStreamError.protocolOrder("row change outside a transaction") }
         guard let relation = relations[oid] else { throw ChangeStreamError.unknownRelation(oid) }
-        if txn.skip || skippedTables.contains(oid) { return }
+        if txn.skip || skippedTables.contains(oid) || excludedTables.contains(oid) || failedTables[oid] != nil { return }
         if let start = tableStart[oid], txn.commitLSN < start { return }
         let index: Int
         if let open = openSegment[oid] { index = open } else {
@@ -246,7 +271,13 @@ public struct ChangeAccumulator: Sendable {
         }
         txn.touched.insert(index)
         transaction = txn
-        try body(&segments[index], relation)
+        do {
+            try body(&segments[index], relation)
+        } catch let error as ValueDecodingError {
+            // A value this table's mapping cannot take: the table goes to `error`, the others go on.
+            failedTables[oid] = FailedTable(schema: relation.schema, name: relation.name, reason: "\(error)")
+            return
+        }
         // The byte count costs a pass over the columns: taken every 256 rows, and after a row
         // with a lifted (large) value, which must not wait in memory for the next one.
         let rows = segments[index].rowCount

@@ -30,6 +30,10 @@ public struct ColumnVector: Sendable {
     /// explicit lower bounds): the list holds its elements in row-major order and the file's
     /// `replicatord.array_dims` metadata lists its dimensions (README's rule).
     public var arrayShapes: [ArrayShape] = []
+    /// Rows whose value PostgreSQL accepts but the column's Parquet type cannot hold (a timestamp
+    /// after 294247-01-10, past INT64 microseconds since 1970): written as NULL and listed, with
+    /// the value as PostgreSQL prints it, in the file's `replicatord.out_of_range` metadata.
+    public var outOfRange: [OutOfRangeValue] = []
 
     /// An empty vector for `kind`.
     public init(kind: ColumnKind) {
@@ -51,6 +55,13 @@ public struct ColumnVector: Sendable {
     /// Appends a numeric `NaN` to a DECIMAL vector: a NULL row remembered in ``nanRows``.
     public mutating func appendDecimalNaN() {
         nanRows.append(nulls.count)
+        nulls.append(true)
+    }
+
+    /// Appends a value the column's type cannot hold: a NULL row remembered in ``outOfRange``
+    /// with `text`, the value as PostgreSQL prints it.
+    public mutating func appendOutOfRange(_ text: String) {
+        outOfRange.append(OutOfRangeValue(row: nulls.count, text: text))
         nulls.append(true)
     }
 
@@ -93,6 +104,7 @@ public struct ColumnVector: Sendable {
         let rowBase = nulls.count
         nanRows += other.nanRows.map { $0 + rowBase }
         arrayShapes += other.arrayShapes.map { ArrayShape(row: $0.row + rowBase, dimensions: $0.dimensions) }
+        outOfRange += other.outOfRange.map { OutOfRangeValue(row: $0.row + rowBase, text: $0.text) }
         nulls += other.nulls
         int64s += other.int64s
         int128s += other.int128s
@@ -112,7 +124,7 @@ public struct ColumnVector: Sendable {
     /// ``bytes`` (a large value read in pieces, see ``SnapshotReader``); throws when `fill`
     /// appended another number of bytes.
     public mutating func replaceLastNull(withBytes count: Int, _ fill: (inout [UInt8]) throws -> Void) throws {
-        precondition(kind.isByteLike && nulls.last == true && nanRows.last != nulls.count - 1,
+        precondition(kind.isByteLike && nulls.last == true && nanRows.last != nulls.count - 1 && outOfRange.last?.row != nulls.count - 1,
                      "replaceLastNull on a \(kind) vector whose last row is not a NULL")
         let start = bytes.count
         bytes.reserveCapacity(start + count)
@@ -143,6 +155,7 @@ public struct ColumnVector: Sendable {
         nulls.removeAll(keepingCapacity: true)
         nanRows.removeAll(keepingCapacity: true)
         arrayShapes.removeAll(keepingCapacity: true)
+        outOfRange.removeAll(keepingCapacity: true)
         int64s.removeAll(keepingCapacity: true)
         int128s.removeAll(keepingCapacity: true)
         float32s.removeAll(keepingCapacity: true)
@@ -181,6 +194,15 @@ public struct ArrayShape: Sendable, Equatable {
     public var row: Int
     /// As `array_dims()` prints them: `[1:2][1:2]`.
     public var dimensions: String
+    public init(row: Int, dimensions: String) { self.row = row; self.dimensions = dimensions }
+}
+
+/// A value written as NULL because its column's Parquet type cannot hold it (see ``ColumnVector/outOfRange``).
+public struct OutOfRangeValue: Sendable, Equatable {
+    public var row: Int
+    /// The value as PostgreSQL prints it (`294250-01-01 00:00:00`).
+    public var text: String
+    public init(row: Int, text: String) { self.row = row; self.text = text }
 }
 
 /// A value the writer reads in pieces as it writes the row, never held whole (a large value of the

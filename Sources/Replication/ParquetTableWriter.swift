@@ -64,6 +64,8 @@ public final class ParquetTableWriter {
     private var numericNaN: [String: [String]] = [:]
     /// Per LIST column name: the rows whose array has other dimensions than `[1:n]`, with them.
     private var arrayDimensions: [String: [String]] = [:]
+    /// Per column name: the rows (and LIST elements) whose value the column's type cannot hold, with its text.
+    private var outOfRange: [String: [String]] = [:]
 
     /// The columns of a catalog table (nullability from NOT NULL).
     public static func columns(for table: TableDescription) -> [Column] {
@@ -141,7 +143,8 @@ public final class ParquetTableWriter {
     /// Appends the rows of `batch` (and their ops and unchanged-TOAST lists for CDC files).
     public func append(_ batch: ColumnBatch, ops: [UInt8]?, unchangedToast: ColumnVector?) throws {
         // The flat path: no LIST column and no numeric NaN to record (the rare cases take the loop below).
-        if batch.streamedValues.isEmpty && !batch.columns.contains(where: { if case .list = $0.kind { true } else { !$0.nanRows.isEmpty } }) {
+        if batch.streamedValues.isEmpty
+            && !batch.columns.contains(where: { if case .list = $0.kind { true } else { !$0.nanRows.isEmpty || !$0.outOfRange.isEmpty } }) {
             try appendFlat(batch, ops: ops, unchangedToast: unchangedToast)
             return
         }
@@ -156,6 +159,8 @@ public final class ParquetTableWriter {
         var nanCursor = [Int](repeating: 0, count: columns.count)
         var elementNanCursor = [Int](repeating: 0, count: columns.count)
         var shapeCursor = [Int](repeating: 0, count: columns.count)
+        var rangeCursor = [Int](repeating: 0, count: columns.count)
+        var elementRangeCursor = [Int](repeating: 0, count: columns.count)
         var streamed: [Int: StreamedValue] = [:]
         for value in batch.streamedValues { streamed[value.row * columns.count + value.column] = value }
         for row in 0..<rows {
@@ -173,6 +178,10 @@ public final class ParquetTableWriter {
                     if nanCursor[c] < vector.nanRows.count, vector.nanRows[nanCursor[c]] == row {
                         nanCursor[c] += 1
                         numericNaN[columns[c].name, default: []].append("\(rowCount + Int64(row))")
+                    }
+                    if rangeCursor[c] < vector.outOfRange.count, vector.outOfRange[rangeCursor[c]].row == row {
+                        outOfRange[columns[c].name, default: []].append("[\(rowCount + Int64(row)),\(Self.jsonString(vector.outOfRange[rangeCursor[c]].text))]")
+                        rangeCursor[c] += 1
                     }
                     writer.appendNull(column: base + c); continue
                 }
@@ -192,6 +201,11 @@ public final class ParquetTableWriter {
                             if elementNanCursor[c] < elements.nanRows.count, elements.nanRows[elementNanCursor[c]] == e {
                                 elementNanCursor[c] += 1
                                 numericNaN[columns[c].name, default: []].append("[\(rowCount + Int64(row)),\(e - vector.listOffsets[i])]")
+                            }
+                            if elementRangeCursor[c] < elements.outOfRange.count, elements.outOfRange[elementRangeCursor[c]].row == e {
+                                outOfRange[columns[c].name, default: []].append(
+                                    "[\(rowCount + Int64(row)),\(e - vector.listOffsets[i]),\(Self.jsonString(elements.outOfRange[elementRangeCursor[c]].text))]")
+                                elementRangeCursor[c] += 1
                             }
                             writer.appendNull(column: base + c); continue
                         }
@@ -370,6 +384,9 @@ public final class ParquetTableWriter {
         if !numericNaN.isEmpty {
             writer.footerKeyValueMetadata.append((Self.numericNaNMetadataKey, Self.rowListJSON(numericNaN, order: columns.map(\.name))))
         }
+        if !outOfRange.isEmpty {
+            writer.footerKeyValueMetadata.append((Self.outOfRangeMetadataKey, Self.rowListJSON(outOfRange, order: columns.map(\.name))))
+        }
         if !arrayDimensions.isEmpty {
             writer.footerKeyValueMetadata.append((Self.arrayDimensionsMetadataKey, Self.rowListJSON(arrayDimensions, order: columns.map(\.name))))
         }
@@ -386,6 +403,11 @@ public final class ParquetTableWriter {
     /// PostgreSQL's `array_dims()` prints them, `"[1:2][1:3]"`). The list holds such an array's
     /// elements in row-major order; a reader nests them again by the dimensions.
     public static let arrayDimensionsMetadataKey = "replicatord.array_dims"
+
+    /// The footer key listing values PostgreSQL accepts that the column's Parquet type cannot hold
+    /// (timestamps after 294247-01-10), written as NULL: a JSON object from column name to
+    /// `[row, text]` pairs, or `[row, element, text]` for a LIST element, the text as PostgreSQL prints it.
+    public static let outOfRangeMetadataKey = "replicatord.out_of_range"
 
     static func columnsJSON(_ columns: [Column]) -> String {
         "[" + columns.map { c in

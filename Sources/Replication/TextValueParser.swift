@@ -89,8 +89,14 @@ public enum TextValueParser {
             guard i == text.count else { throw ValueDecodingError(kind: kind, reason: "unexpected characters after the time") }
             vector.nulls.append(false); vector.int64s.append(micros)
         case .timestamp, .timestamptz:
-            let micros = try timestamp(text, kind, withZone: kind == .timestamptz)
-            vector.nulls.append(false); vector.int64s.append(micros)
+            do {
+                let micros = try timestamp(text, kind, withZone: kind == .timestamptz)
+                vector.nulls.append(false); vector.int64s.append(micros)
+            } catch is TimestampOutOfRange {
+                // Past INT64 microseconds since 1970 (PostgreSQL goes on to 294276): NULL in the
+                // column, the text in the file's metadata, as in binary.
+                vector.appendOutOfRange(String(decoding: text, as: UTF8.self))
+            }
         case .interval:
             try validateInterval(text, kind)
             vector.appendBytes(text)
@@ -519,9 +525,12 @@ public enum TextValueParser {
         let (dayMicros, o1) = days.multipliedReportingOverflow(by: microsPerDay)
         let (local, o2) = dayMicros.addingReportingOverflow(micros)
         let (utc, o3) = local.subtractingReportingOverflow(zoneSeconds * 1_000_000)
-        guard !(o1 || o2 || o3), utc != .max, utc > BinaryValueDecoder.timestampMinusInfinity else { throw ValueDecodingError(kind: kind, reason: "timestamp out of range") }
+        guard !(o1 || o2 || o3), utc != .max, utc > BinaryValueDecoder.timestampMinusInfinity else { throw TimestampOutOfRange() }
         return utc
     }
+
+    /// A well-formed timestamp past INT64 microseconds since 1970.
+    struct TimestampOutOfRange: Error {}
 
     /// Checks `interval_out`'s iso_8601 shape: `P[nY][nM][nD][T[nH][nM][n[.f]S]]`, integers possibly
     /// negative, at least one part (`PT0S` for zero).

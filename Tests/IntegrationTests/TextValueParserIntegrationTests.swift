@@ -255,10 +255,11 @@ struct TextValueParserIntegrationTests {
 
     /// PostgreSQL's timestamps go on to 294276-12-31, but from 294247-01-10 04:00:54.775807 on they
     /// do not fit an Int64 of microseconds since 1970 (that very instant would be the +infinity
-    /// sentinel). The text parser refuses them; the binary decoder's `&+` wraps them into wrong values.
-    @Test func timestampsBeyondUnixMicrosecondsAreRefusedFromText() async throws {
+    /// sentinel). Both paths write them as NULL and keep their text for the file's
+    /// `replicatord.out_of_range` metadata; nothing stops.
+    @Test func timestampsBeyondUnixMicrosecondsAreKeptAsTextInBothPaths() async throws {
         let db = try PostgresFixture("textvalue_far")
-        let (binary, texts) = try await DedicatedThread.run(name: "test") { () throws -> (String?, [[String]]) in
+        let (batches, texts) = try await DedicatedThread.run(name: "test") { () throws -> ([ColumnBatch], [[String]]) in
             try db.execute("""
                 CREATE TABLE t (id int PRIMARY KEY, ts timestamp, tz timestamptz);
                 CREATE PUBLICATION p FOR TABLE t;
@@ -269,27 +270,25 @@ struct TextValueParserIntegrationTests {
             let c = try db.connect()
             try c.query(textOutputSettings)
             let table = try #require(try Catalog.publicationTables("p", on: c).first)
-            var binaryError: String?
-            do { try SnapshotReader(connection: c).read(table) { _ in } } catch { binaryError = "\(error)" }
+            var batches: [ColumnBatch] = []
+            _ = try SnapshotReader(connection: c).read(table) { batches.append($0) }
             let texts = try c.query("SELECT ts, tz FROM t ORDER BY id").rows.map { $0.map { $0 ?? "" } }
-            return (binaryError, texts)
+            return (batches, texts)
         }
-        // The binary decoder refuses them too, naming the type, instead of wrapping them.
-        #expect(binary?.contains("timestamp beyond the range") == true)
-        for (row, values) in texts.enumerated() {
-            for (column, kind) in [ColumnKind.timestamp, .timestamptz].enumerated() {
-                var vector = ColumnVector(kind: kind)
-                var text = values[column]
-                let parse = {
-                    try text.withUTF8 { utf8 throws in try TextValueParser.append(UnsafeRawBufferPointer(utf8), to: &vector) }
-                }
-                if row == 0 {
-                    try parse()
-                    #expect(vector.int64s == [Int64.max - 1])
-                } else {
-                    #expect(throws: ValueDecodingError.self) { try parse() }
-                }
+        var binary = ColumnBatch(kinds: [.int32, .timestamp, .timestamptz])
+        for b in batches { for c in 0..<3 { binary.columns[c].append(contentsOf: b.columns[c]) } }
+        for (column, kind) in [ColumnKind.timestamp, .timestamptz].enumerated() {
+            // Binary (the snapshot's COPY): row 0 fits, rows 1 and 2 are NULL with PostgreSQL's text.
+            let fromBinary = binary.columns[column + 1]
+            #expect(fromBinary.nulls == [false, true, true] && fromBinary.int64s == [Int64.max - 1])
+            #expect(fromBinary.outOfRange == [OutOfRangeValue(row: 1, text: texts[1][column]), OutOfRangeValue(row: 2, text: texts[2][column])])
+            // Text (pgoutput's text mode): the same.
+            var vector = ColumnVector(kind: kind)
+            for row in 0..<3 {
+                var text = texts[row][column]
+                try text.withUTF8 { utf8 throws in try TextValueParser.append(UnsafeRawBufferPointer(utf8), to: &vector) }
             }
+            #expect(vector.nulls == fromBinary.nulls && vector.int64s == fromBinary.int64s && vector.outOfRange == fromBinary.outOfRange)
         }
     }
 

@@ -9,8 +9,8 @@ import Testing
 /// allows (extremes, NULLs, empty strings and arrays, unicode beyond the BMP, 1 MB values), copied by
 /// the full load and again by CDC (the same rows inserted under new keys after the load, and an
 /// update that leaves the 1 MB values unchanged). `scripts/type_corpus_check.py` reads every file with
-/// pyarrow and with DuckDB and compares every value with the source's own text form through the
-/// README's mapping. Two engines read the same tables: one publication whose stream runs in binary
+/// pyarrow, DuckDB and Spark (schema inference, no reader option) and compares every value with the
+/// source's own text form through the README's mapping. Two engines read the same tables: one publication whose stream runs in binary
 /// mode (no column read as text) and one with every table, whose stream runs in text mode, so both
 /// value decoders of the change stream are covered.
 @Suite(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_PYTHON")), .serialized)
@@ -23,6 +23,9 @@ struct TypeCorpusIntegrationTests {
         /// Whether a column is read as the server's text (then the stream runs in text mode).
         var textOnly: Bool
     }
+
+    /// The readers that read every file, each with no option.
+    static let readers = ["pyarrow", "duckdb", "spark"]
 
     static let megabyteText = "(SELECT string_agg(md5(g::text), '') FROM generate_series(1, 32768) g)"
     static let megabyteUnicode = "repeat('😀ü𝄞', 116508)"
@@ -81,6 +84,8 @@ struct TypeCorpusIntegrationTests {
             "'2000-02-29', NULL, NULL, '1970-01-01 00:00:00', '1969-12-31 23:59:59.999999+00', '-2147483648 days -2147483647 months'",
             "NULL, NULL, NULL, NULL, NULL, NULL",
             "'1999-12-31', '13:00', '13:00:00.5+14', '2024-02-29 12:00:00.25', '2024-02-29 12:00:00.25-08', '1 microsecond'",
+            // Past INT64 microseconds since 1970 (PostgreSQL goes on to 294276): NULL and replicatord.out_of_range.
+            "'2024-01-01', '00:00', '00:00+00', '294276-12-31 23:59:59.999999', '294247-01-10 04:00:54.775807+00', '1 day'",
         ], textOnly: false),
         Family(table: "t_net", columns: [("ip", "inet"), ("nw", "cidr"), ("mac", "macaddr"), ("mac8", "macaddr8"), ("m", "money")], rows: [
             "'192.168.0.1', '10.0.0.0/8', '08:00:2b:01:02:03', '08:00:2b:01:02:03:04:05', '-92233720368547758.08'",
@@ -104,6 +109,9 @@ struct TypeCorpusIntegrationTests {
             "'{1,NULL,-2147483648}', ARRAY['', NULL, 'NULL', 'a b', 'q\"d', 'b\\\\s', '{x}', '😀𝄞', 'x,y'], '{1.50,NaN,NULL,-99999999.99}', '{NaN,Infinity,-Infinity,1e-100}', '{infinity,-infinity,0044-03-15 BC,2024-01-01}', '{infinity,\"0001-01-01 00:00:00 BC\",\"2024-01-01 12:00:00.5\"}', '{-infinity,\"2024-01-01 12:00:00+00\"}', '{t,f,NULL}', '{00000000-0000-0000-0000-000000000000,NULL}', ARRAY['\\x'::bytea, '\\x00ff', NULL], '{NaN,Infinity,-Infinity,-0,1.5,1e15}', '{NaN,-0,3.4028235e38,1e-45}', ARRAY['{}'::jsonb, '{\"a\": [1]}', 'null', NULL], '{9223372036854775807,-9223372036854775808}', '{24:00:00,00:00:00.000001}', '{\"1 year\",\"-00:00:00.000001\"}'",
             "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL",
             "'{NULL}', ARRAY[\(megabyteUnicode)], '{NULL,NULL}', '{1}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}'",
+            // PostgreSQL does not enforce declared dimensions: several dimensions and explicit bounds
+            // in one-dimensional columns (replicatord.array_dims), a far timestamp as an element.
+            "'{{1,2},{3,NULL}}', '[0:1][1:2]={{a,\"b c\"},{NULL,\"\"}}', '{{{1.50}}}', '[0:0]={NaN}', '{{infinity},{2024-01-01}}', '{\"294276-12-31 00:00:00\",NULL}', '[2:3]={-infinity,\"2024-01-01 12:00:00+00\"}', '{{t},{f}}', '{{00000000-0000-0000-0000-000000000000}}', ARRAY[ARRAY['\\x00'::bytea]], '{{NaN,1},{2,3}}', '{{-0}}', ARRAY[ARRAY['{}'::jsonb]], '[-5:-4]={1,2}', '{{24:00:00}}', '{{\"1 year\"}}'",
         ], textOnly: false),
     ]
 
@@ -145,7 +153,7 @@ struct TypeCorpusIntegrationTests {
     func check(_ db: PostgresFixture, dir: String, tables: [String]) async throws -> [[String: Any]] {
         let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/type_corpus_check.py").path
-        let arguments = [script, "--conninfo", db.conninfo, "--dir", dir] + tables
+        let arguments = [script, "--conninfo", db.conninfo, "--dir", dir, "--spark"] + tables
         let out: String
         do {
             out = try await DedicatedThread.run(name: "corpus-check") { try TestEnvironment.run(python, arguments) }
@@ -192,7 +200,7 @@ struct TypeCorpusIntegrationTests {
             let results = try await check(db, dir: dir, tables: tables)
             #expect(results.count == tables.count)
             for result in results {
-                for reader in ["pyarrow", "duckdb"] {
+                for reader in Self.readers {
                     let r = try #require(result[reader] as? [String: Any])
                     totals.values += r["values"] as? Int ?? 0
                     totals.mismatches += r["mismatches"] as? Int ?? 0
@@ -210,8 +218,8 @@ struct TypeCorpusIntegrationTests {
         // Every column of every row (4 copies of each corpus row less the deleted one, per reader
         // and per publication) was compared.
         let binaryFamilies = Self.families.filter { !$0.textOnly }
-        func values(_ families: [Family]) -> Int { families.reduce(7 * 3) { $0 + (2 * $1.rows.count - 1) * ($1.columns.count + 1) } * 2 }
+        func values(_ families: [Family]) -> Int { families.reduce(7 * 3) { $0 + (2 * $1.rows.count - 1) * ($1.columns.count + 1) } * Self.readers.count }
         #expect(totals.values == values(binaryFamilies) + values(Self.families) && totals.mismatches == 0, "\(totals)")
-        print("type corpus: \(totals.values) values compared (pyarrow and DuckDB, both stream modes), \(totals.mismatches) mismatches")
+        print("type corpus: \(totals.values) values compared (pyarrow, DuckDB and Spark, both stream modes), \(totals.mismatches) mismatches")
     }
 }
