@@ -7,6 +7,11 @@ import Foundation
 public enum CrashPoint: String, Sendable, CaseIterable {
     /// Full load: the first table's LOAD files are stored, the checkpoint does not say so yet.
     case afterLoadFilesStored = "after-load-files-stored"
+    /// `reload-table`: the checkpoint names the table's new LOAD set; the folder's earlier files are
+    /// not removed yet.
+    case afterReplacingSetCommitted = "after-replacing-set-committed"
+    /// `reload-table`: the folder's earlier files are removed; the request is not.
+    case afterReplacedFilesRemoved = "after-replaced-files-removed"
     /// CDC: the cycle's intent is stored, its first Parquet file is written but not yet stored.
     case afterFileWritten = "after-file-written"
     /// CDC: every file of the cycle is stored, the checkpoint is not.

@@ -90,14 +90,17 @@ public final class Engine: Sendable {
                 return .fullLoad(tables: tables.count)
             }
         }
-        if settings.migrationType == .fullLoadAndCDC, let current = await keeper.state {
-            // Tables added to the publication since the full load get one of their own first.
-            let added = tables.filter { current.tables["\($0.schema).\($0.name)"] == nil }
+        if settings.migrationType == .fullLoadAndCDC, let current = await keeper.state, current.pending == nil {
+            let requested = Set(try await TableReloadRequest.pending(in: store))
+            // Tables added to the publication since the full load get one of their own first (and
+            // so does a table whose own load was interrupted).
+            let added = tables.filter { !requested.contains(key($0)) && (current.tables[key($0)] == nil || current.tables[key($0)]?.status == .loading) }
             if !added.isEmpty {
-                logger.info("tables added to the publication: loading them", metadata: ["tables": "\(added.map { "\($0.schema).\($0.name)" })"])
+                logger.info("tables added to the publication: loading them", metadata: ["tables": "\(added.map(key))"])
                 await tablesAdded()
                 try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger).run(tables: added, added: true)
             }
+            try await reloadTables(requested, of: tables)
         }
         guard let state = await keeper.state else { preconditionFailure("a CDC cycle without a checkpoint") }
         var report = try await cdcCycle(state: state, tables: tables)
@@ -138,6 +141,26 @@ public final class Engine: Sendable {
 
     /// The added tables' full load changes where their changes start: the stream must be reopened.
     private func tablesAdded() async { await live.replace(with: nil) }
+
+    private func key(_ table: TableDescription) -> String { "\(table.schema).\(table.name)" }
+
+    /// `reload-table` requests: each table is loaded again in a fresh snapshot, its folder's earlier
+    /// files removed once the checkpoint names the new set, then its request. A table not in the
+    /// publication cannot be loaded: its request is removed with a warning.
+    private func reloadTables(_ requested: Set<String>, of tables: [TableDescription]) async throws {
+        guard !requested.isEmpty else { return }
+        let reload = tables.filter { requested.contains(key($0)) }
+        for table in requested.subtracting(reload.map(key)).sorted() {
+            logger.warning("reload-table asked for a table that is not in the publication; request removed", metadata: ["table": "\(table)"])
+            try await TableReloadRequest.done(table, in: store)
+        }
+        guard !reload.isEmpty else { return }
+        logger.notice("reloading tables (reload-table)", metadata: ["tables": "\(reload.map(key))"])
+        await tablesAdded()
+        try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger).run(tables: reload, replace: true)
+        CrashPoint.reach(.afterReplacedFilesRemoved)
+        for table in reload { try await TableReloadRequest.done(key(table), in: store) }
+    }
 
     /// Once per process, before its first cycle stores anything: a process killed in the middle of
     /// a multipart upload (kill -9, OOM, power) leaves the upload open and its parts billed. No

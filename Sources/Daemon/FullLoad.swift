@@ -30,15 +30,23 @@ struct FullLoad {
         var units: [LoadUnit]
         var consistentPoint: String
         var systemID: String
+        /// The exported snapshot, for a reader that must enter it again (after a table's failure).
+        var snapshot: String
     }
 
     /// Loads the tables not loaded yet; on return the state's phase is `cdc`.
     /// `reload` is the `full-load` migration type: every table is copied again in a fresh snapshot
     /// taken without a replication slot, its new LOAD files stored before the old ones are removed.
     /// `added` loads tables that joined the publication after the full load, during CDC: in a new
-    /// snapshot (a temporary slot's), their changes starting exactly there.
-    func run(tables: [TableDescription], reload: Bool = false, added: Bool = false) async throws {
+    /// snapshot (a temporary slot's), their changes starting exactly there. `replace` (with `added`)
+    /// is `reload-table`: the table's new LOAD set is numbered after its files, and every file the
+    /// folder held before (LOAD and CDC) is removed once the checkpoint names the new set.
+    ///
+    /// A table whose rows cannot be read, encoded or stored (a ``TableFailure``) goes to state
+    /// `error`; the others are loaded and the load goes on.
+    func run(tables: [TableDescription], reload: Bool = false, added: Bool = false, replace: Bool = false) async throws {
         let previous = await keeper.state
+        let added = added || replace
         let resuming = !reload && (previous?.phase == .fullLoad || added)
         let pending = reload || added ? tables : tables.filter { previous?.tables[key($0)]?.status != .replicating || !resuming }
         let settings = self.settings
@@ -56,7 +64,7 @@ struct FullLoad {
                 let (readers, units) = try Self.openReaders(snapshot: snapshot, tables: pending, settings: settings)
                 let identity = try PGConnection(conninfo: settings.conninfo, replication: true).identifySystem()
                 return Prepared(replication: HandOff(exporter), readers: readers, units: units,
-                                consistentPoint: lsn ?? "0/0", systemID: identity.systemID)
+                                consistentPoint: lsn ?? "0/0", systemID: identity.systemID, snapshot: snapshot)
             }
             let replication = try PGConnection(conninfo: settings.conninfo, replication: true)
             let identity = try replication.identifySystem()
@@ -89,7 +97,7 @@ struct FullLoad {
             }
             let (readers, units) = try Self.openReaders(snapshot: snapshot, tables: pending, settings: settings)
             return Prepared(replication: HandOff(replication), readers: readers, units: units,
-                            consistentPoint: slot.consistentPoint, systemID: identity.systemID)
+                            consistentPoint: slot.consistentPoint, systemID: identity.systemID, snapshot: snapshot)
         }
         logger.info("full load starting", metadata: [
             "slot.name": "\(settings.slot)", "lsn.consistent_point": "\(prepared.consistentPoint)",
@@ -106,7 +114,8 @@ struct FullLoad {
             t.status = .loading
             t.oid = table.oid
             t.cdcStartLSN = prepared.consistentPoint
-            if !reload { t.loadFiles = 0 }
+            t.errorMessage = nil
+            if !reload && !replace { t.loadFiles = 0 }
             state.tables[key(table)] = t
         }
         if reload { state.phase = .fullLoad; state.confirmedLSN = prepared.consistentPoint }
@@ -118,10 +127,19 @@ struct FullLoad {
             for reader in prepared.readers {
                 group.addTask {
                     try await DedicatedThread.run(name: "replicatord-load") {
+                        var connection = reader.value
                         while let unit = try BlockingBridge.wait({ await queue.next() }) {
-                            try loadRange(unit, on: reader.value, reload: reload)
+                            do {
+                                try loadRange(unit, on: connection, replace: reload || replace)
+                            } catch let failure as TableFailure {
+                                try tableFailed(unit.load, failure)
+                                // The COPY was cancelled, which ends the reader's transaction: a new
+                                // connection enters the same snapshot for the units left.
+                                connection = try PGConnection(conninfo: settings.conninfo)
+                                try SnapshotReader.enterSnapshot(prepared.snapshot, on: connection)
+                            }
                         }
-                        try reader.value.query("COMMIT")
+                        try connection.query("COMMIT")
                     }
                 }
             }
@@ -174,14 +192,66 @@ struct FullLoad {
         return (readers, units)
     }
 
+    /// Puts a table whose rows could not be read, encoded or stored in state `error` (once, whichever
+    /// of its units failed first); its other units are skipped.
+    private func tableFailed(_ load: TableLoad, _ failure: TableFailure) throws {
+        guard load.markFailed() else { return }
+        logger.error("table cannot be loaded: it is in state error, the other tables go on", metadata: [
+            "table": "\(failure.table)", "error": "\(SecretScrubber.scrub(failure.description))",
+            "hint": "replicatord reload-table --config FILE \(failure.table)",
+        ])
+        let message = SecretScrubber.scrub(failure.description)
+        try BlockingBridge.wait { [keeper, key = key(load.table)] in
+            try await keeper.update {
+                $0.tables[key]?.status = .error
+                $0.tables[key]?.errorMessage = message
+            }
+        }
+    }
+
     /// Copies one unit (a whole table or one page range of it) into LOAD files; the unit that ends
-    /// its table last records the table as loaded. Runs on a reader's dedicated thread.
-    private func loadRange(_ unit: LoadUnit, on connection: PGConnection, reload: Bool) throws {
+    /// its table last records the table as loaded. Runs on a reader's dedicated thread. A failure
+    /// of the table's own comes out as a ``TableFailure``.
+    private func loadRange(_ unit: LoadUnit, on connection: PGConnection, replace: Bool) throws {
         let load = unit.load
         let table = load.table
+        guard !load.failed else { return }
         let folder = FileNaming.tableFolder(schema: table.schema, table: table.name)
         let store = self.store
-        let firstIndex = try load.prepareOnce { try clearLeftovers(folder: folder, reload: reload) }
+        let firstIndex = try load.prepareOnce { try clearLeftovers(folder: folder, replace: replace) }
+        let files = try TableFailure.scoped(key(table)) { try copyRange(unit, on: connection, folder: folder, firstIndex: firstIndex) }
+        guard let files else { return }
+        CrashPoint.reach(.afterLoadFilesStored)
+        let bytes = files.reduce(0) { $0 + Int64($1.size) }
+        let count = files.count
+        let loadedRows = load.rows
+        try BlockingBridge.wait { [keeper, key = key(table)] in
+            try await keeper.update {
+                $0.tables[key]?.status = .replicating
+                $0.tables[key]?.loadFiles = count
+                $0.tables[key]?.firstLoadFile = firstIndex
+                $0.tables[key]?.fullLoadRows = loadedRows
+                $0.tables[key]?.filesWritten += Int64(count)
+                $0.tables[key]?.bytesWritten += bytes
+            }
+        }
+        if replace {
+            // The checkpoint names the new set: now what the folder held before goes.
+            CrashPoint.reach(.afterReplacingSetCommitted)
+            for object in load.existing { try BlockingBridge.wait { try await store.delete(key: object.key) } }
+        }
+        let seconds = max(0.001, (ContinuousClock.now - load.started).inSeconds)
+        logger.info("table loaded", metadata: [
+            "table": "\(key(table))", "rows": "\(loadedRows)", "files": "\(count)", "bytes": "\(bytes)",
+            "page_ranges": "\(load.rangeCount)", "rows_per_s": "\(Int(Double(loadedRows) / seconds))",
+        ])
+    }
+
+    /// Reads one unit into LOAD files; returns the table's files when this was its last unit (nil
+    /// otherwise, or when another unit of the table failed).
+    private func copyRange(_ unit: LoadUnit, on connection: PGConnection, folder: String, firstIndex: Int) throws -> [StoredObject]? {
+        let load = unit.load
+        let table = load.table
 
         let columns = ParquetTableWriter.columns(for: table)
         let started = ContinuousClock.now
@@ -216,9 +286,9 @@ struct FullLoad {
             throw error
         }
         var files = try encoder.join()
-        guard load.rangeDone(rows: rows, files: files) else {
+        guard load.rangeDone(rows: rows, files: files), !load.failed else {
             logger.debug("page range loaded", metadata: ["table": "\(key(table))", "range": "\(unit.pages.map { "\($0)" } ?? "all")", "rows": "\(rows)"])
-            return
+            return nil
         }
         // The last unit of the table: the table is loaded once the checkpoint says so.
         files = load.files
@@ -227,37 +297,17 @@ struct FullLoad {
             let file = try openFile(folder + FileNaming.loadFile(firstIndex + load.nextFileOffset()), columns: columns)
             files = [try file.finish()]
         }
-        CrashPoint.reach(.afterLoadFilesStored)
-        let bytes = files.reduce(0) { $0 + Int64($1.size) }
-        let count = files.count
-        let loadedRows = load.rows
-        try BlockingBridge.wait { [keeper, key = key(table)] in
-            try await keeper.update {
-                $0.tables[key]?.status = .replicating
-                $0.tables[key]?.loadFiles = count
-                $0.tables[key]?.firstLoadFile = firstIndex
-                $0.tables[key]?.fullLoadRows = loadedRows
-                $0.tables[key]?.filesWritten += Int64(count)
-                $0.tables[key]?.bytesWritten += bytes
-            }
-        }
-        if reload {
-            // The checkpoint names the new set: now the old one goes.
-            for object in load.existing { try BlockingBridge.wait { try await store.delete(key: object.key) } }
-        }
-        let seconds = max(0.001, (ContinuousClock.now - load.started).inSeconds)
-        logger.info("table loaded", metadata: [
-            "table": "\(key(table))", "rows": "\(loadedRows)", "files": "\(count)", "bytes": "\(bytes)",
-            "page_ranges": "\(load.rangeCount)", "rows_per_s": "\(Int(Double(loadedRows) / seconds))",
-        ])
+        return files
     }
 
-    /// Lists the table's LOAD files; without `reload` removes them (leftovers of an interrupted load:
-    /// a LOAD set is one snapshot). Returns the first number of the new set and the old files.
-    private func clearLeftovers(folder: String, reload: Bool) throws -> (Int, [ObjectInfo]) {
+    /// Lists the table's LOAD files; without `replace` removes them (leftovers of an interrupted load:
+    /// a LOAD set is one snapshot). With `replace` lists every file of the folder (`reload-table`
+    /// removes the CDC files too; a `full-load` folder holds LOAD files only), to be removed after
+    /// the new set is checkpointed. Returns the first number of the new set and the old files.
+    private func clearLeftovers(folder: String, replace: Bool) throws -> (Int, [ObjectInfo]) {
         let store = self.store
-        let existing = try BlockingBridge.wait { try await store.list(prefix: folder + "LOAD") }
-        if reload {
+        let existing = try BlockingBridge.wait { try await store.list(prefix: folder + (replace ? "" : "LOAD")) }
+        if replace {
             // The new set is numbered after the old one and stored before the old one is removed.
             return ((existing.compactMap { FileNaming.loadIndex($0.key) }.max() ?? 0) + 1, existing)
         }
@@ -403,6 +453,7 @@ final class TableLoad: @unchecked Sendable {
     private var _rows: Int64 = 0
     private var _files: [StoredObject] = []
     private var _started: ContinuousClock.Instant?
+    private var _failed = false
 
     init(table: TableDescription, ranges: Int) {
         self.table = table
@@ -429,6 +480,10 @@ final class TableLoad: @unchecked Sendable {
     }
 
     var firstIndex: Int { locked { _firstIndex } }
+    /// Whether a unit of the table failed (the table is in state `error`).
+    var failed: Bool { locked { _failed } }
+    /// Marks the table failed; true for the first unit to do so.
+    func markFailed() -> Bool { locked { defer { _failed = true }; return !_failed } }
     var existing: [ObjectInfo] { locked { _existing } }
     var rows: Int64 { locked { _rows } }
     var files: [StoredObject] { locked { _files.sorted { $0.key < $1.key } } }

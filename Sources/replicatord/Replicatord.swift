@@ -11,7 +11,7 @@ struct Replicatord: AsyncParsableCommand {
         commandName: "replicatord",
         abstract: "Replicates a PostgreSQL publication into Parquet files on S3 or a local directory: full load, then CDC.",
         version: BuildInfo.version,
-        subcommands: [Run.self, Validate.self, Check.self, Status.self, DropSlot.self],
+        subcommands: [Run.self, Validate.self, Check.self, Status.self, ReloadTable.self, DropSlot.self],
         defaultSubcommand: Run.self
     )
 }
@@ -152,6 +152,68 @@ struct DropSlot: AsyncParsableCommand {
         let config = try options.load()
         do {
             print(try await SlotRemoval.run(configuration: config))
+        } catch {
+            throw OneLineFailure(SecretScrubber.scrub("\(error)"))
+        }
+    }
+}
+
+struct ReloadTable: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reload-table",
+        abstract: "Load one table again in a fresh snapshot (DMS's \"Reload table data\") while CDC of the others goes on; takes it out of state error.",
+        discussion: """
+            The running service does it at its next cycle (this command waits for it); when no service answers on \
+            [health] listen, this command runs that cycle itself. The table's new LOAD set replaces its files once it is \
+            stored and checkpointed, and its changes continue exactly from the new snapshot.
+            """)
+    @OptionGroup var options: ConfigOption
+
+    @Argument(help: "The table, as schema.table (a table of the public schema may be named alone).")
+    var table: String
+
+    @Option(name: .long, help: "Seconds to wait for the running service to do it; the request stays after that.")
+    var waitSeconds: Int = 3600
+
+    func run() async throws {
+        let config = try options.load()
+        guard config.task.migrationType == .fullLoadAndCDC else {
+            throw OneLineFailure("reload-table works with migration_type = \"full-load-and-cdc\" (full-load reloads every table each cycle; cdc has no full load)")
+        }
+        var logger = Logger(label: "replicatord")
+        logger.logLevel = .warning
+        do {
+            let store = try config.makeStore(logger: logger)
+            let keeper = StateKeeper(store: store, logger: logger)
+            guard let state = try await keeper.load(), state.phase == .cdc else {
+                throw OneLineFailure("the full load has not finished yet: it loads every table, there is nothing to reload")
+            }
+            guard let key = [table, "public." + table].first(where: { state.tables[$0] != nil }) else {
+                throw OneLineFailure("\(table) is not a replicated table (the checkpoint knows \(state.tables.count): \(state.tables.keys.sorted().prefix(5).joined(separator: ", "))\(state.tables.count > 5 ? ", ..." : ""))")
+            }
+            try await TableReloadRequest.request(key, in: store)
+            let listen = config.health.listen
+            if HealthClient.fetch(host: listen.host, port: listen.port) != nil {
+                print("the service on \(listen.host):\(listen.port) reloads \(key) at its next cycle; waiting")
+                let deadline = ContinuousClock.now + .seconds(waitSeconds)
+                while try await TableReloadRequest.isWaiting(key, in: store) {
+                    guard ContinuousClock.now < deadline else {
+                        throw OneLineFailure("\(key) is not reloaded after \(waitSeconds) s; the request stays and the service will do it")
+                    }
+                    try await Task.sleep(for: .seconds(1))
+                }
+            } else {
+                print("no service answers on \(listen.host):\(listen.port); reloading \(key) in this process")
+                let engine = Engine(settings: config.engineSettings, store: store, logger: config.bootstrapLogging())
+                _ = try await engine.runCycle()
+            }
+            guard let table = try await keeper.load()?.tables[key] else { throw OneLineFailure("\(key) is gone from the checkpoint") }
+            if table.status == .error {
+                throw OneLineFailure("\(key) is in state error again: \(table.errorMessage ?? "no reason recorded")")
+            }
+            print("\(key): reloaded, \(table.fullLoadRows) rows in \(table.loadFiles) LOAD file(s), state \(table.status.rawValue)")
+        } catch let failure as OneLineFailure {
+            throw failure
         } catch {
             throw OneLineFailure(SecretScrubber.scrub("\(error)"))
         }
