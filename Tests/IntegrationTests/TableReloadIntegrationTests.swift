@@ -106,3 +106,56 @@ struct TableReloadIntegrationTests {
         #expect(try table(dir, "public.orders")["status"] as? String == "replicating")
     }
 }
+
+/// `reload-table` while the service runs: the command leaves the request, the service does the
+/// reload at its next cycle while it goes on storing the other tables' changes, and the command
+/// returns once the request is done; /health and /metrics show the table's state throughout.
+@Suite(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_PYTHON")), .serialized)
+struct TableReloadServiceIntegrationTests {
+    let service = ServiceIntegrationTests()
+    let reload = TableReloadIntegrationTests()
+
+    @Test func reloadTableThroughTheRunningServiceWhileChangesFlow() async throws {
+        let (db, dir, config, port) = try service.setUp("reload_service")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = "http://127.0.0.1:\(port)"
+        // events cannot be stored while this first service runs: it goes to state error.
+        let refused = try ServiceIntegrationTests.Daemon(config: config, environment: ["REPLICATORD_REFUSE_TABLE": "public.events"])
+        let inError = try await service.eventually(90) {
+            guard let answer = try await service.get(base + "/health") else { return false }
+            let tables = service.json(answer.body)["tables"] as? [String: Any]
+            return service.json(answer.body)["phase"] as? String == "cdc" && (tables?["public.events"] as? [String: Any])?["status"] as? String == "error"
+        }
+        try #require(inError, "events never reached state error: \(refused.log)")
+        let metrics = try #require(try await service.get(base + "/metrics"))
+        #expect(metrics.body.contains("table=\"public.events\",state=\"error\"} 1"), "\(metrics.body)")
+        #expect(await refused.stop() == 0)
+
+        // The next start has no refusal; events stays in error until reload-table.
+        let daemon = try ServiceIntegrationTests.Daemon(config: config, environment: [:])
+        defer { _ = daemon }
+        try #require(try await service.eventually(60) { try await service.get(base + "/health")?.status == 200 }, "\(daemon.log)")
+        try db.execute(EngineIntegrationTests.changes)
+        let command = try await DedicatedThread.run(name: "reload-table") {
+            try reload.replicatord(["reload-table", "--config", config, "public.events"])
+        }
+        #expect(command.status == 0, "\(command.stderr)\n\(daemon.log)")
+        #expect(command.stdout.contains("the service on 127.0.0.1:\(port) reloads public.events"), "\(command.stdout)")
+        #expect(command.stdout.contains("public.events: reloaded"), "\(command.stdout)")
+        try db.execute("INSERT INTO public.events VALUES ('2024-09-01', 'after', NULL); UPDATE public.orders SET note = 'after reload' WHERE id <= 3")
+        // Wait until the service has confirmed the source's WAL position, then stop it and compare.
+        let target = try await DedicatedThread.run(name: "lsn") { try db.connect().query("SELECT pg_current_wal_lsn()::text").rows[0][0] ?? "" }
+        let caughtUp = try await service.eventually(60) {
+            guard let answer = try await service.get(base + "/health") else { return false }
+            let confirmed = service.json(answer.body)["confirmed_lsn"] as? String ?? ""
+            return try await DedicatedThread.run(name: "lsn") {
+                try db.connect().query("SELECT $1::pg_lsn >= $2::pg_lsn", [confirmed, target]).rows[0][0] == "t"
+            }
+        }
+        #expect(caughtUp, "\(daemon.log)")
+        #expect(await daemon.stop() == 0)
+        let result = try reload.crash.oracle(db, dir)
+        for name in EngineIntegrationTests.tables { #expect(result[name]?["ok"] as? Bool == true, "\(name): \(result[name] ?? [:])") }
+        #expect(daemon.log.contains("reloading tables (reload-table)"), "\(daemon.log)")
+    }
+}

@@ -183,4 +183,28 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
         ]) { try acc.handle(m, resolve: keyless) }
         #expect(String(decoding: acc.takeSegments()[0].ops, as: UTF8.self) == "DI")
     }
+
+    /// A value a table's mapping cannot take puts that table aside (its rows dropped, the reason
+    /// kept, never the value) while the other tables' rows go on.
+    @Test func aValueThatDoesNotDecodeFailsItsTableOnly() throws {
+        var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
+        let short = TupleData(bytes: [0, 1, 0, 0, 0, 9], values: [.binary(0..<2), .binary(2..<6)])   // a 2-byte int4
+        for m in [relation(1), relation(2)] + txn(100, [
+            .insert(.init(relationOID: 1, newTuple: tuple([1, 10]))),
+            .insert(.init(relationOID: 2, newTuple: tuple([1, 10]))),
+            .insert(.init(relationOID: 1, newTuple: short)),
+            .insert(.init(relationOID: 1, newTuple: tuple([3, 30]))),
+            .insert(.init(relationOID: 2, newTuple: tuple([2, 20]))),
+        ]) { try acc.handle(m, resolve: resolve) }
+        let segments = acc.takeSegments()
+        #expect(segments.map(\.relation.oid) == [2] && segments[0].inserts == 2)
+        let failed = acc.takeFailedTables()
+        #expect(failed.keys.sorted() == [1] && failed[1]?.name == "t1" && failed[1]?.reason.contains("expected 4 bytes") == true)
+        #expect(acc.takeFailedTables().isEmpty)
+        // Tables in state error are left out altogether.
+        var excluding = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
+        excluding.excludedTables = [1]
+        for m in [relation(1)] + txn(200, [.insert(.init(relationOID: 1, newTuple: tuple([1, 10])))]) { try excluding.handle(m, resolve: resolve) }
+        #expect(excluding.takeSegments().isEmpty)
+    }
 }
