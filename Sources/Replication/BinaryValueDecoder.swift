@@ -40,7 +40,9 @@ public enum BinaryValueDecoder {
             vector.int64s.append(days == .max ? Int64(Int32.max) : days == .min ? Self.dateMinusInfinity : Int64(days) + epochOffsetDays)
         case .time:
             try expectLength(field, 8, vector.kind)
-            vector.nulls.append(false); vector.int64s.append(Int64(bitPattern: readU64(field, 0)))
+            let micros = Int64(bitPattern: readU64(field, 0))
+            guard (0...86_400_000_000).contains(micros) else { throw ValueDecodingError(kind: vector.kind, reason: "time outside 00:00:00...24:00:00") }
+            vector.nulls.append(false); vector.int64s.append(micros)
         case .timestamp, .timestamptz:
             try expectLength(field, 8, vector.kind)
             let micros = Int64(bitPattern: readU64(field, 0))
@@ -380,15 +382,4 @@ enum IntervalText {
         return y > 0 ? text : text + " BC"
     }
 
-    /// A `uuid` value's 16 bytes as PostgreSQL prints it: 36 lowercase characters, `8-4-4-4-12`.
-    static func uuid(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        let hex = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(36)
-        for (i, b) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)])
-        }
-        return out
-    }
 }

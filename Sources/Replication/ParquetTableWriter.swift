@@ -322,11 +322,11 @@ public final class ParquetTableWriter {
                                 writer.appendBytes(UnsafeRawBufferPointer(start: f.bytes.map { $0 + start }, count: f.offsets[i + 1] - start), column: column)
                             case .uuidText:
                                 let start = f.offsets[i]
-                                let text = IntervalText.uuid(UnsafeRawBufferPointer(start: f.bytes.map { $0 + start }, count: f.offsets[i + 1] - start))
-                                text.withUnsafeBytes { writer.appendBytes($0, column: column) }
+                                let bytes = UnsafeRawBufferPointer(start: f.bytes.map { $0 + start }, count: f.offsets[i + 1] - start)
+                                PortableText.withText({ PortableText.uuid(bytes, into: $0) }) { writer.appendBytes($0, column: column) }
                             case .timeText:
-                                var text = IntervalText.timeOfDay(micros: f.int64s![i])
-                                text.withUTF8 { writer.appendBytes(UnsafeRawBufferPointer($0), column: column) }
+                                let micros = f.int64s![i]
+                                PortableText.withText({ PortableText.timeOfDay(micros, into: $0) }) { writer.appendBytes($0, column: column) }
                             }
                         }
                         try writer.endRow()
@@ -352,11 +352,12 @@ public final class ParquetTableWriter {
     private func appendValue(_ v: ColumnVector, _ i: Int, column: Int) throws {
         switch v.kind {
         case .uuid where !exactLogicalTypes:
-            let text = v.bytes.withUnsafeBytes { IntervalText.uuid(UnsafeRawBufferPointer(rebasing: $0[v.offsets[i]..<v.offsets[i + 1]])) }
-            text.withUnsafeBytes { writer.appendBytes($0, column: column) }
+            v.bytes.withUnsafeBytes { all in
+                let bytes = UnsafeRawBufferPointer(rebasing: all[v.offsets[i]..<v.offsets[i + 1]])
+                PortableText.withText({ PortableText.uuid(bytes, into: $0) }) { writer.appendBytes($0, column: column) }
+            }
         case .time where !exactLogicalTypes:
-            var text = IntervalText.timeOfDay(micros: v.int64s[i])
-            text.withUTF8 { writer.appendBytes(UnsafeRawBufferPointer($0), column: column) }
+            PortableText.withText({ PortableText.timeOfDay(v.int64s[i], into: $0) }) { writer.appendBytes($0, column: column) }
         case .bool: writer.appendBool(v.int64s[i] != 0, column: column)
         case .int16, .int32, .date: writer.appendInt32(Int32(truncatingIfNeeded: v.int64s[i]), column: column)
         case .int64, .time, .timestamp, .timestamptz: writer.appendInt64(v.int64s[i], column: column)

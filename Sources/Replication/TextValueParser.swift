@@ -525,12 +525,19 @@ public enum TextValueParser {
         let (dayMicros, o1) = days.multipliedReportingOverflow(by: microsPerDay)
         let (local, o2) = dayMicros.addingReportingOverflow(micros)
         let (utc, o3) = local.subtractingReportingOverflow(zoneSeconds * 1_000_000)
-        guard !(o1 || o2 || o3), utc != .max, utc > BinaryValueDecoder.timestampMinusInfinity else { throw TimestampOutOfRange() }
+        guard !(o1 || o2 || o3), utc != .max, utc > BinaryValueDecoder.timestampMinusInfinity else {
+            // Only what PostgreSQL can print (up to 294276-12-31) is a value to keep as text.
+            guard days < Self.daysToYear294277 else { throw ValueDecodingError(kind: kind, reason: "timestamp beyond PostgreSQL's range") }
+            throw TimestampOutOfRange()
+        }
         return utc
     }
 
     /// A well-formed timestamp past INT64 microseconds since 1970.
     struct TimestampOutOfRange: Error {}
+
+    /// Days from 1970-01-01 to 294277-01-01, the first day PostgreSQL cannot hold.
+    static let daysToYear294277: Int64 = 106_762_940
 
     /// Checks `interval_out`'s iso_8601 shape: `P[nY][nM][nD][T[nH][nM][n[.f]S]]`, integers possibly
     /// negative, at least one part (`PT0S` for zero).

@@ -50,4 +50,51 @@ import Testing
         #expect(!contains(sink.bytes, ParquetTableWriter.numericNaNMetadataKey))
         #expect(!contains(sink.bytes, ParquetTableWriter.columnsMetadataKey))   // attnums unknown: no column list
     }
+
+    /// The portable default writes uuid and time as PostgreSQL's text; `exactLogicalTypes` keeps
+    /// the 16 bytes and the microseconds. Dimensions and out-of-range values go to their footer keys.
+    @Test func uuidAndTimeAreTextUnlessExactAndShapesAndFarValuesAreListed() throws {
+        let columns = [
+            ParquetTableWriter.Column(name: "u", kind: .uuid, nullable: true),
+            ParquetTableWriter.Column(name: "t", kind: .time, nullable: true),
+            ParquetTableWriter.Column(name: "a", kind: .list(element: .int32), nullable: true),
+            ParquetTableWriter.Column(name: "ts", kind: .timestamp, nullable: true),
+        ]
+        func write(exact: Bool) throws -> [UInt8] {
+            var options = ParquetFileOptions()
+            options.exactLogicalTypes = exact
+            options.codec = .uncompressed
+            let sink = ParquetMemorySink()
+            let writer = try ParquetTableWriter(columns: columns, opColumn: false, unchangedToastColumn: false, options: options, sink: sink)
+            var batch = ColumnBatch(kinds: columns.map(\.kind))
+            for (u, t, a, ts) in [("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "24:00:00", "{{1,2},{3,4}}", "2024-01-01 00:00:00"),
+                                  ("00000000-0000-0000-0000-0000000000ff", "13:45:00.05", "[0:1]={5,6}", "294276-12-31 23:59:59.999999")] {
+                try parse(u, into: &batch.columns[0]); try parse(t, into: &batch.columns[1])
+                try parse(a, into: &batch.columns[2]); try parse(ts, into: &batch.columns[3])
+            }
+            try writer.append(batch, ops: nil, unchangedToast: nil)
+            try writer.finish()
+            return sink.bytes
+        }
+        let portable = try write(exact: false)
+        #expect(contains(portable, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11") && contains(portable, "00000000-0000-0000-0000-0000000000ff"))
+        #expect(contains(portable, "24:00:00") && contains(portable, "13:45:00.05") && !contains(portable, "13:45:00.050"))
+        #expect(contains(portable, #"{"a":[[0,"[1:2][1:2]"],[1,"[0:1]"]]}"#))
+        #expect(contains(portable, #"{"ts":[[1,"294276-12-31 23:59:59.999999"]]}"#))
+        let exact = try write(exact: true)
+        #expect(!contains(exact, "a0eebc99-9c0b") && !contains(exact, "24:00:00"))
+    }
+
+    @Test func portableTextMatchesPostgreSQLsOutput() {
+        func time(_ micros: Int64) -> String {
+            PortableText.withText({ PortableText.timeOfDay(micros, into: $0) }) { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(time(0) == "00:00:00" && time(86_400_000_000) == "24:00:00" && time(1) == "00:00:00.000001")
+        #expect(time(45_296_789_000) == "12:34:56.789" && time(86_399_999_999) == "23:59:59.999999")
+        let bytes: [UInt8] = (0..<16).map { UInt8($0 * 17) }
+        let text = bytes.withUnsafeBytes { raw in
+            PortableText.withText({ PortableText.uuid(raw, into: $0) }) { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(text == "00112233-4455-6677-8899-aabbccddeeff")
+    }
 }

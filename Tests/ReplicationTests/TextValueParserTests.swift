@@ -242,12 +242,16 @@ private func texts(_ v: ColumnVector) -> [String] {
         #expect(try parse(.timestamp, "infinity", "-infinity").int64s == [.max, -.max])
     }
 
-    @Test func timestampParseFailsBeyondWhatUnixMicrosecondsHold() {
+    @Test func timestampsBeyondWhatUnixMicrosecondsHoldAreKeptAsText() throws {
         // PostgreSQL goes on to 294276-12-31, but from 294247-01-10 04:00:54.775807 on the value no
-        // longer fits an Int64 of microseconds since 1970 (the last one would be the infinity sentinel).
-        #expect(rejects(.timestamp, "294247-01-10 04:00:54.775807"))
-        #expect(rejects(.timestamp, "294276-12-31 23:59:59.999999"))
-        #expect(rejects(.timestamptz, "294276-12-31 23:59:59.999999+00"))
+        // longer fits an Int64 of microseconds since 1970 (the last one would be the infinity sentinel):
+        // NULL, with the text for the file's replicatord.out_of_range metadata.
+        let v = try parse(.timestamp, "294247-01-10 04:00:54.775806", "294247-01-10 04:00:54.775807", "294276-12-31 23:59:59.999999")
+        #expect(v.nulls == [false, true, true] && v.int64s == [Int64.max - 1])
+        #expect(v.outOfRange == [OutOfRangeValue(row: 1, text: "294247-01-10 04:00:54.775807"), OutOfRangeValue(row: 2, text: "294276-12-31 23:59:59.999999")])
+        #expect(try parse(.timestamptz, "294276-12-31 23:59:59.999999+00").outOfRange.count == 1)
+        // Past PostgreSQL's own range the text is malformed, not out of range.
+        #expect(rejects(.timestamp, "294277-01-01 00:00:00"))
     }
 
     @Test func timestamptzConvertsEveryOffsetToUTC() throws {
