@@ -236,6 +236,7 @@ def numeric_nan(metadata):
 
 
 COLUMNS_KEY = b"replicatord.columns"
+SEQ, COMMIT_TS = "_seq", "_commit_ts"
 
 
 def file_columns(metadata):
@@ -265,7 +266,7 @@ def table_texts(t, cols, attnums=None, missing=None):
         else:
             fill = (missing or {}).get(attnums[i]) if attnums else None
             texts[c] = [fill] * t.num_rows
-    extra = {c: t.column(c).to_pylist() for c in ("Op", "_unchanged_toast") if c in t.column_names}
+    extra = {c: t.column(c).to_pylist() for c in ("Op", "_unchanged_toast", SEQ, COMMIT_TS) if c in t.column_names}
     return [dict({c: texts[c][i] for c in cols}, **{c: extra[c][i] for c in extra}) for i in range(t.num_rows)]
 
 
@@ -344,10 +345,24 @@ def rebuild(args, table, cols, keys, attnums=None):
                                        "load_files": len(load), "cdc_files": len(cdc)}
     def key_of(rec):
         return tuple(rec[c] for c in (keys or cols))
+    # _seq (when the files have it): one value for the whole LOAD set (position 0), then strictly
+    # increasing in file and row order over the CDC rows: the order a reader without row positions sees.
+    load_seq, last_seq = None, None
     for phase, group in (("load", load), ("cdc", cdc)):
         for name, read in group:
             t = pq.read_table(io.BytesIO(read()))
             for rec in table_texts(t, cols, attnums, missing):
+                seq = rec.get(SEQ)
+                if seq is not None:
+                    counts["seq_rows"] = counts.get("seq_rows", 0) + 1
+                    if rec.get(COMMIT_TS) is None: problems.append(f"{name}: {COMMIT_TS} is null")
+                    if phase == "load":
+                        if load_seq is None: load_seq = seq
+                        if seq != load_seq or not seq.endswith("00000000"): problems.append(f"{name}: LOAD row _seq {seq} differs from {load_seq}")
+                    else:
+                        floor = last_seq or load_seq
+                        if floor is not None and seq <= floor: problems.append(f"{name}: _seq {seq} does not sort after {floor}")
+                        last_seq = seq
                 r = {c: rec[c] for c in cols}
                 op = rec.get("Op", "I") if phase == "cdc" else "I"
                 if phase == "load":

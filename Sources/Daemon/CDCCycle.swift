@@ -210,7 +210,7 @@ struct CDCCycle {
         do {
             let columns = ParquetTableWriter.columns(for: segment.relation)
             let writer = try ParquetTableWriter(columns: columns, opColumn: true, unchangedToastColumn: true, options: settings.parquet, sink: sink)
-            try writer.append(segment.values, ops: segment.ops, unchangedToast: segment.unchangedToast)
+            try writer.append(segment.values, ops: segment.ops, unchangedToast: segment.unchangedToast, order: .changes(segment.order))
             try writer.finish()
             CrashPoint.reach(.afterFileWritten)
             return Int64(try sink.complete().size)

@@ -20,6 +20,8 @@ public struct Configuration: Sendable, Equatable {
     public var task: ReplicationTask
     /// `[parquet]`: how the Parquet files are encoded.
     public var parquet: ParquetOutput
+    /// `[output]`: the columns replicatord adds to every row.
+    public var output: Output
     /// `[schedule]`: how often a CDC cycle runs.
     public var schedule: Schedule
     /// `[health]`: the health and metrics HTTP endpoint.
@@ -33,6 +35,7 @@ public struct Configuration: Sendable, Equatable {
         target: Target,
         task: ReplicationTask = .init(),
         parquet: ParquetOutput = .init(),
+        output: Output = .init(),
         schedule: Schedule = .init(),
         health: Health = .init(),
         log: Log = .init()
@@ -41,6 +44,7 @@ public struct Configuration: Sendable, Equatable {
         self.target = target
         self.task = task
         self.parquet = parquet
+        self.output = output
         self.schedule = schedule
         self.health = health
         self.log = log
@@ -263,6 +267,25 @@ extension Configuration {
             self.rowGroupMiB = rowGroupMiB
             self.pageVersion = pageVersion
             self.logicalTypes = logicalTypes
+        }
+    }
+}
+
+// MARK: - [output]
+
+extension Configuration {
+    /// `[output]`: the order and time columns every row carries after the table's own (see the
+    /// README's "Order and time of every row"). An empty name leaves the column out (DMS's layout).
+    public struct Output: Sendable, Equatable {
+        /// `seq_column`, default `"_seq"`: the row's apply order (commit LSN, position in the transaction).
+        public var seqColumn: String
+        /// `commit_ts_column`, default `"_commit_ts"`: the commit time of the row's transaction (DMS's
+        /// `TimestampColumnName`); for LOAD rows the time the snapshot was taken.
+        public var commitTimeColumn: String
+
+        public init(seqColumn: String = "_seq", commitTimeColumn: String = "_commit_ts") {
+            self.seqColumn = seqColumn
+            self.commitTimeColumn = commitTimeColumn
         }
     }
 }

@@ -40,6 +40,10 @@ import TOMLKit
 /// logical_types     = "portable"    # "portable": uuid and time as text, read by every engine (Spark too);
 ///                                   # "exact": Parquet UUID and TIME(MICROS), which Spark refuses
 ///
+/// [output]
+/// seq_column       = "_seq"         # apply order of every row (commit LSN, position); "" leaves it out
+/// commit_ts_column = "_commit_ts"   # commit time of every row (LOAD: the snapshot's); "" leaves it out
+///
 /// [schedule]
 /// interval_seconds = 120            # between the starts of two CDC cycles, at least 1
 ///
@@ -72,6 +76,7 @@ public enum ConfigurationLoader {
         ("task", ["migration_type", "max_file_size_mib", "parallel_tables", "include_op_for_full_load", "spool_dir",
                   "retained_wal_warn_mib"]),
         ("parquet", ["compression", "compression_level", "row_group_mib", "page_version", "logical_types"]),
+        ("output", ["seq_column", "commit_ts_column"]),
         ("schedule", ["interval_seconds"]),
         ("health", ["listen"]),
         ("log", ["format", "level"]),
@@ -129,6 +134,7 @@ public enum ConfigurationLoader {
             target: try readTarget(section("target")),
             task: try readTask(section("task")),
             parquet: try readParquet(section("parquet")),
+            output: try readOutput(section("output")),
             schedule: try readSchedule(section("schedule")),
             health: try readHealth(section("health")),
             log: try readLog(section("log")))
@@ -319,6 +325,23 @@ public enum ConfigurationLoader {
         let logicalTypes = try s.choice("logical_types", default: Configuration.ParquetOutput.LogicalTypes.portable)
         return .init(compression: compression, compressionLevel: level, rowGroupMiB: rowGroup, pageVersion: pageVersion,
                      logicalTypes: logicalTypes)
+    }
+
+    static func readOutput(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Output {
+        let seq = try s.string("seq_column", default: "_seq")
+        let time = try s.string("commit_ts_column", default: "_commit_ts")
+        for (key, name) in [("seq_column", seq), ("commit_ts_column", time)] {
+            try s.check(key) { () throws(ValueProblem) in
+                guard name.utf8.count <= 128, !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                    throw ValueProblem("expected a column name of at most 128 bytes without control characters")
+                }
+                guard name != "Op", name != "_unchanged_toast" else { throw ValueProblem("\"\(name)\" is a column replicatord writes already") }
+            }
+        }
+        if !seq.isEmpty, seq == time {
+            throw s.error(.invalidValue, "commit_ts_column", "must differ from seq_column (both are \"\(seq)\")")
+        }
+        return .init(seqColumn: seq, commitTimeColumn: time)
     }
 
     static func readSchedule(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Schedule {
@@ -856,6 +879,10 @@ extension Configuration {
             row_group_mib = \(parquet.rowGroupMiB)
             page_version = \(parquet.pageVersion)
             logical_types = \(quoted(parquet.logicalTypes.rawValue))
+
+            [output]
+            seq_column = \(quoted(output.seqColumn))
+            commit_ts_column = \(quoted(output.commitTimeColumn))
 
             [schedule]
             interval_seconds = \(schedule.intervalSeconds)

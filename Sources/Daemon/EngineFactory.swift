@@ -25,6 +25,8 @@ extension Configuration {
         parquetOptions.rowGroupBytes = parquet.rowGroupBytes
         parquetOptions.pageVersion = parquet.pageVersion
         parquetOptions.exactLogicalTypes = parquet.logicalTypes == .exact
+        parquetOptions.seqColumn = output.seqColumn.isEmpty ? nil : output.seqColumn
+        parquetOptions.commitTimeColumn = output.commitTimeColumn.isEmpty ? nil : output.commitTimeColumn
         s.parquet = parquetOptions
         return s
     }

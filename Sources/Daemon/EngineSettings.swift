@@ -24,7 +24,12 @@ public struct EngineSettings: Sendable {
     /// DMS's `IncludeOpForFullLoad`: an `Op` column of `I` first in LOAD files.
     public var includeOpForFullLoad = false
     /// Parquet codec, level, row group size and page version.
-    public var parquet = ParquetFileOptions()
+    public var parquet: ParquetFileOptions = {
+        var options = ParquetFileOptions()
+        options.seqColumn = "_seq"
+        options.commitTimeColumn = "_commit_ts"
+        return options
+    }()
     /// A warning is logged when the slot retains more WAL than this.
     public var retainedWALWarnBytes: Int64 = 4 << 30
     /// Local scratch space: CDC segments larger than ``cdcSpillRows`` are written here first.

@@ -61,7 +61,8 @@ struct FullLoad {
                     throw PGError(.protocolViolation, "pg_export_snapshot() returned nothing")
                 }
                 let lsn = try exporter.query("SELECT pg_current_wal_lsn()::text").rows.first?[0] ?? nil
-                let (readers, units) = try Self.openReaders(snapshot: snapshot, tables: pending, settings: settings)
+                let (readers, units) = try Self.openReaders(snapshot: snapshot, tables: pending, settings: settings,
+                                                            order: Self.snapshotOrder(lsn ?? "0/0"))
                 let identity = try PGConnection(conninfo: settings.conninfo, replication: true).identifySystem()
                 return Prepared(replication: HandOff(exporter), readers: readers, units: units,
                                 consistentPoint: lsn ?? "0/0", systemID: identity.systemID, snapshot: snapshot)
@@ -95,7 +96,8 @@ struct FullLoad {
             guard let snapshot = slot.snapshotName else {
                 throw PGError(.protocolViolation, "CREATE_REPLICATION_SLOT exported no snapshot")
             }
-            let (readers, units) = try Self.openReaders(snapshot: snapshot, tables: pending, settings: settings)
+            let (readers, units) = try Self.openReaders(snapshot: snapshot, tables: pending, settings: settings,
+                                                        order: Self.snapshotOrder(slot.consistentPoint))
             return Prepared(replication: HandOff(replication), readers: readers, units: units,
                             consistentPoint: slot.consistentPoint, systemID: identity.systemID, snapshot: snapshot)
         }
@@ -154,7 +156,12 @@ struct FullLoad {
     /// share: a table of at least two ``EngineSettings/minRangePages`` pages is read as page ranges
     /// (a TID range scan, PostgreSQL 14+) by up to ``EngineSettings/parallelTables`` connections at
     /// once; the others whole. Largest first, so the long ones start early.
-    private static func openReaders(snapshot: String, tables: [TableDescription], settings: EngineSettings) throws
+    /// The order of the rows of a LOAD set (`_seq`, `_commit_ts`): the snapshot's LSN and the time it was taken.
+    static func snapshotOrder(_ lsn: String) -> RowOrder {
+        .snapshot(lsn: LSN(lsn)?.value ?? 0, unixMicros: Int64(Date().timeIntervalSince1970 * 1_000_000))
+    }
+
+    private static func openReaders(snapshot: String, tables: [TableDescription], settings: EngineSettings, order: RowOrder) throws
         -> ([HandOff<PGConnection>], [LoadUnit]) {
         let budget = max(1, settings.parallelTables)
         let first = try PGConnection(conninfo: settings.conninfo)
@@ -176,7 +183,7 @@ struct FullLoad {
         for (table, pages) in sized {
             let count = min(budget, pages / max(1, settings.minRangePages))
             let ranges: [PageRange?] = count >= 2 ? PageRange.split(pages: pages, into: count) : [nil]
-            let load = TableLoad(table: table, ranges: ranges.count)
+            let load = TableLoad(table: table, ranges: ranges.count, order: order)
             for range in ranges { units.append(LoadUnit(load: load, pages: range)) }
         }
         let readerCount = max(1, min(budget, units.count))
@@ -331,7 +338,7 @@ struct FullLoad {
                                            rowGroupBytes: rowGroupBytes)
                 }
                 if opColumn, ops.count != batch.rowCount { ops = Array(repeating: UInt8(ascii: "I"), count: batch.rowCount) }
-                try current!.writer.append(batch, ops: opColumn ? ops : nil, unchangedToast: nil)
+                try current!.writer.append(batch, ops: opColumn ? ops : nil, unchangedToast: nil, order: load.order)
                 if current!.writer.estimatedFileBytes >= settings.maxFileBytes {
                     let full = current!
                     current = nil
@@ -455,8 +462,12 @@ final class TableLoad: @unchecked Sendable {
     private var _started: ContinuousClock.Instant?
     private var _failed = false
 
-    init(table: TableDescription, ranges: Int) {
+    /// The order columns' values of every row of the table's LOAD set.
+    let order: RowOrder
+
+    init(table: TableDescription, ranges: Int, order: RowOrder) {
         self.table = table
+        self.order = order
         self.rangeCount = ranges
         self.remaining = ranges
     }

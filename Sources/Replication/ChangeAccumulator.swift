@@ -49,6 +49,8 @@ public struct ChangeSegment: Sendable {
     public var values: ColumnBatch
     /// Per row: the names of the columns left out as unchanged TOAST, comma-separated; nil when none.
     public var unchangedToast: ColumnVector = ColumnVector(kind: .text)
+    /// Per row: the commit LSN and time of its transaction and its position in it (`_seq`, `_commit_ts`).
+    public var order = ChangeOrder()
     /// Commit end LSN of the last transaction with a row in this segment.
     public var lastCommitEnd: LSN = .zero
     public var inserts = 0, updates = 0, deletes = 0, truncates = 0
@@ -68,6 +70,7 @@ public struct ChangeSegment: Sendable {
     /// Empties the in-memory rows (after they were spilled), keeping the counts.
     mutating func removeRowsInMemory() {
         ops.removeAll(keepingCapacity: true)
+        order.removeAll()
         values.removeAll()
         unchangedToast.removeAll()
     }
@@ -127,7 +130,8 @@ public struct ChangeAccumulator: Sendable {
 
     /// The open transaction: its commit LSN (from Begin), whether it was stored before, and the
     /// segments it wrote to.
-    private var transaction: (commitLSN: LSN, skip: Bool, touched: Set<Int>)?
+    /// Also its commit time and the position of its next row (from 1; `_seq`).
+    private var transaction: (commitLSN: LSN, skip: Bool, touched: Set<Int>, commitTime: Int64, nextPosition: UInt32)?
     /// End LSN of the last commit seen (whether or not it had rows for us).
     public private(set) var lastCommitEnd: LSN = .zero
     /// Commit time of the last commit seen, microseconds since 1970.
@@ -161,7 +165,7 @@ public struct ChangeAccumulator: Sendable {
         switch message {
         case .begin(let begin):
             guard transaction == nil else { throw ChangeStreamError.protocolOrder("Begin inside an open transaction") }
-            transaction = (begin.finalLSN, begin.finalLSN < globalStart, [])
+            transaction = (begin.finalLSN, begin.finalLSN < globalStart, [], begin.commitTimestamp.unixMicroseconds, 1)
         case .commit(let commit):
             guard let txn = transaction else { throw ChangeStreamError.protocolOrder("Commit without Begin") }
             transaction = nil
@@ -270,10 +274,17 @@ public struct ChangeAccumulator: Sendable {
             openSegment[oid] = index
         }
         txn.touched.insert(index)
-        transaction = txn
+        let before = segments[index].rowCount
         do {
             try body(&segments[index], relation)
+            // Each row the change added (two for a key change) gets its place in the transaction.
+            for _ in before..<segments[index].rowCount {
+                segments[index].order.append(lsn: txn.commitLSN.value, position: txn.nextPosition, commitTime: txn.commitTime)
+                txn.nextPosition &+= 1
+            }
+            transaction = txn
         } catch let error as ValueDecodingError {
+            transaction = txn
             // A value this table's mapping cannot take: the table goes to `error`, the others go on.
             failedTables[oid] = FailedTable(schema: relation.schema, name: relation.name, reason: "\(error)")
             return

@@ -15,6 +15,12 @@ public struct ParquetFileOptions: Sendable {
     /// `13:45:00.5`, `24:00:00`): Spark 4 refuses a whole file that has either exact type
     /// (`PARQUET_TYPE_ILLEGAL`, `UNSUPPORTED_TIME_TYPE`), and Athena and Redshift Spectrum read neither.
     public var exactLogicalTypes = false
+    /// The name of the column of each row's apply order (``RowOrder``), nil for none. The daemon
+    /// sets `_seq` (`[output] seq_column`).
+    public var seqColumn: String?
+    /// The name of the column of each row's commit time (TIMESTAMP(MICROS, UTC)), nil for none; the
+    /// daemon sets `_commit_ts` (`[output] commit_ts_column`).
+    public var commitTimeColumn: String?
 
     public init() {}
 }
@@ -58,6 +64,8 @@ public final class ParquetTableWriter {
     private let unchangedToastColumn: Bool
     /// Whether `uuid` and `time` are written with their exact logical types (else as text).
     private let exactLogicalTypes: Bool
+    /// Whether the file has the `_seq` / `_commit_ts` columns (after the table's columns).
+    private let seqColumn: Bool, commitTimeColumn: Bool
     /// Rows written so far.
     public private(set) var rowCount: Int64 = 0
     /// Per column name: the rows (and LIST elements) whose DECIMAL value was numeric `NaN`.
@@ -121,6 +129,12 @@ public final class ParquetTableWriter {
             return ParquetColumn(name: column.name, type: Self.parquetType(column.kind, exact: options.exactLogicalTypes),
                                  nullable: column.nullable)
         }
+        for extra in [options.seqColumn, options.commitTimeColumn, opColumn ? Self.opColumnName : nil,
+                      unchangedToastColumn ? Self.unchangedToastColumnName : nil].compactMap({ $0 }) {
+            if columns.contains(where: { $0.name == extra }) { throw NameCollision(column: extra) }
+        }
+        if let name = options.seqColumn { schema.append(ParquetColumn(name: name, type: .string, nullable: false)) }
+        if let name = options.commitTimeColumn { schema.append(ParquetColumn(name: name, type: .timestampMicros(adjustedToUTC: true), nullable: false)) }
         if unchangedToastColumn { schema.append(ParquetColumn(name: Self.unchangedToastColumnName, type: .string, nullable: true)) }
         var writerOptions = ParquetWriterOptions()
         writerOptions.codec = options.codec
@@ -135,17 +149,49 @@ public final class ParquetTableWriter {
         self.opColumn = opColumn
         self.unchangedToastColumn = unchangedToastColumn
         self.exactLogicalTypes = options.exactLogicalTypes
+        self.seqColumn = options.seqColumn != nil
+        self.commitTimeColumn = options.commitTimeColumn != nil
     }
+
+    /// A table column named like a column replicatord adds (`Op`, `_seq`, `_commit_ts`,
+    /// `_unchanged_toast`): the table cannot be written until the added column is renamed.
+    public struct NameCollision: Error, Sendable, CustomStringConvertible {
+        public var column: String
+        public var description: String {
+            "the table has a column named \(column), like a column replicatord adds; rename ours in [output] (seq_column, commit_ts_column) or the table's"
+        }
+    }
+
+    /// Writes the order columns of `row` (0-based in the batch) at `column` and after.
+    private func appendOrder(_ order: RowOrder?, row: Int, column: Int) {
+        guard seqColumn || commitTimeColumn else { return }
+        guard let order else { preconditionFailure("a file with order columns written without the rows' order") }
+        let (lsn, position, time): (UInt64, UInt32, Int64) = switch order {
+        case .snapshot(let lsn, let micros): (lsn, 0, micros)
+        case .changes(let changes): (changes.lsns[row], changes.positions[row], changes.commitTimes[row])
+        }
+        var next = column
+        if seqColumn {
+            PortableText.withText({ RowOrder.seq(lsn: lsn, position: position, into: $0) }) { writer.appendBytes($0, column: next) }
+            next += 1
+        }
+        if commitTimeColumn { writer.appendInt64(time, column: next) }
+    }
+
+    /// The number of order columns.
+    private var orderColumns: Int { (seqColumn ? 1 : 0) + (commitTimeColumn ? 1 : 0) }
 
     /// Bytes of the file so far, written and buffered: for cutting files at a maximum size.
     public var estimatedFileBytes: Int64 { writer.bytesWritten + Int64(writer.bufferedByteCount) }
 
-    /// Appends the rows of `batch` (and their ops and unchanged-TOAST lists for CDC files).
-    public func append(_ batch: ColumnBatch, ops: [UInt8]?, unchangedToast: ColumnVector?) throws {
+    /// Appends the rows of `batch` (and their ops and unchanged-TOAST lists for CDC files, and their
+    /// order when the file has the order columns).
+    public func append(_ batch: ColumnBatch, ops: [UInt8]?, unchangedToast: ColumnVector?, order: RowOrder? = nil) throws {
+        if case .changes(let changes) = order { precondition(changes.count == batch.rowCount, "one order entry per row") }
         // The flat path: no LIST column and no numeric NaN to record (the rare cases take the loop below).
         if batch.streamedValues.isEmpty
             && !batch.columns.contains(where: { if case .list = $0.kind { true } else { !$0.nanRows.isEmpty || !$0.outOfRange.isEmpty } }) {
-            try appendFlat(batch, ops: ops, unchangedToast: unchangedToast)
+            try appendFlat(batch, ops: ops, unchangedToast: unchangedToast, order: order)
             return
         }
         let rows = batch.rowCount
@@ -217,8 +263,9 @@ public final class ParquetTableWriter {
                 }
                 try appendValue(vector, i, column: base + c)
             }
+            appendOrder(order, row: row, column: base + columns.count)
             if unchangedToastColumn {
-                let column = base + columns.count
+                let column = base + columns.count + orderColumns
                 if let u = unchangedToast, !u.nulls[row] {
                     u.bytes.withUnsafeBytes { writer.appendBytes(UnsafeRawBufferPointer(rebasing: $0[u.offsets[toastIndex]..<u.offsets[toastIndex + 1]]), column: column) }
                     toastIndex += 1
@@ -269,7 +316,7 @@ public final class ParquetTableWriter {
     /// ``append(_:ops:unchangedToast:)`` for batches without LIST columns or numeric NaNs (the full
     /// load and the change files of most tables): the same values in the same order, from pointers taken once
     /// per batch instead of once per value.
-    private func appendFlat(_ batch: ColumnBatch, ops: [UInt8]?, unchangedToast: ColumnVector?) throws {
+    private func appendFlat(_ batch: ColumnBatch, ops: [UInt8]?, unchangedToast: ColumnVector?, order: RowOrder?) throws {
         let rows = batch.rowCount
         precondition(batch.columns.count == columns.count, "a batch of \(batch.columns.count) columns for a table of \(columns.count)")
         precondition(ops == nil || ops!.count == rows, "one op per row")
@@ -292,6 +339,7 @@ public final class ParquetTableWriter {
                 offsets: pointer(vector.offsets)!))
         }
         let writer = self.writer
+        let tableColumns = columns.count, orderColumns = self.orderColumns
         try withExtendedLifetime((batch, toast)) {
             try flat.withUnsafeBufferPointer { flat in
                 var valueIndex = [Int](repeating: 0, count: flat.count)
@@ -303,7 +351,8 @@ public final class ParquetTableWriter {
                         }
                         for c in 0..<flat.count {
                             let f = flat[c]
-                            let column = base + c
+                            // `_unchanged_toast` (the last flat column) comes after the order columns.
+                            let column = base + c + (c >= tableColumns ? orderColumns : 0)
                             if f.nulls[row] { writer.appendNull(column: column); continue }
                             let i = valueIndex[c]
                             valueIndex[c] = i + 1
@@ -329,6 +378,7 @@ public final class ParquetTableWriter {
                                 PortableText.withText({ PortableText.timeOfDay(micros, into: $0) }) { writer.appendBytes($0, column: column) }
                             }
                         }
+                        appendOrder(order, row: row, column: base + tableColumns)
                         try writer.endRow()
                     }
                 }

@@ -22,7 +22,7 @@ public final class SegmentSpool: @unchecked Sendable {
 
     /// Moves the segment's in-memory rows to the file.
     public func spill(_ segment: inout ChangeSegment) throws {
-        try writer.append(segment.values, ops: segment.ops, unchangedToast: segment.unchangedToast)
+        try writer.append(segment.values, ops: segment.ops, unchangedToast: segment.unchangedToast, order: .changes(segment.order))
         rows += segment.rowCount
         segment.removeRowsInMemory()
     }
