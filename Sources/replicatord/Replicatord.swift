@@ -11,7 +11,7 @@ struct Replicatord: AsyncParsableCommand {
         commandName: "replicatord",
         abstract: "Replicates a PostgreSQL publication into Parquet files on S3 or a local directory: full load, then CDC.",
         version: BuildInfo.version,
-        subcommands: [Run.self, Validate.self, Check.self, Status.self, ReloadTable.self, DropSlot.self],
+        subcommands: [Run.self, Validate.self, Check.self, Status.self, ReloadTable.self, DDL.self, DropSlot.self],
         defaultSubcommand: Run.self
     )
 }
@@ -214,6 +214,35 @@ struct ReloadTable: AsyncParsableCommand {
             print("\(key): reloaded, \(table.fullLoadRows) rows in \(table.loadFiles) LOAD file(s), state \(table.status.rawValue)")
         } catch let failure as OneLineFailure {
             throw failure
+        } catch {
+            throw OneLineFailure(SecretScrubber.scrub("\(error)"))
+        }
+    }
+}
+
+struct DDL: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ddl",
+        abstract: "Print, per replicated table, the DDL that declares its files to an engine and a view of its current state.",
+        discussion: """
+            <name>_changes holds every row of the table's LOAD and CDC files; <name> is its current state, from _seq \
+            alone. <name> is schema_table in lower case, other characters as _.
+            """)
+    @OptionGroup var options: ConfigOption
+
+    @Option(name: .long, help: "athena, spark, redshift or duckdb.")
+    var engine: String = "athena"
+
+    @Option(name: .long, help: "The database (Athena, Spark) or external schema (Redshift) of the tables.")
+    var database: String = "replicatord"
+
+    func run() async throws {
+        let config = try options.load()
+        guard LakeDefinitions.engines.contains(engine) else {
+            throw OneLineFailure("--engine \(engine): expected one of \(LakeDefinitions.engines.joined(separator: ", "))")
+        }
+        do {
+            print(try await LakeDefinitions.render(configuration: config, engine: engine, database: database), terminator: "")
         } catch {
             throw OneLineFailure(SecretScrubber.scrub("\(error)"))
         }
