@@ -1,0 +1,61 @@
+import Testing
+@testable import Iceberg
+
+@Suite struct AvroContainerFileTests {
+    private let sync: [UInt8] = Array(0..<16)
+
+    @Test func nullCodecFileIsHeaderThenOneBlock() throws {
+        let bytes = try AvroContainerFile(schema: .long, records: [.long(1)]).encoded(codec: .null, syncMarker: sync)
+        var expected: [UInt8] = Array("Obj".utf8) + [0x01, 0x04]
+        expected += [0x16] + Array("avro.schema".utf8) + [0x0C] + Array("\"long\"".utf8)
+        expected += [0x14] + Array("avro.codec".utf8) + [0x08] + Array("null".utf8)
+        expected += [0x00] + sync
+        expected += [0x02, 0x02, 0x02] + sync  // count 1, size 1, the value 1
+        #expect(bytes == expected)
+    }
+
+    @Test func emptyFileHasNoBlock() throws {
+        let bytes = try AvroContainerFile(schema: .string, metadata: [("k", "v")], records: []).encoded(syncMarker: sync)
+        #expect(Array(bytes.suffix(17)) == [0x00] + sync)
+        let back = try AvroContainerFile.decode(bytes)
+        #expect(back.records.isEmpty && back.metadataValue("k") == "v")
+    }
+
+    @Test func deflateRoundTripsAndCompresses() throws {
+        let records = (0..<500).map { AvroValue.string("s3://bucket/prefix/public/orders/LOAD\($0 % 7).parquet") }
+        let file = AvroContainerFile(schema: .string, metadata: [("schema", "{}")], records: records)
+        let plain = try file.encoded(codec: .null, syncMarker: sync)
+        let deflated = try file.encoded(codec: .deflate, syncMarker: sync, recordsPerBlock: 128)
+        #expect(deflated.count < plain.count / 4)
+        let back = try AvroContainerFile.decode(deflated)
+        #expect(back.records == records)
+        #expect(back.schema == .string)
+        #expect(back.metadata.map(\.key) == ["schema"])
+    }
+
+    @Test func blocksAreCutAtTheRecordLimit() throws {
+        let bytes = try AvroContainerFile(schema: .long, records: (0..<5).map { .long($0) })
+            .encoded(codec: .null, syncMarker: sync, recordsPerBlock: 2)
+        // Header, then three blocks each followed by the marker.
+        let markers = (0...(bytes.count - 16)).filter { Array(bytes[$0..<$0 + 16]) == sync }
+        #expect(markers.count == 4)
+        #expect(try AvroContainerFile.decode(bytes).records == (0..<5).map { .long($0) })
+    }
+
+    @Test func decodeRejectsBadMagicWrongSyncAndUnknownCodec() throws {
+        var bytes = try AvroContainerFile(schema: .long, records: [.long(1)]).encoded(codec: .null, syncMarker: sync)
+        var badMagic = bytes
+        badMagic[3] = 2
+        #expect(throws: IcebergError.self) { try AvroContainerFile.decode(badMagic) }
+        bytes[bytes.count - 1] ^= 0xFF
+        #expect(throws: IcebergError.self) { try AvroContainerFile.decode(bytes) }
+        var e = AvroBinaryEncoder()
+        e.writeRaw(AvroContainerFile.magic)
+        e.writeLong(2)
+        e.writeString("avro.schema"); e.writeBytes(Array("\"long\"".utf8))
+        e.writeString("avro.codec"); e.writeBytes(Array("snappy".utf8))
+        e.writeLong(0)
+        e.writeRaw(sync)
+        #expect(throws: IcebergError.self) { try AvroContainerFile.decode(e.bytes) }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+@testable import Iceberg
+
+@Suite struct TableMetadataTests {
+    static func sample() -> TableMetadata {
+        var m = TableMetadata(tableUUID: "fb072c92-a02b-11e9-ae9c-1bb7bc9eca94", location: "s3://b/wh/t", lastUpdatedMs: 1000,
+                              schema: IcebergSchema(fields: [IcebergField(id: 1, name: "id", type: .long, required: true)]),
+                              properties: [("owner", "replicatord")])
+        m.snapshots = [Snapshot(snapshotID: 11, parentSnapshotID: nil, sequenceNumber: 1, timestampMs: 1500,
+                                manifestList: "s3://b/wh/t/metadata/snap-11-1-a.avro",
+                                summary: [("operation", "append"), ("added-records", "3")], schemaID: 0)]
+        m.currentSnapshotID = 11
+        m.lastSequenceNumber = 1
+        m.snapshotLog = [(1500, 11)]
+        m.metadataLog = [(1000, "s3://b/wh/t/metadata/v1.metadata.json")]
+        return m
+    }
+
+    @Test func jsonHasEveryRequiredV2Field() throws {
+        let json = try JSONValue.parse(Self.sample().encoded)
+        for key in ["format-version", "table-uuid", "location", "last-sequence-number", "last-updated-ms", "last-column-id",
+                    "schemas", "current-schema-id", "partition-specs", "default-spec-id", "last-partition-id", "sort-orders",
+                    "default-sort-order-id", "properties", "current-snapshot-id", "refs", "snapshots", "snapshot-log",
+                    "metadata-log"] {
+            #expect(json[key] != nil, "\(key)")
+        }
+        #expect(json["format-version"] == .int(2))
+        #expect(json["refs"]?["main"] == .object([("snapshot-id", .int(11)), ("type", .string("branch"))]))
+        #expect(json["partition-specs"]?.serialized == #"[{"spec-id":0,"fields":[]}]"#)
+        #expect(json["snapshots"]?.arrayValue?.first?["summary"]?["operation"] == .string("append"))
+    }
+
+    @Test func tableWithoutSnapshotOmitsCurrentSnapshotAndRefs() throws {
+        var m = Self.sample()
+        m.currentSnapshotID = nil
+        m.snapshots = []
+        let json = try JSONValue.parse(m.encoded)
+        #expect(json["current-snapshot-id"] == nil && json["refs"] == nil)
+    }
+
+    @Test func parseRoundTrips() throws {
+        let m = Self.sample()
+        let back = try TableMetadata.parse(m.encoded)
+        #expect(back == m)
+        #expect(back.currentSnapshot?.operation == "append")
+        #expect(back.property("owner") == "replicatord")
+    }
+
+    @Test func parseRejectsV1PartitionedAndDanglingSnapshot() throws {
+        let text = String(decoding: Self.sample().encoded, as: UTF8.self)
+        let v1 = text.replacingOccurrences(of: #""format-version":2"#, with: #""format-version":1"#)
+        #expect(throws: IcebergError.self) { try TableMetadata.parse(Array(v1.utf8)) }
+        let partitioned = text.replacingOccurrences(of: #""fields":[]}]"#,
+                                                    with: #""fields":[{"source-id":1,"field-id":1000,"name":"x","transform":"identity"}]}]"#)
+        #expect(throws: IcebergError.self) { try TableMetadata.parse(Array(partitioned.utf8)) }
+        let dangling = text.replacingOccurrences(of: #""current-snapshot-id":11"#, with: #""current-snapshot-id":12"#)
+        #expect(throws: IcebergError.self) { try TableMetadata.parse(Array(dangling.utf8)) }
+    }
+}
