@@ -53,9 +53,9 @@ testbed_install() {
     testbed_log "creating Python venv $TESTBED_ICEBERG_VENV"
     python3 -m venv "$TESTBED_ICEBERG_VENV"
   fi
-  if ! "$TESTBED_ICEBERG_VENV/bin/python" -c 'import pyiceberg, sqlalchemy, pyarrow, polars, duckdb, duckdb_extension_iceberg, duckdb_extension_avro; assert duckdb.__version__ == "1.5.5"' 2>/dev/null; then
-    testbed_log "installing Iceberg readers (pyiceberg[sql-sqlite,pyarrow] polars duckdb==1.5.5 duckdb-extension-iceberg duckdb-extension-avro)"
-    "$TESTBED_ICEBERG_VENV/bin/pip" install -q --disable-pip-version-check 'pyiceberg[sql-sqlite,pyarrow]' pyarrow polars \
+  if ! "$TESTBED_ICEBERG_VENV/bin/python" -c 'import pyiceberg, sqlalchemy, pyarrow, polars, pytz, duckdb, duckdb_extension_iceberg, duckdb_extension_avro; assert duckdb.__version__ == "1.5.5"' 2>/dev/null; then
+    testbed_log "installing Iceberg readers (pyiceberg[sql-sqlite,pyarrow] polars pytz duckdb==1.5.5 duckdb-extension-iceberg duckdb-extension-avro)"
+    "$TESTBED_ICEBERG_VENV/bin/pip" install -q --disable-pip-version-check 'pyiceberg[sql-sqlite,pyarrow]' pyarrow polars pytz \
       duckdb==1.5.5 duckdb-extension-iceberg==1.5.5 duckdb-extension-avro==1.5.5 >/dev/null
   fi
 }

@@ -82,7 +82,7 @@ import Testing
         #expect(throws: IcebergError.self) { try c.decode(.boolean) }
         var d = AvroBinaryDecoder([0x80, 0x80])
         #expect(throws: IcebergError.self) { try d.readLong() }
-        var e = AvroBinaryDecoder([0xFE, 0xFF, 0xFF, 0xFF, 0x0F])
+        var e = AvroBinaryDecoder([0x80, 0x80, 0x80, 0x80, 0x10])  // 2^31: one past Int32.max
         #expect(throws: IcebergError.self) { try e.readInt() }
         var f = AvroBinaryDecoder([0x7E])  // an array of 63 items with no bytes behind
         #expect(throws: IcebergError.self) { try f.decode(.array(items: .long)) }

@@ -163,18 +163,22 @@ import Testing
         }
         let over = try t.overwrite(removing: [Self.file("f1").path], adding: [Self.file("g")], stamp: Self.stamp(4))
         t = over.table
-        // Keep snapshots from stamp 3 on.
+        // Keep snapshots from stamp 3 on: f1 is still live in 1003, so no data file is unreferenced.
         let c = try #require(t.expireSnapshots(olderThanMs: Self.stamp(3).timestampMs, timestampMs: Self.stamp(9).timestampMs))
         #expect(c.table.metadata.snapshots.map(\.snapshotID) == [1003, 1004])
         #expect(c.table.metadata.snapshotLog.map(\.snapshotID) == [1003, 1004])
-        #expect(c.obsoleteMetadataFiles.contains(commits[0].table.metadata.currentSnapshot!.manifestList))
-        #expect(c.obsoleteMetadataFiles.contains(commits[1].table.metadata.currentSnapshot!.manifestList))
-        // The manifest of f2 is still used by snapshots 1003 and 1004: not obsolete.
-        #expect(!c.obsoleteMetadataFiles.contains(commits[1].files[0].path))
-        // f1 was removed by the overwrite and only expired snapshots listed it.
-        #expect(c.unreferencedDataFiles == [Self.file("f1").path])
+        #expect(c.obsoleteMetadataFiles == [commits[0], commits[1]].map { $0.table.metadata.currentSnapshot!.manifestList })
+        #expect(c.unreferencedDataFiles.isEmpty)
         #expect(Set(c.table.liveDataFiles().map(\.path)) == Set(t.liveDataFiles().map(\.path)))
         #expect(c.table.expireSnapshots(olderThanMs: Self.stamp(3).timestampMs, timestampMs: 0) == nil)
+        // Keep only the overwrite: f1's first manifest (rewritten by the overwrite) goes, f2's stays.
+        let d = try #require(c.table.expireSnapshots(olderThanMs: Self.stamp(4).timestampMs, timestampMs: Self.stamp(9).timestampMs))
+        #expect(d.table.metadata.snapshots.map(\.snapshotID) == [1004])
+        #expect(d.obsoleteMetadataFiles.contains(commits[2].table.metadata.currentSnapshot!.manifestList))
+        #expect(d.obsoleteMetadataFiles.contains(commits[0].files[0].path))
+        #expect(!d.obsoleteMetadataFiles.contains(commits[1].files[0].path))
+        #expect(d.unreferencedDataFiles == [Self.file("f1").path])
+        #expect(d.table.manifests.keys.sorted() == d.table.manifestLists[1004]!.map(\.path).sorted())
     }
 
     @Test func expiryKeepsTheCurrentSnapshotWhateverItsAge() throws {
