@@ -9,7 +9,9 @@ timestamps as microseconds since the epoch, dates as days, binary as hex):
   - "schema": the current schema, [{"name", "id"}], in column order;
   - "current": the rows of the current snapshot, in schema order;
   - "snapshots": [{"id", "operation", "rows"}] oldest first, rows projected on "travel_columns";
-  - "parquet_field_ids": {data file path: {column name: field id}} for files written with ids.
+  - "parquet_field_ids": {data file path: {column name: field id}} (empty for a file without ids);
+  - "file_metrics": {data file path: {column: {"lower", "upper", "values", "nulls"}}}, checked
+    against pyiceberg's inspect.files() (which decodes the manifests' bounds by type).
 
 Readers: pyiceberg (StaticTable on the version-hint's metadata file, and a SqlCatalog on sqlite
 with register_table), DuckDB's iceberg extension (duckdb 1.5.5, the PyPI extension wheels loaded
@@ -134,7 +136,20 @@ def main():
 
     # pyiceberg, straight from the metadata file.
     from pyiceberg.table import StaticTable
-    check_pyiceberg("pyiceberg StaticTable", StaticTable.from_metadata(metadata_file), exp)
+    static = StaticTable.from_metadata(metadata_file)
+    check_pyiceberg("pyiceberg StaticTable", static, exp)
+    if exp.get("file_metrics"):
+        files = static.inspect.files().to_pylist()
+        for path, columns in exp["file_metrics"].items():
+            row = next((f for f in files if f["file_path"] == path), None)
+            if row is None:
+                report(False, f"pyiceberg inspect.files() metrics of {os.path.basename(path)}", "file not listed")
+                continue
+            got = {c: {"lower": canonical(row["readable_metrics"][c]["lower_bound"]),
+                       "upper": canonical(row["readable_metrics"][c]["upper_bound"]),
+                       "values": row["readable_metrics"][c]["value_count"],
+                       "nulls": row["readable_metrics"][c]["null_value_count"]} for c in columns}
+            report(got == columns, f"pyiceberg inspect.files() metrics of {os.path.basename(path)}", json.dumps(got))
 
     # pyiceberg through a SQL catalog on sqlite.
     from pyiceberg.catalog.sql import SqlCatalog

@@ -41,6 +41,12 @@ struct IcebergReadersTests {
             seq = String(format: "%010d-%04d", file, position)
             commitTs = 1_764_800_000_000_000 + Int64(file) * 120_000_000
         }
+
+        func with(amount: Int64) -> Row {
+            var r = self
+            r.amount = amount
+            return r
+        }
     }
 
     /// The table's first layout: field ids 1...12 (the list's element is 9).
@@ -162,6 +168,51 @@ struct IcebergReadersTests {
         }
     }
 
+    /// What pyiceberg's `inspect.files()` should decode from a file's manifest entry.
+    static func metrics(_ rows: [Row]) -> JSONValue {
+        let count = JSONValue.int(Int64(rows.count))
+        func decimal(_ unscaled: Int64) -> JSONValue {
+            Self.expected(Row("I", 0, file: 0, position: 0).with(amount: unscaled), in: schemaV0, writtenWith: schemaV0)[3]
+        }
+        return .object([
+            ("id", .object([("lower", .int(rows.map(\.id).min()!)), ("upper", .int(rows.map(\.id).max()!)),
+                            ("values", count), ("nulls", .int(0))])),
+            ("_seq", .object([("lower", .string(rows.map(\.seq).min()!)), ("upper", .string(rows.map(\.seq).max()!)),
+                              ("values", count), ("nulls", .int(0))])),
+            ("amount", .object([("lower", decimal(rows.map(\.amount).min()!)), ("upper", decimal(rows.map(\.amount).max()!)),
+                                ("values", count), ("nulls", .int(0))])),
+            ("updated", .object([("lower", .int(rows.map(\.updated).min()!)), ("upper", .int(rows.map(\.updated).max()!)),
+                                 ("values", count), ("nulls", .int(0))])),
+            ("title", .object([("lower", .null), ("upper", .null), ("values", count),
+                               ("nulls", .int(Int64(rows.filter { $0.name == nil }.count)))])),
+        ])
+    }
+
+    /// Writes the expectation next to the table, runs iceberg_read.py on it and returns its report
+    /// (nil, with an issue recorded, when a check failed: the folder is then kept).
+    static func runReaders(python: String, expectation: JSONValue, root: URL) throws -> String? {
+        let expectationPath = root.appendingPathComponent("expected.json")
+        try Data(expectation.serialized.utf8).write(to: expectationPath)
+        let report = root.appendingPathComponent("report.txt")
+        _ = FileManager.default.createFile(atPath: report.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [Self.script, expectationPath.path]
+        let handle = try FileHandle(forWritingTo: report)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        let text = (try? String(contentsOf: report, encoding: .utf8)) ?? ""
+        print(text)
+        guard process.terminationStatus == 0 else {
+            Issue.record("iceberg_read.py failed (table kept in \(root.path)):\n\(text.suffix(20_000))")
+            return nil
+        }
+        return text
+    }
+
     @Test func readersSeeEveryCommitOfATableBuiltFromOurFiles() throws {
         let python = try TestEnvironment.require("REPLICATORD_TEST_ICEBERG_PYTHON")
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-iceberg-\(UUID().uuidString)")
@@ -218,30 +269,91 @@ struct IcebergReadersTests {
                 (f5.path, .object(schemaV1.fields.map { ($0.name, .int(Int64($0.id))) })),
             ])),
         ])
-        let expectationPath = root.appendingPathComponent("expected.json")
-        try Data(expectation.serialized.utf8).write(to: expectationPath)
-
-        let report = root.appendingPathComponent("report.txt")
-        _ = FileManager.default.createFile(atPath: report.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Self.script, expectationPath.path]
-        let handle = try FileHandle(forWritingTo: report)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        let text = (try? String(contentsOf: report, encoding: .utf8)) ?? ""
-        print(text)
-        guard process.terminationStatus == 0 else {
-            Issue.record("iceberg_read.py failed (table kept in \(root.path)):\n\(text.suffix(20_000))")
-            return
-        }
+        guard case .object(var members) = expectation else { return }
+        members.append(("file_metrics", .object([(f3.path, Self.metrics(cdc1)), (f5.path, Self.metrics(load3))])))
+        guard let text = try Self.runReaders(python: python, expectation: .object(members), root: root) else { return }
         for reader in ["pyiceberg StaticTable", "pyiceberg SqlCatalog", "DuckDB iceberg_scan(metadata file)",
                        "DuckDB iceberg_scan(table folder)", "DuckDB time travel", "polars scan_iceberg", "polars time travel"] {
             #expect(text.contains("ok \(reader)"), "\(reader) checked")
         }
+        #expect(text.hasSuffix("all checks passed\n"))
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    /// Many small appends with manifest merging, a data file without field ids (resolved through
+    /// `schema.name-mapping.default`), snapshot expiry and a manifest merge, deleting every file
+    /// a commit reports obsolete as soon as its pointer is stored: every reader still opens the
+    /// table, the retained snapshots are the ones expected, and the metadata stays bounded.
+    @Test func housekeepingKeepsTheTableReadableAndBounded() throws {
+        let python = try TestEnvironment.require("REPLICATORD_TEST_ICEBERG_PYTHON")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-iceberg-\(UUID().uuidString)")
+        let location = root.appendingPathComponent("public/events").path
+        try FileManager.default.createDirectory(atPath: location, withIntermediateDirectories: true)
+        let schema = IcebergSchema.assigningIDs([("Op", .string, false), ("id", .long, false), ("_seq", .string, false)])
+        var commit = IcebergTable.create(location: location, schema: schema, tableUUID: UUID(), timestampMs: 1_764_800_000_000,
+                                         properties: [(IcebergTable.minCountToMergeKey, "4"),
+                                                      (IcebergTable.previousVersionsMaxKey, "3")])
+        var deleted: [String] = []
+        func apply(_ c: IcebergCommit) throws {
+            try Self.store(c)
+            for path in c.obsoleteMetadataFiles {
+                try FileManager.default.removeItem(atPath: path)
+                deleted.append(path)
+            }
+            commit = c
+        }
+        try apply(commit)
+        var rowsByFile: [[Row]] = []
+        for n in 1...8 {
+            let rows = [Row(n % 2 == 0 ? "U" : "I", Int64(2 * n), file: n, position: 0), Row("I", Int64(2 * n + 1), file: n, position: 1)]
+            rowsByFile.append(rows)
+            let path = "\(location)/2026120\(n)-000000000.parquet"
+            // The last file is written without field ids: readers map its columns by name.
+            let parquet = n == 8 ? ParquetSchema([ParquetColumn(name: "Op", type: .string), ParquetColumn(name: "id", type: .int64),
+                                                  ParquetColumn(name: "_seq", type: .string)])
+                                 : Self.parquetSchema(schema)
+            let sink = try ParquetFileSink(path: path)
+            let writer = try ParquetWriter(schema: parquet, sink: sink)
+            for row in rows { try writer.appendRow([.string(row.op), .int64(row.id), .string(row.seq)]) }
+            try writer.close()
+            try sink.close()
+            let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+            var file = DataFile(path: path, recordCount: 2, fileSizeInBytes: Int64(size))
+            file.lowerBounds = [2: .long(rows[0].id)]
+            file.upperBounds = [2: .long(rows[1].id)]
+            try apply(try commit.table.append([file], stamp: Self.stamp(n)))
+        }
+        // Merging at 4 manifests: appends 4 and 7 folded everything into one.
+        #expect(commit.table.manifestLists[Self.stamp(8).snapshotID]?.count == 2)
+        #expect(commit.table.manifestLists[Self.stamp(7).snapshotID]?.count == 1)
+        let expired = try #require(commit.table.expireSnapshots(olderThanMs: Self.stamp(6).timestampMs,
+                                                                timestampMs: Self.stamp(8).timestampMs + 1))
+        try apply(expired)
+        #expect(expired.unreferencedDataFiles.isEmpty)  // an append-only change log: every file is still live
+        try apply(try #require(try commit.table.mergeManifests(stamp: Self.stamp(9))))
+        #expect(commit.table.manifestLists[Self.stamp(9).snapshotID]?.count == 1)
+
+        let metadataFiles = try FileManager.default.contentsOfDirectory(atPath: "\(location)/metadata")
+        #expect(metadataFiles.filter { $0.hasSuffix(".metadata.json") }.count == 4)  // current + previous-versions-max
+        // Manifest lists of snapshots 6...9 and the manifests they use: nothing else is left.
+        let referenced = Set(commit.table.metadata.snapshots.map(\.manifestList) + commit.table.manifests.keys)
+        #expect(Set(metadataFiles.filter { $0.hasSuffix(".avro") }.map { "\(location)/metadata/\($0)" }) == referenced)
+        #expect(!deleted.isEmpty)
+
+        func travel(_ rows: [Row]) -> [JSONValue] { rows.map { .array([.string($0.op), .int($0.id), .string($0.seq)]) } }
+        let all = rowsByFile.flatMap { $0 }
+        let expectation: JSONValue = .object([
+            ("table_dir", .string(location)),
+            ("schema", .array(schema.fields.map { .object([("name", .string($0.name)), ("id", .int(Int64($0.id)))]) })),
+            ("current", .array(travel(all))),
+            ("travel_columns", .array([.string("Op"), .string("id"), .string("_seq")])),
+            ("snapshots", .array((6...9).map { n in
+                .object([("id", .int(Self.stamp(n).snapshotID)), ("operation", .string(n == 9 ? "replace" : "append")),
+                         ("rows", .array(travel(rowsByFile.prefix(min(n, 8)).flatMap { $0 })))])
+            })),
+            ("parquet_field_ids", .object([("\(location)/20261208-000000000.parquet", .object([]))])),
+        ])
+        guard let text = try Self.runReaders(python: python, expectation: expectation, root: root) else { return }
         #expect(text.hasSuffix("all checks passed\n"))
         try? FileManager.default.removeItem(at: root)
     }
