@@ -125,7 +125,7 @@ public struct IcebergTable: Sendable {
             let list = try ManifestList.decode(try read(snapshot.manifestList)).manifests
             lists[snapshot.snapshotID] = list
             for m in list where manifests[m.path] == nil {
-                manifests[m.path] = try ManifestFile.decode(try read(m.path))
+                manifests[m.path] = try ManifestFile.decode(try read(m.path), inheritingFrom: m)
             }
         }
         return IcebergTable(metadata: metadata, version: version, manifestLists: lists, manifests: manifests)

@@ -93,9 +93,11 @@ public struct ManifestFile: Sendable, Hashable {
         ])
     }
 
-    /// Reads a manifest written by `encoded` back (bounds come back as `.binary` of their
-    /// serialized bytes, since a manifest does not record their types).
-    public static func decode(_ bytes: [UInt8]) throws(IcebergError) -> ManifestFile {
+    /// Reads a v2 data manifest back (bounds come back as `.binary` of their serialized bytes,
+    /// since a manifest does not record their types). Entries that leave their snapshot id or
+    /// sequence numbers to inheritance, as other writers do, take them from `inheritingFrom`
+    /// (the manifest's summary in the manifest list); without it they throw.
+    public static func decode(_ bytes: [UInt8], inheritingFrom list: ManifestSummary? = nil) throws(IcebergError) -> ManifestFile {
         let file = try AvroContainerFile.decode(bytes)
         guard file.metadataValue("content") == "data", file.metadataValue("format-version") == "2" else {
             throw IcebergError(.invalidMetadata, "not a v2 data manifest")
@@ -127,9 +129,15 @@ public struct ManifestFile: Sendable, Hashable {
                 }
                 return out
             }
-            guard let status = values[statusAt].integerValue.flatMap({ ManifestEntryStatus(rawValue: Int32($0)) }),
-                  let snapshot = values[snapshotAt].integerValue, let seq = values[seqAt].integerValue,
-                  let fileSeq = values[fileSeqAt].integerValue,
+            guard let status = values[statusAt].integerValue.flatMap({ ManifestEntryStatus(rawValue: Int32($0)) }) else {
+                throw IcebergError(.invalidMetadata, "manifest entry has no valid status")
+            }
+            // Spec "Sequence Number Inheritance": null snapshot ids are inherited always, null
+            // sequence numbers only by ADDED entries.
+            let inheritsSequence = status == .added ? list?.sequenceNumber : nil
+            guard let snapshot = values[snapshotAt].integerValue ?? list?.addedSnapshotID,
+                  let seq = values[seqAt].integerValue ?? inheritsSequence,
+                  let fileSeq = values[fileSeqAt].integerValue ?? inheritsSequence,
                   let path = field(100).stringValue, let format = field(101).stringValue,
                   let count = field(103).integerValue, let size = field(104).integerValue else {
                 throw IcebergError(.invalidMetadata, "manifest entry misses a required value (or relies on inheritance)")

@@ -70,4 +70,27 @@ import Testing
                                                            syncMarker: Array(repeating: 0, count: 16))
         #expect(throws: IcebergError.self) { try ManifestFile.decode(list) }
     }
+
+    @Test func decodeInheritsNullSnapshotAndSequenceNumbersOfAddedEntries() throws {
+        // A manifest as another writer leaves it: ids and sequence numbers null, to be inherited.
+        var record = ManifestFile.record(ManifestEntry(status: .added, snapshotID: 0, sequenceNumber: 0, fileSequenceNumber: 0,
+                                                       dataFile: Self.file(1)))
+        guard case .record(var fields) = record else { Issue.record("not a record"); return }
+        fields[1] = .null; fields[2] = .null; fields[3] = .null
+        record = .record(fields)
+        let metadata: [(key: String, value: String)] = [("schema", Self.schema.json.serialized), ("schema-id", "2"),
+            ("partition-spec", "[]"), ("partition-spec-id", "0"), ("format-version", "2"), ("content", "data")]
+        let bytes = try AvroContainerFile(schema: ManifestFile.avroSchema, metadata: metadata, records: [record])
+            .encoded(syncMarker: Array(repeating: 5, count: 16))
+        #expect(throws: IcebergError.self) { try ManifestFile.decode(bytes) }
+        let summary = ManifestSummary(path: "m", length: Int64(bytes.count), manifest: ManifestFile(entries: []),
+                                      sequenceNumber: 9, addedSnapshotID: 99)
+        let entry = try ManifestFile.decode(bytes, inheritingFrom: summary).entries[0]
+        #expect(entry.snapshotID == 99 && entry.sequenceNumber == 9 && entry.fileSequenceNumber == 9)
+        // An EXISTING entry must carry its sequence numbers: inheritance does not apply.
+        fields[0] = .int(0)
+        let existing = try AvroContainerFile(schema: ManifestFile.avroSchema, metadata: metadata, records: [.record(fields)])
+            .encoded(syncMarker: Array(repeating: 5, count: 16))
+        #expect(throws: IcebergError.self) { try ManifestFile.decode(existing, inheritingFrom: summary) }
+    }
 }
