@@ -318,13 +318,9 @@ public struct IcebergTable: Sendable {
             if !rewritten.isEmpty { list.append(try store(ManifestFile(entries: rewritten))) }
             list += kept
         }
-        for summary in previous where !list.contains(where: { $0.path == summary.path }) {
-            next.manifests[summary.path] = nil  // still in older snapshots' lists: restored below
-        }
+        // Manifests the new list no longer uses stay: the parent snapshot still uses them (only
+        // expiry removes snapshots, and with them manifests).
         next.manifestLists[stamp.snapshotID] = list
-        for (_, older) in next.manifestLists {
-            for m in older where next.manifests[m.path] == nil { next.manifests[m.path] = manifests[m.path] }
-        }
 
         let live = next.liveEntries(snapshotID: stamp.snapshotID)
         func size(_ entries: [ManifestEntry]) -> Int64 { entries.reduce(0) { $0 + $1.dataFile.fileSizeInBytes } }

@@ -148,7 +148,7 @@ public struct TableMetadata: Sendable, Hashable {
     }
 
     /// The bytes of `vN.metadata.json`.
-    public var encoded: [UInt8] { Array(json.serialized.utf8) }
+    public var encoded: [UInt8] { json.utf8 }
 
     /// Parses a v2 table's metadata JSON. Other format versions, partitioned tables and missing
     /// required fields throw: this module continues only tables it can describe.

@@ -230,4 +230,33 @@ import Testing
         #expect(a.snapshotID > 0 && b.snapshotID > 0 && a.snapshotID != b.snapshotID)
         #expect(a.syncMarker(0) != a.syncMarker(1))
     }
+
+    @Test func aSimulatedDayOfCyclesKeepsMetadataBounded() throws {
+        // 720 two-minute cycles, one file each, default merging (100 manifests) and hourly expiry
+        // of snapshots older than six hours: snapshots, manifests and the metadata file stay bounded.
+        var t = IcebergTable.create(location: Self.location, schema: Self.schema, tableUUID: UUID(), timestampMs: 0).table
+        var largestMetadata = 0, largestManifestCount = 0, obsolete = 0
+        let sixHours: Int64 = 6 * 3600 * 1000
+        for n in 1...720 {
+            let stamp = Self.stamp(n)
+            var c = try t.append([Self.file(String(format: "2026120%d-%06d", n / 360, n))], stamp: stamp)
+            largestManifestCount = max(largestManifestCount, c.table.manifestLists[stamp.snapshotID]!.count)
+            if n % 30 == 0, let e = c.table.expireSnapshots(olderThanMs: stamp.timestampMs - sixHours, timestampMs: stamp.timestampMs) {
+                obsolete += e.obsoleteMetadataFiles.count
+                #expect(e.unreferencedDataFiles.isEmpty)
+                c = e
+            }
+            largestMetadata = max(largestMetadata, c.files.last!.bytes.count)
+            t = c.table
+        }
+        #expect(largestManifestCount < 100)
+        #expect(t.metadata.snapshots.count <= 180 + 30)
+        #expect(t.metadata.metadataLog.count == 100)
+        #expect(t.liveDataFiles().count == 720)
+        // Each retained snapshot added at most one manifest (plus a merged one now and then).
+        #expect(t.manifests.count <= t.metadata.snapshots.count + 100)
+        #expect(Set(t.manifests.keys) == Set(t.manifestLists.values.flatMap { $0.map(\.path) }))
+        #expect(largestMetadata < 200_000, "largest metadata file \(largestMetadata) bytes")
+        #expect(obsolete > 500)
+    }
 }
