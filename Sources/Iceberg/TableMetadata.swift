@@ -138,6 +138,9 @@ public struct TableMetadata: Sendable, Hashable {
             members.append(("current-snapshot-id", .int(currentSnapshotID)))
             members.append(("refs", .object([("main", .object([("snapshot-id", .int(currentSnapshotID)),
                                                                 ("type", .string("branch"))]))])))
+        } else {
+            // No snapshot yet: -1, as Java writes for v1 and v2 tables and older readers expect.
+            members.append(("current-snapshot-id", .int(-1)))
         }
         members += [
             ("snapshots", .array(snapshots.map(\.json))),

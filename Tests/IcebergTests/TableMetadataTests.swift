@@ -31,12 +31,13 @@ import Testing
         #expect(json["snapshots"]?.arrayValue?.first?["summary"]?["operation"] == .string("append"))
     }
 
-    @Test func tableWithoutSnapshotOmitsCurrentSnapshotAndRefs() throws {
+    @Test func tableWithoutSnapshotWritesMinusOneAndNoRefs() throws {
         var m = Self.sample()
         m.currentSnapshotID = nil
         m.snapshots = []
         let json = try JSONValue.parse(m.encoded)
-        #expect(json["current-snapshot-id"] == nil && json["refs"] == nil)
+        #expect(json["current-snapshot-id"] == .int(-1) && json["refs"] == nil)
+        #expect(try TableMetadata.parse(m.encoded).currentSnapshotID == nil)
     }
 
     @Test func parseRoundTrips() throws {

@@ -271,6 +271,7 @@ struct IcebergReadersTests {
         ])
         guard case .object(var members) = expectation else { return }
         members.append(("file_metrics", .object([(f3.path, Self.metrics(cdc1)), (f5.path, Self.metrics(load3))])))
+        members.append(("check_empty_first_version", .bool(true)))
         guard let text = try Self.runReaders(python: python, expectation: .object(members), root: root) else { return }
         for reader in ["pyiceberg StaticTable", "pyiceberg SqlCatalog", "DuckDB iceberg_scan(metadata file)",
                        "DuckDB iceberg_scan(table folder)", "DuckDB time travel", "polars scan_iceberg", "polars time travel"] {
