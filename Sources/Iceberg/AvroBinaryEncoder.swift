@@ -259,7 +259,11 @@ public struct AvroBinaryDecoder: Sendable {
                 count = -count
                 _ = try readLong()  // the block's size in bytes
             }
-            guard count <= Int64(bytes.count - position) else { throw truncated("block of \(count) items") }
+            // Items take at least a byte unless their schema encodes to nothing (see the container's
+            // block check): past a generous limit, a count larger than the bytes left is refused.
+            guard count <= Int64(bytes.count - position) || count <= 1 << 20 else {
+                throw truncated("block of \(count) items")
+            }
             for _ in 0..<count { try item(&self) }
         }
     }

@@ -92,6 +92,12 @@ public struct AvroContainerFile: Sendable {
             guard count >= 0, size >= 0 else { throw IcebergError(.avroMismatch, "negative block count or size") }
             let raw = try d.readRaw(Int(size))
             let data = codec == .deflate ? try Deflate.decompress(raw) : raw
+            // A record takes at least a byte unless its schema encodes to nothing; a block that
+            // claims more records than that is refused past a generous limit, so a forged count
+            // cannot make the reader loop or allocate without end.
+            guard count <= Int64(data.count) || count <= 1 << 20 else {
+                throw IcebergError(.avroMismatch, "block claims \(count) records in \(data.count) bytes")
+            }
             var block = AvroBinaryDecoder(data)
             for _ in 0..<count { records.append(try block.decode(schema)) }
             guard block.isAtEnd else { throw IcebergError(.avroMismatch, "block has bytes after its \(count) records") }

@@ -118,14 +118,18 @@ public struct ManifestFile: Sendable, Hashable {
             func counts(_ id: Int32) -> [Int32: Int64] {
                 var out: [Int32: Int64] = [:]
                 for kv in field(id).arrayElements ?? [] {
-                    if let pair = kv.recordFields, let k = pair[0].integerValue, let v = pair[1].integerValue { out[Int32(k)] = v }
+                    if let pair = kv.recordFields, pair.count == 2, let k = pair[0].integerValue, let v = pair[1].integerValue {
+                        out[Int32(k)] = v
+                    }
                 }
                 return out
             }
             func bounds(_ id: Int32) -> [Int32: IcebergLiteral] {
                 var out: [Int32: IcebergLiteral] = [:]
                 for kv in field(id).arrayElements ?? [] {
-                    if let pair = kv.recordFields, let k = pair[0].integerValue, let v = pair[1].bytesValue { out[Int32(k)] = .binary(v) }
+                    if let pair = kv.recordFields, pair.count == 2, let k = pair[0].integerValue, let v = pair[1].bytesValue {
+                        out[Int32(k)] = .binary(v)
+                    }
                 }
                 return out
             }

@@ -73,7 +73,7 @@ import Testing
         #expect(try d.decode(.array(items: .long)) == .array([.long(1), .long(2)]))
     }
 
-    @Test func decoderFailsOnTruncationBadUnionAndBadBoolean() {
+    @Test func decoderFailsOnTruncationBadUnionAndBadBoolean() throws {
         var a = AvroBinaryDecoder([0x06, 0x66])
         #expect(throws: IcebergError.self) { try a.decode(.string) }
         var b = AvroBinaryDecoder([0x04])
@@ -86,5 +86,9 @@ import Testing
         #expect(throws: IcebergError.self) { try e.readInt() }
         var f = AvroBinaryDecoder([0x7E])  // an array of 63 items with no bytes behind
         #expect(throws: IcebergError.self) { try f.decode(.array(items: .long)) }
+        var g = AvroBinaryDecoder([0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01])  // Int64.max nulls
+        #expect(throws: IcebergError.self) { try g.decode(.array(items: .null)) }
+        var h = AvroBinaryDecoder([0x06, 0x00])  // three nulls take no bytes: fine
+        #expect(try h.decode(.array(items: .null)) == .array([.null, .null, .null]))
     }
 }

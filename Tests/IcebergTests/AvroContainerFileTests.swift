@@ -58,4 +58,36 @@ import Testing
         e.writeRaw(sync)
         #expect(throws: IcebergError.self) { try AvroContainerFile.decode(e.bytes) }
     }
+
+    @Test func decodeRefusesABlockClaimingEndlessRecords() throws {
+        var e = AvroBinaryEncoder()
+        e.writeRaw(AvroContainerFile.magic)
+        e.writeLong(1)
+        e.writeString("avro.schema"); e.writeBytes(Array("\"null\"".utf8))
+        e.writeLong(0)
+        e.writeRaw(sync)
+        e.writeLong(Int64.max)  // records of "null" take no bytes
+        e.writeLong(0)
+        e.writeRaw(sync)
+        #expect(throws: IcebergError.self) { try AvroContainerFile.decode(e.bytes) }
+    }
+
+    @Test func manifestWithAForgedMapRecordDoesNotTrap() throws {
+        // A manifest whose value_counts map records have one field: decoded without those counts.
+        let forged = AvroSchema.record(name: "manifest_entry", fields: [
+            AvroField("status", .int, id: 0), .optional("snapshot_id", .long, id: 1), .optional("sequence_number", .long, id: 3),
+            .optional("file_sequence_number", .long, id: 4),
+            AvroField("data_file", .record(name: "r2", fields: [
+                AvroField("file_path", .string, id: 100), AvroField("file_format", .string, id: 101),
+                AvroField("record_count", .long, id: 103), AvroField("file_size_in_bytes", .long, id: 104),
+                AvroField("value_counts", .array(items: .record(name: "k", fields: [AvroField("key", .int, id: 119)])), id: 109),
+            ]), id: 2),
+        ])
+        let bytes = try AvroContainerFile(schema: forged, metadata: [("format-version", "2"), ("content", "data")], records: [
+            .record([.int(1), .long(1), .long(1), .long(1), .record([.string("p"), .string("PARQUET"), .long(1), .long(1),
+                                                                  .array([.record([.int(5)])])])]),
+        ]).encoded(syncMarker: sync)
+        let manifest = try ManifestFile.decode(bytes)
+        #expect(manifest.entries.count == 1 && manifest.entries[0].dataFile.valueCounts.isEmpty)
+    }
 }
