@@ -152,7 +152,12 @@ public struct AvroField: Sendable, Hashable {
         guard let name = json["name"]?.stringValue, let type = json["type"] else {
             throw IcebergError(.avroMismatch, "Avro field without name or type")
         }
-        return AvroField(name, try AvroSchema.parse(type), id: json["field-id"]?.intValue.map { Int32($0) },
+        var fieldID: Int32?
+        if let raw = json["field-id"] {
+            guard let id = raw.int32Value else { throw IcebergError(.avroMismatch, "field-id of \(name) is not a 32-bit integer") }
+            fieldID = id
+        }
+        return AvroField(name, try AvroSchema.parse(type), id: fieldID,
                          default: json["default"], doc: json["doc"]?.stringValue)
     }
 }

@@ -48,11 +48,11 @@ public indirect enum IcebergType: Sendable, Hashable {
     /// Parses a type's JSON form; whitespace around parameters is accepted, as the spec asks.
     public static func parse(_ json: JSONValue) throws(IcebergError) -> IcebergType {
         if case .object = json {
-            guard json["type"]?.stringValue == "list", let id = json["element-id"]?.intValue,
+            guard json["type"]?.stringValue == "list", let id = json["element-id"]?.int32Value,
                   let element = json["element"], let required = json["element-required"]?.boolValue else {
                 throw IcebergError(.invalidMetadata, "unsupported nested type \(json.serialized)")
             }
-            return .list(elementID: Int32(id), element: try parse(element), elementRequired: required)
+            return .list(elementID: id, element: try parse(element), elementRequired: required)
         }
         guard let text = json.stringValue else { throw IcebergError(.invalidMetadata, "a type is a string or an object") }
         let compact = text.filter { !$0.isWhitespace }
@@ -116,11 +116,11 @@ public struct IcebergField: Sendable, Hashable {
     }
 
     static func parse(_ json: JSONValue) throws(IcebergError) -> IcebergField {
-        guard let id = json["id"]?.intValue, let name = json["name"]?.stringValue,
+        guard let id = json["id"]?.int32Value, let name = json["name"]?.stringValue,
               let required = json["required"]?.boolValue, let type = json["type"] else {
             throw IcebergError(.invalidMetadata, "a schema field needs id, name, required and type")
         }
-        return IcebergField(id: Int32(id), name: name, type: try IcebergType.parse(type), required: required,
+        return IcebergField(id: id, name: name, type: try IcebergType.parse(type), required: required,
                             doc: json["doc"]?.stringValue)
     }
 
@@ -161,7 +161,8 @@ public struct IcebergSchema: Sendable, Hashable {
         guard let fields = json["fields"]?.arrayValue else { throw IcebergError(.invalidMetadata, "schema without fields") }
         var parsed: [IcebergField] = []
         for f in fields { parsed.append(try IcebergField.parse(f)) }
-        return IcebergSchema(schemaID: Int32(json["schema-id"]?.intValue ?? 0), fields: parsed)
+        guard let schemaID = json["schema-id"]?.int32Value else { throw IcebergError(.invalidMetadata, "schema without a 32-bit schema-id") }
+        return IcebergSchema(schemaID: schemaID, fields: parsed)
     }
 
     /// Builds a new table's first schema from names and types, giving ids 1, 2, ... in order (a

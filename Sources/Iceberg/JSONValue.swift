@@ -51,6 +51,8 @@ public indirect enum JSONValue: Sendable, Hashable {
     public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
     /// The integer, or nil.
     public var intValue: Int64? { if case .int(let v) = self { v } else { nil } }
+    /// The integer if it fits 32 bits (field ids, schema ids), or nil.
+    public var int32Value: Int32? { intValue.flatMap { Int32(exactly: $0) } }
     /// The boolean, or nil.
     public var boolValue: Bool? { if case .bool(let v) = self { v } else { nil } }
     /// The elements of an array, or nil.

@@ -118,8 +118,9 @@ public struct ManifestFile: Sendable, Hashable {
             func counts(_ id: Int32) -> [Int32: Int64] {
                 var out: [Int32: Int64] = [:]
                 for kv in field(id).arrayElements ?? [] {
-                    if let pair = kv.recordFields, pair.count == 2, let k = pair[0].integerValue, let v = pair[1].integerValue {
-                        out[Int32(k)] = v
+                    if let pair = kv.recordFields, pair.count == 2, let k = pair[0].integerValue.flatMap({ Int32(exactly: $0) }),
+                       let v = pair[1].integerValue {
+                        out[k] = v
                     }
                 }
                 return out
@@ -127,13 +128,14 @@ public struct ManifestFile: Sendable, Hashable {
             func bounds(_ id: Int32) -> [Int32: IcebergLiteral] {
                 var out: [Int32: IcebergLiteral] = [:]
                 for kv in field(id).arrayElements ?? [] {
-                    if let pair = kv.recordFields, pair.count == 2, let k = pair[0].integerValue, let v = pair[1].bytesValue {
-                        out[Int32(k)] = .binary(v)
+                    if let pair = kv.recordFields, pair.count == 2, let k = pair[0].integerValue.flatMap({ Int32(exactly: $0) }),
+                       let v = pair[1].bytesValue {
+                        out[k] = .binary(v)
                     }
                 }
                 return out
             }
-            guard let status = values[statusAt].integerValue.flatMap({ ManifestEntryStatus(rawValue: Int32($0)) }) else {
+            guard let status = values[statusAt].integerValue.flatMap({ Int32(exactly: $0) }).flatMap({ ManifestEntryStatus(rawValue: $0) }) else {
                 throw IcebergError(.invalidMetadata, "manifest entry has no valid status")
             }
             // Spec "Sequence Number Inheritance": null snapshot ids are inherited always, null

@@ -100,11 +100,17 @@ public struct ManifestList: Sendable, Hashable {
             }
             var m = ManifestSummary(path: path, length: length, manifest: ManifestFile(entries: []), sequenceNumber: seq,
                                     addedSnapshotID: added)
-            m.partitionSpecID = Int32(field(502).integerValue ?? 0)
+            func int32(_ id: Int32) throws(IcebergError) -> Int32 {
+                guard let v = Int32(exactly: field(id).integerValue ?? 0) else {
+                    throw IcebergError(.invalidMetadata, "manifest_file field \(id) is not a 32-bit integer")
+                }
+                return v
+            }
+            m.partitionSpecID = try int32(502)
             m.minSequenceNumber = minSeq
-            m.addedFilesCount = Int32(field(504).integerValue ?? 0)
-            m.existingFilesCount = Int32(field(505).integerValue ?? 0)
-            m.deletedFilesCount = Int32(field(506).integerValue ?? 0)
+            m.addedFilesCount = try int32(504)
+            m.existingFilesCount = try int32(505)
+            m.deletedFilesCount = try int32(506)
             m.addedRowsCount = field(512).integerValue ?? 0
             m.existingRowsCount = field(513).integerValue ?? 0
             m.deletedRowsCount = field(514).integerValue ?? 0

@@ -48,6 +48,11 @@ public struct Snapshot: Sendable, Hashable {
     }
 
     static func parse(_ json: JSONValue) throws(IcebergError) -> Snapshot {
+        func schemaID() throws(IcebergError) -> Int32 {
+            guard let raw = json["schema-id"] else { return 0 }
+            guard let v = raw.int32Value else { throw IcebergError(.invalidMetadata, "snapshot schema-id is not a 32-bit integer") }
+            return v
+        }
         guard let id = json["snapshot-id"]?.intValue, let seq = json["sequence-number"]?.intValue,
               let ts = json["timestamp-ms"]?.intValue, let list = json["manifest-list"]?.stringValue,
               let summary = json["summary"]?.objectValue else {
@@ -56,7 +61,7 @@ public struct Snapshot: Sendable, Hashable {
         return Snapshot(snapshotID: id, parentSnapshotID: json["parent-snapshot-id"]?.intValue, sequenceNumber: seq,
                         timestampMs: ts, manifestList: list,
                         summary: summary.map { ($0.0, $0.1.stringValue ?? $0.1.serialized) },
-                        schemaID: Int32(json["schema-id"]?.intValue ?? 0))
+                        schemaID: try schemaID())
     }
 }
 
@@ -160,8 +165,8 @@ public struct TableMetadata: Sendable, Hashable {
         guard json["format-version"]?.intValue == 2 else { throw IcebergError(.invalidMetadata, "format-version is not 2") }
         guard let uuid = json["table-uuid"]?.stringValue, let location = json["location"]?.stringValue,
               let lastSeq = json["last-sequence-number"]?.intValue, let updated = json["last-updated-ms"]?.intValue,
-              let lastColumn = json["last-column-id"]?.intValue, let schemasJSON = json["schemas"]?.arrayValue,
-              let currentSchema = json["current-schema-id"]?.intValue else {
+              let lastColumn = json["last-column-id"]?.int32Value, let schemasJSON = json["schemas"]?.arrayValue,
+              let currentSchema = json["current-schema-id"]?.int32Value else {
             throw IcebergError(.invalidMetadata, "table metadata misses a required v2 field")
         }
         for spec in json["partition-specs"]?.arrayValue ?? [] where !(spec["fields"]?.arrayValue ?? []).isEmpty {
@@ -169,15 +174,15 @@ public struct TableMetadata: Sendable, Hashable {
         }
         var schemas: [IcebergSchema] = []
         for s in schemasJSON { schemas.append(try IcebergSchema.parse(s)) }
-        guard let first = schemas.first, schemas.contains(where: { $0.schemaID == Int32(currentSchema) }) else {
+        guard let first = schemas.first, schemas.contains(where: { $0.schemaID == currentSchema }) else {
             throw IcebergError(.invalidMetadata, "current-schema-id names no schema")
         }
         var m = TableMetadata(tableUUID: uuid, location: location, lastUpdatedMs: updated, schema: first,
                               properties: (json["properties"]?.objectValue ?? []).map { ($0.0, $0.1.stringValue ?? "") })
         m.schemas = schemas
-        m.currentSchemaID = Int32(currentSchema)
+        m.currentSchemaID = currentSchema
         m.lastSequenceNumber = lastSeq
-        m.lastColumnID = Int32(lastColumn)
+        m.lastColumnID = lastColumn
         if let current = json["current-snapshot-id"]?.intValue, current != -1 { m.currentSnapshotID = current }
         for s in json["snapshots"]?.arrayValue ?? [] { m.snapshots.append(try Snapshot.parse(s)) }
         for e in json["snapshot-log"]?.arrayValue ?? [] {

@@ -58,4 +58,16 @@ import Testing
         let dangling = text.replacingOccurrences(of: #""current-snapshot-id":11"#, with: #""current-snapshot-id":12"#)
         #expect(throws: IcebergError.self) { try TableMetadata.parse(Array(dangling.utf8)) }
     }
+
+    @Test func parseRejectsIDsBeyond32BitsInsteadOfTrapping() throws {
+        let text = String(decoding: Self.sample().encoded, as: UTF8.self)
+        for (from, to) in [(#""last-column-id":1"#, #""last-column-id":4294967296"#),
+                           (#""current-schema-id":0"#, #""current-schema-id":-4294967296"#),
+                           (#"{"id":1,"name":"id""#, #"{"id":9999999999,"name":"id""#),
+                           (#""schema-id":0}],"snapshot-log""#, #""schema-id":3000000000}],"snapshot-log""#)] {
+            let bad = text.replacingOccurrences(of: from, with: to)
+            #expect(bad != text, "\(from) found")
+            #expect(throws: IcebergError.self, "\(to)") { try TableMetadata.parse(Array(bad.utf8)) }
+        }
+    }
 }
