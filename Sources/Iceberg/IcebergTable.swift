@@ -92,6 +92,10 @@ public struct IcebergTable: Sendable {
     /// Property: an append folds all manifests into one when it would leave at least this many
     /// (Iceberg's `commit.manifest.min-count-to-merge`, default 100).
     public static let minCountToMergeKey = "commit.manifest.min-count-to-merge"
+    /// Property: manifests at least this large are left as they are when manifests are folded
+    /// (Iceberg's `commit.manifest.target-size-bytes`, default 8 MiB), so a long change log is
+    /// not rewritten whole every hundred commits.
+    public static let targetManifestSizeKey = "commit.manifest.target-size-bytes"
 
     /// `<location>/metadata`.
     public var metadataDirectory: String { Self.join(metadata.location, "metadata") }
@@ -164,10 +168,12 @@ public struct IcebergTable: Sendable {
                                 removing: Set(removing), stamp: stamp)
     }
 
-    /// A `replace` snapshot whose one manifest holds every live file of the current snapshot
-    /// (same data, fewer manifests); nil when there is at most one manifest.
+    /// A `replace` snapshot that folds the current snapshot's manifests smaller than
+    /// `commit.manifest.target-size-bytes` into one (same data, fewer manifests); nil when
+    /// fewer than two such manifests exist.
     public func mergeManifests(stamp: CommitStamp) throws(IcebergError) -> IcebergCommit? {
-        guard let current = metadata.currentSnapshotID, (manifestLists[current]?.count ?? 0) > 1 else { return nil }
+        guard let current = metadata.currentSnapshotID,
+              (manifestLists[current] ?? []).filter({ $0.length < targetManifestSize }).count > 1 else { return nil }
         try checkNew([], stamp: stamp)
         return try makeSnapshot(operation: "replace", adding: [], removing: [], stamp: stamp, forceMerge: true)
     }
@@ -188,6 +194,14 @@ public struct IcebergTable: Sendable {
         next.metadata.lastColumnID = lastColumnID
         next.metadata.setProperty(NameMapping.propertyKey,
                                   NameMapping.json(current: schema, history: metadata.schemas).serialized)
+        return advance(next, timestampMs: timestampMs)
+    }
+
+    /// Sets table properties (merging, retention of metadata files, ...): a new metadata version,
+    /// no snapshot.
+    public func updateProperties(_ properties: [(key: String, value: String)], timestampMs: Int64) -> IcebergCommit {
+        var next = self
+        for (key, value) in properties { next.metadata.setProperty(key, value) }
         return advance(next, timestampMs: timestampMs)
     }
 
@@ -234,6 +248,10 @@ public struct IcebergTable: Sendable {
     }
 
     // MARK: Internals
+
+    private var targetManifestSize: Int64 {
+        Int64(metadata.property(Self.targetManifestSizeKey) ?? "") ?? 8 * 1024 * 1024
+    }
 
     private func checkNew(_ files: [DataFile], stamp: CommitStamp) throws(IcebergError) {
         guard metadata.snapshot(id: stamp.snapshotID) == nil else {
@@ -304,7 +322,8 @@ public struct IcebergTable: Sendable {
         var list: [ManifestSummary] = []
         if forceMerge || (manifestCount >= minCount && manifestCount > 1) {
             var merged = added
-            for summary in kept {
+            let large = kept.filter { $0.length >= targetManifestSize }
+            for summary in kept where summary.length < targetManifestSize {
                 manifestsReplaced += 1
                 for var e in manifests[summary.path]?.entries ?? [] where e.status != .deleted {
                     e.status = .existing
@@ -313,6 +332,7 @@ public struct IcebergTable: Sendable {
             }
             merged += rewritten
             if !merged.isEmpty { list.append(try store(ManifestFile(entries: merged))) }
+            list += large
         } else {
             if !added.isEmpty { list.append(try store(ManifestFile(entries: added))) }
             if !rewritten.isEmpty { list.append(try store(ManifestFile(entries: rewritten))) }

@@ -153,6 +153,24 @@ import Testing
         #expect(entries.count == 3)
     }
 
+    @Test func mergingLeavesManifestsAtTheTargetSizeAlone() throws {
+        var t = IcebergTable.create(location: Self.location, schema: Self.schema, tableUUID: UUID(), timestampMs: 0,
+                                    properties: [(IcebergTable.minCountToMergeKey, "3")]).table
+        let big = (0..<40).map { Self.file("big\($0)") }
+        t = try t.append(big, stamp: Self.stamp(1)).table
+        let bigManifest = t.manifestLists[1001]![0]
+        t = t.updateProperties([(IcebergTable.targetManifestSizeKey, String(bigManifest.length))], timestampMs: 1).table
+        #expect(t.metadata.property(IcebergTable.targetManifestSizeKey) == String(bigManifest.length))
+        t = try t.append([Self.file("s2")], stamp: Self.stamp(2)).table
+        t = try t.append([Self.file("s3")], stamp: Self.stamp(3)).table
+        // Three manifests reached: the two small ones fold, the one at the target size stays.
+        let list = t.manifestLists[1003]!
+        #expect(list.count == 2)
+        #expect(list.contains(bigManifest))
+        #expect(t.liveDataFiles().count == 42)
+        #expect(try t.mergeManifests(stamp: Self.stamp(4)) == nil)  // one small manifest: nothing to fold
+    }
+
     @Test func expiryDropsOldSnapshotsAndOnlyTheirMetadataFiles() throws {
         var t = Self.created()
         var commits: [IcebergCommit] = []
