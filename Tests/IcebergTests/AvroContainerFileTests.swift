@@ -90,4 +90,34 @@ import Testing
         let manifest = try ManifestFile.decode(bytes)
         #expect(manifest.entries.count == 1 && manifest.entries[0].dataFile.valueCounts.isEmpty)
     }
+
+    @Test func mutatedManifestsThrowOrDecodeButNeverTrap() throws {
+        var file = DataFile(path: "s3://b/t/LOAD00000001.parquet", recordCount: 3, fileSizeInBytes: 10)
+        file.valueCounts = [1: 3]
+        file.lowerBounds = [1: .long(1)]
+        let manifest = ManifestFile(entries: [ManifestEntry(status: .added, snapshotID: 1, sequenceNumber: 1,
+                                                            fileSequenceNumber: 1, dataFile: file)])
+        let schema = IcebergSchema(fields: [IcebergField(id: 1, name: "id", type: .long)])
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int(truncatingIfNeeded: seed >> 33)
+        }
+        var decoded = 0
+        for codec in [AvroCodec.null, .deflate] {
+            let valid = try manifest.encoded(schema: schema, syncMarker: sync, codec: codec)
+            for _ in 0..<1500 {
+                var bytes = valid
+                switch next() % 3 {
+                case 0: for _ in 0...(next() % 4) { bytes[next() % bytes.count] = UInt8(truncatingIfNeeded: next()) }
+                case 1: bytes.removeLast(1 + next() % (bytes.count - 1))
+                default: bytes.insert(UInt8(truncatingIfNeeded: next()), at: next() % bytes.count)
+                }
+                if (try? ManifestFile.decode(bytes)) != nil { decoded += 1 }
+                _ = try? ManifestList.decode(bytes)
+            }
+        }
+        // Some mutations land in places that do not matter (doc strings, the path's text).
+        #expect(decoded > 0 && decoded < 3000)
+    }
 }

@@ -70,4 +70,22 @@ import Testing
             #expect(throws: IcebergError.self, "\(to)") { try TableMetadata.parse(Array(bad.utf8)) }
         }
     }
+
+    @Test func mutatedMetadataJSONThrowsOrParsesButNeverTraps() {
+        let valid = Self.sample().encoded
+        var seed: UInt64 = 42
+        var parsed = 0
+        for _ in 0..<3000 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            var bytes = valid
+            let at = Int(seed >> 33) % bytes.count
+            switch seed % 3 {
+            case 0: bytes[at] = UInt8(truncatingIfNeeded: seed >> 17)
+            case 1: bytes.removeSubrange(at..<min(bytes.count, at + Int(seed >> 60) + 1))
+            default: bytes.insert(contentsOf: Array("[{\"".utf8), at: at)
+            }
+            if (try? TableMetadata.parse(bytes)) != nil { parsed += 1 }
+        }
+        #expect(parsed < 3000)
+    }
 }
