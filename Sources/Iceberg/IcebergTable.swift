@@ -234,11 +234,15 @@ public struct IcebergTable: Sendable {
         let droppedManifests = Set(manifests.keys).subtracting(keptManifests)
         for path in droppedManifests { next.manifests[path] = nil }
 
+        // A kept manifest is used by a retained snapshot, in which its non-deleted entries are
+        // live; every file an expired snapshot had is in a dropped manifest or a kept one. So one
+        // pass over the manifests (not over every snapshot's files) finds what is left unused.
         var keptData = Set<String>()
-        for id in retained { for e in next.liveEntries(snapshotID: id) { keptData.insert(e.dataFile.path) } }
+        for path in keptManifests {
+            for e in next.manifests[path]?.entries ?? [] where e.status != .deleted { keptData.insert(e.dataFile.path) }
+        }
         var unreferenced = Set<String>()
         for path in droppedManifests { for e in manifests[path]?.entries ?? [] { unreferenced.insert(e.dataFile.path) } }
-        for s in expired { for e in liveEntries(snapshotID: s.snapshotID) { unreferenced.insert(e.dataFile.path) } }
         unreferenced.subtract(keptData)
 
         var commit = advance(next, timestampMs: timestampMs)

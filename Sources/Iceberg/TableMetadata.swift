@@ -110,6 +110,13 @@ public struct TableMetadata: Sendable, Hashable {
     /// The snapshot with id `id`, or nil.
     public func snapshot(id: Int64) -> Snapshot? { snapshots.first { $0.snapshotID == id } }
 
+    /// The snapshot that was current at `timestampMs` ("the table as of 14:02"), from the
+    /// snapshot log; nil before the first snapshot or when the log no longer reaches back that far.
+    public func snapshotID(asOf timestampMs: Int64) -> Int64? {
+        guard let first = snapshotLog.first, first.timestampMs <= timestampMs else { return nil }
+        return snapshotLog.last { $0.timestampMs <= timestampMs }?.snapshotID
+    }
+
     /// The value of a table property, or nil.
     public func property(_ key: String) -> String? { properties.first { $0.key == key }?.value }
 

@@ -88,4 +88,13 @@ import Testing
         }
         #expect(parsed < 3000)
     }
+
+    @Test func snapshotAsOfATimeComesFromTheLog() {
+        var m = Self.sample()
+        m.snapshotLog = [(1500, 11), (2000, 12), (2600, 13)]
+        #expect(m.snapshotID(asOf: 1499) == nil)
+        #expect(m.snapshotID(asOf: 1500) == 11)
+        #expect(m.snapshotID(asOf: 2599) == 12)
+        #expect(m.snapshotID(asOf: 9999) == 13)
+    }
 }
