@@ -112,6 +112,10 @@ def check_pyiceberg(label, table, exp):
     same_rows(f"{label} rows with id >= {FILTER_MIN}", rows_of_arrow(table.scan(row_filter=f"id >= {FILTER_MIN}").to_arrow(), names),
               filtered(exp))
     for s in exp["snapshots"]:
+        if "timestamp_ms" in s:
+            as_of = table.snapshot_as_of_timestamp(s["timestamp_ms"])
+            report(as_of is not None and as_of.snapshot_id == s["id"], f"{label} snapshot as of {s['timestamp_ms']} ms",
+                   str(as_of.snapshot_id if as_of else None))
         arrow = table.scan(snapshot_id=s["id"]).to_arrow()
         same_rows(f"{label} time travel to {s['operation']} snapshot {s['id']}", rows_of_arrow(arrow, travel), s["rows"])
 
@@ -200,6 +204,11 @@ def main():
         got = [[canonical(v) for v in r] for r in
                con.execute(f"SELECT {tcols} FROM iceberg_scan(?, snapshot_from_id => ?)", [metadata_file, s["id"]]).fetchall()]
         same_rows(f"DuckDB time travel to {s['operation']} snapshot {s['id']}", got, s["rows"])
+        if "timestamp_ms" in s:
+            got = [[canonical(v) for v in r] for r in con.execute(
+                f"SELECT {tcols} FROM iceberg_scan(?, snapshot_from_timestamp => make_timestamp(? * 1000))",
+                [metadata_file, s["timestamp_ms"]]).fetchall()]
+            same_rows(f"DuckDB as of {s['timestamp_ms']} ms", got, s["rows"])
 
     # polars.
     import polars as pl
