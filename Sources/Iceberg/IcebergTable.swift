@@ -150,22 +150,26 @@ public struct IcebergTable: Sendable {
     // MARK: Changes
 
     /// One `append` snapshot that adds `files`. When the snapshot would use at least
-    /// `commit.manifest.min-count-to-merge` manifests, they are folded into one.
-    public func append(_ files: [DataFile], stamp: CommitStamp) throws(IcebergError) -> IcebergCommit {
+    /// `commit.manifest.min-count-to-merge` manifests, they are folded into one. `summary`
+    /// entries (e.g. the cycle's checkpoint, so a restart can tell which cycle a snapshot holds)
+    /// go into the snapshot summary after Iceberg's own.
+    public func append(_ files: [DataFile], stamp: CommitStamp,
+                       summary: [(key: String, value: String)] = []) throws(IcebergError) -> IcebergCommit {
         try checkNew(files, stamp: stamp)
-        return try makeSnapshot(operation: "append", adding: files, removing: [], stamp: stamp)
+        return try makeSnapshot(operation: "append", adding: files, removing: [], stamp: stamp, extraSummary: summary)
     }
 
     /// One `overwrite` snapshot that removes `removing` (URIs of live files) and adds `adding`,
     /// atomically: a reader sees the old set or the new one. With nothing to add it is a `delete`.
-    public func overwrite(removing: [String], adding: [DataFile], stamp: CommitStamp) throws(IcebergError) -> IcebergCommit {
+    public func overwrite(removing: [String], adding: [DataFile], stamp: CommitStamp,
+                          summary: [(key: String, value: String)] = []) throws(IcebergError) -> IcebergCommit {
         try checkNew(adding, stamp: stamp)
         let live = Set(liveEntries().map(\.dataFile.path))
         for path in removing where !live.contains(path) {
             throw IcebergError(.invalidCommit, "\(path) is not a live file of the table")
         }
         return try makeSnapshot(operation: adding.isEmpty ? "delete" : "overwrite", adding: adding,
-                                removing: Set(removing), stamp: stamp)
+                                removing: Set(removing), stamp: stamp, extraSummary: summary)
     }
 
     /// A `replace` snapshot that folds the current snapshot's manifests smaller than
@@ -197,6 +201,26 @@ public struct IcebergTable: Sendable {
         return advance(next, timestampMs: timestampMs)
     }
 
+    /// Makes an ancestor of the current snapshot current again (no new snapshot; the snapshot
+    /// log records it), e.g. to drop a cycle committed to the table but not checkpointed when
+    /// the daemon stopped. The later snapshots stay listed until they expire; the next commit's
+    /// parent is `snapshotID`.
+    public func rollback(to snapshotID: Int64, timestampMs: Int64) throws(IcebergError) -> IcebergCommit {
+        var cursor = metadata.currentSnapshotID
+        var steps = 0  // a parent chain longer than the snapshot list is a loop in bad metadata
+        while let id = cursor, id != snapshotID, steps <= metadata.snapshots.count {
+            cursor = metadata.snapshot(id: id)?.parentSnapshotID
+            steps += 1
+        }
+        guard cursor == snapshotID else {
+            throw IcebergError(.invalidCommit, "snapshot \(snapshotID) is not an ancestor of the current snapshot")
+        }
+        var next = self
+        next.metadata.currentSnapshotID = snapshotID
+        next.metadata.snapshotLog.append((max(timestampMs, metadata.lastUpdatedMs), snapshotID))
+        return advance(next, timestampMs: timestampMs)
+    }
+
     /// Sets table properties (merging, retention of metadata files, ...): a new metadata version,
     /// no snapshot.
     public func updateProperties(_ properties: [(key: String, value: String)], timestampMs: Int64) -> IcebergCommit {
@@ -214,7 +238,7 @@ public struct IcebergTable: Sendable {
         var retained = Set<Int64>()
         var cursor = metadata.currentSnapshotID
         var depth = 0
-        while let id = cursor, let snapshot = metadata.snapshot(id: id) {
+        while let id = cursor, let snapshot = metadata.snapshot(id: id), !retained.contains(id) {
             if depth < max(1, minSnapshotsToKeep) || snapshot.timestampMs >= olderThanMs { retained.insert(id) } else { break }
             depth += 1
             cursor = snapshot.parentSnapshotID
@@ -274,7 +298,8 @@ public struct IcebergTable: Sendable {
     }
 
     private func makeSnapshot(operation: String, adding: [DataFile], removing: Set<String>, stamp: CommitStamp,
-                              forceMerge: Bool = false) throws(IcebergError) -> IcebergCommit {
+                              forceMerge: Bool = false, extraSummary: [(key: String, value: String)] = [])
+        throws(IcebergError) -> IcebergCommit {
         let sequenceNumber = metadata.lastSequenceNumber + 1
         let previous = metadata.currentSnapshotID.flatMap { manifestLists[$0] } ?? []
         let schema = metadata.currentSchema
@@ -365,6 +390,8 @@ public struct IcebergTable: Sendable {
             ("total-data-files", String(live.count)), ("total-delete-files", "0"), ("total-records", String(rows(live))),
             ("total-files-size", String(size(live))), ("total-position-deletes", "0"), ("total-equality-deletes", "0"),
         ]
+
+        for (key, value) in extraSummary where !summary.contains(where: { $0.key == key }) { summary.append((key, value)) }
 
         let listPath = Self.join(metadataDirectory, "snap-\(stamp.snapshotID)-1-\(namePrefix).avro")
         let listBytes = try ManifestList(manifests: list).encoded(

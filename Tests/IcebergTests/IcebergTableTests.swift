@@ -127,6 +127,32 @@ import Testing
         #expect(throws: IcebergError.self) { try c3.table.updateSchema([.widenColumn(name: "qty", to: .int)], timestampMs: 0) }
     }
 
+    @Test func summaryExtrasFollowIcebergsOwnKeys() throws {
+        let c = try Self.created().append([Self.file("a")], stamp: Self.stamp(1),
+                                          summary: [("replicatord.checkpoint-lsn", "0/16B3748"), ("operation", "delete")])
+        let summary = c.table.metadata.currentSnapshot!.summary
+        #expect(summary.first?.key == "operation" && summary.first?.value == "append")
+        #expect(summary.last?.key == "replicatord.checkpoint-lsn" && summary.last?.value == "0/16B3748")
+        #expect(summary.filter { $0.key == "operation" }.count == 1)
+    }
+
+    @Test func rollbackMakesAnAncestorCurrentAndTheNextCommitBuildsOnIt() throws {
+        var t = Self.created()
+        for n in 1...3 { t = try t.append([Self.file("f\(n)")], stamp: Self.stamp(n)).table }
+        let c = try t.rollback(to: 1002, timestampMs: Self.stamp(4).timestampMs)
+        #expect(c.table.metadata.currentSnapshotID == 1002)
+        #expect(c.table.metadata.snapshots.count == 3)
+        #expect(c.table.metadata.snapshotLog.map(\.snapshotID) == [1001, 1002, 1003, 1002])
+        #expect(c.files.map(\.path) == [c.table.metadataPath])
+        #expect(Set(c.table.liveDataFiles().map(\.path)) == [Self.file("f1").path, Self.file("f2").path])
+        // f3 is no longer live: it can be appended again by the cycle that is redone.
+        let redo = try c.table.append([Self.file("f3")], stamp: Self.stamp(5))
+        #expect(redo.table.metadata.currentSnapshot?.parentSnapshotID == 1002)
+        #expect(redo.table.metadata.currentSnapshot?.sequenceNumber == 4)
+        #expect(throws: IcebergError.self) { try redo.table.rollback(to: 1003, timestampMs: 0) }  // not an ancestor
+        #expect(throws: IcebergError.self) { try redo.table.rollback(to: 42, timestampMs: 0) }
+    }
+
     @Test func mergeFoldsManifestsIntoOneKeepingSequenceNumbers() throws {
         var t = Self.created()
         for n in 1...4 { t = try t.append([Self.file("f\(n)")], stamp: Self.stamp(n)).table }

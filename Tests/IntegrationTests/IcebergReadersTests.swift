@@ -335,10 +335,24 @@ struct IcebergReadersTests {
         #expect(expired.unreferencedDataFiles.isEmpty)  // an append-only change log: every file is still live
         try apply(try #require(try commit.table.mergeManifests(stamp: Self.stamp(9))))
         #expect(commit.table.manifestLists[Self.stamp(9).snapshotID]?.count == 1)
+        // A cycle committed but (say) not checkpointed is rolled back: snapshot 10 stays listed,
+        // the table's current state is snapshot 9 again.
+        let extra = [Row("I", 99, file: 9, position: 0)]
+        let extraPath = "\(location)/20261209-000000000.parquet"
+        let extraSink = try ParquetFileSink(path: extraPath)
+        let extraWriter = try ParquetWriter(schema: Self.parquetSchema(schema), sink: extraSink)
+        try extraWriter.appendRow([.string("I"), .int64(99), .string(extra[0].seq)])
+        try extraWriter.close()
+        try extraSink.close()
+        let extraSize = try FileManager.default.attributesOfItem(atPath: extraPath)[.size] as! Int
+        try apply(try commit.table.append([DataFile(path: extraPath, recordCount: 1, fileSizeInBytes: Int64(extraSize))],
+                                          stamp: Self.stamp(10), summary: [("replicatord.cycle", "10")]))
+        try apply(try commit.table.rollback(to: Self.stamp(9).snapshotID, timestampMs: Self.stamp(10).timestampMs + 1))
+        #expect(commit.table.metadata.currentSnapshotID == Self.stamp(9).snapshotID)
 
         let metadataFiles = try FileManager.default.contentsOfDirectory(atPath: "\(location)/metadata")
         #expect(metadataFiles.filter { $0.hasSuffix(".metadata.json") }.count == 4)  // current + previous-versions-max
-        // Manifest lists of snapshots 6...9 and the manifests they use: nothing else is left.
+        // Manifest lists of snapshots 6...10 and the manifests they use: nothing else is left.
         let referenced = Set(commit.table.metadata.snapshots.map(\.manifestList) + commit.table.manifests.keys)
         #expect(Set(metadataFiles.filter { $0.hasSuffix(".avro") }.map { "\(location)/metadata/\($0)" }) == referenced)
         #expect(!deleted.isEmpty)
@@ -350,9 +364,9 @@ struct IcebergReadersTests {
             ("schema", .array(schema.fields.map { .object([("name", .string($0.name)), ("id", .int(Int64($0.id)))]) })),
             ("current", .array(travel(all))),
             ("travel_columns", .array([.string("Op"), .string("id"), .string("_seq")])),
-            ("snapshots", .array((6...9).map { n in
+            ("snapshots", .array((6...10).map { n in
                 .object([("id", .int(Self.stamp(n).snapshotID)), ("operation", .string(n == 9 ? "replace" : "append")),
-                         ("rows", .array(travel(rowsByFile.prefix(min(n, 8)).flatMap { $0 })))])
+                         ("rows", .array(travel(rowsByFile.prefix(min(n, 8)).flatMap { $0 } + (n == 10 ? extra : []))))])
             })),
             ("parquet_field_ids", .object([("\(location)/20261208-000000000.parquet", .object([]))])),
         ])
