@@ -9,6 +9,7 @@ public struct AvroBinaryEncoder: Sendable {
     /// The bytes written so far.
     public private(set) var bytes: [UInt8] = []
 
+    /// An encoder with no bytes yet.
     public init() {}
 
     // MARK: Primitives
@@ -26,13 +27,16 @@ public struct AvroBinaryEncoder: Sendable {
     /// An int: encoded as a long of the same value.
     public mutating func writeInt(_ value: Int32) { writeLong(Int64(value)) }
 
+    /// A boolean: one byte, 0 or 1.
     public mutating func writeBoolean(_ value: Bool) { bytes.append(value ? 1 : 0) }
 
+    /// A float: 4 bytes, little-endian IEEE 754.
     public mutating func writeFloat(_ value: Float) {
         let bits = value.bitPattern
         for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt32(shift))) }
     }
 
+    /// A double: 8 bytes, little-endian IEEE 754.
     public mutating func writeDouble(_ value: Double) {
         let bits = value.bitPattern
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
@@ -148,10 +152,12 @@ public struct AvroBinaryEncoder: Sendable {
 
 /// Reads Avro's binary encoding back; malformed or truncated input throws, never traps.
 public struct AvroBinaryDecoder: Sendable {
+    /// The bytes being read.
     public let bytes: [UInt8]
     /// The offset of the next byte to read.
     public var position: Int
 
+    /// A decoder reading `bytes` from `position`.
     public init(_ bytes: [UInt8], position: Int = 0) {
         self.bytes = bytes
         self.position = position
@@ -164,6 +170,7 @@ public struct AvroBinaryDecoder: Sendable {
         IcebergError(.avroMismatch, "truncated \(what) at byte \(position)")
     }
 
+    /// A zig-zag varint long; more than 10 bytes or truncation throws.
     public mutating func readLong() throws(IcebergError) -> Int64 {
         var n: UInt64 = 0
         var shift: UInt64 = 0
@@ -179,24 +186,28 @@ public struct AvroBinaryDecoder: Sendable {
         return Int64(bitPattern: n >> 1) ^ -Int64(bitPattern: n & 1)
     }
 
+    /// A zig-zag varint that must fit 32 bits.
     public mutating func readInt() throws(IcebergError) -> Int32 {
         let v = try readLong()
         guard let i = Int32(exactly: v) else { throw IcebergError(.avroMismatch, "int out of range at \(position)") }
         return i
     }
 
+    /// Exactly `count` bytes with no framing.
     public mutating func readRaw(_ count: Int) throws(IcebergError) -> [UInt8] {
         guard count >= 0, count <= bytes.count - position else { throw truncated("\(count) bytes") }
         defer { position += count }
         return Array(bytes[position..<position + count])
     }
 
+    /// Bytes: a long length, then that many bytes.
     public mutating func readBytes() throws(IcebergError) -> [UInt8] {
         let count = try readLong()
         guard count >= 0, count <= Int64(bytes.count - position) else { throw truncated("bytes of length \(count)") }
         return try readRaw(Int(count))
     }
 
+    /// A string: bytes that must be valid UTF-8.
     public mutating func readString() throws(IcebergError) -> String {
         let raw = try readBytes()
         guard let s = String(validating: raw, as: UTF8.self) else {

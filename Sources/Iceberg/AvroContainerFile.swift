@@ -20,8 +20,10 @@ public struct AvroContainerFile: Sendable {
     /// The records, in order.
     public var records: [AvroValue]
 
+    /// The four bytes every container file starts with.
     public static let magic: [UInt8] = [0x4F, 0x62, 0x6A, 0x01]  // "Obj" 1
 
+    /// A file of `records`, all of `schema`, with user `metadata`.
     public init(schema: AvroSchema, metadata: [(key: String, value: String)] = [], records: [AvroValue]) {
         self.schema = schema
         self.metadata = metadata

@@ -107,9 +107,12 @@ public indirect enum AvroSchema: Sendable, Hashable {
 
 /// One extra attribute of an Avro schema object (`"element-id": 9`, `"logicalType": "map"`).
 public struct AvroAttribute: Sendable, Hashable {
+    /// The attribute name.
     public var key: String
+    /// The attribute value.
     public var value: JSONValue
 
+    /// An attribute `key: value`.
     public init(_ key: String, _ value: JSONValue) {
         self.key = key
         self.value = value
@@ -118,14 +121,18 @@ public struct AvroAttribute: Sendable, Hashable {
 
 /// A field of an Avro record, with Iceberg's `field-id`.
 public struct AvroField: Sendable, Hashable {
+    /// The field name.
     public var name: String
+    /// The field type.
     public var type: AvroSchema
     /// Iceberg's field id, written as the `field-id` attribute.
     public var fieldID: Int32?
     /// The field's default; Iceberg gives every optional field a null default.
     public var defaultValue: JSONValue?
+    /// Documentation written with the field.
     public var doc: String?
 
+    /// A field `name` of `type`, with an optional Iceberg field id, default and doc.
     public init(_ name: String, _ type: AvroSchema, id fieldID: Int32? = nil, default defaultValue: JSONValue? = nil,
                 doc: String? = nil) {
         self.name = name

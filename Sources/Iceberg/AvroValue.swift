@@ -46,9 +46,12 @@ public indirect enum AvroValue: Sendable, Hashable {
 
 /// One entry of an Avro map.
 public struct AvroMapEntry: Sendable, Hashable {
+    /// The entry key.
     public var key: String
+    /// The entry value.
     public var value: AvroValue
 
+    /// An entry `key: value`.
     public init(_ key: String, _ value: AvroValue) {
         self.key = key
         self.value = value

@@ -7,7 +7,9 @@ public struct DataFile: Sendable, Hashable {
     public var path: String
     /// The file format as Iceberg names it; our data files are always Parquet.
     public var format: String = "PARQUET"
+    /// Rows in the file.
     public var recordCount: Int64
+    /// The whole file size in bytes.
     public var fileSizeInBytes: Int64
     /// Bytes on disk per field id (all column chunks of that column, without the footer).
     public var columnSizes: [Int32: Int64] = [:]
@@ -24,6 +26,7 @@ public struct DataFile: Sendable, Hashable {
     /// Row group offsets, ascending.
     public var splitOffsets: [Int64]? = nil
 
+    /// A Parquet file at `path` without column statistics.
     public init(path: String, recordCount: Int64, fileSizeInBytes: Int64) {
         self.path = path
         self.recordCount = recordCount
@@ -40,6 +43,7 @@ public enum ManifestEntryStatus: Int32, Sendable, Hashable {
 
 /// One row of a manifest: a data file, and when it was added or removed.
 public struct ManifestEntry: Sendable, Hashable {
+    /// Added, existing or deleted in the manifest's snapshot.
     public var status: ManifestEntryStatus
     /// The snapshot that added the file (or removed it, for `deleted`).
     public var snapshotID: Int64
@@ -47,8 +51,10 @@ public struct ManifestEntry: Sendable, Hashable {
     public var sequenceNumber: Int64
     /// The sequence number of the snapshot that added the file.
     public var fileSequenceNumber: Int64
+    /// The file the entry describes.
     public var dataFile: DataFile
 
+    /// An entry with explicit ids and sequence numbers.
     public init(status: ManifestEntryStatus, snapshotID: Int64, sequenceNumber: Int64, fileSequenceNumber: Int64,
                 dataFile: DataFile) {
         self.status = status

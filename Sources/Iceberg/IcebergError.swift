@@ -17,16 +17,21 @@ public struct IcebergError: Error, CustomStringConvertible, Sendable {
         case compressionFailed
     }
 
+    /// What went wrong, coarsely.
     public var code: Code
+    /// What went wrong, without row values.
     public var message: String
+    /// The error that caused this one, if any.
     public var underlying: (any Error & Sendable)?
 
+    /// An error with its code, message and cause.
     public init(_ code: Code, _ message: String, underlying: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
         self.underlying = underlying
     }
 
+    /// "Iceberg <code>: <message> (<cause>)".
     public var description: String {
         if let underlying { return "Iceberg \(code.rawValue): \(message) (\(underlying))" }
         return "Iceberg \(code.rawValue): \(message)"

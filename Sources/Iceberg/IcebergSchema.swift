@@ -94,12 +94,18 @@ public indirect enum IcebergType: Sendable, Hashable {
 
 /// A top-level field of a schema.
 public struct IcebergField: Sendable, Hashable {
+    /// The field id, stable across renames.
     public var id: Int32
+    /// The column name.
     public var name: String
+    /// Whether the column never holds null.
     public var isRequired: Bool
+    /// The column type.
     public var type: IcebergType
+    /// The column comment.
     public var doc: String?
 
+    /// A field; optional unless `required`.
     public init(id: Int32, name: String, type: IcebergType, required: Bool = false, doc: String? = nil) {
         self.id = id
         self.name = name
@@ -133,9 +139,12 @@ public struct IcebergField: Sendable, Hashable {
 
 /// A table schema: a struct of top-level fields, with its schema id.
 public struct IcebergSchema: Sendable, Hashable {
+    /// The schema id, unique within the table.
     public var schemaID: Int32
+    /// The columns, in order.
     public var fields: [IcebergField]
 
+    /// A schema of `fields`.
     public init(schemaID: Int32 = 0, fields: [IcebergField]) {
         self.schemaID = schemaID
         self.fields = fields

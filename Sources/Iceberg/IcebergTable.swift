@@ -3,10 +3,14 @@ import Foundation
 /// The ids and time of one commit: the new snapshot's id, the UUID that names its files (and
 /// seeds their Avro sync markers), and the commit time.
 public struct CommitStamp: Sendable, Hashable {
+    /// The commit time in milliseconds since the epoch.
     public var timestampMs: Int64
+    /// The new snapshot's id (positive).
     public var snapshotID: Int64
+    /// Names the commit's manifest list and manifests.
     public var uuid: UUID
 
+    /// A stamp with chosen values (tests; a daemon uses `random`).
     public init(timestampMs: Int64, snapshotID: Int64, uuid: UUID) {
         precondition(snapshotID > 0, "snapshot ids are positive")
         self.timestampMs = timestampMs
@@ -41,9 +45,12 @@ func uuidBytes(_ uuid: UUID) -> [UInt8] {
 
 /// A file to store: its full URI and its bytes.
 public struct MetadataFileWrite: Sendable, Hashable {
+    /// The file's full URI.
     public var path: String
+    /// The file's content.
     public var bytes: [UInt8]
 
+    /// A file to store.
     public init(path: String, bytes: [UInt8]) {
         self.path = path
         self.bytes = bytes
@@ -78,6 +85,7 @@ public struct IcebergCommit: Sendable {
 /// Layout under `<location>/metadata/`: `v<N>.metadata.json`, `snap-<id>-1-<uuid>.avro`
 /// (manifest lists), `<uuid>-m<k>.avro` (manifests), `version-hint.text` (`N`).
 public struct IcebergTable: Sendable {
+    /// The table metadata of this version.
     public private(set) var metadata: TableMetadata
     /// The `N` of `v<N>.metadata.json`.
     public private(set) var version: Int

@@ -12,6 +12,7 @@ public indirect enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
+    /// Equal values; object members compare in order.
     public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
@@ -26,6 +27,7 @@ public indirect enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// Hashes the value, object members in order.
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)

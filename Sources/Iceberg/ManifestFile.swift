@@ -5,8 +5,10 @@
 /// Sequence numbers and snapshot ids are written explicitly on every entry (never left to
 /// inheritance), which the spec allows for added files and requires for the others.
 public struct ManifestFile: Sendable, Hashable {
+    /// The manifest's rows, in order.
     public var entries: [ManifestEntry]
 
+    /// A manifest of `entries`.
     public init(entries: [ManifestEntry]) {
         self.entries = entries
     }

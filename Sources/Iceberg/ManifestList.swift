@@ -2,19 +2,29 @@
 ///
 /// Spec: `format/spec.md` "Manifest Lists" (v2).
 public struct ManifestSummary: Sendable, Hashable {
+    /// The manifest's full URI.
     public var path: String
+    /// The manifest's size in bytes.
     public var length: Int64
+    /// The partition spec the manifest was written with (ours: 0).
     public var partitionSpecID: Int32 = 0
     /// The sequence number of the snapshot that added the manifest.
     public var sequenceNumber: Int64
     /// The smallest data sequence number of the live files in the manifest.
     public var minSequenceNumber: Int64
+    /// The snapshot that wrote the manifest.
     public var addedSnapshotID: Int64
+    /// Entries with status ADDED.
     public var addedFilesCount: Int32
+    /// Entries with status EXISTING.
     public var existingFilesCount: Int32
+    /// Entries with status DELETED.
     public var deletedFilesCount: Int32
+    /// Rows in ADDED files.
     public var addedRowsCount: Int64
+    /// Rows in EXISTING files.
     public var existingRowsCount: Int64
+    /// Rows in DELETED files.
     public var deletedRowsCount: Int64
 
     /// The summary of `manifest`, stored at `path` in `length` bytes, added by a snapshot.
@@ -37,8 +47,10 @@ public struct ManifestSummary: Sendable, Hashable {
 
 /// A snapshot's manifest list: an Avro container file of `manifest_file` records.
 public struct ManifestList: Sendable, Hashable {
+    /// The snapshot's manifests, in order.
     public var manifests: [ManifestSummary]
 
+    /// A manifest list of `manifests`.
     public init(manifests: [ManifestSummary]) {
         self.manifests = manifests
     }

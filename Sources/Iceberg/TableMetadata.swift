@@ -2,16 +2,22 @@
 ///
 /// Spec: `format/spec.md` "Snapshots" and "Appendix C: Table Metadata and Snapshots".
 public struct Snapshot: Sendable, Hashable {
+    /// The snapshot's id.
     public var snapshotID: Int64
+    /// The snapshot it was built on; nil for the first.
     public var parentSnapshotID: Int64?
+    /// Its sequence number: the order of commits.
     public var sequenceNumber: Int64
+    /// When it was committed, in milliseconds since the epoch.
     public var timestampMs: Int64
     /// The full URI of the manifest list.
     public var manifestList: String
     /// `operation` first (`append`, `overwrite`, `replace`, `delete`), then the counters.
     public var summary: [(key: String, value: String)]
+    /// The table's schema when it was committed.
     public var schemaID: Int32
 
+    /// A snapshot as stored in the metadata.
     public init(snapshotID: Int64, parentSnapshotID: Int64?, sequenceNumber: Int64, timestampMs: Int64,
                 manifestList: String, summary: [(key: String, value: String)], schemaID: Int32) {
         self.snapshotID = snapshotID
@@ -26,12 +32,14 @@ public struct Snapshot: Sendable, Hashable {
     /// The summary's `operation`.
     public var operation: String? { summary.first { $0.key == "operation" }?.value }
 
+    /// Equal in every field, summary order included.
     public static func == (a: Snapshot, b: Snapshot) -> Bool {
         a.snapshotID == b.snapshotID && a.parentSnapshotID == b.parentSnapshotID && a.sequenceNumber == b.sequenceNumber
             && a.timestampMs == b.timestampMs && a.manifestList == b.manifestList && a.schemaID == b.schemaID
             && a.summary.map(\.key) == b.summary.map(\.key) && a.summary.map(\.value) == b.summary.map(\.value)
     }
 
+    /// Hashes the snapshot id.
     public func hash(into hasher: inout Hasher) { hasher.combine(snapshotID) }
 
     var json: JSONValue {
@@ -70,21 +78,32 @@ public struct Snapshot: Sendable, Hashable {
 /// Spec: `format/spec.md` "Table Metadata Fields" and "Appendix C". The table is unpartitioned
 /// (one spec with no fields) and unsorted (one order with no fields).
 public struct TableMetadata: Sendable, Hashable {
+    /// The table's UUID, lowercase.
     public var tableUUID: String
+    /// The table folder's URI (data files and `metadata/` under it).
     public var location: String
+    /// The highest sequence number given to a snapshot.
     public var lastSequenceNumber: Int64
+    /// When this version was made, in milliseconds since the epoch.
     public var lastUpdatedMs: Int64
+    /// The highest field id ever given: new columns get higher ones.
     public var lastColumnID: Int32
+    /// Every schema the table has had.
     public var schemas: [IcebergSchema]
+    /// The id of the current schema.
     public var currentSchemaID: Int32
+    /// Table properties, in the order they were set.
     public var properties: [(key: String, value: String)]
+    /// The current snapshot; nil before the first commit.
     public var currentSnapshotID: Int64?
+    /// The valid snapshots, oldest first.
     public var snapshots: [Snapshot]
     /// When each snapshot became current.
     public var snapshotLog: [(timestampMs: Int64, snapshotID: Int64)]
     /// The previous metadata files, oldest first.
     public var metadataLog: [(timestampMs: Int64, metadataFile: String)]
 
+    /// The metadata of a new table with one schema and no snapshot.
     public init(tableUUID: String, location: String, lastUpdatedMs: Int64, schema: IcebergSchema,
                 properties: [(key: String, value: String)]) {
         self.tableUUID = tableUUID
@@ -125,7 +144,9 @@ public struct TableMetadata: Sendable, Hashable {
         if let i = properties.firstIndex(where: { $0.key == key }) { properties[i].value = value } else { properties.append((key, value)) }
     }
 
+    /// Equal JSON forms.
     public static func == (a: TableMetadata, b: TableMetadata) -> Bool { a.json == b.json }
+    /// Hashes the UUID and last update time.
     public func hash(into hasher: inout Hasher) { hasher.combine(tableUUID); hasher.combine(lastUpdatedMs) }
 
     /// The metadata's JSON form.
