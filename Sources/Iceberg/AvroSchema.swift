@@ -2,7 +2,7 @@
 /// with the extra attributes Iceberg stores in it (`field-id`, `element-id`, `logicalType`, ...).
 ///
 /// Spec: https://avro.apache.org/docs/1.11.1/specification/ ("Schema Declaration"), and
-/// Iceberg's `format/spec.md` "Appendix A: Avro" for the field-id attributes.
+/// Iceberg's https://iceberg.apache.org/spec/ "Appendix A: Avro" for the field-id attributes.
 public indirect enum AvroSchema: Sendable, Hashable {
     case null
     case boolean

@@ -1,7 +1,7 @@
 /// A Parquet data file of the table as a manifest describes it: where it is, its size, its row
 /// count and its column statistics by field id.
 ///
-/// Spec: `format/spec.md` "Manifests", "Data File Fields" (v2).
+/// Spec: https://iceberg.apache.org/spec/ "Manifests", "Data File Fields" (v2).
 public struct DataFile: Sendable, Hashable {
     /// The file's full URI (`s3://bucket/prefix/schema/table/LOAD00000001.parquet`).
     public var path: String

@@ -1,6 +1,6 @@
 /// An Iceberg type: the primitives our tables use, and lists of them.
 ///
-/// Spec: `format/spec.md` "Schemas and Data Types" and "Appendix C: JSON serialization".
+/// Spec: https://iceberg.apache.org/spec/ "Schemas and Data Types" and "Appendix C: JSON serialization".
 public indirect enum IcebergType: Sendable, Hashable {
     case boolean
     case int

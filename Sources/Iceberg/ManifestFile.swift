@@ -1,7 +1,7 @@
 /// An Iceberg v2 manifest: an Avro container file of `manifest_entry` records for one partition
 /// spec (ours: unpartitioned), with the key-value metadata the spec requires.
 ///
-/// Spec: `format/spec.md` "Manifests", "Manifest Entry Fields", "Data File Fields" (v2).
+/// Spec: https://iceberg.apache.org/spec/ "Manifests", "Manifest Entry Fields", "Data File Fields" (v2).
 /// Sequence numbers and snapshot ids are written explicitly on every entry (never left to
 /// inheritance), which the spec allows for added files and requires for the others.
 public struct ManifestFile: Sendable, Hashable {

@@ -1,6 +1,6 @@
 /// One manifest as a manifest list describes it (`manifest_file`).
 ///
-/// Spec: `format/spec.md` "Manifest Lists" (v2).
+/// Spec: https://iceberg.apache.org/spec/ "Manifest Lists" (v2).
 public struct ManifestSummary: Sendable, Hashable {
     /// The manifest's full URI.
     public var path: String

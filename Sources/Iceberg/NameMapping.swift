@@ -1,7 +1,7 @@
 /// The table property `schema.name-mapping.default`: for each field id, the names a data file
 /// without field ids may use for it, so that such files still resolve.
 ///
-/// Spec: `format/spec.md` "Appendix C: Name Mapping Serialization"; Iceberg's table
+/// Spec: https://iceberg.apache.org/spec/ "Appendix C: Name Mapping Serialization"; Iceberg's table
 /// configuration docs ("Column projection": `schema.name-mapping.default`).
 public enum NameMapping {
     /// The property key.

@@ -1,5 +1,5 @@
 /// A change to a table's columns that keeps the field ids of the columns it does not add, as
-/// `format/spec.md` "Schema Evolution" allows: add, drop, rename, widen, make optional.
+/// https://iceberg.apache.org/spec/ "Schema Evolution" allows: add, drop, rename, widen, make optional.
 public enum SchemaChange: Sendable, Hashable {
     /// A new optional column at the end (or after the column `after`), with fresh field ids.
     case addColumn(name: String, type: IcebergType, after: String? = nil)

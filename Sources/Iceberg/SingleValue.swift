@@ -1,6 +1,6 @@
 /// A single value of an Iceberg primitive type, for column bounds in manifests.
 ///
-/// Spec: `format/spec.md` "Appendix D: Single-value serialization" (binary): little-endian
+/// Spec: https://iceberg.apache.org/spec/ "Appendix D: Single-value serialization" (binary): little-endian
 /// ints, longs, floats and doubles; dates as days in 4 bytes; times and timestamps as
 /// microseconds in 8 bytes; strings as UTF-8 and binary as is, both without length; uuids as
 /// 16 big-endian bytes; decimals as the unscaled value in the fewest big-endian two's-complement

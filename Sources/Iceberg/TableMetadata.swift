@@ -1,6 +1,6 @@
 /// A snapshot of the table: the manifest list that names its files, and why it was made.
 ///
-/// Spec: `format/spec.md` "Snapshots" and "Appendix C: Table Metadata and Snapshots".
+/// Spec: https://iceberg.apache.org/spec/ "Snapshots" and "Appendix C: Table Metadata and Snapshots".
 public struct Snapshot: Sendable, Hashable {
     /// The snapshot's id.
     public var snapshotID: Int64
@@ -75,7 +75,7 @@ public struct Snapshot: Sendable, Hashable {
 
 /// The table metadata of a v2 table, as stored in `vN.metadata.json`.
 ///
-/// Spec: `format/spec.md` "Table Metadata Fields" and "Appendix C". The table is unpartitioned
+/// Spec: https://iceberg.apache.org/spec/ "Table Metadata Fields" and "Appendix C". The table is unpartitioned
 /// (one spec with no fields) and unsorted (one order with no fields).
 public struct TableMetadata: Sendable, Hashable {
     /// The table's UUID, lowercase.
