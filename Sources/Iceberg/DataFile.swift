@@ -34,6 +34,19 @@ public struct DataFile: Sendable, Hashable {
     }
 }
 
+extension DataFile {
+    /// The file with string and binary bounds cut to `length` characters (bytes), as Iceberg's
+    /// default metrics mode `truncate(16)` keeps them: a lower bound becomes its prefix, an upper
+    /// bound its prefix with the last character incremented, or is dropped when none exists.
+    /// NaN bounds, which the spec forbids, are dropped too.
+    public func withTruncatedBounds(length: Int = 16) -> DataFile {
+        var f = self
+        f.lowerBounds = lowerBounds.filter { !$0.value.isNaN }.mapValues { BoundTruncation.lower($0, length: length) }
+        f.upperBounds = upperBounds.filter { !$0.value.isNaN }.compactMapValues { BoundTruncation.upper($0, length: length) }
+        return f
+    }
+}
+
 /// The status of a file in a manifest, relative to the snapshot that wrote the manifest.
 public enum ManifestEntryStatus: Int32, Sendable, Hashable {
     case existing = 0

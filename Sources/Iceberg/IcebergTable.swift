@@ -330,7 +330,7 @@ public struct IcebergTable: Sendable {
 
         let added = adding.map {
             ManifestEntry(status: .added, snapshotID: stamp.snapshotID, sequenceNumber: sequenceNumber,
-                          fileSequenceNumber: sequenceNumber, dataFile: $0)
+                          fileSequenceNumber: sequenceNumber, dataFile: $0.withTruncatedBounds())
         }
         // Manifests holding a removed file are rewritten: the file DELETED, the others EXISTING.
         var kept: [ManifestSummary] = []

@@ -25,6 +25,15 @@ public enum IcebergLiteral: Sendable, Hashable {
     /// FIXED_LEN_BYTE_ARRAY form); serialized in the fewest bytes.
     case decimal(unscaledBigEndian: [UInt8])
 
+    /// Whether this is a float or double NaN (never a valid bound).
+    public var isNaN: Bool {
+        switch self {
+        case .float(let v): v.isNaN
+        case .double(let v): v.isNaN
+        default: false
+        }
+    }
+
     /// A decimal from its unscaled value as an integer.
     public static func decimal(unscaled: Int64) -> IcebergLiteral {
         .decimal(unscaledBigEndian: (0..<8).reversed().map { UInt8(truncatingIfNeeded: unscaled >> ($0 * 8)) })

@@ -62,6 +62,17 @@ import Testing
         #expect(manifest.entries.allSatisfy { $0.snapshotID == 1001 && $0.sequenceNumber == 1 })
     }
 
+    @Test func appendedBoundsAreTruncatedInTheManifest() throws {
+        var f = Self.file("big")
+        f.lowerBounds = [3: .string(String(repeating: "a", count: 100_000))]
+        f.upperBounds = [3: .string(String(repeating: "b", count: 100_000))]
+        let c = try Self.created().append([f], stamp: Self.stamp(1))
+        #expect(c.files[0].bytes.count < 4_000)
+        let entry = try ManifestFile.decode(c.files[0].bytes).entries[0]
+        #expect(entry.dataFile.lowerBounds[3] == .binary(Array(String(repeating: "a", count: 16).utf8)))
+        #expect(entry.dataFile.upperBounds[3] == .binary(Array((String(repeating: "b", count: 15) + "c").utf8)))
+    }
+
     @Test func eachAppendIsOneSnapshotAndKeepsEarlierManifests() throws {
         let t1 = try Self.created().append([Self.file("LOAD00000001")], stamp: Self.stamp(1)).table
         let c2 = try t1.append([Self.file("20261204-120000000")], stamp: Self.stamp(2))
