@@ -108,7 +108,7 @@ public struct IcebergTable: Sendable {
     /// `<location>/metadata`.
     public var metadataDirectory: String { Self.join(metadata.location, "metadata") }
     /// The URI of this version's metadata file.
-    public var metadataPath: String { Self.join(metadataDirectory, "v\(version).metadata.json") }
+    public var metadataPath: String { Self.metadataPath(location: metadata.location, version: version) }
 
     static func join(_ base: String, _ name: String) -> String {
         base.hasSuffix("/") ? base + name : base + "/" + name
@@ -124,6 +124,26 @@ public struct IcebergTable: Sendable {
         metadata.setProperty(NameMapping.propertyKey, NameMapping.json(current: schema, history: []).serialized)
         let table = IcebergTable(metadata: metadata, version: 1, manifestLists: [:], manifests: [:])
         return table.commit(files: [], table: table)
+    }
+
+    /// The URI of `version-hint.text` of a table at `location`.
+    public static func versionHintPath(location: String) -> String {
+        join(join(location, "metadata"), "version-hint.text")
+    }
+
+    /// The URI of `v<version>.metadata.json` of a table at `location`.
+    public static func metadataPath(location: String, version: Int) -> String {
+        join(join(location, "metadata"), "v\(version).metadata.json")
+    }
+
+    /// The version a `version-hint.text` names (a positive decimal number, surrounding
+    /// whitespace allowed); anything else throws.
+    public static func version(fromHint bytes: [UInt8]) throws(IcebergError) -> Int {
+        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber), let v = Int(text), v >= 1 else {
+            throw IcebergError(.invalidMetadata, "version-hint.text does not hold a version number")
+        }
+        return v
     }
 
     /// Continues a stored table: its metadata file's bytes (version `version`), and `read`
@@ -439,7 +459,7 @@ public struct IcebergTable: Sendable {
 
     private func commit(files: [MetadataFileWrite], table: IcebergTable) -> IcebergCommit {
         let metadataFile = MetadataFileWrite(path: table.metadataPath, bytes: table.metadata.encoded)
-        let hint = MetadataFileWrite(path: Self.join(table.metadataDirectory, "version-hint.text"),
+        let hint = MetadataFileWrite(path: Self.versionHintPath(location: table.metadata.location),
                                      bytes: Array(String(table.version).utf8))
         return IcebergCommit(table: table, files: files + [metadataFile], versionHint: hint)
     }

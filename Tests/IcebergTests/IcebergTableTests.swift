@@ -280,6 +280,19 @@ import Testing
         #expect(next.table.metadata.lastSequenceNumber == 4 && next.versionHint.bytes == Array("5".utf8))
     }
 
+    @Test func versionHintPathsAndParsing() throws {
+        #expect(IcebergTable.versionHintPath(location: "s3://b/t/") == "s3://b/t/metadata/version-hint.text")
+        #expect(IcebergTable.metadataPath(location: "s3://b/t", version: 12) == "s3://b/t/metadata/v12.metadata.json")
+        #expect(try IcebergTable.version(fromHint: Array("12\n".utf8)) == 12)
+        for bad in ["", "0", "-3", "v2", "2.metadata.json", "١٢", " \n"] {
+            #expect(throws: IcebergError.self, "\(bad)") { try IcebergTable.version(fromHint: Array(bad.utf8)) }
+        }
+        // What a commit stores as its hint reads back as its version.
+        let c = try Self.created().append([Self.file("a")], stamp: Self.stamp(1))
+        #expect(try IcebergTable.version(fromHint: c.versionHint.bytes) == c.table.version)
+        #expect(c.versionHint.path == IcebergTable.versionHintPath(location: Self.location))
+    }
+
     @Test func randomStampsHavePositiveDistinctIDs() {
         let a = CommitStamp.random(), b = CommitStamp.random()
         #expect(a.snapshotID > 0 && b.snapshotID > 0 && a.snapshotID != b.snapshotID)
