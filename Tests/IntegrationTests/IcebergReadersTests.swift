@@ -234,7 +234,14 @@ struct IcebergReadersTests {
         table = try t.append([f1, f2], stamp: Self.stamp(1)); try Self.store(table); t = table.table
         let f3 = try Self.writeDataFile("\(location)/20261204-120000000.parquet", cdc1, schema: Self.schemaV0)
         table = try t.append([f3], stamp: Self.stamp(2)); try Self.store(table); t = table.table
-        table = try t.updateSchema(Self.changes, timestampMs: 1_764_800_300_000); try Self.store(table); t = table.table
+        table = try t.updateSchema(Self.changes, timestampMs: 1_764_800_300_000); try Self.store(table)
+        // A restart: the table is continued from what is stored, found through version-hint.text.
+        func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
+        let hint = try IcebergTable.version(fromHint: try read(IcebergTable.versionHintPath(location: location)))
+        t = try IcebergTable.load(metadataJSON: try read(IcebergTable.metadataPath(location: location, version: hint)),
+                                  version: hint, read: read)
+        #expect(t.version == table.table.version && t.metadata == table.table.metadata)
+        #expect(t.liveDataFiles().map(\.path) == table.table.liveDataFiles().map(\.path))
         let schemaV1 = t.metadata.currentSchema
         #expect(schemaV1.fields.map(\.id) == [1, 2, 3, 4, 5, 6, 8, 10, 13, 11, 12])
         let f4 = try Self.writeDataFile("\(location)/20261204-120200000.parquet", cdc2, schema: schemaV1)
