@@ -104,6 +104,9 @@ public struct IcebergTable: Sendable {
     /// (Iceberg's `commit.manifest.target-size-bytes`, default 8 MiB), so a long change log is
     /// not rewritten whole every hundred commits.
     public static let targetManifestSizeKey = "commit.manifest.target-size-bytes"
+    /// Property: the codec of manifests and manifest lists (Iceberg's `write.avro.compression-codec`):
+    /// `gzip` or `deflate` (the default) writes Avro's deflate codec, `uncompressed` the null codec.
+    public static let avroCodecKey = "write.avro.compression-codec"
 
     /// `<location>/metadata`.
     public var metadataDirectory: String { Self.join(metadata.location, "metadata") }
@@ -305,6 +308,13 @@ public struct IcebergTable: Sendable {
 
     // MARK: Internals
 
+    private var avroCodec: AvroCodec {
+        switch metadata.property(Self.avroCodecKey)?.lowercased() {
+        case "uncompressed", "none", "null": .null
+        default: .deflate
+        }
+    }
+
     private var targetManifestSize: Int64 {
         Int64(metadata.property(Self.targetManifestSizeKey) ?? "") ?? 8 * 1024 * 1024
     }
@@ -339,7 +349,7 @@ public struct IcebergTable: Sendable {
 
         func store(_ manifest: ManifestFile) throws(IcebergError) -> ManifestSummary {
             let path = Self.join(metadataDirectory, "\(namePrefix)-m\(manifestsCreated).avro")
-            let bytes = try manifest.encoded(schema: schema, syncMarker: stamp.syncMarker(fileIndex))
+            let bytes = try manifest.encoded(schema: schema, syncMarker: stamp.syncMarker(fileIndex), codec: avroCodec)
             fileIndex += 1
             manifestsCreated += 1
             writes.append(MetadataFileWrite(path: path, bytes: bytes))
@@ -424,7 +434,7 @@ public struct IcebergTable: Sendable {
         let listPath = Self.join(metadataDirectory, "snap-\(stamp.snapshotID)-1-\(namePrefix).avro")
         let listBytes = try ManifestList(manifests: list).encoded(
             snapshotID: stamp.snapshotID, parentSnapshotID: metadata.currentSnapshotID, sequenceNumber: sequenceNumber,
-            syncMarker: stamp.syncMarker(fileIndex))
+            syncMarker: stamp.syncMarker(fileIndex), codec: avroCodec)
         writes.append(MetadataFileWrite(path: listPath, bytes: listBytes))
 
         next.metadata.snapshots.append(Snapshot(

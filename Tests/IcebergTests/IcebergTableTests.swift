@@ -73,6 +73,21 @@ import Testing
         #expect(entry.dataFile.upperBounds[3] == .binary(Array((String(repeating: "b", count: 15) + "c").utf8)))
     }
 
+    @Test func avroCodecFollowsTheTableProperty() throws {
+        let deflated = try Self.created().append([Self.file("a")], stamp: Self.stamp(1))
+        let plain = try IcebergTable.create(location: Self.location, schema: Self.schema, tableUUID: UUID(), timestampMs: 0,
+                                            properties: [(IcebergTable.avroCodecKey, "uncompressed")])
+            .table.append([Self.file("a")], stamp: Self.stamp(1))
+        let codecKey = Array("avro.codec".utf8)
+        for (commit, codec) in [(deflated, "deflate"), (plain, "null")] {
+            for file in commit.files.dropLast() {  // the manifest and the manifest list
+                let header = file.bytes
+                let at = try #require(header.firstRange(of: codecKey))
+                #expect(Array(header[at.upperBound + 1..<at.upperBound + 1 + codec.utf8.count]) == Array(codec.utf8))
+            }
+        }
+    }
+
     @Test func eachAppendIsOneSnapshotAndKeepsEarlierManifests() throws {
         let t1 = try Self.created().append([Self.file("LOAD00000001")], stamp: Self.stamp(1)).table
         let c2 = try t1.append([Self.file("20261204-120000000")], stamp: Self.stamp(2))

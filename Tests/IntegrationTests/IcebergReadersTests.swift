@@ -302,7 +302,8 @@ struct IcebergReadersTests {
         let schema = IcebergSchema.assigningIDs([("Op", .string, false), ("id", .long, false), ("_seq", .string, false)])
         var commit = IcebergTable.create(location: location, schema: schema, tableUUID: UUID(), timestampMs: 1_764_800_000_000,
                                          properties: [(IcebergTable.minCountToMergeKey, "4"),
-                                                      (IcebergTable.previousVersionsMaxKey, "3")])
+                                                      (IcebergTable.previousVersionsMaxKey, "3"),
+                                                      (IcebergTable.avroCodecKey, "uncompressed")])  // the null codec
         var deleted: [String] = []
         func apply(_ c: IcebergCommit) throws {
             try Self.store(c)
