@@ -37,6 +37,10 @@ let package = Package(
         .target(name: "PGClient", dependencies: [
             "CLibPQ", .product(name: "Logging", package: "swift-log"),
         ]),
+        // Apache Iceberg table metadata (Avro container files, manifests, metadata JSON): knows
+        // neither PostgreSQL nor S3; turns file descriptions and schemas into bytes.
+        .target(name: "Iceberg", dependencies: ["CZlib"]),
+        .testTarget(name: "IcebergTests", dependencies: ["Iceberg"]),
 
         // The bridge between PostgreSQL and Parquet.
         .target(name: "Replication", dependencies: [
@@ -75,7 +79,7 @@ let package = Package(
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
         // Integration tests: a live PostgreSQL and moto_server, found through REPLICATORD_TEST_* variables.
         .testTarget(name: "IntegrationTests", dependencies: [
-            "PGClient", "PGOutput", "Parquet", "ObjectStore", "Replication", "Daemon",
+            "PGClient", "PGOutput", "Parquet", "ObjectStore", "Replication", "Daemon", "Iceberg",
         ]),
     ],
     swiftLanguageModes: [.v6]

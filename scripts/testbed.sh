@@ -2,7 +2,8 @@
 # The test bed: a throwaway PostgreSQL 15 cluster (wal_level=logical) and a moto_server with SigV4
 # checking on, both on loopback. Sourced by scripts/test, scripts/demo and scripts/bench.
 #
-#   testbed_install      apt packages + the Python venv with the independent Parquet readers
+#   testbed_install      apt packages + the Python venv with the independent Parquet readers, and a
+#                        second venv with the Iceberg readers (pyiceberg, duckdb 1.5.5 + extensions, polars)
 #   testbed_start_pg     exports REPLICATORD_TEST_PG (a libpq conninfo) and PGHOST/PGPORT/PGUSER
 #   testbed_start_s3     exports REPLICATORD_TEST_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
 #   testbed_stop         stops whatever was started (safe to call twice, used from an EXIT trap)
@@ -12,7 +13,11 @@ TESTBED_DIR=${TESTBED_DIR:-$(mktemp -d /tmp/replicatord-testbed.XXXXXX)}
 TESTBED_VENV=${TESTBED_VENV:-$TESTBED_ROOT/.venv}
 TESTBED_PG_USER=${TESTBED_PG_USER:-replicatordtest}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# Iceberg readers need duckdb==1.5.5 (the only version the PyPI iceberg/avro extension wheels carry),
+# so they live in a venv of their own and the Parquet readers keep the current duckdb.
+TESTBED_ICEBERG_VENV=${TESTBED_ICEBERG_VENV:-$TESTBED_ROOT/.venv-iceberg}
 export REPLICATORD_TEST_PYTHON="$TESTBED_VENV/bin/python"
+export REPLICATORD_TEST_ICEBERG_PYTHON="$TESTBED_ICEBERG_VENV/bin/python"
 
 testbed_log() { printf 'testbed: %s\n' "$*" >&2; }
 
@@ -44,6 +49,15 @@ testbed_install() {
   if ! "$TESTBED_VENV/bin/python" -c 'import moto, boto3, pyarrow, duckdb, polars, flask_cors, prometheus_client, cfnlint, psycopg2, pyspark' 2>/dev/null; then
     testbed_log "installing Python packages (moto[server] boto3 pyarrow duckdb polars prometheus_client cfn-lint psycopg2-binary pyspark)"
     "$TESTBED_VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]' boto3 pyarrow duckdb polars prometheus_client cfn-lint psycopg2-binary pyspark >/dev/null
+  fi
+  if [ ! -x "$TESTBED_ICEBERG_VENV/bin/python" ]; then
+    testbed_log "creating Python venv $TESTBED_ICEBERG_VENV"
+    python3 -m venv "$TESTBED_ICEBERG_VENV"
+  fi
+  if ! "$TESTBED_ICEBERG_VENV/bin/python" -c 'import pyiceberg, sqlalchemy, pyarrow, polars, pytz, duckdb, duckdb_extension_iceberg, duckdb_extension_avro; assert duckdb.__version__ == "1.5.5"' 2>/dev/null; then
+    testbed_log "installing Iceberg readers (pyiceberg[sql-sqlite,pyarrow] polars pytz duckdb==1.5.5 duckdb-extension-iceberg duckdb-extension-avro)"
+    "$TESTBED_ICEBERG_VENV/bin/pip" install -q --disable-pip-version-check 'pyiceberg[sql-sqlite,pyarrow]' pyarrow polars pytz \
+      duckdb==1.5.5 duckdb-extension-iceberg==1.5.5 duckdb-extension-avro==1.5.5 >/dev/null
   fi
 }
 

@@ -144,6 +144,7 @@ struct FileMetadata {
                 e.fieldString(4, column.name)
                 e.fieldI32(5, 1)
                 e.fieldI32(6, 3)  // ConvertedType LIST
+                if let id = column.fieldID { e.fieldI32(9, id) }
                 e.fieldStructBegin(10)
                 e.fieldStructBegin(3)  // LogicalType.LIST
                 e.structEnd()
@@ -154,63 +155,66 @@ struct FileMetadata {
                 e.fieldString(4, "list")
                 e.fieldI32(5, 1)
                 e.structEnd()
-                encodeLeaf(column.type, name: "element",
+                encodeLeaf(column.type, name: "element", fieldID: column.elementFieldID,
                            repetition: column.isElementNullable ? .optional : .required, into: &e)
             } else {
-                encodeLeaf(column.type, name: column.name,
+                encodeLeaf(column.type, name: column.name, fieldID: column.fieldID,
                            repetition: column.isNullable ? .optional : .required, into: &e)
             }
         }
     }
 
-    private func encodeLeaf(_ type: ParquetValueType, name: String, repetition: Repetition,
+    private func encodeLeaf(_ type: ParquetValueType, name: String, fieldID: Int32?, repetition: Repetition,
                             into e: inout ThriftCompactEncoder) {
         e.structBegin()
         e.fieldI32(1, type.physicalType.rawValue)
         if let length = type.fixedLength { e.fieldI32(2, Int32(length)) }
         e.fieldI32(3, repetition.rawValue)
         e.fieldString(4, name)
-        // ConvertedType (6), scale (7), precision (8), then LogicalType (10).
+        // Fields go in increasing id order: ConvertedType (6), scale (7), precision (8), field_id (9),
+        // then LogicalType (10).
         switch type {
-        case .boolean, .float, .double, .bytes, .fixedBytes:
-            break
-        case .int8: integer(e: &e, converted: 15, bits: 8)
-        case .int16: integer(e: &e, converted: 16, bits: 16)
-        case .int32: integer(e: &e, converted: 17, bits: 32)
-        case .int64: integer(e: &e, converted: 18, bits: 64)
-        case .string:
-            e.fieldI32(6, 0)
-            emptyLogical(1, &e)
-        case .json:
-            e.fieldI32(6, 19)
-            emptyLogical(12, &e)
-        case .uuid:
-            emptyLogical(14, &e)
+        case .boolean, .float, .double, .bytes, .fixedBytes, .uuid, .timeMicros: break
+        case .int8: e.fieldI32(6, 15)
+        case .int16: e.fieldI32(6, 16)
+        case .int32: e.fieldI32(6, 17)
+        case .int64: e.fieldI32(6, 18)
+        case .string: e.fieldI32(6, 0)
+        case .json: e.fieldI32(6, 19)
         case .decimal(let precision, let scale):
             e.fieldI32(6, 5)
             e.fieldI32(7, Int32(scale))
             e.fieldI32(8, Int32(precision))
+        case .date: e.fieldI32(6, 6)
+        case .timestampMicros(let adjustedToUTC):
+            // Converted types only describe UTC-adjusted times, so none is written for the others.
+            if adjustedToUTC { e.fieldI32(6, 10) }  // TIMESTAMP_MICROS
+        }
+        if let fieldID { e.fieldI32(9, fieldID) }
+        switch type {
+        case .boolean, .float, .double, .bytes, .fixedBytes: break
+        case .int8: integer(e: &e, bits: 8)
+        case .int16: integer(e: &e, bits: 16)
+        case .int32: integer(e: &e, bits: 32)
+        case .int64: integer(e: &e, bits: 64)
+        case .string: emptyLogical(1, &e)
+        case .json: emptyLogical(12, &e)
+        case .uuid: emptyLogical(14, &e)
+        case .decimal(let precision, let scale):
             e.fieldStructBegin(10)
             e.fieldStructBegin(5)
             e.fieldI32(1, Int32(scale))
             e.fieldI32(2, Int32(precision))
             e.structEnd()
             e.structEnd()
-        case .date:
-            e.fieldI32(6, 6)
-            emptyLogical(6, &e)
-        case .timeMicros:
-            // Converted types only describe UTC-adjusted times, so none is written.
-            timeLike(7, adjustedToUTC: false, &e)
-        case .timestampMicros(let adjustedToUTC):
-            if adjustedToUTC { e.fieldI32(6, 10) }  // TIMESTAMP_MICROS
-            timeLike(8, adjustedToUTC: adjustedToUTC, &e)
+        case .date: emptyLogical(6, &e)
+        case .timeMicros: timeLike(7, adjustedToUTC: false, &e)
+        case .timestampMicros(let adjustedToUTC): timeLike(8, adjustedToUTC: adjustedToUTC, &e)
         }
         e.structEnd()
     }
 
-    private func integer(e: inout ThriftCompactEncoder, converted: Int32, bits: Int8) {
-        e.fieldI32(6, converted)
+    private func integer(e: inout ThriftCompactEncoder, bits: Int8) {
         e.fieldStructBegin(10)
         e.fieldStructBegin(10)  // LogicalType.INTEGER
         e.fieldI8(1, bits)

@@ -91,22 +91,31 @@ public struct ParquetColumn: Sendable, Hashable {
     public var isList: Bool
     /// For a list column, whether elements may be null.
     public var isElementNullable: Bool
+    /// The column's field id (`SchemaElement.field_id`), as Apache Iceberg and other table formats
+    /// use to find a column whatever its name; nil writes none. For a list, the id of the list.
+    public var fieldID: Int32?
+    /// For a list column, the field id of its element (nil writes none).
+    public var elementFieldID: Int32?
 
     /// A leaf column.
-    public init(name: String, type: ParquetValueType, nullable: Bool = true) {
+    public init(name: String, type: ParquetValueType, nullable: Bool = true, fieldID: Int32? = nil) {
         self.name = name
         self.type = type
         self.isNullable = nullable
         self.isList = false
         self.isElementNullable = false
+        self.fieldID = fieldID
+        self.elementFieldID = nil
     }
 
     /// A LIST column of `element` values.
     public static func list(name: String, element: ParquetValueType, nullable: Bool = true,
-                            elementNullable: Bool = true) -> ParquetColumn {
-        var c = ParquetColumn(name: name, type: element, nullable: nullable)
+                            elementNullable: Bool = true, fieldID: Int32? = nil,
+                            elementFieldID: Int32? = nil) -> ParquetColumn {
+        var c = ParquetColumn(name: name, type: element, nullable: nullable, fieldID: fieldID)
         c.isList = true
         c.isElementNullable = elementNullable
+        c.elementFieldID = elementFieldID
         return c
     }
 

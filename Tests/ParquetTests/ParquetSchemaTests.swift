@@ -28,4 +28,13 @@ import Testing
         #expect(throws: ParquetError.self) { try ParquetSchema([ParquetColumn(name: "", type: .int32)]).validate() }
         #expect(throws: ParquetError.self) { try ParquetSchema([ParquetColumn(name: "f", type: .fixedBytes(length: 0))]).validate() }
     }
+
+    @Test func fieldIDsDefaultToNoneAndListsCarryTwo() {
+        let plain = ParquetColumn(name: "a", type: .int64)
+        #expect(plain.fieldID == nil && plain.elementFieldID == nil)
+        #expect(ParquetColumn(name: "a", type: .int64, fieldID: 4).fieldID == 4)
+        let list = ParquetColumn.list(name: "l", element: .string, fieldID: 5, elementFieldID: 6)
+        #expect(list.fieldID == 5 && list.elementFieldID == 6 && list.isList)
+        #expect(ParquetColumn(name: "a", type: .int64, fieldID: 4) != plain)
+    }
 }
