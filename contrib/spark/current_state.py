@@ -123,6 +123,9 @@ def main():
     args.keys = {k.split("=", 1)[0]: k.split("=", 1)[1].split(",") for k in args.key}
     spark = SparkSession.builder.appName("replicatord-current-state").getOrCreate()
     spark.conf.set("spark.sql.session.timeZone", "UTC")
+    # Timestamps as the files have them (INT64 microseconds), not Spark's default INT96, which
+    # Athena and pyarrow read differently.
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     for table in args.tables or list_tables(spark, args.source):
         run_table(spark, args, table)
     spark.stop()
