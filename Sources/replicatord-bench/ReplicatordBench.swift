@@ -1,4 +1,9 @@
+import Daemon
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
 import PGClient
 import Replication
 
@@ -6,6 +11,7 @@ import Replication
 /// `key=value` line that the script tabulates. Not a test.
 ///
 ///   replicatord-bench copy-decode CONNINFO SCHEMA.TABLE   read + decode a table with binary COPY
+///   replicatord-bench status-page [TABLES]                 GET / of the health listener with TABLES tables (default 1000)
 @main
 struct ReplicatordBench {
     static func main() async throws {
@@ -14,13 +20,15 @@ struct ReplicatordBench {
         switch args[1] {
         case "copy-decode" where args.count == 4:
             try await copyDecode(conninfo: args[2], table: args[3])
+        case "status-page" where args.count <= 3:
+            try await statusPage(tables: args.count == 3 ? Int(args[2]) ?? 1000 : 1000)
         default:
             usage()
         }
     }
 
     static func usage() -> Never {
-        FileHandle.standardError.write(Data("usage: replicatord-bench copy-decode CONNINFO SCHEMA.TABLE\n".utf8))
+        FileHandle.standardError.write(Data("usage: replicatord-bench copy-decode CONNINFO SCHEMA.TABLE | status-page [TABLES]\n".utf8))
         exit(2)
     }
 
@@ -44,5 +52,63 @@ struct ReplicatordBench {
             return (rows, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, checksum)
         }
         print("rows=\(rows) seconds=\(String(format: "%.3f", seconds)) rows_per_s=\(Int(Double(rows) / seconds)) values=\(checksum)")
+    }
+
+    /// Serves the status page of a service that replicates `count` tables (every table with
+    /// statistics, a full history of cycles, a full load running over half of them) on a loopback
+    /// port, and times `GET /` over HTTP as a browser asks for it: 5 warm-up requests, then 50.
+    static func statusPage(tables count: Int) async throws {
+        let t0 = Date()
+        var state = HealthState(interval: .seconds(120), startedAt: t0.addingTimeInterval(-86_400), phase: .cdc, slot: "replicatord")
+        state.migrationType = "full-load-and-cdc"
+        state.configPath = "/etc/replicatord/replicatord.toml"
+        var checkpoint = ReplicationState(slot: "replicatord", publication: "replicatord", systemID: "7300000000000000000",
+                                          phase: .cdc, confirmedLSN: "1A/2B3C4D5E")
+        let progress = FullLoadProgress()
+        var loading: [(name: String, estimatedRows: Int64)] = []
+        for i in 0..<count {
+            let name = "schema_\(i % 7).table_with_a_longish_name_\(i)"
+            var t = ReplicationState.TableState(status: i % 97 == 0 ? .error : .replicating, oid: UInt32(16_384 + i), cdcStartLSN: "1A/0")
+            t.fullLoadRows = Int64(i) * 1_234; t.inserts = Int64(i) * 17; t.updates = Int64(i) * 5; t.deletes = Int64(i)
+            t.truncates = Int64(i % 3); t.filesWritten = Int64(i % 50); t.bytesWritten = Int64(i) * 98_765
+            t.lastChangeLSN = "1A/2B3C4D5E"; t.lastChangeTime = Int64(t0.timeIntervalSince1970 * 1_000_000)
+            if t.status == .error { t.errorMessage = "cannot write a value of column payload: value too large" }
+            checkpoint.tables[name] = t
+            if i % 2 == 0 { loading.append((name, Int64(i) * 2_000)) }
+        }
+        progress.begin(tables: loading, at: t0.addingTimeInterval(-60))
+        for (i, table) in loading.enumerated() { progress.add(table: table.name, rows: Int64(i) * 900, at: t0.addingTimeInterval(-50)) }
+        state.cycleStarted(at: t0.addingTimeInterval(-2))
+        state.cycleSucceeded(at: t0.addingTimeInterval(-1), kind: .cdc, files: 12, rows: 34_567, checkpoint: checkpoint)
+        state.server = .init(walLSN: "1A/2B3C5000", lagBytes: 4_096, retainedWALBytes: 1 << 30)
+        for _ in 0..<state.history.capacity { state.recordCycle(at: t0) }
+        state.cycleStarted(at: t0)   // a cycle running, so the report reads the full load's progress
+        let monitor = ServiceMonitor(state: state, progress: progress)
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = HealthServer.application(monitor: monitor, host: "127.0.0.1", port: 0, logger: logger) { port in
+            portContinuation.yield(port)
+        }
+        let server = Task { try await app.run() }
+        var ports = portStream.makeAsyncIterator()
+        guard let port = await ports.next() else { fatalError("the server did not start") }
+        let url = URL(string: "http://127.0.0.1:\(port)/")!
+        let session = URLSession(configuration: .ephemeral)
+        var times: [Double] = []
+        var size = 0
+        for i in 0..<55 {
+            let start = ContinuousClock.now
+            let (data, response) = try await session.data(from: url)
+            let elapsed = ContinuousClock.now - start
+            guard (response as? HTTPURLResponse)?.statusCode == 200 else { fatalError("GET / did not answer 200") }
+            size = data.count
+            if i >= 5 { times.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000) }
+        }
+        server.cancel()
+        times.sort()
+        let median = times[times.count / 2], p95 = times[Int(Double(times.count) * 0.95)], worst = times.last!
+        print(String(format: "status_page tables=%d bytes=%d median_ms=%.1f p95_ms=%.1f max_ms=%.1f target_ms=50", count, size, median, p95, worst)
+              + " met=\(p95 < 50 ? "yes" : "no")")
     }
 }
