@@ -357,11 +357,10 @@ public struct HealthReport: Codable, Sendable, Equatable {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    static func iso(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+    /// `2026-11-25T14:43:38.545Z`. A format style is a value (Sendable, made once); a formatter
+    /// object per call cost 0.1 ms, so 100 ms for the status page of 1,000 tables.
+    static func iso(_ date: Date) -> String { isoStyle.format(date) }
+    private static let isoStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }
 
 extension Duration {

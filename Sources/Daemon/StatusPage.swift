@@ -83,7 +83,7 @@ section h2{font-size:1rem;margin:0 0 .6rem}
 .progress>div{height:100%;background:var(--accent)}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:.8rem}
 .chart h3{font-size:.85rem;margin:0 0 .3rem;font-weight:600}
-.chart svg{width:100%;height:150px;display:block}
+.chart svg{width:100%;height:auto;display:block}
 .chart svg text{fill:var(--muted);font-size:10px}
 .chart .gridline{stroke:var(--grid)}
 .chart .line{fill:none;stroke:var(--accent);stroke-width:1.8}
@@ -96,6 +96,8 @@ th,td{padding:.35rem .55rem;border-bottom:1px solid var(--line);text-align:right
 th{font-size:.75rem;color:var(--muted);text-transform:uppercase;letter-spacing:.03em;position:sticky;top:0;background:var(--card)}
 th:first-child,td:first-child{text-align:left;position:sticky;left:0;background:var(--card)}
 td.l,th.l{text-align:left}
+td.lp,th.lp{text-align:left}td.lp{white-space:normal;min-width:13rem;font-size:.85em}
+table.noload .lp{display:none}
 td.err{white-space:normal;min-width:14rem;text-align:left;overflow-wrap:anywhere}
 tr.error td{background:var(--badbg)}
 tr.error td:first-child{box-shadow:inset 4px 0 0 var(--bad)}
@@ -115,7 +117,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 <section><h2>Recent cycles</h2><div class="charts" id="charts"></div></section>
 <section><h2>Table statistics</h2>
 <div class="tools"><input id="filter" type="search" placeholder="Filter tables" aria-label="Filter tables"><span id="counts" class="muted"></span></div>
-<div class="scroll"><table id="tables"><thead><tr><th>Table</th><th class="l">State</th><th>Full-load rows</th><th>Inserts</th><th>Updates</th><th>Deletes</th><th>Truncates</th><th>Files</th><th>Bytes</th><th class="l">Last change</th><th class="l">Load progress</th><th class="l">Error</th></tr></thead><tbody></tbody></table></div>
+<div class="scroll"><table id="tables"><thead><tr><th>Table</th><th class="l">State</th><th>Full-load rows</th><th>Inserts</th><th>Updates</th><th>Deletes</th><th>Truncates</th><th>Files</th><th>Bytes</th><th class="l">Last change</th><th class="lp">Load progress</th><th class="l">Error</th></tr></thead><tbody></tbody></table></div>
 </section>
 </main>
 <script id="status-data" type="application/json">
@@ -166,12 +168,13 @@ function card(k, v, s, cls) {
 function chart(title, points, value, fmt, bars) {
   const W = 600, H = 150, L = 58, R = 8, T = 8, B = 20;
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`); svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.setAttribute("role", "img"); svg.setAttribute("aria-label", title);
   const add = (tag, attrs, text) => { const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
     for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); if (text !== undefined) e.textContent = text; svg.append(e); return e; };
   const pts = points.filter((p) => value(p) !== null && value(p) !== undefined);
-  const box = el("div", { class: "chart", "data-chart": title }, el("h3", {}, title));
+  const last = pts.length ? pts[pts.length - 1] : null;
+  const box = el("div", { class: "chart", "data-chart": title }, el("h3", {}, title, last ? el("span", { class: "muted" }, " · last " + fmt(value(last))) : null));
   if (pts.length === 0) { box.append(el("div", { class: "muted" }, "no cycle yet")); return box; }
   const t0 = pts[0].t, t1 = Math.max(pts[pts.length - 1].t, t0 + 1);
   const max = Math.max(1e-9, ...pts.map(value));
@@ -241,10 +244,14 @@ function render(data) {
   }
 
   const hist = data.history || [];
+  // A full load's rows would flatten every CDC bar: once there are CDC cycles, they alone are drawn.
+  const cdc = hist.filter((p) => p.kind === "cdc");
+  const loads = hist.filter((p) => p.kind !== "cdc" && p.outcome === "success");
+  const rowsTitle = cdc.length && loads.length ? `Rows written per CDC cycle (full load: ${num(loads[loads.length - 1].rows)})` : "Rows written per cycle";
   $("charts").replaceChildren(
     chart("Lag, seconds", hist, (p) => p.lag_seconds, (v) => v.toFixed(v < 10 ? 1 : 0) + " s"),
     chart("Lag, bytes", hist, (p) => p.lag_bytes === undefined ? null : p.lag_bytes, bytes),
-    chart("Rows written per cycle", hist, (p) => p.rows, (v) => num(Math.round(v)), true));
+    chart(rowsTitle, cdc.length ? cdc : hist, (p) => p.rows, (v) => num(Math.round(v)), true));
   renderTables();
 }
 function renderTables() {
@@ -252,7 +259,7 @@ function renderTables() {
   const names = Object.keys(h.tables).sort();
   const q = $("filter").value.trim().toLowerCase();
   const rows = [];
-  let errors = 0, shown = 0;
+  let errors = 0, shown = 0, loading = 0;
   for (const name of names) {
     const t = h.tables[name];
     if (t.status === "error") errors++;
@@ -266,12 +273,16 @@ function renderTables() {
     }
     cells.push(el("td", { class: "l", "data-field": "last_change_time", title: t.last_change_lsn ? "LSN " + t.last_change_lsn : null }, t.last_change_time ? when(t.last_change_time) : "–"));
     const p = t.progress;
-    cells.push(p ? el("td", { class: "l", "data-field": "progress", "data-value": String(p.rows) },
+    if (p || t.status === "loading") loading++;
+    const about = p && p.estimated_rows !== undefined ? "~" + num(p.estimated_rows) + " rows" : "";
+    cells.push(p && p.rows === 0 && p.rows_per_second === 0
+                 ? el("td", { class: "lp muted", "data-field": "progress", "data-value": "0" }, "waiting" + (about ? ` (${about})` : ""))
+               : p ? el("td", { class: "lp", "data-field": "progress", "data-value": String(p.rows) },
                      bar(p.percent),
                      `${num(p.rows)}${p.estimated_rows === undefined ? "" : " / ~" + num(p.estimated_rows)}` +
                      (p.percent === undefined ? "" : ` (${p.percent.toFixed(1)} %)`) +
                      `, ${num(p.rows_per_second)} rows/s, ETA ${p.eta_seconds === undefined ? "unknown" : dur(p.eta_seconds)}`)
-                 : el("td", { class: "l muted", "data-field": "progress" }, t.status === "loading" ? "waiting" : ""));
+                 : el("td", { class: "lp muted", "data-field": "progress" }, t.status === "loading" ? "waiting" : ""));
     cells.push(el("td", { class: "err", "data-field": "error" }, t.error || ""));
     rows.push(el("tr", { class: cls, "data-table": name, "data-status": t.status }, ...cells));
     if (t.status === "error") {
@@ -280,6 +291,7 @@ function renderTables() {
     }
   }
   $("tables").tBodies[0].replaceChildren(...rows);
+  $("tables").classList.toggle("noload", loading === 0);
   $("counts").textContent = `${names.length} table(s)` + (shown !== names.length ? `, ${shown} shown` : "") + (errors ? `, ${errors} in error` : "");
   $("counts").className = errors ? "bad" : "muted";
 }

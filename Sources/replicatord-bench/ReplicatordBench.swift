@@ -11,7 +11,8 @@ import Replication
 /// `key=value` line that the script tabulates. Not a test.
 ///
 ///   replicatord-bench copy-decode CONNINFO SCHEMA.TABLE   read + decode a table with binary COPY
-///   replicatord-bench status-page [TABLES]                 GET / of the health listener with TABLES tables (default 1000)
+///   replicatord-bench status-page [TABLES] [--html FILE]   GET / of the health listener with TABLES tables (default 1000);
+///                                                          with --html, writes that page to FILE (a fixture for the browser test)
 @main
 struct ReplicatordBench {
     static func main() async throws {
@@ -20,15 +21,19 @@ struct ReplicatordBench {
         switch args[1] {
         case "copy-decode" where args.count == 4:
             try await copyDecode(conninfo: args[2], table: args[3])
-        case "status-page" where args.count <= 3:
-            try await statusPage(tables: args.count == 3 ? Int(args[2]) ?? 1000 : 1000)
+        case "status-page" where args.count <= 5:
+            // status-page [TABLES] [--html FILE]: with --html, the page is written to FILE instead of timed.
+            var html: String? = nil
+            if let at = args.firstIndex(of: "--html"), at + 1 < args.count { html = args[at + 1] as String }
+            let count = args.count >= 3 && args[2] != "--html" ? Int(args[2]) ?? 1000 : 1000
+            try await statusPage(tables: count, htmlFile: html)
         default:
             usage()
         }
     }
 
     static func usage() -> Never {
-        FileHandle.standardError.write(Data("usage: replicatord-bench copy-decode CONNINFO SCHEMA.TABLE | status-page [TABLES]\n".utf8))
+        FileHandle.standardError.write(Data("usage: replicatord-bench copy-decode CONNINFO SCHEMA.TABLE | status-page [TABLES] [--html FILE]\n".utf8))
         exit(2)
     }
 
@@ -57,7 +62,7 @@ struct ReplicatordBench {
     /// Serves the status page of a service that replicates `count` tables (every table with
     /// statistics, a full history of cycles, a full load running over half of them) on a loopback
     /// port, and times `GET /` over HTTP as a browser asks for it: 5 warm-up requests, then 50.
-    static func statusPage(tables count: Int) async throws {
+    static func statusPage(tables count: Int, htmlFile: String? = nil) async throws {
         let t0 = Date()
         var state = HealthState(interval: .seconds(120), startedAt: t0.addingTimeInterval(-86_400), phase: .cdc, slot: "replicatord")
         state.migrationType = "full-load-and-cdc"
@@ -72,7 +77,10 @@ struct ReplicatordBench {
             t.fullLoadRows = Int64(i) * 1_234; t.inserts = Int64(i) * 17; t.updates = Int64(i) * 5; t.deletes = Int64(i)
             t.truncates = Int64(i % 3); t.filesWritten = Int64(i % 50); t.bytesWritten = Int64(i) * 98_765
             t.lastChangeLSN = "1A/2B3C4D5E"; t.lastChangeTime = Int64(t0.timeIntervalSince1970 * 1_000_000)
-            if t.status == .error { t.errorMessage = "cannot write a value of column payload: value too large" }
+            if t.status == .error || (count < 97 && i == count / 2) {
+                t.status = .error
+                t.errorMessage = "cannot write a value of column payload: value too large"
+            }
             checkpoint.tables[name] = t
             if i % 2 == 0 { loading.append((name, Int64(i) * 2_000)) }
         }
@@ -84,6 +92,10 @@ struct ReplicatordBench {
         for _ in 0..<state.history.capacity { state.recordCycle(at: t0) }
         state.cycleStarted(at: t0)   // a cycle running, so the report reads the full load's progress
         let monitor = ServiceMonitor(state: state, progress: progress)
+        if let htmlFile {
+            try StatusPage.html(await monitor.statusData()).write(toFile: htmlFile, atomically: true, encoding: .utf8)
+            return
+        }
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)

@@ -90,3 +90,11 @@ import Testing
         #expect(html.contains("\"public.t999\""))
     }
 }
+
+@Suite struct HealthReportTimeTests {
+    @Test func timesAreISO8601WithMillisecondsInUTC() {
+        #expect(HealthReport.iso(Date(timeIntervalSince1970: 1_700_000_000.5)) == "2023-11-14T22:13:20.500Z")
+        #expect(HealthReport.iso(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(HealthReport.iso(Date(timeIntervalSince1970: 1_764_612_345.0399)) == "2025-12-01T18:05:45.039Z")
+    }
+}
