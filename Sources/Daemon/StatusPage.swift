@@ -84,7 +84,7 @@ section h2{font-size:1rem;margin:0 0 .6rem}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:.8rem}
 .chart h3{font-size:.85rem;margin:0 0 .3rem;font-weight:600}
 .chart svg{width:100%;height:auto;display:block}
-.chart svg text{fill:var(--muted);font-size:10px}
+.chart svg text{fill:var(--muted);font-size:15px}
 .chart .gridline{stroke:var(--grid)}
 .chart .line{fill:none;stroke:var(--accent);stroke-width:1.8}
 .chart .barok{fill:var(--accent)}.chart .barfail{fill:var(--bad)}
@@ -166,7 +166,7 @@ function card(k, v, s, cls) {
   return el("div", { class: "card", "data-card": k }, el("div", { class: "k" }, k), el("div", { class: "v " + (cls || "") }, v), s ? el("div", { class: "s" }, s) : null);
 }
 function chart(title, points, value, fmt, bars) {
-  const W = 600, H = 150, L = 58, R = 8, T = 8, B = 20;
+  const W = 600, H = 190, L = 84, R = 8, T = 10, B = 26;
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.setAttribute("role", "img"); svg.setAttribute("aria-label", title);
@@ -182,10 +182,10 @@ function chart(title, points, value, fmt, bars) {
   const y = (v) => T + (H - T - B) * (1 - v / max);
   for (const f of [0, 0.5, 1]) {
     add("line", { class: "gridline", x1: L, x2: W - R, y1: y(max * f), y2: y(max * f) });
-    add("text", { x: L - 4, y: y(max * f) + 3, "text-anchor": "end" }, fmt(max * f));
+    add("text", { x: L - 6, y: y(max * f) + 5, "text-anchor": "end" }, fmt(max * f));
   }
-  add("text", { x: L, y: H - 5 }, new Date(t0 * 1000).toISOString().substring(11, 16));
-  add("text", { x: W - R, y: H - 5, "text-anchor": "end" }, new Date(t1 * 1000).toISOString().substring(11, 16) + " UTC");
+  add("text", { x: L, y: H - 4 }, new Date(t0 * 1000).toISOString().substring(11, 16));
+  add("text", { x: W - R, y: H - 4, "text-anchor": "end" }, new Date(t1 * 1000).toISOString().substring(11, 16) + " UTC");
   if (bars) {
     const w = Math.max(1, (W - L - R) / Math.max(pts.length, 1) - 1);
     for (const p of pts) {
