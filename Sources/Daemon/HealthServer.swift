@@ -46,7 +46,8 @@ public actor ServiceMonitor {
     }
 
     /// The `/metrics` text now.
-    public func metricsText() -> String {
+    public func metricsText() async -> String {
+        await refreshLive()
         metrics.update(from: state, at: clock())
         return metrics.text()
     }
