@@ -83,14 +83,14 @@ public enum HealthServer {
                 status: .ok,
                 headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
                           .contentSecurityPolicy: "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:"],
-                body: .init(byteBuffer: ByteBuffer(string: StatusPage.html(data))))
+                body: .init(byteBuffer: ByteBuffer(bytes: StatusPage.htmlBytes(data))))
         }
         router.get("/status.json") { _, _ -> Response in
             let data = await monitor.statusData()
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                body: .init(byteBuffer: ByteBuffer(string: StatusPage.json(data))))
+                body: .init(byteBuffer: ByteBuffer(bytes: StatusPage.jsonBytes(data))))
         }
         var serverLogger = logger
         serverLogger[metadataKey: "component"] = "http"

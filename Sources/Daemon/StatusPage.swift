@@ -36,20 +36,35 @@ public enum StatusPage {
         })
     }
 
-    /// `data` as compact JSON (keys sorted).
-    public static func json(_ data: Data) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let bytes = try? encoder.encode(data) else { return "{}" }
-        return String(decoding: bytes, as: UTF8.self)
+    /// `data` as compact JSON, as UTF-8 bytes (keys in no particular order: the page sorts what it
+    /// shows). See ``encode(_:)`` in StatusPageJSON.swift.
+    public static func jsonBytes(_ data: Data) -> [UInt8] { encode(data) }
+
+    /// `data` as compact JSON.
+    public static func json(_ data: Data) -> String { String(decoding: jsonBytes(data), as: UTF8.self) }
+
+    /// The page with `data` inside (so it shows the figures before its first refresh), as UTF-8
+    /// bytes: one pass over the JSON, no string searching (the page of 1,000 tables is 400 KB).
+    public static func htmlBytes(_ data: Data) -> [UInt8] {
+        let json = jsonBytes(data)
+        var out: [UInt8] = []
+        out.reserveCapacity(headBytes.count + json.count + json.count / 64 + tailBytes.count)
+        out += headBytes
+        // Inside <script>, "<" only ever occurs in JSON strings, where \u003c means the same: no
+        // table name or message can end the script it is embedded in.
+        for byte in json {
+            if byte == UInt8(ascii: "<") { out += escapedLessThan } else { out.append(byte) }
+        }
+        out += tailBytes
+        return out
     }
 
-    /// The page with `data` inside, so it shows the figures before its first refresh.
-    public static func html(_ data: Data) -> String {
-        // Inside <script>, "<" only ever occurs in JSON strings, where \u003c means the same.
-        let embedded = json(data).replacingOccurrences(of: "<", with: "\\u003c")
-        return head + embedded + tail
-    }
+    /// The page with `data` inside, as a string.
+    public static func html(_ data: Data) -> String { String(decoding: htmlBytes(data), as: UTF8.self) }
+
+    private static let escapedLessThan = Array("\\u003c".utf8)
+    private static let headBytes = Array(head.utf8)
+    private static let tailBytes = Array(tail.utf8)
 
     private static let head = #"""
 <!doctype html>

@@ -98,6 +98,22 @@ struct ReplicatordBench {
         }
         var logger = Logger(label: "bench")
         logger.logLevel = .error
+        // Where the time goes, in process: the figures (report), the JSON, the page around it.
+        var figures: [Double] = [], encoding: [Double] = [], page: [Double] = []
+        func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+        for _ in 0..<20 {
+            let a = ContinuousClock.now
+            let data = await monitor.statusData()
+            let b = ContinuousClock.now
+            let json = StatusPage.jsonBytes(data)
+            let c = ContinuousClock.now
+            let html = StatusPage.htmlBytes(data)
+            let d = ContinuousClock.now
+            precondition(!json.isEmpty && !html.isEmpty, "an empty page")
+            figures.append(ms(b - a)); encoding.append(ms(c - b)); page.append(ms(d - c))
+        }
+        let mid = { (v: [Double]) in v.sorted()[v.count / 2] }
+        print(String(format: "status_page_parts figures_ms=%.1f json_ms=%.1f html_ms=%.1f", mid(figures), mid(encoding), mid(page)))
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = HealthServer.application(monitor: monitor, host: "127.0.0.1", port: 0, logger: logger) { port in
             portContinuation.yield(port)

@@ -98,3 +98,36 @@ import Testing
         #expect(HealthReport.iso(Date(timeIntervalSince1970: 1_764_612_345.0399)) == "2025-12-01T18:05:45.039Z")
     }
 }
+
+@Suite struct StatusPageJSONTests {
+    @Test func theHandWrittenJSONReadsBackAsTheFigures() throws {
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        var s = HealthState(interval: .seconds(10), startedAt: t0, phase: .fullLoad, slot: "s\"1")
+        var checkpoint = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .fullLoad, confirmedLSN: "0/1")
+        let names = ["public.\"quoted\"", "public.back\\slash", "public.new\nline", "public.tab\there", "public.ctl\u{1}x", "public.été", "public.</script>"]
+        for (i, name) in names.enumerated() {
+            var t = ReplicationState.TableState(status: i == 0 ? .error : .replicating, oid: UInt32(i), cdcStartLSN: "0/1")
+            t.inserts = Int64(i) * 1_000_000_007; t.lastChangeLSN = "0/\(i)"; t.lastChangeTime = 1_700_000_000_123_456
+            t.errorMessage = i == 0 ? "bad \"value\" in\ncolumn \\x" : nil
+            checkpoint.tables[name] = t
+        }
+        s.cycleStarted(at: t0)
+        s.cycleSucceeded(at: t0.addingTimeInterval(1), kind: .fullLoad, files: 1, rows: 3, checkpoint: checkpoint)
+        s.cycleStarted(at: t0.addingTimeInterval(2))
+        let progress = FullLoadProgress()
+        progress.begin(tables: [("public.loading", 3), ("public.unknown", -1)], at: t0)
+        progress.add(table: "public.loading", rows: 1, at: t0)
+        progress.add(table: "public.unknown", rows: 1, at: t0)
+        s.fullLoad = progress.snapshot(at: t0.addingTimeInterval(3))
+        s.server = .init(walLSN: "0/2", lagBytes: 0, retainedWALBytes: nil)
+        s.recordCycle(at: t0.addingTimeInterval(1.2345))
+        let data = StatusPage.data(report: s.report(at: t0.addingTimeInterval(3)), history: s.history)
+        let bytes = StatusPage.jsonBytes(data)
+        let decoded = try JSONDecoder().decode(StatusPage.Data.self, from: Foundation.Data(bytes))
+        #expect(decoded == data)
+        #expect(decoded.health.tables.count == names.count + 2)
+        #expect(decoded.health.tables["public.unknown"]?.progress?.estimated_rows == nil)
+        // Control characters are escaped, never raw, in the text.
+        #expect(!bytes.contains(1) && !bytes.contains(UInt8(ascii: "\n")))
+    }
+}
