@@ -97,7 +97,7 @@ struct ReplicatordBench {
             return
         }
         var logger = Logger(label: "bench")
-        logger.logLevel = .error
+        logger.logLevel = .critical   // the server logs its own cancellation at the end as an error
         // Where the time goes, in process: the figures (report), the JSON, the page around it.
         var figures: [Double] = [], encoding: [Double] = [], page: [Double] = []
         func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
