@@ -199,8 +199,10 @@ function chart(title, points, value, fmt, bars) {
     add("line", { class: "gridline", x1: L, x2: W - R, y1: y(max * f), y2: y(max * f) });
     add("text", { x: L - 6, y: y(max * f) + 5, "text-anchor": "end" }, fmt(max * f));
   }
-  add("text", { x: L, y: H - 4 }, new Date(t0 * 1000).toISOString().substring(11, 16));
-  add("text", { x: W - R, y: H - 4, "text-anchor": "end" }, new Date(t1 * 1000).toISOString().substring(11, 16) + " UTC");
+  // Hours and minutes, and seconds too when the cycles shown span less than ten minutes.
+  const clock = (t) => new Date(t * 1000).toISOString().substring(11, t1 - t0 < 600 ? 19 : 16);
+  add("text", { x: L, y: H - 4 }, clock(t0));
+  add("text", { x: W - R, y: H - 4, "text-anchor": "end" }, clock(t1) + " UTC");
   if (bars) {
     const w = Math.max(1, (W - L - R) / Math.max(pts.length, 1) - 1);
     for (const p of pts) {
