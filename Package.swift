@@ -65,7 +65,7 @@ let package = Package(
         ]),
 
         // Benchmark driver for scripts/bench-* (not a test).
-        .executableTarget(name: "replicatord-bench", dependencies: ["PGClient", "Replication"]),
+        .executableTarget(name: "replicatord-bench", dependencies: ["PGClient", "Replication", "Daemon", .product(name: "Logging", package: "swift-log")]),
         // Demo and load-test data: creates tables and makes random changes at a chosen rate.
         .executableTarget(name: "replicatord-datagen", dependencies: [
             "PGClient", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -11,6 +11,8 @@ public final class Engine: Sendable {
     public let settings: EngineSettings
     public let store: any ObjectStore
     public let keeper: StateKeeper
+    /// The running full load's counters (rows, rates, ETAs), for `/health` and the progress log.
+    public let progress = FullLoadProgress()
     let logger: Logger
     /// Service mode keeps the replication connection open between cycles and reads it
     /// continuously; `--once` and the tests open it per cycle.
@@ -80,13 +82,13 @@ public final class Engine: Sendable {
         switch settings.migrationType {
         case .fullLoad:
             // Every cycle copies everything again in a fresh snapshot; no slot is kept.
-            try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger).run(tables: tables, reload: true)
+            try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger, progress: progress).run(tables: tables, reload: true)
             return .fullLoad(tables: tables.count)
         case .cdc:
             if state == nil { try await startChangesOnly(tables: tables, systemID: systemID) }
         case .fullLoadAndCDC:
             if state == nil || state?.phase == .fullLoad {
-                try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger).run(tables: tables)
+                try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger, progress: progress).run(tables: tables)
                 return .fullLoad(tables: tables.count)
             }
         }
@@ -98,7 +100,7 @@ public final class Engine: Sendable {
             if !added.isEmpty {
                 logger.info("tables added to the publication: loading them", metadata: ["tables": "\(added.map(key))"])
                 await tablesAdded()
-                try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger).run(tables: added, added: true)
+                try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger, progress: progress).run(tables: added, added: true)
             }
             try await reloadTables(requested, of: tables)
         }

@@ -17,6 +17,8 @@ struct FullLoad {
     let store: any ObjectStore
     let keeper: StateKeeper
     let logger: Logger
+    /// Counts rows as they are read, for `/health`, the status page and the progress log.
+    var progress: FullLoadProgress? = nil
 
     /// Decoded bytes above which a batch is encoded before the reader goes on (batches this large
     /// come from rows with large values, read in pieces after the COPY: see SnapshotReader).
@@ -106,6 +108,8 @@ struct FullLoad {
             "tables": "\(pending.count)", "resume": "\(resuming)", "readers": "\(prepared.readers.count)",
             "page_ranges": "\(prepared.units.count)",
         ])
+        progress?.begin(tables: pending.map { (key($0), $0.estimatedRows) })
+        defer { progress?.end() }
 
         // The checkpoint names the slot before any file is written.
         var state = previous.flatMap { resuming || reload ? $0 : nil } ?? ReplicationState(
@@ -242,6 +246,7 @@ struct FullLoad {
                 $0.tables[key]?.bytesWritten += bytes
             }
         }
+        progress?.finish(table: key(table), rows: loadedRows)
         if replace {
             // The checkpoint names the new set: now what the folder held before goes.
             CrashPoint.reach(.afterReplacingSetCommitted)
@@ -281,6 +286,7 @@ struct FullLoad {
                 // large otherwise is encoded before the next is read).
                 if !batch.streamedValues.isEmpty || batch.byteCount > Self.largeBatchBytes { try pipe.waitUntilConsumed() }
                 seen += Int64(batch.rowCount)
+                progress?.add(table: key(table), rows: Int64(batch.rowCount))
                 if ContinuousClock.now - lastLog > .seconds(5) {
                     lastLog = .now
                     logProgress(table, rows: load.rowsSoFar(plus: seen), started: started)

@@ -8,10 +8,23 @@ public actor ServiceMonitor {
     public private(set) var state: HealthState
     private let metrics = ReplicationMetrics()
     private let clock: @Sendable () -> Date
+    /// The running full load's counters, read into every report.
+    private let progress: FullLoadProgress?
+    /// The checkpoint as stored so far, read into reports while a cycle runs (tables finish one by one).
+    private let keeper: StateKeeper?
 
-    public init(state: HealthState, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(state: HealthState, progress: FullLoadProgress? = nil, keeper: StateKeeper? = nil,
+                clock: @escaping @Sendable () -> Date = { Date() }) {
         self.state = state
+        self.progress = progress
+        self.keeper = keeper
         self.clock = clock
+    }
+
+    /// Brings in what changes during a cycle: the full load's progress and the stored checkpoint.
+    private func refreshLive() async {
+        if state.cycleStartedAt != nil, let keeper, let stored = await keeper.state { state.checkpoint = stored }
+        state.fullLoad = progress?.snapshot(at: clock())
     }
 
     /// Applies an event (and records it in the metrics at once, so no cycle between two scrapes is missed).
@@ -21,17 +34,28 @@ public actor ServiceMonitor {
     }
 
     /// The `/health` body now.
-    public func report() -> HealthReport { state.report(at: clock()) }
+    public func report() async -> HealthReport {
+        await refreshLive()
+        return state.report(at: clock())
+    }
+
+    /// The status page's figures now (the `/health` body and the recent cycles).
+    public func statusData() async -> StatusPage.Data {
+        await refreshLive()
+        return StatusPage.data(report: state.report(at: clock()), history: state.history)
+    }
 
     /// The `/metrics` text now.
-    public func metricsText() -> String {
+    public func metricsText() async -> String {
+        await refreshLive()
         metrics.update(from: state, at: clock())
         return metrics.text()
     }
 }
 
-/// The HTTP endpoint of `[health] listen`: `GET /health` (JSON, 200 or 503) and `GET /metrics`
-/// (Prometheus text format 0.0.4). A Hummingbird `Application`, so a `Service` of the group.
+/// The HTTP endpoint of `[health] listen`: `GET /health` (JSON, 200 or 503), `GET /metrics`
+/// (Prometheus text format 0.0.4), `GET /` (the ``StatusPage``, HTML) and `GET /status.json` (its
+/// figures). A Hummingbird `Application`, so a `Service` of the group.
 public enum HealthServer {
     /// The application serving `monitor` on `host:port`; `onRunning` gets the bound port (useful with port 0).
     public static func application(
@@ -52,6 +76,21 @@ public enum HealthServer {
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.get("/") { _, _ -> Response in
+            let data = await monitor.statusData()
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                          .contentSecurityPolicy: "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:"],
+                body: .init(byteBuffer: ByteBuffer(bytes: StatusPage.htmlBytes(data))))
+        }
+        router.get("/status.json") { _, _ -> Response in
+            let data = await monitor.statusData()
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(bytes: StatusPage.jsonBytes(data))))
         }
         var serverLogger = logger
         serverLogger[metadataKey: "component"] = "http"

@@ -36,6 +36,14 @@ public struct HealthState: Sendable {
     public var retries = 0
     /// Failures since start by kind.
     public var errorsByKind: [String: Int] = [:]
+    /// `[task] migration_type` (`full-load-and-cdc`, `full-load`, `cdc`); nil when not told.
+    public var migrationType: String?
+    /// The configuration file the service runs with (shown in the `reload-table` command of a table in error).
+    public var configPath: String?
+    /// The running full load's progress, refreshed when a report is made; nil when none runs.
+    public var fullLoad: FullLoadProgress.Snapshot?
+    /// The recent cycles, for the status page's charts.
+    public var history = CycleHistory()
 
     public init(interval: Duration, startedAt: Date, phase: ReplicationState.Phase, slot: String) {
         self.interval = interval; self.startedAt = startedAt; self.phase = phase; self.slot = slot
@@ -68,6 +76,10 @@ public struct HealthState: Sendable {
         public var lagBytes: Int64?
         /// WAL the slot keeps on the server (`pg_current_wal_lsn() - restart_lsn`); nil without a slot.
         public var retainedWALBytes: Int64?
+
+        public init(walLSN: String, lagBytes: Int64?, retainedWALBytes: Int64?) {
+            self.walLSN = walLSN; self.lagBytes = lagBytes; self.retainedWALBytes = retainedWALBytes
+        }
     }
 
     // MARK: Events
@@ -103,6 +115,27 @@ public struct HealthState: Sendable {
 
     /// A retry is about to happen.
     public mutating func retrying() { retries += 1 }
+
+    /// Records the last finished cycle in ``history`` with the lag measured after it.
+    public mutating func recordCycle(at now: Date) {
+        guard let cycle = lastCycle else { return }
+        history.append(.init(at: cycle.ended, kind: cycle.kind.rawValue, outcome: cycle.outcome.rawValue, rows: cycle.rows,
+                             lagBytes: server?.lagBytes, lagSeconds: lagSeconds(at: now)))
+    }
+
+    /// The task's state in the words of DMS's console: "Starting", "Running (full load)",
+    /// "Load complete", "Load complete, replication ongoing", "Replication ongoing", "Failed".
+    public func taskStatus(at now: Date) -> String {
+        if fatal != nil { return "Failed" }
+        let retrying = consecutiveFailures > 0 ? ", retrying" : ""
+        if phase == .fullLoad && (cycleStartedAt != nil || fullLoad != nil) { return "Running (full load)" + retrying }
+        guard lastSuccessEnd != nil else { return "Starting" + retrying }
+        switch migrationType {
+        case "full-load": return "Load complete" + retrying
+        case "cdc": return "Replication ongoing" + retrying
+        default: return (phase == .cdc ? "Load complete, replication ongoing" : "Running (full load)") + retrying
+        }
+    }
 
     // MARK: Rules
 
@@ -142,7 +175,14 @@ public struct HealthState: Sendable {
                 deletes: t.deletes, truncates: t.truncates, files_written: t.filesWritten, bytes_written: t.bytesWritten,
                 last_change_lsn: t.lastChangeLSN,
                 last_change_time: t.lastChangeTime.map { HealthReport.iso(Date(timeIntervalSince1970: Double($0) / 1_000_000)) },
-                error: t.errorMessage.map(SecretScrubber.scrub))
+                error: t.errorMessage.map(SecretScrubber.scrub),
+                progress: fullLoad?.tables[name].flatMap { $0.done ? nil : HealthReport.TableProgress($0) })
+        }
+        // Tables the running full load reads that no checkpoint lists yet.
+        for (name, p) in fullLoad?.tables ?? [:] where tables[name] == nil {
+            tables[name] = HealthReport.Table(
+                status: p.done ? "replicating" : "loading", full_load_rows: p.done ? p.rows : 0, inserts: 0, updates: 0, deletes: 0,
+                truncates: 0, files_written: 0, bytes_written: 0, progress: p.done ? nil : HealthReport.TableProgress(p))
         }
         return HealthReport(
             status: problems.isEmpty ? "ok" : "unhealthy",
@@ -163,7 +203,11 @@ public struct HealthState: Sendable {
             lag_bytes: server?.lagBytes,
             lag_seconds: lagSeconds(at: now).map { ($0 * 1000).rounded() / 1000 },
             retained_wal_bytes: server?.retainedWALBytes,
-            tables: tables)
+            tables: tables,
+            task_status: taskStatus(at: now),
+            migration_type: migrationType,
+            config_path: configPath,
+            full_load: fullLoad.map(HealthReport.FullLoad.init))
     }
 }
 
@@ -249,6 +293,13 @@ public struct HealthReport: Codable, Sendable, Equatable {
     public var lag_seconds: Double?
     public var retained_wal_bytes: Int64?
     public var tables: [String: Table]
+    /// The task's state as DMS's console words it (``HealthState/taskStatus(at:)``).
+    public var task_status: String? = nil
+    public var migration_type: String? = nil
+    /// The configuration file the service runs with (for the `reload-table` command).
+    public var config_path: String? = nil
+    /// The running full load, all tables; absent when none runs.
+    public var full_load: FullLoad? = nil
 
     public struct Cycle: Codable, Sendable, Equatable {
         public var started: String, ended: String, outcome: String, kind: String
@@ -261,6 +312,38 @@ public struct HealthReport: Codable, Sendable, Equatable {
         public var last_change_lsn: String?
         public var last_change_time: String?
         public var error: String?
+        /// While the table is being loaded: rows so far, estimate, rate and ETA.
+        public var progress: TableProgress? = nil
+    }
+    /// A table's full-load progress.
+    public struct TableProgress: Codable, Sendable, Equatable {
+        public var rows: Int64
+        public var estimated_rows: Int64?
+        public var percent: Double?
+        public var rows_per_second: Double
+        public var eta_seconds: Double?
+
+        init(_ p: FullLoadProgress.Snapshot.Table) {
+            rows = p.rows; estimated_rows = p.estimatedRows; percent = p.percent.map { ($0 * 10).rounded() / 10 }
+            rows_per_second = p.rowsPerSecond.rounded(); eta_seconds = p.etaSeconds.map { $0.rounded() }
+        }
+    }
+    /// The whole full load's progress.
+    public struct FullLoad: Codable, Sendable, Equatable {
+        public var started: String
+        public var rows: Int64
+        public var estimated_rows: Int64?
+        public var percent: Double?
+        public var rows_per_second: Double
+        public var eta_seconds: Double?
+        public var tables_loaded: Int
+        public var tables_total: Int
+
+        init(_ p: FullLoadProgress.Snapshot) {
+            started = HealthReport.iso(p.started); rows = p.rows; estimated_rows = p.estimatedRows
+            percent = p.percent.map { ($0 * 10).rounded() / 10 }; rows_per_second = p.rowsPerSecond.rounded()
+            eta_seconds = p.etaSeconds.map { $0.rounded() }; tables_loaded = p.tablesLoaded; tables_total = p.tablesTotal
+        }
     }
 
     /// Whether `/health` answers 200.
@@ -274,11 +357,10 @@ public struct HealthReport: Codable, Sendable, Equatable {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    static func iso(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+    /// `2026-11-25T14:43:38.545Z`. A format style is a value (Sendable, made once); a formatter
+    /// object per call cost 0.1 ms, so 100 ms for the status page of 1,000 tables.
+    static func iso(_ date: Date) -> String { isoStyle.format(date) }
+    private static let isoStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }
 
 extension Duration {

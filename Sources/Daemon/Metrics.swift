@@ -19,6 +19,8 @@ import Prometheus
 /// - `lag_bytes`, `lag_seconds`, `slot_retained_wal_bytes` gauges
 /// - `retries_total` counter, `errors_total{kind}` counter
 /// - `healthy` gauge: 1 when `/health` answers 200
+/// - while a full load runs: `full_load_rows_read{table}` (rows read so far), `full_load_rows_per_second`
+///   and `full_load_eta_seconds` (the whole load; absent when no estimate allows one)
 final class ReplicationMetrics {
     let registry = PrometheusCollectorRegistry()
     private var seen: [String: Int64] = [:]
@@ -91,6 +93,16 @@ final class ReplicationMetrics {
             gauge(name: "replicatord_lag_seconds", help: "Seconds since the start of the last successful cycle (changes before it are stored).").set(to: lag)
         }
         gauge(name: "replicatord_healthy", help: "1 when /health answers 200.").set(to: state.problems(at: now).isEmpty ? 1 : 0)
+        if let load = state.fullLoad {
+            for (table, t) in load.tables {
+                gauge(name: "replicatord_full_load_rows_read", labels: [("table", table)], help: "Rows of the table read by the running full load.")
+                    .set(to: Double(t.rows))
+            }
+            gauge(name: "replicatord_full_load_rows_per_second", help: "Rows per second of the running full load, all tables.").set(to: load.rowsPerSecond)
+            if let eta = load.etaSeconds {
+                gauge(name: "replicatord_full_load_eta_seconds", help: "Seconds the running full load still needs at its rate.").set(to: eta)
+            }
+        }
     }
 
     /// The text exposition of every metric.

@@ -48,6 +48,18 @@ public struct Scheduler: Service {
         let notifier = self.notifier, logger = self.logger
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
+                let progress = engine.progress
+                group.addTask {
+                    // The whole full load's progress, at a pace a person follows in the journal
+                    // (each table's own comes from the readers every few seconds).
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: Self.progressLogInterval)
+                        if let p = progress.snapshot(), !Task.isCancelled {
+                            Self.logProgress(p, logger: logger)
+                            notifier.status(StatusTable.progressLine(p))
+                        }
+                    }
+                }
                 if let every = notifier.watchdogInterval {
                     group.addTask {
                         while !Task.isCancelled {
@@ -116,6 +128,7 @@ public struct Scheduler: Service {
                 ])
             }
             await refreshServerPosition()
+            await monitor.update { $0.recordCycle(at: Date()) }
             let report = await monitor.report()
             notifier.status(Self.statusLine(report))
             let wait = failures == 0 ? interval - (ContinuousClock.now - started) : Self.backoff(failures: failures, interval: interval)
@@ -125,6 +138,21 @@ public struct Scheduler: Service {
         }
         await engine.close()
         logger.notice("stopped: the last cycle ended cleanly")
+    }
+
+    /// How often the whole full load's progress is logged.
+    static let progressLogInterval = Duration.seconds(30)
+
+    /// One log line for the whole full load: rows, rate, ETA and tables loaded.
+    static func logProgress(_ p: FullLoadProgress.Snapshot, logger: Logger) {
+        var metadata: Logger.Metadata = [
+            "rows": "\(p.rows)", "rows_per_s": "\(Int(p.rowsPerSecond))",
+            "tables.loaded": "\(p.tablesLoaded)", "tables.total": "\(p.tablesTotal)",
+        ]
+        if let estimated = p.estimatedRows { metadata["rows.estimated"] = "\(estimated)" }
+        if let percent = p.percent { metadata["percent"] = "\(Int(percent))" }
+        if let eta = p.etaSeconds { metadata["eta_s"] = "\(Int(eta))" }
+        logger.info("full load progress, all tables", metadata: metadata)
     }
 
     /// One `STATUS=` line from the health report.

@@ -8,11 +8,14 @@ import ServiceLifecycle
 /// service failing shuts the other down and the error ends the process non-zero.
 public enum ServiceMode {
     /// Runs until a signal (returns) or an error that cannot heal (throws).
+    /// `configPath` is shown in the status page's `reload-table` command for a table in error.
     public static func run(configuration: Configuration, engine: Engine, notifier: SystemdNotifier,
-                           fatalExitDelay: Duration = .seconds(30), logger: Logger) async throws {
+                           fatalExitDelay: Duration = .seconds(30), configPath: String? = nil, logger: Logger) async throws {
         let phase: ReplicationState.Phase = configuration.task.migrationType == .cdc ? .cdc : .fullLoad
-        let monitor = ServiceMonitor(state: HealthState(
-            interval: configuration.schedule.interval, startedAt: Date(), phase: phase, slot: configuration.source.slot))
+        var state = HealthState(interval: configuration.schedule.interval, startedAt: Date(), phase: phase, slot: configuration.source.slot)
+        state.migrationType = configuration.task.migrationType.rawValue
+        state.configPath = configPath
+        let monitor = ServiceMonitor(state: state, progress: engine.progress, keeper: engine.keeper)
         let listen = configuration.health.listen
         let server = HealthServer.application(monitor: monitor, host: listen.host, port: listen.port, logger: logger) { port in
             logger.info("health and metrics endpoint listening", metadata: ["http.address": "\(listen.host):\(port)"])

@@ -37,20 +37,51 @@ public enum StatusTable {
         }
         out += "last success: \(health.last_success ?? "none yet")  consecutive failures: \(health.consecutive_failures)\n"
         if let error = health.last_error { out += "last error (\(error.kind), \(error.at)): \(error.message)\n" }
-        let header = ["table", "state", "full-load rows", "inserts", "updates", "deletes", "truncates", "files", "bytes", "last change", "error"]
+        if let load = health.full_load {
+            var line = "full load: \(load.tables_loaded) of \(load.tables_total) tables loaded, \(load.rows) rows"
+            if let estimated = load.estimated_rows { line += " of about \(estimated)" }
+            if let percent = load.percent { line += String(format: " (%.1f %%)", percent) }
+            line += ", \(Int(load.rows_per_second)) rows/s, ETA \(load.eta_seconds.map(Self.duration) ?? "unknown")"
+            out += line + "\n"
+        }
+        let loading = health.tables.values.contains { $0.progress != nil }
+        var header = ["table", "state", "full-load rows", "inserts", "updates", "deletes", "truncates", "files", "bytes", "last change", "error"]
+        if loading { header.insert(contentsOf: ["loaded rows", "%", "rows/s", "ETA"], at: 3) }
         let rows: [[String]] = health.tables.keys.sorted().map { name in
             let t = health.tables[name]!
-            return [name, t.status, "\(t.full_load_rows)", "\(t.inserts)", "\(t.updates)", "\(t.deletes)", "\(t.truncates)",
-                    "\(t.files_written)", "\(t.bytes_written)", t.last_change_time ?? "-", t.error ?? ""]
+            var row = [name, t.status, "\(t.full_load_rows)", "\(t.inserts)", "\(t.updates)", "\(t.deletes)", "\(t.truncates)",
+                       "\(t.files_written)", "\(t.bytes_written)", t.last_change_time ?? "-", t.error ?? ""]
+            if loading {
+                let p = t.progress
+                row.insert(contentsOf: [p.map { "\($0.rows)" } ?? "", p?.percent.map { String(format: "%.1f", $0) } ?? "",
+                                        p.map { "\(Int($0.rows_per_second))" } ?? "", p.map { $0.eta_seconds.map(Self.duration) ?? "?" } ?? ""], at: 3)
+            }
+            return row
         }
+        let leftAligned = loading ? 13 : 9
         let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max()! }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in i == 0 || i == 1 || i >= 9 ? c.padding(widths[i]) : c.leftPadding(widths[i]) }
+            cells.enumerated().map { i, c in i == 0 || i == 1 || i >= leftAligned ? c.padding(widths[i]) : c.leftPadding(widths[i]) }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }
         out += line(header) + "\n" + line(widths.map { String(repeating: "-", count: $0) }) + "\n"
         out += rows.map(line).joined(separator: "\n")
         return out
+    }
+
+    /// The `STATUS=` line (and `systemctl status`) while a full load runs.
+    public static func progressLine(_ p: FullLoadProgress.Snapshot) -> String {
+        var line = "full load: \(p.tablesLoaded)/\(p.tablesTotal) tables, \(p.rows) rows"
+        if let percent = p.percent { line += String(format: " (%.0f %%)", percent) }
+        return line + ", \(Int(p.rowsPerSecond)) rows/s, ETA \(p.etaSeconds.map(duration) ?? "unknown")"
+    }
+
+    /// `42 s`, `3 min 5 s`, `2 h 10 min`.
+    static func duration(_ seconds: Double) -> String {
+        let s = max(0, Int(seconds.rounded()))
+        if s < 60 { return "\(s) s" }
+        if s < 3600 { return "\(s / 60) min \(s % 60) s" }
+        return "\(s / 3600) h \(s % 3600 / 60) min"
     }
 
     static func utc(_ micros: Int64) -> String {

@@ -79,7 +79,7 @@ struct Run: AsyncParsableCommand {
         let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
         do {
             try await ServiceMode.run(configuration: config, engine: engine, notifier: notifier,
-                                      fatalExitDelay: .seconds(max(0, fatalExitSeconds)), logger: logger)
+                                      fatalExitDelay: .seconds(max(0, fatalExitSeconds)), configPath: options.config, logger: logger)
         } catch {
             throw OneLineFailure(SecretScrubber.scrub("\(error)"))
         }

@@ -123,3 +123,59 @@ import Testing
         #expect(HealthClient.fetch(host: "127.0.0.1", port: 1, timeoutSeconds: 1) == nil)
     }
 }
+
+@Suite struct HealthStateTaskStatusTests {
+    let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+
+    @Test func theTaskStatusSpeaksAsDMSDoes() {
+        var s = HealthState(interval: .seconds(10), startedAt: t0, phase: .fullLoad, slot: "s")
+        s.migrationType = "full-load-and-cdc"
+        #expect(s.taskStatus(at: t0) == "Starting")
+        s.cycleStarted(at: t0)
+        #expect(s.taskStatus(at: t0) == "Running (full load)")
+        var checkpoint = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: "0/1")
+        checkpoint.tables["public.t"] = .init(status: .replicating, oid: 1, cdcStartLSN: "0/1")
+        s.cycleSucceeded(at: t0.addingTimeInterval(1), kind: .fullLoad, files: 1, rows: 5, checkpoint: checkpoint)
+        #expect(s.taskStatus(at: t0) == "Load complete, replication ongoing")
+        s.cycleStarted(at: t0.addingTimeInterval(2))
+        s.cycleFailed(at: t0.addingTimeInterval(3), kind: .store, message: "down", fatal: false, checkpoint: nil)
+        #expect(s.taskStatus(at: t0) == "Load complete, replication ongoing, retrying")
+        s.cycleFailed(at: t0.addingTimeInterval(4), kind: .slotLost, message: "gone", fatal: true, checkpoint: nil)
+        #expect(s.taskStatus(at: t0) == "Failed")
+
+        var once = HealthState(interval: .seconds(10), startedAt: t0, phase: .fullLoad, slot: "s")
+        once.migrationType = "full-load"
+        once.cycleStarted(at: t0)
+        once.cycleSucceeded(at: t0, kind: .fullLoad, files: 1, rows: 1, checkpoint: nil)
+        #expect(once.taskStatus(at: t0) == "Load complete")
+        var cdc = HealthState(interval: .seconds(10), startedAt: t0, phase: .cdc, slot: "s")
+        cdc.migrationType = "cdc"
+        cdc.cycleStarted(at: t0)
+        cdc.cycleSucceeded(at: t0, kind: .cdc, files: 0, rows: 0, checkpoint: nil)
+        #expect(cdc.taskStatus(at: t0) == "Replication ongoing")
+    }
+
+    @Test func theRunningFullLoadShowsEveryTableWithItsProgress() throws {
+        var s = HealthState(interval: .seconds(10), startedAt: t0, phase: .fullLoad, slot: "s")
+        s.cycleStarted(at: t0)
+        let progress = FullLoadProgress()
+        progress.begin(tables: [("public.big", 1000), ("public.small", 10)], at: t0)
+        progress.add(table: "public.big", rows: 500, at: t0)
+        progress.finish(table: "public.small", rows: 10, at: t0.addingTimeInterval(1))
+        s.fullLoad = progress.snapshot(at: t0.addingTimeInterval(10))
+        let report = s.report(at: t0.addingTimeInterval(10))
+        let big = try #require(report.tables["public.big"])
+        #expect(big.status == "loading")
+        #expect(big.progress?.rows == 500 && big.progress?.percent == 50 && big.progress?.eta_seconds == 10)
+        #expect(report.tables["public.small"]?.status == "replicating")
+        #expect(report.tables["public.small"]?.full_load_rows == 10)
+        #expect(report.tables["public.small"]?.progress == nil)
+        #expect(report.full_load?.tables_loaded == 1 && report.full_load?.tables_total == 2)
+        #expect(report.full_load?.rows == 510)
+        // status prints the same figures.
+        let text = StatusTable.render(report, address: "127.0.0.1:8080")
+        #expect(text.contains("full load: 1 of 2 tables loaded, 510 rows of about 1010"))
+        #expect(text.contains("loaded rows"))
+        #expect(text.split(separator: "\n").contains { $0.hasPrefix("public.big") && $0.contains(" 500 ") && $0.contains("10 s") })
+    }
+}
