@@ -122,7 +122,9 @@ struct CDCCycle {
             if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
             let stored = zip(segments, zip(keys, sizes)).map { ($0, $1.0, $1.1) }
             let lastCommitTime = cut.lastCommitTime
-            try BlockingBridge.wait {
+            // An idle cycle that did not move the position stores nothing.
+            let changed = !segments.isEmpty || state.pending != nil || end > confirmed
+            if changed { try BlockingBridge.wait {
                 try await keeper.update { state in
                     state.pending = nil
                     if end > (LSN(state.confirmedLSN) ?? .zero) { state.confirmedLSN = end.description }
@@ -138,7 +140,7 @@ struct CDCCycle {
                         state.tables[table] = t
                     }
                 }
-            }
+            } }
             if !segments.isEmpty { CrashPoint.reach(.afterStateCommitted) }
             report.files = keys
             report.transactions = cut.transactions

@@ -30,7 +30,16 @@ struct FullLoad {
         var units: [LoadUnit]
         var consistentPoint: String
         var systemID: String
+        /// The exported snapshot's name: a reader imports it again in a new transaction every
+        /// ``tablesPerSnapshotTransaction`` tables.
+        var snapshot: String
     }
+
+    /// Tables a reader copies in one transaction before it commits and imports the snapshot again
+    /// in a new one: a transaction holds a lock on every table it read until it ends, and
+    /// PostgreSQL's lock table (`max_locks_per_transaction` x connections, 6,400 by default) would
+    /// not hold thousands of tables' locks.
+    static let tablesPerSnapshotTransaction = 500
 
     /// Loads the tables not loaded yet; on return the state's phase is `cdc`.
     /// `reload` is the `full-load` migration type: every table is copied again in a fresh snapshot
@@ -56,7 +65,7 @@ struct FullLoad {
                 let (readers, units) = try Self.openReaders(snapshot: snapshot, tables: pending, settings: settings)
                 let identity = try PGConnection(conninfo: settings.conninfo, replication: true).identifySystem()
                 return Prepared(replication: HandOff(exporter), readers: readers, units: units,
-                                consistentPoint: lsn ?? "0/0", systemID: identity.systemID)
+                                consistentPoint: lsn ?? "0/0", systemID: identity.systemID, snapshot: snapshot)
             }
             let replication = try PGConnection(conninfo: settings.conninfo, replication: true)
             let identity = try replication.identifySystem()
@@ -89,7 +98,7 @@ struct FullLoad {
             }
             let (readers, units) = try Self.openReaders(snapshot: snapshot, tables: pending, settings: settings)
             return Prepared(replication: HandOff(replication), readers: readers, units: units,
-                            consistentPoint: slot.consistentPoint, systemID: identity.systemID)
+                            consistentPoint: slot.consistentPoint, systemID: identity.systemID, snapshot: snapshot)
         }
         logger.info("full load starting", metadata: [
             "slot.name": "\(settings.slot)", "lsn.consistent_point": "\(prepared.consistentPoint)",
@@ -113,23 +122,44 @@ struct FullLoad {
         state.migrationType = settings.migrationType.rawValue
         try await keeper.save(state)
 
+        // What the store holds already, listed once for all the tables rather than once per table.
+        let leftovers = try await LoadLeftovers.list(in: store, tables: pending.count, added: added)
         let queue = TableQueue(prepared.units)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for reader in prepared.readers {
-                group.addTask {
-                    try await DedicatedThread.run(name: "replicatord-load") {
-                        while let unit = try BlockingBridge.wait({ await queue.next() }) {
-                            try loadRange(unit, on: reader.value, reload: reload)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for reader in prepared.readers {
+                    group.addTask {
+                        try await DedicatedThread.run(name: "replicatord-load") {
+                            var tablesInTransaction = 0
+                            while let unit = try BlockingBridge.wait({ await queue.next() }) {
+                                if tablesInTransaction == Self.tablesPerSnapshotTransaction {
+                                    try reader.value.query("COMMIT")
+                                    try SnapshotReader.enterSnapshot(prepared.snapshot, on: reader.value)
+                                    tablesInTransaction = 0
+                                }
+                                try loadRange(unit, on: reader.value, reload: reload, leftovers: leftovers)
+                                tablesInTransaction += 1
+                            }
+                            try reader.value.query("COMMIT")
                         }
-                        try reader.value.query("COMMIT")
                     }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+        } catch {
+            // The tables loaded so far are recorded (their files are all stored); the others are loaded again.
+            try? await keeper.flushDeferred()
+            if reload { try? await removeReplaced(leftovers) }
+            throw error
         }
         _ = prepared.replication   // the slot's connection (and a temporary slot) lives until here
-        if !reload && !added { try await keeper.update { $0.phase = .cdc } }
-        logger.info("full load done", metadata: ["tables": "\(pending.count)"])
+        if !reload && !added { try await keeper.update { $0.phase = .cdc } } else { try await keeper.flushDeferred() }
+        // The checkpoint names the new LOAD sets: now the old ones go.
+        if reload { try await removeReplaced(leftovers) }
+        let (writes, objects, bytes) = (await keeper.checkpointWrites, await keeper.objectsWritten, await keeper.bytesWritten)
+        logger.notice("full load done", metadata: [
+            "tables": "\(pending.count)", "checkpoint.writes": "\(writes)", "checkpoint.objects": "\(objects)", "checkpoint.bytes": "\(bytes)",
+        ])
     }
 
     /// Opens the reader connections, each inside `snapshot`, and cuts the tables into the units they
@@ -140,22 +170,30 @@ struct FullLoad {
         -> ([HandOff<PGConnection>], [LoadUnit]) {
         let budget = max(1, settings.parallelTables)
         let first = try PGConnection(conninfo: settings.conninfo)
-        try SnapshotReader.enterSnapshot(snapshot, on: first)
         func integer(_ sql: String, _ parameters: [String] = []) throws -> Int {
             let value: String?? = try first.query(sql, parameters).rows.first?[0]
             return (value ?? nil).flatMap { Int($0) } ?? 0
         }
-        var sized: [(table: TableDescription, pages: Int)] = []
+        // The sizes are taken before the snapshot's transaction, each statement a batch of
+        // tables: the locks pg_relation_size takes go with each statement, and there is one round
+        // trip per batch rather than per table. (A size is physical: the snapshot does not change it.)
+        var pagesByOID: [UInt32: Int] = [:]
         let tidRangeScans = try budget > 1 && integer("SHOW server_version_num") >= 140_000
-        for table in tables {
-            let pages = tidRangeScans
-                ? try integer("SELECT pg_relation_size($1::oid::regclass) / current_setting('block_size')::bigint", [String(table.oid)])
-                : 0
-            sized.append((table, pages))
+        if tidRangeScans {
+            for start in stride(from: 0, to: tables.count, by: 500) {
+                let oids = tables[start..<min(tables.count, start + 500)].map { String($0.oid) }.joined(separator: ",")
+                let result = try first.query("SELECT o, pg_relation_size(o::regclass) / current_setting('block_size')::bigint FROM unnest($1::oid[]) AS o",
+                                             ["{\(oids)}"])
+                for row in result.rows {
+                    if let oid = row[0].flatMap({ UInt32($0) }), let pages = row[1].flatMap({ Int($0) }) { pagesByOID[oid] = pages }
+                }
+            }
         }
-        sized.sort { ($0.pages, $0.table.estimatedRows) > ($1.pages, $1.table.estimatedRows) }
+        try SnapshotReader.enterSnapshot(snapshot, on: first)
+        let sized: [(table: TableDescription, pages: Int)] = tables.map { ($0, pagesByOID[$0.oid] ?? 0) }
         var units: [LoadUnit] = []
-        for (table, pages) in sized {
+        let sorted = sized.sorted { ($0.pages, $0.table.estimatedRows) > ($1.pages, $1.table.estimatedRows) }
+        for (table, pages) in sorted {
             let count = min(budget, pages / max(1, settings.minRangePages))
             let ranges: [PageRange?] = count >= 2 ? PageRange.split(pages: pages, into: count) : [nil]
             let load = TableLoad(table: table, ranges: ranges.count)
@@ -176,12 +214,11 @@ struct FullLoad {
 
     /// Copies one unit (a whole table or one page range of it) into LOAD files; the unit that ends
     /// its table last records the table as loaded. Runs on a reader's dedicated thread.
-    private func loadRange(_ unit: LoadUnit, on connection: PGConnection, reload: Bool) throws {
+    private func loadRange(_ unit: LoadUnit, on connection: PGConnection, reload: Bool, leftovers: LoadLeftovers) throws {
         let load = unit.load
         let table = load.table
         let folder = FileNaming.tableFolder(schema: table.schema, table: table.name)
-        let store = self.store
-        let firstIndex = try load.prepareOnce { try clearLeftovers(folder: folder, reload: reload) }
+        let firstIndex = try load.prepareOnce { try clearLeftovers(folder: folder, reload: reload, leftovers: leftovers) }
 
         let columns = ParquetTableWriter.columns(for: table)
         let started = ContinuousClock.now
@@ -231,8 +268,9 @@ struct FullLoad {
         let bytes = files.reduce(0) { $0 + Int64($1.size) }
         let count = files.count
         let loadedRows = load.rows
+        // Recorded with a later batch of tables: until that is stored, a crash loads this table again.
         try BlockingBridge.wait { [keeper, key = key(table)] in
-            try await keeper.update {
+            try await keeper.deferUpdate {
                 $0.tables[key]?.status = .replicating
                 $0.tables[key]?.loadFiles = count
                 $0.tables[key]?.firstLoadFile = firstIndex
@@ -241,10 +279,7 @@ struct FullLoad {
                 $0.tables[key]?.bytesWritten += bytes
             }
         }
-        if reload {
-            // The checkpoint names the new set: now the old one goes.
-            for object in load.existing { try BlockingBridge.wait { try await store.delete(key: object.key) } }
-        }
+        if reload { leftovers.replaced(load.existing) }
         let seconds = max(0.001, (ContinuousClock.now - load.started).inSeconds)
         logger.info("table loaded", metadata: [
             "table": "\(key(table))", "rows": "\(loadedRows)", "files": "\(count)", "bytes": "\(bytes)",
@@ -254,9 +289,9 @@ struct FullLoad {
 
     /// Lists the table's LOAD files; without `reload` removes them (leftovers of an interrupted load:
     /// a LOAD set is one snapshot). Returns the first number of the new set and the old files.
-    private func clearLeftovers(folder: String, reload: Bool) throws -> (Int, [ObjectInfo]) {
+    private func clearLeftovers(folder: String, reload: Bool, leftovers: LoadLeftovers) throws -> (Int, [ObjectInfo]) {
         let store = self.store
-        let existing = try BlockingBridge.wait { try await store.list(prefix: folder + "LOAD") }
+        let existing = try leftovers.loadFiles(in: folder) ?? BlockingBridge.wait { try await store.list(prefix: folder + "LOAD") }
         if reload {
             // The new set is numbered after the old one and stored before the old one is removed.
             return ((existing.compactMap { FileNaming.loadIndex($0.key) }.max() ?? 0) + 1, existing)
@@ -298,6 +333,11 @@ struct FullLoad {
             pipe.fail(error)
             throw error
         }
+    }
+
+    /// Removes the LOAD sets that the stored checkpoint no longer names (`full-load` reloads).
+    private func removeReplaced(_ leftovers: LoadLeftovers) async throws {
+        for object in leftovers.takeReplaced() { try await store.delete(key: object.key) }
     }
 
     private func logProgress(_ table: TableDescription, rows: Int64, started: ContinuousClock.Instant) {

@@ -94,8 +94,10 @@ public struct LocalDirectoryStore: ObjectStore {
         return ObjectInfo(key: key, size: Int(st.st_size), etag: "", lastModified: String(st.st_mtim.tv_sec))
     }
 
+    /// Walks only the directory that holds `prefix` (the part up to its last `/`), so listing one
+    /// table's folder costs what that folder holds, not what the whole store holds.
     public func list(prefix: String) async throws -> [ObjectInfo] {
-        try walk().filter { $0.key.hasPrefix(prefix) && !$0.temporary }.map {
+        try walk(under: Self.directory(of: prefix)).filter { $0.key.hasPrefix(prefix) && !$0.temporary }.map {
             // ETags are not computed in listings (that would read every file); the size is exact.
             ObjectInfo(key: $0.key, size: $0.size, etag: "", lastModified: String($0.mtime))
         }
@@ -131,13 +133,24 @@ public struct LocalDirectoryStore: ObjectStore {
 
     struct Entry { var key: String; var size: Int; var mtime: Int; var temporary: Bool }
 
-    func walk() throws -> [Entry] {
+    /// The directory (relative, no trailing `/`) under which every key starting with `prefix` lies:
+    /// the prefix up to its last `/`, or the root when that is not a clean relative path.
+    static func directory(of prefix: String) -> String {
+        guard let slash = prefix.lastIndex(of: "/") else { return "" }
+        let dir = String(prefix[..<slash])
+        let parts = dir.split(separator: "/", omittingEmptySubsequences: false)
+        guard !dir.hasPrefix("/"), !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else { return "" }
+        return dir
+    }
+
+    /// Every file under the relative directory `start` ("" is the root), sorted by key.
+    func walk(under start: String = "") throws -> [Entry] {
         var out: [Entry] = []
-        var stack = [""]
+        var stack = [start]
         while let rel = stack.popLast() {
             let dirPath = rel.isEmpty ? root : root + "/" + rel
             guard let dir = opendir(dirPath) else {
-                if errno == ENOENT { continue }
+                if errno == ENOENT || (errno == ENOTDIR && rel == start) { continue }
                 throw LocalDirectoryStore.ioError("opendir", dirPath, key: nil)
             }
             defer { closedir(dir) }
