@@ -125,6 +125,7 @@ struct FullLoad {
         // What the store holds already, listed once for all the tables rather than once per table.
         let leftovers = try await LoadLeftovers.list(in: store, tables: pending.count, added: added)
         let queue = TableQueue(prepared.units)
+        let background = SmallTableUploads()
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for reader in prepared.readers {
@@ -137,7 +138,7 @@ struct FullLoad {
                                     try SnapshotReader.enterSnapshot(prepared.snapshot, on: reader.value)
                                     tablesInTransaction = 0
                                 }
-                                try loadRange(unit, on: reader.value, reload: reload, leftovers: leftovers)
+                                try loadRange(unit, on: reader.value, reload: reload, leftovers: leftovers, background: background)
                                 tablesInTransaction += 1
                             }
                             try reader.value.query("COMMIT")
@@ -146,8 +147,10 @@ struct FullLoad {
                 }
                 try await group.waitForAll()
             }
+            try await DedicatedThread.run(name: "replicatord-drain") { try background.drain() }
         } catch {
             // The tables loaded so far are recorded (their files are all stored); the others are loaded again.
+            _ = try? await DedicatedThread.run(name: "replicatord-drain") { try background.drain() }
             try? await keeper.flushDeferred()
             if reload { try? await removeReplaced(leftovers) }
             throw error
@@ -214,7 +217,8 @@ struct FullLoad {
 
     /// Copies one unit (a whole table or one page range of it) into LOAD files; the unit that ends
     /// its table last records the table as loaded. Runs on a reader's dedicated thread.
-    private func loadRange(_ unit: LoadUnit, on connection: PGConnection, reload: Bool, leftovers: LoadLeftovers) throws {
+    private func loadRange(_ unit: LoadUnit, on connection: PGConnection, reload: Bool, leftovers: LoadLeftovers,
+                           background: SmallTableUploads) throws {
         let load = unit.load
         let table = load.table
         let folder = FileNaming.tableFolder(schema: table.schema, table: table.name)
@@ -225,8 +229,12 @@ struct FullLoad {
         // The reader (COPY + decode, this thread) and the encoder (Parquet + upload, its own thread)
         // overlap through a pipe of two batches.
         let pipe = BatchPipe<ColumnBatch>(capacity: 2)
-        let encoder = EncoderThread { () throws -> [StoredObject] in
-            try self.encodeLoadFiles(from: pipe, folder: folder, columns: columns, load: load, rowGroupBytes: unit.rowGroupBytes)
+        // A whole table (not a page range of one) whose one file is small completes its upload in
+        // the background while this reader goes on.
+        let wholeTable = unit.pages == nil && load.rangeCount == 1
+        let encoder = EncoderThread { () throws -> EncodedFiles in
+            try self.encodeLoadFiles(from: pipe, folder: folder, columns: columns, load: load, rowGroupBytes: unit.rowGroupBytes,
+                                     holdSmallFile: wholeTable)
         }
         var rows: Int64 = 0
         do {
@@ -252,7 +260,21 @@ struct FullLoad {
             _ = try? encoder.join()
             throw error
         }
-        var files = try encoder.join()
+        let encoded = try encoder.join()
+        if let held = encoded.held {
+            _ = load.rangeDone(rows: rows, files: [])
+            let sink = HandOff(held.sink)
+            try background.submit(bytes: Int(held.sink.bytesWritten)) {
+                let stored: StoredObject
+                do { stored = try await sink.value.completeInBackground() } catch {
+                    await sink.value.abortInBackground()
+                    throw error
+                }
+                try await self.tableLoaded(load, files: [stored], firstIndex: firstIndex, reload: reload, leftovers: leftovers)
+            }
+            return
+        }
+        var files = encoded.stored
         guard load.rangeDone(rows: rows, files: files) else {
             logger.debug("page range loaded", metadata: ["table": "\(key(table))", "range": "\(unit.pages.map { "\($0)" } ?? "all")", "rows": "\(rows)"])
             return
@@ -264,20 +286,25 @@ struct FullLoad {
             let file = try openFile(folder + FileNaming.loadFile(firstIndex + load.nextFileOffset()), columns: columns)
             files = [try file.finish()]
         }
+        try BlockingBridge.wait { [files] in try await self.tableLoaded(load, files: files, firstIndex: firstIndex, reload: reload, leftovers: leftovers) }
+    }
+
+    /// Records a table whose LOAD files are all stored.
+    private func tableLoaded(_ load: TableLoad, files: [StoredObject], firstIndex: Int, reload: Bool, leftovers: LoadLeftovers) async throws {
+        let table = load.table
         CrashPoint.reach(.afterLoadFilesStored)
         let bytes = files.reduce(0) { $0 + Int64($1.size) }
         let count = files.count
         let loadedRows = load.rows
         // Recorded with a later batch of tables: until that is stored, a crash loads this table again.
-        try BlockingBridge.wait { [keeper, key = key(table)] in
-            try await keeper.deferUpdate {
-                $0.tables[key]?.status = .replicating
-                $0.tables[key]?.loadFiles = count
-                $0.tables[key]?.firstLoadFile = firstIndex
-                $0.tables[key]?.fullLoadRows = loadedRows
-                $0.tables[key]?.filesWritten += Int64(count)
-                $0.tables[key]?.bytesWritten += bytes
-            }
+        let name = key(table)
+        try await keeper.deferUpdate {
+            $0.tables[name]?.status = .replicating
+            $0.tables[name]?.loadFiles = count
+            $0.tables[name]?.firstLoadFile = firstIndex
+            $0.tables[name]?.fullLoadRows = loadedRows
+            $0.tables[name]?.filesWritten += Int64(count)
+            $0.tables[name]?.bytesWritten += bytes
         }
         if reload { leftovers.replaced(load.existing) }
         let seconds = max(0.001, (ContinuousClock.now - load.started).inSeconds)
@@ -304,7 +331,7 @@ struct FullLoad {
     /// one sequence), the first opened with the first batch, a new one cut at the maximum size;
     /// runs on the encoder thread. An upload that fails or is interrupted is aborted.
     private func encodeLoadFiles(from pipe: BatchPipe<ColumnBatch>, folder: String, columns: [ParquetTableWriter.Column],
-                                 load: TableLoad, rowGroupBytes: Int) throws -> [StoredObject] {
+                                 load: TableLoad, rowGroupBytes: Int, holdSmallFile: Bool) throws -> EncodedFiles {
         var files: [StoredObject] = []
         var current: OpenFile?
         do {
@@ -324,10 +351,15 @@ struct FullLoad {
                 }
             }
             if let last = current {
+                if holdSmallFile && files.isEmpty && last.sink.bytesWritten <= SmallTableUploads.smallTableBytes {
+                    // Written whole; its upload is completed by the caller (in the background).
+                    try last.writer.finish()
+                    return EncodedFiles(stored: [], held: last)
+                }
                 current = nil
                 files.append(try last.finish())
             }
-            return files
+            return EncodedFiles(stored: files, held: nil)
         } catch {
             current?.sink.abort()
             pipe.fail(error)
@@ -349,6 +381,12 @@ struct FullLoad {
             if fraction > 0 && fraction < 1 { metadata["eta_s"] = "\(Int(seconds / fraction - seconds))" }
         }
         logger.info("full load progress", metadata: metadata)
+    }
+
+    /// What the encoder stored, or the one small file it wrote whole and left for the caller to complete.
+    private struct EncodedFiles: @unchecked Sendable {
+        var stored: [StoredObject]
+        var held: OpenFile?
     }
 
     /// One LOAD file being written straight into an upload.
