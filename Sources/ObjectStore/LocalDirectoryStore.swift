@@ -109,7 +109,7 @@ public struct LocalDirectoryStore: ObjectStore {
     }
 
     public func listOpenMultipartUploads(prefix: String) async throws -> [OpenMultipartUpload] {
-        try walk().filter(\.temporary).compactMap { entry in
+        try walk(temporaryOnly: true).compactMap { entry in
             // .replicatord-tmp.<name>.<random> in the directory of <name>.
             let dir = entry.key.contains("/") ? String(entry.key[..<entry.key.lastIndex(of: "/")!]) + "/" : ""
             let file = entry.key.split(separator: "/").last.map(String.init) ?? entry.key
@@ -143,8 +143,10 @@ public struct LocalDirectoryStore: ObjectStore {
         return dir
     }
 
-    /// Every file under the relative directory `start` ("" is the root), sorted by key.
-    func walk(under start: String = "") throws -> [Entry] {
+    /// Every file under the relative directory `start` ("" is the root), sorted by key; with
+    /// `temporaryOnly`, only temporary files (the others are not even stat'ed: a store of many
+    /// tables is walked with one readdir per directory).
+    func walk(under start: String = "", temporaryOnly: Bool = false) throws -> [Entry] {
         var out: [Entry] = []
         var stack = [start]
         while let rel = stack.popLast() {
@@ -160,11 +162,17 @@ public struct LocalDirectoryStore: ObjectStore {
                 }
                 if name == "." || name == ".." { continue }
                 let relPath = rel.isEmpty ? name : rel + "/" + name
+                let type = ent.pointee.d_type
+                if type == UInt8(DT_DIR) {
+                    stack.append(relPath)
+                    continue
+                }
+                if temporaryOnly && type != UInt8(DT_UNKNOWN) && !name.hasPrefix(LocalDirectoryStore.temporaryMarker) { continue }
                 var st = stat()
                 guard lstat(root + "/" + relPath, &st) == 0 else { continue }
                 if (st.st_mode & S_IFMT) == S_IFDIR {
                     stack.append(relPath)
-                } else if (st.st_mode & S_IFMT) == S_IFREG {
+                } else if (st.st_mode & S_IFMT) == S_IFREG, !temporaryOnly || name.hasPrefix(LocalDirectoryStore.temporaryMarker) {
                     out.append(Entry(key: relPath, size: Int(st.st_size), mtime: Int(st.st_mtim.tv_sec),
                                      temporary: name.hasPrefix(LocalDirectoryStore.temporaryMarker)))
                 }
