@@ -114,10 +114,10 @@ struct CDCCycle {
                 let intent = ReplicationState.PendingCycle(endLSN: end.description, files: keys)
                 try BlockingBridge.wait { try await keeper.update { $0.pending = intent } }
             }
-            var sizes: [Int64] = []
-            for (segment, key) in zip(segments, keys) {
-                report.rows += segment.totalRows
-                sizes.append(try write(segment, to: key))
+            for segment in segments { report.rows += segment.totalRows }
+            let names = keys
+            let sizes = try SegmentUploads.writeAll(count: segments.count, isSmall: { segments[$0].spool == nil && segments[$0].totalRows <= SegmentUploads.smallRows }) {
+                try self.write(segments[$0], to: names[$0])
             }
             if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
             let stored = zip(segments, zip(keys, sizes)).map { ($0, $1.0, $1.1) }
