@@ -99,7 +99,11 @@ for N in "${TABLE_COUNTS[@]}"; do
   { cat "$TESTBED_DIR/tab_dir.toml"; printf '[schedule]\ninterval_seconds = 2\n[health]\nlisten = "127.0.0.1:%s"\n' "$PORT"; } > "$TESTBED_DIR/tab_svc.toml"
   "$BIN" --config "$TESTBED_DIR/tab_svc.toml" > /dev/null 2> "$TESTBED_DIR/svc.err" &
   SVC=$!
-  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/metrics" 2>/dev/null | grep -q '^replicatord_cycles_total{kind="cdc"' && break; sleep 0.2; done
+  for _ in $(seq 1 300); do
+    # (grep -c, not -q: -q would close the pipe early and pipefail count curl's SIGPIPE as a failure)
+    [ "$(curl -fs "http://127.0.0.1:$PORT/metrics" 2>/dev/null | grep -c '^replicatord_cycles_total{kind="cdc"' || true)" -gt 0 ] && break
+    sleep 0.2
+  done
   cycles() { curl -fs "http://127.0.0.1:$PORT/metrics" | awk '/^replicatord_cycles_total\{kind="cdc"/ {s += $2} END {print s + 0}'; }
   cpu_ticks() { awk '{print $14 + $15}' "/proc/$SVC/stat"; }
   c0=$(cycles); t0=$(cpu_ticks); sleep 10; t1=$(cpu_ticks); c1=$(cycles)

@@ -453,9 +453,16 @@ extension Duration {
 
 /// Hands the next unit to whichever reader is free.
 actor TableQueue {
-    private var units: [LoadUnit]
+    private let units: [LoadUnit]
+    private var position = 0
     init(_ units: [LoadUnit]) { self.units = units }
-    func next() -> LoadUnit? { units.isEmpty ? nil : units.removeFirst() }
+    /// The next unit in order (an index, not removeFirst: that moved every unit left behind, a
+    /// cost in the square of the tables).
+    func next() -> LoadUnit? {
+        guard position < units.count else { return nil }
+        defer { position += 1 }
+        return units[position]
+    }
 }
 
 /// One piece of the full load read by one connection: a whole table (`pages` nil) or one page

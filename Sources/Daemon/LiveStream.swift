@@ -161,7 +161,7 @@ final class LiveStream: @unchecked Sendable {
         accumulator.tableNames = identity.tableNames.mapValues { (schema: $0[0], name: $0[1]) }
         accumulator.skipUnknownTables = identity.skipUnknownTables
         accumulator.spillRows = settings.cdcSpillRows
-        let resolver = TypeResolver(connection: catalog)
+        let resolver = TypeResolver(connection: catalog, publication: settings.publication)
         let spoolDirectory = self.spoolDirectory, parquetOptions = settings.parquet
         let spill: (inout ChangeSegment) throws -> Void = { segment in
             if segment.spool == nil {

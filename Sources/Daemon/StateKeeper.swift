@@ -108,13 +108,13 @@ public actor StateKeeper {
     /// load's "table loaded": its files are removed and loaded again).
     public func deferUpdate(_ change: (inout ReplicationState) throws -> Void) async throws {
         try await exclusively {
-            guard var next = state else { preconditionFailure("StateKeeper.deferUpdate before the state was created") }
-            try change(&next)
-            state = next
+            guard state != nil else { preconditionFailure("StateKeeper.deferUpdate before the state was created") }
+            // In place: a copy of the state per change would copy every table's entry each time.
+            try change(&state!)
             deferredChanges += 1
-            let batch = max(Self.deferredMinimum, next.tables.count / Self.deferredFraction)
+            let batch = max(Self.deferredMinimum, state!.tables.count / Self.deferredFraction)
             if deferredChanges >= batch || ContinuousClock.now - lastStored >= Self.deferredMaxAge {
-                try await write(next)
+                try await write(state!)
             }
         }
     }

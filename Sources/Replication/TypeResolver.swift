@@ -9,15 +9,50 @@ public final class TypeResolver {
     private var cache: [UInt32: (base: UInt32, kind: Character, name: String, baseTypmod: Int32)] = [:]
     /// Primary key presence per table OID, from the catalog.
     private var primaryKeys: [UInt32: Bool] = [:]
+    /// The publication whose tables' columns are read in one batch once a stream has sent
+    /// Relation messages for more than ``relationsBeforeBatch`` tables (nil: one query per table).
+    private let publication: String?
+    /// Columns read in that batch, each used once, for a Relation message it still matches.
+    private var prefetched: [UInt32: [ColumnDescription]] = [:]
+    private var resolvedOne = 0
+    private var batchRead = false
+    /// Relations resolved one query at a time before the rest of the publication is read at once.
+    static let relationsBeforeBatch = 16
 
-    public init(connection: PGConnection) { self.connection = connection }
+    public init(connection: PGConnection, publication: String? = nil) {
+        self.connection = connection
+        self.publication = publication
+    }
+
+    /// The catalog's columns for `relation`: from the batch when it was read and still matches
+    /// the message (same names, types and modifiers in the same order), else from a query now.
+    private func catalogColumns(_ relation: PGOutputMessage.Relation) throws -> [ColumnDescription] {
+        resolvedOne += 1
+        if let publication, !batchRead, resolvedOne > Self.relationsBeforeBatch {
+            // A cycle in which many tables changed: one query per 2,000 tables instead of two per table.
+            batchRead = true
+            let oids = try connection.query("SELECT format('%I.%I', schemaname, tablename)::regclass::oid FROM pg_publication_tables WHERE pubname = $1", [publication])
+                .rows.compactMap { $0[0].flatMap { UInt32($0) } }
+            for start in stride(from: 0, to: oids.count, by: 2_000) {
+                for (oid, columns) in try Catalog.tableColumns(oids: Array(oids[start..<min(oids.count, start + 2_000)]), on: connection) {
+                    prefetched[oid] = columns
+                    if primaryKeys[oid] == nil { primaryKeys[oid] = columns.contains(where: \.isPrimaryKey) }
+                }
+            }
+        }
+        if let columns = prefetched.removeValue(forKey: relation.oid), columns.count == relation.columns.count,
+           zip(columns, relation.columns).allSatisfy({ $0.name == $1.name && $0.typeOID == $1.typeOID && $0.typmod == $1.typeModifier }) {
+            return columns
+        }
+        return try Catalog.tableColumns(oid: relation.oid, on: connection)
+    }
 
     /// The stream relation for a Relation message.
     public func resolve(_ relation: PGOutputMessage.Relation) throws -> StreamRelation {
         // The catalog's description maps a column exactly as the snapshot reader does (arrays by
         // their declared dimensions, domains by their base type) while it still matches the
         // stream's layout; otherwise the type OID and typmod the stream sent decide.
-        let columns = try Catalog.tableColumns(oid: relation.oid, on: connection)
+        let columns = try catalogColumns(relation)
         let catalog = Dictionary(columns.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let sentNames = Set(relation.columns.map(\.name))
         // The catalog is today's; a Relation sent before a RENAME COLUMN names the column as it was.
