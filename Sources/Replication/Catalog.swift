@@ -65,10 +65,9 @@ public enum Catalog {
         guard !exists.rows.isEmpty else { throw CatalogError.publicationMissing(publication) }
         let tables = try connection.query("""
             SELECT c.oid, n.nspname, c.relname, c.relreplident, c.reltuples::bigint
-            FROM pg_publication_tables pt
-            JOIN pg_namespace n ON n.nspname = pt.schemaname
-            JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
-            WHERE pt.pubname = $1
+            FROM pg_get_publication_tables($1) gpt
+            JOIN pg_class c ON c.oid = gpt.relid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
             ORDER BY n.nspname, c.relname
             """, [publication])
         // The columns of many tables at a time: one query per batch, not one per table.
