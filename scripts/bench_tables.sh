@@ -12,6 +12,9 @@
 TABLE_COUNTS=(1000 10000); [ "$QUICK" = 1 ] && TABLE_COUNTS=(200 1000)
 [ -n "${BENCH_TABLE_COUNTS:-}" ] && read -r -a TABLE_COUNTS <<< "$BENCH_TABLE_COUNTS"
 TROWS=${BENCH_TABLE_ROWS:-100}
+# BENCH_TABLES_DIR_ONLY=1: the local directory only (no service, moto or wide table): for other sizes,
+# e.g. BENCH_TABLE_COUNTS="1000" BENCH_TABLE_ROWS=1000.
+DIR_ONLY=${BENCH_TABLES_DIR_ONLY:-0}
 TRES="$TESTBED_DIR/tables.results"; : > "$TRES"
 note() { echo "$1|$2|$3" >> "$TRES"; }   # size|what|value
 last() { tail -1 "$RES" | cut -d'|' -f"$1"; }   # field of the last measure: 4 wall, 5 cpu, 6 rss
@@ -95,6 +98,7 @@ for N in "${TABLE_COUNTS[@]}"; do
   done
   # The service on the same checkpoint: idle cycles every 2 s; CPU per idle cycle (from /proc over
   # about 10 s, no request made meanwhile), then /health, /metrics and `status` timed.
+  if [ "$DIR_ONLY" != 1 ]; then
   PORT=$(( 20000 + RANDOM % 20000 ))
   { cat "$TESTBED_DIR/tab_dir.toml"; printf '[schedule]\ninterval_seconds = 2\n[health]\nlisten = "127.0.0.1:%s"\n' "$PORT"; } > "$TESTBED_DIR/tab_svc.toml"
   "$BIN" --config "$TESTBED_DIR/tab_svc.toml" > /dev/null 2> "$TESTBED_DIR/svc.err" &
@@ -120,6 +124,7 @@ for N in "${TABLE_COUNTS[@]}"; do
   s0=$(date +%s.%N); "$BIN" status --config "$TESTBED_DIR/tab_svc.toml" > /dev/null 2>&1 || true; s1=$(date +%s.%N)
   note "$N" "status s" "$(echo "$s1 - $s0" | bc)"
   kill -TERM "$SVC"; wait "$SVC" 2>/dev/null || true
+  fi
 
   change_every_table "$S" "$N"
   touch "$TESTBED_DIR/marker"; sleep 1
@@ -130,7 +135,7 @@ for N in "${TABLE_COUNTS[@]}"; do
   drop_slot "tab_dir_$N"
 
   # ---- moto_server behind the proxy, 20 ms per request
-  if [ -n "${REPLICATORD_TEST_S3_ENDPOINT:-}" ]; then
+  if [ -n "${REPLICATORD_TEST_S3_ENDPOINT:-}" ] && [ "$DIR_ONLY" != 1 ]; then
     start_proxy
     tables_config "s3://tables/run$N" "tab_s3_$N" "$S" "$PROXY_URL" > "$TESTBED_DIR/tab_s3.toml"
     measure "$SEC" "full load -> moto_server (+20 ms/request)" "$N" "$BIN" --config "$TESTBED_DIR/tab_s3.toml" --once
@@ -146,6 +151,7 @@ for N in "${TABLE_COUNTS[@]}"; do
 done
 
 # ---- a table of 1,000 columns: full load and one CDC cycle updating every row, peak RSS
+if [ "$DIR_ONLY" != 1 ]; then
 WROWS=${BENCH_WIDE_ROWS:-20000}; [ "$QUICK" = 1 ] && WROWS=2000
 log "tables: a 1,000-column table, $WROWS rows"
 "$PY" - "$WROWS" > "$TESTBED_DIR/wide.sql" <<'PY'
@@ -171,9 +177,10 @@ measure "$SEC" "CDC, every row updated, 1,000 columns" "$WROWS" "$BIN" --config 
 note wide "cdc s" "$(last 4)"; note wide "cdc MiB" "$(( $(last 6) / 1024 ))"
 note wide "rows in CDC files" "$("$PY" -c "import duckdb,sys; print(duckdb.sql(f\"SELECT count(*) FROM read_parquet('{sys.argv[1]}/public/wide/2*.parquet')\").fetchall()[0][0])" "$OUT/wide")"
 drop_slot wide
+fi
 
 "$PY" - "$TRES" <<'PY'
-import sys
+import os, sys
 notes = {}
 for line in open(sys.argv[1]):
     size, what, value = line.rstrip("\n").split("|", 2)
@@ -197,7 +204,7 @@ for s in sizes:
     ratio = f"{load / copy:.1f}x" if copy and load else "-"
     rss = max(filter(None, [one(s, "dir full load MiB"), one(s, "dir change MiB"), one(s, "s3 full load MiB")]), default=None)
     reqs = notes.get(s, {}).get("s3 full load requests", ["-"])[-1]
-    print(f"| {int(s):,} x {100} | {fmt(copy)} | {fmt(load)} | {ratio} | {fmt(rss, 'MiB')} | {fmt(med(s, 'dir idle s'))} | {fmt(med(s, 'dir idle cpu s'))} | {fmt(one(s, 'dir change s'))} | "
+    print(f"| {int(s):,} x {os.environ.get('BENCH_TABLE_ROWS', '100')} | {fmt(copy)} | {fmt(load)} | {ratio} | {fmt(rss, 'MiB')} | {fmt(med(s, 'dir idle s'))} | {fmt(med(s, 'dir idle cpu s'))} | {fmt(one(s, 'dir change s'))} | "
           f"{fmt(one(s, 'dir full load checkpoint bytes'), 'B')} / {fmt(med(s, 'dir idle checkpoint bytes'), 'B')} / {fmt(one(s, 'dir change checkpoint bytes'), 'B')} | {fmt(one(s, 's3 full load s'))} | {reqs} |")
 w = notes.get("wide", {})
 if w:

@@ -275,10 +275,11 @@ public struct HealthReport: Codable, Sendable, Equatable {
     }
 
     static func iso(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        // A format style, not a new ISO8601DateFormatter per call: a report of 10,000 tables
+        // formats 10,000 dates.
+        isoStyle.format(date)
     }
+    private static let isoStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }
 
 extension Duration {
