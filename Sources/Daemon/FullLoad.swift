@@ -35,6 +35,10 @@ struct FullLoad {
         var snapshot: String
     }
 
+    /// Rows per batch from the reader: 8,192, fewer for a wide table (a batch holds at most about
+    /// 1,000,000 values, and the pipe three batches: 8,192 rows of 1,000 columns were 300 MB).
+    static func batchRows(columns: Int) -> Int { max(64, min(8_192, 1_000_000 / max(1, columns))) }
+
     /// Tables a reader copies in one transaction before it commits and imports the snapshot again
     /// in a new one: a transaction holds a lock on every table it read until it ends, and
     /// PostgreSQL's lock table (`max_locks_per_transaction` x connections, 6,400 by default) would
@@ -240,7 +244,7 @@ struct FullLoad {
         do {
             var lastLog = started
             var seen: Int64 = 0
-            var reader = SnapshotReader(connection: connection, batchRows: 8_192)
+            var reader = SnapshotReader(connection: connection, batchRows: Self.batchRows(columns: table.columns.count))
             reader.streamsLargeValues = true
             rows = try reader.read(table, pages: unit.pages) { batch in
                 try pipe.push(batch)
