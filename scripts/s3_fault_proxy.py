@@ -2,6 +2,7 @@
 """A small fault-injecting HTTP proxy for S3 tests: loopback only, bounded in time and connections.
 
     s3_fault_proxy.py UPSTREAM_URL [--slowdown P] [--reset P] [--latency P] [--max-latency-ms N]
+                      [--fixed-latency-ms N]
                       [--seed N] [--lifetime S] [--max-connections N] [--tls-cert PEM --tls-key PEM]
                       [--control]
 
@@ -9,7 +10,8 @@ Listens on 127.0.0.1 (a free port, printed as "PORT <n>" on stdout once ready) a
 request to UPSTREAM_URL unchanged (Host header included, so SigV4 signatures stay valid). Per
 request, with the given probabilities: answers 503 SlowDown without forwarding; resets the
 connection half-way through the request body (or, for bodiless requests, half-way through the
-response body); sleeps up to --max-latency-ms before forwarding. With --tls-cert/--tls-key it speaks
+response body); sleeps up to --max-latency-ms before forwarding; with --fixed-latency-ms every request
+sleeps that long first (a distant region's round trip). With --tls-cert/--tls-key it speaks
 HTTPS to the client (plain HTTP to the upstream). Counts go to stderr on exit.
 
 With --control a second loopback listener (printed as "CONTROL <n>", after "PORT <n>") changes the
@@ -45,6 +47,7 @@ def parse_args():
     p.add_argument("--reset", type=float, default=0.0)
     p.add_argument("--latency", type=float, default=0.0)
     p.add_argument("--max-latency-ms", type=int, default=200)
+    p.add_argument("--fixed-latency-ms", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--lifetime", type=float, default=300.0)
     p.add_argument("--max-connections", type=int, default=64)
@@ -60,7 +63,8 @@ assert UP.hostname in ("127.0.0.1", "localhost", "::1"), "upstream must be on lo
 RNG = random.Random(ARGS.seed)
 RNG_LOCK = threading.Lock()
 STATS = {"requests": 0, "slowdown": 0, "reset": 0, "latency": 0, "forwarded": 0, "absolute_form": 0,
-         "refused": 0, "mpu_created": 0, "mpu_completed": 0, "mpu_aborted": 0, "parts": 0, "in_flight": 0}
+         "refused": 0, "mpu_created": 0, "mpu_completed": 0, "mpu_aborted": 0, "parts": 0, "in_flight": 0,
+         "by_operation": {}}
 STATS_LOCK = threading.Lock()
 REFUSE_UNTIL = [0.0]  # monotonic time until which every connection is reset at once
 
@@ -68,6 +72,13 @@ REFUSE_UNTIL = [0.0]  # monotonic time until which every connection is reset at 
 def count(name, delta=1):
     with STATS_LOCK:
         STATS[name] += delta
+
+
+def count_operation(method, target):
+    """Requests by S3 operation, roughly: LIST (GET with list-type), GET, HEAD, PUT, DELETE, POST."""
+    name = "LIST" if method == "GET" and "list-type=" in target else method
+    with STATS_LOCK:
+        STATS["by_operation"][name] = STATS["by_operation"].get(name, 0) + 1
 SLOTS = threading.BoundedSemaphore(ARGS.max_connections)
 TLS = None
 if ARGS.tls_cert:
@@ -137,6 +148,7 @@ class Handler(socketserver.StreamRequestHandler):
                 headers.append((name.strip(), value.strip()))
             length = int(next((v for n, v in headers if n.lower() == "content-length"), "0"))
             count("requests")
+            count_operation(method, target)
             if time.monotonic() < REFUSE_UNTIL[0]:
                 count("refused")
                 reset(self.connection)
@@ -154,6 +166,8 @@ class Handler(socketserver.StreamRequestHandler):
                                  b"Content-Length: %d\r\n\r\n" % len(SLOWDOWN) + SLOWDOWN)
                 self.wfile.flush()
                 continue
+            if ARGS.fixed_latency_ms > 0:
+                time.sleep(ARGS.fixed_latency_ms / 1000.0)
             if r_lat < ARGS.latency:
                 count("latency")
                 time.sleep(r_ms * ARGS.max_latency_ms / 1000.0)

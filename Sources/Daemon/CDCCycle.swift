@@ -5,6 +5,7 @@ import PGClient
 import PGOutput
 import Parquet
 import Replication
+import Synchronization
 
 /// What one CDC cycle did.
 public struct CycleReport: Sendable {
@@ -121,17 +122,23 @@ struct CDCCycle {
             // Tables whose changes could not be decoded or written go to state `error`; the others go on.
             var failed: [String: String] = [:]
             for table in cut.failedTables.values { failed["\(table.schema).\(table.name)"] = table.reason }
-            var stored: [(ChangeSegment, String, Int64)] = []
-            for (segment, key) in zip(segments, keys) {
-                let table = "\(segment.relation.schema).\(segment.relation.name)"
-                if failed[table] != nil { segment.spool?.remove(); continue }
+            let names = keys
+            let writeFailures = TableWriteFailures()
+            let sizes = try SegmentUploads.writeAll(count: segments.count, isSmall: { segments[$0].spool == nil && segments[$0].totalRows <= SegmentUploads.smallRows }) { i in
+                let table = "\(segments[i].relation.schema).\(segments[i].relation.name)"
                 do {
-                    let size = try TableFailure.scoped(table) { try write(segment, to: key) }
-                    stored.append((segment, key, size))
-                    report.rows += segment.totalRows
+                    return try TableFailure.scoped(table) { try self.write(segments[i], to: names[i]) }
                 } catch let failure as TableFailure {
-                    failed[table] = failure.description
+                    writeFailures.record(table, failure.description)
+                    return -1
                 }
+            }
+            failed.merge(writeFailures.all) { first, _ in first }
+            var stored: [(ChangeSegment, String, Int64)] = []
+            for (i, segment) in segments.enumerated() {
+                if failed["\(segment.relation.schema).\(segment.relation.name)"] != nil { segment.spool?.remove(); continue }
+                stored.append((segment, keys[i], sizes[i]))
+                report.rows += segment.totalRows
             }
             for (table, reason) in failed.sorted(by: { $0.key < $1.key }) {
                 logger.error("table cannot be replicated: it is in state error, the other tables go on", metadata: [
@@ -142,7 +149,9 @@ struct CDCCycle {
             if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
             let written = stored, failures = failed
             let lastCommitTime = cut.lastCommitTime
-            try BlockingBridge.wait {
+            // An idle cycle that did not move the position stores nothing.
+            let changed = !segments.isEmpty || !failed.isEmpty || state.pending != nil || end > confirmed
+            if changed { try BlockingBridge.wait {
                 try await keeper.update { state in
                     state.pending = nil
                     if end > (LSN(state.confirmedLSN) ?? .zero) { state.confirmedLSN = end.description }
@@ -164,7 +173,7 @@ struct CDCCycle {
                         state.tables[table] = t
                     }
                 }
-            }
+            } }
             if !segments.isEmpty { CrashPoint.reach(.afterStateCommitted) }
             report.files = stored.map(\.1)
             report.failedTables = failed.keys.sorted()
@@ -221,4 +230,11 @@ struct CDCCycle {
     }
 
     static let unixMilliseconds: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+}
+
+/// The tables whose file a cycle could not write (`schema.table` -> reason), filled by the writers.
+final class TableWriteFailures: Sendable {
+    private let failures = Mutex<[String: String]>([:])
+    func record(_ table: String, _ reason: String) { failures.withLock { $0[table] = $0[table] ?? reason } }
+    var all: [String: String] { failures.withLock { $0 } }
 }

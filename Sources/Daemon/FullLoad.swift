@@ -32,9 +32,20 @@ struct FullLoad {
         var units: [LoadUnit]
         var consistentPoint: String
         var systemID: String
-        /// The exported snapshot, for a reader that must enter it again (after a table's failure).
+        /// The exported snapshot's name: a reader imports it again in a new transaction every
+        /// ``tablesPerSnapshotTransaction`` tables.
         var snapshot: String
     }
+
+    /// Rows per batch from the reader: 8,192, fewer for a wide table (a batch holds at most about
+    /// 1,000,000 values, and the pipe three batches: 8,192 rows of 1,000 columns were 300 MB).
+    static func batchRows(columns: Int) -> Int { max(64, min(8_192, 1_000_000 / max(1, columns))) }
+
+    /// Tables a reader copies in one transaction before it commits and imports the snapshot again
+    /// in a new one: a transaction holds a lock on every table it read until it ends, and
+    /// PostgreSQL's lock table (`max_locks_per_transaction` x connections, 6,400 by default) would
+    /// not hold thousands of tables' locks.
+    static let tablesPerSnapshotTransaction = 500
 
     /// Loads the tables not loaded yet; on return the state's phase is `cdc`.
     /// `reload` is the `full-load` migration type: every table is copied again in a fresh snapshot
@@ -49,6 +60,8 @@ struct FullLoad {
     func run(tables: [TableDescription], reload: Bool = false, added: Bool = false, replace: Bool = false) async throws {
         let previous = await keeper.state
         let added = added || replace
+        // Whether the new LOAD sets replace what the folders hold, removed once the checkpoint names them.
+        let replacing = reload || replace
         let resuming = !reload && (previous?.phase == .fullLoad || added)
         let pending = reload || added ? tables : tables.filter { previous?.tables[key($0)]?.status != .replicating || !resuming }
         let settings = self.settings
@@ -108,8 +121,6 @@ struct FullLoad {
             "tables": "\(pending.count)", "resume": "\(resuming)", "readers": "\(prepared.readers.count)",
             "page_ranges": "\(prepared.units.count)",
         ])
-        progress?.begin(tables: pending.map { (key($0), $0.estimatedRows) })
-        defer { progress?.end() }
 
         // The checkpoint names the slot before any file is written.
         var state = previous.flatMap { resuming || reload ? $0 : nil } ?? ReplicationState(
@@ -121,39 +132,69 @@ struct FullLoad {
             t.oid = table.oid
             t.cdcStartLSN = prepared.consistentPoint
             t.errorMessage = nil
-            if !reload && !replace { t.loadFiles = 0 }
+            if !replacing { t.loadFiles = 0 }
             state.tables[key(table)] = t
         }
         if reload { state.phase = .fullLoad; state.confirmedLSN = prepared.consistentPoint }
         state.migrationType = settings.migrationType.rawValue
         try await keeper.save(state)
+        progress?.begin(tables: pending.map { (key($0), $0.estimatedRows) })
+        defer { progress?.end() }
 
+        // What the store holds already, listed once for all the tables rather than once per table.
+        let leftovers = try await LoadLeftovers.list(in: store, tables: pending.count, added: added)
         let queue = TableQueue(prepared.units)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for reader in prepared.readers {
-                group.addTask {
-                    try await DedicatedThread.run(name: "replicatord-load") {
-                        var connection = reader.value
-                        while let unit = try BlockingBridge.wait({ await queue.next() }) {
-                            do {
-                                try loadRange(unit, on: connection, replace: reload || replace)
-                            } catch let failure as TableFailure {
-                                try tableFailed(unit.load, failure)
-                                // The COPY was cancelled, which ends the reader's transaction: a new
-                                // connection enters the same snapshot for the units left.
-                                connection = try PGConnection(conninfo: settings.conninfo)
-                                try SnapshotReader.enterSnapshot(prepared.snapshot, on: connection)
+        let background = SmallTableUploads()
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for reader in prepared.readers {
+                    group.addTask {
+                        try await DedicatedThread.run(name: "replicatord-load") {
+                            var connection = reader.value
+                            var tablesInTransaction = 0
+                            while let unit = try BlockingBridge.wait({ await queue.next() }) {
+                                if tablesInTransaction == Self.tablesPerSnapshotTransaction {
+                                    try connection.query("COMMIT")
+                                    try SnapshotReader.enterSnapshot(prepared.snapshot, on: connection)
+                                    tablesInTransaction = 0
+                                }
+                                do {
+                                    try loadRange(unit, on: connection, replace: replacing, leftovers: leftovers, background: background)
+                                } catch let failure as TableFailure {
+                                    try tableFailed(unit.load, failure)
+                                    // The COPY was cancelled, which ends the reader's transaction: a new
+                                    // connection enters the same snapshot for the units left.
+                                    connection = try PGConnection(conninfo: settings.conninfo)
+                                    try SnapshotReader.enterSnapshot(prepared.snapshot, on: connection)
+                                    tablesInTransaction = 0
+                                }
+                                tablesInTransaction += 1
                             }
+                            try connection.query("COMMIT")
                         }
-                        try connection.query("COMMIT")
                     }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+            try await DedicatedThread.run(name: "replicatord-drain") { try background.drain() }
+        } catch {
+            // The tables loaded so far are recorded (their files are all stored); the others are loaded again.
+            _ = try? await DedicatedThread.run(name: "replicatord-drain") { try background.drain() }
+            try? await keeper.flushDeferred()
+            if replacing { try? await removeReplaced(leftovers) }
+            throw error
         }
         _ = prepared.replication   // the slot's connection (and a temporary slot) lives until here
-        if !reload && !added { try await keeper.update { $0.phase = .cdc } }
-        logger.info("full load done", metadata: ["tables": "\(pending.count)"])
+        if !reload && !added { try await keeper.update { $0.phase = .cdc } } else { try await keeper.flushDeferred() }
+        // The checkpoint names the new LOAD sets: now what the folders held before goes.
+        if replacing {
+            CrashPoint.reach(.afterReplacingSetCommitted)
+            try await removeReplaced(leftovers)
+        }
+        let (writes, objects, bytes) = (await keeper.checkpointWrites, await keeper.objectsWritten, await keeper.bytesWritten)
+        logger.notice("full load done", metadata: [
+            "tables": "\(pending.count)", "checkpoint.writes": "\(writes)", "checkpoint.objects": "\(objects)", "checkpoint.bytes": "\(bytes)",
+        ])
     }
 
     /// Opens the reader connections, each inside `snapshot`, and cuts the tables into the units they
@@ -169,22 +210,30 @@ struct FullLoad {
         -> ([HandOff<PGConnection>], [LoadUnit]) {
         let budget = max(1, settings.parallelTables)
         let first = try PGConnection(conninfo: settings.conninfo)
-        try SnapshotReader.enterSnapshot(snapshot, on: first)
         func integer(_ sql: String, _ parameters: [String] = []) throws -> Int {
             let value: String?? = try first.query(sql, parameters).rows.first?[0]
             return (value ?? nil).flatMap { Int($0) } ?? 0
         }
-        var sized: [(table: TableDescription, pages: Int)] = []
+        // The sizes are taken before the snapshot's transaction, each statement a batch of
+        // tables: the locks pg_relation_size takes go with each statement, and there is one round
+        // trip per batch rather than per table. (A size is physical: the snapshot does not change it.)
+        var pagesByOID: [UInt32: Int] = [:]
         let tidRangeScans = try budget > 1 && integer("SHOW server_version_num") >= 140_000
-        for table in tables {
-            let pages = tidRangeScans
-                ? try integer("SELECT pg_relation_size($1::oid::regclass) / current_setting('block_size')::bigint", [String(table.oid)])
-                : 0
-            sized.append((table, pages))
+        if tidRangeScans {
+            for start in stride(from: 0, to: tables.count, by: 500) {
+                let oids = tables[start..<min(tables.count, start + 500)].map { String($0.oid) }.joined(separator: ",")
+                let result = try first.query("SELECT o, pg_relation_size(o::regclass) / current_setting('block_size')::bigint FROM unnest($1::oid[]) AS o",
+                                             ["{\(oids)}"])
+                for row in result.rows {
+                    if let oid = row[0].flatMap({ UInt32($0) }), let pages = row[1].flatMap({ Int($0) }) { pagesByOID[oid] = pages }
+                }
+            }
         }
-        sized.sort { ($0.pages, $0.table.estimatedRows) > ($1.pages, $1.table.estimatedRows) }
+        try SnapshotReader.enterSnapshot(snapshot, on: first)
+        let sized: [(table: TableDescription, pages: Int)] = tables.map { ($0, pagesByOID[$0.oid] ?? 0) }
         var units: [LoadUnit] = []
-        for (table, pages) in sized {
+        let sorted = sized.sorted { ($0.pages, $0.table.estimatedRows) > ($1.pages, $1.table.estimatedRows) }
+        for (table, pages) in sorted {
             let count = min(budget, pages / max(1, settings.minRangePages))
             let ranges: [PageRange?] = count >= 2 ? PageRange.split(pages: pages, into: count) : [nil]
             let load = TableLoad(table: table, ranges: ranges.count, order: order)
@@ -203,6 +252,8 @@ struct FullLoad {
         return (readers, units)
     }
 
+    /// Copies one unit (a whole table or one page range of it) into LOAD files; the unit that ends
+    /// its table last records the table as loaded. Runs on a reader's dedicated thread.
     /// Puts a table whose rows could not be read, encoded or stored in state `error` (once, whichever
     /// of its units failed first); its other units are skipped.
     private func tableFailed(_ load: TableLoad, _ failure: TableFailure) throws {
@@ -223,61 +274,39 @@ struct FullLoad {
     /// Copies one unit (a whole table or one page range of it) into LOAD files; the unit that ends
     /// its table last records the table as loaded. Runs on a reader's dedicated thread. A failure
     /// of the table's own comes out as a ``TableFailure``.
-    private func loadRange(_ unit: LoadUnit, on connection: PGConnection, replace: Bool) throws {
+    private func loadRange(_ unit: LoadUnit, on connection: PGConnection, replace: Bool, leftovers: LoadLeftovers,
+                           background: SmallTableUploads) throws {
         let load = unit.load
-        let table = load.table
         guard !load.failed else { return }
-        let folder = FileNaming.tableFolder(schema: table.schema, table: table.name)
-        let store = self.store
-        let firstIndex = try load.prepareOnce { try clearLeftovers(folder: folder, replace: replace) }
-        let files = try TableFailure.scoped(key(table)) { try copyRange(unit, on: connection, folder: folder, firstIndex: firstIndex) }
-        guard let files else { return }
-        CrashPoint.reach(.afterLoadFilesStored)
-        let bytes = files.reduce(0) { $0 + Int64($1.size) }
-        let count = files.count
-        let loadedRows = load.rows
-        try BlockingBridge.wait { [keeper, key = key(table)] in
-            try await keeper.update {
-                $0.tables[key]?.status = .replicating
-                $0.tables[key]?.loadFiles = count
-                $0.tables[key]?.firstLoadFile = firstIndex
-                $0.tables[key]?.fullLoadRows = loadedRows
-                $0.tables[key]?.filesWritten += Int64(count)
-                $0.tables[key]?.bytesWritten += bytes
-            }
+        let folder = FileNaming.tableFolder(schema: load.table.schema, table: load.table.name)
+        let firstIndex = try load.prepareOnce { try clearLeftovers(folder: folder, replace: replace, leftovers: leftovers) }
+        try TableFailure.scoped(key(load.table)) {
+            try copyRange(unit, on: connection, folder: folder, firstIndex: firstIndex, replace: replace, leftovers: leftovers, background: background)
         }
-        progress?.finish(table: key(table), rows: loadedRows)
-        if replace {
-            // The checkpoint names the new set: now what the folder held before goes.
-            CrashPoint.reach(.afterReplacingSetCommitted)
-            for object in load.existing { try BlockingBridge.wait { try await store.delete(key: object.key) } }
-        }
-        let seconds = max(0.001, (ContinuousClock.now - load.started).inSeconds)
-        logger.info("table loaded", metadata: [
-            "table": "\(key(table))", "rows": "\(loadedRows)", "files": "\(count)", "bytes": "\(bytes)",
-            "page_ranges": "\(load.rangeCount)", "rows_per_s": "\(Int(Double(loadedRows) / seconds))",
-        ])
     }
 
-    /// Reads one unit into LOAD files; returns the table's files when this was its last unit (nil
-    /// otherwise, or when another unit of the table failed).
-    private func copyRange(_ unit: LoadUnit, on connection: PGConnection, folder: String, firstIndex: Int) throws -> [StoredObject]? {
+    /// Reads one unit into LOAD files and records the table when this was its last unit.
+    private func copyRange(_ unit: LoadUnit, on connection: PGConnection, folder: String, firstIndex: Int, replace: Bool,
+                           leftovers: LoadLeftovers, background: SmallTableUploads) throws {
         let load = unit.load
         let table = load.table
-
         let columns = ParquetTableWriter.columns(for: table)
         let started = ContinuousClock.now
         // The reader (COPY + decode, this thread) and the encoder (Parquet + upload, its own thread)
         // overlap through a pipe of two batches.
         let pipe = BatchPipe<ColumnBatch>(capacity: 2)
-        let encoder = EncoderThread { () throws -> [StoredObject] in
-            try self.encodeLoadFiles(from: pipe, folder: folder, columns: columns, load: load, rowGroupBytes: unit.rowGroupBytes)
+        // A whole table (not a page range of one) whose one file is small completes its upload in
+        // the background while this reader goes on.
+        let wholeTable = unit.pages == nil && load.rangeCount == 1
+        let encoder = EncoderThread { () throws -> EncodedFiles in
+            try self.encodeLoadFiles(from: pipe, folder: folder, columns: columns, load: load, rowGroupBytes: unit.rowGroupBytes,
+                                     holdSmallFile: wholeTable)
         }
         var rows: Int64 = 0
         do {
             var lastLog = started
             var seen: Int64 = 0
-            var reader = SnapshotReader(connection: connection, batchRows: 8_192)
+            var reader = SnapshotReader(connection: connection, batchRows: Self.batchRows(columns: table.columns.count))
             reader.streamsLargeValues = true
             rows = try reader.read(table, pages: unit.pages) { batch in
                 try pipe.push(batch)
@@ -298,10 +327,24 @@ struct FullLoad {
             _ = try? encoder.join()
             throw error
         }
-        var files = try encoder.join()
+        let encoded = try encoder.join()
+        if let held = encoded.held {
+            _ = load.rangeDone(rows: rows, files: [])
+            let sink = HandOff(held.sink)
+            try background.submit(bytes: Int(held.sink.bytesWritten)) {
+                let stored: StoredObject
+                do { stored = try await sink.value.completeInBackground() } catch {
+                    await sink.value.abortInBackground()
+                    throw error
+                }
+                try await self.tableLoaded(load, files: [stored], firstIndex: firstIndex, replace: replace, leftovers: leftovers)
+            }
+            return
+        }
+        var files = encoded.stored
         guard load.rangeDone(rows: rows, files: files), !load.failed else {
             logger.debug("page range loaded", metadata: ["table": "\(key(table))", "range": "\(unit.pages.map { "\($0)" } ?? "all")", "rows": "\(rows)"])
-            return nil
+            return
         }
         // The last unit of the table: the table is loaded once the checkpoint says so.
         files = load.files
@@ -310,16 +353,42 @@ struct FullLoad {
             let file = try openFile(folder + FileNaming.loadFile(firstIndex + load.nextFileOffset()), columns: columns)
             files = [try file.finish()]
         }
-        return files
+        try BlockingBridge.wait { [files] in try await self.tableLoaded(load, files: files, firstIndex: firstIndex, replace: replace, leftovers: leftovers) }
+    }
+
+    /// Records a table whose LOAD files are all stored.
+    private func tableLoaded(_ load: TableLoad, files: [StoredObject], firstIndex: Int, replace: Bool, leftovers: LoadLeftovers) async throws {
+        let table = load.table
+        CrashPoint.reach(.afterLoadFilesStored)
+        let bytes = files.reduce(0) { $0 + Int64($1.size) }
+        let count = files.count
+        let loadedRows = load.rows
+        // Recorded with a later batch of tables: until that is stored, a crash loads this table again.
+        let name = key(table)
+        try await keeper.deferUpdate {
+            $0.tables[name]?.status = .replicating
+            $0.tables[name]?.loadFiles = count
+            $0.tables[name]?.firstLoadFile = firstIndex
+            $0.tables[name]?.fullLoadRows = loadedRows
+            $0.tables[name]?.filesWritten += Int64(count)
+            $0.tables[name]?.bytesWritten += bytes
+        }
+        progress?.finish(table: name, rows: loadedRows)
+        if replace { leftovers.replaced(load.existing) }
+        let seconds = max(0.001, (ContinuousClock.now - load.started).inSeconds)
+        logger.info("table loaded", metadata: [
+            "table": "\(key(table))", "rows": "\(loadedRows)", "files": "\(count)", "bytes": "\(bytes)",
+            "page_ranges": "\(load.rangeCount)", "rows_per_s": "\(Int(Double(loadedRows) / seconds))",
+        ])
     }
 
     /// Lists the table's LOAD files; without `replace` removes them (leftovers of an interrupted load:
     /// a LOAD set is one snapshot). With `replace` lists every file of the folder (`reload-table`
     /// removes the CDC files too; a `full-load` folder holds LOAD files only), to be removed after
     /// the new set is checkpointed. Returns the first number of the new set and the old files.
-    private func clearLeftovers(folder: String, replace: Bool) throws -> (Int, [ObjectInfo]) {
+    private func clearLeftovers(folder: String, replace: Bool, leftovers: LoadLeftovers) throws -> (Int, [ObjectInfo]) {
         let store = self.store
-        let existing = try BlockingBridge.wait { try await store.list(prefix: folder + (replace ? "" : "LOAD")) }
+        let existing = try leftovers.loadFiles(in: folder) ?? BlockingBridge.wait { try await store.list(prefix: folder + (replace ? "" : "LOAD")) }
         if replace {
             // The new set is numbered after the old one and stored before the old one is removed.
             return ((existing.compactMap { FileNaming.loadIndex($0.key) }.max() ?? 0) + 1, existing)
@@ -332,7 +401,7 @@ struct FullLoad {
     /// one sequence), the first opened with the first batch, a new one cut at the maximum size;
     /// runs on the encoder thread. An upload that fails or is interrupted is aborted.
     private func encodeLoadFiles(from pipe: BatchPipe<ColumnBatch>, folder: String, columns: [ParquetTableWriter.Column],
-                                 load: TableLoad, rowGroupBytes: Int) throws -> [StoredObject] {
+                                 load: TableLoad, rowGroupBytes: Int, holdSmallFile: Bool) throws -> EncodedFiles {
         var files: [StoredObject] = []
         var current: OpenFile?
         do {
@@ -352,15 +421,25 @@ struct FullLoad {
                 }
             }
             if let last = current {
+                if holdSmallFile && files.isEmpty && last.sink.bytesWritten <= SmallTableUploads.smallTableBytes {
+                    // Written whole; its upload is completed by the caller (in the background).
+                    try last.writer.finish()
+                    return EncodedFiles(stored: [], held: last)
+                }
                 current = nil
                 files.append(try last.finish())
             }
-            return files
+            return EncodedFiles(stored: files, held: nil)
         } catch {
             current?.sink.abort()
             pipe.fail(error)
             throw error
         }
+    }
+
+    /// Removes the LOAD sets that the stored checkpoint no longer names (`full-load` reloads).
+    private func removeReplaced(_ leftovers: LoadLeftovers) async throws {
+        for object in leftovers.takeReplaced() { try await store.delete(key: object.key) }
     }
 
     private func logProgress(_ table: TableDescription, rows: Int64, started: ContinuousClock.Instant) {
@@ -372,6 +451,12 @@ struct FullLoad {
             if fraction > 0 && fraction < 1 { metadata["eta_s"] = "\(Int(seconds / fraction - seconds))" }
         }
         logger.info("full load progress", metadata: metadata)
+    }
+
+    /// What the encoder stored, or the one small file it wrote whole and left for the caller to complete.
+    private struct EncodedFiles: @unchecked Sendable {
+        var stored: [StoredObject]
+        var held: OpenFile?
     }
 
     /// One LOAD file being written straight into an upload.
@@ -438,9 +523,16 @@ extension Duration {
 
 /// Hands the next unit to whichever reader is free.
 actor TableQueue {
-    private var units: [LoadUnit]
+    private let units: [LoadUnit]
+    private var position = 0
     init(_ units: [LoadUnit]) { self.units = units }
-    func next() -> LoadUnit? { units.isEmpty ? nil : units.removeFirst() }
+    /// The next unit in order (an index, not removeFirst: that moved every unit left behind, a
+    /// cost in the square of the tables).
+    func next() -> LoadUnit? {
+        guard position < units.count else { return nil }
+        defer { position += 1 }
+        return units[position]
+    }
 }
 
 /// One piece of the full load read by one connection: a whole table (`pages` nil) or one page
@@ -466,10 +558,10 @@ final class TableLoad: @unchecked Sendable {
     private var _rows: Int64 = 0
     private var _files: [StoredObject] = []
     private var _started: ContinuousClock.Instant?
-    private var _failed = false
 
     /// The order columns' values of every row of the table's LOAD set.
     let order: RowOrder
+    private var _failed = false
 
     init(table: TableDescription, ranges: Int, order: RowOrder) {
         self.table = table

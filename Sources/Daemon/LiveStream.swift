@@ -167,7 +167,7 @@ final class LiveStream: @unchecked Sendable {
         accumulator.skipUnknownTables = identity.skipUnknownTables
         accumulator.excludedTables = identity.excludedTables
         accumulator.spillRows = settings.cdcSpillRows
-        let resolver = TypeResolver(connection: catalog)
+        let resolver = TypeResolver(connection: catalog, publication: settings.publication)
         let spoolDirectory = self.spoolDirectory, parquetOptions = settings.parquet
         let spill: (inout ChangeSegment) throws -> Void = { segment in
             if segment.spool == nil {

@@ -34,9 +34,9 @@ public enum SourceCheck {
         }
         if !tables.isEmpty {
             let unreadable = try connection.query("""
-                SELECT format('%I.%I', n.nspname, c.relname) FROM pg_publication_tables pt
-                JOIN pg_namespace n ON n.nspname = pt.schemaname JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
-                WHERE pt.pubname = $1 AND NOT (has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT'))
+                SELECT format('%I.%I', n.nspname, c.relname) FROM pg_get_publication_tables($1) gpt
+                JOIN pg_class c ON c.oid = gpt.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE NOT (has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT'))
                 ORDER BY 1
                 """, [publication]).rows.compactMap { $0[0] }
             if !unreadable.isEmpty {

@@ -31,7 +31,9 @@ struct TableFailure: Error, CustomStringConvertible {
     static func isTableOwn(_ error: any Error) -> Bool {
         switch error {
         case is TableFailure, is ValueDecodingError, is ParquetError, is InjectedRefusal: true
-        case let store as ObjectStoreError: store.key != nil && (store.code == .accessDenied || store.code == .invalidRequest)
+        case let store as ObjectStoreError:
+            // A key of the table's files; the checkpoint's keys (`_replicatord/`) are the cycle's.
+            store.key.map { !$0.contains("_replicatord/") } == true && (store.code == .accessDenied || store.code == .invalidRequest)
         default: false
         }
     }

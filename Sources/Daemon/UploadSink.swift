@@ -48,6 +48,25 @@ final class UploadSink: ParquetSink {
         return try BlockingBridge.wait { try await upload.complete() }
     }
 
+    /// ``complete()`` for an async caller (a small table's upload completed in the background:
+    /// see SmallTableUploads); the sink's buffer is let go first.
+    func completeInBackground() async throws -> StoredObject {
+        if !buffer.isEmpty {
+            let chunk = buffer
+            buffer = []
+            try await upload.write(chunk)
+        } else {
+            buffer = []
+        }
+        return try await upload.complete()
+    }
+
+    /// ``abort()`` for an async caller.
+    func abortInBackground() async {
+        buffer = []
+        await upload.abort()
+    }
+
     /// Drops the upload (no part stays billed, nothing becomes visible).
     func abort() {
         let upload = self.upload

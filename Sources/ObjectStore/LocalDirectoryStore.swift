@@ -94,8 +94,10 @@ public struct LocalDirectoryStore: ObjectStore {
         return ObjectInfo(key: key, size: Int(st.st_size), etag: "", lastModified: String(st.st_mtim.tv_sec))
     }
 
+    /// Walks only the directory that holds `prefix` (the part up to its last `/`), so listing one
+    /// table's folder costs what that folder holds, not what the whole store holds.
     public func list(prefix: String) async throws -> [ObjectInfo] {
-        try walk().filter { $0.key.hasPrefix(prefix) && !$0.temporary }.map {
+        try walk(under: Self.directory(of: prefix)).filter { $0.key.hasPrefix(prefix) && !$0.temporary }.map {
             // ETags are not computed in listings (that would read every file); the size is exact.
             ObjectInfo(key: $0.key, size: $0.size, etag: "", lastModified: String($0.mtime))
         }
@@ -107,7 +109,7 @@ public struct LocalDirectoryStore: ObjectStore {
     }
 
     public func listOpenMultipartUploads(prefix: String) async throws -> [OpenMultipartUpload] {
-        try walk().filter(\.temporary).compactMap { entry in
+        try walk(temporaryOnly: true).compactMap { entry in
             // .replicatord-tmp.<name>.<random> in the directory of <name>.
             let dir = entry.key.contains("/") ? String(entry.key[..<entry.key.lastIndex(of: "/")!]) + "/" : ""
             let file = entry.key.split(separator: "/").last.map(String.init) ?? entry.key
@@ -131,13 +133,26 @@ public struct LocalDirectoryStore: ObjectStore {
 
     struct Entry { var key: String; var size: Int; var mtime: Int; var temporary: Bool }
 
-    func walk() throws -> [Entry] {
+    /// The directory (relative, no trailing `/`) under which every key starting with `prefix` lies:
+    /// the prefix up to its last `/`, or the root when that is not a clean relative path.
+    static func directory(of prefix: String) -> String {
+        guard let slash = prefix.lastIndex(of: "/") else { return "" }
+        let dir = String(prefix[..<slash])
+        let parts = dir.split(separator: "/", omittingEmptySubsequences: false)
+        guard !dir.hasPrefix("/"), !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else { return "" }
+        return dir
+    }
+
+    /// Every file under the relative directory `start` ("" is the root), sorted by key; with
+    /// `temporaryOnly`, only temporary files (the others are not even stat'ed: a store of many
+    /// tables is walked with one readdir per directory).
+    func walk(under start: String = "", temporaryOnly: Bool = false) throws -> [Entry] {
         var out: [Entry] = []
-        var stack = [""]
+        var stack = [start]
         while let rel = stack.popLast() {
             let dirPath = rel.isEmpty ? root : root + "/" + rel
             guard let dir = opendir(dirPath) else {
-                if errno == ENOENT { continue }
+                if errno == ENOENT || (errno == ENOTDIR && rel == start) { continue }
                 throw LocalDirectoryStore.ioError("opendir", dirPath, key: nil)
             }
             defer { closedir(dir) }
@@ -147,11 +162,17 @@ public struct LocalDirectoryStore: ObjectStore {
                 }
                 if name == "." || name == ".." { continue }
                 let relPath = rel.isEmpty ? name : rel + "/" + name
+                let type = ent.pointee.d_type
+                if type == UInt8(DT_DIR) {
+                    stack.append(relPath)
+                    continue
+                }
+                if temporaryOnly && type != UInt8(DT_UNKNOWN) && !name.hasPrefix(LocalDirectoryStore.temporaryMarker) { continue }
                 var st = stat()
                 guard lstat(root + "/" + relPath, &st) == 0 else { continue }
                 if (st.st_mode & S_IFMT) == S_IFDIR {
                     stack.append(relPath)
-                } else if (st.st_mode & S_IFMT) == S_IFREG {
+                } else if (st.st_mode & S_IFMT) == S_IFREG, !temporaryOnly || name.hasPrefix(LocalDirectoryStore.temporaryMarker) {
                     out.append(Entry(key: relPath, size: Int(st.st_size), mtime: Int(st.st_mtim.tv_sec),
                                      temporary: name.hasPrefix(LocalDirectoryStore.temporaryMarker)))
                 }

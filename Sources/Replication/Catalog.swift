@@ -65,37 +65,52 @@ public enum Catalog {
         guard !exists.rows.isEmpty else { throw CatalogError.publicationMissing(publication) }
         let tables = try connection.query("""
             SELECT c.oid, n.nspname, c.relname, c.relreplident, c.reltuples::bigint
-            FROM pg_publication_tables pt
-            JOIN pg_namespace n ON n.nspname = pt.schemaname
-            JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
-            WHERE pt.pubname = $1
+            FROM pg_get_publication_tables($1) gpt
+            JOIN pg_class c ON c.oid = gpt.relid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
             ORDER BY n.nspname, c.relname
             """, [publication])
+        // The columns of many tables at a time: one query per batch, not one per table.
+        var columnsByTable: [UInt32: [ColumnDescription]] = [:]
+        let oids = tables.rows.compactMap { $0[0].flatMap { UInt32($0) } }
+        for start in stride(from: 0, to: oids.count, by: columnBatch) {
+            for (oid, columns) in try tableColumns(oids: Array(oids[start..<min(oids.count, start + columnBatch)]), on: connection) {
+                columnsByTable[oid] = columns
+            }
+        }
         var result: [TableDescription] = []
         for row in tables.rows {
             guard let oidText = row[0], let oid = UInt32(oidText), let schema = row[1], let name = row[2],
                   let ident = row[3]?.first else { continue }
-            let columns = try tableColumns(oid: oid, on: connection)
-            result.append(TableDescription(oid: oid, schema: schema, name: name, columns: columns,
+            result.append(TableDescription(oid: oid, schema: schema, name: name, columns: columnsByTable[oid] ?? [],
                                            replicaIdentity: ident, estimatedRows: Int64(row[4] ?? "") ?? -1))
         }
         return result
     }
 
+    /// Tables whose columns ``publicationTables(_:on:)`` reads in one query.
+    static let columnBatch = 2_000
+
     /// The columns of the table with `oid` that pgoutput sends, in attnum order.
     public static func tableColumns(oid: UInt32, on connection: PGConnection) throws -> [ColumnDescription] {
+        try tableColumns(oids: [oid], on: connection)[oid] ?? []
+    }
+
+    /// The columns of each table of `oids` that pgoutput sends, in attnum order (a table with no
+    /// such column, or no longer there, is absent).
+    public static func tableColumns(oids: [UInt32], on connection: PGConnection) throws -> [UInt32: [ColumnDescription]] {
         // A domain's base type: follow typbasetype through nested domains (getBaseType).
         let r = try connection.query("""
             WITH RECURSIVE base(start_oid, oid, typbasetype, depth) AS (
               SELECT t.oid, t.oid, t.typbasetype, 0 FROM pg_type t
-              WHERE t.oid IN (SELECT atttypid FROM pg_attribute WHERE attrelid = $1::oid)
+              WHERE t.oid IN (SELECT atttypid FROM pg_attribute WHERE attrelid = ANY ($1::oid[]))
               UNION ALL
               SELECT b.start_oid, t.oid, t.typbasetype, b.depth + 1 FROM base b JOIN pg_type t ON t.oid = b.typbasetype
               WHERE b.typbasetype <> 0
             ), resolved AS (
               SELECT DISTINCT ON (start_oid) start_oid, oid AS base_oid FROM base ORDER BY start_oid, depth DESC
             )
-            SELECT a.attname, a.attnum, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod),
+            SELECT a.attrelid, a.attname, a.attnum, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod),
                    r.base_oid, bt.typtype, CASE WHEN bt.typcategory = 'A' THEN bt.typelem ELSE 0 END,
                    a.attnotnull, a.attndims,
                    EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary
@@ -104,19 +119,25 @@ public enum Catalog {
             FROM pg_attribute a
             JOIN resolved r ON r.start_oid = a.atttypid
             JOIN pg_type bt ON bt.oid = r.base_oid
-            WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-            ORDER BY a.attnum
-            """, [String(oid)])
-        return r.rows.compactMap { row in
-            guard let name = row[0], let attnum = row[1].flatMap({ Int($0) }), let typeOID = row[2].flatMap({ UInt32($0) }),
-                  let typmod = row[3].flatMap({ Int32($0) }), let baseOID = row[5].flatMap({ UInt32($0) })
-            else { return nil }
-            return ColumnDescription(name: name, attnum: attnum, typeOID: typeOID, typmod: typmod, typeName: row[4] ?? "",
-                                     baseTypeOID: baseOID, typeKind: row[6]?.first ?? "b",
-                                     elementTypeOID: row[7].flatMap({ UInt32($0) }) ?? 0,
-                                     notNull: row[8] == "t", dimensions: Int(row[9] ?? "0") ?? 0, isPrimaryKey: row[10] == "t",
-                                     missingValue: row[11])
+            WHERE a.attrelid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+            ORDER BY a.attrelid, a.attnum
+            """, ["{" + oids.map(String.init).joined(separator: ",") + "}"])
+        var out: [UInt32: [ColumnDescription]] = [:]
+        for full in r.rows {
+            guard let table = full[0].flatMap({ UInt32($0) }) else { continue }
+            let row = full.dropFirst()
+            let i = row.startIndex
+            guard let name = row[i], let attnum = row[i + 1].flatMap({ Int($0) }), let typeOID = row[i + 2].flatMap({ UInt32($0) }),
+                  let typmod = row[i + 3].flatMap({ Int32($0) }), let baseOID = row[i + 5].flatMap({ UInt32($0) })
+            else { continue }
+            out[table, default: []].append(ColumnDescription(
+                name: name, attnum: attnum, typeOID: typeOID, typmod: typmod, typeName: row[i + 4] ?? "",
+                baseTypeOID: baseOID, typeKind: row[i + 6]?.first ?? "b",
+                elementTypeOID: row[i + 7].flatMap({ UInt32($0) }) ?? 0,
+                notNull: row[i + 8] == "t", dimensions: Int(row[i + 9] ?? "0") ?? 0, isPrimaryKey: row[i + 10] == "t",
+                missingValue: row[i + 11]))
         }
+        return out
     }
 }
 

@@ -94,6 +94,9 @@ public struct ChangeAccumulator: Sendable {
     public var spillRows = 50_000
     /// ...or past this many bytes of values (a row with a large value goes out right away).
     public var spillBytes = 64 << 20
+    /// ...or past this many values (rows x columns): a table of 1,000 columns spills every 4,000
+    /// rows, where ``spillRows`` alone would hold 50,000 rows of it (a gigabyte in memory).
+    public var spillCells = 4_000_000
     /// Whether the message being handled came with lifted values.
     private var messageHadLiftedValues = false
     /// The tables of the publication as the cycle found them, by OID: their changes are written
@@ -292,7 +295,7 @@ public struct ChangeAccumulator: Sendable {
         // The byte count costs a pass over the columns: taken every 256 rows, and after a row
         // with a lifted (large) value, which must not wait in memory for the next one.
         let rows = segments[index].rowCount
-        if rows >= spillRows || ((rows & 255 == 0 || messageHadLiftedValues) && segments[index].values.byteCount >= spillBytes) {
+        if rows >= spillRows || rows * max(1, segments[index].values.columns.count) >= spillCells || ((rows & 255 == 0 || messageHadLiftedValues) && segments[index].values.byteCount >= spillBytes) {
             try spill(&segments[index])
         }
     }

@@ -7,17 +7,49 @@ import PGOutput
 public final class TypeResolver {
     private let connection: PGConnection
     private var cache: [UInt32: (base: UInt32, kind: Character, name: String, baseTypmod: Int32)] = [:]
-    /// The primary key's column names per table OID, from the catalog (empty: no primary key).
-    private var primaryKeys: [UInt32: Set<String>] = [:]
+    /// The publication whose tables' columns are read in one batch once a stream has sent
+    /// Relation messages for more than ``relationsBeforeBatch`` tables (nil: one query per table).
+    private let publication: String?
+    /// Columns read in that batch, each used once, for a Relation message it still matches.
+    private var prefetched: [UInt32: [ColumnDescription]] = [:]
+    private var resolvedOne = 0
+    private var batchRead = false
+    /// Relations resolved one query at a time before the rest of the publication is read at once.
+    static let relationsBeforeBatch = 16
 
-    public init(connection: PGConnection) { self.connection = connection }
+    public init(connection: PGConnection, publication: String? = nil) {
+        self.connection = connection
+        self.publication = publication
+    }
+
+    /// The catalog's columns for `relation`: from the batch when it was read and still matches
+    /// the message (same names, types and modifiers in the same order), else from a query now.
+    private func catalogColumns(_ relation: PGOutputMessage.Relation) throws -> [ColumnDescription] {
+        resolvedOne += 1
+        if let publication, !batchRead, resolvedOne > Self.relationsBeforeBatch {
+            // A cycle in which many tables changed: one query per 2,000 tables instead of two per table.
+            batchRead = true
+            let oids = try connection.query("SELECT format('%I.%I', schemaname, tablename)::regclass::oid FROM pg_publication_tables WHERE pubname = $1", [publication])
+                .rows.compactMap { $0[0].flatMap { UInt32($0) } }
+            for start in stride(from: 0, to: oids.count, by: 2_000) {
+                for (oid, columns) in try Catalog.tableColumns(oids: Array(oids[start..<min(oids.count, start + 2_000)]), on: connection) {
+                    prefetched[oid] = columns
+                }
+            }
+        }
+        if let columns = prefetched.removeValue(forKey: relation.oid), columns.count == relation.columns.count,
+           zip(columns, relation.columns).allSatisfy({ $0.name == $1.name && $0.typeOID == $1.typeOID && $0.typmod == $1.typeModifier }) {
+            return columns
+        }
+        return try Catalog.tableColumns(oid: relation.oid, on: connection)
+    }
 
     /// The stream relation for a Relation message.
     public func resolve(_ relation: PGOutputMessage.Relation) throws -> StreamRelation {
         // The catalog's description maps a column exactly as the snapshot reader does (arrays by
         // their declared dimensions, domains by their base type) while it still matches the
         // stream's layout; otherwise the type OID and typmod the stream sent decide.
-        let columns = try Catalog.tableColumns(oid: relation.oid, on: connection)
+        let columns = try catalogColumns(relation)
         let catalog = Dictionary(columns.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let sentNames = Set(relation.columns.map(\.name))
         // The catalog is today's; a Relation sent before a RENAME COLUMN names the column as it was.
@@ -41,14 +73,8 @@ public final class TypeResolver {
             attnums.append(described?.attnum ?? 0)
             missingValues.append(described?.missingValue)
         }
-        let keyNames: Set<String>
-        if let known = primaryKeys[relation.oid] { keyNames = known } else {
-            let r = try connection.query(
-                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
-                    + "WHERE i.indrelid = $1::oid AND i.indisprimary", [String(relation.oid)])
-            keyNames = Set(r.rows.compactMap { $0[0] })
-            primaryKeys[relation.oid] = keyNames
-        }
+        // The primary key from the catalog: under REPLICA IDENTITY FULL the Relation flags every column.
+        let keyNames = Set(columns.filter(\.isPrimaryKey).map(\.name))
         let identity: Character = switch relation.replicaIdentity {
         case .default: "d"
         case .full: "f"
@@ -62,9 +88,6 @@ public final class TypeResolver {
                               primaryKeyColumns: relation.columns.indices.filter { keyNames.contains(relation.columns[$0].name) },
                               attnums: attnums, typeNames: typeNames, missingValues: missingValues)
     }
-
-    /// Forgets what is known of a table (after DDL).
-    public func invalidate(table oid: UInt32) { primaryKeys[oid] = nil }
 
     func kind(typeOID: UInt32, typmod: Int32) throws -> ColumnKind {
         if typeOID < 10_000 { return ColumnKind(typeOID: typeOID, typmod: typmod) }

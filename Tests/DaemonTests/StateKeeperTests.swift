@@ -37,7 +37,7 @@ private struct YieldingStore: ObjectStore {
             try await group.waitForAll()
         }
         #expect(await keeper.state?.tables.count == 24)
-        let stored = try ReplicationState.decode(try await store.get(key: ReplicationState.key))
-        #expect(stored.tables.count == 24)
+        let stored = try await StateKeeper(store: store, logger: Logger(label: "test")).load()
+        #expect(stored?.tables.count == 24)
     }
 }
