@@ -227,14 +227,15 @@ struct SchemaChangeIntegrationTests {
         #expect(report.files.count == 4)
         let out = try await oracle(db, dir: dir, ["public.a", "public.b", "public.c", "public.d"])
         #expect(out.split(separator: "\n").count == 4 && out.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") && $0.contains("\"T\": 1") }, "\(out)")
-        // Each T row has every other column null.
+        // Each T row has every other column null but its order and time (`_seq`, `_commit_ts`).
         let tRows = try await python("""
             import pyarrow.parquet as pq, glob, sys
             for table in "abcd":
                 for f in sorted(glob.glob(f"{sys.argv[1]}/public/{table}/2*.parquet")):
                     rows = pq.read_table(f).to_pylist()
                     ts = [r for r in rows if r["Op"] == "T"]
-                    print(table, len(ts), all(v is None for r in ts for k, v in r.items() if k != "Op"))
+                    print(table, len(ts), all(v is None for r in ts for k, v in r.items() if k not in ("Op", "_seq", "_commit_ts"))
+                          and all(r["_seq"] and r["_commit_ts"] for r in ts))
             """, [dir])
         #expect(tRows == "a 1 True\nb 1 True\nc 1 True\nd 1 True\n", "\(tRows)")
         let state = try #require(await engine.keeper.state)
