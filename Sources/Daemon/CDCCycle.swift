@@ -140,6 +140,7 @@ struct CDCCycle {
                 ])
             }
             if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
+            if settings.iceberg { try commitIceberg(stored, failed: failed, state: state, end: end, confirmed: confirmed) }
             let written = stored, failures = failed
             let lastCommitTime = cut.lastCommitTime
             try BlockingBridge.wait {
@@ -179,6 +180,31 @@ struct CDCCycle {
             // Spool files of segments not written are of no use: the changes are read again.
             for segment in segments { segment.spool?.remove() }
             throw error
+        }
+    }
+
+    /// `[catalog] iceberg`: one append snapshot per table that got files, before the checkpoint.
+    /// A redo first rolls back what its interrupted run committed for tables it writes nothing for.
+    private func commitIceberg(_ stored: [(ChangeSegment, String, Int64)], failed: [String: String], state: ReplicationState,
+                               end: LSN, confirmed: LSN) throws {
+        let iceberg = IcebergSync(store: store, settings: settings)
+        var byFolder: [String: (layouts: [[ParquetTableWriter.Column]], files: [IcebergSync.NewFile])] = [:]
+        var order: [String] = []
+        for (segment, key, size) in stored {
+            let folder = IcebergSync.folder(of: key)
+            if byFolder[folder] == nil { order.append(folder); byFolder[folder] = ([], []) }
+            let columns = ParquetTableWriter.columns(for: segment.relation)
+            if byFolder[folder]!.layouts.last != columns { byFolder[folder]!.layouts.append(columns) }
+            byFolder[folder]!.files.append(.init(key: key, rows: Int64(segment.totalRows), bytes: size))
+        }
+        if let pending = state.pending {
+            for folder in Set(pending.files.map(IcebergSync.folder(of:))).subtracting(order).sorted() {
+                try iceberg.rollBackUncheckpointed(folder: folder, checkpointed: confirmed)
+            }
+        }
+        for folder in order {
+            let table = byFolder[folder]!
+            try iceberg.commitCycle(folder: folder, layouts: table.layouts, files: table.files, endLSN: end, checkpointed: confirmed)
         }
     }
 

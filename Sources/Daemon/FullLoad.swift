@@ -229,6 +229,13 @@ struct FullLoad {
         let files = try TableFailure.scoped(key(table)) { try copyRange(unit, on: connection, folder: folder, firstIndex: firstIndex) }
         guard let files else { return }
         CrashPoint.reach(.afterLoadFilesStored)
+        if settings.iceberg {
+            // The LOAD set as one snapshot of the table's Iceberg table, before the checkpoint names it.
+            let lsn: String = if case .snapshot(let value, _) = load.order { LSN(value).description } else { "0/0" }
+            try IcebergSync(store: store, settings: settings).commitLoad(
+                folder: folder, columns: ParquetTableWriter.columns(for: table),
+                files: files.map { .init(key: $0.key, rows: load.rows(of: $0.key), bytes: Int64($0.size)) }, snapshotLSN: lsn)
+        }
         let bytes = files.reduce(0) { $0 + Int64($1.size) }
         let count = files.count
         let loadedRows = load.rows
@@ -303,6 +310,7 @@ struct FullLoad {
             // An empty table still has its (empty) LOAD file.
             let file = try openFile(folder + FileNaming.loadFile(firstIndex + load.nextFileOffset()), columns: columns)
             files = [try file.finish()]
+            load.recordRows(0, of: files[0].key)
         }
         return files
     }
@@ -313,7 +321,9 @@ struct FullLoad {
     /// the new set is checkpointed. Returns the first number of the new set and the old files.
     private func clearLeftovers(folder: String, replace: Bool) throws -> (Int, [ObjectInfo]) {
         let store = self.store
-        let existing = try BlockingBridge.wait { try await store.list(prefix: folder + (replace ? "" : "LOAD")) }
+        var existing = try BlockingBridge.wait { try await store.list(prefix: folder + (replace ? "" : "LOAD")) }
+        // The folder's Iceberg metadata stays: the new LOAD set is a snapshot of the same table.
+        if settings.iceberg { existing.removeAll { $0.key.hasPrefix(folder + "metadata/") } }
         if replace {
             // The new set is numbered after the old one and stored before the old one is removed.
             return ((existing.compactMap { FileNaming.loadIndex($0.key) }.max() ?? 0) + 1, existing)
@@ -343,11 +353,13 @@ struct FullLoad {
                     let full = current!
                     current = nil
                     files.append(try full.finish())
+                    load.recordRows(full.writer.rowCount, of: files[files.count - 1].key)
                 }
             }
             if let last = current {
                 current = nil
                 files.append(try last.finish())
+                load.recordRows(last.writer.rowCount, of: files[files.count - 1].key)
             }
             return files
         } catch {
@@ -461,6 +473,7 @@ final class TableLoad: @unchecked Sendable {
     private var _files: [StoredObject] = []
     private var _started: ContinuousClock.Instant?
     private var _failed = false
+    private var _fileRows: [String: Int64] = [:]
 
     /// The order columns' values of every row of the table's LOAD set.
     let order: RowOrder
@@ -496,6 +509,10 @@ final class TableLoad: @unchecked Sendable {
     /// Marks the table failed; true for the first unit to do so.
     func markFailed() -> Bool { locked { defer { _failed = true }; return !_failed } }
     var existing: [ObjectInfo] { locked { _existing } }
+    /// Records the rows of a stored LOAD file (the Iceberg manifests carry each file's row count).
+    func recordRows(_ rows: Int64, of key: String) { locked { _fileRows[key] = rows } }
+    /// The rows of a stored LOAD file.
+    func rows(of key: String) -> Int64 { locked { _fileRows[key] ?? 0 } }
     var rows: Int64 { locked { _rows } }
     var files: [StoredObject] { locked { _files.sorted { $0.key < $1.key } } }
     var started: ContinuousClock.Instant { locked { _started ?? .now } }

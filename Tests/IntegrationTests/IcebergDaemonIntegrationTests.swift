@@ -1,0 +1,200 @@
+import Foundation
+import PGClient
+import Testing
+
+/// `[catalog] iceberg = true` with `replicatord --once` as a process: the full load and every CDC
+/// cycle are snapshots of each table's Iceberg table, read by pyiceberg, DuckDB's iceberg extension
+/// and polars (`scripts/iceberg_check.py`), whose rows equal the Parquet files'; a crash at each
+/// step of a commit (`REPLICATORD_CRASH_AT`) leaves tables every reader opens, and the next run
+/// leaves exactly the checkpointed cycles, the oracle still passing.
+@Suite(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_PYTHON", "REPLICATORD_TEST_ICEBERG_PYTHON")),
+       .serialized)
+struct IcebergDaemonIntegrationTests {
+    let crash = CrashRecoveryIntegrationTests()
+
+    /// The crash tests' set-up with the Iceberg tables on.
+    func setUp(_ name: String) throws -> (PostgresFixture, String, String) {
+        let (db, dir, config) = try crash.setUp(name)
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        try (text + "[catalog]\niceberg = true\n").write(toFile: config, atomically: true, encoding: .utf8)
+        return (db, dir, config)
+    }
+
+    func parquetFiles(_ dir: String, _ table: String) throws -> (load: [String], cdc: [String]) {
+        let all = try FileManager.default.contentsOfDirectory(atPath: dir + "/public/" + table).filter { $0.hasSuffix(".parquet") }.sorted()
+        return (all.filter { $0.hasPrefix("LOAD") }, all.filter { !$0.hasPrefix("LOAD") })
+    }
+
+    /// One table's expectation for the checker: `snapshots` the current snapshot's ancestry (groups
+    /// of file names, oldest first) or nil; `current` the current snapshot's files.
+    struct Expected {
+        var table: String
+        var snapshots: [[String]]?
+        var current: [String]
+        var readers: [String] = []
+    }
+
+    /// Runs `scripts/iceberg_check.py`; fails the test on any "FAIL" line. Returns its output.
+    @discardableResult
+    func check(_ dir: String, _ tables: [Expected]) throws -> String {
+        let python = try TestEnvironment.require("REPLICATORD_TEST_ICEBERG_PYTHON")
+        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/iceberg_check.py").path
+        let spec: [String: Any] = ["tables": tables.map { t -> [String: Any] in
+            var o: [String: Any] = ["folder": dir + "/public/" + t.table, "current": t.current, "readers": t.readers]
+            o["snapshots"] = t.snapshots.map { $0 as Any } ?? NSNull()
+            return o
+        }]
+        let path = dir + ".iceberg-check.json"
+        try JSONSerialization.data(withJSONObject: spec).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try TestEnvironment.capture(python, [script, path])
+        for line in run.stdout.split(separator: "\n") where line.hasPrefix("FAIL") { Issue.record("\(line)") }
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("ok "), "the checker checked nothing: \(run.stdout)\(run.stderr)")
+        return run.stdout
+    }
+
+    /// The LOAD files as the first snapshot, then one snapshot per CDC file (one file per table
+    /// per cycle: the changes here never change a table's layout within a cycle).
+    func ancestry(_ dir: String, _ table: String, readers: [String] = []) throws -> Expected {
+        let (load, cdc) = try parquetFiles(dir, table)
+        return Expected(table: table, snapshots: [load] + cdc.map { [$0] }, current: load + cdc, readers: readers)
+    }
+
+    func metadataFiles(_ dir: String, _ table: String) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: dir + "/public/" + table + "/metadata")) ?? []
+    }
+
+    @Test func fullLoadAndCyclesAreOneSnapshotEachReadByEveryReader() async throws {
+        try await DedicatedThread.run(name: "test") { try self.cycles() }
+    }
+
+    func cycles() throws {
+        let (db, dir, config) = try setUp("iceberg_cycles")
+        defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
+        let load = try crash.once(config)
+        try #require(load.status == 0, "full load failed: \(load.stderr)")
+        for table in ["orders", "events", "untouched"] {
+            #expect(metadataFiles(dir, table).contains("version-hint.text"), "\(table) has an Iceberg table")
+        }
+        try check(dir, [try ancestry(dir, "orders"), try ancestry(dir, "events"), try ancestry(dir, "untouched")])
+
+        // Three cycles; the third after a schema change (a new column) on events.
+        try db.execute(EngineIntegrationTests.changes)
+        #expect(try crash.once(config).status == 0)
+        try db.execute("UPDATE public.orders SET note = 'second' WHERE id <= 40; INSERT INTO public.events VALUES ('2024-07-01', 'second', NULL)")
+        #expect(try crash.once(config).status == 0)
+        try db.execute("ALTER TABLE public.events ADD COLUMN source text; INSERT INTO public.events VALUES ('2024-08-01', 'third', '\\x02', 'api'); DELETE FROM public.orders WHERE id BETWEEN 100 AND 109")
+        let third = try crash.once(config)
+        #expect(third.status == 0, "\(third.stderr)")
+
+        let result = try crash.oracle(db, dir)
+        for name in EngineIntegrationTests.tables { #expect(result[name]?["ok"] as? Bool == true, "\(name): \(result[name] ?? [:])") }
+        let readers = ["duckdb", "polars"]
+        let orders = try ancestry(dir, "orders", readers: readers), events = try ancestry(dir, "events", readers: readers)
+        #expect(orders.snapshots?.count == 4 && events.snapshots?.count == 4, "a LOAD snapshot and three cycles each")
+        let out = try check(dir, [orders, events, try ancestry(dir, "untouched", readers: readers)])
+        #expect(out.contains("ok public/events: DuckDB iceberg_scan(table folder) current rows"), "\(out)")
+        #expect(out.contains("ok public/orders: polars scan_iceberg current rows"), "\(out)")
+        // The schema change is an Iceberg schema update: events' current schema has the new column.
+        let hint = try String(contentsOfFile: dir + "/public/events/metadata/version-hint.text", encoding: .utf8)
+        let metadata = try String(contentsOfFile: dir + "/public/events/metadata/v\(hint.trimmingCharacters(in: .whitespacesAndNewlines)).metadata.json", encoding: .utf8)
+        #expect(metadata.contains("\"source\""), "the new column is in the Iceberg schema")
+    }
+
+    @Test(arguments: ["after-files-stored", "after-iceberg-metadata-stored", "after-iceberg-hint-advanced", "after-state-committed"])
+    func aCrashAtEachStepOfACycleCommitLeavesTheCheckpointedCycles(_ point: String) async throws {
+        try await DedicatedThread.run(name: "test") { try self.crashInACycle(point) }
+    }
+
+    func crashInACycle(_ point: String) throws {
+        let (db, dir, config) = try setUp("iceberg_crash_\(point.replacingOccurrences(of: "-", with: "_"))")
+        defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
+        let load = try crash.once(config)
+        try #require(load.status == 0, "full load failed: \(load.stderr)")
+        let loaded = ["orders": try parquetFiles(dir, "orders").load, "events": try parquetFiles(dir, "events").load]
+        try db.execute(EngineIntegrationTests.changes)
+
+        let crashed = try crash.once(config, crashAt: point)
+        #expect(crashed.status == 97, "expected the injected crash: \(crashed.stderr)")
+        // Every reader opens each table now. Before the hint moves a table shows its LOAD set; the
+        // first table committed (orders: its changes come first) shows the cycle once its hint
+        // moved, though the checkpoint does not cover it yet (the redo finds it committed).
+        let cdc = ["orders": try parquetFiles(dir, "orders").cdc, "events": try parquetFiles(dir, "events").cdc]
+        func seen(_ table: String, cycle: Bool) -> Expected {
+            cycle ? Expected(table: table, snapshots: [loaded[table]!, cdc[table]!], current: loaded[table]! + cdc[table]!)
+                : Expected(table: table, snapshots: [loaded[table]!], current: loaded[table]!)
+        }
+        let ordersHasCycle = point == "after-iceberg-hint-advanced" || point == "after-state-committed"
+        try check(dir, [seen("orders", cycle: ordersHasCycle), seen("events", cycle: point == "after-state-committed")])
+
+        try db.execute("INSERT INTO public.orders SELECT g, 1, 'after', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9010) g")
+        let again = try crash.once(config)
+        #expect(again.status == 0, "\(again.stderr)")
+        let result = try crash.oracle(db, dir)
+        #expect(result["public.orders"]?["ok"] as? Bool == true)
+        #expect(result["public.events"]?["ok"] as? Bool == true)
+        #expect(result["public.orders"]?["cdc_rows"] as? Int == 621 + 10)
+        // The LOAD set, the cycle (redone or not), the next cycle: no snapshot lost or doubled.
+        let orders = try ancestry(dir, "orders"), events = try ancestry(dir, "events")
+        #expect(orders.snapshots?.count == 3 && events.snapshots?.count == 2)
+        try check(dir, [orders, events])
+    }
+
+    @Test(arguments: ["after-load-files-stored", "after-iceberg-metadata-stored", "after-iceberg-hint-advanced"])
+    func aCrashInTheFullLoadsCommitIsReplacedByTheResumedLoad(_ point: String) async throws {
+        try await DedicatedThread.run(name: "test") { try self.crashInTheLoad(point) }
+    }
+
+    func crashInTheLoad(_ point: String) throws {
+        let (db, dir, config) = try setUp("iceberg_load_\(point.replacingOccurrences(of: "-", with: "_"))")
+        defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
+        let crashed = try crash.once(config, crashAt: point)
+        #expect(crashed.status == 97, "expected the injected crash: \(crashed.stderr)")
+        try db.execute("UPDATE public.orders SET status = 'between' WHERE id <= 50; DELETE FROM public.events WHERE kind = 'k3'")
+        let resumed = try crash.once(config)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        try db.execute(EngineIntegrationTests.changes)
+        let cdc = try crash.once(config)
+        #expect(cdc.status == 0, "\(cdc.stderr)")
+        let result = try crash.oracle(db, dir)
+        #expect(result["public.orders"]?["ok"] as? Bool == true)
+        #expect(result["public.events"]?["ok"] as? Bool == true)
+        #expect(result["public.orders"]?["cdc_rows"] as? Int == 621)
+        // The current snapshot holds exactly the files of the checkpoint (the resumed load's LOAD
+        // set and the cycle); a table whose first load got as far as its hint has that snapshot
+        // as an ancestor, overwritten (its files were removed with the interrupted load).
+        var expected: [Expected] = []
+        for table in ["orders", "events", "untouched"] {
+            let (load, cdcFiles) = try parquetFiles(dir, table)
+            expected.append(Expected(table: table, snapshots: nil, current: load + cdcFiles))
+        }
+        try check(dir, expected)
+    }
+
+    @Test func reloadTableIsAnOverwriteSnapshot() async throws {
+        try await DedicatedThread.run(name: "test") { try self.reload() }
+    }
+
+    func reload() throws {
+        let (db, dir, config) = try setUp("iceberg_reload")
+        defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
+        #expect(try crash.once(config).status == 0)
+        try db.execute(EngineIntegrationTests.changes)
+        #expect(try crash.once(config).status == 0)
+        let reload = try TestEnvironment.capture(CrashRecoveryIntegrationTests.binary, ["reload-table", "--config", config, "public.events"])
+        #expect(reload.status == 0, "\(reload.stderr)")
+        try db.execute("INSERT INTO public.events VALUES ('2024-08-01', 'after-reload', '\\x01')")
+        #expect(try crash.once(config).status == 0)
+        let result = try crash.oracle(db, dir)
+        for name in EngineIntegrationTests.tables { #expect(result[name]?["ok"] as? Bool == true, "\(name): \(result[name] ?? [:])") }
+        let (load, cdc) = try parquetFiles(dir, "events")
+        #expect(cdc.count == 1)
+        let out = try check(dir, [Expected(table: "events", snapshots: nil, current: load + cdc, readers: ["duckdb", "polars"]),
+                                  try ancestry(dir, "orders")])
+        #expect(!out.contains("FAIL"))
+        let hint = try String(contentsOfFile: dir + "/public/events/metadata/version-hint.text", encoding: .utf8)
+        let metadata = try String(contentsOfFile: dir + "/public/events/metadata/v\(hint.trimmingCharacters(in: .whitespacesAndNewlines)).metadata.json", encoding: .utf8)
+        #expect(metadata.contains("\"operation\":\"overwrite\"") || metadata.contains("\"operation\": \"overwrite\""), "reload-table is an overwrite snapshot")
+    }
+}
