@@ -7,7 +7,8 @@ files themselves, with independent readers.
 EXPECTED_JSON: {"tables": [{"folder": ABSOLUTE TABLE FOLDER,
                             "snapshots": [[file name, ...], ...] or null,
                             "current": [file name, ...],
-                            "readers": ["pyiceberg", "duckdb", "polars"]}]}
+                            "readers": ["pyiceberg", "duckdb", "polars"],
+                            "renamed": {current name: [former names]}}]}
 
 - "current": the data files the current snapshot must hold: pyiceberg's (StaticTable on the
   version-hint's metadata file) current rows must equal those files' rows read with pyarrow, and
@@ -76,11 +77,25 @@ def value(v):
     return str(v)
 
 
+def renamed(row):
+    """A row of a layout before a rename (a file, or a reader reading an older snapshot in its
+    own schema) under the current names (RENAMED: current name -> former names)."""
+    for new, olds in RENAMED.items():
+        for old in olds:
+            if new not in row and old in row:
+                row[new] = row.pop(old)
+    return row
+
+
 def rows(dicts, columns):
-    return sorted(json.dumps([value(d.get(c)) for c in columns]) for d in dicts)
+    return sorted(json.dumps([value(renamed(d).get(c)) for c in columns]) for d in dicts)
+
+
+RENAMED = {}
 
 
 def file_rows(folder, names, columns):
+    """The rows of Parquet files (a file before a rename names the column as it was then)."""
     import pyarrow.parquet as pq
     out = []
     for name in names:
@@ -100,6 +115,8 @@ def same(what, got, expected):
 def check(spec):
     from pyiceberg.table import StaticTable
     folder = spec["folder"]
+    RENAMED.clear()
+    RENAMED.update(spec.get("renamed", {}))
     label = "/".join(folder.rstrip("/").split("/")[-2:])
     meta_dir = os.path.join(folder, "metadata")
     with open(os.path.join(meta_dir, "version-hint.text")) as f:

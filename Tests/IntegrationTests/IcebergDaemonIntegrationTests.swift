@@ -32,6 +32,8 @@ struct IcebergDaemonIntegrationTests {
         var snapshots: [[String]]?
         var current: [String]
         var readers: [String] = []
+        /// Current column name -> former names (files of an earlier layout use those).
+        var renamed: [String: [String]] = [:]
     }
 
     /// Runs `scripts/iceberg_check.py`; fails the test on any "FAIL" line. Returns its output.
@@ -40,7 +42,7 @@ struct IcebergDaemonIntegrationTests {
         let python = try TestEnvironment.require("REPLICATORD_TEST_ICEBERG_PYTHON")
         let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/iceberg_check.py").path
         let spec: [String: Any] = ["tables": tables.map { t -> [String: Any] in
-            var o: [String: Any] = ["folder": dir + "/public/" + t.table, "current": t.current, "readers": t.readers]
+            var o: [String: Any] = ["folder": dir + "/public/" + t.table, "current": t.current, "readers": t.readers, "renamed": t.renamed]
             o["snapshots"] = t.snapshots.map { $0 as Any } ?? NSNull()
             return o
         }]
@@ -87,12 +89,18 @@ struct IcebergDaemonIntegrationTests {
         try db.execute("ALTER TABLE public.events ADD COLUMN source text; INSERT INTO public.events VALUES ('2024-08-01', 'third', '\\x02', 'api'); DELETE FROM public.orders WHERE id BETWEEN 100 AND 109")
         let third = try crash.once(config)
         #expect(third.status == 0, "\(third.stderr)")
+        // A fourth, after a rename: the files before it name the column kind, the table category.
+        try db.execute("ALTER TABLE public.events RENAME COLUMN kind TO category; INSERT INTO public.events VALUES ('2024-09-01', 'fourth', NULL, 'cli')")
+        let fourth = try crash.once(config)
+        #expect(fourth.status == 0, "\(fourth.stderr)")
 
         let result = try crash.oracle(db, dir)
         for name in EngineIntegrationTests.tables { #expect(result[name]?["ok"] as? Bool == true, "\(name): \(result[name] ?? [:])") }
         let readers = ["duckdb", "polars"]
-        let orders = try ancestry(dir, "orders", readers: readers), events = try ancestry(dir, "events", readers: readers)
-        #expect(orders.snapshots?.count == 4 && events.snapshots?.count == 4, "a LOAD snapshot and three cycles each")
+        let orders = try ancestry(dir, "orders", readers: readers)
+        var events = try ancestry(dir, "events", readers: readers)
+        events.renamed = ["category": ["kind"]]
+        #expect(orders.snapshots?.count == 4 && events.snapshots?.count == 5, "a LOAD snapshot and one per cycle with changes")
         let out = try check(dir, [orders, events, try ancestry(dir, "untouched", readers: readers)])
         #expect(out.contains("ok public/events: DuckDB iceberg_scan(table folder) current rows"), "\(out)")
         #expect(out.contains("ok public/orders: polars scan_iceberg current rows"), "\(out)")
@@ -100,6 +108,33 @@ struct IcebergDaemonIntegrationTests {
         let hint = try String(contentsOfFile: dir + "/public/events/metadata/version-hint.text", encoding: .utf8)
         let metadata = try String(contentsOfFile: dir + "/public/events/metadata/v\(hint.trimmingCharacters(in: .whitespacesAndNewlines)).metadata.json", encoding: .utf8)
         #expect(metadata.contains("\"source\""), "the new column is in the Iceberg schema")
+        #expect(metadata.contains("\"category\"") && metadata.contains("\"kind\""), "renamed, the former name in the name mapping")
+    }
+
+    @Test func theFullLoadMigrationTypeOverwritesEveryRun() async throws {
+        try await DedicatedThread.run(name: "test") { try self.fullLoadMigration() }
+    }
+
+    func fullLoadMigration() throws {
+        let (db, dir, config) = try setUp("iceberg_full_load")
+        defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        try text.replacingOccurrences(of: "[task]\n", with: "[task]\nmigration_type = \"full-load\"\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try crash.once(config).status == 0)
+        try db.execute("DELETE FROM public.events WHERE kind = 'k2'; UPDATE public.orders SET note = 'again' WHERE id <= 5")
+        let second = try crash.once(config)
+        #expect(second.status == 0, "\(second.stderr)")
+        var expected: [Expected] = []
+        for table in ["orders", "events", "untouched"] {
+            let (load, cdc) = try parquetFiles(dir, table)
+            #expect(cdc.isEmpty && load.count == 1, "\(table): the second run's LOAD set only: \(load)")
+            expected.append(Expected(table: table, snapshots: nil, current: load, readers: table == "events" ? ["duckdb", "polars"] : []))
+        }
+        try check(dir, expected)
+        let hint = try String(contentsOfFile: dir + "/public/events/metadata/version-hint.text", encoding: .utf8)
+        let metadata = try String(contentsOfFile: dir + "/public/events/metadata/v\(hint.trimmingCharacters(in: .whitespacesAndNewlines)).metadata.json", encoding: .utf8)
+        #expect(metadata.contains("\"overwrite\""), "the second run is an overwrite snapshot")
     }
 
     @Test(arguments: ["after-files-stored", "after-iceberg-metadata-stored", "after-iceberg-hint-advanced", "after-state-committed"])
