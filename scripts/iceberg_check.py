@@ -8,7 +8,8 @@ EXPECTED_JSON: {"tables": [{"folder": ABSOLUTE TABLE FOLDER,
                             "snapshots": [[file name, ...], ...] or null,
                             "current": [file name, ...],
                             "readers": ["pyiceberg", "duckdb", "polars"],
-                            "renamed": {current name: [former names]}}]}
+                            "renamed": {current name: [former names]},
+                            "first_snapshot_unreadable": false}]}
 
 - "current": the data files the current snapshot must hold: pyiceberg's (StaticTable on the
   version-hint's metadata file) current rows must equal those files' rows read with pyarrow, and
@@ -148,6 +149,15 @@ def check(spec):
             got = rows(table.scan(snapshot_id=snap.snapshot_id).to_arrow().to_pylist(), columns)
             same(f"{label}: pyiceberg time travel to snapshot {k} ({snap.summary.operation.value})", got,
                  file_rows(folder, names, columns))
+
+    if spec.get("first_snapshot_unreadable"):
+        # A snapshot before a reload lists files the reload removed: reading it must fail, not
+        # return a part of the table.
+        try:
+            got = table.scan(snapshot_id=ancestry[0].snapshot_id).to_arrow().num_rows
+            report(False, f"{label}: pyiceberg time travel to the snapshot before the reload fails", f"read {got} rows")
+        except (OSError, FileNotFoundError) as error:
+            report(True, f"{label}: pyiceberg time travel to the snapshot before the reload fails", type(error).__name__)
 
     readers = spec.get("readers", [])
     quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)

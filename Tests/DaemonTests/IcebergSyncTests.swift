@@ -76,6 +76,22 @@ struct IcebergSyncTests {
         }
     }
 
+    @Test func aCycleOfATableWithoutIcebergTableCreatesIt() async throws {
+        // The `cdc` migration type: no full load made the table.
+        try await withSync { sync, dir in
+            #expect(try sync.load(folder: "public/t/") == nil)
+            try sync.commitCycle(folder: "public/t/", layouts: [Self.v1, Self.v2],
+                                 files: [.init(key: "public/t/20260101-000000000.parquet", rows: 2, bytes: 10),
+                                         .init(key: "public/t/20260101-000000001.parquet", rows: 3, bytes: 10)],
+                                 endLSN: LSN(0x20), checkpointed: LSN(0x10))
+            let table = try #require(try sync.load(folder: "public/t/"))
+            #expect(table.metadata.snapshots.count == 1, "one snapshot for the cycle, both layouts' files in it")
+            #expect(table.liveDataFiles().map(\.recordCount).sorted() == [2, 3])
+            #expect(table.metadata.currentSchema.field(named: "title") != nil && table.metadata.currentSchema.field(named: "name") == nil)
+            #expect(FileManager.default.fileExists(atPath: dir + "/public/t/metadata/version-hint.text"))
+        }
+    }
+
     @Test func aRedoOfACommittedCycleCommitsNothingAndOneThatDiffersRollsBack() async throws {
         try await withSync { sync, dir in
             try sync.commitLoad(folder: "public/t/", columns: Self.v1,
