@@ -14,13 +14,13 @@ import Testing
 struct IcebergSyncTests {
     typealias Column = ParquetTableWriter.Column
 
-    func withSync(_ body: @escaping @Sendable (IcebergSync, String) throws -> Void) async throws {
+    func withSync(location: String? = nil, _ body: @escaping @Sendable (IcebergSync, String) throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("iceberg-sync-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var settings = EngineSettings(conninfo: "", publication: "p", slot: "s")
         settings.iceberg = true
-        settings.icebergLocation = dir
+        settings.icebergLocation = location ?? dir
         let sync = IcebergSync(store: try LocalDirectoryStore(root: dir, logger: Logger(label: "test")), settings: settings)
         try await DedicatedThread.run(name: "test") { try body(sync, dir) }
     }
@@ -73,6 +73,19 @@ struct IcebergSyncTests {
             #expect(ids(retyped)["qty"] != now["qty"])
             #expect(ids(retyped)["title"] == now["title"])
             #expect(retyped.metadata.snapshots.count == 3)
+        }
+    }
+
+    @Test func anS3TargetNamesFilesByURIAndStoresThemByKey() async throws {
+        // The store's keys are relative to the target; the metadata names s3:// URIs.
+        try await withSync(location: "s3://bucket/some/prefix") { sync, dir in
+            try sync.commitLoad(folder: "public/t/", columns: Self.v1,
+                                files: [.init(key: "public/t/LOAD00000001.parquet", rows: 3, bytes: 100)], snapshotLSN: "0/10")
+            #expect(FileManager.default.fileExists(atPath: dir + "/public/t/metadata/version-hint.text"))
+            let table = try #require(try sync.load(folder: "public/t/"))
+            #expect(table.metadata.location == "s3://bucket/some/prefix/public/t")
+            #expect(table.liveDataFiles().map(\.path) == ["s3://bucket/some/prefix/public/t/LOAD00000001.parquet"])
+            #expect(table.metadata.currentSnapshot?.manifestList.hasPrefix("s3://bucket/some/prefix/public/t/metadata/snap-") == true)
         }
     }
 
