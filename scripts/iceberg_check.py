@@ -129,7 +129,13 @@ def check(spec):
     if current is None:
         return
     # inspect.files(): every live file (planning skips files of 0 rows).
-    planned = sorted(os.path.basename(f["file_path"]) for f in table.inspect.files().to_pylist())
+    import pyarrow.parquet as pq
+    live = table.inspect.files().to_pylist()
+    planned = sorted(os.path.basename(f["file_path"]) for f in live)
+    stats = [(os.path.basename(f["file_path"]), f["record_count"], f["file_size_in_bytes"]) for f in live]
+    actual = [(n, pq.ParquetFile(os.path.join(folder, n)).metadata.num_rows, os.path.getsize(os.path.join(folder, n)))
+              for n, _, _ in stats if os.path.exists(os.path.join(folder, n))]
+    report(sorted(stats) == sorted(actual), f"{label}: the manifests' record counts and sizes are the files'", json.dumps(sorted(stats)))
     report(planned == sorted(spec["current"]), f"{label}: the current snapshot's files", json.dumps(planned))
     expected = file_rows(folder, spec["current"], columns)
     same(f"{label}: pyiceberg current rows equal the Parquet files'", rows(table.scan().to_arrow().to_pylist(), columns), expected)

@@ -122,10 +122,13 @@ struct CDCCycle {
             var failed: [String: String] = [:]
             for table in cut.failedTables.values { failed["\(table.schema).\(table.name)"] = table.reason }
             var stored: [(ChangeSegment, String, Int64)] = []
+            var fileRows: [String: Int64] = [:]
             for (segment, key) in zip(segments, keys) {
                 let table = "\(segment.relation.schema).\(segment.relation.name)"
                 if failed[table] != nil { segment.spool?.remove(); continue }
                 do {
+                    // Counted before the write: finishing a spool file moves the rows held in memory into it.
+                    fileRows[key] = Int64(segment.totalRows)
                     let size = try TableFailure.scoped(table) { try write(segment, to: key) }
                     stored.append((segment, key, size))
                     report.rows += segment.totalRows
@@ -140,7 +143,7 @@ struct CDCCycle {
                 ])
             }
             if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
-            if settings.iceberg { try commitIceberg(stored, failed: failed, state: state, end: end, confirmed: confirmed) }
+            if settings.iceberg { try commitIceberg(stored, rows: fileRows, state: state, end: end, confirmed: confirmed) }
             let written = stored, failures = failed
             let lastCommitTime = cut.lastCommitTime
             try BlockingBridge.wait {
@@ -185,7 +188,7 @@ struct CDCCycle {
 
     /// `[catalog] iceberg`: one append snapshot per table that got files, before the checkpoint.
     /// A redo first rolls back what its interrupted run committed for tables it writes nothing for.
-    private func commitIceberg(_ stored: [(ChangeSegment, String, Int64)], failed: [String: String], state: ReplicationState,
+    private func commitIceberg(_ stored: [(ChangeSegment, String, Int64)], rows: [String: Int64], state: ReplicationState,
                                end: LSN, confirmed: LSN) throws {
         let iceberg = IcebergSync(store: store, settings: settings)
         var byFolder: [String: (layouts: [[ParquetTableWriter.Column]], files: [IcebergSync.NewFile])] = [:]
@@ -195,7 +198,7 @@ struct CDCCycle {
             if byFolder[folder] == nil { order.append(folder); byFolder[folder] = ([], []) }
             let columns = ParquetTableWriter.columns(for: segment.relation)
             if byFolder[folder]!.layouts.last != columns { byFolder[folder]!.layouts.append(columns) }
-            byFolder[folder]!.files.append(.init(key: key, rows: Int64(segment.totalRows), bytes: size))
+            byFolder[folder]!.files.append(.init(key: key, rows: rows[key] ?? 0, bytes: size))
         }
         if let pending = state.pending {
             for folder in Set(pending.files.map(IcebergSync.folder(of:))).subtracting(order).sorted() {
