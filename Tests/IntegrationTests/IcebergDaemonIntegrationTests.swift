@@ -176,9 +176,14 @@ struct IcebergDaemonIntegrationTests {
         #expect(result["public.orders"]?["ok"] as? Bool == true)
         #expect(result["public.events"]?["ok"] as? Bool == true)
         #expect(result["public.orders"]?["cdc_rows"] as? Int == 621 + 10)
-        // The LOAD set, the cycle (redone or not), the next cycle: no snapshot lost or doubled.
+        // The LOAD set, the cycle (redone or not), the next cycle: no snapshot lost or doubled. A
+        // redo may read past its intent's end (then it removes the intent's files and writes the
+        // inserts made after the crash into its own file, "redone cycle differs from its intent"):
+        // orders then has one CDC file, and the rolled-back snapshot must not be an ancestor.
         let orders = try ancestry(dir, "orders"), events = try ancestry(dir, "events")
-        #expect(orders.snapshots?.count == 3 && events.snapshots?.count == 2)
+        let ordersSnapshots = point == "after-state-committed" ? [3] : [2, 3]
+        #expect(ordersSnapshots.contains(orders.snapshots?.count ?? 0) && events.snapshots?.count == 2,
+                "orders \(orders.snapshots ?? []), events \(events.snapshots ?? [])")
         try check(dir, [orders, events])
     }
 
