@@ -207,7 +207,13 @@ struct CDCCycle {
         }
         for folder in order {
             let table = byFolder[folder]!
-            try iceberg.commitCycle(folder: folder, layouts: table.layouts, files: table.files, endLSN: end, checkpointed: confirmed)
+            let created = try iceberg.commitCycle(folder: folder, layouts: table.layouts, files: table.files, endLSN: end, checkpointed: confirmed)
+            let name = stored.first { IcebergSync.folder(of: $0.1) == folder }.map { "\($0.0.relation.schema).\($0.0.relation.name)" } ?? folder
+            if created, let earlier = state.tables[name], earlier.filesWritten > 0 {
+                logger.warning("the table's Iceberg table starts with this cycle: its earlier files are not in it (iceberg was turned on after them)", metadata: [
+                    "table": "\(name)", "hint": "replicatord reload-table --config FILE \(name)",
+                ])
+            }
         }
     }
 

@@ -150,8 +150,11 @@ struct IcebergSync: Sendable {
     /// as one `append` snapshot whose summary names the cycle's end. `checkpointed` is the LSN of
     /// the checkpoint the cycle started from: a cycle snapshot beyond it was committed by a run
     /// that did not get to its checkpoint.
-    func commitCycle(folder: String, layouts: [[ParquetTableWriter.Column]], files: [NewFile], endLSN: LSN, checkpointed: LSN) throws {
-        guard let first = layouts.first else { return }
+    /// Returns true when the table had no Iceberg table yet (it was made for this cycle).
+    @discardableResult
+    func commitCycle(folder: String, layouts: [[ParquetTableWriter.Column]], files: [NewFile], endLSN: LSN, checkpointed: LSN) throws -> Bool {
+        guard let first = layouts.first else { return false }
+        var created = false
         var commits: [IcebergCommit] = []
         var table: IcebergTable
         if let existing = try load(folder: folder) {
@@ -159,17 +162,18 @@ struct IcebergSync: Sendable {
             let paths = Set(files.map { uri($0.key) })
             if let ahead = uncheckpointed(table, checkpointed: checkpointed) {
                 if ahead.end == endLSN, paths.isSubset(of: Set(table.liveDataFiles().map(\.path))) {
-                    return   // the redo of a cycle whose snapshot is committed already
+                    return false   // the redo of a cycle whose snapshot is committed already
                 }
                 let undone = try undo(table, snapshot: ahead.snapshot, folder: folder)
                 commits.append(undone)
                 table = undone.table
             }
         } else {
-            // `cdc` migration type: no full load made the table.
-            let created = try create(folder: folder, columns: first)
-            commits.append(created)
-            table = created.table
+            // `cdc` migration type: no full load made the table (or iceberg was turned on later).
+            let made = try create(folder: folder, columns: first)
+            commits.append(made)
+            table = made.table
+            created = true
         }
         for columns in layouts { commits += try evolve(&table, to: columns, folder: folder) }
         let summary = [(key: Self.kindKey, value: "cdc"), (key: Self.endLSNKey, value: endLSN.description)]
@@ -177,6 +181,7 @@ struct IcebergSync: Sendable {
             try table.append(files.map(dataFile), stamp: .random(), summary: summary)
         })
         try store(commits)
+        return created
     }
 
     /// Rolls back a cycle snapshot beyond `checkpointed` (a redo that wrote nothing for the table).

@@ -117,6 +117,32 @@ struct IcebergDaemonIntegrationTests {
         #expect(metadata.contains("\"category\"") && metadata.contains("\"kind\""), "renamed, the former name in the name mapping")
     }
 
+    @Test func turnedOnLaterTheFirstCycleWarnsAndReloadTableMakesTheWholeTable() async throws {
+        try await DedicatedThread.run(name: "test") { try self.turnedOnLater() }
+    }
+
+    func turnedOnLater() throws {
+        let (db, dir, config) = try crash.setUp("iceberg_later")
+        defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
+        #expect(try crash.once(config).status == 0)
+        #expect(metadataFiles(dir, "orders").isEmpty, "iceberg off: no metadata")
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        try (text + "[catalog]\niceberg = true\n").write(toFile: config, atomically: true, encoding: .utf8)
+        try db.execute(EngineIntegrationTests.changes)
+        let cycle = try crash.once(config)
+        #expect(cycle.status == 0, "\(cycle.stderr)")
+        #expect(cycle.stderr.contains("earlier files are not in it") && cycle.stderr.contains("public.orders"), "\(cycle.stderr)")
+        let (_, cdc) = try parquetFiles(dir, "orders")
+        try check(dir, [Expected(table: "orders", snapshots: [cdc], current: cdc)])
+        let reload = try TestEnvironment.capture(CrashRecoveryIntegrationTests.binary, ["reload-table", "--config", config, "public.orders"])
+        #expect(reload.status == 0, "\(reload.stderr)")
+        let (load, after) = try parquetFiles(dir, "orders")
+        #expect(after.isEmpty)
+        try check(dir, [Expected(table: "orders", snapshots: nil, current: load, readers: ["duckdb"])])
+        let result = try crash.oracle(db, dir)
+        #expect(result["public.orders"]?["ok"] as? Bool == true)
+    }
+
     @Test func theFullLoadMigrationTypeOverwritesEveryRun() async throws {
         try await DedicatedThread.run(name: "test") { try self.fullLoadMigration() }
     }
