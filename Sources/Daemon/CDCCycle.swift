@@ -111,6 +111,14 @@ struct CDCCycle {
                     keys = pending.files
                 } else {
                     logger.warning("redone cycle differs from its intent; removing the intent's files", metadata: ["files": "\(pending.files.count)"])
+                    if settings.iceberg {
+                        // Snapshots of the interrupted run name those files: they go first, so a
+                        // reader never plans a removed file.
+                        let iceberg = IcebergSync(store: store, settings: settings)
+                        for folder in Set(pending.files.map(IcebergSync.folder(of:))).sorted() {
+                            try iceberg.rollBackUncheckpointed(folder: folder, checkpointed: confirmed)
+                        }
+                    }
                     for key in pending.files { try BlockingBridge.wait { try await store.delete(key: key) } }
                 }
             }
