@@ -1,6 +1,9 @@
 import Foundation
+import Logging
+import ObjectStore
 import PGClient
 import Testing
+@testable import Daemon
 
 /// Per-table isolation and `replicatord reload-table`, with `replicatord --once` as a process: a
 /// table whose files cannot be stored (`REPLICATORD_REFUSE_TABLE`, as a store refusing its path)
@@ -15,14 +18,13 @@ struct TableReloadIntegrationTests {
         try TestEnvironment.capture(CrashRecoveryIntegrationTests.binary, arguments, environment: environment)
     }
 
-    func checkpoint(_ dir: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/_replicatord/state.json"))
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    }
-
+    /// One table's state in the checkpoint stored under `dir`, as its JSON fields.
     func table(_ dir: String, _ name: String) throws -> [String: Any] {
-        let tables = try #require(try checkpoint(dir)["tables"] as? [String: Any])
-        return try #require(tables[name] as? [String: Any])
+        let state = try BlockingBridge.wait {
+            try await StateKeeper(store: LocalDirectoryStore(root: dir, logger: Logger(label: "test")), logger: Logger(label: "test")).load()
+        }
+        let table = try #require(state?.tables[name], "\(name) is not in the checkpoint")
+        return try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(table)) as? [String: Any])
     }
 
     func files(_ dir: String, _ table: String) throws -> [String] {
