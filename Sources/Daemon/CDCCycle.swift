@@ -112,6 +112,14 @@ struct CDCCycle {
                     keys = pending.files
                 } else {
                     logger.warning("redone cycle differs from its intent; removing the intent's files", metadata: ["files": "\(pending.files.count)"])
+                    if settings.iceberg {
+                        // Snapshots of the interrupted run name those files: they go first, so a
+                        // reader never plans a removed file.
+                        let iceberg = IcebergSync(store: store, settings: settings)
+                        for folder in Set(pending.files.map(IcebergSync.folder(of:))).sorted() {
+                            try iceberg.rollBackUncheckpointed(folder: folder, checkpointed: confirmed)
+                        }
+                    }
                     for key in pending.files { try BlockingBridge.wait { try await store.delete(key: key) } }
                 }
             }
@@ -122,6 +130,9 @@ struct CDCCycle {
             // Tables whose changes could not be decoded or written go to state `error`; the others go on.
             var failed: [String: String] = [:]
             for table in cut.failedTables.values { failed["\(table.schema).\(table.name)"] = table.reason }
+            // Counted before the writes: finishing a spool file moves the rows held in memory into it.
+            var fileRows: [String: Int64] = [:]
+            for (segment, key) in zip(segments, keys) { fileRows[key] = Int64(segment.totalRows) }
             let names = keys
             let writeFailures = TableWriteFailures()
             let sizes = try SegmentUploads.writeAll(count: segments.count, isSmall: { segments[$0].spool == nil && segments[$0].totalRows <= SegmentUploads.smallRows }) { i in
@@ -147,6 +158,7 @@ struct CDCCycle {
                 ])
             }
             if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
+            if settings.iceberg { try commitIceberg(stored, rows: fileRows, state: state, end: end, confirmed: confirmed) }
             let written = stored, failures = failed
             let lastCommitTime = cut.lastCommitTime
             // An idle cycle that did not move the position stores nothing.
@@ -188,6 +200,37 @@ struct CDCCycle {
             // Spool files of segments not written are of no use: the changes are read again.
             for segment in segments { segment.spool?.remove() }
             throw error
+        }
+    }
+
+    /// `[catalog] iceberg`: one append snapshot per table that got files, before the checkpoint.
+    /// A redo first rolls back what its interrupted run committed for tables it writes nothing for.
+    private func commitIceberg(_ stored: [(ChangeSegment, String, Int64)], rows: [String: Int64], state: ReplicationState,
+                               end: LSN, confirmed: LSN) throws {
+        let iceberg = IcebergSync(store: store, settings: settings)
+        var byFolder: [String: (layouts: [[ParquetTableWriter.Column]], files: [IcebergSync.NewFile])] = [:]
+        var order: [String] = []
+        for (segment, key, size) in stored {
+            let folder = IcebergSync.folder(of: key)
+            if byFolder[folder] == nil { order.append(folder); byFolder[folder] = ([], []) }
+            let columns = ParquetTableWriter.columns(for: segment.relation)
+            if byFolder[folder]!.layouts.last != columns { byFolder[folder]!.layouts.append(columns) }
+            byFolder[folder]!.files.append(.init(key: key, rows: rows[key] ?? 0, bytes: size))
+        }
+        if let pending = state.pending {
+            for folder in Set(pending.files.map(IcebergSync.folder(of:))).subtracting(order).sorted() {
+                try iceberg.rollBackUncheckpointed(folder: folder, checkpointed: confirmed)
+            }
+        }
+        for folder in order {
+            let table = byFolder[folder]!
+            let created = try iceberg.commitCycle(folder: folder, layouts: table.layouts, files: table.files, endLSN: end, checkpointed: confirmed)
+            let name = stored.first { IcebergSync.folder(of: $0.1) == folder }.map { "\($0.0.relation.schema).\($0.0.relation.name)" } ?? folder
+            if created, let earlier = state.tables[name], earlier.filesWritten > 0 {
+                logger.warning("the table's Iceberg table starts with this cycle: its earlier files are not in it (iceberg was turned on after them)", metadata: [
+                    "table": "\(name)", "hint": "replicatord reload-table --config FILE \(name)",
+                ])
+            }
         }
     }
 

@@ -22,6 +22,8 @@ public struct Configuration: Sendable, Equatable {
     public var parquet: ParquetOutput
     /// `[output]`: the columns replicatord adds to every row.
     public var output: Output
+    /// `[catalog]`: table metadata kept next to the files for the query engines.
+    public var catalog: Catalog
     /// `[schedule]`: how often a CDC cycle runs.
     public var schedule: Schedule
     /// `[health]`: the health and metrics HTTP endpoint.
@@ -36,6 +38,7 @@ public struct Configuration: Sendable, Equatable {
         task: ReplicationTask = .init(),
         parquet: ParquetOutput = .init(),
         output: Output = .init(),
+        catalog: Catalog = .init(),
         schedule: Schedule = .init(),
         health: Health = .init(),
         log: Log = .init()
@@ -45,6 +48,7 @@ public struct Configuration: Sendable, Equatable {
         self.task = task
         self.parquet = parquet
         self.output = output
+        self.catalog = catalog
         self.schedule = schedule
         self.health = health
         self.log = log
@@ -286,6 +290,21 @@ extension Configuration {
         public init(seqColumn: String = "_seq", commitTimeColumn: String = "_commit_ts") {
             self.seqColumn = seqColumn
             self.commitTimeColumn = commitTimeColumn
+        }
+    }
+}
+
+// MARK: - [catalog]
+
+extension Configuration {
+    /// `[catalog]`: metadata for the query engines kept next to the files.
+    public struct Catalog: Sendable, Equatable {
+        /// `iceberg`, default `false`: each table folder also holds an Apache Iceberg v2 table over
+        /// its LOAD and CDC files (`<table>/metadata/`), one snapshot per cycle (docs/iceberg.md).
+        public var iceberg: Bool
+
+        public init(iceberg: Bool = false) {
+            self.iceberg = iceberg
         }
     }
 }

@@ -44,6 +44,10 @@ import TOMLKit
 /// seq_column       = "_seq"         # apply order of every row (commit LSN, position); "" leaves it out
 /// commit_ts_column = "_commit_ts"   # commit time of every row (LOAD: the snapshot's); "" leaves it out
 ///
+/// [catalog]
+/// iceberg = false                   # true: an Apache Iceberg v2 table over each table folder's files,
+///                                   # one snapshot per cycle (<table>/metadata/, docs/iceberg.md)
+///
 /// [schedule]
 /// interval_seconds = 120            # between the starts of two CDC cycles, at least 1
 ///
@@ -77,6 +81,7 @@ public enum ConfigurationLoader {
                   "retained_wal_warn_mib"]),
         ("parquet", ["compression", "compression_level", "row_group_mib", "page_version", "logical_types"]),
         ("output", ["seq_column", "commit_ts_column"]),
+        ("catalog", ["iceberg"]),
         ("schedule", ["interval_seconds"]),
         ("health", ["listen"]),
         ("log", ["format", "level"]),
@@ -135,6 +140,7 @@ public enum ConfigurationLoader {
             task: try readTask(section("task")),
             parquet: try readParquet(section("parquet")),
             output: try readOutput(section("output")),
+            catalog: try readCatalog(section("catalog")),
             schedule: try readSchedule(section("schedule")),
             health: try readHealth(section("health")),
             log: try readLog(section("log")))
@@ -325,6 +331,10 @@ public enum ConfigurationLoader {
         let logicalTypes = try s.choice("logical_types", default: Configuration.ParquetOutput.LogicalTypes.portable)
         return .init(compression: compression, compressionLevel: level, rowGroupMiB: rowGroup, pageVersion: pageVersion,
                      logicalTypes: logicalTypes)
+    }
+
+    static func readCatalog(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Catalog {
+        .init(iceberg: try s.bool("iceberg", default: false))
     }
 
     static func readOutput(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Output {
@@ -883,6 +893,9 @@ extension Configuration {
             [output]
             seq_column = \(quoted(output.seqColumn))
             commit_ts_column = \(quoted(output.commitTimeColumn))
+
+            [catalog]
+            iceberg = \(catalog.iceberg)
 
             [schedule]
             interval_seconds = \(schedule.intervalSeconds)

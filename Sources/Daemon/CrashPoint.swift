@@ -16,6 +16,12 @@ public enum CrashPoint: String, Sendable, CaseIterable {
     case afterFileWritten = "after-file-written"
     /// CDC: every file of the cycle is stored, the checkpoint is not.
     case afterFilesStored = "after-files-stored"
+    /// `[catalog] iceberg`: a table's manifests, manifest list and `vN.metadata.json` are stored,
+    /// its `version-hint.text` is not advanced (full load and CDC; the first table committed).
+    case afterIcebergMetadataStored = "after-iceberg-metadata-stored"
+    /// `[catalog] iceberg`: a table's `version-hint.text` names the new metadata, the checkpoint
+    /// does not cover it yet (full load and CDC; the first table committed).
+    case afterIcebergHintAdvanced = "after-iceberg-hint-advanced"
     /// CDC: the checkpoint is stored, the LSN is not confirmed to PostgreSQL.
     case afterStateCommitted = "after-state-committed"
 

@@ -10,6 +10,11 @@ extension Configuration {
         s.maxFileBytes = Int64(task.maxFileSizeBytes)
         s.parallelTables = task.parallelTables
         s.includeOpForFullLoad = task.includeOpForFullLoad
+        s.iceberg = catalog.iceberg
+        s.icebergLocation = switch target.location {
+        case .s3(let bucket, let prefix): prefix.isEmpty ? "s3://\(bucket)" : "s3://\(bucket)/\(prefix)"
+        case .directory(let path): path
+        }
         s.uploadChunkBytes = target.partSizeBytes
         s.spoolDirectory = task.spoolDirectory
         s.retainedWALWarnBytes = Int64(task.retainedWALWarnMiB) << 20

@@ -23,6 +23,11 @@ public struct EngineSettings: Sendable {
     public var fullLoadRowGroupBudget = 16 << 20
     /// DMS's `IncludeOpForFullLoad`: an `Op` column of `I` first in LOAD files.
     public var includeOpForFullLoad = false
+    /// `[catalog] iceberg`: keep an Iceberg v2 table over each table folder, one snapshot per cycle.
+    public var iceberg = false
+    /// The target as Iceberg metadata names files: `s3://bucket/prefix` or an absolute directory
+    /// path (Iceberg locations and data file paths are this, `/`, the object key).
+    public var icebergLocation = ""
     /// Parquet codec, level, row group size and page version.
     public var parquet: ParquetFileOptions = {
         var options = ParquetFileOptions()

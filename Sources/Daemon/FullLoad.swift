@@ -331,12 +331,14 @@ struct FullLoad {
         if let held = encoded.held {
             _ = load.rangeDone(rows: rows, files: [])
             let sink = HandOff(held.sink)
+            let heldRows = held.writer.rowCount
             try background.submit(bytes: Int(held.sink.bytesWritten)) {
                 let stored: StoredObject
                 do { stored = try await sink.value.completeInBackground() } catch {
                     await sink.value.abortInBackground()
                     throw error
                 }
+                load.recordRows(heldRows, of: stored.key)
                 try await self.tableLoaded(load, files: [stored], firstIndex: firstIndex, replace: replace, leftovers: leftovers)
             }
             return
@@ -352,6 +354,7 @@ struct FullLoad {
             // An empty table still has its (empty) LOAD file.
             let file = try openFile(folder + FileNaming.loadFile(firstIndex + load.nextFileOffset()), columns: columns)
             files = [try file.finish()]
+            load.recordRows(0, of: files[0].key)
         }
         try BlockingBridge.wait { [files] in try await self.tableLoaded(load, files: files, firstIndex: firstIndex, replace: replace, leftovers: leftovers) }
     }
@@ -360,6 +363,18 @@ struct FullLoad {
     private func tableLoaded(_ load: TableLoad, files: [StoredObject], firstIndex: Int, replace: Bool, leftovers: LoadLeftovers) async throws {
         let table = load.table
         CrashPoint.reach(.afterLoadFilesStored)
+        if settings.iceberg {
+            // The LOAD set as one snapshot of the table's Iceberg table, before the checkpoint names it.
+            let lsn: String = if case .snapshot(let value, _) = load.order { LSN(value).description } else { "0/0" }
+            let folder = FileNaming.tableFolder(schema: table.schema, table: table.name)
+            let iceberg = IcebergSync(store: store, settings: settings)
+            let columns = ParquetTableWriter.columns(for: table)
+            let newFiles = files.map { IcebergSync.NewFile(key: $0.key, rows: load.rows(of: $0.key), bytes: Int64($0.size)) }
+            _ = try await DedicatedThread.run(name: "replicatord-iceberg") { () throws -> Bool in
+                try iceberg.commitLoad(folder: folder, columns: columns, files: newFiles, snapshotLSN: lsn)
+                return true
+            }
+        }
         let bytes = files.reduce(0) { $0 + Int64($1.size) }
         let count = files.count
         let loadedRows = load.rows
@@ -388,7 +403,9 @@ struct FullLoad {
     /// the new set is checkpointed. Returns the first number of the new set and the old files.
     private func clearLeftovers(folder: String, replace: Bool, leftovers: LoadLeftovers) throws -> (Int, [ObjectInfo]) {
         let store = self.store
-        let existing = try leftovers.loadFiles(in: folder) ?? BlockingBridge.wait { try await store.list(prefix: folder + (replace ? "" : "LOAD")) }
+        var existing = try leftovers.loadFiles(in: folder) ?? BlockingBridge.wait { try await store.list(prefix: folder + (replace ? "" : "LOAD")) }
+        // The folder's Iceberg metadata stays: the new LOAD set is a snapshot of the same table.
+        if settings.iceberg { existing.removeAll { $0.key.hasPrefix(folder + "metadata/") } }
         if replace {
             // The new set is numbered after the old one and stored before the old one is removed.
             return ((existing.compactMap { FileNaming.loadIndex($0.key) }.max() ?? 0) + 1, existing)
@@ -418,6 +435,7 @@ struct FullLoad {
                     let full = current!
                     current = nil
                     files.append(try full.finish())
+                    load.recordRows(full.writer.rowCount, of: files[files.count - 1].key)
                 }
             }
             if let last = current {
@@ -428,6 +446,7 @@ struct FullLoad {
                 }
                 current = nil
                 files.append(try last.finish())
+                load.recordRows(last.writer.rowCount, of: files[files.count - 1].key)
             }
             return EncodedFiles(stored: files, held: nil)
         } catch {
@@ -558,6 +577,7 @@ final class TableLoad: @unchecked Sendable {
     private var _rows: Int64 = 0
     private var _files: [StoredObject] = []
     private var _started: ContinuousClock.Instant?
+    private var _fileRows: [String: Int64] = [:]
 
     /// The order columns' values of every row of the table's LOAD set.
     let order: RowOrder
@@ -594,6 +614,10 @@ final class TableLoad: @unchecked Sendable {
     /// Marks the table failed; true for the first unit to do so.
     func markFailed() -> Bool { locked { defer { _failed = true }; return !_failed } }
     var existing: [ObjectInfo] { locked { _existing } }
+    /// Records the rows of a stored LOAD file (the Iceberg manifests carry each file's row count).
+    func recordRows(_ rows: Int64, of key: String) { locked { _fileRows[key] = rows } }
+    /// The rows of a stored LOAD file.
+    func rows(of key: String) -> Int64 { locked { _fileRows[key] ?? 0 } }
     var rows: Int64 { locked { _rows } }
     var files: [StoredObject] { locked { _files.sorted { $0.key < $1.key } } }
     var started: ContinuousClock.Instant { locked { _started ?? .now } }

@@ -84,6 +84,8 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
         compression_level = 9
         row_group_mib = 64
         page_version = 2
+        [catalog]
+        iceberg = true
         [schedule]
         interval_seconds = 30
         [health]
@@ -100,6 +102,7 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
             serverSideEncryption: .kms(keyID: "arn:aws:kms:eu-west-3:1:key/abc")),
         task: .init(migrationType: .cdc, maxFileSizeMiB: 256, parallelTables: 4, includeOpForFullLoad: true, spoolDirectory: "/tmp/spool"),
         parquet: .init(compression: .gzip, compressionLevel: 9, rowGroupMiB: 64, pageVersion: 2),
+        catalog: .init(iceberg: true),
         schedule: .init(intervalSeconds: 30),
         health: .init(listen: .init(host: "::1", port: 9090)),
         log: .init(format: .json, level: .debug))
@@ -281,6 +284,20 @@ func unreadableFileSaysPermissionDenied() throws {
     let error = failure(with("target", "path_style = \"true\""))
     #expect(error?.key == "target.path_style")
     #expect(error?.message == "expected a boolean (true or false), got a string; write true without quotes")
+}
+
+@Test func icebergIsOffByDefaultAndReachesTheEngine() throws {
+    #expect(try Configuration.parse(minimal).catalog.iceberg == false)
+    #expect(try Configuration.parse(minimal).engineSettings.iceberg == false)
+    let on = try Configuration.parse(minimal + "[catalog]\niceberg = true\n")
+    #expect(on.catalog.iceberg == true)
+    #expect(on.engineSettings.iceberg == true)
+    #expect(on.engineSettings.icebergLocation == "s3://bucket/prefix")
+    let local = try Configuration.parse(minimal.replacingOccurrences(of: "s3://bucket/prefix", with: "file:///srv/lake") + "[catalog]\niceberg = true\n")
+    #expect(local.engineSettings.icebergLocation == "/srv/lake")
+    let error = failure(with("catalog", "iceberg = \"yes\""))
+    #expect(error?.key == "catalog.iceberg")
+    #expect(error?.code == .wrongType)
 }
 
 @Test func integerForStringIsAWrongType() {

@@ -1,0 +1,339 @@
+import Foundation
+import Iceberg
+import ObjectStore
+import PGOutput
+import Replication
+
+/// `[catalog] iceberg = true`: keeps an Apache Iceberg v2 table over each table folder's LOAD and
+/// CDC files (`<folder>/metadata/`), one snapshot per full load and per CDC cycle that wrote files
+/// for the table. Each commit stores the manifests, the manifest list and the `vN.metadata.json`
+/// files first and `version-hint.text` last; the caller stores the checkpoint after it.
+///
+/// Recovery is the redo's: a snapshot committed by a cycle whose checkpoint was not written carries
+/// the cycle's end LSN in its summary (``endLSNKey``). The redo of that cycle (same end, same file
+/// names) finds its files live and commits nothing; a redo that differs, or a cycle with nothing
+/// for the table, rolls the table back to the snapshot's parent first. A full load that runs again
+/// replaces whatever the table holds with an `overwrite` of its new LOAD set.
+///
+/// Field ids: the Parquet files carry none; the table property `schema.name-mapping.default`
+/// resolves their columns by name (a renamed column keeps its former names there). Which field id
+/// a PostgreSQL column has is kept in the table property ``fieldIDsKey`` by `attnum`, so a rename
+/// keeps the id, a dropped column's id is never reused, and a new column gets a new id.
+struct IcebergSync: Sendable {
+    let store: any ObjectStore
+    let settings: EngineSettings
+
+    /// Snapshot summary: the LSN up to which the snapshot holds the table's changes (a CDC cycle's
+    /// end, a LOAD set's snapshot LSN).
+    static let endLSNKey = "replicatord.end-lsn"
+    /// Snapshot summary: `load` or `cdc`.
+    static let kindKey = "replicatord.kind"
+    /// Table property: a JSON object from column identity (`attnum:N`, `name:X` when the attnum is
+    /// unknown, `replicatord:Op` etc. for the columns replicatord adds) to field id.
+    static let fieldIDsKey = "replicatord.field-ids"
+
+    /// One stored Parquet file to add.
+    struct NewFile: Sendable {
+        var key: String
+        var rows: Int64
+        var bytes: Int64
+    }
+
+    /// An Iceberg error on a table (the cycle fails and is retried).
+    struct Failure: Error, CustomStringConvertible {
+        var table: String
+        var message: String
+        var description: String { "iceberg table \(table): \(message)" }
+    }
+
+    // MARK: Paths
+
+    private var base: String {
+        settings.icebergLocation.hasSuffix("/") ? String(settings.icebergLocation.dropLast()) : settings.icebergLocation
+    }
+
+    /// The table location of a folder (`schema/table/`).
+    func location(_ folder: String) -> String { base + "/" + (folder.hasSuffix("/") ? String(folder.dropLast()) : folder) }
+
+    /// The URI of an object key.
+    func uri(_ key: String) -> String { base + "/" + key }
+
+    /// The object key of a URI under the target.
+    private func key(_ uri: String) throws -> String {
+        guard uri.hasPrefix(base + "/") else { throw Failure(table: uri, message: "\(uri) is not under the target \(base)") }
+        return String(uri.dropFirst(base.count + 1))
+    }
+
+    /// The folder (`schema/table/`) of an object key.
+    static func folder(of key: String) -> String {
+        guard let slash = key.lastIndex(of: "/") else { return "" }
+        return String(key[...slash])
+    }
+
+    private func get(_ uri: String) throws -> [UInt8] {
+        let store = self.store, key = try key(uri)
+        return try BlockingBridge.wait { try await store.get(key: key) }
+    }
+
+    private func put(_ file: MetadataFileWrite) throws {
+        let store = self.store, key = try key(file.path)
+        let type = file.path.hasSuffix(".json") ? "application/json" : file.path.hasSuffix(".avro") ? "application/avro" : "text/plain"
+        _ = try BlockingBridge.wait { try await store.put(key: key, bytes: file.bytes, contentType: type) }
+    }
+
+    // MARK: Loading and storing
+
+    /// The table the folder's `version-hint.text` names, nil when there is none.
+    func load(folder: String) throws -> IcebergTable? {
+        let location = location(folder)
+        let store = self.store, hintKey = try key(IcebergTable.versionHintPath(location: location))
+        guard try BlockingBridge.wait({ try await store.head(key: hintKey) }) != nil else { return nil }
+        let version = try IcebergTable.version(fromHint: try BlockingBridge.wait { try await store.get(key: hintKey) })
+        let json = try get(IcebergTable.metadataPath(location: location, version: version))
+        return try IcebergTable.load(metadataJSON: json, version: version) { try get($0) }
+    }
+
+    /// Stores a chain of commits: every commit's files (manifests, manifest list, metadata), then
+    /// the last commit's `version-hint.text`; then removes metadata files the log no longer keeps.
+    private func store(_ commits: [IcebergCommit]) throws {
+        guard let last = commits.last else { return }
+        for commit in commits { for file in commit.files { try put(file) } }
+        CrashPoint.reach(.afterIcebergMetadataStored)
+        try put(last.versionHint)
+        CrashPoint.reach(.afterIcebergHintAdvanced)
+        let store = self.store
+        for path in commits.flatMap(\.obsoleteMetadataFiles) {
+            if let key = try? key(path) { try? BlockingBridge.wait { try await store.delete(key: key) } }
+        }
+    }
+
+    private static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    // MARK: Commits
+
+    /// The full load of a table (or its `reload-table`, or a `full-load` re-run): its LOAD set as
+    /// one `append` snapshot of a new table, or as an `overwrite` of every file a table already
+    /// there holds.
+    func commitLoad(folder: String, columns: [ParquetTableWriter.Column], files: [NewFile], snapshotLSN: String) throws {
+        var commits: [IcebergCommit] = []
+        var table: IcebergTable
+        if let existing = try load(folder: folder) {
+            table = existing
+        } else {
+            let created = try create(folder: folder, columns: columns)
+            commits.append(created)
+            table = created.table
+        }
+        commits += try evolve(&table, to: columns, folder: folder)
+        let adding = files.map(dataFile)
+        let summary = [(key: Self.kindKey, value: "load"), (key: Self.endLSNKey, value: snapshotLSN)]
+        let live = table.liveDataFiles().map(\.path)
+        if !Set(live).isDisjoint(with: adding.map(\.path)) {
+            // A resumed load writes the names of the interrupted one again (whose snapshot got as far
+            // as the hint but not the checkpoint): its files go in a `delete` snapshot first.
+            let cleared = try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
+                try table.overwrite(removing: live, adding: [], stamp: .random(), summary: [(key: Self.kindKey, value: "load-interrupted")])
+            }
+            commits.append(cleared)
+            table = cleared.table
+        }
+        let remaining = table.liveDataFiles().map(\.path)
+        let commit = try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
+            if remaining.isEmpty { return try table.append(adding, stamp: .random(), summary: summary) }
+            return try table.overwrite(removing: remaining, adding: adding, stamp: .random(), summary: summary)
+        }
+        commits.append(commit)
+        try store(commits)
+    }
+
+    /// One CDC cycle's files of a table (one list of columns per layout the cycle wrote, in order)
+    /// as one `append` snapshot whose summary names the cycle's end. `checkpointed` is the LSN of
+    /// the checkpoint the cycle started from: a cycle snapshot beyond it was committed by a run
+    /// that did not get to its checkpoint.
+    /// Returns true when the table had no Iceberg table yet (it was made for this cycle).
+    @discardableResult
+    func commitCycle(folder: String, layouts: [[ParquetTableWriter.Column]], files: [NewFile], endLSN: LSN, checkpointed: LSN) throws -> Bool {
+        guard let first = layouts.first else { return false }
+        var created = false
+        var commits: [IcebergCommit] = []
+        var table: IcebergTable
+        if let existing = try load(folder: folder) {
+            table = existing
+            let paths = Set(files.map { uri($0.key) })
+            if let ahead = uncheckpointed(table, checkpointed: checkpointed) {
+                if ahead.end == endLSN, paths.isSubset(of: Set(table.liveDataFiles().map(\.path))) {
+                    return false   // the redo of a cycle whose snapshot is committed already
+                }
+                let undone = try undo(table, snapshot: ahead.snapshot, folder: folder)
+                commits.append(undone)
+                table = undone.table
+            }
+        } else {
+            // `cdc` migration type: no full load made the table (or iceberg was turned on later).
+            let made = try create(folder: folder, columns: first)
+            commits.append(made)
+            table = made.table
+            created = true
+        }
+        for columns in layouts { commits += try evolve(&table, to: columns, folder: folder) }
+        let summary = [(key: Self.kindKey, value: "cdc"), (key: Self.endLSNKey, value: endLSN.description)]
+        commits.append(try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
+            try table.append(files.map(dataFile), stamp: .random(), summary: summary)
+        })
+        try store(commits)
+        return created
+    }
+
+    /// Rolls back a cycle snapshot beyond `checkpointed` (a redo that wrote nothing for the table).
+    func rollBackUncheckpointed(folder: String, checkpointed: LSN) throws {
+        guard let table = try load(folder: folder), let ahead = uncheckpointed(table, checkpointed: checkpointed) else { return }
+        try store([try undo(table, snapshot: ahead.snapshot, folder: folder)])
+    }
+
+    /// The current snapshot when a CDC cycle committed it past `checkpointed`.
+    private func uncheckpointed(_ table: IcebergTable, checkpointed: LSN) -> (snapshot: Snapshot, end: LSN)? {
+        guard let current = table.metadata.currentSnapshot,
+              current.summary.first(where: { $0.key == Self.kindKey })?.value == "cdc",
+              let end = current.summary.first(where: { $0.key == Self.endLSNKey }).flatMap({ LSN($0.value) }),
+              end > checkpointed else { return nil }
+        return (current, end)
+    }
+
+    /// The table without `snapshot`: its parent made current again, or (a first snapshot) a
+    /// `delete` of its files.
+    private func undo(_ table: IcebergTable, snapshot: Snapshot, folder: String) throws -> IcebergCommit {
+        try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
+            if let parent = snapshot.parentSnapshotID {
+                return try table.rollback(to: parent, timestampMs: Self.nowMs())
+            }
+            return try table.overwrite(removing: table.liveDataFiles().map(\.path), adding: [], stamp: .random(),
+                                       summary: [(key: Self.kindKey, value: "rollback")])
+        }
+    }
+
+    private func attempt(_ folder: String, _ body: () throws(IcebergError) -> IcebergCommit) throws -> IcebergCommit {
+        do { return try body() } catch { throw Failure(table: folder, message: "\(error)") }
+    }
+
+    private func dataFile(_ file: NewFile) -> DataFile {
+        DataFile(path: uri(file.key), recordCount: file.rows, fileSizeInBytes: file.bytes)
+    }
+
+    // MARK: Schema
+
+    /// A column of the Iceberg schema: its identity (see ``fieldIDsKey``), name and type.
+    struct Wanted: Equatable {
+        var identity: String
+        var name: String
+        var type: IcebergType
+    }
+
+    /// The Iceberg columns of files with `columns`: `Op`, the table's columns, the order columns,
+    /// `_unchanged_toast` (absent from LOAD files, read as null there).
+    func wanted(_ columns: [ParquetTableWriter.Column]) -> [Wanted] {
+        let exact = settings.parquet.exactLogicalTypes
+        var out = [Wanted(identity: "replicatord:Op", name: ParquetTableWriter.opColumnName, type: .string)]
+        for column in columns {
+            out.append(Wanted(identity: column.attnum != 0 ? "attnum:\(column.attnum)" : "name:\(column.name)",
+                              name: column.name, type: Self.icebergType(column.kind, exact: exact)))
+        }
+        if let seq = settings.parquet.seqColumn { out.append(Wanted(identity: "replicatord:seq", name: seq, type: .string)) }
+        if let time = settings.parquet.commitTimeColumn { out.append(Wanted(identity: "replicatord:commit_ts", name: time, type: .timestamptz)) }
+        out.append(Wanted(identity: "replicatord:unchanged_toast", name: ParquetTableWriter.unchangedToastColumnName, type: .string))
+        return out
+    }
+
+    /// The Iceberg type of a column as the Parquet writer stores it (README's type table).
+    static func icebergType(_ kind: ColumnKind, exact: Bool) -> IcebergType {
+        switch kind {
+        case .bool: .boolean
+        case .int16, .int32: .int
+        case .int64: .long
+        case .float32: .float
+        case .float64: .double
+        case .decimal(let p, let s): .decimal(precision: p, scale: s)
+        case .numericText, .text, .interval, .timetz, .textCast: .string
+        // The files annotate json/jsonb JSON, not STRING: polars reads such a column as binary and
+        // refuses it as an Iceberg string (pyiceberg and DuckDB read it either way).
+        case .json, .jsonb, .bytea: .binary
+        case .uuid: exact ? .uuid : .string
+        case .date: .date
+        case .time: exact ? .time : .string
+        case .timestamp: .timestamp
+        case .timestamptz: .timestamptz
+        case .list(let element): .list(elementID: 0, element: icebergType(element, exact: exact), elementRequired: false)
+        }
+    }
+
+    /// Equal types, list element ids aside.
+    static func sameType(_ a: IcebergType, _ b: IcebergType) -> Bool {
+        if case .list(_, let x, let xr) = a, case .list(_, let y, let yr) = b { return xr == yr && sameType(x, y) }
+        return a == b
+    }
+
+    private func create(folder: String, columns: [ParquetTableWriter.Column]) throws -> IcebergCommit {
+        let wanted = wanted(columns)
+        let schema = IcebergSchema.assigningIDs(wanted.map { (name: $0.name, type: $0.type, required: false) })
+        let ids = Self.fieldIDs(wanted, schema)
+        return IcebergTable.create(location: location(folder), schema: schema, tableUUID: UUID(), timestampMs: Self.nowMs(),
+                                   properties: [(key: Self.fieldIDsKey, value: ids)])
+    }
+
+    /// The ``fieldIDsKey`` property for `wanted` columns as `schema` names them.
+    static func fieldIDs(_ wanted: [Wanted], _ schema: IcebergSchema) -> String {
+        var object: [String: Int] = [:]
+        for w in wanted { if let field = schema.field(named: w.name) { object[w.identity] = Int(field.id) } }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func parseFieldIDs(_ text: String?) -> [String: Int32] {
+        guard let text, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
+        return object.compactMapValues { ($0 as? NSNumber).map { Int32(truncating: $0) } }
+    }
+
+    /// The schema updates that make the table's current schema the one of `columns` (nothing when
+    /// it is already): a column whose attnum the table knows keeps its field id (renamed, widened);
+    /// a column it does not know is added with a new id; a column gone is dropped. A type change
+    /// Iceberg cannot express drops the column and adds it again under a new id; a change the
+    /// schema cannot take in one step (names swapped) makes every table column new. Then the
+    /// ``fieldIDsKey`` property is updated.
+    func evolve(_ table: inout IcebergTable, to columns: [ParquetTableWriter.Column], folder: String) throws -> [IcebergCommit] {
+        let wanted = wanted(columns)
+        let current = table.metadata.currentSchema
+        let known = Self.parseFieldIDs(table.metadata.property(Self.fieldIDsKey))
+        let matches = wanted.count == current.fields.count && zip(wanted, current.fields).allSatisfy { w, f in
+            known[w.identity] == f.id && w.name == f.name && Self.sameType(w.type, f.type)
+        }
+        if matches { return [] }
+        var drops: [SchemaChange] = [], widens: [SchemaChange] = [], renames: [SchemaChange] = [], adds: [SchemaChange] = []
+        var kept: Set<Int32> = []
+        var previous: String?
+        for w in wanted {
+            if let id = known[w.identity], let field = current.field(id: id), !kept.contains(id),
+               Self.sameType(field.type, w.type) || field.type.canPromote(to: w.type) {
+                kept.insert(id)
+                if !Self.sameType(field.type, w.type) { widens.append(.widenColumn(name: field.name, to: w.type)) }
+                if field.name != w.name { renames.append(.renameColumn(from: field.name, to: w.name)) }
+            } else {
+                adds.append(.addColumn(name: w.name, type: w.type, after: previous))
+            }
+            previous = w.name
+        }
+        for field in current.fields where !kept.contains(field.id) { drops.append(.dropColumn(name: field.name)) }
+        let table0 = table
+        var commit: IcebergCommit
+        do {
+            commit = try table0.updateSchema(drops + widens + renames + adds, timestampMs: Self.nowMs())
+        } catch {
+            // Not expressible in one step: every column is new (files resolve by name through the mapping).
+            var all: [SchemaChange] = current.fields.map { .dropColumn(name: $0.name) }
+            all += wanted.map { .addColumn(name: $0.name, type: $0.type, after: nil) }
+            commit = try attempt(folder) { () throws(IcebergError) -> IcebergCommit in try table0.updateSchema(all, timestampMs: Self.nowMs()) }
+        }
+        let properties = commit.table.updateProperties(
+            [(key: Self.fieldIDsKey, value: Self.fieldIDs(wanted, commit.table.metadata.currentSchema))], timestampMs: Self.nowMs())
+        table = properties.table
+        return [commit, properties]
+    }
+}
