@@ -44,7 +44,7 @@ struct ParquetReadersTests {
         let columnCount = ParquetTestData.columns().count
         let codecs: [ParquetCodec] = [.zstd, .snappy, .gzip, .uncompressed, .zstd(level: 9)]
         for seed in UInt64(1)...24 {
-            var r = ParquetTestData.Random(state: seed &* 7919)
+            var r = ParquetTestData.Random(seed: seed &* 7919)
             var shape = ParquetTestData.Shape(
                 rows: Int(r.pick([1, 2, 17, 300, 2_000, 6_000] as [Int64])),
                 nullProbability: (0..<columnCount).map { _ in r.pick([0, 0.1, 0.5, 1.0]) })
