@@ -29,12 +29,10 @@ struct MigrationTypeIntegrationTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try db.execute(EngineIntegrationTests.schema)
         let e = try engine(db, dir, .fullLoad)
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let oracle = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
         for round in 1...3 {
             guard case .fullLoad = try await e.runCycle() else { Issue.record("not a full load"); return }
-            let out = try TestEnvironment.run(python, [oracle, "--conninfo", db.conninfo, "--dir", dir] + EngineIntegrationTests.tables)
-            #expect(!out.contains("\"ok\": false"), "round \(round): \(out)")
+            let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
+            #expect(out.allOK, "round \(round): \(out)")
             #expect(loadFiles(dir, "orders") == [FileNaming.loadFile(round)], "round \(round)")
             #expect(try slots(db) == 0)
             try db.execute("UPDATE public.orders SET status = 'round \(round)' WHERE id <= \(round * 10); DELETE FROM public.orders WHERE id = \(1000 + round)")

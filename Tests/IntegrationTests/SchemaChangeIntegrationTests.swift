@@ -68,18 +68,6 @@ final class BackgroundWriter: @unchecked Sendable {
 /// to the source; the files of every layout read together with DuckDB's `union_by_name`.
 @Suite(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_PYTHON")), .serialized)
 struct SchemaChangeIntegrationTests {
-    func oracle(_ db: PostgresFixture, dir: String, _ tables: [String]) async throws -> String {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        let arguments = [script, "--conninfo", db.conninfo, "--dir", dir] + tables
-        do {
-            return try await DedicatedThread.run(name: "oracle") { try TestEnvironment.run(python, arguments) }
-        } catch let failure as TestEnvironment.ProcessFailed {
-            Issue.record("oracle found differences: \(failure.description)")
-            throw failure
-        }
-    }
-
     func python(_ code: String, _ arguments: [String]) async throws -> String {
         let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         return try await DedicatedThread.run(name: "python") { try TestEnvironment.run(python, ["-c", code] + arguments) }
@@ -102,8 +90,8 @@ struct SchemaChangeIntegrationTests {
         if case .cdc(let report) = try await engine.runCycle() { stored += report.files }
         await writer.stop()
         if case .cdc(let report) = try await engine.runCycle() { stored += report.files }
-        let out = try await oracle(db, dir: dir, tables)
-        #expect(out.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") }, "\(name): \(out)")
+        let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: tables)
+        #expect(out.allOK, "\(name): \(out)")
         return stored
     }
 
@@ -138,8 +126,8 @@ struct SchemaChangeIntegrationTests {
         #expect(addReport.files.filter { $0.contains("/items/") }.count >= 2, "\(addReport.files)")
         await writer.stop()
         _ = try await engine.runCycle()
-        let added = try await oracle(db, dir: dir, both)
-        #expect(added.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") }, "\(added)")
+        let added = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: both)
+        #expect(added.allOK, "\(added)")
 
         // ADD COLUMN with a default: the rows stored before read the default (attmissingval), which
         // the new files carry in their replicatord.columns metadata. A table without a key (rebuilt
@@ -225,8 +213,8 @@ struct SchemaChangeIntegrationTests {
             """)
         guard case .cdc(let report) = try await engine.runCycle() else { Issue.record("no CDC cycle"); return }
         #expect(report.files.count == 4)
-        let out = try await oracle(db, dir: dir, ["public.a", "public.b", "public.c", "public.d"])
-        #expect(out.split(separator: "\n").count == 4 && out.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") && $0.contains("\"T\": 1") }, "\(out)")
+        let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: ["public.a", "public.b", "public.c", "public.d"])
+        #expect(out.allOK && out.verdicts.allSatisfy { $0["T"] as? Int == 1 }, "\(out)")
         // Each T row has every other column null but its order and time (`_seq`, `_commit_ts`).
         let tRows = try await python("""
             import pyarrow.parquet as pq, glob, sys
@@ -272,20 +260,20 @@ struct SchemaChangeIntegrationTests {
         for (_, engine) in engines { _ = try await engine.runCycle() }
 
         // Via the root: one folder, the root's; the full load read each row once.
-        let root = try await oracle(db, dir: "\(base)/via_root", ["public.m"])
-        #expect(root.contains("\"ok\": true") && root.contains("\"load_rows\": 400"), "\(root)")
+        let root = try await Oracle.check(conninfo: db.conninfo, files: .directory("\(base)/via_root"), tables: ["public.m"])
+        #expect(root.allOK && root["public.m"]?["load_rows"] as? Int == 400, "\(root)")
         #expect(files("\(base)/via_root", "public", "m_eu").isEmpty && files("\(base)/via_root", "public", "m_us").isEmpty)
         // Without it: one folder per partition, none for the root; the moved row is a D in m_eu and an I in m_us.
-        let leaves = try await oracle(db, dir: "\(base)/via_leaf", ["public.m_eu", "public.m_us"])
-        #expect(leaves.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") && $0.contains("\"load_rows\": 200") }, "\(leaves)")
+        let leaves = try await Oracle.check(conninfo: db.conninfo, files: .directory("\(base)/via_leaf"), tables: ["public.m_eu", "public.m_us"])
+        #expect(leaves.allOK && leaves.verdicts.allSatisfy { $0["load_rows"] as? Int == 200 }, "\(leaves)")
         #expect(files("\(base)/via_leaf", "public", "m").isEmpty)
 
         // TRUNCATE of the root: a T row under the root via the root, one in each partition otherwise.
         try db.execute("TRUNCATE public.m; INSERT INTO public.m VALUES (1, 'eu', 'after'), (2, 'us', 'after')")
         for (_, engine) in engines { _ = try await engine.runCycle() }
-        let rootAfter = try await oracle(db, dir: "\(base)/via_root", ["public.m"])
-        #expect(rootAfter.contains("\"ok\": true") && rootAfter.contains("\"T\": 1"), "\(rootAfter)")
-        let leavesAfter = try await oracle(db, dir: "\(base)/via_leaf", ["public.m_eu", "public.m_us"])
-        #expect(leavesAfter.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") && $0.contains("\"T\": 1") }, "\(leavesAfter)")
+        let rootAfter = try await Oracle.check(conninfo: db.conninfo, files: .directory("\(base)/via_root"), tables: ["public.m"])
+        #expect(rootAfter.allOK && rootAfter["public.m"]?["T"] as? Int == 1, "\(rootAfter)")
+        let leavesAfter = try await Oracle.check(conninfo: db.conninfo, files: .directory("\(base)/via_leaf"), tables: ["public.m_eu", "public.m_us"])
+        #expect(leavesAfter.allOK && leavesAfter.verdicts.allSatisfy { $0["T"] as? Int == 1 }, "\(leavesAfter)")
     }
 }

@@ -232,7 +232,7 @@ struct ServiceIntegrationTests {
         let stopped_again = await again.stop()
         #expect(stopped_again == 0, "\(again.log)")
 
-        let result = try await oracle(conninfo: db.conninfo, dir: dir)
+        let result = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         #expect(result["public.orders"]?["ok"] as? Bool == true, "\(result)")
         #expect(result["public.events"]?["ok"] as? Bool == true, "\(result)")
         // 621 change rows of the changes, 5 inserts, 3 updates: none lost, none doubled.
@@ -345,7 +345,7 @@ struct ServiceIntegrationTests {
         let stopped_daemon = await daemon.stop()
         #expect(stopped_daemon == 0, "\(daemon.log)")
 
-        let result = try await oracle(conninfo: cluster.conninfo, dir: dir)
+        let result = try await Oracle.check(conninfo: cluster.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         #expect(result["public.orders"]?["ok"] as? Bool == true, "\(result)")
         #expect(result["public.events"]?["ok"] as? Bool == true, "\(result)")
         #expect(result["public.orders"]?["cdc_rows"] as? Int == 621 + 10)
@@ -409,20 +409,6 @@ struct ServiceIntegrationTests {
         #expect(try db.connect().query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [db.database]).rows.isEmpty)
         let again = try TestEnvironment.run(Self.binary, ["drop-slot", "--config", config])
         #expect(again.contains("does not exist"))
-    }
-
-    /// scripts/oracle.py's verdict per table (run on a thread of its own: it takes seconds).
-    func oracle(conninfo: String, dir: String) async throws -> [String: [String: Any]] {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        let out = try await DedicatedThread.run(name: "test-oracle") {
-            try TestEnvironment.run(python, [script, "--conninfo", conninfo, "--dir", dir] + EngineIntegrationTests.tables)
-        }
-        var result: [String: [String: Any]] = [:]
-        for line in out.split(separator: "\n") {
-            if let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let t = o["table"] as? String { result[t] = o }
-        }
-        return result
     }
 
     func write(_ text: String, _ path: String) throws -> String {
