@@ -20,16 +20,7 @@ struct BadInputIntegrationTests {
     /// A config file for `conninfo` and `target` (a `[target]` body), in a temporary folder.
     static func config(conninfo: String, slot: String, publication: String = "pub", target: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-bad-\(UUID().uuidString).toml").path
-        try """
-            [source]
-            conninfo = "\(conninfo)"
-            slot = "\(slot)"
-            publication = "\(publication)"
-            [target]
-            \(target)
-            [log]
-            level = "warning"
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        try TestEnvironment.writeConfig(to: path, conninfo: conninfo, slot: slot, publication: publication, target: target, logLevel: "warning")
         return path
     }
 

@@ -22,9 +22,7 @@ struct DeploymentKitTests {
     }
 
     func cfnLint(_ path: String) async throws -> String {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        // cfn-lint has no `python -m cfnlint`; its console script is cfnlint.runner:main.
-        return try await run(python, ["-c", "import sys; from cfnlint.runner import main; sys.exit(main())", "--format", "parseable", path])
+        try await DedicatedThread.run(name: "test-cfn-lint") { try TestEnvironment.helper("cfn-lint", ["--format", "parseable", path]) }
     }
 
     @Test func theTemplatePassesCfnLintAndALintErrorIsCaught() async throws {
@@ -216,15 +214,8 @@ struct DeploymentKitSourceSetupTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let config = dir + "/replicatord.toml"
-        try """
-            [source]
-            conninfo = "\(db.conninfo) user=\(role)"
-            slot = "\(db.database)"
-            [target]
-            url = "file://\(dir)/out"
-            [task]
-            spool_dir = "\(dir)/spool"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try TestEnvironment.writeConfig(to: config, conninfo: "\(db.conninfo) user=\(role)", slot: db.database,
+                                        target: "url = \"file://\(dir)/out\"", spoolDir: "\(dir)/spool")
 
         do {
             let out = try await kit.run(CrashRecoveryIntegrationTests.binary, ["check", "--config", config])
@@ -369,8 +360,7 @@ struct DeploymentKitPackageTests {
 
         // The bucket (the CloudFormation stack's, on AWS), the credentials and the config, as the README says.
         let bucket = "deploy-kit-\(UInt32.random(in: 0...UInt32.max))"
-        let boto = "import boto3, sys; s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1'); "
-        try await kit.run(python, ["-c", boto + "s3.create_bucket(Bucket=sys.argv[2])", endpoint, bucket])
+        try TestEnvironment.helper("create-bucket", [endpoint, bucket])
         let environment = ProcessInfo.processInfo.environment
         let keyID = try #require(environment["AWS_ACCESS_KEY_ID"]), secret = try #require(environment["AWS_SECRET_ACCESS_KEY"])
         try "[default]\naws_access_key_id = \(keyID)\naws_secret_access_key = \(secret)\n"
@@ -379,7 +369,7 @@ struct DeploymentKitPackageTests {
         for name in ["aws-credentials", "pgpass"] {
             try await inRoot("/usr/bin/install", ["-m", "0600", work + "/" + name, "/etc/replicatord/" + name])
         }
-        let port = try await kit.run(python, ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
+        let port = try TestEnvironment.helper("free-port", [])
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let example = try await contents("/etc/replicatord/replicatord.toml")
         var edited: [String] = []
@@ -453,10 +443,10 @@ struct DeploymentKitPackageTests {
         // A change arrives as a CDC file in the bucket.
         try db.execute("UPDATE public.orders SET status = 'paid' WHERE id <= 10")
         // (A prefix without "/": moto_server checks the signature over a re-encoded "/" and refuses it.)
-        let listing = boto + "print('\\n'.join(o['Key'] for o in s3.list_objects_v2(Bucket=sys.argv[2], Prefix='replica').get('Contents', [])))"
         var keys: [String] = []
         for _ in 0..<100 {
-            keys = try await kit.run(python, ["-c", listing, endpoint, bucket]).split(separator: "\n").map(String.init)
+            keys = try await kit.run(python, [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/test_helpers.py").path,
+                                              "list-keys", endpoint, bucket, "replica"]).split(separator: "\n").map(String.init)
             if keys.contains(where: { $0.hasPrefix("replica/public/orders/2") }) { break }
             try await Task.sleep(for: .milliseconds(300))
         }

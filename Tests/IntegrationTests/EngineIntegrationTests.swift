@@ -114,8 +114,8 @@ struct EngineIntegrationTests {
         let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let bucket = "engine-\(UInt32.random(in: 0...UInt32.max))"
         let location = try ObjectStoreLocation(url: "s3://\(bucket)/replica/db", region: "us-east-1", endpoint: endpoint, pathStyle: true)
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        try TestEnvironment.run(python, ["-c", "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])", endpoint, bucket])
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        try TestEnvironment.helper("create-bucket", [endpoint, bucket])
         let store = try location.makeStore(logger: Logger(label: "test"))
         try await runFlow(store: store, db: db, files: .s3(endpoint: endpoint, bucket: bucket, prefix: "replica/db"))
         #expect(try await store.listOpenMultipartUploads(prefix: "").isEmpty)
@@ -229,12 +229,9 @@ struct EngineTypesIntegrationTests {
         #expect(report.retainedWALBytes > 0)
         let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: ["public.types"])
         #expect(out.allOK && out["public.types"]?["cdc_rows"] as? Int == 36, "\(out)")
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         // The files of both layouts read together by column name.
-        let union = try TestEnvironment.run(python, ["-c", """
-            import duckdb, sys
-            print(duckdb.sql(f"SELECT count(*), count(extra) FROM read_parquet('{sys.argv[1]}/public/types/*.parquet', union_by_name=true)").fetchall()[0])
-            """, dir])
+        let union = try TestEnvironment.helper("duckdb", ["SELECT count(*), count(extra) FROM read_parquet('\(dir)/public/types/*.parquet', union_by_name=true)"])
         #expect(union.contains("(237, 11)"), "\(union)")
     }
 }

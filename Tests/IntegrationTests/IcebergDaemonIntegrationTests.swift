@@ -253,8 +253,8 @@ struct IcebergDaemonIntegrationTests {
         let db = try PostgresFixture("iceberg_s3")
         let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let bucket = "iceberg-\(UInt32.random(in: 0...UInt32.max))"
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        try TestEnvironment.run(python, ["-c", "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])", endpoint, bucket])
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        try TestEnvironment.helper("create-bucket", [endpoint, bucket])
         let store = try ObjectStoreLocation(url: "s3://\(bucket)/replica/db", region: "us-east-1", endpoint: endpoint, pathStyle: true)
             .makeStore(logger: Logger(label: "test"))
         try db.execute(EngineIntegrationTests.schema)

@@ -53,11 +53,8 @@ struct MigrationTypeIntegrationTests {
         try db.execute(EngineIntegrationTests.changes)
         guard case .cdc(let second) = try await e.runCycle() else { Issue.record("not CDC"); return }
         #expect(second.files.count == 2)
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let counts = try TestEnvironment.run(python, ["-c", """
-            import duckdb, sys
-            print(duckdb.sql(f"SELECT Op, count(*) FROM read_parquet('{sys.argv[1]}/public/orders/*.parquet') GROUP BY Op ORDER BY Op").fetchall())
-            """, dir])
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let counts = try TestEnvironment.helper("duckdb", ["SELECT Op, count(*) FROM read_parquet('\(dir)/public/orders/*.parquet') GROUP BY Op ORDER BY Op"])
         #expect(counts.contains("('D', 110), ('I', 210), ('U', 301)"), "\(counts)")
         #expect(try slots(db) == 1)
         // A configuration naming another migration type refuses this checkpoint.

@@ -144,14 +144,8 @@ struct ParquetReadersTests {
                 try sink.close()
             }
         }
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let out = try TestEnvironment.run(python, ["-c", """
-            import glob, hashlib, sys, pyarrow.parquet as pq, duckdb
-            for f in sorted(glob.glob(sys.argv[1] + '/streamed-*.parquet')):
-                rows = pq.read_table(f).to_pylist()
-                duck = duckdb.sql(f"SELECT id, octet_length(v) FROM read_parquet('{f}') ORDER BY id").fetchall()
-                print(f.split('/')[-1], [(r['id'], None if r['v'] is None else (len(r['v']), hashlib.md5(r['v']).hexdigest()[:8])) for r in rows], duck)
-            """, directory.path])
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let out = try TestEnvironment.helper("streamed-values", [directory.path])
         func md5(times: Int) -> String {
             let whole = Array([[UInt8]](repeating: piece, count: times).joined())
             return whole.withUnsafeBytes { Digest.md5($0) }.map { String(format: "%02x", $0) }.joined().prefix(8).description

@@ -96,17 +96,7 @@ struct ServiceIntegrationTests {
     }
 
     func getOnce(_ url: String) throws -> HTTPAnswer? {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let script = """
-            import sys, urllib.request, urllib.error
-            try:
-                r = urllib.request.urlopen(sys.argv[1], timeout=5); print(r.status); sys.stdout.write(r.read().decode())
-            except urllib.error.HTTPError as e:
-                print(e.code); sys.stdout.write(e.read().decode())
-            except Exception as e:
-                print(0); print(repr(e))
-            """
-        let out = try TestEnvironment.run(python, ["-c", script, url])
+        let out = try TestEnvironment.helper("http-get", [url])
         guard let newline = out.firstIndex(of: "\n"), let status = Int(out[..<newline]) else {
             Issue.record("unexpected answer to GET \(url): \(out)")
             return nil
@@ -131,8 +121,8 @@ struct ServiceIntegrationTests {
     }
 
     func freePort() throws -> Int {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let out = try TestEnvironment.run(python, ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let out = try TestEnvironment.helper("free-port", [])
         return Int(out.trimmingCharacters(in: .whitespacesAndNewlines))!
     }
 
@@ -195,14 +185,7 @@ struct ServiceIntegrationTests {
         let metricsAnswer = try await get(base + "/metrics")
         let metrics = try #require(metricsAnswer, "no answer: \(daemon.log)")
         #expect(metrics.status == 200)
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let parsed = try TestEnvironment.run(python, ["-c", """
-            import sys
-            from prometheus_client.parser import text_string_to_metric_families
-            for family in text_string_to_metric_families(sys.stdin.read() if False else open(sys.argv[1]).read()):
-                for s in family.samples:
-                    print(s.name, s.labels.get("table", ""), s.labels.get("op", ""), s.value)
-            """, try write(metrics.body, dir + ".metrics")])
+        let parsed = try TestEnvironment.helper("prometheus-samples", [try write(metrics.body, dir + ".metrics")])
         #expect(parsed.contains("replicatord_rows_written_total public.orders insert"))
         for name in ["replicatord_files_stored_total", "replicatord_bytes_written_total", "replicatord_cycle_duration_seconds_count",
                      "replicatord_last_success_timestamp_seconds", "replicatord_confirmed_lsn", "replicatord_server_wal_lsn",

@@ -219,10 +219,10 @@ struct ServiceStreamingIntegrationTests {
 
     @Test func sigtermDuringAMultipartUploadFinishesTheCycleAndLeavesNothingOpen() async throws {
         let db = try PostgresFixture("service_sigterm")
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let bucket = "sigterm-\(UInt32.random(in: 0...UInt32.max))"
-        try TestEnvironment.run(python, ["-c", "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])", endpoint, bucket])
+        try TestEnvironment.helper("create-bucket", [endpoint, bucket])
         // Every request through the proxy waits up to 1.5 s: a file of several parts takes seconds to store.
         let proxy = try S3FaultInjectionTests.FaultProxy(upstream: endpoint, arguments: ["--latency", "1.0", "--max-latency-ms", "1500", "--seed", "11"])
         defer { proxy.stop() }
@@ -250,21 +250,9 @@ struct ServiceStreamingIntegrationTests {
             FROM generate_series(11, 250010) g
             """)
         // SIGTERM as soon as moto holds an open multipart upload of ours.
-        let watcher = """
-            import boto3, os, signal, sys, time
-            s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1')
-            deadline = time.time() + 120
-            while time.time() < deadline:
-                uploads = s3.list_multipart_uploads(Bucket=sys.argv[2]).get('Uploads', [])
-                if any(u['Key'].endswith('.parquet') for u in uploads):
-                    os.kill(int(sys.argv[3]), signal.SIGTERM)
-                    print('SIGTERM during', [u['Key'] for u in uploads]); sys.exit(0)
-                time.sleep(0.05)
-            print('no upload seen'); sys.exit(1)
-            """
         let pid = daemon.process.processIdentifier
         let seen = try await DedicatedThread.run(name: "test-watch") {
-            try TestEnvironment.run(python, ["-c", watcher, endpoint, bucket, "\(pid)"])
+            try TestEnvironment.helper("sigterm-on-upload", [endpoint, bucket, "\(pid)"])
         }
         #expect(seen.hasPrefix("SIGTERM during"), "\(seen)")
         let status = await daemon.waitExit(timeout: 120)
@@ -272,7 +260,7 @@ struct ServiceStreamingIntegrationTests {
         #expect(daemon.log.contains("stopping"), "\(daemon.log)")
 
         // Nothing half-written: no open upload, and the checkpoint covers the file stored.
-        let open = try TestEnvironment.run(python, ["-c", "import boto3,sys; print(len(boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').list_multipart_uploads(Bucket=sys.argv[2]).get('Uploads', [])))", endpoint, bucket])
+        let open = try TestEnvironment.helper("open-uploads", [endpoint, bucket])
         #expect(open.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
 
         // A restart (one cycle) finds nothing to redo or everything in place: the tables match, no doubles.
