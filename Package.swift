@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "AWSRequests", dependencies: [
             "CCurl", "CCrypto", "CZlib", .product(name: "Logging", package: "swift-log"),
         ]),
+        // The AWS Glue Data Catalog client (JSON 1.1 over AWSRequests): knows neither PostgreSQL nor Parquet.
+        .target(name: "GlueCatalog", dependencies: ["AWSRequests", .product(name: "Logging", package: "swift-log")]),
         .target(name: "ObjectStore", dependencies: [
             "AWSRequests", .product(name: "Logging", package: "swift-log"),
         ]),
@@ -52,7 +54,7 @@ let package = Package(
             "PGClient", "PGOutput", "Parquet", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Daemon", dependencies: [
-            "Replication", "ObjectStore", "Iceberg", .product(name: "Logging", package: "swift-log"),
+            "Replication", "ObjectStore", "Iceberg", "GlueCatalog", "AWSRequests", .product(name: "Logging", package: "swift-log"),
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -80,12 +82,13 @@ let package = Package(
         .testTarget(name: "PGOutputTests", dependencies: ["PGOutput"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet"]),
         .testTarget(name: "AWSRequestsTests", dependencies: ["AWSRequests"]),
+        .testTarget(name: "GlueCatalogTests", dependencies: ["GlueCatalog", "AWSRequests"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "AWSRequests"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "PGOutput", "Parquet"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
         // Integration tests: a live PostgreSQL and moto_server, found through REPLICATORD_TEST_* variables.
         .testTarget(name: "IntegrationTests", dependencies: [
-            "PGClient", "PGOutput", "Parquet", "ObjectStore", "Replication", "Daemon", "Iceberg", "AWSRequests",
+            "PGClient", "PGOutput", "Parquet", "ObjectStore", "Replication", "Daemon", "Iceberg", "AWSRequests", "GlueCatalog",
         ]),
     ],
     swiftLanguageModes: [.v6]
