@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "GlueCatalogTests", dependencies: ["GlueCatalog", "AWSRequests"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "AWSRequests"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "PGOutput", "Parquet"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "GlueCatalog", "AWSRequests", "ObjectStore", "Replication"]),
         // Integration tests: a live PostgreSQL and moto_server, found through REPLICATORD_TEST_* variables.
         .testTarget(name: "IntegrationTests", dependencies: [
             "PGClient", "PGOutput", "Parquet", "ObjectStore", "Replication", "Daemon", "Iceberg", "AWSRequests", "GlueCatalog",

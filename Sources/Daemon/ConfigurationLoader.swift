@@ -138,13 +138,24 @@ public enum ConfigurationLoader {
         func section(_ name: String) throws(ConfigurationError) -> SectionReader {
             try SectionReader(name: name, root: root, path: path, lines: lines)
         }
+        let source = try readSource(section("source"))
+        let target = try readTarget(section("target"))
+        let task = try readTask(section("task"))
+        let parquet = try readParquet(section("parquet"))
+        let output = try readOutput(section("output"))
+        let catalog = try readCatalog(section("catalog"))
+        if !catalog.glueDatabase.isEmpty, case .directory = target.location {
+            throw ConfigurationError(.invalidValue, path: path, key: "catalog.glue_database",
+                                     line: lines.line(section: "catalog", key: "glue_database"),
+                                     message: "needs an s3:// [target] url: Glue tables name S3 locations (leave it \"\" for a file:// target)")
+        }
         return Configuration(
-            source: try readSource(section("source")),
-            target: try readTarget(section("target")),
-            task: try readTask(section("task")),
-            parquet: try readParquet(section("parquet")),
-            output: try readOutput(section("output")),
-            catalog: try readCatalog(section("catalog")),
+            source: source,
+            target: target,
+            task: task,
+            parquet: parquet,
+            output: output,
+            catalog: catalog,
             schedule: try readSchedule(section("schedule")),
             health: try readHealth(section("health")),
             log: try readLog(section("log")))
