@@ -108,7 +108,8 @@ public struct GlueCatalogSync: Sendable {
             let location = root + "/" + FileNaming.tableFolder(schema: table.schema, table: table.name)
             let existing = try await glue { try await client.getTable(database: target.database, name: name) }
             if let existing, existing.location != location {
-                throw Failure(description: "Glue table \(target.database).\(name) is over \(existing.location), not \(location): two tables map to one Glue name (rename one), or the table belongs to someone else")
+                logOtherTable(name, existing: existing.location, table: "\(table.schema).\(table.name)")
+                continue
             }
             let wanted = GlueTable.parquet(name: name, columns: columns(table.layouts, keeping: existing?.columns ?? []), location: location)
             if let existing, existing.sameDefinition(as: withVersion(wanted, existing.versionId)) { continue }
@@ -146,7 +147,8 @@ public struct GlueCatalogSync: Sendable {
             while true {
                 let existing = try await glue { try await client.getTable(database: target.database, name: name) }
                 if let existing, existing.location != location {
-                    throw Failure(description: "Glue table \(target.database).\(name) is over \(existing.location), not \(location)")
+                    logOtherTable(name, existing: existing.location, table: "\(table.schema).\(table.name)")
+                    break
                 }
                 let previous = existing?.parameters["metadata_location"]
                 let wanted = GlueTable.iceberg(name: name, columns: columns(table.layouts, keeping: existing?.columns ?? []), location: location,
@@ -200,6 +202,15 @@ public struct GlueCatalogSync: Sendable {
     }
 
     // MARK: Calls
+
+    /// A Glue table of the name over another folder is not ours to change: two replicated tables map
+    /// to one name (``LakeDDL/objectName(schema:table:)``), or someone else made it. The table's
+    /// files go on; only its Glue table is left out, as `ddl` leaves it out.
+    private func logOtherTable(_ name: String, existing: String, table: String) {
+        logger.error("a Glue table of this name is over another folder: this table gets no Glue table (rename one of the tables, or drop the Glue table)", metadata: [
+            "glue.database": "\(target.database)", "glue.table": "\(name)", "glue.location": "\(existing)", "table": "\(table)",
+        ])
+    }
 
     private func withVersion(_ table: GlueTable, _ version: String?) -> GlueTable {
         var t = table
