@@ -182,6 +182,33 @@ struct GlueCatalogIntegrationTests {
         #expect(c.names("public_orders_changes").contains("shipped"))
     }
 
+    @Test(arguments: ["after-iceberg-hint-advanced", "after-glue-iceberg-advanced"])
+    func aCrashAroundTheGlueIcebergUpdateLeavesGlueOnReadableMetadataAndTheRedoCatchesUp(_ point: String) async throws {
+        try await DedicatedThread.run(name: "test") { try self.icebergCrash(point) }
+    }
+
+    func icebergCrash(_ point: String) throws {
+        let lake = try setUp("glue_ice_\(point.replacingOccurrences(of: "-", with: "_").prefix(18))", iceberg: true)
+        let load = try crash.once(lake.config)
+        try #require(load.status == 0, "full load failed: \(load.stderr)")
+        let loaded = try hint(lake, "public/orders")
+        try lake.db.execute("INSERT INTO public.orders (id, note) VALUES (400, 'x');")
+        let crashed = try crash.once(lake.config, crashAt: point)
+        #expect(crashed.status == 97, "expected the injected crash: \(crashed.stderr)")
+        let metadata = { (v: String) in "s3://\(lake.bucket)/lake/public/orders/metadata/v\(v).metadata.json" }
+        var parameters = try catalog(lake).tables["public_orders_changes"]?["parameters"] as? [String: String] ?? [:]
+        let afterCrash = try hint(lake, "public/orders")
+        // Before the Glue call Glue names the metadata of the full load, after it the cycle's: a file that exists either way.
+        #expect(parameters["metadata_location"] == metadata(point == "after-glue-iceberg-advanced" ? afterCrash : loaded))
+        let again = try crash.once(lake.config)
+        #expect(again.status == 0, "\(again.stderr)")
+        parameters = try catalog(lake).tables["public_orders_changes"]?["parameters"] as? [String: String] ?? [:]
+        let newest = try hint(lake, "public/orders")
+        #expect(newest != loaded)
+        #expect(parameters["metadata_location"] == metadata(newest))
+        #expect(parameters["table_type"] == "ICEBERG")
+    }
+
     @Test func checkNamesARefusedGluePermissionInOneLine() async throws {
         try await DedicatedThread.run(name: "test") { try self.refusedPermission() }
     }
