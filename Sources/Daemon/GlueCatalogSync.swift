@@ -139,8 +139,9 @@ public struct GlueCatalogSync: Sendable {
         for (table, folder) in folders {
             let location = root + "/" + folder
             let hintKey = folder + "metadata/version-hint.text"
-            guard let hint = try? await store.get(key: hintKey) else { continue }
-            let version = try IcebergTable.version(fromHint: hint)
+            // No hint yet: the table has no Iceberg commit to point at (nothing to declare yet).
+            guard try await store.head(key: hintKey) != nil else { continue }
+            let version = try IcebergTable.version(fromHint: try await store.get(key: hintKey))
             let metadata = IcebergTable.metadataPath(location: String(location.dropLast()), version: version)
             let name = Self.tableName(schema: table.schema, table: table.name)
             var conflicts = 0

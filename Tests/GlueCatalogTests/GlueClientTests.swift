@@ -29,7 +29,7 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
         GlueClient(service: try AWSServiceClient(
             service: "glue", region: "us-east-1", endpoint: "http://127.0.0.1:1",
             credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK")),
-            retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(1), totalDeadline: .seconds(60)),
+            retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(1), totalDeadline: .seconds(3600)),
             logger: Logger(label: "t"), transport: script))
     }
 
