@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // replicatord: PostgreSQL -> Parquet on S3, full load + CDC, one self-hosted daemon.
-// Module direction (see ../shared/ARCHITECTURE.md): replicatord -> Daemon -> {Replication, ObjectStore};
-// Replication -> {PGClient, PGOutput, Parquet}. Parquet, PGOutput and ObjectStore are leaves.
+// Module direction (see ../shared/ARCHITECTURE.md): replicatord -> Daemon -> {Replication, ObjectStore, GlueCatalog};
+// Replication -> {PGClient, PGOutput, Parquet}; {ObjectStore, GlueCatalog} -> AWSRequests.
+// Parquet, PGOutput, AWSRequests and (above it) ObjectStore and GlueCatalog are leaves.
 import PackageDescription
 
 let package = Package(
@@ -31,8 +32,15 @@ let package = Package(
         // Leaves.
         .target(name: "PGOutput"),
         .target(name: "Parquet", dependencies: ["CZstd", "CZlib", "CSnappy"]),
-        .target(name: "ObjectStore", dependencies: [
+        // The AWS plumbing S3, Glue and CloudWatch share: SigV4, the credentials chain, the libcurl
+        // transport, the retry policy, and a client for the single-POST (JSON and query) protocols.
+        .target(name: "AWSRequests", dependencies: [
             "CCurl", "CCrypto", "CZlib", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The AWS Glue Data Catalog client (JSON 1.1 over AWSRequests): knows neither PostgreSQL nor Parquet.
+        .target(name: "GlueCatalog", dependencies: ["AWSRequests", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "ObjectStore", dependencies: [
+            "AWSRequests", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PGClient", dependencies: [
             "CLibPQ", .product(name: "Logging", package: "swift-log"),
@@ -47,7 +55,7 @@ let package = Package(
             "PGClient", "PGOutput", "Parquet", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Daemon", dependencies: [
-            "Replication", "ObjectStore", "Iceberg", .product(name: "Logging", package: "swift-log"),
+            "Replication", "ObjectStore", "Iceberg", "GlueCatalog", "AWSRequests", .product(name: "Logging", package: "swift-log"),
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -55,7 +63,7 @@ let package = Package(
         ]),
         // Benchmark of the S3 client (scripts/bench-s3); not part of the daemon.
         .executableTarget(name: "s3-bench", dependencies: [
-            "ObjectStore", .product(name: "Logging", package: "swift-log"),
+            "ObjectStore", "AWSRequests", .product(name: "Logging", package: "swift-log"),
         ]),
         // Benchmark of the Parquet writer alone (scripts/bench-parquet).
         .executableTarget(name: "parquet-bench", dependencies: ["Parquet"]),
@@ -76,12 +84,15 @@ let package = Package(
         // Unit tests: no network, no server.
         .testTarget(name: "PGOutputTests", dependencies: ["PGOutput", "TestSupport"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "TestSupport"]),
-        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
+        .testTarget(name: "AWSRequestsTests", dependencies: ["AWSRequests"]),
+        .testTarget(name: "GlueCatalogTests", dependencies: ["GlueCatalog", "AWSRequests"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "AWSRequests"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "PGOutput", "Parquet", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "ObjectStore", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "GlueCatalog", "AWSRequests", "ObjectStore", "Replication", "TestSupport"]),
         // Integration tests: a live PostgreSQL and moto_server, found through REPLICATORD_TEST_* variables.
         .testTarget(name: "IntegrationTests", dependencies: [
-            "PGClient", "PGOutput", "Parquet", "ObjectStore", "Replication", "Daemon", "Iceberg", "TestSupport",
+            "PGClient", "PGOutput", "Parquet", "ObjectStore", "Replication", "Daemon", "Iceberg", "AWSRequests", "GlueCatalog",
+            "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -4,6 +4,7 @@
 
   create-bucket ENDPOINT BUCKET           an S3 bucket on moto_server
   list-keys ENDPOINT BUCKET PREFIX        the keys under PREFIX, one per line
+  get-object ENDPOINT BUCKET KEY          the object's body, as text
   open-uploads ENDPOINT BUCKET            the number of multipart uploads not completed or aborted
   sigterm-on-upload ENDPOINT BUCKET PID   SIGTERM to PID as soon as a .parquet multipart upload is open
   free-port                               a free TCP port on 127.0.0.1
@@ -43,6 +44,8 @@ def main(argv):
         # A prefix without "/" is what moto_server signs correctly; filter the rest here.
         listing = s3(args[0]).list_objects_v2(Bucket=args[1], Prefix=args[2].split("/")[0]).get("Contents", [])
         print("\n".join(o["Key"] for o in listing if o["Key"].startswith(args[2])))
+    elif command == "get-object":
+        print(s3(args[0]).get_object(Bucket=args[1], Key=args[2])["Body"].read().decode().strip())
     elif command == "open-uploads":
         print(len(s3(args[0]).list_multipart_uploads(Bucket=args[1]).get("Uploads", [])))
     elif command == "sigterm-on-upload":

@@ -115,7 +115,7 @@ iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
                    aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
 iam.create_user(UserName="replicatord")
 iam.put_user_policy(UserName="replicatord", PolicyName="s3-all", PolicyDocument=json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*", "glue:*"], "Resource": "*"}]}))
 k = iam.create_access_key(UserName="replicatord")["AccessKey"]
 # A second user the store knows but refuses everything (the tests' "access denied").
 iam.create_user(UserName="denied")

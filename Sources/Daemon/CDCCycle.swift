@@ -133,6 +133,7 @@ struct CDCCycle {
             // Counted before the writes: finishing a spool file moves the rows held in memory into it.
             var fileRows: [String: Int64] = [:]
             for (segment, key) in zip(segments, keys) { fileRows[key] = Int64(segment.totalRows) }
+            try GlueCatalogSync.cycleFiles(segments, icebergCommitted: false, settings: settings, store: store, logger: logger)
             let names = keys
             let writeFailures = TableWriteFailures()
             let sizes = try SegmentUploads.writeAll(count: segments.count, isSmall: { segments[$0].spool == nil && segments[$0].totalRows <= SegmentUploads.smallRows }) { i in
@@ -159,6 +160,7 @@ struct CDCCycle {
             }
             if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
             if settings.iceberg { try commitIceberg(stored, rows: fileRows, state: state, end: end, confirmed: confirmed) }
+            try GlueCatalogSync.cycleFiles(stored.map(\.0), icebergCommitted: true, settings: settings, store: store, logger: logger)
             let written = stored, failures = failed
             let lastCommitTime = cut.lastCommitTime
             // An idle cycle that did not move the position stores nothing.

@@ -284,9 +284,19 @@ extension Configuration {
         /// `iceberg`, default `false`: each table folder also holds an Apache Iceberg v2 table over
         /// its LOAD and CDC files (`<table>/metadata/`), one snapshot per cycle (docs/iceberg.md).
         public var iceberg: Bool
+        /// `glue_database`, default `""` (off): the AWS Glue database the daemon keeps one table per
+        /// replicated table in, updated before files with a new layout are visible (docs/glue.md).
+        public var glueDatabase: String
+        /// `glue_region`, default `""`: the Glue catalog's region; empty means `[target] region`.
+        public var glueRegion: String
+        /// `glue_endpoint`, default `""` (AWS's own): a Glue-compatible endpoint, as `[target] endpoint` for S3.
+        public var glueEndpoint: String
 
-        public init(iceberg: Bool = false) {
+        public init(iceberg: Bool = false, glueDatabase: String = "", glueRegion: String = "", glueEndpoint: String = "") {
             self.iceberg = iceberg
+            self.glueDatabase = glueDatabase
+            self.glueRegion = glueRegion
+            self.glueEndpoint = glueEndpoint
         }
     }
 }

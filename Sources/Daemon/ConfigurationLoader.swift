@@ -48,6 +48,10 @@ import TOMLKit
 /// [catalog]
 /// iceberg = false                   # true: an Apache Iceberg v2 table over each table folder's files,
 ///                                   # one snapshot per cycle (<table>/metadata/, docs/iceberg.md)
+/// glue_database = ""                # a Glue database: the daemon keeps one table per replicated table
+///                                   # in the AWS Glue Data Catalog (docs/glue.md); "" leaves Glue alone
+/// glue_region = ""                  # the Glue catalog's region; "" is [target] region
+/// glue_endpoint = ""                # a Glue-compatible endpoint; "" is AWS's own (https://glue.REGION.amazonaws.com)
 ///
 /// [schedule]
 /// interval_seconds = 120            # between the starts of two CDC cycles, at least 1
@@ -82,7 +86,7 @@ public enum ConfigurationLoader {
                   "retained_wal_warn_mib"]),
         ("parquet", ["compression", "compression_level", "row_group_mib", "page_version", "logical_types"]),
         ("output", ["seq_column", "commit_ts_column"]),
-        ("catalog", ["iceberg"]),
+        ("catalog", ["iceberg", "glue_database", "glue_region", "glue_endpoint"]),
         ("schedule", ["interval_seconds"]),
         ("health", ["listen"]),
         ("log", ["format", "level"]),
@@ -135,13 +139,24 @@ public enum ConfigurationLoader {
         func section(_ name: String) throws(ConfigurationError) -> SectionReader {
             try SectionReader(name: name, root: root, path: path, lines: lines)
         }
+        let source = try readSource(section("source"))
+        let target = try readTarget(section("target"))
+        let task = try readTask(section("task"))
+        let parquet = try readParquet(section("parquet"))
+        let output = try readOutput(section("output"))
+        let catalog = try readCatalog(section("catalog"))
+        if !catalog.glueDatabase.isEmpty, case .directory = target.location {
+            throw ConfigurationError(.invalidValue, path: path, key: "catalog.glue_database",
+                                     line: lines.line(section: "catalog", key: "glue_database"),
+                                     message: "needs an s3:// [target] url: Glue tables name S3 locations (leave it \"\" for a file:// target)")
+        }
         return Configuration(
-            source: try readSource(section("source")),
-            target: try readTarget(section("target")),
-            task: try readTask(section("task")),
-            parquet: try readParquet(section("parquet")),
-            output: try readOutput(section("output")),
-            catalog: try readCatalog(section("catalog")),
+            source: source,
+            target: target,
+            task: task,
+            parquet: parquet,
+            output: output,
+            catalog: catalog,
             schedule: try readSchedule(section("schedule")),
             health: try readHealth(section("health")),
             log: try readLog(section("log")))
@@ -335,7 +350,23 @@ public enum ConfigurationLoader {
     }
 
     static func readCatalog(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Catalog {
-        .init(iceberg: try s.bool("iceberg", default: false))
+        let database = try s.string("glue_database", default: "")
+        try s.check("glue_database") { () throws(ValueProblem) in
+            // Glue: 1 to 255 characters; Athena and Hive take lower-case letters, digits and underscores.
+            guard database.isEmpty || (database.utf8.count <= 255
+                && database.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }) else {
+                throw ValueProblem("expected a database name of lower-case letters, digits and underscores (what Athena accepts), got \"\(database)\"")
+            }
+        }
+        let region = try s.string("glue_region", default: "")
+        try s.check("glue_region") { () throws(ValueProblem) in
+            guard !region.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-") }) else {
+                throw ValueProblem("expected \"\" ([target] region) or a region name such as \"us-east-1\", got \"\(region)\"")
+            }
+        }
+        let endpointText = try s.string("glue_endpoint", default: "")
+        let endpoint = try s.check("glue_endpoint") { () throws(ValueProblem) in try checkEndpoint(endpointText) }
+        return .init(iceberg: try s.bool("iceberg", default: false), glueDatabase: database, glueRegion: region, glueEndpoint: endpoint)
     }
 
     static func readOutput(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Output {
@@ -850,6 +881,9 @@ extension Configuration {
 
             [catalog]
             iceberg = \(catalog.iceberg)
+            glue_database = \(quoted(catalog.glueDatabase))
+            glue_region = \(quoted(catalog.glueRegion))
+            glue_endpoint = \(quoted(catalog.glueEndpoint))
 
             [schedule]
             interval_seconds = \(schedule.intervalSeconds)

@@ -12,6 +12,12 @@ public enum CrashPoint: String, Sendable, CaseIterable {
     case afterReplacingSetCommitted = "after-replacing-set-committed"
     /// `reload-table`: the folder's earlier files are removed; the request is not.
     case afterReplacedFilesRemoved = "after-replaced-files-removed"
+    /// `[catalog] glue_database`: the Glue tables declare the cycle's (or the full load's) layouts,
+    /// no file with such a layout is stored yet.
+    case afterGlueTablesDeclared = "after-glue-tables-declared"
+    /// `[catalog] glue_database` with `iceberg`: a Glue table's `metadata_location` names the new
+    /// Iceberg metadata, the checkpoint does not cover it yet.
+    case afterGlueIcebergAdvanced = "after-glue-iceberg-advanced"
     /// CDC: the cycle's intent is stored, its first Parquet file is written but not yet stored.
     case afterFileWritten = "after-file-written"
     /// CDC: every file of the cycle is stored, the checkpoint is not.

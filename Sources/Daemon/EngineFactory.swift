@@ -15,6 +15,11 @@ extension Configuration {
         case .s3(let bucket, let prefix): prefix.isEmpty ? "s3://\(bucket)" : "s3://\(bucket)/\(prefix)"
         case .directory(let path): path
         }
+        if !catalog.glueDatabase.isEmpty {
+            s.glue = GlueCatalogSync.Target(database: catalog.glueDatabase,
+                                            region: catalog.glueRegion.isEmpty ? target.region : catalog.glueRegion,
+                                            endpoint: catalog.glueEndpoint, caFile: target.caFile.isEmpty ? nil : target.caFile)
+        }
         s.uploadChunkBytes = target.partSizeBytes
         s.spoolDirectory = task.spoolDirectory
         s.retainedWALWarnBytes = Int64(task.retainedWALWarnMiB) << 20

@@ -122,6 +122,7 @@ struct FullLoad {
             "page_ranges": "\(prepared.units.count)",
         ])
 
+        try await GlueCatalogSync.beforeLoadFiles(pending, settings: settings, logger: logger)
         // The checkpoint names the slot before any file is written.
         var state = previous.flatMap { resuming || reload ? $0 : nil } ?? ReplicationState(
             slot: settings.slot, publication: settings.publication, systemID: prepared.systemID,
@@ -374,6 +375,7 @@ struct FullLoad {
                 try iceberg.commitLoad(folder: folder, columns: columns, files: newFiles, snapshotLSN: lsn)
                 return true
             }
+            try await GlueCatalogSync.afterIcebergLoadCommit(table, settings: settings, store: store, logger: logger)
         }
         let bytes = files.reduce(0) { $0 + Int64($1.size) }
         let count = files.count

@@ -79,6 +79,9 @@ public enum SourceInspection {
         } catch {
             problems.append("the target cannot be used: \(SecretScrubber.scrub("\(error)")) (check [target] and the AWS credentials)")
         }
+        let glue = await GlueCatalogSync.check(settings, logger: logger)
+        if let line = glue.line { lines.append(line) }
+        if let problem = glue.problem { problems.append(problem) }
         return (lines, problems)
     }
 

@@ -88,11 +88,7 @@ public enum LakeDDL {
             let glob = location.hasSuffix("/") ? location + "*.parquet" : location + "/*.parquet"
             return "CREATE OR REPLACE VIEW \(name) AS SELECT * FROM read_parquet(\(literal(glob)), union_by_name = true)"
         }
-        var columns = [(ParquetTableWriter.opColumnName, "string")]
-        columns += table.columns.map { ($0.name, type(ColumnKind($0), engine: engine, exact: options.exactLogicalTypes)) }
-        columns.append((options.seqColumn, type(.text, engine: engine, exact: false)))
-        if !options.commitTimeColumn.isEmpty { columns.append((options.commitTimeColumn, type(.timestamptz, engine: engine, exact: false))) }
-        columns.append((ParquetTableWriter.unchangedToastColumnName, type(.text, engine: engine, exact: false)))
+        let columns = fileColumns(table.columns.map { ($0.name, ColumnKind($0)) }, engine: engine, options: options)
         let list = columns.map { "  \(ddlIdentifier($0.0, engine: engine)) \($0.1)" }.joined(separator: ",\n")
         switch engine {
         case .spark:
@@ -102,6 +98,19 @@ public enum LakeDDL {
         case .duckdb:
             preconditionFailure("DuckDB reads the files through a view")
         }
+    }
+
+    /// The columns of the table's files as `engine` declares them, in file order: `Op`, `columns`,
+    /// the order and commit-time columns (unless turned off), `_unchanged_toast`. The DDL above and
+    /// the Glue tables the daemon keeps (Hive types: `engine` `.athena`) both come from here.
+    public static func fileColumns(_ columns: [(name: String, kind: ColumnKind)], engine: Engine,
+                                   options: Options) -> [(name: String, type: String)] {
+        var out = [(ParquetTableWriter.opColumnName, "string")]
+        out += columns.map { ($0.name, type($0.kind, engine: engine, exact: options.exactLogicalTypes)) }
+        if !options.seqColumn.isEmpty { out.append((options.seqColumn, type(.text, engine: engine, exact: false))) }
+        if !options.commitTimeColumn.isEmpty { out.append((options.commitTimeColumn, type(.timestamptz, engine: engine, exact: false))) }
+        out.append((ParquetTableWriter.unchangedToastColumnName, type(.text, engine: engine, exact: false)))
+        return out
     }
 
     /// The engine's type for a column of `kind` (the portable mapping of the files).

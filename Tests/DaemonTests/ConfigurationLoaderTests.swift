@@ -301,6 +301,22 @@ func unreadableFileSaysPermissionDenied() throws {
     #expect(error?.code == .wrongType)
 }
 
+@Test func glueIsOffByDefaultAndTakesTheTargetsRegionUnlessGiven() throws {
+    #expect(try Configuration.parse(minimal).engineSettings.glue == nil)
+    let target = minimal.replacingOccurrences(of: "[target]\n", with: "[target]\nregion = \"eu-west-3\"\n")
+    let on = try Configuration.parse(target + "[catalog]\nglue_database = \"lake\"\nglue_endpoint = \"http://127.0.0.1:5000/\"\n")
+    #expect(on.engineSettings.glue == GlueCatalogSync.Target(database: "lake", region: "eu-west-3", endpoint: "http://127.0.0.1:5000", caFile: nil))
+    #expect(try Configuration.parse(on.effectiveTOML) == on)
+    let other = try Configuration.parse(minimal + "[catalog]\nglue_database = \"lake\"\nglue_region = \"us-west-2\"\n")
+    #expect(other.engineSettings.glue?.region == "us-west-2")
+    #expect(failure(with("catalog", "glue_database = \"My Lake\""))?.key == "catalog.glue_database")
+    #expect(failure(with("catalog", "glue_region = \"us east\""))?.key == "catalog.glue_region")
+    #expect(failure(with("catalog", "glue_endpoint = \"ftp://x\""))?.key == "catalog.glue_endpoint")
+    let local = failure(minimal.replacingOccurrences(of: "s3://bucket/prefix", with: "file:///srv/lake") + "[catalog]\nglue_database = \"lake\"\n")
+    #expect(local?.key == "catalog.glue_database")
+    #expect(local?.message.contains("s3://") == true)
+}
+
 @Test func integerForStringIsAWrongType() {
     let error = failure(with("source", "slot = 5"))
     #expect(error?.code == .wrongType)

@@ -1,0 +1,120 @@
+import AWSRequests
+import Foundation
+import Logging
+import Synchronization
+import Testing
+@testable import GlueCatalog
+
+/// A transport that answers Glue calls from a script, in order, and records them.
+final class GlueScript: HTTPTransport {
+    let answers: Mutex<[HTTPResponse]>
+    let sent = Mutex<[HTTPRequest]>([])
+    init(_ answers: [HTTPResponse]) { self.answers = Mutex(answers) }
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        sent.withLock { $0.append(request) }
+        return answers.withLock { $0.isEmpty ? HTTPResponse(status: 200, body: Array("{}".utf8)) : $0.removeFirst() }
+    }
+    func target(_ i: Int) -> String? { sent.withLock { $0[i].headers.first { $0.0.lowercased() == "x-amz-target" }?.1 } }
+    func json(_ i: Int) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(sent.withLock { $0[i].body })) as? [String: Any])
+    }
+}
+
+func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPResponse {
+    HTTPResponse(status: status, body: Array("{\"__type\":\"\(type)\",\"Message\":\"\(message)\"}".utf8))
+}
+
+@Suite struct GlueClientTests {
+    func client(_ script: GlueScript) throws -> GlueClient {
+        GlueClient(service: try AWSServiceClient(
+            service: "glue", region: "us-east-1", endpoint: "http://127.0.0.1:1",
+            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK")),
+            retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(1), totalDeadline: .seconds(3600)),
+            logger: Logger(label: "t"), transport: script))
+    }
+
+    @Test func createTableSendsTheTableInputAsGlueNamesIt() async throws {
+        let script = GlueScript([])
+        let table = GlueTable.parquet(name: "public_orders_changes", columns: [.init(name: "op", type: "string"), .init(name: "id", type: "bigint")],
+                                      location: "s3://b/p/public/orders/")
+        try await client(script).createTable(database: "lake", table)
+        #expect(script.target(0) == "AWSGlue.CreateTable")
+        let body = try script.json(0)
+        #expect(body["DatabaseName"] as? String == "lake")
+        let input = try #require(body["TableInput"] as? [String: Any])
+        #expect(input["Name"] as? String == "public_orders_changes")
+        #expect(input["TableType"] as? String == "EXTERNAL_TABLE")
+        #expect((input["Parameters"] as? [String: String])?["classification"] == "parquet")
+        #expect(input["VersionId"] == nil)
+        let storage = try #require(input["StorageDescriptor"] as? [String: Any])
+        #expect(storage["Location"] as? String == "s3://b/p/public/orders/")
+        #expect(storage["InputFormat"] as? String == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat")
+        #expect((storage["SerdeInfo"] as? [String: Any])?["SerializationLibrary"] as? String
+            == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")
+        #expect((storage["Columns"] as? [[String: String]]) == [["Name": "op", "Type": "string"], ["Name": "id", "Type": "bigint"]])
+    }
+
+    @Test func getTableReadsTheAnswerAndItsVersion() async throws {
+        let answer = """
+            {"Table":{"Name":"t","DatabaseName":"lake","VersionId":"7","TableType":"EXTERNAL_TABLE","CreateTime":1.7E9,
+             "Parameters":{"table_type":"ICEBERG","metadata_location":"s3://b/t/metadata/v3.metadata.json"},
+             "StorageDescriptor":{"Columns":[{"Name":"id","Type":"bigint"}],"Location":"s3://b/t/"}}}
+            """
+        let script = GlueScript([HTTPResponse(status: 200, body: Array(answer.utf8))])
+        let table = try #require(try await client(script).getTable(database: "lake", name: "t"))
+        #expect(table.versionId == "7")
+        #expect(table.parameters["metadata_location"] == "s3://b/t/metadata/v3.metadata.json")
+        #expect(table.columns == [.init(name: "id", type: "bigint")])
+        #expect(table.location == "s3://b/t/")
+    }
+
+    @Test func missingTableIsNilAndMissingDatabaseIsCreated() async throws {
+        let script = GlueScript([glueError(400, "EntityNotFoundException"), glueError(400, "EntityNotFoundException"),
+                                 HTTPResponse(status: 200, body: Array("{}".utf8))])
+        let c = try client(script)
+        #expect(try await c.getTable(database: "lake", name: "t") == nil)
+        try await c.ensureDatabase("lake")
+        #expect(script.target(1) == "AWSGlue.GetDatabase")
+        #expect(script.target(2) == "AWSGlue.CreateDatabase")
+        #expect((try script.json(2)["DatabaseInput"] as? [String: Any])?["Name"] as? String == "lake")
+    }
+
+    @Test func updateTableCarriesTheVersionReadForGluesOptimisticCheck() async throws {
+        let script = GlueScript([glueError(400, "ConcurrentModificationException", "Update table failed due to concurrent modifications")])
+        let table = GlueTable.iceberg(name: "t", columns: [], location: "s3://b/t/", metadataLocation: "s3://b/t/metadata/v2.metadata.json",
+                                      previousMetadataLocation: "s3://b/t/metadata/v1.metadata.json")
+        await #expect { try await client(script).updateTable(database: "lake", table, expectedVersion: "4") } throws: {
+            ($0 as? GlueError)?.code == .concurrentModification
+        }
+        let body = try script.json(0)
+        #expect(body["VersionId"] as? String == "4")
+        #expect(body["SkipArchive"] as? Bool == true)
+        #expect(((body["TableInput"] as? [String: Any])?["Parameters"] as? [String: String])?["table_type"] == "ICEBERG")
+        #expect(script.sent.withLock { $0.count } == 1)  // a conflict is the caller's to resolve, not retried here
+    }
+
+    @Test func errorsAreTypedAndSayWhatWasRefused() async throws {
+        let script = GlueScript([glueError(400, "AccessDeniedException", "User is not authorized to perform: glue:CreateDatabase"),
+                                 glueError(400, "AlreadyExistsException"), glueError(400, "InvalidInputException")])
+        let c = try client(script)
+        do {
+            try await c.createDatabase("lake")
+            Issue.record("no error")
+        } catch let e as GlueError {
+            #expect(e.code == .accessDenied)
+            #expect(e.description.contains("glue:CreateDatabase"))
+            #expect(!e.description.contains("\n"))
+        }
+        await #expect { try await c.createDatabase("lake") } throws: { ($0 as? GlueError)?.code == .alreadyExists }
+        await #expect { try await c.createDatabase("lake") } throws: { ($0 as? GlueError)?.code == .invalidInput }
+    }
+
+    @Test func getTablesFollowsEveryPage() async throws {
+        let script = GlueScript([
+            HTTPResponse(status: 200, body: Array(#"{"TableList":[{"Name":"a"}],"NextToken":"n1"}"#.utf8)),
+            HTTPResponse(status: 200, body: Array(#"{"TableList":[{"Name":"b"}]}"#.utf8)),
+        ])
+        #expect(try await client(script).getTables(database: "lake").map(\.name) == ["a", "b"])
+        #expect(try script.json(1)["NextToken"] as? String == "n1")
+    }
+}
