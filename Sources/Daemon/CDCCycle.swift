@@ -1,9 +1,6 @@
 import Foundation
 import Logging
 import ObjectStore
-import PGClient
-import PGOutput
-import Parquet
 import Replication
 import Synchronization
 
@@ -31,7 +28,7 @@ struct CDCCycle {
     let logger: Logger
 
     /// What a stream must be opened with for `state` and `tables`.
-    static func streamIdentity(settings: EngineSettings, state: ReplicationState, tables: [TableDescription]) -> LiveStream.Identity {
+    static func streamIdentity(settings: EngineSettings, state: ReplicationState, tables: [TableDescription]) -> ChangeFeed.Identity {
         let confirmed = LSN(state.confirmedLSN) ?? .zero
         // Tables whose LOAD snapshot is later than the slot's start skip what their snapshot holds.
         var tableStart: [UInt32: LSN] = [:]
@@ -49,7 +46,7 @@ struct CDCCycle {
     /// Runs the cycle on `stream` (opened at the checkpoint's LSN, or left there by the last cycle):
     /// cuts it at the server's WAL position now (or at the interrupted cycle's end when redoing
     /// one), stores the files, stores the checkpoint, then confirms.
-    func run(state: ReplicationState, stream: LiveStream, now: @escaping @Sendable () -> Int64 = CDCCycle.unixMilliseconds) async throws -> CycleReport {
+    func run(state: ReplicationState, stream: ChangeFeed, now: @escaping @Sendable () -> Int64 = CDCCycle.unixMilliseconds) async throws -> CycleReport {
         let settings = self.settings
         guard let confirmed = LSN(state.confirmedLSN) else {
             throw EngineError(.stateCorrupt, "confirmedLSN \(state.confirmedLSN) is not an LSN")
@@ -59,12 +56,8 @@ struct CDCCycle {
             guard let end = LSN(pending.endLSN) else { throw EngineError(.stateCorrupt, "pending.endLSN \(pending.endLSN) is not an LSN") }
             target = end
         } else {
-            target = try await DedicatedThread.run(name: "replicatord-wal") { () throws -> LSN in
-                let result = try PGConnection(conninfo: settings.conninfo).query("SELECT pg_current_wal_flush_lsn()::text")
-                guard let text = result.rows.first?[0], let lsn = LSN(text) else {
-                    throw PGError(.protocolViolation, "pg_current_wal_flush_lsn() returned no LSN")
-                }
-                return lsn
+            target = try await DedicatedThread.run(name: "replicatord-wal") {
+                try SourceDatabase(conninfo: settings.conninfo).currentFlushLSN()
             }
         }
         let cut = try await stream.cut(at: target)
@@ -74,10 +67,8 @@ struct CDCCycle {
         // Only now, with the files and the checkpoint stored, may the server forget the WAL.
         stream.confirm(LSN(report.confirmedLSN) ?? confirmed)
         var final = report
-        final.retainedWALBytes = (try? await DedicatedThread.run(name: "replicatord-wal") { () throws -> Int64 in
-            let retained = try PGConnection(conninfo: settings.conninfo).query(
-                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
-            return retained.rows.first?[0].flatMap { Int64($0) } ?? 0
+        final.retainedWALBytes = (try? await DedicatedThread.run(name: "replicatord-wal") {
+            try SourceDatabase(conninfo: settings.conninfo).retainedWALBytes(of: ReplicationSlot(name: settings.slot)) ?? 0
         }) ?? 0
         if final.retainedWALBytes > settings.retainedWALWarnBytes {
             logger.warning("the replication slot holds back much WAL on the server", metadata: [
@@ -89,7 +80,7 @@ struct CDCCycle {
     }
 
     /// Writes the cut's files, the intent before them and the checkpoint after them. Blocking.
-    private func store(_ cut: LiveStream.Cut, state: ReplicationState, confirmed: LSN, now: @escaping @Sendable () -> Int64) throws -> CycleReport {
+    private func store(_ cut: ChangeFeed.Cut, state: ReplicationState, confirmed: LSN, now: @escaping @Sendable () -> Int64) throws -> CycleReport {
         let store = self.store, keeper = self.keeper
         let segments = cut.segments
         var report = CycleReport()

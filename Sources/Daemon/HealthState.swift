@@ -1,6 +1,6 @@
 import Foundation
 import ObjectStore
-import PGClient
+import Replication
 
 /// What the service knows about its own progress, fed by the scheduler and read by `/health`,
 /// `/metrics` and the sd_notify status line. A value type without I/O or clock: every event carries
@@ -237,6 +237,11 @@ public enum ErrorKind: String, Sendable, CaseIterable {
             case .sourceCheckFailed: return (.sourceCheck, true)
             case .wrongCluster, .stateCorrupt: return (.checkpoint, true)
             case .writeFailed: return (.other, false)
+            }
+        case let e as ReplicationSlotError:
+            switch e.kind {
+            case .lost: return (.slotLost, true)
+            case .unusable: return (.sourceCheck, true)
             }
         case let e as PGError:
             // SQLSTATE class 28: invalid authorization; 3D000: the database does not exist.

@@ -1,6 +1,6 @@
 import Foundation
-import PGOutput
 import Prometheus
+import Replication
 
 /// The `/metrics` figures in the Prometheus text format, kept in a swift-prometheus registry.
 ///
