@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "ParquetTests", dependencies: ["Parquet"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "PGOutput", "Parquet"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Replication"]),
         // Integration tests: a live PostgreSQL and moto_server, found through REPLICATORD_TEST_* variables.
         .testTarget(name: "IntegrationTests", dependencies: [
             "PGClient", "PGOutput", "Parquet", "ObjectStore", "Replication", "Daemon", "Iceberg",
