@@ -109,7 +109,7 @@ public final class Engine: Sendable {
             report.files += next.files
             report.rows += next.rows
             report.transactions += next.transactions
-            report.confirmedLSN = next.confirmedLSN
+            report.confirmedLSN = next.confirmedLSN.description
             report.targetLSN = next.targetLSN
         }
         return .cdc(report)
@@ -121,7 +121,7 @@ public final class Engine: Sendable {
     /// a new stream, so that it ends where its intent says.
     private func cdcCycle(state: ReplicationState, tables: [TableDescription]) async throws -> CycleReport {
         let identity = CDCCycle.streamIdentity(settings: settings, state: state, tables: tables)
-        let start = LSN(state.confirmedLSN) ?? .zero
+        let start = state.confirmedLSN
         var stream = await live.current
         if let existing = stream, existing.isFinished || existing.identity != identity || existing.position != start || state.pending != nil {
             await live.replace(with: nil)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ObjectStore
 import Replication
+import Synchronization
 
 /// The full load: creates the slot with an exported snapshot and copies every table of the
 /// publication, in that snapshot, into `schema/table/LOAD0000000N.parquet`, several tables at once.
@@ -126,8 +127,8 @@ struct FullLoad {
     }
 
     /// The order of the rows of a LOAD set (`_seq`, `_commit_ts`): the snapshot's LSN and the time it was taken.
-    static func snapshotOrder(_ lsn: String) -> RowOrder {
-        .snapshot(lsn: LSN(lsn)?.value ?? 0, unixMicros: Int64(Date().timeIntervalSince1970 * 1_000_000))
+    static func snapshotOrder(_ lsn: LSN) -> RowOrder {
+        .snapshot(lsn: lsn.value, unixMicros: Int64(Date().timeIntervalSince1970 * 1_000_000))
     }
 
     /// The session's plan as units the readers share, each table's units sharing one ``TableLoad``.
@@ -432,79 +433,77 @@ struct LoadUnit: Sendable {
 
 /// What the units of one table share: the leftovers removed once before any of them writes, one
 /// sequence of LOAD file numbers, and the totals, complete when the last unit ends.
-final class TableLoad: @unchecked Sendable {
+final class TableLoad: Sendable {
     let table: TableDescription
     let rangeCount: Int
-    private let lock = NSLock()
-    private var prepared = false
-    private var _firstIndex = 1
-    private var _existing: [ObjectInfo] = []
-    private var fileCount = 0
-    private var remaining: Int
-    private var _rows: Int64 = 0
-    private var _files: [StoredObject] = []
-    private var _started: ContinuousClock.Instant?
-    private var _fileRows: [String: Int64] = [:]
-
     /// The order columns' values of every row of the table's LOAD set.
     let order: RowOrder
-    private var _failed = false
+
+    /// What the table's units update as they go.
+    private struct Progress {
+        var prepared = false
+        var firstIndex = 1
+        var existing: [ObjectInfo] = []
+        var fileCount = 0
+        var remaining: Int
+        var rows: Int64 = 0
+        var files: [StoredObject] = []
+        var started: ContinuousClock.Instant?
+        var fileRows: [String: Int64] = [:]
+        var failed = false
+    }
+    private let progress: Mutex<Progress>
 
     init(table: TableDescription, ranges: Int, order: RowOrder) {
         self.table = table
         self.order = order
         self.rangeCount = ranges
-        self.remaining = ranges
-    }
-
-    private func locked<R>(_ body: () throws -> R) rethrows -> R {
-        lock.lock(); defer { lock.unlock() }
-        return try body()
+        self.progress = Mutex(Progress(remaining: ranges))
     }
 
     /// Runs `prepare` (list and remove leftovers; returns the first file number and the old
     /// objects) for the first unit to arrive; the others wait for it. Returns the first number.
     func prepareOnce(_ prepare: () throws -> (Int, [ObjectInfo])) throws -> Int {
-        try locked {
-            if !prepared {
-                (_firstIndex, _existing) = try prepare()
-                prepared = true
-                _started = .now
+        try progress.withLock { p in
+            if !p.prepared {
+                (p.firstIndex, p.existing) = try prepare()
+                p.prepared = true
+                p.started = .now
             }
-            return _firstIndex
+            return p.firstIndex
         }
     }
 
-    var firstIndex: Int { locked { _firstIndex } }
+    var firstIndex: Int { progress.withLock { $0.firstIndex } }
     /// Whether a unit of the table failed (the table is in state `error`).
-    var failed: Bool { locked { _failed } }
+    var failed: Bool { progress.withLock { $0.failed } }
     /// Marks the table failed; true for the first unit to do so.
-    func markFailed() -> Bool { locked { defer { _failed = true }; return !_failed } }
-    var existing: [ObjectInfo] { locked { _existing } }
+    func markFailed() -> Bool { progress.withLock { p in defer { p.failed = true }; return !p.failed } }
+    var existing: [ObjectInfo] { progress.withLock { $0.existing } }
     /// Records the rows of a stored LOAD file (the Iceberg manifests carry each file's row count).
-    func recordRows(_ rows: Int64, of key: String) { locked { _fileRows[key] = rows } }
+    func recordRows(_ rows: Int64, of key: String) { progress.withLock { $0.fileRows[key] = rows } }
     /// The rows of a stored LOAD file.
-    func rows(of key: String) -> Int64 { locked { _fileRows[key] ?? 0 } }
-    var rows: Int64 { locked { _rows } }
-    var files: [StoredObject] { locked { _files.sorted { $0.key < $1.key } } }
-    var started: ContinuousClock.Instant { locked { _started ?? .now } }
-    func rowsSoFar(plus rows: Int64) -> Int64 { locked { _rows + rows } }
+    func rows(of key: String) -> Int64 { progress.withLock { $0.fileRows[key] ?? 0 } }
+    var rows: Int64 { progress.withLock { $0.rows } }
+    var files: [StoredObject] { progress.withLock { $0.files.sorted { $0.key < $1.key } } }
+    var started: ContinuousClock.Instant { progress.withLock { $0.started ?? .now } }
+    func rowsSoFar(plus rows: Int64) -> Int64 { progress.withLock { $0.rows + rows } }
 
     /// The next file's offset from ``firstIndex``: the table's files are numbered without gaps.
     func nextFileOffset() -> Int {
-        locked {
-            defer { fileCount += 1 }
-            return fileCount
+        progress.withLock { p in
+            defer { p.fileCount += 1 }
+            return p.fileCount
         }
     }
 
     /// Records a finished unit; true for the table's last one.
     func rangeDone(rows: Int64, files: [StoredObject]) -> Bool {
-        locked {
-            _rows += rows
-            _files += files
-            remaining -= 1
-            return remaining == 0
+        progress.withLock { p in
+            p.rows += rows
+            p.files += files
+            p.remaining -= 1
+            return p.remaining == 0
         }
     }
 }

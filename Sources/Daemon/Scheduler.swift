@@ -178,7 +178,7 @@ public struct Scheduler: Service {
     /// a failure leaves the last figures.
     private func refreshServerPosition() async {
         let conninfo = engine.settings.conninfo, slot = engine.settings.slot
-        let confirmed = await engine.keeper.state?.confirmedLSN
+        let confirmed = await engine.keeper.state?.confirmedLSN.description
         let position = try? await DedicatedThread.run(name: "replicatord-lag") { () throws -> HealthState.ServerPosition? in
             guard let position = try SourceDatabase(conninfo: conninfo).serverPosition(confirmed: confirmed, slot: ReplicationSlot(name: slot)) else {
                 return nil

@@ -85,16 +85,16 @@ public struct ReplicationSlot: Sendable, Equatable {
 
     /// The `cdc` migration type's start: the confirmed position of an existing pgoutput slot of
     /// this database, or the consistent point of the slot created now (without a snapshot).
-    public func startForChangesOnly(conninfo: String) throws -> String {
+    public func startForChangesOnly(conninfo: String) throws -> LSN {
         let admin = try PGConnection(conninfo: conninfo)
         if let facts = try facts(on: admin) {
-            guard facts.isOurKind, let lsn = facts.confirmedFlush else {
+            guard facts.isOurKind, let text = facts.confirmedFlush else {
                 throw ReplicationSlotError(.unusable, "replication slot \(name) is not a pgoutput slot of this database")
             }
-            return lsn
+            return try LSN(serverText: text, from: "confirmed_flush_lsn")
         }
         let replication = try PGConnection(conninfo: conninfo, replication: true)
-        return try replication.createLogicalSlot(name, exportSnapshot: false).consistentPoint
+        return try LSN(serverText: replication.createLogicalSlot(name, exportSnapshot: false).consistentPoint, from: "CREATE_REPLICATION_SLOT")
     }
 
     /// `replicatord drop-slot`: drops the slot unless it is in use. Returns false when there was none.

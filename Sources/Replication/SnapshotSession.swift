@@ -53,7 +53,7 @@ public struct SnapshotSession: Sendable {
     /// The tables, largest first, so the long ones start early.
     public let plan: [PlannedTable]
     /// The snapshot's position: changes committed before it are in the snapshot.
-    public let consistentPoint: String
+    public let consistentPoint: LSN
     /// `IDENTIFY_SYSTEM`'s system id.
     public let systemID: String
     /// The exported snapshot's name.
@@ -62,7 +62,7 @@ public struct SnapshotSession: Sendable {
     /// Takes the snapshot, opens the readers inside it and plans the tables. Blocking.
     public static func open(_ options: Options, tables: [TableDescription], logger: Logger) throws -> SnapshotSession {
         let conninfo = options.conninfo
-        let holder: PGConnection, snapshot: String, consistentPoint: String, systemID: String
+        let holder: PGConnection, snapshot: String, consistentPoint: LSN, systemID: String
         switch options.mode {
         case .plainSnapshot:
             holder = try PGConnection(conninfo: conninfo)
@@ -71,7 +71,8 @@ public struct SnapshotSession: Sendable {
                 throw PGError(.protocolViolation, "pg_export_snapshot() returned nothing")
             }
             snapshot = exported
-            consistentPoint = try holder.query("SELECT pg_current_wal_lsn()::text").rows.first?[0].flatMap { $0 } ?? "0/0"
+            let lsn = try holder.query("SELECT pg_current_wal_lsn()::text").rows.first?[0].flatMap { $0 }
+            consistentPoint = try LSN(serverText: lsn ?? "", from: "pg_current_wal_lsn()")
             systemID = try PGConnection(conninfo: conninfo, replication: true).identifySystem().systemID
         case .temporarySlot, .newSlot:
             holder = try PGConnection(conninfo: conninfo, replication: true)
@@ -90,7 +91,7 @@ public struct SnapshotSession: Sendable {
                 throw PGError(.protocolViolation, "CREATE_REPLICATION_SLOT exported no snapshot")
             }
             snapshot = exported
-            consistentPoint = slot.consistentPoint
+            consistentPoint = try LSN(serverText: slot.consistentPoint, from: "CREATE_REPLICATION_SLOT")
         }
         let (readers, plan) = try openReaders(snapshot: snapshot, tables: tables, options: options)
         return SnapshotSession(holder: HandOff(holder), readers: readers, plan: plan, consistentPoint: consistentPoint,

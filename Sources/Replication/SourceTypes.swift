@@ -13,3 +13,11 @@ public typealias PGError = PGClient.PGError
 public typealias ParquetSink = Parquet.ParquetSink
 /// A file the Parquet writer refuses (a value it cannot take).
 public typealias ParquetError = Parquet.ParquetError
+
+extension LSN {
+    /// An LSN PostgreSQL printed (`X/Y`); a protocol violation naming `source` when it is not one.
+    init(serverText text: String, from source: String) throws {
+        guard let lsn = LSN(text) else { throw PGError(.protocolViolation, "\(source) returned \(text), not an LSN") }
+        self = lsn
+    }
+}
