@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // replicatord: PostgreSQL -> Parquet on S3, full load + CDC, one self-hosted daemon.
-// Module direction (see ../shared/ARCHITECTURE.md): replicatord -> Daemon -> {Replication, ObjectStore};
+// Module direction (docs/architecture.md, checked by scripts/check-direction): replicatord -> Daemon -> {Replication, ObjectStore, Iceberg};
 // Replication -> {PGClient, PGOutput, Parquet}. Parquet, PGOutput and ObjectStore are leaves.
 import PackageDescription
 

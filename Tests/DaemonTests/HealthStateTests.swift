@@ -85,6 +85,8 @@ import Testing
 
     @Test func errorsAreClassifiedIntoHealableAndNot() {
         #expect(ErrorKind.classify(EngineError(.slotLost, "gone")) == (.slotLost, true))
+        #expect(ErrorKind.classify(ReplicationSlotError(.lost, "gone")) == (.slotLost, true))
+        #expect(ErrorKind.classify(ReplicationSlotError(.unusable, "in use")) == (.sourceCheck, true))
         #expect(ErrorKind.classify(PGError(.connectionFailed, "connection refused")) == (.source, false))
         #expect(ErrorKind.classify(PGError(.connectionFailed, "password authentication failed for user x", sqlState: "28P01")) == (.credentials, true))
     }
