@@ -21,7 +21,11 @@ import Testing
                     }
                 }
             }
-            for _ in 0..<count { #expect(started.wait(timeout: .now() + 20) == .success) }
+            // The waiting is blocking too: it gets a thread of its own, never one of the pool's.
+            let allStarted = try await DedicatedThread.run(name: "replicatord-test") {
+                (0..<count).allSatisfy { _ in started.wait(timeout: .now() + 20) == .success }
+            }
+            #expect(allStarted)
             for _ in 0..<count { release.signal() }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -34,7 +38,13 @@ import Testing
         }
     }
 
-    @Test func startedJobsRunAtOnceAndJoinInAnyOrder() throws {
+    @Test func startedJobsRunAtOnceAndJoinInAnyOrder() async throws {
+        let (a, b) = try await DedicatedThread.run(name: "replicatord-test") { try Self.joinInAnyOrder() }
+        #expect(a == 1 && b == 2)
+    }
+
+    /// Blocking: run on a thread of its own, never on the pool.
+    static func joinInAnyOrder() throws -> (Int, Int) {
         // Two jobs that each wait for the other: they can only finish if both run at the same time.
         let first = DispatchSemaphore(value: 0), second = DispatchSemaphore(value: 0)
         let a = DedicatedThread.start(name: "replicatord-a") { () throws -> Int in
@@ -47,18 +57,24 @@ import Testing
             guard first.wait(timeout: .now() + 10) == .success else { throw Refused(reason: "a never ran") }
             return 2
         }
-        #expect(try b.join() == 2)
-        #expect(try a.join() == 1)
+        let fromB = try b.join()
+        return (try a.join(), fromB)
     }
 
-    @Test func aJobThrowsItsErrorFromJoin() {
-        let job = DedicatedThread.start(name: "replicatord-test") { () throws -> Int in throw Refused(reason: "bad batch") }
-        #expect(throws: Refused(reason: "bad batch")) { try job.join() }
+    @Test func aJobThrowsItsErrorFromJoin() async throws {
+        let thrown = try await DedicatedThread.run(name: "replicatord-test") { () -> Refused? in
+            let job = DedicatedThread.start(name: "replicatord-test") { () throws -> Int in throw Refused(reason: "bad batch") }
+            do { _ = try job.join(); return nil } catch let error as Refused { return error }
+        }
+        #expect(thrown == Refused(reason: "bad batch"))
     }
 
-    @Test func aJobFinishedByAnotherThreadWakesItsJoin() throws {
-        let job = DedicatedThread.Job<String>()
-        DedicatedThread.detach(name: "replicatord-test") { job.finish(.success("done")) }
-        #expect(try job.join() == "done")
+    @Test func aJobFinishedByAnotherThreadWakesItsJoin() async throws {
+        let value = try await DedicatedThread.run(name: "replicatord-test") { () throws -> String in
+            let job = DedicatedThread.Job<String>()
+            DedicatedThread.detach(name: "replicatord-test") { job.finish(.success("done")) }
+            return try job.join()
+        }
+        #expect(value == "done")
     }
 }
