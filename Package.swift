@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 // replicatord: PostgreSQL -> Parquet on S3, full load + CDC, one self-hosted daemon.
-// Module direction (see ../shared/ARCHITECTURE.md): replicatord -> Daemon -> {Replication, ObjectStore, GlueCatalog};
-// Replication -> {PGClient, PGOutput, Parquet}; {ObjectStore, GlueCatalog} -> AWSRequests.
-// Parquet, PGOutput, AWSRequests and (above it) ObjectStore and GlueCatalog are leaves.
+// Module direction (docs/architecture.md, checked by scripts/check-direction): replicatord -> Daemon ->
+// {Replication, ObjectStore, GlueCatalog, Iceberg}; Replication -> {PGClient, PGOutput, Parquet};
+// {ObjectStore, GlueCatalog} -> AWSRequests. Parquet, PGOutput, AWSRequests and Iceberg are leaves.
 import PackageDescription
 
 let package = Package(

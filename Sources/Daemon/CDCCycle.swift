@@ -1,9 +1,6 @@
 import Foundation
 import Logging
 import ObjectStore
-import PGClient
-import PGOutput
-import Parquet
 import Replication
 import Synchronization
 
@@ -31,11 +28,11 @@ struct CDCCycle {
     let logger: Logger
 
     /// What a stream must be opened with for `state` and `tables`.
-    static func streamIdentity(settings: EngineSettings, state: ReplicationState, tables: [TableDescription]) -> LiveStream.Identity {
-        let confirmed = LSN(state.confirmedLSN) ?? .zero
+    static func streamIdentity(settings: EngineSettings, state: ReplicationState, tables: [TableDescription]) -> ChangeFeed.Identity {
+        let confirmed = state.confirmedLSN
         // Tables whose LOAD snapshot is later than the slot's start skip what their snapshot holds.
         var tableStart: [UInt32: LSN] = [:]
-        for table in state.tables.values { if let start = LSN(table.cdcStartLSN), start > confirmed { tableStart[table.oid] = start } }
+        for table in state.tables.values where table.cdcStartLSN > confirmed { tableStart[table.oid] = table.cdcStartLSN }
         let binary = tables.allSatisfy { $0.columns.allSatisfy { !ColumnKind($0).needsTextCast } }
         // Changes land under the names the stream started with; tables it does not know get their
         // own full load first (see ChangeAccumulator.tableNames).
@@ -49,22 +46,15 @@ struct CDCCycle {
     /// Runs the cycle on `stream` (opened at the checkpoint's LSN, or left there by the last cycle):
     /// cuts it at the server's WAL position now (or at the interrupted cycle's end when redoing
     /// one), stores the files, stores the checkpoint, then confirms.
-    func run(state: ReplicationState, stream: LiveStream, now: @escaping @Sendable () -> Int64 = CDCCycle.unixMilliseconds) async throws -> CycleReport {
+    func run(state: ReplicationState, stream: ChangeFeed, now: @escaping @Sendable () -> Int64 = CDCCycle.unixMilliseconds) async throws -> CycleReport {
         let settings = self.settings
-        guard let confirmed = LSN(state.confirmedLSN) else {
-            throw EngineError(.stateCorrupt, "confirmedLSN \(state.confirmedLSN) is not an LSN")
-        }
+        let confirmed = state.confirmedLSN
         let target: LSN
         if let pending = state.pending {
-            guard let end = LSN(pending.endLSN) else { throw EngineError(.stateCorrupt, "pending.endLSN \(pending.endLSN) is not an LSN") }
-            target = end
+            target = pending.endLSN
         } else {
-            target = try await DedicatedThread.run(name: "replicatord-wal") { () throws -> LSN in
-                let result = try PGConnection(conninfo: settings.conninfo).query("SELECT pg_current_wal_flush_lsn()::text")
-                guard let text = result.rows.first?[0], let lsn = LSN(text) else {
-                    throw PGError(.protocolViolation, "pg_current_wal_flush_lsn() returned no LSN")
-                }
-                return lsn
+            target = try await DedicatedThread.run(name: "replicatord-wal") {
+                try SourceDatabase(conninfo: settings.conninfo).currentFlushLSN()
             }
         }
         let cut = try await stream.cut(at: target)
@@ -74,10 +64,8 @@ struct CDCCycle {
         // Only now, with the files and the checkpoint stored, may the server forget the WAL.
         stream.confirm(LSN(report.confirmedLSN) ?? confirmed)
         var final = report
-        final.retainedWALBytes = (try? await DedicatedThread.run(name: "replicatord-wal") { () throws -> Int64 in
-            let retained = try PGConnection(conninfo: settings.conninfo).query(
-                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
-            return retained.rows.first?[0].flatMap { Int64($0) } ?? 0
+        final.retainedWALBytes = (try? await DedicatedThread.run(name: "replicatord-wal") {
+            try SourceDatabase(conninfo: settings.conninfo).retainedWALBytes(of: ReplicationSlot(name: settings.slot)) ?? 0
         }) ?? 0
         if final.retainedWALBytes > settings.retainedWALWarnBytes {
             logger.warning("the replication slot holds back much WAL on the server", metadata: [
@@ -89,7 +77,7 @@ struct CDCCycle {
     }
 
     /// Writes the cut's files, the intent before them and the checkpoint after them. Blocking.
-    private func store(_ cut: LiveStream.Cut, state: ReplicationState, confirmed: LSN, now: @escaping @Sendable () -> Int64) throws -> CycleReport {
+    private func store(_ cut: ChangeFeed.Cut, state: ReplicationState, confirmed: LSN, now: @escaping @Sendable () -> Int64) throws -> CycleReport {
         let store = self.store, keeper = self.keeper
         let segments = cut.segments
         var report = CycleReport()
@@ -97,7 +85,7 @@ struct CDCCycle {
         do {
             // A keepalive can carry a redo past its intent's end; with no commit after that end it
             // read the same transactions, so it keeps the intent's end (and names).
-            let end = state.pending.flatMap { LSN($0.endLSN) }.flatMap { cut.end > $0 && cut.lastCommitEnd <= $0 ? $0 : nil } ?? cut.end
+            let end = state.pending.map(\.endLSN).flatMap { cut.end > $0 && cut.lastCommitEnd <= $0 ? $0 : nil } ?? cut.end
             // Names: the same as the interrupted cycle's when redoing it, else new ones.
             var keys: [String] = []
             var lastNames: [String: String] = [:]
@@ -108,7 +96,7 @@ struct CDCCycle {
                 keys.append(FileNaming.tableFolder(schema: segment.relation.schema, table: segment.relation.name) + name + ".parquet")
             }
             if let pending = state.pending {
-                if pending.files.count == keys.count, LSN(pending.endLSN) == end {
+                if pending.files.count == keys.count, pending.endLSN == end {
                     keys = pending.files
                 } else {
                     logger.warning("redone cycle differs from its intent; removing the intent's files", metadata: ["files": "\(pending.files.count)"])
@@ -124,7 +112,7 @@ struct CDCCycle {
                 }
             }
             if !segments.isEmpty {
-                let intent = ReplicationState.PendingCycle(endLSN: end.description, files: keys)
+                let intent = ReplicationState.PendingCycle(endLSN: end, files: keys)
                 try BlockingBridge.wait { try await keeper.update { $0.pending = intent } }
             }
             // Tables whose changes could not be decoded or written go to state `error`; the others go on.
@@ -168,20 +156,20 @@ struct CDCCycle {
             if changed { try BlockingBridge.wait {
                 try await keeper.update { state in
                     state.pending = nil
-                    if end > (LSN(state.confirmedLSN) ?? .zero) { state.confirmedLSN = end.description }
+                    if end > state.confirmedLSN { state.confirmedLSN = end }
                     for (segment, key, size) in written {
                         let table = "\(segment.relation.schema).\(segment.relation.name)"
-                        var t = state.tables[table] ?? .init(status: .replicating, oid: segment.relation.oid, cdcStartLSN: confirmed.description)
+                        var t = state.tables[table] ?? .init(status: .replicating, oid: segment.relation.oid, cdcStartLSN: confirmed)
                         t.inserts += Int64(segment.inserts); t.updates += Int64(segment.updates)
                         t.deletes += Int64(segment.deletes); t.truncates += Int64(segment.truncates)
                         t.filesWritten += 1; t.bytesWritten += size
                         t.lastFileName = String(key.split(separator: "/").last!.dropLast(".parquet".count))
-                        t.lastChangeLSN = segment.lastCommitEnd.description
+                        t.lastChangeLSN = segment.lastCommitEnd
                         t.lastChangeTime = lastCommitTime
                         state.tables[table] = t
                     }
                     for (table, reason) in failures {
-                        var t = state.tables[table] ?? .init(status: .error, oid: 0, cdcStartLSN: confirmed.description)
+                        var t = state.tables[table] ?? .init(status: .error, oid: 0, cdcStartLSN: confirmed)
                         t.status = .error
                         t.errorMessage = SecretScrubber.scrub(reason)
                         state.tables[table] = t

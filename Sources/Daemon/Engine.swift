@@ -1,7 +1,5 @@
 import Logging
 import ObjectStore
-import PGClient
-import PGOutput
 import Replication
 import Synchronization
 
@@ -60,10 +58,8 @@ public final class Engine: Sendable {
         let state = try await keeper.load()
         let settings = self.settings
         let (tables, systemID) = try await DedicatedThread.run(name: "replicatord-check") { () throws -> ([TableDescription], String) in
-            let connection = try PGConnection(conninfo: settings.conninfo)
-            let tables = try SourceCheck.run(publication: settings.publication, on: connection)
-            let identity = try PGConnection(conninfo: settings.conninfo, replication: true).identifySystem()
-            return (tables, identity.systemID)
+            let source = SourceDatabase(conninfo: settings.conninfo)
+            return (try SourceCheck.run(publication: settings.publication, source: source), try source.systemID())
         }
         if identityWarned.withLock({ warned in defer { warned = true }; return !warned }) {
             for warning in SourceCheck.identityWarnings(tables) { logger.warning("\(warning)") }
@@ -113,7 +109,7 @@ public final class Engine: Sendable {
             report.files += next.files
             report.rows += next.rows
             report.transactions += next.transactions
-            report.confirmedLSN = next.confirmedLSN
+            report.confirmedLSN = next.confirmedLSN.description
             report.targetLSN = next.targetLSN
         }
         return .cdc(report)
@@ -125,15 +121,15 @@ public final class Engine: Sendable {
     /// a new stream, so that it ends where its intent says.
     private func cdcCycle(state: ReplicationState, tables: [TableDescription]) async throws -> CycleReport {
         let identity = CDCCycle.streamIdentity(settings: settings, state: state, tables: tables)
-        let start = LSN(state.confirmedLSN) ?? .zero
+        let start = state.confirmedLSN
         var stream = await live.current
         if let existing = stream, existing.isFinished || existing.identity != identity || existing.position != start || state.pending != nil {
             await live.replace(with: nil)
             stream = nil
         }
-        let opened: LiveStream
+        let opened: ChangeFeed
         if let stream { opened = stream } else {
-            opened = LiveStream(settings: settings, start: start, identity: identity, continuous: keepStreamOpen, logger: logger)
+            opened = ChangeFeed(settings: settings, start: start, identity: identity, continuous: keepStreamOpen, logger: logger)
             await live.replace(with: opened)
         }
         let report = try await CDCCycle(settings: settings, store: store, keeper: keeper, logger: logger).run(state: state, stream: opened)
@@ -182,17 +178,8 @@ public final class Engine: Sendable {
     /// (an existing slot of this database named in the configuration, or one made now).
     private func startChangesOnly(tables: [TableDescription], systemID: String) async throws {
         let settings = self.settings
-        let start = try await DedicatedThread.run(name: "replicatord-slot") { () throws -> String in
-            let admin = try PGConnection(conninfo: settings.conninfo)
-            let existing = try admin.query("SELECT confirmed_flush_lsn::text, plugin, database = current_database() FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
-            if let row = existing.rows.first {
-                guard row[1] == "pgoutput", row[2] == "t", let lsn = row[0] else {
-                    throw EngineError(.sourceCheckFailed, "replication slot \(settings.slot) is not a pgoutput slot of this database")
-                }
-                return lsn
-            }
-            let replication = try PGConnection(conninfo: settings.conninfo, replication: true)
-            return try replication.createLogicalSlot(settings.slot, exportSnapshot: false).consistentPoint
+        let start = try await DedicatedThread.run(name: "replicatord-slot") {
+            try ReplicationSlot(name: settings.slot).startForChangesOnly(conninfo: settings.conninfo)
         }
         var state = ReplicationState(slot: settings.slot, publication: settings.publication, systemID: systemID, phase: .cdc, confirmedLSN: start)
         state.migrationType = settings.migrationType.rawValue
@@ -206,10 +193,10 @@ public final class Engine: Sendable {
 
 /// The stream an engine keeps open between cycles.
 private actor LiveStreamHolder {
-    private(set) var current: LiveStream?
+    private(set) var current: ChangeFeed?
 
     /// Stops the current stream (its last confirmation is sent first) and keeps `stream` instead.
-    func replace(with stream: LiveStream?) async {
+    func replace(with stream: ChangeFeed?) async {
         if let old = current, old !== stream {
             current = nil
             _ = try? await DedicatedThread.run(name: "replicatord-stream-stop") { () throws -> Bool in

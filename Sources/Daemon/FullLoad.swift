@@ -1,10 +1,8 @@
 import Foundation
 import Logging
 import ObjectStore
-import PGClient
-import PGOutput
-import Parquet
 import Replication
+import Synchronization
 
 /// The full load: creates the slot with an exported snapshot and copies every table of the
 /// publication, in that snapshot, into `schema/table/LOAD0000000N.parquet`, several tables at once.
@@ -24,28 +22,9 @@ struct FullLoad {
     /// come from rows with large values, read in pieces after the COPY: see SnapshotReader).
     static let largeBatchBytes = 64 << 20
 
-    /// What was prepared on the slot's connection: the snapshot, imported by every reader.
-    private struct Prepared: Sendable {
-        var replication: HandOff<PGConnection>
-        var readers: [HandOff<PGConnection>]
-        /// The tables cut into page ranges, largest first.
-        var units: [LoadUnit]
-        var consistentPoint: String
-        var systemID: String
-        /// The exported snapshot's name: a reader imports it again in a new transaction every
-        /// ``tablesPerSnapshotTransaction`` tables.
-        var snapshot: String
-    }
-
     /// Rows per batch from the reader: 8,192, fewer for a wide table (a batch holds at most about
     /// 1,000,000 values, and the pipe three batches: 8,192 rows of 1,000 columns were 300 MB).
     static func batchRows(columns: Int) -> Int { max(64, min(8_192, 1_000_000 / max(1, columns))) }
-
-    /// Tables a reader copies in one transaction before it commits and imports the snapshot again
-    /// in a new one: a transaction holds a lock on every table it read until it ends, and
-    /// PostgreSQL's lock table (`max_locks_per_transaction` x connections, 6,400 by default) would
-    /// not hold thousands of tables' locks.
-    static let tablesPerSnapshotTransaction = 500
 
     /// Loads the tables not loaded yet; on return the state's phase is `cdc`.
     /// `reload` is the `full-load` migration type: every table is copied again in a fresh snapshot
@@ -67,59 +46,17 @@ struct FullLoad {
         let settings = self.settings
         let logger = self.logger
 
-        let prepared = try await DedicatedThread.run(name: "replicatord-slot") { () throws -> Prepared in
-            if reload {
-                // A plain exported snapshot: no slot is created, none is left behind.
-                let exporter = try PGConnection(conninfo: settings.conninfo)
-                try exporter.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                guard let snapshot = try exporter.query("SELECT pg_export_snapshot()").rows.first?[0] ?? nil else {
-                    throw PGError(.protocolViolation, "pg_export_snapshot() returned nothing")
-                }
-                let lsn = try exporter.query("SELECT pg_current_wal_lsn()::text").rows.first?[0] ?? nil
-                let (readers, units) = try Self.openReaders(snapshot: snapshot, tables: pending, settings: settings,
-                                                            order: Self.snapshotOrder(lsn ?? "0/0"))
-                let identity = try PGConnection(conninfo: settings.conninfo, replication: true).identifySystem()
-                return Prepared(replication: HandOff(exporter), readers: readers, units: units,
-                                consistentPoint: lsn ?? "0/0", systemID: identity.systemID, snapshot: snapshot)
-            }
-            let replication = try PGConnection(conninfo: settings.conninfo, replication: true)
-            let identity = try replication.identifySystem()
-            let slot: PGConnection.CreatedSlot
-            if resuming {
-                // The main slot stays; a temporary slot gives a fresh snapshot for what is left.
-                slot = try replication.createLogicalSlot("\(settings.slot)_resume_\(getpid())", exportSnapshot: true, temporary: true)
-            } else {
-                let admin = try PGConnection(conninfo: settings.conninfo)
-                let existing = try admin.query("SELECT active, database, database = current_database(), plugin FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
-                if let row = existing.rows.first {
-                    guard row[2] == "t" else {
-                        throw EngineError(.sourceCheckFailed, "replication slot \(settings.slot) belongs to database \(row[1] ?? "?"); choose another [source] slot name")
-                    }
-                    guard row[0] != "t" else {
-                        throw EngineError(.sourceCheckFailed, "replication slot \(settings.slot) is in use by another process")
-                    }
-                    // Another plugin's slot is someone else's consumer (test_decoding, wal2json, ...): never drop it.
-                    guard row[3] == "pgoutput" else {
-                        throw EngineError(.sourceCheckFailed, "replication slot \(settings.slot) uses the \(row[3] ?? "?") plugin, not pgoutput: it belongs to another consumer; choose another [source] slot name")
-                    }
-                    // No checkpoint names it: nothing stored depends on it.
-                    logger.notice("dropping a replication slot no checkpoint knows", metadata: ["slot.name": "\(settings.slot)"])
-                    try replication.dropSlot(settings.slot)
-                }
-                slot = try replication.createLogicalSlot(settings.slot, exportSnapshot: true)
-            }
-            guard let snapshot = slot.snapshotName else {
-                throw PGError(.protocolViolation, "CREATE_REPLICATION_SLOT exported no snapshot")
-            }
-            let (readers, units) = try Self.openReaders(snapshot: snapshot, tables: pending, settings: settings,
-                                                        order: Self.snapshotOrder(slot.consistentPoint))
-            return Prepared(replication: HandOff(replication), readers: readers, units: units,
-                            consistentPoint: slot.consistentPoint, systemID: identity.systemID, snapshot: snapshot)
+        let mode: SnapshotSession.Mode = reload ? .plainSnapshot : resuming ? .temporarySlot : .newSlot
+        let options = SnapshotSession.Options(conninfo: settings.conninfo, slot: ReplicationSlot(name: settings.slot), mode: mode,
+                                              parallelTables: settings.parallelTables, minRangePages: settings.minRangePages)
+        let prepared = try await DedicatedThread.run(name: "replicatord-slot") {
+            try SnapshotSession.open(options, tables: pending, logger: logger)
         }
+        let units = Self.units(of: prepared, order: Self.snapshotOrder(prepared.consistentPoint), settings: settings)
         logger.info("full load starting", metadata: [
             "slot.name": "\(settings.slot)", "lsn.consistent_point": "\(prepared.consistentPoint)",
             "tables": "\(pending.count)", "resume": "\(resuming)", "readers": "\(prepared.readers.count)",
-            "page_ranges": "\(prepared.units.count)",
+            "page_ranges": "\(units.count)",
         ])
 
         try await GlueCatalogSync.beforeLoadFiles(pending, settings: settings, logger: logger)
@@ -144,34 +81,26 @@ struct FullLoad {
 
         // What the store holds already, listed once for all the tables rather than once per table.
         let leftovers = try await LoadLeftovers.list(in: store, tables: pending.count, added: added)
-        let queue = TableQueue(prepared.units)
+        let queue = TableQueue(units)
         let background = SmallTableUploads()
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for reader in prepared.readers {
                     group.addTask {
                         try await DedicatedThread.run(name: "replicatord-load") {
-                            var connection = reader.value
-                            var tablesInTransaction = 0
+                            let connection = reader.value
                             while let unit = try BlockingBridge.wait({ await queue.next() }) {
-                                if tablesInTransaction == Self.tablesPerSnapshotTransaction {
-                                    try connection.query("COMMIT")
-                                    try SnapshotReader.enterSnapshot(prepared.snapshot, on: connection)
-                                    tablesInTransaction = 0
-                                }
+                                try connection.beginPiece()
                                 do {
                                     try loadRange(unit, on: connection, replace: replacing, leftovers: leftovers, background: background)
                                 } catch let failure as TableFailure {
                                     try tableFailed(unit.load, failure)
                                     // The COPY was cancelled, which ends the reader's transaction: a new
                                     // connection enters the same snapshot for the units left.
-                                    connection = try PGConnection(conninfo: settings.conninfo)
-                                    try SnapshotReader.enterSnapshot(prepared.snapshot, on: connection)
-                                    tablesInTransaction = 0
+                                    try connection.reopen()
                                 }
-                                tablesInTransaction += 1
                             }
-                            try connection.query("COMMIT")
+                            try connection.finish()
                         }
                     }
                 }
@@ -185,7 +114,7 @@ struct FullLoad {
             if replacing { try? await removeReplaced(leftovers) }
             throw error
         }
-        _ = prepared.replication   // the slot's connection (and a temporary slot) lives until here
+        _ = prepared.holder   // the slot's connection (and a temporary slot) lives until here
         if !reload && !added { try await keeper.update { $0.phase = .cdc } } else { try await keeper.flushDeferred() }
         // The checkpoint names the new LOAD sets: now what the folders held before goes.
         if replacing {
@@ -198,59 +127,21 @@ struct FullLoad {
         ])
     }
 
-    /// Opens the reader connections, each inside `snapshot`, and cuts the tables into the units they
-    /// share: a table of at least two ``EngineSettings/minRangePages`` pages is read as page ranges
-    /// (a TID range scan, PostgreSQL 14+) by up to ``EngineSettings/parallelTables`` connections at
-    /// once; the others whole. Largest first, so the long ones start early.
     /// The order of the rows of a LOAD set (`_seq`, `_commit_ts`): the snapshot's LSN and the time it was taken.
-    static func snapshotOrder(_ lsn: String) -> RowOrder {
-        .snapshot(lsn: LSN(lsn)?.value ?? 0, unixMicros: Int64(Date().timeIntervalSince1970 * 1_000_000))
+    static func snapshotOrder(_ lsn: LSN) -> RowOrder {
+        .snapshot(lsn: lsn.value, unixMicros: Int64(Date().timeIntervalSince1970 * 1_000_000))
     }
 
-    private static func openReaders(snapshot: String, tables: [TableDescription], settings: EngineSettings, order: RowOrder) throws
-        -> ([HandOff<PGConnection>], [LoadUnit]) {
-        let budget = max(1, settings.parallelTables)
-        let first = try PGConnection(conninfo: settings.conninfo)
-        func integer(_ sql: String, _ parameters: [String] = []) throws -> Int {
-            let value: String?? = try first.query(sql, parameters).rows.first?[0]
-            return (value ?? nil).flatMap { Int($0) } ?? 0
-        }
-        // The sizes are taken before the snapshot's transaction, each statement a batch of
-        // tables: the locks pg_relation_size takes go with each statement, and there is one round
-        // trip per batch rather than per table. (A size is physical: the snapshot does not change it.)
-        var pagesByOID: [UInt32: Int] = [:]
-        let tidRangeScans = try budget > 1 && integer("SHOW server_version_num") >= 140_000
-        if tidRangeScans {
-            for start in stride(from: 0, to: tables.count, by: 500) {
-                let oids = tables[start..<min(tables.count, start + 500)].map { String($0.oid) }.joined(separator: ",")
-                let result = try first.query("SELECT o, pg_relation_size(o::regclass) / current_setting('block_size')::bigint FROM unnest($1::oid[]) AS o",
-                                             ["{\(oids)}"])
-                for row in result.rows {
-                    if let oid = row[0].flatMap({ UInt32($0) }), let pages = row[1].flatMap({ Int($0) }) { pagesByOID[oid] = pages }
-                }
-            }
-        }
-        try SnapshotReader.enterSnapshot(snapshot, on: first)
-        let sized: [(table: TableDescription, pages: Int)] = tables.map { ($0, pagesByOID[$0.oid] ?? 0) }
+    /// The session's plan as units the readers share, each table's units sharing one ``TableLoad``.
+    /// Every reader has a file open, each buffering a row group: they share one memory budget.
+    private static func units(of session: SnapshotSession, order: RowOrder, settings: EngineSettings) -> [LoadUnit] {
+        let rowGroupBytes = min(settings.parquet.rowGroupBytes, max(1 << 20, settings.fullLoadRowGroupBudget / session.readers.count))
         var units: [LoadUnit] = []
-        let sorted = sized.sorted { ($0.pages, $0.table.estimatedRows) > ($1.pages, $1.table.estimatedRows) }
-        for (table, pages) in sorted {
-            let count = min(budget, pages / max(1, settings.minRangePages))
-            let ranges: [PageRange?] = count >= 2 ? PageRange.split(pages: pages, into: count) : [nil]
-            let load = TableLoad(table: table, ranges: ranges.count, order: order)
-            for range in ranges { units.append(LoadUnit(load: load, pages: range)) }
+        for planned in session.plan {
+            let load = TableLoad(table: planned.table, ranges: planned.ranges.count, order: order)
+            for range in planned.ranges { units.append(LoadUnit(load: load, pages: range, rowGroupBytes: rowGroupBytes)) }
         }
-        let readerCount = max(1, min(budget, units.count))
-        // Every reader has a file open, each buffering a row group: they share one memory budget.
-        let rowGroupBytes = min(settings.parquet.rowGroupBytes, max(1 << 20, settings.fullLoadRowGroupBudget / readerCount))
-        units = units.map { LoadUnit(load: $0.load, pages: $0.pages, rowGroupBytes: rowGroupBytes) }
-        var readers = [HandOff(first)]
-        for _ in 1..<readerCount {
-            let reader = try PGConnection(conninfo: settings.conninfo)
-            try SnapshotReader.enterSnapshot(snapshot, on: reader)
-            readers.append(HandOff(reader))
-        }
-        return (readers, units)
+        return units
     }
 
     /// Copies one unit (a whole table or one page range of it) into LOAD files; the unit that ends
@@ -275,7 +166,7 @@ struct FullLoad {
     /// Copies one unit (a whole table or one page range of it) into LOAD files; the unit that ends
     /// its table last records the table as loaded. Runs on a reader's dedicated thread. A failure
     /// of the table's own comes out as a ``TableFailure``.
-    private func loadRange(_ unit: LoadUnit, on connection: PGConnection, replace: Bool, leftovers: LoadLeftovers,
+    private func loadRange(_ unit: LoadUnit, on connection: SnapshotSession.Reader, replace: Bool, leftovers: LoadLeftovers,
                            background: SmallTableUploads) throws {
         let load = unit.load
         guard !load.failed else { return }
@@ -287,7 +178,7 @@ struct FullLoad {
     }
 
     /// Reads one unit into LOAD files and records the table when this was its last unit.
-    private func copyRange(_ unit: LoadUnit, on connection: PGConnection, folder: String, firstIndex: Int, replace: Bool,
+    private func copyRange(_ unit: LoadUnit, on connection: SnapshotSession.Reader, folder: String, firstIndex: Int, replace: Bool,
                            leftovers: LoadLeftovers, background: SmallTableUploads) throws {
         let load = unit.load
         let table = load.table
@@ -299,7 +190,7 @@ struct FullLoad {
         // A whole table (not a page range of one) whose one file is small completes its upload in
         // the background while this reader goes on.
         let wholeTable = unit.pages == nil && load.rangeCount == 1
-        let encoder = EncoderThread { () throws -> EncodedFiles in
+        let encoder = DedicatedThread.start(name: "replicatord-encode") { () throws -> EncodedFiles in
             try self.encodeLoadFiles(from: pipe, folder: folder, columns: columns, load: load, rowGroupBytes: unit.rowGroupBytes,
                                      holdSmallFile: wholeTable)
         }
@@ -307,9 +198,7 @@ struct FullLoad {
         do {
             var lastLog = started
             var seen: Int64 = 0
-            var reader = SnapshotReader(connection: connection, batchRows: Self.batchRows(columns: table.columns.count))
-            reader.streamsLargeValues = true
-            rows = try reader.read(table, pages: unit.pages) { batch in
+            rows = try connection.read(table, pages: unit.pages, batchRows: Self.batchRows(columns: table.columns.count)) { batch in
                 try pipe.push(batch)
                 // A row with large values: the encoder reads them in pieces on this reader's
                 // connection as it writes them, so the reader waits until it is done (a batch this
@@ -516,27 +405,6 @@ struct FullLoad {
     private func key(_ table: TableDescription) -> String { "\(table.schema).\(table.name)" }
 }
 
-/// A thread that runs one throwing job; ``join()`` waits for its result.
-final class EncoderThread<T: Sendable>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var result: Result<T, any Error>?
-
-    init(_ body: @escaping @Sendable () throws -> T) {
-        let thread = Thread { [self] in
-            do { result = .success(try body()) } catch { result = .failure(error) }
-            done.signal()
-        }
-        thread.name = "replicatord-encode"
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-
-    func join() throws -> T {
-        done.wait()
-        return try result!.get()
-    }
-}
-
 extension Duration {
     /// The duration in seconds, as a floating-point number (for rates in logs).
     var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
@@ -567,79 +435,77 @@ struct LoadUnit: Sendable {
 
 /// What the units of one table share: the leftovers removed once before any of them writes, one
 /// sequence of LOAD file numbers, and the totals, complete when the last unit ends.
-final class TableLoad: @unchecked Sendable {
+final class TableLoad: Sendable {
     let table: TableDescription
     let rangeCount: Int
-    private let lock = NSLock()
-    private var prepared = false
-    private var _firstIndex = 1
-    private var _existing: [ObjectInfo] = []
-    private var fileCount = 0
-    private var remaining: Int
-    private var _rows: Int64 = 0
-    private var _files: [StoredObject] = []
-    private var _started: ContinuousClock.Instant?
-    private var _fileRows: [String: Int64] = [:]
-
     /// The order columns' values of every row of the table's LOAD set.
     let order: RowOrder
-    private var _failed = false
+
+    /// What the table's units update as they go.
+    private struct Progress {
+        var prepared = false
+        var firstIndex = 1
+        var existing: [ObjectInfo] = []
+        var fileCount = 0
+        var remaining: Int
+        var rows: Int64 = 0
+        var files: [StoredObject] = []
+        var started: ContinuousClock.Instant?
+        var fileRows: [String: Int64] = [:]
+        var failed = false
+    }
+    private let progress: Mutex<Progress>
 
     init(table: TableDescription, ranges: Int, order: RowOrder) {
         self.table = table
         self.order = order
         self.rangeCount = ranges
-        self.remaining = ranges
-    }
-
-    private func locked<R>(_ body: () throws -> R) rethrows -> R {
-        lock.lock(); defer { lock.unlock() }
-        return try body()
+        self.progress = Mutex(Progress(remaining: ranges))
     }
 
     /// Runs `prepare` (list and remove leftovers; returns the first file number and the old
     /// objects) for the first unit to arrive; the others wait for it. Returns the first number.
     func prepareOnce(_ prepare: () throws -> (Int, [ObjectInfo])) throws -> Int {
-        try locked {
-            if !prepared {
-                (_firstIndex, _existing) = try prepare()
-                prepared = true
-                _started = .now
+        try progress.withLock { p in
+            if !p.prepared {
+                (p.firstIndex, p.existing) = try prepare()
+                p.prepared = true
+                p.started = .now
             }
-            return _firstIndex
+            return p.firstIndex
         }
     }
 
-    var firstIndex: Int { locked { _firstIndex } }
+    var firstIndex: Int { progress.withLock { $0.firstIndex } }
     /// Whether a unit of the table failed (the table is in state `error`).
-    var failed: Bool { locked { _failed } }
+    var failed: Bool { progress.withLock { $0.failed } }
     /// Marks the table failed; true for the first unit to do so.
-    func markFailed() -> Bool { locked { defer { _failed = true }; return !_failed } }
-    var existing: [ObjectInfo] { locked { _existing } }
+    func markFailed() -> Bool { progress.withLock { p in defer { p.failed = true }; return !p.failed } }
+    var existing: [ObjectInfo] { progress.withLock { $0.existing } }
     /// Records the rows of a stored LOAD file (the Iceberg manifests carry each file's row count).
-    func recordRows(_ rows: Int64, of key: String) { locked { _fileRows[key] = rows } }
+    func recordRows(_ rows: Int64, of key: String) { progress.withLock { $0.fileRows[key] = rows } }
     /// The rows of a stored LOAD file.
-    func rows(of key: String) -> Int64 { locked { _fileRows[key] ?? 0 } }
-    var rows: Int64 { locked { _rows } }
-    var files: [StoredObject] { locked { _files.sorted { $0.key < $1.key } } }
-    var started: ContinuousClock.Instant { locked { _started ?? .now } }
-    func rowsSoFar(plus rows: Int64) -> Int64 { locked { _rows + rows } }
+    func rows(of key: String) -> Int64 { progress.withLock { $0.fileRows[key] ?? 0 } }
+    var rows: Int64 { progress.withLock { $0.rows } }
+    var files: [StoredObject] { progress.withLock { $0.files.sorted { $0.key < $1.key } } }
+    var started: ContinuousClock.Instant { progress.withLock { $0.started ?? .now } }
+    func rowsSoFar(plus rows: Int64) -> Int64 { progress.withLock { $0.rows + rows } }
 
     /// The next file's offset from ``firstIndex``: the table's files are numbered without gaps.
     func nextFileOffset() -> Int {
-        locked {
-            defer { fileCount += 1 }
-            return fileCount
+        progress.withLock { p in
+            defer { p.fileCount += 1 }
+            return p.fileCount
         }
     }
 
     /// Records a finished unit; true for the table's last one.
     func rangeDone(rows: Int64, files: [StoredObject]) -> Bool {
-        locked {
-            _rows += rows
-            _files += files
-            remaining -= 1
-            return remaining == 0
+        progress.withLock { p in
+            p.rows += rows
+            p.files += files
+            p.remaining -= 1
+            return p.remaining == 0
         }
     }
 }

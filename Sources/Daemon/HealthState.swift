@@ -1,6 +1,6 @@
 import Foundation
 import ObjectStore
-import PGClient
+import Replication
 
 /// What the service knows about its own progress, fed by the scheduler and read by `/health`,
 /// `/metrics` and the sd_notify status line. A value type without I/O or clock: every event carries
@@ -173,7 +173,7 @@ public struct HealthState: Sendable {
             tables[name] = HealthReport.Table(
                 status: t.status.rawValue, full_load_rows: t.fullLoadRows, inserts: t.inserts, updates: t.updates,
                 deletes: t.deletes, truncates: t.truncates, files_written: t.filesWritten, bytes_written: t.bytesWritten,
-                last_change_lsn: t.lastChangeLSN,
+                last_change_lsn: t.lastChangeLSN?.description,
                 last_change_time: t.lastChangeTime.map { HealthReport.iso(Date(timeIntervalSince1970: Double($0) / 1_000_000)) },
                 error: t.errorMessage.map(SecretScrubber.scrub),
                 progress: fullLoad?.tables[name].flatMap { $0.done ? nil : HealthReport.TableProgress($0) })
@@ -198,7 +198,7 @@ public struct HealthState: Sendable {
             last_success: lastSuccessEnd.map(HealthReport.iso),
             consecutive_failures: consecutiveFailures,
             last_error: lastError.map { .init(kind: $0.kind.rawValue, message: $0.message, at: HealthReport.iso($0.at)) },
-            confirmed_lsn: checkpoint?.confirmedLSN,
+            confirmed_lsn: checkpoint?.confirmedLSN.description,
             server_wal_lsn: server?.walLSN,
             lag_bytes: server?.lagBytes,
             lag_seconds: lagSeconds(at: now).map { ($0 * 1000).rounded() / 1000 },
@@ -237,6 +237,11 @@ public enum ErrorKind: String, Sendable, CaseIterable {
             case .sourceCheckFailed: return (.sourceCheck, true)
             case .wrongCluster, .stateCorrupt: return (.checkpoint, true)
             case .writeFailed: return (.other, false)
+            }
+        case let e as ReplicationSlotError:
+            switch e.kind {
+            case .lost: return (.slotLost, true)
+            case .unusable: return (.sourceCheck, true)
             }
         case let e as PGError:
             // SQLSTATE class 28: invalid authorization; 3D000: the database does not exist.

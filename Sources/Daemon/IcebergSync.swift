@@ -1,7 +1,6 @@
 import Foundation
 import Iceberg
 import ObjectStore
-import PGOutput
 import Replication
 
 /// `[catalog] iceberg = true`: keeps an Apache Iceberg v2 table over each table folder's LOAD and

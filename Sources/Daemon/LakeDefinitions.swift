@@ -1,6 +1,5 @@
 import Foundation
 import ObjectStore
-import PGClient
 import Replication
 
 /// `replicatord ddl`: the DDL that declares every replicated table's files to an engine and the
@@ -15,7 +14,7 @@ public enum LakeDefinitions {
         guard let engine = LakeDDL.Engine(rawValue: engineName) else { preconditionFailure("an engine of LakeDefinitions.engines") }
         let settings = config.engineSettings
         let tables = try await DedicatedThread.run(name: "replicatord-ddl") { () throws -> [TableDescription] in
-            try Catalog.publicationTables(settings.publication, on: PGConnection(conninfo: settings.conninfo))
+            try SourceDatabase(conninfo: settings.conninfo).publicationTables(settings.publication)
         }
         // Spark takes the URL; DuckDB takes a local directory as a path.
         let root = switch config.target.location {

@@ -1,6 +1,7 @@
 import Foundation
 import ObjectStore
 import Replication
+import Synchronization
 
 /// The LOAD files the store already holds when a full load starts, listed once for all the tables
 /// (one paginated listing of the prefix) instead of once per table; and the LOAD sets a `full-load`
@@ -8,11 +9,10 @@ import Replication
 ///
 /// A full load of a few tables (tables added during CDC) lists each table's folder instead: the
 /// prefix then holds every CDC file ever written.
-final class LoadLeftovers: @unchecked Sendable {
+final class LoadLeftovers: Sendable {
     /// LOAD files by table folder (`schema/table/`); nil when each table lists its own folder.
     private let byFolder: [String: [ObjectInfo]]?
-    private let lock = NSLock()
-    private var replacedSets: [ObjectInfo] = []
+    private let replacedSets = Mutex<[ObjectInfo]>([])
 
     /// Below this many tables, each table lists its own folder.
     static let listOnceFromTables = 8
@@ -39,14 +39,14 @@ final class LoadLeftovers: @unchecked Sendable {
 
     /// Notes a LOAD set that the new one replaces, to remove once the checkpoint names the new one.
     func replaced(_ objects: [ObjectInfo]) {
-        lock.lock(); defer { lock.unlock() }
-        replacedSets += objects
+        replacedSets.withLock { $0 += objects }
     }
 
     /// The replaced sets noted so far (each handed out once).
     func takeReplaced() -> [ObjectInfo] {
-        lock.lock(); defer { lock.unlock() }
-        defer { replacedSets = [] }
-        return replacedSets
+        replacedSets.withLock { sets in
+            defer { sets = [] }
+            return sets
+        }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import PGOutput
 import Prometheus
+import Replication
 
 /// The `/metrics` figures in the Prometheus text format, kept in a swift-prometheus registry.
 ///
@@ -75,7 +75,7 @@ final class ReplicationMetrics {
             gauge(name: "replicatord_last_success_timestamp_seconds", help: "Unix time the last successful cycle ended.")
                 .set(to: end.timeIntervalSince1970)
         }
-        if let confirmed = state.checkpoint.flatMap({ LSN($0.confirmedLSN) }) {
+        if let confirmed = state.checkpoint.map(\.confirmedLSN) {
             gauge(name: "replicatord_confirmed_lsn", help: "The confirmed (stored) WAL position, as a byte number.").set(to: Double(confirmed.value))
         }
         if let server = state.server {

@@ -1,4 +1,5 @@
 import Foundation
+import Replication
 
 /// The checkpoint: what has been durably stored, kept as one small JSON object in the store
 /// (`<prefix>/_replicatord/state.json`) so it survives restarts and host changes. The LSN is
@@ -17,25 +18,25 @@ public struct ReplicationState: Codable, Sendable, Equatable {
     public var systemID: String?
     public var phase: Phase
     /// Every change committed before this LSN is stored (the commit end LSN of the last stored
-    /// transaction, or the slot's consistent point).
-    public var confirmedLSN: String
+    /// transaction, or the slot's consistent point). Stored as its `X/Y` text.
+    public var confirmedLSN: LSN
     /// A CDC cycle whose files may be partly stored: recovery re-drains to `endLSN` and writes the
     /// same names again, so no change is lost or doubled.
     public var pending: PendingCycle?
     /// Per table, keyed `schema.table`.
     public var tables: [String: TableState]
 
-    public init(slot: String, publication: String, systemID: String?, phase: Phase, confirmedLSN: String, tables: [String: TableState] = [:]) {
+    public init(slot: String, publication: String, systemID: String?, phase: Phase, confirmedLSN: LSN, tables: [String: TableState] = [:]) {
         self.slot = slot; self.publication = publication; self.systemID = systemID; self.phase = phase
         self.confirmedLSN = confirmedLSN; self.tables = tables
     }
 
     /// The files of a cycle in progress.
     public struct PendingCycle: Codable, Sendable, Equatable {
-        public var endLSN: String
+        public var endLSN: LSN
         /// Object keys (relative to the prefix) in the order the cycle writes them.
         public var files: [String]
-        public init(endLSN: String, files: [String]) { self.endLSN = endLSN; self.files = files }
+        public init(endLSN: LSN, files: [String]) { self.endLSN = endLSN; self.files = files }
     }
 
     /// One table's progress and statistics (DMS's "Table statistics").
@@ -48,7 +49,7 @@ public struct ReplicationState: Codable, Sendable, Equatable {
         /// The counter of the first file of the current LOAD set (above 1 after `full-load` reloads).
         public var firstLoadFile: Int? = nil
         /// Changes committed before this LSN are in the table's LOAD files.
-        public var cdcStartLSN: String
+        public var cdcStartLSN: LSN
         /// The last CDC file name (without `.parquet`), so names never repeat or go backwards.
         public var lastFileName: String?
         public var fullLoadRows: Int64 = 0
@@ -58,12 +59,12 @@ public struct ReplicationState: Codable, Sendable, Equatable {
         public var truncates: Int64 = 0
         public var filesWritten: Int64 = 0
         public var bytesWritten: Int64 = 0
-        public var lastChangeLSN: String?
+        public var lastChangeLSN: LSN?
         /// Commit time of the last stored change, microseconds since 1970 (UTC).
         public var lastChangeTime: Int64?
         public var errorMessage: String?
 
-        public init(status: Status, oid: UInt32, cdcStartLSN: String) {
+        public init(status: Status, oid: UInt32, cdcStartLSN: LSN) {
             self.status = status; self.oid = oid; self.cdcStartLSN = cdcStartLSN
         }
     }
@@ -78,11 +79,22 @@ public struct ReplicationState: Codable, Sendable, Equatable {
         return Array(try encoder.encode(self))
     }
 
-    /// Parses stored state; the error names the object.
+    /// Parses stored state; the error names the object, and for a value that cannot be read (an
+    /// LSN that is not `X/Y`) the field and the value.
     public static func decode(_ bytes: [UInt8]) throws -> ReplicationState {
         do { return try JSONDecoder().decode(ReplicationState.self, from: Data(bytes)) } catch {
-            throw EngineError(.stateCorrupt, "\(key) cannot be read: \(error)")
+            throw unreadable(key, error)
         }
+    }
+
+    /// The error for a stored checkpoint object that cannot be decoded: a value that cannot be
+    /// read (an LSN that is not `X/Y`) is named by its field path and quoted.
+    static func unreadable(_ object: String, _ error: any Error) -> EngineError {
+        if case let DecodingError.dataCorrupted(context) = error, !context.codingPath.isEmpty {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return EngineError(.stateCorrupt, "\(object) cannot be read: field \(field): \(context.debugDescription)")
+        }
+        return EngineError(.stateCorrupt, "\(object) cannot be read: \(error)")
     }
 }
 

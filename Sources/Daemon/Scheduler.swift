@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import PGClient
+import Replication
 import ServiceLifecycle
 
 /// The cycle loop of service mode, a `Service` of the daemon's `ServiceGroup`: a cycle (the full
@@ -169,7 +169,7 @@ public struct Scheduler: Service {
     private func probeSource() async throws {
         let conninfo = engine.settings.conninfo
         _ = try await DedicatedThread.run(name: "replicatord-probe") { () throws -> Bool in
-            try PGConnection(conninfo: conninfo).query("SELECT 1")
+            try SourceDatabase(conninfo: conninfo).ping()
             return true
         }
     }
@@ -178,16 +178,12 @@ public struct Scheduler: Service {
     /// a failure leaves the last figures.
     private func refreshServerPosition() async {
         let conninfo = engine.settings.conninfo, slot = engine.settings.slot
-        let confirmed = await engine.keeper.state?.confirmedLSN
+        let confirmed = await engine.keeper.state?.confirmedLSN.description
         let position = try? await DedicatedThread.run(name: "replicatord-lag") { () throws -> HealthState.ServerPosition? in
-            let connection = try PGConnection(conninfo: conninfo)
-            let result = try connection.query("""
-                SELECT pg_current_wal_lsn()::text,
-                       pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint::text,
-                       (SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint::text FROM pg_replication_slots WHERE slot_name = $2)
-                """, [confirmed, slot])
-            guard let row = result.rows.first, let wal = row[0] else { return nil }
-            return .init(walLSN: wal, lagBytes: row[1].flatMap { Int64($0) }.map { max(0, $0) }, retainedWALBytes: row[2].flatMap { Int64($0) })
+            guard let position = try SourceDatabase(conninfo: conninfo).serverPosition(confirmed: confirmed, slot: ReplicationSlot(name: slot)) else {
+                return nil
+            }
+            return .init(walLSN: position.walLSN, lagBytes: position.lagBytes, retainedWALBytes: position.retainedWALBytes)
         }
         if let position {
             await monitor.update { $0.server = position }

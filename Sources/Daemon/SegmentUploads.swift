@@ -1,4 +1,6 @@
 import Foundation
+import Replication
+import Synchronization
 
 /// Writes a CDC cycle's files several at a time: a cycle in which thousands of tables changed
 /// writes thousands of small files, each a round trip to S3 (or an fsync on a directory), and one
@@ -21,7 +23,7 @@ enum SegmentUploads {
         if small.count > 1 {
             let shared = Shared(indices: small)
             let workers = (0..<min(parallelism, small.count)).map { _ in
-                EncoderThread { () throws -> Bool in
+                DedicatedThread.start(name: "replicatord-encode") { () throws -> Bool in
                     while let i = shared.next() {
                         do { shared.store(i, try write(i)) } catch {
                             shared.fail(error)
@@ -45,19 +47,19 @@ enum SegmentUploads {
     }
 
     /// The indices left and the sizes written, shared by the worker threads.
-    private final class Shared: @unchecked Sendable {
-        private let lock = NSLock()
-        private var indices: [Int]
-        private var failed = false
-        private(set) var results: [Int: Int64] = [:]
-
-        init(indices: [Int]) { self.indices = indices.reversed() }
-
-        func next() -> Int? {
-            lock.lock(); defer { lock.unlock() }
-            return failed ? nil : indices.popLast()
+    private final class Shared: Sendable {
+        private struct State {
+            var indices: [Int]
+            var failed = false
+            var results: [Int: Int64] = [:]
         }
-        func store(_ i: Int, _ size: Int64) { lock.lock(); results[i] = size; lock.unlock() }
-        func fail(_ error: any Error) { lock.lock(); failed = true; lock.unlock() }
+        private let state: Mutex<State>
+
+        init(indices: [Int]) { state = Mutex(State(indices: indices.reversed())) }
+
+        var results: [Int: Int64] { state.withLock { $0.results } }
+        func next() -> Int? { state.withLock { $0.failed ? nil : $0.indices.popLast() } }
+        func store(_ i: Int, _ size: Int64) { state.withLock { $0.results[i] = size } }
+        func fail(_ error: any Error) { state.withLock { $0.failed = true } }
     }
 }

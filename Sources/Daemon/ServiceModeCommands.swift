@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import ObjectStore
-import PGClient
 import Replication
 
 /// `replicatord check`: reaches PostgreSQL and the store with the configuration, runs the source
@@ -23,19 +22,16 @@ public enum SourceInspection {
         do {
             let facts = try await DedicatedThread.run(name: "replicatord-check") { () throws -> SourceFacts in
                 var facts = SourceFacts()
-                let connection = try PGConnection(conninfo: settings.conninfo)
-                facts.version = try connection.query("SHOW server_version").rows.first?[0] ?? "?"
+                let source = SourceDatabase(conninfo: settings.conninfo)
+                facts.version = try source.serverVersion()
                 do {
-                    facts.tables = try SourceCheck.run(publication: settings.publication, on: connection)
+                    facts.tables = try SourceCheck.run(publication: settings.publication, source: source)
                 } catch let error as EngineError {
                     facts.problems = SourceInspection.split(error.message)
                 }
-                facts.systemID = try PGConnection(conninfo: settings.conninfo, replication: true).identifySystem().systemID
-                let slot = try connection.query(
-                    "SELECT active, plugin, coalesce(confirmed_flush_lsn::text, ''), database = current_database() FROM pg_replication_slots WHERE slot_name = $1",
-                    [settings.slot])
-                if let row = slot.rows.first {
-                    facts.slot = (row[0] == "t", row[1] ?? "", row[2] ?? "", row[3] == "t")
+                facts.systemID = try source.systemID()
+                if let slot = try source.facts(of: ReplicationSlot(name: settings.slot)) {
+                    facts.slot = (slot.active, slot.plugin, slot.confirmedFlush ?? "", slot.ownDatabase)
                 }
                 return facts
             }
@@ -99,13 +95,7 @@ public enum SlotRemoval {
     public static func run(configuration config: Configuration) async throws -> String {
         let conninfo = config.source.conninfo, slot = config.source.slot
         return try await DedicatedThread.run(name: "replicatord-drop-slot") { () throws -> String in
-            let connection = try PGConnection(conninfo: conninfo)
-            let found = try connection.query("SELECT active, active_pid::text FROM pg_replication_slots WHERE slot_name = $1", [slot])
-            guard let row = found.rows.first else { return "replication slot \(slot) does not exist; nothing to do" }
-            if row[0] == "t" {
-                throw EngineError(.sourceCheckFailed, "replication slot \(slot) is in use (pid \(row[1] ?? "?")): stop replicatord first")
-            }
-            try connection.query("SELECT pg_drop_replication_slot($1)", [slot])
+            guard try ReplicationSlot(name: slot).drop(conninfo: conninfo) else { return "replication slot \(slot) does not exist; nothing to do" }
             return "replication slot \(slot) dropped; the checkpoint (\(ReplicationState.key) under the target) still names it: remove it to start over with a full load"
         }
     }

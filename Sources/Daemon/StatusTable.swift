@@ -7,7 +7,7 @@ public enum StatusTable {
         for name in state.tables.keys.sorted() {
             let t = state.tables[name]!
             rows.append([name, t.status.rawValue, "\(t.fullLoadRows)", "\(t.inserts)", "\(t.updates)", "\(t.deletes)",
-                         "\(t.truncates)", "\(t.filesWritten)", t.lastChangeTime.map(Self.utc) ?? "-", t.lastChangeLSN ?? "-"])
+                         "\(t.truncates)", "\(t.filesWritten)", t.lastChangeTime.map(Self.utc) ?? "-", t.lastChangeLSN?.description ?? "-"])
         }
         let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max()! }
         func line(_ cells: [String]) -> String {

@@ -1,6 +1,5 @@
 import Foundation
 import ObjectStore
-import Parquet
 import Replication
 
 /// A failure in reading, encoding or storing one table's rows that is the table's own: the table

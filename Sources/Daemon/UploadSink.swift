@@ -1,5 +1,5 @@
 import ObjectStore
-import Parquet
+import Replication
 
 /// A Parquet sink that streams the file into an object-store upload from a blocking reader thread:
 /// bytes are gathered into chunks of `chunkSize` and handed to the upload, which sends parts (a

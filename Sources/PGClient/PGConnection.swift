@@ -3,7 +3,7 @@ import Glibc
 
 /// One libpq connection, normal or `replication=database`.
 ///
-/// Blocking: use it from one thread at a time, off the cooperative pool (see ``DedicatedThread``).
+/// Blocking: use it from one thread at a time, off the cooperative pool (Replication runs it on a `DedicatedThread`).
 /// It is deliberately not `Sendable`: the thread that made it owns it. ``makeCanceller()`` gives a
 /// `Sendable` handle that another thread may use to cancel the running command.
 public final class PGConnection {

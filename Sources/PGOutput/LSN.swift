@@ -24,3 +24,22 @@ public struct LSN: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public static func < (lhs: LSN, rhs: LSN) -> Bool { lhs.value < rhs.value }
 }
+
+extension LSN: Codable {
+    /// Decodes the `X/Y` text form strictly: anything else is a `DecodingError.dataCorrupted`
+    /// whose description quotes the text.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let lsn = LSN(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\"\(text)\" is not an LSN (two hex numbers X/Y, as pg_current_wal_lsn() prints)")
+        }
+        self = lsn
+    }
+
+    /// Encodes the `X/Y` text form (``description``).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -20,7 +20,7 @@ public struct ExternalValue: Sendable {
 
 /// A large value written to a file of the spool directory as it was read from the socket; the file
 /// is removed when the last reference goes (leftovers of a crash: ``LargeValueSplicer/filePrefix``).
-public final class LiftedFile: @unchecked Sendable {
+public final class LiftedFile: Sendable {
     public let path: String
     public let count: Int
     private let fd: Int32

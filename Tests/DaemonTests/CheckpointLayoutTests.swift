@@ -1,3 +1,4 @@
+import Replication
 import Foundation
 import Logging
 import ObjectStore
@@ -45,7 +46,7 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
 @Suite struct CheckpointLayoutTests {
     static func tables(_ n: Int) -> [String: ReplicationState.TableState] {
         var out: [String: ReplicationState.TableState] = [:]
-        for i in 0..<n { out["public.t\(i)"] = .init(status: .loading, oid: UInt32(i), cdcStartLSN: "0/10") }
+        for i in 0..<n { out["public.t\(i)"] = .init(status: .loading, oid: UInt32(i), cdcStartLSN: LSN(0x10)) }
         return out
     }
 
@@ -123,14 +124,14 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
     }
 
     static func state(_ n: Int) -> ReplicationState {
-        ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .fullLoad, confirmedLSN: "0/10", tables: CheckpointLayoutTests.tables(n))
+        ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .fullLoad, confirmedLSN: LSN(0x10), tables: CheckpointLayoutTests.tables(n))
     }
 
     @Test func aSavedStateReadsBackEqualInANewKeeper() async throws {
         try await withStore { store in
             let keeper = StateKeeper(store: store, logger: Logger(label: "test"))
             try await keeper.save(Self.state(1000))
-            try await keeper.update { $0.tables["public.t3"]?.status = .replicating; $0.confirmedLSN = "0/20" }
+            try await keeper.update { $0.tables["public.t3"]?.status = .replicating; $0.confirmedLSN = LSN(0x20) }
             let expected = await keeper.state
             let read = try await StateKeeper(store: store, logger: Logger(label: "test")).load()
             #expect(read == expected)
@@ -143,7 +144,7 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
             let keeper = StateKeeper(store: store, logger: Logger(label: "test"))
             try await keeper.save(Self.state(2000))
             store.reset()
-            try await keeper.update { $0.confirmedLSN = "0/99" }
+            try await keeper.update { $0.confirmedLSN = LSN(0x99) }
             #expect(store.puts.map(\.key) == [ReplicationState.key])
             #expect(store.puts[0].bytes < 4_000)
             // One changed table: the head and a delta of one entry.
@@ -152,7 +153,7 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
             #expect(store.puts.count == 2 && store.checkpointBytes < 6_000)
             // A reload (as each cycle does) reads the head and nothing it already holds.
             let reloaded = try await keeper.load()
-            #expect(reloaded?.tables["public.t1"]?.inserts == 5 && reloaded?.confirmedLSN == "0/99")
+            #expect(reloaded?.tables["public.t1"]?.inserts == 5 && reloaded?.confirmedLSN == LSN(0x99))
         }
     }
 
@@ -181,11 +182,11 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
             try await store.put(key: ReplicationState.key, bytes: try old.encoded())
             let keeper = StateKeeper(store: store, logger: Logger(label: "test"))
             #expect(try await keeper.load() == old)
-            try await keeper.update { $0.confirmedLSN = "0/30" }
+            try await keeper.update { $0.confirmedLSN = LSN(0x30) }
             let head = try CheckpointLayout.Head.decode(try await store.get(key: ReplicationState.key))
             #expect(head.state.tables.isEmpty && head.tableShards?.count == 3)
             let read = try await StateKeeper(store: store, logger: Logger(label: "test")).load()
-            #expect(read?.tables == old.tables && read?.confirmedLSN == "0/30")
+            #expect(read?.tables == old.tables && read?.confirmedLSN == LSN(0x30))
         }
     }
 

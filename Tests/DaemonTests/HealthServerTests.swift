@@ -1,3 +1,4 @@
+import Replication
 import Foundation
 import Logging
 import ObjectStore
@@ -21,11 +22,11 @@ import Testing
         #expect(report.tables.isEmpty && report.full_load == nil)
 
         await monitor.update { $0.cycleStarted(at: t0) }
-        var state = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .fullLoad, confirmedLSN: "0/1")
-        var done = ReplicationState.TableState(status: .replicating, oid: 1, cdcStartLSN: "0/1")
+        var state = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .fullLoad, confirmedLSN: LSN(0x1))
+        var done = ReplicationState.TableState(status: .replicating, oid: 1, cdcStartLSN: LSN(0x1))
         done.fullLoadRows = 7
         state.tables["public.small"] = done
-        state.tables["public.big"] = .init(status: .loading, oid: 2, cdcStartLSN: "0/1")
+        state.tables["public.big"] = .init(status: .loading, oid: 2, cdcStartLSN: LSN(0x1))
         try await keeper.save(state)
         progress.begin(tables: [("public.small", 7), ("public.big", 100)], at: t0)
         progress.finish(table: "public.small", rows: 7, at: t0)

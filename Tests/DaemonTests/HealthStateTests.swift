@@ -1,3 +1,4 @@
+import Replication
 import Foundation
 import PGClient
 import Testing
@@ -11,8 +12,8 @@ import Testing
     }
 
     func checkpoint() -> ReplicationState {
-        var s = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: "0/16B3748")
-        var t = ReplicationState.TableState(status: .replicating, oid: 1, cdcStartLSN: "0/1")
+        var s = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x16B3748))
+        var t = ReplicationState.TableState(status: .replicating, oid: 1, cdcStartLSN: LSN(0x1))
         t.inserts = 5; t.fullLoadRows = 100; t.filesWritten = 2; t.bytesWritten = 4096
         s.tables["public.orders"] = t
         return s
@@ -84,6 +85,8 @@ import Testing
 
     @Test func errorsAreClassifiedIntoHealableAndNot() {
         #expect(ErrorKind.classify(EngineError(.slotLost, "gone")) == (.slotLost, true))
+        #expect(ErrorKind.classify(ReplicationSlotError(.lost, "gone")) == (.slotLost, true))
+        #expect(ErrorKind.classify(ReplicationSlotError(.unusable, "in use")) == (.sourceCheck, true))
         #expect(ErrorKind.classify(PGError(.connectionFailed, "connection refused")) == (.source, false))
         #expect(ErrorKind.classify(PGError(.connectionFailed, "password authentication failed for user x", sqlState: "28P01")) == (.credentials, true))
     }
@@ -133,8 +136,8 @@ import Testing
         #expect(s.taskStatus(at: t0) == "Starting")
         s.cycleStarted(at: t0)
         #expect(s.taskStatus(at: t0) == "Running (full load)")
-        var checkpoint = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: "0/1")
-        checkpoint.tables["public.t"] = .init(status: .replicating, oid: 1, cdcStartLSN: "0/1")
+        var checkpoint = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x1))
+        checkpoint.tables["public.t"] = .init(status: .replicating, oid: 1, cdcStartLSN: LSN(0x1))
         s.cycleSucceeded(at: t0.addingTimeInterval(1), kind: .fullLoad, files: 1, rows: 5, checkpoint: checkpoint)
         #expect(s.taskStatus(at: t0) == "Load complete, replication ongoing")
         s.cycleStarted(at: t0.addingTimeInterval(2))

@@ -1,3 +1,4 @@
+import Replication
 import Foundation
 import Testing
 @testable import Daemon
@@ -6,8 +7,8 @@ import Testing
     @Test func checkpointFiguresBecomeCountersThatOnlyGrow() {
         let t0 = Date(timeIntervalSince1970: 1_700_000_000)
         var state = HealthState(interval: .seconds(10), startedAt: t0, phase: .cdc, slot: "s")
-        var checkpoint = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: "0/100")
-        var table = ReplicationState.TableState(status: .replicating, oid: 1, cdcStartLSN: "0/1")
+        var checkpoint = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x100))
+        var table = ReplicationState.TableState(status: .replicating, oid: 1, cdcStartLSN: LSN(0x1))
         table.inserts = 5
         checkpoint.tables["public.orders"] = table
         state.cycleStarted(at: t0)

@@ -1,3 +1,4 @@
+import Replication
 import Foundation
 import Logging
 import ObjectStore
@@ -26,12 +27,12 @@ private struct YieldingStore: ObjectStore {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = YieldingStore(inner: try LocalDirectoryStore(root: dir, logger: Logger(label: "test")))
         let keeper = StateKeeper(store: store, logger: Logger(label: "test"))
-        try await keeper.save(ReplicationState(slot: "s", publication: "p", systemID: nil, phase: .fullLoad, confirmedLSN: "0/0"))
+        try await keeper.save(ReplicationState(slot: "s", publication: "p", systemID: nil, phase: .fullLoad, confirmedLSN: LSN(0x0)))
         // Parallel table loads each record their table when done.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<24 {
                 group.addTask {
-                    try await keeper.update { $0.tables["public.t\(i)"] = .init(status: .replicating, oid: UInt32(i), cdcStartLSN: "0/0") }
+                    try await keeper.update { $0.tables["public.t\(i)"] = .init(status: .replicating, oid: UInt32(i), cdcStartLSN: LSN(0x0)) }
                 }
             }
             try await group.waitForAll()

@@ -1,3 +1,4 @@
+import Replication
 import Daemon
 import Foundation
 import PGClient

@@ -1,4 +1,5 @@
 import Foundation
+import Replication
 import PGClient
 import Testing
 @testable import Daemon

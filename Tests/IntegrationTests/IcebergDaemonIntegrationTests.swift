@@ -1,3 +1,4 @@
+import Replication
 import Foundation
 import Logging
 import ObjectStore

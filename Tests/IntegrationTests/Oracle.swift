@@ -1,5 +1,5 @@
 import Foundation
-import PGClient
+import Replication
 import Testing
 
 /// The oracle of the integration tests, and their only way to run it: `scripts/oracle.py` rebuilds

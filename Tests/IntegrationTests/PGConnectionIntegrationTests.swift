@@ -1,3 +1,4 @@
+import Replication
 import PGClient
 import Testing
 

@@ -1,3 +1,4 @@
+import Replication
 import Foundation
 import PGClient
 import Testing
