@@ -150,7 +150,8 @@ final class LiveStream: @unchecked Sendable {
         let catalog = try PGConnection(conninfo: settings.conninfo)
         let slot = try catalog.query("SELECT plugin, database = current_database() FROM pg_replication_slots WHERE slot_name = $1", [settings.slot])
         guard let row = slot.rows.first else {
-            throw EngineError(.slotLost, "replication slot \(settings.slot) no longer exists: changes since \(start) cannot be read; drop the checkpoint (\(ReplicationState.key)) to start over with a full load")
+            throw EngineError(.slotLost, "replication slot \(settings.slot) no longer exists: changes since \(start) cannot be read; drop the checkpoint (\(ReplicationState.key)) to start over with a full load",
+                              context: .init(lsn: start))
         }
         guard row[0] == "pgoutput", row[1] == "t" else {
             throw EngineError(.slotLost, "replication slot \(settings.slot) is not a pgoutput slot of this database")
@@ -228,7 +229,8 @@ final class LiveStream: @unchecked Sendable {
                 try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
             }
         } catch {
-            throw EngineError(.writeFailed, "spool directory \(directory) ([task] spool_dir) is not usable: \(error.localizedDescription)")
+            throw EngineError(.writeFailed, "spool directory \(directory) ([task] spool_dir) is not usable: \(error.localizedDescription)",
+                              underlying: error, context: .init(key: directory))
         }
     }
 }

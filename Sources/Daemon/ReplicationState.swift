@@ -81,7 +81,7 @@ public struct ReplicationState: Codable, Sendable, Equatable {
     /// Parses stored state; the error names the object.
     public static func decode(_ bytes: [UInt8]) throws -> ReplicationState {
         do { return try JSONDecoder().decode(ReplicationState.self, from: Data(bytes)) } catch {
-            throw EngineError(.stateCorrupt, "\(key) cannot be read: \(error)")
+            throw EngineError(.stateCorrupt, "\(key) cannot be read: \(error)", underlying: error, context: .init(key: key))
         }
     }
 }
@@ -156,19 +156,4 @@ public enum FileNaming {
         if let previous, let last = cdcMilliseconds(previous), last >= t { t = last + 1 }
         return cdcName(unixMilliseconds: t)
     }
-}
-
-/// An engine failure with a kind that decides what the daemon does (retry, or stop and report).
-public struct EngineError: Error, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable {
-        case sourceCheckFailed = "source check failed"
-        case stateCorrupt = "checkpoint state unreadable"
-        case slotLost = "replication slot lost"
-        case wrongCluster = "different PostgreSQL cluster"
-        case writeFailed = "writing Parquet failed"
-    }
-    public var code: Code
-    public var message: String
-    public init(_ code: Code, _ message: String) { self.code = code; self.message = message }
-    public var description: String { "\(code.rawValue): \(message)" }
 }
