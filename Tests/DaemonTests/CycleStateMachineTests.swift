@@ -254,7 +254,7 @@ import Testing
     @Test func crashAfterIcebergMetadataStoredCommitsTheCycleOnceOnRedo() throws {
         var world = try Self.replicating(iceberg: true)
         try Self.kill(&world, at: .afterIcebergMetadataStored)
-        #expect(world.icebergSnapshots.values.allSatisfy(\.isEmpty), "no snapshot is visible before the hint advances")
+        #expect(world.icebergSnapshots.values.allSatisfy { $0.isEmpty }, "no snapshot is visible before the hint advances")
         try Self.run(&world)
         #expect(world.icebergSnapshots["public/a/"] == [LSN(0x400)])
         #expect(world.icebergSnapshots["public/b/"] == [LSN(0x400)])
