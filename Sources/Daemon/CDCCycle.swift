@@ -43,26 +43,37 @@ struct CDCCycle {
                      excludedTables: excluded)
     }
 
-    /// Runs the cycle on `stream` (opened at the checkpoint's LSN, or left there by the last cycle):
-    /// cuts it at the server's WAL position now (or at the interrupted cycle's end when redoing
-    /// one), stores the files, stores the checkpoint, then confirms.
-    func run(state: ReplicationState, stream: ChangeFeed, now: @escaping @Sendable () -> Int64 = CDCCycle.unixMilliseconds) async throws -> CycleReport {
+    /// Runs the cycle on `stream` (opened at the checkpoint's LSN, or left there by the last cycle)
+    /// as `machine` orders it, from `action` (reading the server's WAL position now, or cutting at
+    /// the interrupted cycle's end when redoing one): cuts the stream, stores the intent, the files,
+    /// the checkpoint, then confirms. Returns the report and the machine's next action.
+    func run(state: ReplicationState, stream: ChangeFeed, machine: inout CycleStateMachine, from action: CycleStateMachine.Action,
+             now: @escaping @Sendable () -> Int64 = CDCCycle.unixMilliseconds) async throws -> (CycleReport, CycleStateMachine.Action) {
         let settings = self.settings
-        let confirmed = state.confirmedLSN
-        let target: LSN
-        if let pending = state.pending {
-            target = pending.endLSN
-        } else {
-            target = try await DedicatedThread.run(name: "replicatord-wal") {
+        var action = action
+        if case .readServerPosition = action {
+            let position = try await DedicatedThread.run(name: "replicatord-wal") {
                 try SourceDatabase(conninfo: settings.conninfo).currentFlushLSN()
             }
+            action = try machine.serverPositionRead(position)
+        }
+        guard case .cut(_, let target, _) = action else {
+            throw EngineError(.cycleOrder, "a CDC cycle starts with its cut, not with \(action)")
         }
         let cut = try await stream.cut(at: target)
-        let report = try await DedicatedThread.run(name: "replicatord-cdc") { () throws -> CycleReport in
-            try store(cut, state: state, confirmed: confirmed, now: now)
+        let before = machine
+        let (report, after, next) = try await DedicatedThread.run(name: "replicatord-cdc") { () throws -> (CycleReport, CycleStateMachine, CycleStateMachine.Action) in
+            var machine = before
+            let (report, next) = try store(cut, state: state, machine: &machine, now: now)
+            return (report, machine, next)
+        }
+        machine = after
+        guard case .confirm(let lsn) = next else {
+            throw EngineError(.cycleOrder, "a CDC cycle ends with its confirmation, not with \(next)")
         }
         // Only now, with the files and the checkpoint stored, may the server forget the WAL.
-        stream.confirm(LSN(report.confirmedLSN) ?? confirmed)
+        stream.confirm(lsn)
+        let following = try machine.lsnConfirmed()
         var final = report
         final.retainedWALBytes = (try? await DedicatedThread.run(name: "replicatord-wal") {
             try SourceDatabase(conninfo: settings.conninfo).retainedWALBytes(of: ReplicationSlot(name: settings.slot)) ?? 0
@@ -73,130 +84,151 @@ struct CDCCycle {
                 "threshold_bytes": "\(settings.retainedWALWarnBytes)",
             ])
         }
-        return final
+        return (final, following)
     }
 
-    /// Writes the cut's files, the intent before them and the checkpoint after them. Blocking.
-    private func store(_ cut: ChangeFeed.Cut, state: ReplicationState, confirmed: LSN, now: @escaping @Sendable () -> Int64) throws -> CycleReport {
+    /// Does what `machine` orders for `cut`, up to the confirmation (returned, not done): removes a
+    /// differing intent's files, stores the intent, the files, the Iceberg commits and the
+    /// checkpoint. Blocking.
+    private func store(_ cut: ChangeFeed.Cut, state: ReplicationState, machine: inout CycleStateMachine,
+                       now: @escaping @Sendable () -> Int64) throws -> (CycleReport, CycleStateMachine.Action) {
         let store = self.store, keeper = self.keeper
         let segments = cut.segments
         var report = CycleReport()
         report.targetLSN = cut.target.description
         do {
-            // A keepalive can carry a redo past its intent's end; with no commit after that end it
-            // read the same transactions, so it keeps the intent's end (and names).
-            let end = state.pending.map(\.endLSN).flatMap { cut.end > $0 && cut.lastCommitEnd <= $0 ? $0 : nil } ?? cut.end
-            // Names: the same as the interrupted cycle's when redoing it, else new ones.
-            var keys: [String] = []
+            // New names, one per segment; the machine keeps the interrupted cycle's when redoing it.
+            var newKeys: [String] = []
             var lastNames: [String: String] = [:]
             for segment in segments {
                 let table = "\(segment.relation.schema).\(segment.relation.name)"
                 let name = FileNaming.nextCDCName(now: now(), after: lastNames[table] ?? state.tables[table]?.lastFileName)
                 lastNames[table] = name
-                keys.append(FileNaming.tableFolder(schema: segment.relation.schema, table: segment.relation.name) + name + ".parquet")
-            }
-            if let pending = state.pending {
-                if pending.files.count == keys.count, pending.endLSN == end {
-                    keys = pending.files
-                } else {
-                    logger.warning("redone cycle differs from its intent; removing the intent's files", metadata: ["files": "\(pending.files.count)"])
-                    if settings.iceberg {
-                        // Snapshots of the interrupted run name those files: they go first, so a
-                        // reader never plans a removed file.
-                        let iceberg = IcebergSync(store: store, settings: settings)
-                        for folder in Set(pending.files.map(IcebergSync.folder(of:))).sorted() {
-                            try iceberg.rollBackUncheckpointed(folder: folder, checkpointed: confirmed)
-                        }
-                    }
-                    for key in pending.files { try BlockingBridge.wait { try await store.delete(key: key) } }
-                }
-            }
-            if !segments.isEmpty {
-                let intent = ReplicationState.PendingCycle(endLSN: end, files: keys)
-                try BlockingBridge.wait { try await keeper.update { $0.pending = intent } }
+                newKeys.append(FileNaming.tableFolder(schema: segment.relation.schema, table: segment.relation.name) + name + ".parquet")
             }
             // Tables whose changes could not be decoded or written go to state `error`; the others go on.
             var failed: [String: String] = [:]
             for table in cut.failedTables.values { failed["\(table.schema).\(table.name)"] = table.reason }
+            var keys = newKeys
+            var stored: [(ChangeSegment, String, Int64)] = []
             // Counted before the writes: finishing a spool file moves the rows held in memory into it.
             var fileRows: [String: Int64] = [:]
-            for (segment, key) in zip(segments, keys) { fileRows[key] = Int64(segment.totalRows) }
-            try GlueCatalogSync.cycleFiles(segments, icebergCommitted: false, settings: settings, store: store, logger: logger)
-            let names = keys
-            let writeFailures = TableWriteFailures()
-            let sizes = try SegmentUploads.writeAll(count: segments.count, isSmall: { segments[$0].spool == nil && segments[$0].totalRows <= SegmentUploads.smallRows }) { i in
-                let table = "\(segments[i].relation.schema).\(segments[i].relation.name)"
-                do {
-                    return try TableFailure.scoped(table) { try self.write(segments[i], to: names[i]) }
-                } catch let failure as TableFailure {
-                    writeFailures.record(table, failure.description)
-                    return -1
+            var failuresLogged = false
+            var action = try machine.changesCut(.init(end: cut.end, lastCommitEnd: cut.lastCommitEnd, newKeys: newKeys, failedTables: !failed.isEmpty))
+            while true {
+                switch action {
+                case .removeOrphanFiles(let orphans, let folders):
+                    logger.warning("redone cycle differs from its intent; removing the intent's files", metadata: ["files": "\(orphans.count)"])
+                    // Snapshots of the interrupted run name those files: they go first, so a
+                    // reader never plans a removed file.
+                    let iceberg = IcebergSync(store: store, settings: settings)
+                    for folder in folders { try iceberg.rollBackUncheckpointed(folder: folder, checkpointed: machine.checkpointed) }
+                    for key in orphans { try BlockingBridge.wait { try await store.delete(key: key) } }
+                    action = try machine.orphanFilesRemoved()
+                case .writeIntent(let intent):
+                    keys = intent.files
+                    let pending = ReplicationState.PendingCycle(endLSN: intent.end, files: intent.files)
+                    try BlockingBridge.wait { try await keeper.update { $0.pending = pending } }
+                    action = try machine.intentWritten()
+                case .storeFiles(let names):
+                    for (segment, key) in zip(segments, names) { fileRows[key] = Int64(segment.totalRows) }
+                    try GlueCatalogSync.cycleFiles(segments, icebergCommitted: false, settings: settings, store: store, logger: logger)
+                    let writeFailures = TableWriteFailures()
+                    let sizes = try SegmentUploads.writeAll(count: segments.count, isSmall: { segments[$0].spool == nil && segments[$0].totalRows <= SegmentUploads.smallRows }) { i in
+                        let table = "\(segments[i].relation.schema).\(segments[i].relation.name)"
+                        do {
+                            return try TableFailure.scoped(table) { try self.write(segments[i], to: names[i]) }
+                        } catch let failure as TableFailure {
+                            writeFailures.record(table, failure.description)
+                            return -1
+                        }
+                    }
+                    failed.merge(writeFailures.all) { first, _ in first }
+                    for (i, segment) in segments.enumerated() {
+                        if failed["\(segment.relation.schema).\(segment.relation.name)"] != nil { segment.spool?.remove(); continue }
+                        stored.append((segment, names[i], sizes[i]))
+                        report.rows += segment.totalRows
+                    }
+                    logFailures(failed)
+                    failuresLogged = true
+                    if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
+                    action = try machine.filesStored(stored.map(\.1), failedTables: !failed.isEmpty)
+                case .commitIceberg(let end, let checkpointed, let rollBack):
+                    if !failuresLogged { logFailures(failed); failuresLogged = true }
+                    try commitIceberg(stored, rows: fileRows, state: state, end: end, checkpointed: checkpointed, rollBack: rollBack)
+                    try GlueCatalogSync.cycleFiles(stored.map(\.0), icebergCommitted: true, settings: settings, store: store, logger: logger)
+                    action = try machine.icebergCommitted()
+                case .writeCheckpoint(let end):
+                    if !failuresLogged { logFailures(failed); failuresLogged = true }
+                    try writeCheckpoint(end: end, written: stored, failures: failed, lastCommitTime: cut.lastCommitTime, checkpointed: machine.checkpointed)
+                    if !segments.isEmpty { CrashPoint.reach(.afterStateCommitted) }
+                    action = try machine.checkpointWritten()
+                case .confirm(let end):
+                    if !failuresLogged { logFailures(failed) }
+                    report.files = stored.map(\.1)
+                    report.failedTables = failed.keys.sorted()
+                    report.transactions = cut.transactions
+                    report.confirmedLSN = end.description
+                    logger.info("cdc cycle stored", metadata: [
+                        "files": "\(keys.count)", "rows": "\(report.rows)", "transactions": "\(report.transactions)",
+                        "lsn.confirmed": "\(end)", "lsn.target": "\(cut.target)",
+                    ])
+                    return (report, action)
+                default:
+                    throw EngineError(.cycleOrder, "a CDC cycle's store step cannot do \(action)")
                 }
             }
-            failed.merge(writeFailures.all) { first, _ in first }
-            var stored: [(ChangeSegment, String, Int64)] = []
-            for (i, segment) in segments.enumerated() {
-                if failed["\(segment.relation.schema).\(segment.relation.name)"] != nil { segment.spool?.remove(); continue }
-                stored.append((segment, keys[i], sizes[i]))
-                report.rows += segment.totalRows
-            }
-            for (table, reason) in failed.sorted(by: { $0.key < $1.key }) {
-                logger.error("table cannot be replicated: it is in state error, the other tables go on", metadata: [
-                    "table": "\(table)", "error": "\(SecretScrubber.scrub(reason))",
-                    "hint": "replicatord reload-table --config FILE \(table)",
-                ])
-            }
-            if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
-            if settings.iceberg { try commitIceberg(stored, rows: fileRows, state: state, end: end, confirmed: confirmed) }
-            try GlueCatalogSync.cycleFiles(stored.map(\.0), icebergCommitted: true, settings: settings, store: store, logger: logger)
-            let written = stored, failures = failed
-            let lastCommitTime = cut.lastCommitTime
-            // An idle cycle that did not move the position stores nothing.
-            let changed = !segments.isEmpty || !failed.isEmpty || state.pending != nil || end > confirmed
-            if changed { try BlockingBridge.wait {
-                try await keeper.update { state in
-                    state.pending = nil
-                    if end > state.confirmedLSN { state.confirmedLSN = end }
-                    for (segment, key, size) in written {
-                        let table = "\(segment.relation.schema).\(segment.relation.name)"
-                        var t = state.tables[table] ?? .init(status: .replicating, oid: segment.relation.oid, cdcStartLSN: confirmed)
-                        t.inserts += Int64(segment.inserts); t.updates += Int64(segment.updates)
-                        t.deletes += Int64(segment.deletes); t.truncates += Int64(segment.truncates)
-                        t.filesWritten += 1; t.bytesWritten += size
-                        t.lastFileName = String(key.split(separator: "/").last!.dropLast(".parquet".count))
-                        t.lastChangeLSN = segment.lastCommitEnd
-                        t.lastChangeTime = lastCommitTime
-                        state.tables[table] = t
-                    }
-                    for (table, reason) in failures {
-                        var t = state.tables[table] ?? .init(status: .error, oid: 0, cdcStartLSN: confirmed)
-                        t.status = .error
-                        t.errorMessage = SecretScrubber.scrub(reason)
-                        state.tables[table] = t
-                    }
-                }
-            } }
-            if !segments.isEmpty { CrashPoint.reach(.afterStateCommitted) }
-            report.files = stored.map(\.1)
-            report.failedTables = failed.keys.sorted()
-            report.transactions = cut.transactions
-            report.confirmedLSN = end.description
-            logger.info("cdc cycle stored", metadata: [
-                "files": "\(keys.count)", "rows": "\(report.rows)", "transactions": "\(report.transactions)",
-                "lsn.confirmed": "\(end)", "lsn.target": "\(cut.target)",
-            ])
-            return report
         } catch {
             // Spool files of segments not written are of no use: the changes are read again.
             for segment in segments { segment.spool?.remove() }
+            _ = machine.failed()
             throw error
+        }
+    }
+
+    /// Logs the tables put in state `error` by this cycle.
+    private func logFailures(_ failed: [String: String]) {
+        for (table, reason) in failed.sorted(by: { $0.key < $1.key }) {
+            logger.error("table cannot be replicated: it is in state error, the other tables go on", metadata: [
+                "table": "\(table)", "error": "\(SecretScrubber.scrub(reason))",
+                "hint": "replicatord reload-table --config FILE \(table)",
+            ])
+        }
+    }
+
+    /// Stores the checkpoint at `end`: the intent cleared, the written files and the failed tables recorded.
+    private func writeCheckpoint(end: LSN, written: [(ChangeSegment, String, Int64)], failures: [String: String], lastCommitTime: Int64,
+                                 checkpointed confirmed: LSN) throws {
+        let keeper = self.keeper
+        try BlockingBridge.wait {
+            try await keeper.update { state in
+                state.pending = nil
+                if end > state.confirmedLSN { state.confirmedLSN = end }
+                for (segment, key, size) in written {
+                    let table = "\(segment.relation.schema).\(segment.relation.name)"
+                    var t = state.tables[table] ?? .init(status: .replicating, oid: segment.relation.oid, cdcStartLSN: confirmed)
+                    t.inserts += Int64(segment.inserts); t.updates += Int64(segment.updates)
+                    t.deletes += Int64(segment.deletes); t.truncates += Int64(segment.truncates)
+                    t.filesWritten += 1; t.bytesWritten += size
+                    t.lastFileName = String(key.split(separator: "/").last!.dropLast(".parquet".count))
+                    t.lastChangeLSN = segment.lastCommitEnd
+                    t.lastChangeTime = lastCommitTime
+                    state.tables[table] = t
+                }
+                for (table, reason) in failures {
+                    var t = state.tables[table] ?? .init(status: .error, oid: 0, cdcStartLSN: confirmed)
+                    t.status = .error
+                    t.errorMessage = SecretScrubber.scrub(reason)
+                    state.tables[table] = t
+                }
+            }
         }
     }
 
     /// `[catalog] iceberg`: one append snapshot per table that got files, before the checkpoint.
     /// A redo first rolls back what its interrupted run committed for tables it writes nothing for.
     private func commitIceberg(_ stored: [(ChangeSegment, String, Int64)], rows: [String: Int64], state: ReplicationState,
-                               end: LSN, confirmed: LSN) throws {
+                               end: LSN, checkpointed confirmed: LSN, rollBack: [String]) throws {
         let iceberg = IcebergSync(store: store, settings: settings)
         var byFolder: [String: (layouts: [[ParquetTableWriter.Column]], files: [IcebergSync.NewFile])] = [:]
         var order: [String] = []
@@ -207,11 +239,7 @@ struct CDCCycle {
             if byFolder[folder]!.layouts.last != columns { byFolder[folder]!.layouts.append(columns) }
             byFolder[folder]!.files.append(.init(key: key, rows: rows[key] ?? 0, bytes: size))
         }
-        if let pending = state.pending {
-            for folder in Set(pending.files.map(IcebergSync.folder(of:))).subtracting(order).sorted() {
-                try iceberg.rollBackUncheckpointed(folder: folder, checkpointed: confirmed)
-            }
-        }
+        for folder in rollBack { try iceberg.rollBackUncheckpointed(folder: folder, checkpointed: confirmed) }
         for folder in order {
             let table = byFolder[folder]!
             let created = try iceberg.commitCycle(folder: folder, layouts: table.layouts, files: table.files, endLSN: end, checkpointed: confirmed)
@@ -237,7 +265,7 @@ struct CDCCycle {
                 try spool.finish(&rest)
                 CrashPoint.reach(.afterFileWritten)
                 guard let file = FileHandle(forReadingAtPath: spool.path) else {
-                    throw EngineError(.writeFailed, "spool file \(spool.path) cannot be read")
+                    throw EngineError(.writeFailed, "spool file \(spool.path) cannot be read", context: .init(key: spool.path))
                 }
                 defer { try? file.close() }
                 while let chunk = try file.read(upToCount: settings.uploadChunkBytes), !chunk.isEmpty {

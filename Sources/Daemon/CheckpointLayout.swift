@@ -91,10 +91,11 @@ enum CheckpointLayout {
         static func decode(_ bytes: [UInt8]) throws -> Head {
             let head: Head
             do { head = try JSONDecoder().decode(Head.self, from: Data(bytes)) } catch {
-                throw ReplicationState.unreadable(ReplicationState.key, error)
+                throw ReplicationState.unreadable(ReplicationState.key, key: ReplicationState.key, error)
             }
             guard head.state.version <= CheckpointLayout.version else {
-                throw EngineError(.stateCorrupt, "\(ReplicationState.key) has layout version \(head.state.version); this replicatord reads up to \(CheckpointLayout.version)")
+                throw EngineError(.stateCorrupt, "\(ReplicationState.key) has layout version \(head.state.version); this replicatord reads up to \(CheckpointLayout.version)",
+                                  context: .init(key: ReplicationState.key))
             }
             return head
         }
@@ -113,7 +114,7 @@ enum CheckpointLayout {
 
         static func decode(_ bytes: [UInt8], key: String) throws -> Shard {
             do { return try JSONDecoder().decode(Shard.self, from: Data(bytes)) } catch {
-                throw ReplicationState.unreadable("\(key) (named by \(ReplicationState.key))", error)
+                throw ReplicationState.unreadable("\(key) (named by \(ReplicationState.key))", key: key, error)
             }
         }
     }

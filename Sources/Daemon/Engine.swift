@@ -53,8 +53,81 @@ public final class Engine: Sendable {
         }
     }
 
+    /// Runs one cycle as ``CycleStateMachine`` orders it: the order of its effects (the full load
+    /// or its resume, the redo of an interrupted cycle, intent, files, checkpoint, confirmation)
+    /// comes from the machine; this function only does them.
     private func nextCycle() async throws -> Outcome {
-        try await abortOrphanedUploads()
+        var machine = CycleStateMachine(migrationType: settings.migrationType, iceberg: settings.iceberg,
+                                        uploadsSwept: orphansSwept.withLock { $0 })
+        var tables: [TableDescription] = []
+        var systemID = ""
+        var report: CycleReport?
+        do {
+            var action = try machine.cycleDue()
+            while true {
+                switch action {
+                case .abortOrphanedUploads:
+                    try await abortOrphanedUploads()
+                    action = try machine.uploadsAborted()
+                case .loadCheckpoint:
+                    let state: ReplicationState?
+                    (state, tables, systemID) = try await loadCheckpoint()
+                    action = try machine.checkpointLoaded(try state.map(CycleStateMachine.Checkpoint.init))
+                case .runFullLoad:
+                    // `full-load` copies everything again in a fresh snapshot each cycle; no slot is kept.
+                    try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger, progress: progress)
+                        .run(tables: tables, reload: settings.migrationType == .fullLoad)
+                    action = try machine.fullLoadDone()
+                case .startChangesOnly:
+                    try await startChangesOnly(tables: tables, systemID: systemID)
+                    action = try machine.changesOnlyStarted(try await currentCheckpoint())
+                case .loadNewTables:
+                    try await loadNewTables(tables)
+                    action = try machine.newTablesLoaded(try await currentCheckpoint())
+                case .readServerPosition, .cut:
+                    guard let state = await keeper.state else { preconditionFailure("a CDC cycle without a checkpoint") }
+                    let redo = state.pending != nil
+                    let (cycle, next) = try await cdcCycle(state: state, tables: tables, machine: &machine, from: action)
+                    if var earlier = report {
+                        earlier.files += cycle.files
+                        earlier.rows += cycle.rows
+                        earlier.transactions += cycle.transactions
+                        earlier.confirmedLSN = cycle.confirmedLSN
+                        earlier.targetLSN = cycle.targetLSN
+                        report = earlier
+                    } else {
+                        report = cycle
+                    }
+                    if redo {
+                        // That was the redo of an interrupted cycle, to its recorded end; now the cycle itself.
+                        logger.notice("interrupted cycle redone", metadata: ["files": "\(cycle.files.count)", "lsn.confirmed": "\(cycle.confirmedLSN)"])
+                    }
+                    action = next
+                case .finish(.fullLoad):
+                    return .fullLoad(tables: tables.count)
+                case .finish(.cdc):
+                    guard let report else { throw EngineError(.cycleOrder, "a CDC cycle finished without running") }
+                    return .cdc(report)
+                case .removeOrphanFiles, .writeIntent, .storeFiles, .commitIceberg, .writeCheckpoint, .confirm, .reportFailure:
+                    throw EngineError(.cycleOrder, "the engine was asked for \(action), a step of CDCCycle")
+                }
+            }
+        } catch {
+            _ = machine.failed()
+            throw error
+        }
+    }
+
+    /// The checkpoint as the machine needs it.
+    private func currentCheckpoint() async throws -> CycleStateMachine.Checkpoint {
+        guard let state = await keeper.state else { throw EngineError(.cycleOrder, "no checkpoint after it was stored") }
+        return try CycleStateMachine.Checkpoint(state)
+    }
+
+    /// Loads the checkpoint, checks the source and that the checkpoint belongs to it (this
+    /// migration type, this cluster, this slot). Returns the checkpoint, the publication's tables
+    /// and the source's system identifier.
+    private func loadCheckpoint() async throws -> (ReplicationState?, [TableDescription], String) {
         let state = try await keeper.load()
         let settings = self.settings
         let (tables, systemID) = try await DedicatedThread.run(name: "replicatord-check") { () throws -> ([TableDescription], String) in
@@ -75,55 +148,38 @@ public final class Engine: Sendable {
                 throw EngineError(.stateCorrupt, "the checkpoint is for slot \(state.slot), the configuration names \(settings.slot)")
             }
         }
-        switch settings.migrationType {
-        case .fullLoad:
-            // Every cycle copies everything again in a fresh snapshot; no slot is kept.
-            try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger, progress: progress).run(tables: tables, reload: true)
-            return .fullLoad(tables: tables.count)
-        case .cdc:
-            if state == nil { try await startChangesOnly(tables: tables, systemID: systemID) }
-        case .fullLoadAndCDC:
-            if state == nil || state?.phase == .fullLoad {
-                try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger, progress: progress).run(tables: tables)
-                return .fullLoad(tables: tables.count)
-            }
+        return (state, tables, systemID)
+    }
+
+    /// `full-load-and-cdc` between cycles: tables added to the publication since the full load get
+    /// one of their own first (and so does a table whose own load was interrupted); then the tables
+    /// `reload-table` asks for.
+    private func loadNewTables(_ tables: [TableDescription]) async throws {
+        guard let current = await keeper.state else { return }
+        let requested = Set(try await TableReloadRequest.pending(in: store))
+        let added = tables.filter { !requested.contains(key($0)) && (current.tables[key($0)] == nil || current.tables[key($0)]?.status == .loading) }
+        if !added.isEmpty {
+            logger.info("tables added to the publication: loading them", metadata: ["tables": "\(added.map(key))"])
+            await tablesAdded()
+            try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger, progress: progress).run(tables: added, added: true)
         }
-        if settings.migrationType == .fullLoadAndCDC, let current = await keeper.state, current.pending == nil {
-            let requested = Set(try await TableReloadRequest.pending(in: store))
-            // Tables added to the publication since the full load get one of their own first (and
-            // so does a table whose own load was interrupted).
-            let added = tables.filter { !requested.contains(key($0)) && (current.tables[key($0)] == nil || current.tables[key($0)]?.status == .loading) }
-            if !added.isEmpty {
-                logger.info("tables added to the publication: loading them", metadata: ["tables": "\(added.map(key))"])
-                await tablesAdded()
-                try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger, progress: progress).run(tables: added, added: true)
-            }
-            try await reloadTables(requested, of: tables)
-        }
-        guard let state = await keeper.state else { preconditionFailure("a CDC cycle without a checkpoint") }
-        var report = try await cdcCycle(state: state, tables: tables)
-        if state.pending != nil, let recovered = await keeper.state {
-            // That was the redo of an interrupted cycle, to its recorded end; now the cycle itself.
-            logger.notice("interrupted cycle redone", metadata: ["files": "\(report.files.count)", "lsn.confirmed": "\(report.confirmedLSN)"])
-            let next = try await cdcCycle(state: recovered, tables: tables)
-            report.files += next.files
-            report.rows += next.rows
-            report.transactions += next.transactions
-            report.confirmedLSN = next.confirmedLSN.description
-            report.targetLSN = next.targetLSN
-        }
-        return .cdc(report)
+        try await reloadTables(requested, of: tables)
     }
 
     /// One CDC cycle on the stream kept open (service mode) or on a new one. A stream is reused
     /// only when it stands at the checkpoint's position and reads what the checkpoint needs (the
     /// same tables' start positions and value format); a redo of an interrupted cycle always gets
     /// a new stream, so that it ends where its intent says.
-    private func cdcCycle(state: ReplicationState, tables: [TableDescription]) async throws -> CycleReport {
+    private func cdcCycle(state: ReplicationState, tables: [TableDescription], machine: inout CycleStateMachine,
+                          from action: CycleStateMachine.Action) async throws -> (CycleReport, CycleStateMachine.Action) {
         let identity = CDCCycle.streamIdentity(settings: settings, state: state, tables: tables)
-        let start = state.confirmedLSN
+        let start = machine.checkpointed
+        guard state.confirmedLSN == start else {
+            throw EngineError(.cycleOrder, "the cycle starts from \(start), the stored checkpoint is at \(state.confirmedLSN)")
+        }
+        let redo: Bool = if case .cut(_, _, redo: true) = action { true } else { false }
         var stream = await live.current
-        if let existing = stream, existing.isFinished || existing.identity != identity || existing.position != start || state.pending != nil {
+        if let existing = stream, existing.isFinished || existing.identity != identity || existing.position != start || redo {
             await live.replace(with: nil)
             stream = nil
         }
@@ -132,9 +188,10 @@ public final class Engine: Sendable {
             opened = ChangeFeed(settings: settings, start: start, identity: identity, continuous: keepStreamOpen, logger: logger)
             await live.replace(with: opened)
         }
-        let report = try await CDCCycle(settings: settings, store: store, keeper: keeper, logger: logger).run(state: state, stream: opened)
+        let result = try await CDCCycle(settings: settings, store: store, keeper: keeper, logger: logger)
+            .run(state: state, stream: opened, machine: &machine, from: action)
         if !keepStreamOpen { await live.replace(with: nil) }
-        return report
+        return result
     }
 
     /// The added tables' full load changes where their changes start: the stream must be reopened.

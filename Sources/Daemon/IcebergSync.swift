@@ -42,6 +42,8 @@ struct IcebergSync: Sendable {
     struct Failure: Error, CustomStringConvertible {
         var table: String
         var message: String
+        /// The Iceberg library's error, as thrown.
+        var underlying: (any Error)? = nil
         var description: String { "iceberg table \(table): \(message)" }
     }
 
@@ -211,7 +213,7 @@ struct IcebergSync: Sendable {
     }
 
     private func attempt(_ folder: String, _ body: () throws(IcebergError) -> IcebergCommit) throws -> IcebergCommit {
-        do { return try body() } catch { throw Failure(table: folder, message: "\(error)") }
+        do { return try body() } catch { throw Failure(table: folder, message: "\(error)", underlying: error) }
     }
 
     private func dataFile(_ file: NewFile) -> DataFile {

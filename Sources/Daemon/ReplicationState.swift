@@ -83,18 +83,19 @@ public struct ReplicationState: Codable, Sendable, Equatable {
     /// LSN that is not `X/Y`) the field and the value.
     public static func decode(_ bytes: [UInt8]) throws -> ReplicationState {
         do { return try JSONDecoder().decode(ReplicationState.self, from: Data(bytes)) } catch {
-            throw unreadable(key, error)
+            throw unreadable(key, key: key, error)
         }
     }
 
     /// The error for a stored checkpoint object that cannot be decoded: a value that cannot be
     /// read (an LSN that is not `X/Y`) is named by its field path and quoted.
-    static func unreadable(_ object: String, _ error: any Error) -> EngineError {
+    static func unreadable(_ object: String, key: String, _ error: any Error) -> EngineError {
         if case let DecodingError.dataCorrupted(context) = error, !context.codingPath.isEmpty {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return EngineError(.stateCorrupt, "\(object) cannot be read: field \(field): \(context.debugDescription)")
+            return EngineError(.stateCorrupt, "\(object) cannot be read: field \(field): \(context.debugDescription)",
+                               underlying: error, context: .init(key: key))
         }
-        return EngineError(.stateCorrupt, "\(object) cannot be read: \(error)")
+        return EngineError(.stateCorrupt, "\(object) cannot be read: \(error)", underlying: error, context: .init(key: key))
     }
 }
 
@@ -168,19 +169,4 @@ public enum FileNaming {
         if let previous, let last = cdcMilliseconds(previous), last >= t { t = last + 1 }
         return cdcName(unixMilliseconds: t)
     }
-}
-
-/// An engine failure with a kind that decides what the daemon does (retry, or stop and report).
-public struct EngineError: Error, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable {
-        case sourceCheckFailed = "source check failed"
-        case stateCorrupt = "checkpoint state unreadable"
-        case slotLost = "replication slot lost"
-        case wrongCluster = "different PostgreSQL cluster"
-        case writeFailed = "writing Parquet failed"
-    }
-    public var code: Code
-    public var message: String
-    public init(_ code: Code, _ message: String) { self.code = code; self.message = message }
-    public var description: String { "\(code.rawValue): \(message)" }
 }

@@ -233,7 +233,7 @@ public actor StateKeeper {
                     do {
                         return (key, try CheckpointLayout.Shard.decode(try await store.get(key: key), key: key).tables)
                     } catch let error as ObjectStoreError where error.code == .notFound {
-                        throw EngineError(.stateCorrupt, "\(key), named by \(ReplicationState.key), is missing")
+                        throw EngineError(.stateCorrupt, "\(key), named by \(ReplicationState.key), is missing", underlying: error, context: .init(key: key))
                     }
                 }
                 running += 1

@@ -33,8 +33,11 @@ public final class PGConnection {
         }
         guard PQstatus(conn) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(conn))
+            // The server's refusal of a password (SQLSTATE 28P01) reaches libpq's caller only as
+            // this text; a password asked for and not given, through libpq's own test.
+            let refused = PQconnectionNeedsPassword(conn) != 0 || message.contains("password authentication failed")
             PQfinish(conn)
-            throw PGError(.connectionFailed, "\(message) (\(redactedConnInfo))")
+            throw PGError(.connectionFailed, "\(message) (\(redactedConnInfo))", authenticationRefused: refused)
         }
         self.conn = conn
     }

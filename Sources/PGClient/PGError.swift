@@ -22,14 +22,19 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
     public var sqlState: String?
     /// The statement or replication command that failed, when there was one (never with values).
     public var command: String?
+    /// The server refused the connection's credentials (or asked for a password none was given
+    /// for). libpq reports no SQLSTATE for a connection that never became a session, so this is
+    /// set where the connection is made.
+    public var authenticationRefused: Bool
 
     /// Makes an error; `message` is trimmed to its first non-empty lines.
-    public init(_ code: Code, _ message: String, sqlState: String? = nil, command: String? = nil) {
+    public init(_ code: Code, _ message: String, sqlState: String? = nil, command: String? = nil, authenticationRefused: Bool = false) {
         self.code = code
         self.message = message.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }
             .filter { !$0.isEmpty }.joined(separator: "; ")
         self.sqlState = sqlState
         self.command = command
+        self.authenticationRefused = authenticationRefused
     }
 
     public var description: String {
