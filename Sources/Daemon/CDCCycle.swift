@@ -135,10 +135,11 @@ struct CDCCycle {
             for (segment, key) in zip(segments, keys) { fileRows[key] = Int64(segment.totalRows) }
             let names = keys
             let writeFailures = TableWriteFailures()
+            let writtenStatistics = WrittenFileStatistics()
             let sizes = try SegmentUploads.writeAll(count: segments.count, isSmall: { segments[$0].spool == nil && segments[$0].totalRows <= SegmentUploads.smallRows }) { i in
                 let table = "\(segments[i].relation.schema).\(segments[i].relation.name)"
                 do {
-                    return try TableFailure.scoped(table) { try self.write(segments[i], to: names[i]) }
+                    return try TableFailure.scoped(table) { try self.write(segments[i], to: names[i], statistics: writtenStatistics) }
                 } catch let failure as TableFailure {
                     writeFailures.record(table, failure.description)
                     return -1
@@ -158,7 +159,7 @@ struct CDCCycle {
                 ])
             }
             if !segments.isEmpty { CrashPoint.reach(.afterFilesStored) }
-            if settings.iceberg { try commitIceberg(stored, rows: fileRows, state: state, end: end, confirmed: confirmed) }
+            if settings.iceberg { try commitIceberg(stored, rows: fileRows, statistics: writtenStatistics, state: state, end: end, confirmed: confirmed) }
             let written = stored, failures = failed
             let lastCommitTime = cut.lastCommitTime
             // An idle cycle that did not move the position stores nothing.
@@ -205,7 +206,7 @@ struct CDCCycle {
 
     /// `[catalog] iceberg`: one append snapshot per table that got files, before the checkpoint.
     /// A redo first rolls back what its interrupted run committed for tables it writes nothing for.
-    private func commitIceberg(_ stored: [(ChangeSegment, String, Int64)], rows: [String: Int64], state: ReplicationState,
+    private func commitIceberg(_ stored: [(ChangeSegment, String, Int64)], rows: [String: Int64], statistics: WrittenFileStatistics, state: ReplicationState,
                                end: LSN, confirmed: LSN) throws {
         let iceberg = IcebergSync(store: store, settings: settings)
         var byFolder: [String: (layouts: [[ParquetTableWriter.Column]], files: [IcebergSync.NewFile])] = [:]
@@ -215,7 +216,7 @@ struct CDCCycle {
             if byFolder[folder] == nil { order.append(folder); byFolder[folder] = ([], []) }
             let columns = ParquetTableWriter.columns(for: segment.relation)
             if byFolder[folder]!.layouts.last != columns { byFolder[folder]!.layouts.append(columns) }
-            byFolder[folder]!.files.append(.init(key: key, rows: rows[key] ?? 0, bytes: size))
+            byFolder[folder]!.files.append(.init(key: key, rows: rows[key] ?? 0, bytes: size, statistics: statistics.statistics(of: key), layout: columns))
         }
         if let pending = state.pending {
             for folder in Set(pending.files.map(IcebergSync.folder(of:))).subtracting(order).sorted() {
@@ -235,7 +236,7 @@ struct CDCCycle {
     }
 
     /// Writes one segment as a CDC file: `Op`, the table's columns, `_unchanged_toast`.
-    private func write(_ segment: ChangeSegment, to key: String) throws -> Int64 {
+    private func write(_ segment: ChangeSegment, to key: String, statistics: WrittenFileStatistics) throws -> Int64 {
         let store = self.store
         let upload = try BlockingBridge.wait { try await store.makeUpload(key: key, contentType: "application/vnd.apache.parquet") }
         let sink = UploadSink(upload: upload, chunkSize: settings.uploadChunkBytes)
@@ -245,6 +246,7 @@ struct CDCCycle {
             do {
                 var rest = segment
                 try spool.finish(&rest)
+                statistics.record(spool.written?.columns ?? [], of: key)
                 CrashPoint.reach(.afterFileWritten)
                 guard let file = FileHandle(forReadingAtPath: spool.path) else {
                     throw EngineError(.writeFailed, "spool file \(spool.path) cannot be read")
@@ -264,6 +266,7 @@ struct CDCCycle {
             let writer = try ParquetTableWriter(columns: columns, opColumn: true, unchangedToastColumn: true, options: settings.parquet, sink: sink)
             try writer.append(segment.values, ops: segment.ops, unchangedToast: segment.unchangedToast, order: .changes(segment.order))
             try writer.finish()
+            statistics.record(writer.written?.columns ?? [], of: key)
             CrashPoint.reach(.afterFileWritten)
             return Int64(try sink.complete().size)
         } catch {

@@ -2,6 +2,7 @@ import Foundation
 import Iceberg
 import ObjectStore
 import PGOutput
+import Parquet
 import Replication
 
 /// `[catalog] iceberg = true`: keeps an Apache Iceberg v2 table over each table folder's LOAD and
@@ -37,6 +38,11 @@ struct IcebergSync: Sendable {
         var key: String
         var rows: Int64
         var bytes: Int64
+        /// The file's column statistics as the Parquet writer gathered them (none: the manifest
+        /// has no statistics for the file, and readers scan it whatever the filter).
+        var statistics: [ParquetColumnSummary] = []
+        /// The table columns the file was written with, when they differ from the commit's.
+        var layout: [ParquetTableWriter.Column]? = nil
     }
 
     /// An Iceberg error on a table (the cycle fails and is retried).
@@ -125,7 +131,7 @@ struct IcebergSync: Sendable {
             table = created.table
         }
         commits += try evolve(&table, to: columns, folder: folder)
-        let adding = files.map(dataFile)
+        let adding = files.map { dataFile($0, table: table, layout: columns) }
         let summary = [(key: Self.kindKey, value: "load"), (key: Self.endLSNKey, value: snapshotLSN)]
         let live = table.liveDataFiles().map(\.path)
         if !Set(live).isDisjoint(with: adding.map(\.path)) {
@@ -178,7 +184,7 @@ struct IcebergSync: Sendable {
         for columns in layouts { commits += try evolve(&table, to: columns, folder: folder) }
         let summary = [(key: Self.kindKey, value: "cdc"), (key: Self.endLSNKey, value: endLSN.description)]
         commits.append(try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
-            try table.append(files.map(dataFile), stamp: .random(), summary: summary)
+            try table.append(files.map { dataFile($0, table: table, layout: layouts.last ?? first) }, stamp: .random(), summary: summary)
         })
         try store(commits)
         return created
@@ -215,8 +221,16 @@ struct IcebergSync: Sendable {
         do { return try body() } catch { throw Failure(table: folder, message: "\(error)") }
     }
 
-    private func dataFile(_ file: NewFile) -> DataFile {
-        DataFile(path: uri(file.key), recordCount: file.rows, fileSizeInBytes: file.bytes)
+    /// The manifest's description of a stored file, its statistics by the field ids `table`
+    /// gives the file's columns.
+    private func dataFile(_ file: NewFile, table: IcebergTable, layout: [ParquetTableWriter.Column]) -> DataFile {
+        var out = DataFile(path: uri(file.key), recordCount: file.rows, fileSizeInBytes: file.bytes)
+        if !file.statistics.isEmpty {
+            IcebergColumnMetrics.apply(file.statistics, layout: wanted(file.layout ?? layout),
+                                       fieldIDs: Self.parseFieldIDs(table.metadata.property(Self.fieldIDsKey)),
+                                       schema: table.metadata.currentSchema, to: &out)
+        }
+        return out
     }
 
     // MARK: Schema
