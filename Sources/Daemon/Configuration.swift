@@ -302,9 +302,14 @@ extension Configuration {
         /// `iceberg`, default `false`: each table folder also holds an Apache Iceberg v2 table over
         /// its LOAD and CDC files (`<table>/metadata/`), one snapshot per cycle (docs/iceberg.md).
         public var iceberg: Bool
+        /// `iceberg_snapshot_retention`, default `"5d"`: snapshots older than this are expired
+        /// (the current one and its parent stay), with the manifest lists and manifests only they
+        /// used; the data files stay (they are the change log). `s`, `m`, `h` or `d` units.
+        public var icebergSnapshotRetentionSeconds: Int64
 
-        public init(iceberg: Bool = false) {
+        public init(iceberg: Bool = false, icebergSnapshotRetentionSeconds: Int64 = 5 * 86_400) {
             self.iceberg = iceberg
+            self.icebergSnapshotRetentionSeconds = icebergSnapshotRetentionSeconds
         }
     }
 }

@@ -47,6 +47,7 @@ import TOMLKit
 /// [catalog]
 /// iceberg = false                   # true: an Apache Iceberg v2 table over each table folder's files,
 ///                                   # one snapshot per cycle (<table>/metadata/, docs/iceberg.md)
+/// iceberg_snapshot_retention = "5d" # snapshots older than this expire ("90m", "36h", "5d"); data files stay
 ///
 /// [schedule]
 /// interval_seconds = 120            # between the starts of two CDC cycles, at least 1
@@ -81,7 +82,7 @@ public enum ConfigurationLoader {
                   "retained_wal_warn_mib"]),
         ("parquet", ["compression", "compression_level", "row_group_mib", "page_version", "logical_types"]),
         ("output", ["seq_column", "commit_ts_column"]),
-        ("catalog", ["iceberg"]),
+        ("catalog", ["iceberg", "iceberg_snapshot_retention"]),
         ("schedule", ["interval_seconds"]),
         ("health", ["listen"]),
         ("log", ["format", "level"]),
@@ -334,7 +335,12 @@ public enum ConfigurationLoader {
     }
 
     static func readCatalog(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Catalog {
-        .init(iceberg: try s.bool("iceberg", default: false))
+        let retention = try s.string("iceberg_snapshot_retention", default: "5d")
+        guard let duration = RetentionDuration(retention) else {
+            throw s.error(.invalidValue, "iceberg_snapshot_retention",
+                          "expected a whole number and a unit (s, m, h or d), e.g. \"5d\" or \"36h\", got \"\(retention)\"")
+        }
+        return .init(iceberg: try s.bool("iceberg", default: false), icebergSnapshotRetentionSeconds: duration.seconds)
     }
 
     static func readOutput(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Output {
@@ -896,6 +902,7 @@ extension Configuration {
 
             [catalog]
             iceberg = \(catalog.iceberg)
+            iceberg_snapshot_retention = \(quoted(RetentionDuration(seconds: catalog.icebergSnapshotRetentionSeconds).text))
 
             [schedule]
             interval_seconds = \(schedule.intervalSeconds)

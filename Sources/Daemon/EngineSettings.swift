@@ -28,6 +28,8 @@ public struct EngineSettings: Sendable {
     /// The target as Iceberg metadata names files: `s3://bucket/prefix` or an absolute directory
     /// path (Iceberg locations and data file paths are this, `/`, the object key).
     public var icebergLocation = ""
+    /// `[catalog] iceberg_snapshot_retention` in seconds: older snapshots are expired.
+    public var icebergSnapshotRetentionSeconds: Int64 = 5 * 86_400
     /// Parquet codec, level, row group size and page version.
     public var parquet: ParquetFileOptions = {
         var options = ParquetFileOptions()

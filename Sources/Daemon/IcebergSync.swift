@@ -23,6 +23,11 @@ import Replication
 struct IcebergSync: Sendable {
     let store: any ObjectStore
     let settings: EngineSettings
+    /// Milliseconds since the epoch for snapshots, metadata versions and expiry (a simulated
+    /// clock in the housekeeping benchmark).
+    var clock: @Sendable () -> Int64 = IcebergSync.nowMs
+    /// Whether ``housekeeping(_:)`` runs (off only to measure a table without it).
+    var housekeepingOn = true
 
     /// Snapshot summary: the LSN up to which the snapshot holds the table's changes (a CDC cycle's
     /// end, a LOAD set's snapshot LSN).
@@ -113,7 +118,10 @@ struct IcebergSync: Sendable {
         }
     }
 
-    private static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    /// A new snapshot's stamp at the clock's time.
+    private func stamp() -> CommitStamp { .random(now: Date(timeIntervalSince1970: Double(clock()) / 1000)) }
 
     // MARK: Commits
 
@@ -138,17 +146,18 @@ struct IcebergSync: Sendable {
             // A resumed load writes the names of the interrupted one again (whose snapshot got as far
             // as the hint but not the checkpoint): its files go in a `delete` snapshot first.
             let cleared = try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
-                try table.overwrite(removing: live, adding: [], stamp: .random(), summary: [(key: Self.kindKey, value: "load-interrupted")])
+                try table.overwrite(removing: live, adding: [], stamp: stamp(), summary: [(key: Self.kindKey, value: "load-interrupted")])
             }
             commits.append(cleared)
             table = cleared.table
         }
         let remaining = table.liveDataFiles().map(\.path)
         let commit = try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
-            if remaining.isEmpty { return try table.append(adding, stamp: .random(), summary: summary) }
-            return try table.overwrite(removing: remaining, adding: adding, stamp: .random(), summary: summary)
+            if remaining.isEmpty { return try table.append(adding, stamp: stamp(), summary: summary) }
+            return try table.overwrite(removing: remaining, adding: adding, stamp: stamp(), summary: summary)
         }
         commits.append(commit)
+        commits += housekeeping(commit.table)
         try store(commits)
     }
 
@@ -183,9 +192,11 @@ struct IcebergSync: Sendable {
         }
         for columns in layouts { commits += try evolve(&table, to: columns, folder: folder) }
         let summary = [(key: Self.kindKey, value: "cdc"), (key: Self.endLSNKey, value: endLSN.description)]
-        commits.append(try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
-            try table.append(files.map { dataFile($0, table: table, layout: layouts.last ?? first) }, stamp: .random(), summary: summary)
-        })
+        let appended = try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
+            try table.append(files.map { dataFile($0, table: table, layout: layouts.last ?? first) }, stamp: stamp(), summary: summary)
+        }
+        commits.append(appended)
+        commits += housekeeping(appended.table)
         try store(commits)
         return created
     }
@@ -210,11 +221,42 @@ struct IcebergSync: Sendable {
     private func undo(_ table: IcebergTable, snapshot: Snapshot, folder: String) throws -> IcebergCommit {
         try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
             if let parent = snapshot.parentSnapshotID {
-                return try table.rollback(to: parent, timestampMs: Self.nowMs())
+                return try table.rollback(to: parent, timestampMs: clock())
             }
-            return try table.overwrite(removing: table.liveDataFiles().map(\.path), adding: [], stamp: .random(),
+            return try table.overwrite(removing: table.liveDataFiles().map(\.path), adding: [], stamp: stamp(),
                                        summary: [(key: Self.kindKey, value: "rollback")])
         }
+    }
+
+    // MARK: Housekeeping
+
+    /// The number of manifests at which an append folds the small ones into one
+    /// (``IcebergTable/minCountToMergeKey``, set on every table replicatord makes or commits to):
+    /// a scan reads every manifest of the snapshot, so fewer than Iceberg's default of 100.
+    static let manifestsBeforeMerge = 10
+
+    /// What follows a snapshot in the same commit chain (stored before the one `version-hint.text`
+    /// write that makes the chain visible): the merge threshold set when the table lacks it, and
+    /// the expiry of snapshots older than `[catalog] iceberg_snapshot_retention`. The current
+    /// snapshot and its parent always stay (a redo rolls back to the parent). Expiry removes
+    /// the manifest lists and manifests only expired snapshots used, after the pointer moves;
+    /// it never removes a data file: those are the change log.
+    func housekeeping(_ table: IcebergTable) -> [IcebergCommit] {
+        guard housekeepingOn else { return [] }
+        let now = clock()
+        var commits: [IcebergCommit] = []
+        var table = table
+        if table.metadata.property(IcebergTable.minCountToMergeKey) == nil {
+            let set = table.updateProperties([(key: IcebergTable.minCountToMergeKey, value: String(Self.manifestsBeforeMerge))], timestampMs: now)
+            commits.append(set)
+            table = set.table
+        }
+        let horizon = now - settings.icebergSnapshotRetentionSeconds * 1000
+        if var expired = table.expireSnapshots(olderThanMs: horizon, minSnapshotsToKeep: 2, timestampMs: now) {
+            expired.unreferencedDataFiles = []   // the change log's files are never expiry's to remove
+            commits.append(expired)
+        }
+        return commits
     }
 
     private func attempt(_ folder: String, _ body: () throws(IcebergError) -> IcebergCommit) throws -> IcebergCommit {
@@ -289,8 +331,9 @@ struct IcebergSync: Sendable {
         let wanted = wanted(columns)
         let schema = IcebergSchema.assigningIDs(wanted.map { (name: $0.name, type: $0.type, required: false) })
         let ids = Self.fieldIDs(wanted, schema)
-        return IcebergTable.create(location: location(folder), schema: schema, tableUUID: UUID(), timestampMs: Self.nowMs(),
-                                   properties: [(key: Self.fieldIDsKey, value: ids)])
+        return IcebergTable.create(location: location(folder), schema: schema, tableUUID: UUID(), timestampMs: clock(),
+                                   properties: [(key: Self.fieldIDsKey, value: ids),
+                                                (key: IcebergTable.minCountToMergeKey, value: String(Self.manifestsBeforeMerge))])
     }
 
     /// The ``fieldIDsKey`` property for `wanted` columns as `schema` names them.
@@ -338,15 +381,15 @@ struct IcebergSync: Sendable {
         let table0 = table
         var commit: IcebergCommit
         do {
-            commit = try table0.updateSchema(drops + widens + renames + adds, timestampMs: Self.nowMs())
+            commit = try table0.updateSchema(drops + widens + renames + adds, timestampMs: clock())
         } catch {
             // Not expressible in one step: every column is new (files resolve by name through the mapping).
             var all: [SchemaChange] = current.fields.map { .dropColumn(name: $0.name) }
             all += wanted.map { .addColumn(name: $0.name, type: $0.type, after: nil) }
-            commit = try attempt(folder) { () throws(IcebergError) -> IcebergCommit in try table0.updateSchema(all, timestampMs: Self.nowMs()) }
+            commit = try attempt(folder) { () throws(IcebergError) -> IcebergCommit in try table0.updateSchema(all, timestampMs: clock()) }
         }
         let properties = commit.table.updateProperties(
-            [(key: Self.fieldIDsKey, value: Self.fieldIDs(wanted, commit.table.metadata.currentSchema))], timestampMs: Self.nowMs())
+            [(key: Self.fieldIDsKey, value: Self.fieldIDs(wanted, commit.table.metadata.currentSchema))], timestampMs: clock())
         table = properties.table
         return [commit, properties]
     }

@@ -19,6 +19,18 @@ public struct ParquetColumnSummary: Sendable, Hashable {
     public var min: [UInt8]?
     /// The largest non-null value, encoded as ``min``.
     public var max: [UInt8]?
+
+    /// A column's statistics (the writer makes them; tests and other writers' files too).
+    public init(path: [String], physicalType: ParquetPhysicalType, valueCount: Int64, nullCount: Int64,
+                compressedBytes: Int64, min: [UInt8]?, max: [UInt8]?) {
+        self.path = path
+        self.physicalType = physicalType
+        self.valueCount = valueCount
+        self.nullCount = nullCount
+        self.compressedBytes = compressedBytes
+        self.min = min
+        self.max = max
+    }
 }
 
 extension ParquetColumnSummary {
