@@ -1,6 +1,7 @@
 import Foundation
 import Iceberg
 import Logging
+import PGClient
 import ObjectStore
 import Testing
 @testable import Daemon
@@ -10,15 +11,19 @@ import Testing
 /// threshold's manifests and metadata/ stops growing, and no data file leaves the table; without
 /// it every cycle adds a snapshot and a manifest.
 struct IcebergDaySimulationTests {
-    func run(cycles: Int, housekeeping: Bool, retention: Int64 = 3600) throws -> (IcebergDaySimulation.Outcome, String) {
+    /// The simulation on a thread of its own (its store calls block).
+    func run(cycles: Int, housekeeping: Bool, retention: Int64 = 3600) async throws -> (IcebergDaySimulation.Outcome, String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("iceberg-day-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return (try IcebergDaySimulation.run(directory: dir, cycles: cycles, intervalSeconds: 120, housekeeping: housekeeping,
-                                             retentionSeconds: retention), dir)
+        let outcome = try await DedicatedThread.run(name: "test") {
+            try IcebergDaySimulation.run(directory: dir, cycles: cycles, intervalSeconds: 120, housekeeping: housekeeping,
+                                         retentionSeconds: retention)
+        }
+        return (outcome, dir)
     }
 
-    @Test func housekeepingKeepsTheRetainedSnapshotsAndFewManifestsAndEveryDataFile() throws {
-        let (outcome, dir) = try run(cycles: 150, housekeeping: true)
+    @Test func housekeepingKeepsTheRetainedSnapshotsAndFewManifestsAndEveryDataFile() async throws {
+        let (outcome, dir) = try await run(cycles: 150, housekeeping: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // An hour of cycles 2 minutes apart: 30 snapshots within it, the one at its edge, none older.
         #expect((30...32).contains(outcome.snapshots), "\(outcome.snapshots) snapshots")
@@ -32,7 +37,7 @@ struct IcebergDaySimulationTests {
         var settings = EngineSettings(conninfo: "", publication: "", slot: "")
         settings.icebergLocation = dir
         let sync = IcebergSync(store: try LocalDirectoryStore(root: dir, logger: Logger(label: "test")), settings: settings)
-        let table = try #require(try sync.load(folder: "public/orders/"))
+        let table = try #require(try await DedicatedThread.run(name: "test") { try sync.load(folder: "public/orders/") })
         var named = Set(table.metadata.snapshots.map(\.manifestList))
         for list in table.manifestLists.values { for m in list { named.insert(m.path) } }
         let avro = Set(try FileManager.default.contentsOfDirectory(atPath: dir + "/public/orders/metadata").filter { $0.hasSuffix(".avro") }
@@ -40,8 +45,8 @@ struct IcebergDaySimulationTests {
         #expect(avro == named, "\(avro.subtracting(named).count) Avro files no snapshot uses, \(named.subtracting(avro).count) missing")
     }
 
-    @Test func withoutHousekeepingEveryCycleAddsASnapshotAndAManifest() throws {
-        let (outcome, dir) = try run(cycles: 60, housekeeping: false)
+    @Test func withoutHousekeepingEveryCycleAddsASnapshotAndAManifest() async throws {
+        let (outcome, dir) = try await run(cycles: 60, housekeeping: false)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(outcome.snapshots == 61, "the table's first empty snapshot and one per cycle")
         #expect(outcome.currentManifests == 60)
