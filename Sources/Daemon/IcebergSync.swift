@@ -366,8 +366,21 @@ struct IcebergSync: Sendable {
         var drops: [SchemaChange] = [], widens: [SchemaChange] = [], renames: [SchemaChange] = [], adds: [SchemaChange] = []
         var kept: Set<Int32> = []
         var previous: String?
+        // A column added in the middle of a transaction is described by name (attnum 0) until a
+        // later relation message gives its attnum, or the other way round: one identity by name,
+        // the other by attnum, of a current field with that name, is the same column (a new id
+        // for it would leave the snapshots before it reading nulls through the name mapping).
+        let claimed = Set(wanted.compactMap { known[$0.identity] })
+        var identityOf: [Int32: String] = [:]
+        for (identity, id) in known { identityOf[id] = identity }
+        func resolve(_ w: Wanted) -> Int32? {
+            if let id = known[w.identity] { return id }
+            guard let field = current.field(named: w.name), !claimed.contains(field.id),
+                  w.identity.hasPrefix("name:") || identityOf[field.id]?.hasPrefix("name:") == true else { return nil }
+            return field.id
+        }
         for w in wanted {
-            if let id = known[w.identity], let field = current.field(id: id), !kept.contains(id),
+            if let id = resolve(w), let field = current.field(id: id), !kept.contains(id),
                Self.sameType(field.type, w.type) || field.type.canPromote(to: w.type) {
                 kept.insert(id)
                 if !Self.sameType(field.type, w.type) { widens.append(.widenColumn(name: field.name, to: w.type)) }

@@ -20,19 +20,22 @@ struct IcebergCurrentStateIntegrationTests {
         case 2: "ALTER TABLE public.accounts ADD COLUMN note text; UPDATE public.accounts SET note = 'r2' WHERE id % 5 = 0"
         case 4: "ALTER TABLE public.accounts RENAME COLUMN name TO title; UPDATE public.accounts SET title = title || '!' WHERE id % 3 = 0"
         case 6: "ALTER TABLE public.accounts DROP COLUMN note"
-        case 7: "ALTER TABLE public.\"Order Items\" ADD COLUMN price numeric(10,2); UPDATE public.\"Order Items\" SET price = 2.25 WHERE qty % 2 = 0"
+        // The new column reaches the Iceberg schema with the table's first change after the ALTER
+        // (pgoutput describes a relation with a change): an insert makes sure there is one.
+        case 7: "ALTER TABLE public.\"Order Items\" ADD COLUMN price numeric(10,2); UPDATE public.\"Order Items\" SET price = 2.25 WHERE qty % 2 = 0; "
+            + "INSERT INTO public.\"Order Items\" VALUES (9999, 1, 'after-add', 1, 3.75)"
         default: nil
         }
     }
 
     @Test func theIcebergCurrentStateEqualsTheSourceAtEveryCycleAndEverySnapshot() async throws {
         let (db, dir, config, port) = try service.setUp("iceberg_state")
-        defer { for path in [dir, dir + ".spool", dir + ".iceberg-state.json"] { try? FileManager.default.removeItem(atPath: path) } }
+        defer { if ProcessInfo.processInfo.environment["REPLICATORD_TEST_KEEP"] == nil { for path in [dir, dir + ".spool", dir + ".iceberg-state.json"] { try? FileManager.default.removeItem(atPath: path) } } }
         try db.execute("DROP PUBLICATION replicatord; DROP TABLE public.orders, public.events, public.untouched;" + CurrentStateIntegrationTests.schema)
         let text = try String(contentsOfFile: config, encoding: .utf8)
         try (text + "[catalog]\niceberg = true\n").write(toFile: config, atomically: true, encoding: .utf8)
         let seed = UInt64(ProcessInfo.processInfo.environment["REPLICATORD_TEST_SEED"] ?? "") ?? UInt64.random(in: 1...1_000_000)
-        print("iceberg current state workload: seed \(seed) (REPLICATORD_TEST_SEED to repeat it)")
+        print("iceberg current state workload: seed \(seed) (REPLICATORD_TEST_SEED to repeat it), target \(dir)")
         var rng = SeededGenerator(seed: seed)
         let next = { (n: Int) in Int(rng.next() % UInt64(n)) }
         let base = "http://127.0.0.1:\(port)"
