@@ -235,6 +235,17 @@ struct IcebergSync: Sendable {
     /// a scan reads every manifest of the snapshot, so fewer than Iceberg's default of 100.
     static let manifestsBeforeMerge = 10
 
+    /// The previous `vN.metadata.json` files the metadata log keeps (older ones are deleted):
+    /// every snapshot is in the current metadata file, so old ones serve only a reader that
+    /// opened one a few cycles ago; Iceberg's default of 100 made metadata/ mostly old copies.
+    static let previousMetadataVersions = 10
+
+    /// The table properties of the housekeeping, set on every table replicatord makes or commits to.
+    static let housekeepingProperties: [(key: String, value: String)] = [
+        (key: IcebergTable.minCountToMergeKey, value: String(manifestsBeforeMerge)),
+        (key: IcebergTable.previousVersionsMaxKey, value: String(previousMetadataVersions)),
+    ]
+
     /// What follows a snapshot in the same commit chain (stored before the one `version-hint.text`
     /// write that makes the chain visible): the merge threshold set when the table lacks it, and
     /// the expiry of snapshots older than `[catalog] iceberg_snapshot_retention`. The current
@@ -246,8 +257,9 @@ struct IcebergSync: Sendable {
         let now = clock()
         var commits: [IcebergCommit] = []
         var table = table
-        if table.metadata.property(IcebergTable.minCountToMergeKey) == nil {
-            let set = table.updateProperties([(key: IcebergTable.minCountToMergeKey, value: String(Self.manifestsBeforeMerge))], timestampMs: now)
+        let missing = Self.housekeepingProperties.filter { table.metadata.property($0.key) == nil }
+        if !missing.isEmpty {
+            let set = table.updateProperties(missing, timestampMs: now)
             commits.append(set)
             table = set.table
         }
@@ -332,8 +344,7 @@ struct IcebergSync: Sendable {
         let schema = IcebergSchema.assigningIDs(wanted.map { (name: $0.name, type: $0.type, required: false) })
         let ids = Self.fieldIDs(wanted, schema)
         return IcebergTable.create(location: location(folder), schema: schema, tableUUID: UUID(), timestampMs: clock(),
-                                   properties: [(key: Self.fieldIDsKey, value: ids),
-                                                (key: IcebergTable.minCountToMergeKey, value: String(Self.manifestsBeforeMerge))])
+                                   properties: [(key: Self.fieldIDsKey, value: ids)] + (housekeepingOn ? Self.housekeepingProperties : []))
     }
 
     /// The ``fieldIDsKey`` property for `wanted` columns as `schema` names them.

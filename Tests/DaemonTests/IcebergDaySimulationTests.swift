@@ -31,8 +31,8 @@ struct IcebergDaySimulationTests {
         #expect(outcome.liveDataFiles == 150, "expiry never removes a data file from the table")
         let data = try FileManager.default.contentsOfDirectory(atPath: dir + "/public/orders").filter { $0.hasSuffix(".parquet") }
         #expect(data.count == 150, "nor from the store")
-        // metadata/: at most 100 old metadata versions plus the current, and the retained snapshots' lists and manifests.
-        #expect(outcome.metadataFiles <= 101 + 1 + 32 * 2 + IcebergSync.manifestsBeforeMerge, "\(outcome.metadataFiles) files")
+        // metadata/: 10 old metadata versions, the current one and its hint, and the retained snapshots' lists and manifests.
+        #expect(outcome.metadataFiles <= 10 + 2 + 32 * 2 + IcebergSync.manifestsBeforeMerge, "\(outcome.metadataFiles) files")
         // Every manifest list and manifest the current metadata names is there; no other Avro file is left.
         var settings = EngineSettings(conninfo: "", publication: "", slot: "")
         settings.icebergLocation = dir
