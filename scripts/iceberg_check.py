@@ -24,58 +24,19 @@ EXPECTED_JSON: {"tables": [{"folder": ABSOLUTE TABLE FOLDER,
 Rows are compared as multisets over the Iceberg schema's columns (a file without a column reads
 null there). Prints one "ok ..." line per check, "FAIL ..." on a mismatch, and exits 1 on any.
 """
-import datetime
-import decimal
-import glob
 import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from iceberg_values import FAILURES, canonical, current_metadata_file, duckdb_with_iceberg, quoted, report  # noqa: E402
+
 os.environ.setdefault("POLARS_ICEBERG_PLANNER", "pyiceberg")
-
-FAILURES = []
-EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-
-
-def report(ok, what, detail=""):
-    line = ("ok " if ok else "FAIL ") + what + (f": {detail}" if detail else "")
-    print(line, flush=True)
-    if not ok:
-        FAILURES.append(line)
 
 
 def value(v):
-    """A value in one form whichever reader produced it."""
-    if isinstance(v, str) and v[:1] in ("{", "["):
-        # json/jsonb: DuckDB hands back the value re-serialized ({"n":1} for PostgreSQL's {"n": 1}).
-        try:
-            return json.dumps(json.loads(v), sort_keys=True)
-        except ValueError:
-            return v
-    if v is None or isinstance(v, (bool, int, str)):
-        return v
-    if isinstance(v, float):
-        return repr(v)
-    if isinstance(v, decimal.Decimal):
-        return str(v.normalize()) if v == v else "NaN"
-    if isinstance(v, datetime.datetime):
-        if v.tzinfo is None:
-            v = v.replace(tzinfo=datetime.timezone.utc)
-        d = v - EPOCH
-        return (d.days * 86400 + d.seconds) * 1_000_000 + d.microseconds
-    if isinstance(v, datetime.date):
-        return (v - datetime.date(1970, 1, 1)).days
-    if isinstance(v, (bytes, bytearray, memoryview)):
-        # json/jsonb columns are Iceberg binary: readers give bytes where pyarrow gives the text.
-        try:
-            return value(bytes(v).decode("utf-8"))
-        except UnicodeDecodeError:
-            return bytes(v).hex()
-    if isinstance(v, (list, tuple)):
-        return [value(x) for x in v]
-    if hasattr(v, "tolist"):
-        return value(v.tolist())
-    return str(v)
+    """A value in one form whichever reader produced it (readers compared with one another)."""
+    return canonical(v, loose=True)
 
 
 def renamed(row):
@@ -119,9 +80,7 @@ def check(spec):
     RENAMED.clear()
     RENAMED.update(spec.get("renamed", {}))
     label = "/".join(folder.rstrip("/").split("/")[-2:])
-    meta_dir = os.path.join(folder, "metadata")
-    with open(os.path.join(meta_dir, "version-hint.text")) as f:
-        metadata_file = os.path.join(meta_dir, f"v{f.read().strip()}.metadata.json")
+    metadata_file = current_metadata_file(folder)
     table = StaticTable.from_metadata(metadata_file)
     columns = [f.name for f in table.schema().fields]
     current = table.current_snapshot()
@@ -139,6 +98,8 @@ def check(spec):
     report(planned == sorted(spec["current"]), f"{label}: the current snapshot's files", json.dumps(planned))
     expected = file_rows(folder, spec["current"], columns)
     same(f"{label}: pyiceberg current rows equal the Parquet files'", rows(table.scan().to_arrow().to_pylist(), columns), expected)
+
+    check_statistics(label, table, folder, live, spec.get("readers", []), metadata_file)
 
     ancestry = []
     s = current
@@ -166,24 +127,15 @@ def check(spec):
             report(True, f"{label}: pyiceberg time travel to the snapshot before the reload fails", type(error).__name__)
 
     readers = spec.get("readers", [])
-    quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
     if "duckdb" in readers:
-        import duckdb
-        import duckdb_extension_avro
-        import duckdb_extension_iceberg
-        con = duckdb.connect()
-        con.execute("SET autoinstall_known_extensions=false")
-        con.execute("SET autoload_known_extensions=false")
-        for module, name in ((duckdb_extension_avro, "avro"), (duckdb_extension_iceberg, "iceberg")):
-            path = glob.glob(os.path.join(module.__path__[0], "extensions", f"v{duckdb.__version__}", f"{name}.duckdb_extension"))[0]
-            con.execute(f"LOAD '{path}'")
+        con = duckdb_with_iceberg()
 
         def duck(sql, params):
             cur = con.execute(sql, params)
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r)) for r in cur.fetchall()]
         same(f"{label}: DuckDB iceberg_scan(table folder) current rows",
-             rows(duck(f"SELECT {quoted} FROM iceberg_scan(?)", [folder]), columns), expected)
+             rows(duck(f"SELECT {quoted(columns)} FROM iceberg_scan(?)", [folder]), columns), expected)
         if groups:
             same(f"{label}: DuckDB time travel to snapshot 0",
                  rows(duck("SELECT * FROM iceberg_scan(?, snapshot_from_id => ?)", [metadata_file, ancestry[0].snapshot_id]), columns),
@@ -196,6 +148,122 @@ def check(spec):
             same(f"{label}: polars time travel to snapshot 0",
                  rows(pl.scan_iceberg(metadata_file, snapshot_id=ancestry[0].snapshot_id).collect().to_dicts(), columns),
                  file_rows(folder, groups[0], columns))
+
+
+TRUNCATE = 16  # Iceberg's default metrics mode, truncate(16)
+
+
+def natural(v):
+    """A Parquet value or a decoded bound, comparable with others of its column in the column's
+    order: strings by their UTF-8 bytes, numbers and decimals by value, times as microseconds."""
+    import datetime
+    import decimal
+    if isinstance(v, str):
+        return v.encode("utf-8")
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v)
+    if isinstance(v, (bool, int, float, decimal.Decimal)):
+        return v
+    if isinstance(v, (datetime.datetime, datetime.date)):
+        return canonical(v)
+    return canonical(v)
+
+
+def bound_fits(kind, lower, upper, lo, hi):
+    """Whether a manifest's (lower, upper) are the truncate(16) bounds of a column whose smallest
+    and largest values are (lo, hi): exact, or for strings and binary the prefix as the lower
+    bound and a value >= hi sharing all but its last unit with hi's prefix as the upper bound."""
+    if kind not in ("string", "binary"):
+        return natural(lower) == natural(lo) and natural(upper) == natural(hi)
+    def prefix(v):
+        return v[:TRUNCATE] if kind == "binary" else v.decode("utf-8")[:TRUNCATE].encode("utf-8")
+    if natural(lower) != prefix(natural(lo)):
+        return False
+    up, h = natural(upper), natural(hi)
+    return up == h or (up > h and len(prefix(h)) >= len(up) - 4)
+
+
+def check_statistics(label, table, folder, live, readers, metadata_file):
+    """The manifests' column statistics are the files' (pyiceberg decodes them by type), a filter
+    on a column prunes the files whose bounds exclude the value (plan_files), and the filtered
+    rows equal the Parquet files' rows that match (pyiceberg, and DuckDB when it reads)."""
+    import pyarrow.parquet as pq
+    from pyiceberg.expressions import EqualTo
+    types = {f.name: str(f.field_type) for f in table.schema().fields}
+    checked, bounded, wrong = 0, set(), []
+    ranges = {}
+    for f in live:
+        name = os.path.basename(f["file_path"])
+        data = pq.read_table(os.path.join(folder, name))
+        for column in data.column_names:
+            current = next((new for new, olds in RENAMED.items() if column in olds), column)
+            kind = types.get(current, "")
+            metrics = (f.get("readable_metrics") or {}).get(current)
+            if metrics is None or kind.startswith("list") or metrics["value_count"] is None:
+                continue
+            values = data.column(column).to_pylist()
+            present = [v for v in values if v is not None and not (isinstance(v, float) and v != v)]
+            checked += 1
+            if metrics["value_count"] != len(values) or metrics["null_value_count"] != values.count(None):
+                wrong.append(f"{name}.{column}: counts {metrics['value_count']}/{metrics['null_value_count']}")
+            lower, upper = metrics["lower_bound"], metrics["upper_bound"]
+            if lower is None or upper is None:
+                # Left out only for nulls only or a value longer than the Parquet statistics keep.
+                if present and not any(isinstance(v, (str, bytes)) and len(v) > 4096 for v in present):
+                    wrong.append(f"{name}.{column}: no bounds")
+                continue
+            lo, hi = min(present, key=natural), max(present, key=natural)
+            if not bound_fits(kind, lower, upper, lo, hi):
+                wrong.append(f"{name}.{column} ({kind}): bounds {canonical(lower)!r}..{canonical(upper)!r}, values {canonical(lo)!r}..{canonical(hi)!r}")
+            bounded.add(kind.split("(")[0])
+            ranges.setdefault(current, []).append((name, natural(lower), natural(upper), lo))
+    rows_in_files = sum(f["record_count"] for f in live)
+    report(not wrong and (checked > 0 or rows_in_files == 0), f"{label}: the manifests' value counts, null counts and bounds are the files'",
+           f"{checked} columns, bounds of {sorted(bounded)}" + (f"; {wrong[:3]}" if wrong else ""))
+
+    # Pruning: a column whose files' ranges differ; the value is the smallest of the last file.
+    files = len(live)
+    for column, spans in ranges.items():
+        if files < 2 or len(spans) < files or types[column] not in ("int", "long", "date", "string", "timestamp", "timestamptz"):
+            continue
+        value = spans[-1][3]
+        key = natural(value)
+        holding = sorted(n for n, lo, hi, _ in spans if lo <= key <= hi)
+        if len(holding) == files:
+            continue
+        literal = value.isoformat() if hasattr(value, "isoformat") else value
+        if types[column] == "timestamptz" and getattr(value, "tzinfo", None) is None:
+            literal = value.isoformat() + "+00:00"
+        planned = sorted(os.path.basename(t.file.file_path) for t in table.scan(row_filter=EqualTo(column, literal)).plan_files())
+        report(planned == holding, f"{label}: pyiceberg plans {len(planned)} of {files} files for {column} = {canonical(value)!r}",
+               json.dumps(planned))
+        expected = sorted(json.dumps(value_row) for value_row in (
+            [canonical(r.get(c), loose=True) for c in [column]] for r in
+            (renamed(d) for n in sorted(os.path.basename(f["file_path"]) for f in live)
+             for d in pq.read_table(os.path.join(folder, n)).to_pylist()) if natural(r.get(column)) == key))
+        got = sorted(json.dumps([canonical(r.get(column), loose=True)]) for r in
+                     table.scan(row_filter=EqualTo(column, literal)).to_arrow().to_pylist())
+        same(f"{label}: pyiceberg rows with {column} = {canonical(value)!r}", got, expected)
+        if "duckdb" in readers:
+            con = duckdb_with_iceberg()
+            col = quoted([column])
+            got = sorted(json.dumps([canonical(r[0], loose=True)]) for r in con.execute(
+                f"SELECT {col} FROM iceberg_scan(?) WHERE {col} = ?", [metadata_file, value]).fetchall())
+            same(f"{label}: DuckDB rows with {column} = {canonical(value)!r}", got, expected)
+            stats = con.execute("SELECT count(DISTINCT file_path) FROM iceberg_column_stats(?) WHERE column_name = ? AND status <> 'DELETED' "
+                                "AND lower_bound IS NOT NULL AND upper_bound IS NOT NULL",
+                                [metadata_file, column]).fetchone()[0] if has_column_stats(con, metadata_file) else None
+            if stats is not None:
+                report(stats == files, f"{label}: DuckDB iceberg_column_stats reads {column}'s bounds of every live file", f"{stats}")
+        break
+
+
+def has_column_stats(con, metadata_file):
+    try:
+        names = [d[0] for d in con.execute("SELECT * FROM iceberg_column_stats(?) LIMIT 0", [metadata_file]).description]
+        return "column_name" in names and "lower_bound" in names
+    except Exception:
+        return False
 
 
 def main():

@@ -18,52 +18,17 @@ with register_table), DuckDB's iceberg extension (duckdb 1.5.5, the PyPI extensi
 by path), polars scan_iceberg. Prints one "ok ..." line per check; any mismatch prints "FAIL ..."
 and the script exits 1.
 """
-import datetime
-import decimal
 import glob
 import json
 import os
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from iceberg_values import FAILURES, canonical, current_metadata_file, duckdb_with_iceberg, quoted, report  # noqa: E402
+
 # polars plans Iceberg scans with pyiceberg unless the separate polars_iceberg package is there.
 os.environ.setdefault("POLARS_ICEBERG_PLANNER", "pyiceberg")
-
-FAILURES = []
-
-
-def report(ok, what, detail=""):
-    line = ("ok " if ok else "FAIL ") + what + (f": {detail}" if detail else "")
-    print(line, flush=True)
-    if not ok:
-        FAILURES.append(line)
-
-
-EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-
-
-def canonical(v):
-    """One value in the form the Swift test writes its expectations in."""
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, decimal.Decimal):
-        return str(v)
-    if isinstance(v, datetime.datetime):
-        if v.tzinfo is None:
-            v = v.replace(tzinfo=datetime.timezone.utc)
-        delta = v - EPOCH
-        return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
-    if isinstance(v, datetime.date):
-        return (v - datetime.date(1970, 1, 1)).days
-    if isinstance(v, (bytes, bytearray, memoryview)):
-        return bytes(v).hex()
-    if isinstance(v, (list, tuple)):
-        return [canonical(x) for x in v]
-    if hasattr(v, "tolist"):  # numpy scalars and arrays
-        return canonical(v.tolist())
-    return v
 
 
 def rows_of_arrow(table, columns):
@@ -125,9 +90,7 @@ def main():
         exp = json.load(f)
     table_dir = exp["table_dir"]
     metadata_dir = os.path.join(table_dir, "metadata")
-    with open(os.path.join(metadata_dir, "version-hint.text")) as f:
-        version = f.read().strip()
-    metadata_file = os.path.join(metadata_dir, f"v{version}.metadata.json")
+    metadata_file = current_metadata_file(table_dir)
     names = [f["name"] for f in exp["schema"]]
     travel = exp["travel_columns"]
 
@@ -164,17 +127,8 @@ def main():
         check_pyiceberg("pyiceberg SqlCatalog", catalog.load_table(("public", "orders")), exp)
 
     # DuckDB's iceberg extension from the PyPI wheels, by path.
-    import duckdb
-    import duckdb_extension_avro
-    import duckdb_extension_iceberg
-    con = duckdb.connect()
-    con.execute("SET autoinstall_known_extensions=false")
-    con.execute("SET autoload_known_extensions=false")
-    for module, name in ((duckdb_extension_avro, "avro"), (duckdb_extension_iceberg, "iceberg")):
-        path = glob.glob(os.path.join(module.__path__[0], "extensions", f"v{duckdb.__version__}", f"{name}.duckdb_extension"))[0]
-        con.execute(f"LOAD '{path}'")
-    cols = ", ".join('"' + n.replace('"', '""') + '"' for n in names)
-    tcols = ", ".join('"' + n.replace('"', '""') + '"' for n in travel)
+    con = duckdb_with_iceberg()
+    cols, tcols = quoted(names), quoted(travel)
     for label, source in (("DuckDB iceberg_scan(metadata file)", metadata_file), ("DuckDB iceberg_scan(table folder)", table_dir)):
         described = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM iceberg_scan(?)", [source]).fetchall()]
         report(described == names, f"{label} columns", json.dumps(described))

@@ -12,7 +12,6 @@ Prints one JSON line per table; exits 1 on any difference.
 import argparse, decimal, io, json, math, os, re, subprocess, sys, uuid, datetime
 
 import pyarrow.parquet as pq
-import numpy as np
 
 
 def qualified_name(table):
@@ -101,6 +100,7 @@ def pg_float(v, single):
     if math.isnan(v): return "NaN"
     if math.isinf(v): return "Infinity" if v > 0 else "-Infinity"
     if v == 0: return "-0" if math.copysign(1.0, v) < 0 else "0"
+    import numpy as np   # here, so that a venv without numpy (.venv-iceberg) reads every other type
     s = np.format_float_scientific(np.float32(v) if single else np.float64(v), unique=True, trim="-")
     mant, exp = s.split("e")
     exp = int(exp)

@@ -114,6 +114,7 @@ struct CDCCycle {
             // Counted before the writes: finishing a spool file moves the rows held in memory into it.
             var fileRows: [String: Int64] = [:]
             var failuresLogged = false
+            let writtenStatistics = WrittenFileStatistics()
             var action = try machine.changesCut(.init(end: cut.end, lastCommitEnd: cut.lastCommitEnd, newKeys: newKeys, failedTables: !failed.isEmpty))
             while true {
                 switch action {
@@ -137,7 +138,7 @@ struct CDCCycle {
                     let sizes = try SegmentUploads.writeAll(count: segments.count, isSmall: { segments[$0].spool == nil && segments[$0].totalRows <= SegmentUploads.smallRows }) { i in
                         let table = "\(segments[i].relation.schema).\(segments[i].relation.name)"
                         do {
-                            return try TableFailure.scoped(table) { try self.write(segments[i], to: names[i]) }
+                            return try TableFailure.scoped(table) { try self.write(segments[i], to: names[i], statistics: writtenStatistics) }
                         } catch let failure as TableFailure {
                             writeFailures.record(table, failure.description)
                             return -1
@@ -155,7 +156,7 @@ struct CDCCycle {
                     action = try machine.filesStored(stored.map(\.1), failedTables: !failed.isEmpty)
                 case .commitIceberg(let end, let checkpointed, let rollBack):
                     if !failuresLogged { logFailures(failed); failuresLogged = true }
-                    try commitIceberg(stored, rows: fileRows, state: state, end: end, checkpointed: checkpointed, rollBack: rollBack)
+                    try commitIceberg(stored, rows: fileRows, statistics: writtenStatistics, state: state, end: end, checkpointed: checkpointed, rollBack: rollBack)
                     try GlueCatalogSync.cycleFiles(stored.map(\.0), icebergCommitted: true, settings: settings, store: store, logger: logger)
                     action = try machine.icebergCommitted()
                 case .writeCheckpoint(let end):
@@ -227,7 +228,7 @@ struct CDCCycle {
 
     /// `[catalog] iceberg`: one append snapshot per table that got files, before the checkpoint.
     /// A redo first rolls back what its interrupted run committed for tables it writes nothing for.
-    private func commitIceberg(_ stored: [(ChangeSegment, String, Int64)], rows: [String: Int64], state: ReplicationState,
+    private func commitIceberg(_ stored: [(ChangeSegment, String, Int64)], rows: [String: Int64], statistics: WrittenFileStatistics, state: ReplicationState,
                                end: LSN, checkpointed confirmed: LSN, rollBack: [String]) throws {
         let iceberg = IcebergSync(store: store, settings: settings)
         var byFolder: [String: (layouts: [[ParquetTableWriter.Column]], files: [IcebergSync.NewFile])] = [:]
@@ -237,7 +238,7 @@ struct CDCCycle {
             if byFolder[folder] == nil { order.append(folder); byFolder[folder] = ([], []) }
             let columns = ParquetTableWriter.columns(for: segment.relation)
             if byFolder[folder]!.layouts.last != columns { byFolder[folder]!.layouts.append(columns) }
-            byFolder[folder]!.files.append(.init(key: key, rows: rows[key] ?? 0, bytes: size))
+            byFolder[folder]!.files.append(.init(key: key, rows: rows[key] ?? 0, bytes: size, statistics: statistics.statistics(of: key), layout: columns))
         }
         for folder in rollBack { try iceberg.rollBackUncheckpointed(folder: folder, checkpointed: confirmed) }
         for folder in order {
@@ -253,7 +254,7 @@ struct CDCCycle {
     }
 
     /// Writes one segment as a CDC file: `Op`, the table's columns, `_unchanged_toast`.
-    private func write(_ segment: ChangeSegment, to key: String) throws -> Int64 {
+    private func write(_ segment: ChangeSegment, to key: String, statistics: WrittenFileStatistics) throws -> Int64 {
         let store = self.store
         let upload = try BlockingBridge.wait { try await store.makeUpload(key: key, contentType: "application/vnd.apache.parquet") }
         let sink = UploadSink(upload: upload, chunkSize: settings.uploadChunkBytes)
@@ -263,6 +264,7 @@ struct CDCCycle {
             do {
                 var rest = segment
                 try spool.finish(&rest)
+                statistics.record(spool.written?.columns ?? [], of: key)
                 CrashPoint.reach(.afterFileWritten)
                 guard let file = FileHandle(forReadingAtPath: spool.path) else {
                     throw EngineError(.writeFailed, "spool file \(spool.path) cannot be read", context: .init(key: spool.path))
@@ -282,6 +284,7 @@ struct CDCCycle {
             let writer = try ParquetTableWriter(columns: columns, opColumn: true, unchangedToastColumn: true, options: settings.parquet, sink: sink)
             try writer.append(segment.values, ops: segment.ops, unchangedToast: segment.unchangedToast, order: .changes(segment.order))
             try writer.finish()
+            statistics.record(writer.written?.columns ?? [], of: key)
             CrashPoint.reach(.afterFileWritten)
             return Int64(try sink.complete().size)
         } catch {

@@ -291,12 +291,18 @@ extension Configuration {
         public var glueRegion: String
         /// `glue_endpoint`, default `""` (AWS's own): a Glue-compatible endpoint, as `[target] endpoint` for S3.
         public var glueEndpoint: String
+        /// `iceberg_snapshot_retention`, default `"5d"`: snapshots older than this are expired
+        /// (the current one and its parent stay), with the manifest lists and manifests only they
+        /// used; the data files stay (they are the change log). `s`, `m`, `h` or `d` units.
+        public var icebergSnapshotRetentionSeconds: Int64
 
-        public init(iceberg: Bool = false, glueDatabase: String = "", glueRegion: String = "", glueEndpoint: String = "") {
+        public init(iceberg: Bool = false, glueDatabase: String = "", glueRegion: String = "", glueEndpoint: String = "",
+                    icebergSnapshotRetentionSeconds: Int64 = 5 * 86_400) {
             self.iceberg = iceberg
             self.glueDatabase = glueDatabase
             self.glueRegion = glueRegion
             self.glueEndpoint = glueEndpoint
+            self.icebergSnapshotRetentionSeconds = icebergSnapshotRetentionSeconds
         }
     }
 }

@@ -52,6 +52,7 @@ import TOMLKit
 ///                                   # in the AWS Glue Data Catalog (docs/glue.md); "" leaves Glue alone
 /// glue_region = ""                  # the Glue catalog's region; "" is [target] region
 /// glue_endpoint = ""                # a Glue-compatible endpoint; "" is AWS's own (https://glue.REGION.amazonaws.com)
+/// iceberg_snapshot_retention = "5d" # snapshots older than this expire ("90m", "36h", "5d"); data files stay
 ///
 /// [schedule]
 /// interval_seconds = 120            # between the starts of two CDC cycles, at least 1
@@ -86,7 +87,7 @@ public enum ConfigurationLoader {
                   "retained_wal_warn_mib"]),
         ("parquet", ["compression", "compression_level", "row_group_mib", "page_version", "logical_types"]),
         ("output", ["seq_column", "commit_ts_column"]),
-        ("catalog", ["iceberg", "glue_database", "glue_region", "glue_endpoint"]),
+        ("catalog", ["iceberg", "glue_database", "glue_region", "glue_endpoint", "iceberg_snapshot_retention"]),
         ("schedule", ["interval_seconds"]),
         ("health", ["listen"]),
         ("log", ["format", "level"]),
@@ -366,7 +367,13 @@ public enum ConfigurationLoader {
         }
         let endpointText = try s.string("glue_endpoint", default: "")
         let endpoint = try s.check("glue_endpoint") { () throws(ValueProblem) in try checkEndpoint(endpointText) }
-        return .init(iceberg: try s.bool("iceberg", default: false), glueDatabase: database, glueRegion: region, glueEndpoint: endpoint)
+        let retention = try s.string("iceberg_snapshot_retention", default: "5d")
+        guard let duration = RetentionDuration(retention) else {
+            throw s.error(.invalidValue, "iceberg_snapshot_retention",
+                          "expected a whole number and a unit (s, m, h or d), e.g. \"5d\" or \"36h\", got \"\(retention)\"")
+        }
+        return .init(iceberg: try s.bool("iceberg", default: false), glueDatabase: database, glueRegion: region, glueEndpoint: endpoint,
+                     icebergSnapshotRetentionSeconds: duration.seconds)
     }
 
     static func readOutput(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Output {
@@ -884,6 +891,7 @@ extension Configuration {
             glue_database = \(quoted(catalog.glueDatabase))
             glue_region = \(quoted(catalog.glueRegion))
             glue_endpoint = \(quoted(catalog.glueEndpoint))
+            iceberg_snapshot_retention = \(quoted(RetentionDuration(seconds: catalog.icebergSnapshotRetentionSeconds).text))
 
             [schedule]
             interval_seconds = \(schedule.intervalSeconds)

@@ -11,6 +11,7 @@ extension Configuration {
         s.parallelTables = task.parallelTables
         s.includeOpForFullLoad = task.includeOpForFullLoad
         s.iceberg = catalog.iceberg
+        s.icebergSnapshotRetentionSeconds = catalog.icebergSnapshotRetentionSeconds
         s.icebergLocation = switch target.location {
         case .s3(let bucket, let prefix): prefix.isEmpty ? "s3://\(bucket)" : "s3://\(bucket)/\(prefix)"
         case .directory(let path): path

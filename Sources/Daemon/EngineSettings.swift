@@ -30,6 +30,8 @@ public struct EngineSettings: Sendable {
     public var icebergLocation = ""
     /// `[catalog] glue_database` and its region and endpoint: nil leaves the Glue catalog alone.
     public var glue: GlueCatalogSync.Target?
+    /// `[catalog] iceberg_snapshot_retention` in seconds: older snapshots are expired.
+    public var icebergSnapshotRetentionSeconds: Int64 = 5 * 86_400
     /// Parquet codec, level, row group size and page version.
     public var parquet: ParquetFileOptions = {
         var options = ParquetFileOptions()

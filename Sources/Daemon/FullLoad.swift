@@ -221,14 +221,14 @@ struct FullLoad {
         if let held = encoded.held {
             _ = load.rangeDone(rows: rows, files: [])
             let sink = HandOff(held.sink)
-            let heldRows = held.writer.rowCount
+            let heldRows = held.writer.rowCount, heldStatistics = held.writer.written?.columns ?? []
             try background.submit(bytes: Int(held.sink.bytesWritten)) {
                 let stored: StoredObject
                 do { stored = try await sink.value.completeInBackground() } catch {
                     await sink.value.abortInBackground()
                     throw error
                 }
-                load.recordRows(heldRows, of: stored.key)
+                load.recordRows(heldRows, of: stored.key, statistics: heldStatistics)
                 try await self.tableLoaded(load, files: [stored], firstIndex: firstIndex, replace: replace, leftovers: leftovers)
             }
             return
@@ -244,7 +244,7 @@ struct FullLoad {
             // An empty table still has its (empty) LOAD file.
             let file = try openFile(folder + FileNaming.loadFile(firstIndex + load.nextFileOffset()), columns: columns)
             files = [try file.finish()]
-            load.recordRows(0, of: files[0].key)
+            load.recordRows(0, of: files[0].key, statistics: file.writer.written?.columns ?? [])
         }
         try BlockingBridge.wait { [files] in try await self.tableLoaded(load, files: files, firstIndex: firstIndex, replace: replace, leftovers: leftovers) }
     }
@@ -259,7 +259,8 @@ struct FullLoad {
             let folder = FileNaming.tableFolder(schema: table.schema, table: table.name)
             let iceberg = IcebergSync(store: store, settings: settings)
             let columns = ParquetTableWriter.columns(for: table)
-            let newFiles = files.map { IcebergSync.NewFile(key: $0.key, rows: load.rows(of: $0.key), bytes: Int64($0.size)) }
+            let newFiles = files.map { IcebergSync.NewFile(key: $0.key, rows: load.rows(of: $0.key), bytes: Int64($0.size),
+                                                        statistics: load.statistics(of: $0.key)) }
             _ = try await DedicatedThread.run(name: "replicatord-iceberg") { () throws -> Bool in
                 try iceberg.commitLoad(folder: folder, columns: columns, files: newFiles, snapshotLSN: lsn)
                 return true
@@ -326,7 +327,7 @@ struct FullLoad {
                     let full = current!
                     current = nil
                     files.append(try full.finish())
-                    load.recordRows(full.writer.rowCount, of: files[files.count - 1].key)
+                    load.recordRows(full.writer.rowCount, of: files[files.count - 1].key, statistics: full.writer.written?.columns ?? [])
                 }
             }
             if let last = current {
@@ -337,7 +338,7 @@ struct FullLoad {
                 }
                 current = nil
                 files.append(try last.finish())
-                load.recordRows(last.writer.rowCount, of: files[files.count - 1].key)
+                load.recordRows(last.writer.rowCount, of: files[files.count - 1].key, statistics: last.writer.written?.columns ?? [])
             }
             return EncodedFiles(stored: files, held: nil)
         } catch {
@@ -452,6 +453,7 @@ final class TableLoad: Sendable {
         var files: [StoredObject] = []
         var started: ContinuousClock.Instant?
         var fileRows: [String: Int64] = [:]
+        var fileStatistics: [String: [ParquetColumnSummary]] = [:]
         var failed = false
     }
     private let progress: Mutex<Progress>
@@ -483,7 +485,11 @@ final class TableLoad: Sendable {
     func markFailed() -> Bool { progress.withLock { p in defer { p.failed = true }; return !p.failed } }
     var existing: [ObjectInfo] { progress.withLock { $0.existing } }
     /// Records the rows of a stored LOAD file (the Iceberg manifests carry each file's row count).
-    func recordRows(_ rows: Int64, of key: String) { progress.withLock { $0.fileRows[key] = rows } }
+    func recordRows(_ rows: Int64, of key: String, statistics: [ParquetColumnSummary] = []) {
+        progress.withLock { $0.fileRows[key] = rows; $0.fileStatistics[key] = statistics }
+    }
+    /// The column statistics of a stored LOAD file (for its Iceberg manifest entry).
+    func statistics(of key: String) -> [ParquetColumnSummary] { progress.withLock { $0.fileStatistics[key] ?? [] } }
     /// The rows of a stored LOAD file.
     func rows(of key: String) -> Int64 { progress.withLock { $0.fileRows[key] ?? 0 } }
     var rows: Int64 { progress.withLock { $0.rows } }

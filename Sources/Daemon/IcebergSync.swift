@@ -21,6 +21,11 @@ import Replication
 struct IcebergSync: Sendable {
     let store: any ObjectStore
     let settings: EngineSettings
+    /// Milliseconds since the epoch for snapshots, metadata versions and expiry (a simulated
+    /// clock in the housekeeping benchmark).
+    var clock: @Sendable () -> Int64 = IcebergSync.nowMs
+    /// Whether ``housekeeping(_:)`` runs (off only to measure a table without it).
+    var housekeepingOn = true
 
     /// Snapshot summary: the LSN up to which the snapshot holds the table's changes (a CDC cycle's
     /// end, a LOAD set's snapshot LSN).
@@ -36,6 +41,11 @@ struct IcebergSync: Sendable {
         var key: String
         var rows: Int64
         var bytes: Int64
+        /// The file's column statistics as the Parquet writer gathered them (none: the manifest
+        /// has no statistics for the file, and readers scan it whatever the filter).
+        var statistics: [ParquetColumnSummary] = []
+        /// The table columns the file was written with, when they differ from the commit's.
+        var layout: [ParquetTableWriter.Column]? = nil
     }
 
     /// An Iceberg error on a table (the cycle fails and is retried).
@@ -108,7 +118,10 @@ struct IcebergSync: Sendable {
         }
     }
 
-    private static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    /// A new snapshot's stamp at the clock's time.
+    private func stamp() -> CommitStamp { .random(now: Date(timeIntervalSince1970: Double(clock()) / 1000)) }
 
     // MARK: Commits
 
@@ -126,24 +139,25 @@ struct IcebergSync: Sendable {
             table = created.table
         }
         commits += try evolve(&table, to: columns, folder: folder)
-        let adding = files.map(dataFile)
+        let adding = files.map { dataFile($0, table: table, layout: columns) }
         let summary = [(key: Self.kindKey, value: "load"), (key: Self.endLSNKey, value: snapshotLSN)]
         let live = table.liveDataFiles().map(\.path)
         if !Set(live).isDisjoint(with: adding.map(\.path)) {
             // A resumed load writes the names of the interrupted one again (whose snapshot got as far
             // as the hint but not the checkpoint): its files go in a `delete` snapshot first.
             let cleared = try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
-                try table.overwrite(removing: live, adding: [], stamp: .random(), summary: [(key: Self.kindKey, value: "load-interrupted")])
+                try table.overwrite(removing: live, adding: [], stamp: stamp(), summary: [(key: Self.kindKey, value: "load-interrupted")])
             }
             commits.append(cleared)
             table = cleared.table
         }
         let remaining = table.liveDataFiles().map(\.path)
         let commit = try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
-            if remaining.isEmpty { return try table.append(adding, stamp: .random(), summary: summary) }
-            return try table.overwrite(removing: remaining, adding: adding, stamp: .random(), summary: summary)
+            if remaining.isEmpty { return try table.append(adding, stamp: stamp(), summary: summary) }
+            return try table.overwrite(removing: remaining, adding: adding, stamp: stamp(), summary: summary)
         }
         commits.append(commit)
+        commits += housekeeping(commit.table)
         try store(commits)
     }
 
@@ -178,9 +192,11 @@ struct IcebergSync: Sendable {
         }
         for columns in layouts { commits += try evolve(&table, to: columns, folder: folder) }
         let summary = [(key: Self.kindKey, value: "cdc"), (key: Self.endLSNKey, value: endLSN.description)]
-        commits.append(try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
-            try table.append(files.map(dataFile), stamp: .random(), summary: summary)
-        })
+        let appended = try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
+            try table.append(files.map { dataFile($0, table: table, layout: layouts.last ?? first) }, stamp: stamp(), summary: summary)
+        }
+        commits.append(appended)
+        commits += housekeeping(appended.table)
         try store(commits)
         return created
     }
@@ -205,19 +221,70 @@ struct IcebergSync: Sendable {
     private func undo(_ table: IcebergTable, snapshot: Snapshot, folder: String) throws -> IcebergCommit {
         try attempt(folder) { () throws(IcebergError) -> IcebergCommit in
             if let parent = snapshot.parentSnapshotID {
-                return try table.rollback(to: parent, timestampMs: Self.nowMs())
+                return try table.rollback(to: parent, timestampMs: clock())
             }
-            return try table.overwrite(removing: table.liveDataFiles().map(\.path), adding: [], stamp: .random(),
+            return try table.overwrite(removing: table.liveDataFiles().map(\.path), adding: [], stamp: stamp(),
                                        summary: [(key: Self.kindKey, value: "rollback")])
         }
+    }
+
+    // MARK: Housekeeping
+
+    /// The number of manifests at which an append folds the small ones into one
+    /// (``IcebergTable/minCountToMergeKey``, set on every table replicatord makes or commits to):
+    /// a scan reads every manifest of the snapshot, so fewer than Iceberg's default of 100.
+    static let manifestsBeforeMerge = 10
+
+    /// The previous `vN.metadata.json` files the metadata log keeps (older ones are deleted):
+    /// every snapshot is in the current metadata file, so old ones serve only a reader that
+    /// opened one a few cycles ago; Iceberg's default of 100 made metadata/ mostly old copies.
+    static let previousMetadataVersions = 10
+
+    /// The table properties of the housekeeping, set on every table replicatord makes or commits to.
+    static let housekeepingProperties: [(key: String, value: String)] = [
+        (key: IcebergTable.minCountToMergeKey, value: String(manifestsBeforeMerge)),
+        (key: IcebergTable.previousVersionsMaxKey, value: String(previousMetadataVersions)),
+    ]
+
+    /// What follows a snapshot in the same commit chain (stored before the one `version-hint.text`
+    /// write that makes the chain visible): the merge threshold set when the table lacks it, and
+    /// the expiry of snapshots older than `[catalog] iceberg_snapshot_retention`. The current
+    /// snapshot and its parent always stay (a redo rolls back to the parent). Expiry removes
+    /// the manifest lists and manifests only expired snapshots used, after the pointer moves;
+    /// it never removes a data file: those are the change log.
+    func housekeeping(_ table: IcebergTable) -> [IcebergCommit] {
+        guard housekeepingOn else { return [] }
+        let now = clock()
+        var commits: [IcebergCommit] = []
+        var table = table
+        let missing = Self.housekeepingProperties.filter { table.metadata.property($0.key) == nil }
+        if !missing.isEmpty {
+            let set = table.updateProperties(missing, timestampMs: now)
+            commits.append(set)
+            table = set.table
+        }
+        let horizon = now - settings.icebergSnapshotRetentionSeconds * 1000
+        if var expired = table.expireSnapshots(olderThanMs: horizon, minSnapshotsToKeep: 2, timestampMs: now) {
+            expired.unreferencedDataFiles = []   // the change log's files are never expiry's to remove
+            commits.append(expired)
+        }
+        return commits
     }
 
     private func attempt(_ folder: String, _ body: () throws(IcebergError) -> IcebergCommit) throws -> IcebergCommit {
         do { return try body() } catch { throw Failure(table: folder, message: "\(error)", underlying: error) }
     }
 
-    private func dataFile(_ file: NewFile) -> DataFile {
-        DataFile(path: uri(file.key), recordCount: file.rows, fileSizeInBytes: file.bytes)
+    /// The manifest's description of a stored file, its statistics by the field ids `table`
+    /// gives the file's columns.
+    private func dataFile(_ file: NewFile, table: IcebergTable, layout: [ParquetTableWriter.Column]) -> DataFile {
+        var out = DataFile(path: uri(file.key), recordCount: file.rows, fileSizeInBytes: file.bytes)
+        if !file.statistics.isEmpty {
+            IcebergColumnMetrics.apply(file.statistics, layout: wanted(file.layout ?? layout),
+                                       fieldIDs: Self.parseFieldIDs(table.metadata.property(Self.fieldIDsKey)),
+                                       schema: table.metadata.currentSchema, to: &out)
+        }
+        return out
     }
 
     // MARK: Schema
@@ -276,8 +343,8 @@ struct IcebergSync: Sendable {
         let wanted = wanted(columns)
         let schema = IcebergSchema.assigningIDs(wanted.map { (name: $0.name, type: $0.type, required: false) })
         let ids = Self.fieldIDs(wanted, schema)
-        return IcebergTable.create(location: location(folder), schema: schema, tableUUID: UUID(), timestampMs: Self.nowMs(),
-                                   properties: [(key: Self.fieldIDsKey, value: ids)])
+        return IcebergTable.create(location: location(folder), schema: schema, tableUUID: UUID(), timestampMs: clock(),
+                                   properties: [(key: Self.fieldIDsKey, value: ids)] + (housekeepingOn ? Self.housekeepingProperties : []))
     }
 
     /// The ``fieldIDsKey`` property for `wanted` columns as `schema` names them.
@@ -310,8 +377,21 @@ struct IcebergSync: Sendable {
         var drops: [SchemaChange] = [], widens: [SchemaChange] = [], renames: [SchemaChange] = [], adds: [SchemaChange] = []
         var kept: Set<Int32> = []
         var previous: String?
+        // A column added in the middle of a transaction is described by name (attnum 0) until a
+        // later relation message gives its attnum, or the other way round: one identity by name,
+        // the other by attnum, of a current field with that name, is the same column (a new id
+        // for it would leave the snapshots before it reading nulls through the name mapping).
+        let claimed = Set(wanted.compactMap { known[$0.identity] })
+        var identityOf: [Int32: String] = [:]
+        for (identity, id) in known { identityOf[id] = identity }
+        func resolve(_ w: Wanted) -> Int32? {
+            if let id = known[w.identity] { return id }
+            guard let field = current.field(named: w.name), !claimed.contains(field.id),
+                  w.identity.hasPrefix("name:") || identityOf[field.id]?.hasPrefix("name:") == true else { return nil }
+            return field.id
+        }
         for w in wanted {
-            if let id = known[w.identity], let field = current.field(id: id), !kept.contains(id),
+            if let id = resolve(w), let field = current.field(id: id), !kept.contains(id),
                Self.sameType(field.type, w.type) || field.type.canPromote(to: w.type) {
                 kept.insert(id)
                 if !Self.sameType(field.type, w.type) { widens.append(.widenColumn(name: field.name, to: w.type)) }
@@ -325,15 +405,15 @@ struct IcebergSync: Sendable {
         let table0 = table
         var commit: IcebergCommit
         do {
-            commit = try table0.updateSchema(drops + widens + renames + adds, timestampMs: Self.nowMs())
+            commit = try table0.updateSchema(drops + widens + renames + adds, timestampMs: clock())
         } catch {
             // Not expressible in one step: every column is new (files resolve by name through the mapping).
             var all: [SchemaChange] = current.fields.map { .dropColumn(name: $0.name) }
             all += wanted.map { .addColumn(name: $0.name, type: $0.type, after: nil) }
-            commit = try attempt(folder) { () throws(IcebergError) -> IcebergCommit in try table0.updateSchema(all, timestampMs: Self.nowMs()) }
+            commit = try attempt(folder) { () throws(IcebergError) -> IcebergCommit in try table0.updateSchema(all, timestampMs: clock()) }
         }
         let properties = commit.table.updateProperties(
-            [(key: Self.fieldIDsKey, value: Self.fieldIDs(wanted, commit.table.metadata.currentSchema))], timestampMs: Self.nowMs())
+            [(key: Self.fieldIDsKey, value: Self.fieldIDs(wanted, commit.table.metadata.currentSchema))], timestampMs: clock())
         table = properties.table
         return [commit, properties]
     }

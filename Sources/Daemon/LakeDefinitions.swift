@@ -10,7 +10,10 @@ public enum LakeDefinitions {
 
     /// The SQL for every table of the publication, for the engine named `engineName` (one of
     /// ``engines``), objects in `database`.
-    public static func render(configuration config: Configuration, engine engineName: String, database: String) async throws -> String {
+    /// With `iceberg`, the objects read each table's Iceberg table (`[catalog] iceberg`), with an
+    /// "as of a time" view (DuckDB).
+    public static func render(configuration config: Configuration, engine engineName: String, database: String,
+                              iceberg: Bool = false) async throws -> String {
         guard let engine = LakeDDL.Engine(rawValue: engineName) else { preconditionFailure("an engine of LakeDefinitions.engines") }
         let settings = config.engineSettings
         let tables = try await DedicatedThread.run(name: "replicatord-ddl") { () throws -> [TableDescription] in
@@ -25,7 +28,7 @@ public enum LakeDefinitions {
         let options = LakeDDL.Options(
             location: { prefix + FileNaming.tableFolder(schema: $0.schema, table: $0.name) },
             database: database, seqColumn: config.output.seqColumn, commitTimeColumn: config.output.commitTimeColumn,
-            exactLogicalTypes: config.parquet.logicalTypes == .exact)
+            exactLogicalTypes: config.parquet.logicalTypes == .exact, iceberg: iceberg)
         var out = LakeDDL.preamble(engine: engine, options: options)
         var seen: [String: String] = [:]
         for table in tables {

@@ -44,6 +44,8 @@ final class ColumnChunkWriter {
     /// (cache misses on every lookup), and later row groups start PLAIN.
     @exclusivity(unchecked) private var dictionaryHopeless = false
     @exclusivity(unchecked) private var statistics: ColumnStatistics
+    /// How the column's byte values order in its statistics.
+    var statisticsByteOrder: ColumnStatistics.ByteOrder { statistics.byteOrder }
 
     // Scratch buffers reused for every page.
     @exclusivity(unchecked) private var pageBody = ByteBuffer(capacity: 1 << 16)

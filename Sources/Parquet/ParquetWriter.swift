@@ -209,7 +209,11 @@ public final class ParquetWriter {
         for k in 0..<4 { length[k] = UInt8(truncatingIfNeeded: n >> UInt32(8 * k)) }
         try write(length)
         try write(Self.magic)
-        return ParquetWriteSummary(rows: rowCount, rowGroups: rowGroups.count, bytesWritten: bytesWritten)
+        var summary = ParquetWriteSummary(rows: rowCount, rowGroups: rowGroups.count, bytesWritten: bytesWritten)
+        summary.columns = columns.indices.compactMap {
+            ParquetColumnSummary.merging(rowGroups, column: $0, order: columns[$0].statisticsByteOrder)
+        }
+        return summary
     }
 
     private func write(_ bytes: [UInt8]) throws(ParquetError) {

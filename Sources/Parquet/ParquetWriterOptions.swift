@@ -41,4 +41,7 @@ public struct ParquetWriteSummary: Sendable, Hashable {
     public var rowGroups: Int
     /// Bytes sent to the sink, footer included: the file's size.
     public var bytesWritten: Int64
+    /// Each leaf column's statistics over the whole file, in schema order (empty for a file
+    /// without rows).
+    public var columns: [ParquetColumnSummary] = []
 }

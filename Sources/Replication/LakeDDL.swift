@@ -24,11 +24,16 @@ public enum LakeDDL {
         public var seqColumn: String
         public var commitTimeColumn: String
         public var exactLogicalTypes = false
+        /// Read the table folder's Iceberg table (`[catalog] iceberg`) instead of its Parquet files,
+        /// and add the "as of a time" view over its snapshots (DuckDB only: the engines that read
+        /// Iceberg here).
+        public var iceberg = false
 
         public init(location: @escaping @Sendable (TableDescription) -> String, database: String,
-                    seqColumn: String, commitTimeColumn: String, exactLogicalTypes: Bool = false) {
+                    seqColumn: String, commitTimeColumn: String, exactLogicalTypes: Bool = false, iceberg: Bool = false) {
             self.location = location; self.database = database
             self.seqColumn = seqColumn; self.commitTimeColumn = commitTimeColumn; self.exactLogicalTypes = exactLogicalTypes
+            self.iceberg = iceberg
         }
     }
 
@@ -52,6 +57,7 @@ public enum LakeDDL {
         guard !options.seqColumn.isEmpty else {
             throw Unsupported(description: "the current state needs the order column: set [output] seq_column")
         }
+        if options.iceberg { return try icebergStatements(table, engine: engine, options: options) }
         let name = objectName(schema: table.schema, table: table.name)
         let changes = qualified(name + "_changes", engine: engine, database: options.database)
         let view = qualified(name, engine: engine, database: options.database)
@@ -68,9 +74,41 @@ public enum LakeDDL {
         return out
     }
 
+    /// The DuckDB variable the `<name>_as_of` views read their time from.
+    public static let asOfVariable = "replicatord_as_of"
+
+    /// `--iceberg`: `<name>_changes` is the table's Iceberg table (its current snapshot), `<name>`
+    /// its current state, `<name>_as_of` the current state of the snapshot current at the time in
+    /// the variable ``asOfVariable`` (a TIMESTAMP, UTC): one snapshot per cycle, so the table as
+    /// the cycle before that time left it.
+    static func icebergStatements(_ table: TableDescription, engine: Engine, options: Options) throws -> String {
+        guard engine == .duckdb else {
+            throw Unsupported(description: "--iceberg: the engine that reads the Iceberg tables here is duckdb "
+                              + "(Athena and Trino read them through Glue, Spark with the Iceberg runtime: docs/iceberg.md)")
+        }
+        let name = objectName(schema: table.schema, table: table.name)
+        var location = options.location(table)
+        while location.hasSuffix("/") { location.removeLast() }
+        let changes = qualified(name + "_changes", engine: engine, database: options.database)
+        var out = "-- \(table.schema).\(table.name)\n"
+        out += "CREATE OR REPLACE VIEW \(changes) AS SELECT * FROM iceberg_scan(\(literal(location)));\n"
+        let current = currentState(table, from: changes, engine: engine, options: options)
+        out += "CREATE OR REPLACE VIEW \(qualified(name, engine: engine, database: options.database)) AS\n\(current);\n"
+        let asOf = "iceberg_scan(\(literal(location)), snapshot_from_timestamp => getvariable(\(literal(asOfVariable))))"
+        let past = currentState(table, from: asOf, engine: engine, options: options)
+        out += "CREATE OR REPLACE VIEW \(qualified(name + "_as_of", engine: engine, database: options.database)) AS\n\(past);\n"
+        return out
+    }
+
     /// What goes before the tables' statements: the database they go to.
     public static func preamble(engine: Engine, options: Options) -> String {
-        switch engine {
+        if options.iceberg && engine == .duckdb {
+            return "-- The iceberg extension reads the tables: INSTALL iceberg; LOAD iceberg;\n"
+                + "-- <name>_as_of is the current state as of the time in the variable \(asOfVariable) (UTC); set it first, e.g.\n"
+                + "-- SET VARIABLE \(asOfVariable) = TIMESTAMP '2026-12-04 14:02:00';\n"
+                + "SET VARIABLE \(asOfVariable) = now() AT TIME ZONE 'UTC';\n"
+        }
+        return switch engine {
         case .athena: "CREATE DATABASE IF NOT EXISTS \(ddlIdentifier(options.database, engine: engine));\n"
         case .spark: "CREATE DATABASE IF NOT EXISTS \(queryIdentifier(options.database, engine: engine));\n"
         case .redshift:

@@ -441,8 +441,11 @@ public final class ParquetTableWriter {
         if !arrayDimensions.isEmpty {
             writer.footerKeyValueMetadata.append((Self.arrayDimensionsMetadataKey, Self.rowListJSON(arrayDimensions, order: columns.map(\.name))))
         }
-        _ = try writer.close()
+        written = try writer.close()
     }
+
+    /// What the finished file holds (rows, size, each column's statistics); nil until ``finish()``.
+    public private(set) var written: ParquetWriteSummary?
 
     /// The footer key listing where a DECIMAL column held numeric `NaN` (written as NULL): a JSON
     /// object from column name to the rows (0-based, in file order) that hold it; for a LIST column,

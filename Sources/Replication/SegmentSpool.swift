@@ -35,6 +35,9 @@ public final class SegmentSpool: @unchecked Sendable {
         try sink.close()
     }
 
+    /// What the finished file holds (each column's statistics); nil until ``finish(_:)``.
+    public var written: ParquetWriteSummary? { writer.written }
+
     /// Removes the file.
     public func remove() { unlink(path) }
 }

@@ -13,6 +13,13 @@ public typealias PGError = PGClient.PGError
 public typealias ParquetSink = Parquet.ParquetSink
 /// A file the Parquet writer refuses (a value it cannot take).
 public typealias ParquetError = Parquet.ParquetError
+/// One column's statistics of a written Parquet file (for Iceberg's manifests).
+public typealias ParquetColumnSummary = Parquet.ParquetColumnSummary
+/// The Parquet writer and its schema, for the daemon's Iceberg day simulation (`replicatord-bench iceberg-day`).
+public typealias ParquetWriter = Parquet.ParquetWriter
+public typealias ParquetSchema = Parquet.ParquetSchema
+public typealias ParquetColumn = Parquet.ParquetColumn
+public typealias ParquetMemorySink = Parquet.ParquetMemorySink
 
 extension LSN {
     /// An LSN PostgreSQL printed (`X/Y`); a protocol violation naming `source` when it is not one.

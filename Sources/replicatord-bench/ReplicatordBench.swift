@@ -13,6 +13,9 @@ import Replication
 ///   replicatord-bench copy-decode CONNINFO SCHEMA.TABLE   read + decode a table with binary COPY
 ///   replicatord-bench status-page [TABLES] [--html FILE]   GET / of the health listener with TABLES tables (default 1000);
 ///                                                          with --html, writes that page to FILE (a fixture for the browser test)
+///   replicatord-bench iceberg-day DIR CYCLES INTERVAL_S on|off RETENTION_S
+///                                                          CYCLES Iceberg commits on a simulated clock into DIR, with or
+///                                                          without housekeeping (IcebergDaySimulation)
 @main
 struct ReplicatordBench {
     static func main() async throws {
@@ -27,13 +30,23 @@ struct ReplicatordBench {
             if let at = args.firstIndex(of: "--html"), at + 1 < args.count { html = args[at + 1] as String }
             let count = args.count >= 3 && args[2] != "--html" ? Int(args[2]) ?? 1000 : 1000
             try await statusPage(tables: count, htmlFile: html)
+        case "iceberg-day" where args.count == 7:
+            guard let cycles = Int(args[3]), let interval = Int64(args[4]), let retention = Int64(args[6]),
+                  args[5] == "on" || args[5] == "off" else { usage() }
+            let outcome = try await DedicatedThread.run(name: "bench") {
+                try IcebergDaySimulation.run(directory: args[2], cycles: cycles, intervalSeconds: interval,
+                                             housekeeping: args[5] == "on", retentionSeconds: retention)
+            }
+            print("table=\(outcome.tableFolder) metadata_files=\(outcome.metadataFiles) metadata_bytes=\(outcome.metadataBytes) "
+                  + "snapshots=\(outcome.snapshots) manifests=\(outcome.currentManifests) live_files=\(outcome.liveDataFiles) "
+                  + "commit_s=\(String(format: "%.2f", outcome.commitSeconds))")
         default:
             usage()
         }
     }
 
     static func usage() -> Never {
-        FileHandle.standardError.write(Data("usage: replicatord-bench copy-decode CONNINFO SCHEMA.TABLE | status-page [TABLES] [--html FILE]\n".utf8))
+        FileHandle.standardError.write(Data("usage: replicatord-bench copy-decode CONNINFO SCHEMA.TABLE | status-page [TABLES] [--html FILE] | iceberg-day DIR CYCLES INTERVAL_S on|off RETENTION_S\n".utf8))
         exit(2)
     }
 

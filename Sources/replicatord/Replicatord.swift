@@ -236,13 +236,23 @@ struct DDL: AsyncParsableCommand {
     @Option(name: .long, help: "The database (Athena, Spark) or external schema (Redshift) of the tables.")
     var database: String = "replicatord"
 
+    @Flag(name: .long, help: "Read each table's Iceberg table ([catalog] iceberg) and add <name>_as_of, its state as of a time (duckdb).")
+    var iceberg = false
+
     func run() async throws {
         let config = try options.load()
         guard LakeDefinitions.engines.contains(engine) else {
             throw OneLineFailure("--engine \(engine): expected one of \(LakeDefinitions.engines.joined(separator: ", "))")
         }
+        if iceberg && engine != "duckdb" {
+            throw OneLineFailure("--iceberg: the engine that reads the Iceberg tables here is duckdb (--engine duckdb); "
+                                 + "Athena and Trino read them through Glue, Spark with the Iceberg runtime (docs/iceberg.md)")
+        }
+        if iceberg && !config.catalog.iceberg {
+            throw OneLineFailure("--iceberg: the configuration does not keep Iceberg tables (set [catalog] iceberg = true)")
+        }
         do {
-            print(try await LakeDefinitions.render(configuration: config, engine: engine, database: database), terminator: "")
+            print(try await LakeDefinitions.render(configuration: config, engine: engine, database: database, iceberg: iceberg), terminator: "")
         } catch {
             throw OneLineFailure(SecretScrubber.scrub("\(error)"))
         }

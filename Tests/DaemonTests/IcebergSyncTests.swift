@@ -89,6 +89,24 @@ struct IcebergSyncTests {
         }
     }
 
+    @Test func aColumnFirstDescribedByNameKeepsItsIDOnceItsAttnumIsKnown() async throws {
+        try await withSync { sync, _ in
+            try sync.commitLoad(folder: "public/t/", columns: [Self.v1[0]], files: [.init(key: "public/t/LOAD00000001.parquet", rows: 1, bytes: 10)],
+                                snapshotLSN: "0/10")
+            // Added mid-transaction: the relation names the new column without its attnum, the next one with it.
+            let byName = [Self.v1[0], Column(name: "note", kind: .text, nullable: true, attnum: 0)]
+            let byAttnum = [Self.v1[0], Column(name: "note", kind: .text, nullable: true, attnum: 8)]
+            try sync.commitCycle(folder: "public/t/", layouts: [byName], files: [.init(key: "public/t/20260101-000000001.parquet", rows: 1, bytes: 10)],
+                                 endLSN: LSN(0x20), checkpointed: LSN(0x10))
+            let first = try #require(try sync.load(folder: "public/t/"))
+            try sync.commitCycle(folder: "public/t/", layouts: [byAttnum], files: [.init(key: "public/t/20260101-000000002.parquet", rows: 1, bytes: 10)],
+                                 endLSN: LSN(0x30), checkpointed: LSN(0x20))
+            let second = try #require(try sync.load(folder: "public/t/"))
+            #expect(ids(first)["note"] != nil && ids(second)["note"] == ids(first)["note"], "one column, one field id")
+            #expect(IcebergSync.parseFieldIDs(second.metadata.property(IcebergSync.fieldIDsKey))["attnum:8"] == ids(first)["note"])
+        }
+    }
+
     @Test func aCycleOfATableWithoutIcebergTableCreatesIt() async throws {
         // The `cdc` migration type: no full load made the table.
         try await withSync { sync, dir in
