@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ObjectStore
 import Replication
@@ -20,6 +21,8 @@ public final class Engine: Sendable {
     private let orphansSwept = Mutex(false)
     /// Whether the tables whose updates and deletes cannot be replicated have been named in the log.
     private let identityWarned = Mutex(false)
+    /// The publication's tables, read in full only when the catalog changed.
+    let catalog: SourceCatalog
 
     public init(settings: EngineSettings, store: any ObjectStore, logger: Logger, keepStreamOpen: Bool = false) {
         self.settings = settings
@@ -27,6 +30,8 @@ public final class Engine: Sendable {
         self.keeper = StateKeeper(store: store, logger: logger)
         self.logger = logger
         self.keepStreamOpen = keepStreamOpen
+        let spool = (settings.spoolDirectory as NSString).appendingPathComponent(settings.slot)
+        self.catalog = SourceCatalog(cacheFile: CatalogCacheFile(directory: spool, conninfo: settings.conninfo, publication: settings.publication))
     }
 
     /// Ends the replication stream kept open between cycles, if any (service mode's shutdown).
@@ -130,10 +135,8 @@ public final class Engine: Sendable {
     private func loadCheckpoint() async throws -> (ReplicationState?, [TableDescription], String) {
         let state = try await keeper.load()
         let settings = self.settings
-        let (tables, systemID) = try await DedicatedThread.run(name: "replicatord-check") { () throws -> ([TableDescription], String) in
-            let source = SourceDatabase(conninfo: settings.conninfo)
-            return (try SourceCheck.run(publication: settings.publication, source: source), try source.systemID())
-        }
+        // The source check and every table's columns only when the catalog changed (SourceCatalog).
+        let (tables, systemID) = try await catalog.tables(settings: settings)
         if identityWarned.withLock({ warned in defer { warned = true }; return !warned }) {
             for warning in SourceCheck.identityWarnings(tables) { logger.warning("\(warning)") }
         }

@@ -31,19 +31,43 @@ public enum HealthClient {
         let request = Array("GET /health HTTP/1.0\r\nHost: \(address):\(port)\r\nAccept: application/json\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
         var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while response.count < 16 << 20 {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var expected: Int?
+        while response.count < 64 << 20 {
             let n = recv(fd, &buffer, buffer.count, 0)
             if n <= 0 { break }
             response += buffer[0..<n]
+            // The server may keep the connection open after an HTTP/1.0 answer: stop at the end
+            // of the body its Content-Length announces, not at the receive timeout.
+            if expected == nil { expected = expectedLength(response) }
+            if let expected, response.count >= expected { break }
         }
         return parse(response)
     }
 
+    /// The whole response's length (head and body) once its head is in `response` and names a
+    /// Content-Length; nil before that or without one.
+    static func expectedLength(_ response: [UInt8]) -> Int? {
+        guard let end = headEnd(response) else { return nil }
+        let head = String(decoding: response[..<end], as: UTF8.self).lowercased()
+        for line in head.split(separator: "\r\n") where line.hasPrefix("content-length:") {
+            if let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) { return end + 4 + length }
+        }
+        return nil
+    }
+
+    /// Where the head ends (the index of its blank line's CR LF CR LF).
+    static func headEnd(_ response: [UInt8]) -> Int? {
+        guard response.count >= 4 else { return nil }
+        for i in 0...(response.count - 4) where response[i] == 13 && response[i + 1] == 10 && response[i + 2] == 13 && response[i + 3] == 10 {
+            return i
+        }
+        return nil
+    }
+
     /// Splits an HTTP/1.x response into its status code and decoded health body.
     static func parse(_ response: [UInt8]) -> Answer? {
-        let separator: [UInt8] = [13, 10, 13, 10]
-        guard let end = response.indices.first(where: { response[$0...].starts(with: separator) }) else { return nil }
+        guard let end = headEnd(response) else { return nil }
         let head = String(decoding: response[..<end], as: UTF8.self)
         let statusLine = head.split(separator: "\r\n").first.map(String.init) ?? ""
         let parts = statusLine.split(separator: " ")

@@ -39,6 +39,15 @@ public actor ServiceMonitor {
         return state.report(at: clock())
     }
 
+    /// The `/health` body now without its tables (for the status line after each cycle).
+    public func summary() async -> HealthReport {
+        await refreshLive()
+        return state.report(at: clock(), withTables: false)
+    }
+
+    /// Table states brought into the metrics since start (none for an idle cycle).
+    public var metricsTableUpdates: Int { metrics.tableUpdates }
+
     /// The status page's figures now (the `/health` body and the recent cycles).
     public func statusData() async -> StatusPage.Data {
         await refreshLive()

@@ -165,11 +165,12 @@ public struct HealthState: Sendable {
         lastSuccessStart.map { max(0, now.timeIntervalSince($0)) }
     }
 
-    /// The `/health` body at `now`.
-    public func report(at now: Date) -> HealthReport {
+    /// The `/health` body at `now`; without its per-table part when `withTables` is false (the
+    /// status line after each cycle needs none, and an idle cycle does no per-table work).
+    public func report(at now: Date, withTables: Bool = true) -> HealthReport {
         let problems = problems(at: now)
         var tables: [String: HealthReport.Table] = [:]
-        for (name, t) in checkpoint?.tables ?? [:] {
+        for (name, t) in withTables ? checkpoint?.tables ?? [:] : [:] {
             tables[name] = HealthReport.Table(
                 status: t.status.rawValue, full_load_rows: t.fullLoadRows, inserts: t.inserts, updates: t.updates,
                 deletes: t.deletes, truncates: t.truncates, files_written: t.filesWritten, bytes_written: t.bytesWritten,
@@ -179,7 +180,7 @@ public struct HealthState: Sendable {
                 progress: fullLoad?.tables[name].flatMap { $0.done ? nil : HealthReport.TableProgress($0) })
         }
         // Tables the running full load reads that no checkpoint lists yet.
-        for (name, p) in fullLoad?.tables ?? [:] where tables[name] == nil {
+        for (name, p) in withTables ? fullLoad?.tables ?? [:] : [:] where tables[name] == nil {
             tables[name] = HealthReport.Table(
                 status: p.done ? "replicating" : "loading", full_load_rows: p.done ? p.rows : 0, inserts: 0, updates: 0, deletes: 0,
                 truncates: 0, files_written: 0, bytes_written: 0, progress: p.done ? nil : HealthReport.TableProgress(p))

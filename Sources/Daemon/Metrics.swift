@@ -39,9 +39,26 @@ final class ReplicationMetrics {
         }
     }
 
-    /// Brings the registry up to `state` at `now`.
+    /// The tables' states as last brought into the registry.
+    private var tablesSeen: [String: ReplicationState.TableState] = [:]
+    /// Table states brought into the registry since start (a test checks an idle cycle adds none).
+    private(set) var tableUpdates = 0
+
+    /// Brings the registry up to `state` at `now`. Only tables whose state differs from the last
+    /// one seen are touched; an unchanged checkpoint (an idle cycle: the same dictionary storage)
+    /// is recognised without looking at its tables.
     func update(from state: HealthState, at now: Date) {
-        for (table, t) in state.checkpoint?.tables ?? [:] {
+        let tables = state.checkpoint?.tables ?? [:]
+        if tables != tablesSeen {
+            updateTables(tables)
+            tablesSeen = tables
+        }
+        updateTotals(from: state, at: now)
+    }
+
+    private func updateTables(_ tables: [String: ReplicationState.TableState]) {
+        for (table, t) in tables where tablesSeen[table] != t {
+            tableUpdates += 1
             for (op, value) in [("load", t.fullLoadRows), ("insert", t.inserts), ("update", t.updates), ("delete", t.deletes), ("truncate", t.truncates)] {
                 advance("replicatord_rows_written_total", [("table", table), ("op", op)], to: value, help: "Rows written to Parquet files that are stored, by table and operation.")
             }
@@ -54,6 +71,9 @@ final class ReplicationMetrics {
                     .set(to: t.status.rawValue == status ? 1 : 0)
             }
         }
+    }
+
+    private func updateTotals(from state: HealthState, at now: Date) {
         if let cycle = state.lastCycle, cycle != lastCycleSeen {
             lastCycleSeen = cycle
             histogram(name: "replicatord_cycle_duration_seconds", labels: [("kind", cycle.kind.rawValue)],

@@ -129,7 +129,7 @@ public struct Scheduler: Service {
             }
             await refreshServerPosition()
             await monitor.update { $0.recordCycle(at: Date()) }
-            let report = await monitor.report()
+            let report = await monitor.summary()
             notifier.status(Self.statusLine(report))
             let wait = failures == 0 ? interval - (ContinuousClock.now - started) : Self.backoff(failures: failures, interval: interval)
             if wait > .zero {

@@ -94,9 +94,9 @@ public struct ChangeAccumulator: Sendable {
     public var spillRows = 50_000
     /// ...or past this many bytes of values (a row with a large value goes out right away).
     public var spillBytes = 64 << 20
-    /// ...or past this many values (rows x columns): a table of 1,000 columns spills every 4,000
+    /// ...or past this many values (rows x columns): a table of 1,000 columns spills every 2,000
     /// rows, where ``spillRows`` alone would hold 50,000 rows of it (a gigabyte in memory).
-    public var spillCells = 4_000_000
+    public var spillCells = 2_000_000
     /// Whether the message being handled came with lifted values.
     private var messageHadLiftedValues = false
     /// The tables of the publication as the cycle found them, by OID: their changes are written

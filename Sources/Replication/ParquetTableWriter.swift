@@ -6,6 +6,12 @@ public struct ParquetFileOptions: Sendable {
     public var codec: ParquetCodec = .zstd(level: 1)
     /// Row groups are cut at about this many bytes of encoded data.
     public var rowGroupBytes = 128 << 20
+    /// ... or past this many values (rows x columns), whichever comes first. Each column holds its
+    /// row group's dictionary (with its hash table), indices and levels, which the byte estimate
+    /// counts only in part: a table of 1,000 columns held 20,000 rows of them, 680 MiB. Default
+    /// 2,000,000: about 2,000 rows of 1,000 columns, 125,000 rows of 16 (narrower tables reach the
+    /// byte limit first).
+    public var rowGroupCells = 2_000_000
     /// Data page version, 1 or 2.
     public var pageVersion = 1
     /// The version in `created_by` ("replicatord version X").
@@ -139,6 +145,7 @@ public final class ParquetTableWriter {
         var writerOptions = ParquetWriterOptions()
         writerOptions.codec = options.codec
         writerOptions.rowGroupByteLimit = options.rowGroupBytes
+        writerOptions.rowGroupRowLimit = min(writerOptions.rowGroupRowLimit, max(1_024, options.rowGroupCells / max(1, schema.count)))
         writerOptions.dataPageVersion = options.pageVersion == 2 ? .v2 : .v1
         writerOptions.version = options.version
         if columns.contains(where: { $0.attnum != 0 }) {

@@ -69,6 +69,12 @@ public struct SourceDatabase: Sendable {
     }
 
     /// `IDENTIFY_SYSTEM`'s system id: one cluster's, kept in the checkpoint.
+    /// The catalog's signature for `publication` (``CatalogSignature``): equal while nothing the
+    /// publication's tables are read from has changed.
+    public func catalogSignature(publication: String) throws -> String {
+        try CatalogSignature.read(publication: publication, on: PGConnection(conninfo: conninfo))
+    }
+
     public func systemID() throws -> String {
         try PGConnection(conninfo: conninfo, replication: true).identifySystem().systemID
     }

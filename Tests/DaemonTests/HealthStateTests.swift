@@ -120,6 +120,13 @@ import Testing
         #expect(text.split(separator: "\n").last?.hasPrefix("public.t  replicating") == true)
     }
 
+    @Test func theAnswerEndsWhereItsContentLengthSaysNotAtTheTimeout() {
+        let head = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n"
+        #expect(HealthClient.expectedLength(Array(head.utf8)) == head.utf8.count + 12)
+        #expect(HealthClient.expectedLength(Array("HTTP/1.0 200 OK\r\nContent-Len".utf8)) == nil)
+        #expect(HealthClient.expectedLength(Array("HTTP/1.0 200 OK\r\n\r\nbody".utf8)) == nil)
+    }
+
     @Test func somethingElseIsNoAnswer() {
         #expect(HealthClient.parse(Array("HTTP/1.1 200 OK\r\n\r\nnot json".utf8)) == nil)
         #expect(HealthClient.parse(Array("garbage".utf8)) == nil)

@@ -35,4 +35,29 @@ import Testing
         #expect(text.contains(#"replicatord_rows_written_total{table="public.orders",op="insert"} 8"#))
         #expect(text.contains("replicatord_cycle_duration_seconds_count{kind=\"cdc\"} 2"))
     }
+
+    @Test func anUnchangedCheckpointTouchesNoTableAndAChangedOneOnlyItsChangedTables() {
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        var state = HealthState(interval: .seconds(10), startedAt: t0, phase: .cdc, slot: "s")
+        var checkpoint = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x100))
+        for i in 0..<1_000 { checkpoint.tables["public.t\(i)"] = .init(status: .replicating, oid: UInt32(i + 1), cdcStartLSN: LSN(1)) }
+        state.cycleSucceeded(at: t0, kind: .cdc, files: 0, rows: 0, checkpoint: checkpoint)
+        let metrics = ReplicationMetrics()
+        metrics.update(from: state, at: t0)
+        #expect(metrics.tableUpdates == 1_000)
+        // Idle cycles: the same checkpoint again, events and scrapes: no table is looked at.
+        for k in 1...5 {
+            state.cycleStarted(at: t0.addingTimeInterval(Double(k)))
+            state.cycleSucceeded(at: t0.addingTimeInterval(Double(k)), kind: .cdc, files: 0, rows: 0, checkpoint: checkpoint)
+            metrics.update(from: state, at: t0.addingTimeInterval(Double(k)))
+        }
+        #expect(metrics.tableUpdates == 1_000)
+        // Two tables changed: those two.
+        checkpoint.tables["public.t3"]!.inserts = 4
+        checkpoint.tables["public.t7"]!.updates = 1
+        state.cycleSucceeded(at: t0.addingTimeInterval(9), kind: .cdc, files: 2, rows: 5, checkpoint: checkpoint)
+        metrics.update(from: state, at: t0.addingTimeInterval(9))
+        #expect(metrics.tableUpdates == 1_002)
+        #expect(metrics.text().contains(#"replicatord_rows_written_total{table="public.t3",op="insert"} 4"#))
+    }
 }

@@ -143,6 +143,56 @@ struct ManyTablesIntegrationTests {
         #expect(smallest(large) < 2 * smallest(small), "checkpoint bytes of a 5-table cycle: \(smallest(small)) -> \(smallest(large))")
     }
 
+    /// An idle cycle does no per-table work: the catalog is not read table by table (one signature
+    /// query; a new process takes the tables from the spool directory's kept read), no table's
+    /// state is written, no table's metrics are touched. A catalog change (a table created, a
+    /// column added) is seen at the next cycle.
+    @Test func anIdleCycleReadsNoTableOfTheCatalogAndWritesNoTableStateButSeesACatalogChange() async throws {
+        let count = 60
+        let db = try PostgresFixture("many_idle")
+        defer { db.drop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
+        defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
+        try Self.makeTables(db, count: count, rows: 5)
+        let store = try ManyTablesCountingStore(root: dir)
+        var settings = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: db.database)
+        settings.spoolDirectory = dir + ".spool"
+        let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
+        guard case .fullLoad = try await engine.runCycle() else { throw EngineError(.writeFailed, "the first cycle was not the full load") }
+        #expect(engine.catalog.fullReads == 1)
+        _ = store.take()
+        let monitor = ServiceMonitor(state: HealthState(interval: .seconds(10), startedAt: Date(), phase: .cdc, slot: db.database))
+        for round in 0..<3 {
+            guard case .cdc(let idle) = try await engine.runCycle() else { throw EngineError(.writeFailed, "not a CDC cycle") }
+            #expect(idle.files.isEmpty)
+            let checkpoint = await engine.keeper.state
+            await monitor.update { $0.cycleSucceeded(at: Date(), kind: .cdc, files: 0, rows: 0, checkpoint: checkpoint) }
+            let counts = store.take()
+            #expect(counts.shards == 0 && counts.lists == 0 && counts.heads <= 1, "idle cycle \(round): \(counts)")
+        }
+        #expect(engine.catalog.fullReads == 1 && engine.catalog.reuses == 3, "catalog: \(engine.catalog.fullReads) full reads, \(engine.catalog.reuses) reuses")
+        let metricsUpdates = await monitor.metricsTableUpdates
+        #expect(metricsUpdates == count, "metrics: \(metricsUpdates) table updates for \(count) tables")
+
+        // A new process (as --once is): the kept read in the spool directory, no full read.
+        let again = Engine(settings: settings, store: store, logger: Logger(label: "test"))
+        guard case .cdc = try await again.runCycle() else { throw EngineError(.writeFailed, "not a CDC cycle") }
+        #expect(again.catalog.fullReads == 0 && again.catalog.reuses == 1)
+        #expect(store.take().shards == 0)
+
+        // A table created in the published schema: read in full, and the table gets its own full load.
+        try db.execute("CREATE TABLE public.added (id int PRIMARY KEY, note text); INSERT INTO public.added VALUES (1, 'one'), (2, 'two')")
+        _ = try await again.runCycle()
+        #expect(again.catalog.fullReads == 1)
+        let added = await again.keeper.state?.tables["public.added"]
+        #expect(added?.fullLoadRows == 2, "public.added: \(String(describing: added))")
+        // A column added: read in full once, then kept again.
+        try db.execute("ALTER TABLE public.t1 ADD COLUMN extra text")
+        _ = try await again.runCycle()
+        _ = try await again.runCycle()
+        #expect(again.catalog.fullReads == 2 && again.catalog.reuses == 2, "catalog: \(again.catalog.fullReads) full reads, \(again.catalog.reuses) reuses")
+    }
+
     @Test func aKill9InTheMiddleOfTheFullLoadOfManyTablesLosesAndDoublesNothing() async throws {
         try await DedicatedThread.run(name: "test") { try self.killDuringTheLoad() }
     }
