@@ -1,0 +1,56 @@
+"""CloudWatch on a moto_server for CloudWatchPublisherIntegrationTests (SigV4 and IAM checking on).
+
+  cloudwatch_moto.py setup ENDPOINT
+      With auth still off: an IAM user allowed cloudwatch:PutMetricData only, one allowed nothing
+      but reading metrics; then SigV4/IAM checking on. Prints JSON {"publisher": [id, secret],
+      "reader": [id, secret]}.
+  cloudwatch_moto.py read ENDPOINT KEY SECRET NAMESPACE NAME
+      With the reader's key: the metric names of NAMESPACE with the dimension Replicator=NAME
+      (list_metrics) and each one's values of the last 10 minutes (get_metric_data, Maximum by
+      minute). Prints JSON {"names": [...], "values": {name: [...]}}.
+"""
+import datetime
+import json
+import sys
+import urllib.request
+
+import boto3
+
+
+def client(endpoint, key="bootstrap", secret="bootstrap"):
+    return boto3.client("cloudwatch" if key != "bootstrap" else "iam", endpoint_url=endpoint, region_name="eu-west-1",
+                        aws_access_key_id=key, aws_secret_access_key=secret)
+
+
+def setup(endpoint):
+    iam = client(endpoint)
+    keys = {}
+    for user, actions in [("publisher", ["cloudwatch:PutMetricData"]),
+                          ("reader", ["cloudwatch:ListMetrics", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics"])]:
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="cw", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+        k = iam.create_access_key(UserName=user)["AccessKey"]
+        keys[user] = [k["AccessKeyId"], k["SecretAccessKey"]]
+    urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset-auth", data=b"0",
+                                                  headers={"Content-Type": "text/plain"}, method="POST"))
+    print(json.dumps(keys))
+
+
+def read(endpoint, key, secret, namespace, name):
+    cw = client(endpoint, key, secret)
+    dimension = {"Name": "Replicator", "Value": name}
+    names = sorted(m["MetricName"] for m in cw.list_metrics(Namespace=namespace)["Metrics"] if dimension in m["Dimensions"])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    queries = [{"Id": f"m{i}", "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": n, "Dimensions": [dimension]},
+                                               "Period": 60, "Stat": "Maximum"}} for i, n in enumerate(names)]
+    values = {}
+    if queries:
+        results = cw.get_metric_data(MetricDataQueries=queries, StartTime=now - datetime.timedelta(minutes=10),
+                                     EndTime=now + datetime.timedelta(minutes=1))["MetricDataResults"]
+        values = {names[int(r["Id"][1:])]: r["Values"] for r in results}
+    print(json.dumps({"names": names, "values": values}))
+
+
+if __name__ == "__main__":
+    {"setup": setup, "read": read}[sys.argv[1]](*sys.argv[2:])
