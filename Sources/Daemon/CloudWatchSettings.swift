@@ -15,18 +15,17 @@ extension Configuration {
     public struct CloudWatch: Sendable, Equatable {
         /// `namespace`, default `""` (publishing off).
         public var namespace: String
-        /// `region`, resolved: the `[target] region` when the key is absent or `""`.
+        /// `region`, default `""`: the `[target] region` (``resolved(targetRegion:slot:)``).
         public var region: String
         /// `interval_seconds`, default `60`.
         public var intervalSeconds: Int
-        /// `name`, resolved: the `[source] slot` when the key is absent or `""`.
+        /// `name`, default `""`: the `[source] slot` (``resolved(targetRegion:slot:)``).
         public var name: String
         /// `endpoint`, default `""` (AWS's endpoint of the region).
         public var endpoint: String
 
-        /// Settings with every value given (the loader resolves the defaults that depend on other sections).
-        public init(namespace: String = "", region: String = "us-east-1", intervalSeconds: Int = 60, name: String = "replicatord",
-                    endpoint: String = "") {
+        /// Settings as the file has them; `""` for region and name stand for the other sections' values.
+        public init(namespace: String = "", region: String = "", intervalSeconds: Int = 60, name: String = "", endpoint: String = "") {
             self.namespace = namespace
             self.region = region
             self.intervalSeconds = intervalSeconds
@@ -34,10 +33,18 @@ extension Configuration {
             self.endpoint = endpoint
         }
 
+        /// These settings with `region` and `name` filled in: `targetRegion` and `slot` where empty.
+        public func resolved(targetRegion: String, slot: String) -> CloudWatch {
+            var out = self
+            if out.region.isEmpty { out.region = targetRegion }
+            if out.name.isEmpty { out.name = slot }
+            return out
+        }
+
         /// Whether the daemon publishes (a namespace is set).
         public var isEnabled: Bool { !namespace.isEmpty }
 
-        /// The URL requests go to: `endpoint`, or AWS's for the region.
+        /// The URL requests go to: `endpoint`, or AWS's for the region (of resolved settings).
         public var endpointURL: String {
             endpoint.isEmpty ? "https://monitoring.\(region).amazonaws.com" : endpoint
         }
@@ -48,8 +55,8 @@ extension Configuration {
 }
 
 extension ConfigurationLoader {
-    /// Reads `[cloudwatch]`; `region` and `name` default to `[target] region` and `[source] slot`.
-    static func readCloudWatch(_ s: SectionReader, targetRegion: String, slot: String) throws(ConfigurationError) -> Configuration.CloudWatch {
+    /// Reads `[cloudwatch]` (`region` and `name` stay `""` when absent: see ``Configuration/CloudWatch/resolved(targetRegion:slot:)``).
+    static func readCloudWatch(_ s: SectionReader) throws(ConfigurationError) -> Configuration.CloudWatch {
         let namespace = try s.string("namespace", default: "")
         try s.check("namespace") { () throws(ValueProblem) in
             // CloudWatch: 1 to 255 characters, no "AWS/" prefix (reserved), printable ASCII.
@@ -73,7 +80,6 @@ extension ConfigurationLoader {
         }
         let endpointText = try s.string("endpoint", default: "")
         let endpoint = try s.check("endpoint") { () throws(ValueProblem) in try checkEndpoint(endpointText) }
-        return .init(namespace: namespace, region: region.isEmpty ? targetRegion : region, intervalSeconds: interval,
-                     name: name.isEmpty ? slot : name, endpoint: endpoint)
+        return .init(namespace: namespace, region: region, intervalSeconds: interval, name: name, endpoint: endpoint)
     }
 }

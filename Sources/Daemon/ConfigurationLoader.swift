@@ -142,11 +142,9 @@ public enum ConfigurationLoader {
         func section(_ name: String) throws(ConfigurationError) -> SectionReader {
             try SectionReader(name: name, root: root, path: path, lines: lines)
         }
-        let source = try readSource(section("source"))
-        let target = try readTarget(section("target"))
         return Configuration(
-            source: source,
-            target: target,
+            source: try readSource(section("source")),
+            target: try readTarget(section("target")),
             task: try readTask(section("task")),
             parquet: try readParquet(section("parquet")),
             output: try readOutput(section("output")),
@@ -154,7 +152,7 @@ public enum ConfigurationLoader {
             schedule: try readSchedule(section("schedule")),
             health: try readHealth(section("health")),
             log: try readLog(section("log")),
-            cloudwatch: try readCloudWatch(section("cloudwatch"), targetRegion: target.region, slot: source.slot))
+            cloudwatch: try readCloudWatch(section("cloudwatch")))
     }
 
     /// `text` with control characters written as escapes (toml++ quotes the offending input, which

@@ -27,7 +27,8 @@ public enum ServiceMode {
         ]
         // [cloudwatch]: publishing never ends the group; it stops with the others.
         if configuration.cloudwatch.isEnabled {
-            let publisher = try CloudWatchPublisher(settings: configuration.cloudwatch, monitor: monitor,
+            let settings = configuration.cloudwatch.resolved(targetRegion: configuration.target.region, slot: configuration.source.slot)
+            let publisher = try CloudWatchPublisher(settings: settings, monitor: monitor,
                                                     caFile: configuration.target.caFile, logger: logger)
             services.append(.init(service: publisher, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
         }

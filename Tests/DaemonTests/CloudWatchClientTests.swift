@@ -31,7 +31,7 @@ final class RecordingTransport: HTTPTransport {
         #expect(request.url == "https://monitoring.eu-west-1.amazonaws.com:443/")
         let headers = Dictionary(uniqueKeysWithValues: request.headers)
         #expect(headers["content-type"] == "application/x-www-form-urlencoded; charset=utf-8")
-        #expect(headers["x-amz-date"] == "20261130T021320Z")
+        #expect(headers["x-amz-date"] == "20261130T005320Z")
         #expect(headers["x-amz-security-token"] == "token")
         let auth = try #require(headers["authorization"])
         #expect(auth.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261130/eu-west-1/monitoring/aws4_request, "
@@ -41,9 +41,9 @@ final class RecordingTransport: HTTPTransport {
         let expected = SigV4Signer(region: "eu-west-1", service: "monitoring").sign(
             .init(method: "POST", path: "/", headers: [("host", "monitoring.eu-west-1.amazonaws.com"),
                                                        ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
-                                                       ("x-amz-date", "20261130T021320Z"), ("x-amz-security-token", "token")],
+                                                       ("x-amz-date", "20261130T005320Z"), ("x-amz-security-token", "token")],
                   payloadHash: Digest.hex(Digest.sha256(Array("Action=PutMetricData".utf8)))),
-            accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, amzDate: "20261130T021320Z")
+            accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, amzDate: "20261130T005320Z")
         #expect(auth == expected.authorization)
     }
 
@@ -53,10 +53,12 @@ final class RecordingTransport: HTTPTransport {
         do {
             try await client("http://127.0.0.1:5000", transport: transport).send(body: "Action=PutMetricData")
             Issue.record("a 403 was taken for success")
-        } catch {
+        } catch let error as CloudWatchError {
             #expect(error.status == 403)
             #expect(error.code == "AccessDenied")
             #expect("\(error)" == "CloudWatch answered 403 AccessDenied: not allowed: cloudwatch:PutMetricData")
+        } catch {
+            Issue.record("not a CloudWatchError: \(error)")
         }
         #expect(transport.sent.withLock { $0.count } == 1)
     }

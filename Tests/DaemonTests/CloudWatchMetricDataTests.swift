@@ -37,10 +37,10 @@ import Testing
             timestamp: Date(timeIntervalSince1970: 1_796_000_000))
         #expect(body == "Action=PutMetricData&Version=2010-08-01&Namespace=replicatord%2Fprod"
             + "&MetricData.member.1.MetricName=LagSeconds&MetricData.member.1.Dimensions.member.1.Name=Replicator"
-            + "&MetricData.member.1.Dimensions.member.1.Value=my%20stack&MetricData.member.1.Timestamp=2026-11-30T02%3A13%3A20Z"
+            + "&MetricData.member.1.Dimensions.member.1.Value=my%20stack&MetricData.member.1.Timestamp=2026-11-30T00%3A53%3A20Z"
             + "&MetricData.member.1.Value=2.5&MetricData.member.1.Unit=Seconds"
             + "&MetricData.member.2.MetricName=Healthy&MetricData.member.2.Dimensions.member.1.Name=Replicator"
-            + "&MetricData.member.2.Dimensions.member.1.Value=my%20stack&MetricData.member.2.Timestamp=2026-11-30T02%3A13%3A20Z"
+            + "&MetricData.member.2.Dimensions.member.1.Value=my%20stack&MetricData.member.2.Timestamp=2026-11-30T00%3A53%3A20Z"
             + "&MetricData.member.2.Value=1&MetricData.member.2.Unit=Count")
     }
 

@@ -13,7 +13,9 @@ import Testing
         """
 
     @Test func withoutTheSectionNothingIsPublishedAndDefaultsComeFromSourceAndTarget() throws {
-        let c = try ConfigurationLoader.parse(base).cloudwatch
+        let config = try ConfigurationLoader.parse(base)
+        #expect(config.cloudwatch == .init())
+        let c = config.cloudwatch.resolved(targetRegion: config.target.region, slot: config.source.slot)
         #expect(!c.isEnabled)
         #expect(c.region == "eu-west-1")
         #expect(c.name == "orders_slot")
@@ -29,7 +31,7 @@ import Testing
             interval_seconds = 30
             name = "prod-stack"
             endpoint = "http://127.0.0.1:5000"
-            """).cloudwatch
+            """).cloudwatch.resolved(targetRegion: "eu-west-1", slot: "orders_slot")
         #expect(c == .init(namespace: "replicatord", region: "us-west-2", intervalSeconds: 30, name: "prod-stack", endpoint: "http://127.0.0.1:5000"))
         #expect(c.isEnabled)
         #expect(c.endpointURL == "http://127.0.0.1:5000")
