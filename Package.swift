@@ -31,8 +31,13 @@ let package = Package(
         // Leaves.
         .target(name: "PGOutput"),
         .target(name: "Parquet", dependencies: ["CZstd", "CZlib", "CSnappy"]),
-        .target(name: "ObjectStore", dependencies: [
+        // The AWS plumbing S3, Glue and CloudWatch share: SigV4, the credentials chain, the libcurl
+        // transport, the retry policy, and a client for the single-POST (JSON and query) protocols.
+        .target(name: "AWSRequests", dependencies: [
             "CCurl", "CCrypto", "CZlib", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ObjectStore", dependencies: [
+            "AWSRequests", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PGClient", dependencies: [
             "CLibPQ", .product(name: "Logging", package: "swift-log"),
@@ -55,7 +60,7 @@ let package = Package(
         ]),
         // Benchmark of the S3 client (scripts/bench-s3); not part of the daemon.
         .executableTarget(name: "s3-bench", dependencies: [
-            "ObjectStore", .product(name: "Logging", package: "swift-log"),
+            "ObjectStore", "AWSRequests", .product(name: "Logging", package: "swift-log"),
         ]),
         // Benchmark of the Parquet writer alone (scripts/bench-parquet).
         .executableTarget(name: "parquet-bench", dependencies: ["Parquet"]),
@@ -74,12 +79,13 @@ let package = Package(
         // Unit tests: no network, no server.
         .testTarget(name: "PGOutputTests", dependencies: ["PGOutput"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet"]),
-        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
+        .testTarget(name: "AWSRequestsTests", dependencies: ["AWSRequests"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "AWSRequests"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "PGOutput", "Parquet"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
         // Integration tests: a live PostgreSQL and moto_server, found through REPLICATORD_TEST_* variables.
         .testTarget(name: "IntegrationTests", dependencies: [
-            "PGClient", "PGOutput", "Parquet", "ObjectStore", "Replication", "Daemon", "Iceberg",
+            "PGClient", "PGOutput", "Parquet", "ObjectStore", "Replication", "Daemon", "Iceberg", "AWSRequests",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import AWSRequests
 import Foundation
 import Logging
 

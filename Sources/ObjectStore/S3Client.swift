@@ -1,3 +1,4 @@
+import AWSRequests
 import Foundation
 import Logging
 
@@ -370,8 +371,8 @@ public struct S3Client: Sendable {
             let creds: AWSCredentials
             do {
                 creds = try await credentials.credentials()
-            } catch let e as ObjectStoreError {
-                throw e
+            } catch let e as AWSCredentialsError {
+                throw ObjectStoreError(.credentials, e.message, underlying: e)
             } catch {
                 throw ObjectStoreError(.credentials, "cannot get credentials", underlying: error as NSError)
             }

@@ -1,3 +1,5 @@
+import AWSRequests
+
 /// How to reach one S3 bucket.
 public struct S3Configuration: Sendable {
     /// Bucket name.

@@ -1,3 +1,4 @@
+import AWSRequests
 import Logging
 
 /// An `ObjectStore` in one S3 bucket under a key prefix.

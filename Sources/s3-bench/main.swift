@@ -1,3 +1,5 @@
+import AWSRequests
+
 // s3-bench: uploads one file through ObjectStore's streaming multipart upload and prints the
 // throughput and the process's peak RSS as one JSON line. Driven by scripts/bench-s3.
 //

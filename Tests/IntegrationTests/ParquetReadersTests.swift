@@ -1,4 +1,5 @@
 import Foundation
+import AWSRequests
 import ObjectStore
 import Parquet
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import AWSRequests
 @testable import ObjectStore
 
 /// Uploads through scripts/s3_fault_proxy.py, which answers 503 SlowDown to a share of requests, resets

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import AWSRequests
 @testable import ObjectStore
 
 /// Every S3 operation against moto_server with SigV4 checking on.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import AWSRequests
 @testable import ObjectStore
 
 /// Our signed requests compared byte for byte with botocore's signer on the same inputs

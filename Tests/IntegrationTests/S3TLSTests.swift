@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import AWSRequests
 @testable import ObjectStore
 
 /// HTTPS through scripts/s3_fault_proxy.py in TLS mode with a self-signed certificate: refused without

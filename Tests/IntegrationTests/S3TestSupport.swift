@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import AWSRequests
 @testable import ObjectStore
 
 /// Helpers for the tests against moto_server (endpoint and IAM key from `scripts/test`).

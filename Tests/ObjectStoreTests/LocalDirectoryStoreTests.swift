@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import AWSRequests
 @testable import ObjectStore
 
 @Suite struct LocalDirectoryStoreTests {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import AWSRequests
 @testable import ObjectStore
 
 /// A transport that plays a tiny S3 in memory (PutObject, multipart, Get, Abort) and can inject failures.

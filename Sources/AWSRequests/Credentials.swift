@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Synchronization
 
 /// AWS credentials. `description` never shows the secret or the session token.
@@ -28,7 +27,7 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
 
 /// Something that yields credentials, refreshing them when they are about to expire.
 public protocol CredentialsProvider: Sendable {
-    /// Current credentials; throws `ObjectStoreError` with code `.credentials` when there are none.
+    /// Current credentials; throws `AWSCredentialsError` when there are none.
     func credentials() async throws -> AWSCredentials
 }
 
@@ -49,7 +48,7 @@ public struct EnvironmentCredentialsProvider: CredentialsProvider {
     public func credentials() async throws -> AWSCredentials {
         guard let id = environment["AWS_ACCESS_KEY_ID"], !id.isEmpty,
               let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
-            throw ObjectStoreError(.credentials, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set")
+            throw AWSCredentialsError("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set")
         }
         let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token)
@@ -79,7 +78,7 @@ public struct ProfileCredentialsProvider: CredentialsProvider {
                 return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: values["aws_session_token"])
             }
         }
-        throw ObjectStoreError(.credentials, "no keys for profile \(profile) in \(credentialsFile) or \(configFile)")
+        throw AWSCredentialsError("no keys for profile \(profile) in \(credentialsFile) or \(configFile)")
     }
 
     /// Sections of an INI file: `[name]` headers, `key = value` lines, `#`/`;` comments.
@@ -135,8 +134,8 @@ public final class InstanceMetadataCredentialsProvider: CredentialsProvider {
     }
 
     private func fetch() async throws -> AWSCredentials {
-        func fail(_ message: String, _ cause: (any Error & Sendable)? = nil) -> ObjectStoreError {
-            ObjectStoreError(.credentials, "instance metadata: \(message)", underlying: cause)
+        func fail(_ message: String, _ cause: (any Error & Sendable)? = nil) -> AWSCredentialsError {
+            AWSCredentialsError("instance metadata: \(message)", underlying: cause)
         }
         let tokenResponse: HTTPResponse
         do {
@@ -204,10 +203,10 @@ public final class DefaultCredentialsChain: CredentialsProvider {
                 let c = try await provider.credentials()
                 chosen.withLock { $0 = index }
                 return c
-            } catch let e as ObjectStoreError {
+            } catch let e as AWSCredentialsError {
                 failures.append(e.message)
             }
         }
-        throw ObjectStoreError(.credentials, "no credentials found: " + failures.joined(separator: "; "))
+        throw AWSCredentialsError("no credentials found: " + failures.joined(separator: "; "))
     }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import ObjectStore
+@testable import AWSRequests
 
 /// AWS's published Signature Version 4 test suite (credentials AKIDEXAMPLE, 2015-08-30T12:36:00Z,
 /// us-east-1, service "service"); expected signatures hand-copied from the suite's `.authz` files.

@@ -1,5 +1,5 @@
 import Testing
-@testable import ObjectStore
+@testable import AWSRequests
 
 @Suite struct DigestTests {
     @Test func knownDigests() {

@@ -2,7 +2,7 @@ import CCurl
 import Foundation
 import Synchronization
 
-/// One HTTP request as the S3 client builds it.
+/// One HTTP request as an AWS client (S3, Glue, ...) builds it.
 package struct HTTPRequest: Sendable {
     /// `GET`, `PUT`, `POST`, `HEAD`, `DELETE`.
     package var method: String
@@ -58,7 +58,7 @@ package struct TransportError: Error, Sendable, CustomStringConvertible {
     package var description: String { "curl error \(curlCode): \(message)" }
 }
 
-/// Sends HTTP requests; the S3 client's only I/O. Tests substitute scripted transports.
+/// Sends HTTP requests; the AWS clients' only I/O. Tests substitute scripted transports.
 package protocol HTTPTransport: Sendable {
     /// Sends one request and returns the answer, whatever its status.
     func send(_ request: HTTPRequest) async throws -> HTTPResponse

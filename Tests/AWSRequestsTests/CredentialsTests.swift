@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import ObjectStore
+@testable import AWSRequests
 
 @Suite struct CredentialsTests {
     @Test func environmentCredentials() async throws {
@@ -9,7 +9,7 @@ import Testing
             "AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "SK", "AWS_SESSION_TOKEN": "T"]).credentials()
         #expect(c == AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK", sessionToken: "T"))
         #expect(!c.description.contains("SK") && !c.description.contains("T)"))
-        await #expect(throws: ObjectStoreError.self) { try await EnvironmentCredentialsProvider(environment: [:]).credentials() }
+        await #expect(throws: AWSCredentialsError.self) { try await EnvironmentCredentialsProvider(environment: [:]).credentials() }
     }
 
     @Test func sharedFilesWithProfile() async throws {
@@ -27,7 +27,7 @@ import Testing
         work["AWS_PROFILE"] = "cfg"
         #expect(try await ProfileCredentialsProvider(environment: work).credentials().accessKeyId == "C")
         work["AWS_PROFILE"] = "none"
-        await #expect(throws: ObjectStoreError.self) { try await ProfileCredentialsProvider(environment: work).credentials() }
+        await #expect(throws: AWSCredentialsError.self) { try await ProfileCredentialsProvider(environment: work).credentials() }
     }
 
     /// Plays IMDSv2: a token PUT, then role name and credentials GETs that require the token.
@@ -78,6 +78,6 @@ import Testing
         ])
         #expect(try await chain.credentials().accessKeyId == "second")
         let empty = DefaultCredentialsChain(providers: [EnvironmentCredentialsProvider(environment: [:])])
-        await #expect { try await empty.credentials() } throws: { ($0 as? ObjectStoreError)?.code == .credentials }
+        await #expect { try await empty.credentials() } throws: { $0 is AWSCredentialsError }
     }
 }

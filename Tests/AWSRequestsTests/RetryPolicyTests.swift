@@ -1,5 +1,5 @@
 import Testing
-@testable import ObjectStore
+@testable import AWSRequests
 
 @Suite struct RetryPolicyTests {
     let policy = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(100), maxDelay: .milliseconds(500), totalDeadline: .seconds(2))

@@ -9,7 +9,7 @@ import Foundation
 package struct SigV4Signer: Sendable {
     /// Region of the credential scope, e.g. `us-east-1`.
     package var region: String
-    /// Service of the credential scope: `s3` here, `service` in AWS's test suite.
+    /// Service of the credential scope: `s3`, `glue`, `monitoring` (CloudWatch), `service` in AWS's test suite.
     package var service: String
 
     /// A signer for `service` in `region`.
