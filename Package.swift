@@ -52,7 +52,7 @@ let package = Package(
             "PGClient", "PGOutput", "Parquet", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Daemon", dependencies: [
-            "Replication", "ObjectStore", "Iceberg", .product(name: "Logging", package: "swift-log"),
+            "Replication", "ObjectStore", "AWSRequests", "Iceberg", .product(name: "Logging", package: "swift-log"),
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,5 +1,10 @@
 """CloudWatch on a moto_server for CloudWatchPublisherIntegrationTests (SigV4 and IAM checking on).
 
+  cloudwatch_moto.py start
+      Starts a moto_server on a free loopback port in a process of its own (detached: this command
+      returns at once; the server stops itself after 300 s) and prints JSON {"endpoint": URL, "pid": N}.
+  cloudwatch_moto.py stop PID
+      Stops that server.
   cloudwatch_moto.py setup ENDPOINT
       With auth still off: an IAM user allowed cloudwatch:PutMetricData only, one allowed nothing
       but reading metrics; then SigV4/IAM checking on. Prints JSON {"publisher": [id, secret],
@@ -11,7 +16,12 @@
 """
 import datetime
 import json
+import os
+import signal
+import socket
+import subprocess
 import sys
+import time
 import urllib.request
 
 import boto3
@@ -52,5 +62,26 @@ def read(endpoint, key, secret, namespace, name):
     print(json.dumps({"names": names, "values": values}))
 
 
+def start():
+    sock = socket.socket(); sock.bind(("127.0.0.1", 0)); port = sock.getsockname()[1]; sock.close()
+    # `timeout` ends it even if the test never says stop; no pipe of ours is inherited, so whoever
+    # reads this command's output to its end is not kept waiting by the server.
+    server = subprocess.Popen(["timeout", "300", sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    endpoint = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1); break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        server.kill(); sys.exit(f"moto_server did not answer on {endpoint}")
+    print(json.dumps({"endpoint": endpoint, "pid": server.pid}))
+
+
+def stop(pid):
+    os.killpg(int(pid), signal.SIGTERM)
+
+
 if __name__ == "__main__":
-    {"setup": setup, "read": read}[sys.argv[1]](*sys.argv[2:])
+    {"start": start, "stop": stop, "setup": setup, "read": read}[sys.argv[1]](*sys.argv[2:])

@@ -1,5 +1,4 @@
 import Foundation
-import ObjectStore
 
 /// One value of a CloudWatch `PutMetricData` call.
 struct CloudWatchDatum: Sendable, Equatable {
@@ -11,8 +10,9 @@ struct CloudWatchDatum: Sendable, Equatable {
     var unit: String
 }
 
-/// What the daemon publishes to CloudWatch and how the call's body is written: the `PutMetricData`
-/// action of the query protocol (form-encoded, API version 2010-08-01).
+/// What the daemon publishes to CloudWatch and the parameters of the `PutMetricData` call (the
+/// query protocol, API version 2010-08-01; AWSRequests' `AWSServiceClient.callQuery` adds `Action`
+/// and `Version`, form-encodes and signs).
 ///
 /// See https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html
 enum CloudWatchMetricData {
@@ -30,11 +30,13 @@ enum CloudWatchMetricData {
         return out
     }
 
-    /// The form-encoded body of a `PutMetricData` call: `datums` in `namespace`, each with the
-    /// dimension ``dimensionName`` = `name`, stamped `timestamp`. Keys in the order AWS documents
-    /// them (the order does not matter to the service).
-    static func putMetricDataBody(namespace: String, name: String, datums: [CloudWatchDatum], timestamp: Date) -> String {
-        var fields: [(String, String)] = [("Action", "PutMetricData"), ("Version", "2010-08-01"), ("Namespace", namespace)]
+    /// The API version of `PutMetricData`.
+    static let version = "2010-08-01"
+
+    /// The parameters of a `PutMetricData` call: `datums` in `namespace`, each with the dimension
+    /// ``dimensionName`` = `name`, stamped `timestamp`.
+    static func putMetricDataParameters(namespace: String, name: String, datums: [CloudWatchDatum], timestamp: Date) -> [(String, String)] {
+        var fields: [(String, String)] = [("Namespace", namespace)]
         let time = timestampText(timestamp)
         for (index, datum) in datums.enumerated() {
             let member = "MetricData.member.\(index + 1)."
@@ -47,8 +49,7 @@ enum CloudWatchMetricData {
                 (member + "Unit", datum.unit),
             ]
         }
-        return fields.map { SigV4Signer.uriEncode($0.0, encodeSlash: true) + "=" + SigV4Signer.uriEncode($0.1, encodeSlash: true) }
-            .joined(separator: "&")
+        return fields
     }
 
     /// ISO 8601 in UTC with whole seconds (`2026-12-04T23:30:00Z`).
@@ -61,7 +62,8 @@ enum CloudWatchMetricData {
 
     /// A value as CloudWatch reads it: integers without a fraction, others with up to millisecond precision.
     static func valueText(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        guard abs(value) < 1e15 else { return String(value) }
+        if value == value.rounded() { return String(Int64(value)) }
         return String((value * 1000).rounded() / 1000)
     }
 }

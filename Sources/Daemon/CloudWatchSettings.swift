@@ -44,11 +44,6 @@ extension Configuration {
         /// Whether the daemon publishes (a namespace is set).
         public var isEnabled: Bool { !namespace.isEmpty }
 
-        /// The URL requests go to: `endpoint`, or AWS's for the region (of resolved settings).
-        public var endpointURL: String {
-            endpoint.isEmpty ? "https://monitoring.\(region).amazonaws.com" : endpoint
-        }
-
         /// The time between two publications.
         public var interval: Duration { .seconds(intervalSeconds) }
     }

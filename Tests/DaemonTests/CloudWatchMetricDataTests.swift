@@ -30,18 +30,21 @@ import Testing
         #expect(datums == [.init(name: "Healthy", value: 0, unit: "Count")])
     }
 
-    @Test func theBodyIsTheQueryProtocolsPutMetricDataWithTheDimensionOnEveryDatum() {
-        let body = CloudWatchMetricData.putMetricDataBody(
+    @Test func theParametersArePutMetricDatasWithTheDimensionOnEveryDatum() {
+        let parameters = CloudWatchMetricData.putMetricDataParameters(
             namespace: "replicatord/prod", name: "my stack",
             datums: [.init(name: "LagSeconds", value: 2.5, unit: "Seconds"), .init(name: "Healthy", value: 1, unit: "Count")],
             timestamp: Date(timeIntervalSince1970: 1_796_000_000))
-        #expect(body == "Action=PutMetricData&Version=2010-08-01&Namespace=replicatord%2Fprod"
-            + "&MetricData.member.1.MetricName=LagSeconds&MetricData.member.1.Dimensions.member.1.Name=Replicator"
-            + "&MetricData.member.1.Dimensions.member.1.Value=my%20stack&MetricData.member.1.Timestamp=2026-11-30T00%3A53%3A20Z"
-            + "&MetricData.member.1.Value=2.5&MetricData.member.1.Unit=Seconds"
-            + "&MetricData.member.2.MetricName=Healthy&MetricData.member.2.Dimensions.member.1.Name=Replicator"
-            + "&MetricData.member.2.Dimensions.member.1.Value=my%20stack&MetricData.member.2.Timestamp=2026-11-30T00%3A53%3A20Z"
-            + "&MetricData.member.2.Value=1&MetricData.member.2.Unit=Count")
+        let expected: [(String, String)] = [
+            ("Namespace", "replicatord/prod"),
+            ("MetricData.member.1.MetricName", "LagSeconds"), ("MetricData.member.1.Dimensions.member.1.Name", "Replicator"),
+            ("MetricData.member.1.Dimensions.member.1.Value", "my stack"), ("MetricData.member.1.Timestamp", "2026-11-30T00:53:20Z"),
+            ("MetricData.member.1.Value", "2.5"), ("MetricData.member.1.Unit", "Seconds"),
+            ("MetricData.member.2.MetricName", "Healthy"), ("MetricData.member.2.Dimensions.member.1.Name", "Replicator"),
+            ("MetricData.member.2.Dimensions.member.1.Value", "my stack"), ("MetricData.member.2.Timestamp", "2026-11-30T00:53:20Z"),
+            ("MetricData.member.2.Value", "1"), ("MetricData.member.2.Unit", "Count"),
+        ]
+        #expect(parameters.map { "\($0.0)=\($0.1)" } == expected.map { "\($0.0)=\($0.1)" })
     }
 
     @Test func valuesAreWrittenWithoutNeedlessDigits() {

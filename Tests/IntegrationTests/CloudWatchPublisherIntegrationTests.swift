@@ -1,7 +1,7 @@
+import AWSRequests
 import Daemon
 import Foundation
 import Logging
-import ObjectStore
 import PGClient
 import Testing
 
@@ -12,34 +12,27 @@ import Testing
 struct CloudWatchPublisherIntegrationTests {
     static let helper = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/cloudwatch_moto.py").path
 
-    /// A moto_server on a free loopback port, stopped when `body` returns.
+    /// A moto_server of its own (started and stopped by the helper, in a process group of its own).
     func withMoto<T>(_ body: (String) async throws -> T) async throws -> T {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let port = try await DedicatedThread.run(name: "test-port") {
-            try TestEnvironment.run(python, ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
-        }.trimmingCharacters(in: .whitespacesAndNewlines)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: python)
-        server.arguments = ["-m", "moto.server", "-H", "127.0.0.1", "-p", port]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
-        let endpoint = "http://127.0.0.1:\(port)"
-        var up = false
-        for _ in 0..<100 where !up {
-            up = (try? await DedicatedThread.run(name: "test-probe") {
-                try TestEnvironment.run("/usr/bin/curl", ["-fs", "-o", "/dev/null", endpoint + "/moto-api/"])
-            }) != nil
-            if !up { try await Task.sleep(for: .milliseconds(200)) }
+        let started = try await helper(["start"])
+        let endpoint = try #require(started["endpoint"] as? String), pid = try #require(started["pid"] as? Int)
+        do {
+            let result = try await body(endpoint)
+            _ = try? await helperText(["stop", "\(pid)"])
+            return result
+        } catch {
+            _ = try? await helperText(["stop", "\(pid)"])
+            throw error
         }
-        try #require(up, "moto_server did not answer on \(endpoint)")
-        return try await body(endpoint)
+    }
+
+    func helperText(_ arguments: [String]) async throws -> String {
+        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        return try await DedicatedThread.run(name: "test-cw") { try TestEnvironment.run(python, [Self.helper] + arguments) }
     }
 
     func helper(_ arguments: [String]) async throws -> [String: Any] {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let out = try await DedicatedThread.run(name: "test-cw") { try TestEnvironment.run(python, [Self.helper] + arguments) }
+        let out = try await helperText(arguments)
         return try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out)")
     }
 
