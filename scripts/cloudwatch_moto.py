@@ -35,8 +35,9 @@ def client(endpoint, key="bootstrap", secret="bootstrap"):
 def setup(endpoint):
     iam = client(endpoint)
     keys = {}
-    for user, actions in [("publisher", ["cloudwatch:PutMetricData"]),
-                          ("reader", ["cloudwatch:ListMetrics", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics"])]:
+    # moto checks CloudWatch calls under the signing name, monitoring:; AWS under cloudwatch:.
+    for user, actions in [("publisher", ["cloudwatch:PutMetricData", "monitoring:PutMetricData"]),
+                          ("reader", [f"{p}:{a}" for p in ("cloudwatch", "monitoring") for a in ("ListMetrics", "GetMetricData", "GetMetricStatistics")])]:
         iam.create_user(UserName=user)
         iam.put_user_policy(UserName=user, PolicyName="cw", PolicyDocument=json.dumps(
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))

@@ -60,9 +60,11 @@ export AWS_DEFAULT_REGION=$REPLICATORD_REGION AWS_REGION=$REPLICATORD_REGION
 
 apt_install() {
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -q "$@"; then
+  # No conffile question (there is nobody to answer it): keep what is there; step 3 writes the TOML.
+  local opts=(-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+  if ! apt-get install "${opts[@]}" "$@"; then
     [ "$REPLICATORD_SKIP_APT_UPDATE" = 1 ] && die "apt-get install $* failed"
-    apt-get update -q && apt-get install -y -q "$@"
+    apt-get update -q && apt-get install "${opts[@]}" "$@"
   fi
 }
 
