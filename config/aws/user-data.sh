@@ -30,6 +30,7 @@
 #   INTERVAL_SECONDS(60)   HEALTH_LISTEN(127.0.0.1:9187)
 #   GLUE_DATABASE("")      [catalog] glue_database, and the database of the Athena DDL (default replicatord)
 #   ATHENA_WORKGROUP("")   "" = no named queries
+#   CLOUDWATCH_INTERVAL_SECONDS(60)
 #   CLOUDWATCH_NAMESPACE("") "" = no [cloudwatch] section; CLOUDWATCH_NAME("") the metrics' Replicator dimension (default: the slot)
 # Test-only (empty on EC2): AWS_ENDPOINT (one endpoint for S3, Secrets Manager, CloudWatch, Athena),
 #   AWS_CLI (the aws program), SKIP_APT_UPDATE=1.
@@ -47,7 +48,7 @@ for v in REPLICATORD_PACKAGE_URL REPLICATORD_REGION REPLICATORD_SOURCE_HOST REPL
 : "${REPLICATORD_SERVER_SIDE_ENCRYPTION:=}" "${REPLICATORD_SSE_KMS_KEY_ID:=}"
 : "${REPLICATORD_INTERVAL_SECONDS:=60}" "${REPLICATORD_HEALTH_LISTEN:=127.0.0.1:9187}"
 : "${REPLICATORD_GLUE_DATABASE:=}" "${REPLICATORD_ATHENA_WORKGROUP:=}"
-: "${REPLICATORD_CLOUDWATCH_NAMESPACE:=}" "${REPLICATORD_CLOUDWATCH_NAME:=}"
+: "${REPLICATORD_CLOUDWATCH_INTERVAL_SECONDS:=60}" "${REPLICATORD_CLOUDWATCH_NAMESPACE:=}" "${REPLICATORD_CLOUDWATCH_NAME:=}"
 : "${REPLICATORD_AWS_ENDPOINT:=}" "${REPLICATORD_AWS_CLI:=}" "${REPLICATORD_SKIP_APT_UPDATE:=}"
 # Values go into TOML strings and a conninfo: refuse what would need quoting there.
 for v in REPLICATORD_SOURCE_HOST REPLICATORD_SOURCE_DATABASE REPLICATORD_SOURCE_USER REPLICATORD_PUBLICATION \
@@ -193,7 +194,8 @@ listen = "$REPLICATORD_HEALTH_LISTEN"
 EOF
   if [ "$1" = 1 ]; then printf '\n[catalog]\nglue_database = "%s"\n' "$REPLICATORD_GLUE_DATABASE"; fi
   if [ -n "$REPLICATORD_CLOUDWATCH_NAMESPACE" ]; then
-    printf '\n[cloudwatch]\nnamespace = "%s"\nregion    = "%s"\n' "$REPLICATORD_CLOUDWATCH_NAMESPACE" "$REPLICATORD_REGION"
+    printf '\n[cloudwatch]\nnamespace = "%s"\nregion    = "%s"\ninterval_seconds = %s\n' "$REPLICATORD_CLOUDWATCH_NAMESPACE" \
+      "$REPLICATORD_REGION" "$REPLICATORD_CLOUDWATCH_INTERVAL_SECONDS"
     [ -n "$REPLICATORD_CLOUDWATCH_NAME" ] && printf 'name      = "%s"\n' "$REPLICATORD_CLOUDWATCH_NAME"
     [ -n "$REPLICATORD_AWS_ENDPOINT" ] && printf 'endpoint  = "%s"\n' "$REPLICATORD_AWS_ENDPOINT"
   fi
