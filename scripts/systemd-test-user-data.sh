@@ -62,7 +62,7 @@ policy = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
     # moto checks CloudWatch calls under its signing name, monitoring:; AWS under cloudwatch:.
     {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData", "monitoring:PutMetricData"], "Resource": "*"},
-    {"Effect": "Allow", "Action": ["athena:CreateNamedQuery", "athena:ListNamedQueries", "athena:BatchGetNamedQuery"], "Resource": "*"}]}
+    {"Effect": "Allow", "Action": ["athena:CreateNamedQuery", "athena:ListNamedQueries", "athena:BatchGetNamedQuery", "athena:GetNamedQuery"], "Resource": "*"}]}
 iam = client("iam")
 iam.create_user(UserName="instance")
 iam.put_user_policy(UserName="instance", PolicyName="replicatord-host", PolicyDocument=json.dumps(policy))
@@ -212,7 +212,7 @@ endpoint, key, secret, workgroup = sys.argv[1:]
 athena = boto3.client("athena", endpoint_url=endpoint, region_name="eu-west-1", aws_access_key_id=key, aws_secret_access_key=secret)
 try:
     ids = athena.list_named_queries(WorkGroup=workgroup)["NamedQueryIds"]
-    queries = athena.batch_get_named_query(NamedQueryIds=ids)["NamedQueries"] if ids else []
+    queries = [athena.get_named_query(NamedQueryId=i)["NamedQuery"] for i in ids]   # moto: BatchGetNamedQuery answers 500
 except Exception as e:
     sys.exit(f"athena: {str(e)[:400]}")
 for q in sorted(queries, key=lambda q: q["Name"]):

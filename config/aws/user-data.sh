@@ -231,8 +231,10 @@ if [ -n "$REPLICATORD_ATHENA_WORKGROUP" ]; then
     existing=$("$AWS" athena list-named-queries --work-group "$REPLICATORD_ATHENA_WORKGROUP" --query 'NamedQueryIds' --output text)
     names=""
     if [ -n "$existing" ] && [ "$existing" != None ]; then
-      # shellcheck disable=SC2086
-      names=$("$AWS" athena batch-get-named-query --named-query-ids $existing --query 'NamedQueries[].Name' --output text | tr '\t' '\n')
+      # One GetNamedQuery each (moto answers BatchGetNamedQuery with a 500).
+      for id in $existing; do
+        names+=$("$AWS" athena get-named-query --named-query-id "$id" --query 'NamedQuery.Name' --output text)$'\n'
+      done
     fi
     # One file per statement (Athena runs one at a time), named after the object it creates.
     python3 - "$ddl" "$work/queries" <<'PY'
