@@ -31,6 +31,8 @@ public struct Configuration: Sendable, Equatable {
     public var health: Health
     /// `[log]`: how the daemon logs.
     public var log: Log
+    /// `[cloudwatch]`: the health figures the daemon publishes to CloudWatch (off by default).
+    public var cloudwatch: CloudWatch
 
     /// A configuration with the given required sections and defaults for the rest.
     public init(
@@ -42,7 +44,8 @@ public struct Configuration: Sendable, Equatable {
         catalog: Catalog = .init(),
         schedule: Schedule = .init(),
         health: Health = .init(),
-        log: Log = .init()
+        log: Log = .init(),
+        cloudwatch: CloudWatch = .init()
     ) {
         self.source = source
         self.target = target
@@ -53,6 +56,7 @@ public struct Configuration: Sendable, Equatable {
         self.schedule = schedule
         self.health = health
         self.log = log
+        self.cloudwatch = cloudwatch
     }
 }
 

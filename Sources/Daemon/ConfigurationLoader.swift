@@ -63,6 +63,13 @@ import TOMLKit
 /// [log]
 /// format = "logfmt"                 # or "json"
 /// level  = "info"                   # trace, debug, info, notice, warning, error, critical
+///
+/// [cloudwatch]                      # see CloudWatchSettings.swift
+/// namespace        = ""             # "" = publish nothing to CloudWatch
+/// region           = ""             # "" = [target] region
+/// interval_seconds = 60             # 10...3600
+/// name             = ""             # the Replicator dimension's value; "" = [source] slot
+/// endpoint         = ""             # "" = AWS; else http(s)://host[:port]
 /// ```
 ///
 /// Anything else is an error, so that a typo never silently falls back to a default: an unknown
@@ -91,6 +98,7 @@ public enum ConfigurationLoader {
         ("schedule", ["interval_seconds"]),
         ("health", ["listen"]),
         ("log", ["format", "level"]),
+        ("cloudwatch", ["namespace", "region", "interval_seconds", "name", "endpoint"]),
     ]
 
     /// Reads and checks the configuration file at `path`.
@@ -160,7 +168,8 @@ public enum ConfigurationLoader {
             catalog: catalog,
             schedule: try readSchedule(section("schedule")),
             health: try readHealth(section("health")),
-            log: try readLog(section("log")))
+            log: try readLog(section("log")),
+            cloudwatch: try readCloudWatch(section("cloudwatch")))
     }
 
     /// `text` with control characters written as escapes (toml++ quotes the offending input, which
@@ -902,6 +911,13 @@ extension Configuration {
             [log]
             format = \(quoted(log.format.rawValue))
             level = \(quoted(log.level.rawValue))
+
+            [cloudwatch]
+            namespace = \(quoted(cloudwatch.namespace))
+            region = \(quoted(cloudwatch.region))
+            interval_seconds = \(cloudwatch.intervalSeconds)
+            name = \(quoted(cloudwatch.name))
+            endpoint = \(quoted(cloudwatch.endpoint))
 
             """
     }

@@ -22,11 +22,20 @@ public enum ServiceMode {
         }
         let scheduler = Scheduler(engine: engine, interval: configuration.schedule.interval, monitor: monitor,
                                   notifier: notifier, fatalExitDelay: fatalExitDelay, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        // [cloudwatch]: publishing never ends the group; it stops with the others.
+        if configuration.cloudwatch.isEnabled {
+            let settings = configuration.cloudwatch.resolved(targetRegion: configuration.target.region, slot: configuration.source.slot)
+            let publisher = try CloudWatchPublisher(settings: settings, monitor: monitor,
+                                                    caFile: configuration.target.caFile, logger: logger)
+            services.append(.init(service: publisher, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
+        services.append(.init(service: scheduler, successTerminationBehavior: .gracefullyShutdownGroup,
+                              failureTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [
-                .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: scheduler, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
