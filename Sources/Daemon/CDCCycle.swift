@@ -18,6 +18,8 @@ public struct CycleReport: Sendable {
     public var retainedWALBytes: Int64 = 0
     /// Tables put in state `error` by this cycle (`schema.table`).
     public var failedTables: [String] = []
+    /// Table folders whose changes this cycle held (``CDCBatching``): read again by the next cycle.
+    public var heldTables: [String] = []
 }
 
 /// One CDC cycle: drain the slot up to the server's WAL position at the start of the cycle, write
@@ -35,7 +37,12 @@ struct CDCCycle {
         let confirmed = LSN(state.confirmedLSN) ?? .zero
         // Tables whose LOAD snapshot is later than the slot's start skip what their snapshot holds.
         var tableStart: [UInt32: LSN] = [:]
-        for table in state.tables.values { if let start = LSN(table.cdcStartLSN), start > confirmed { tableStart[table.oid] = start } }
+        // So do tables whose own stored position is past the checkpoint's (another table's held changes
+        // keep the checkpoint behind).
+        for table in state.tables.values {
+            let start = CDCBatching.storedBefore(table, confirmed: confirmed)
+            if start > confirmed { tableStart[table.oid] = start }
+        }
         let binary = tables.allSatisfy { $0.columns.allSatisfy { !ColumnKind($0).needsTextCast } }
         // Changes land under the names the stream started with; tables it does not know get their
         // own full load first (see ChangeAccumulator.tableNames).
@@ -73,6 +80,10 @@ struct CDCCycle {
         }
         // Only now, with the files and the checkpoint stored, may the server forget the WAL.
         stream.confirm(LSN(report.confirmedLSN) ?? confirmed)
+        if !report.heldTables.isEmpty {
+            // The held changes were read past: the next cycle reads them again from the checkpoint.
+            try await DedicatedThread.run(name: "replicatord-stream-stop") { () throws -> Void in stream.stop() }
+        }
         var final = report
         final.retainedWALBytes = (try? await DedicatedThread.run(name: "replicatord-wal") { () throws -> Int64 in
             let retained = try PGConnection(conninfo: settings.conninfo).query(
@@ -91,13 +102,17 @@ struct CDCCycle {
     /// Writes the cut's files, the intent before them and the checkpoint after them. Blocking.
     private func store(_ cut: LiveStream.Cut, state: ReplicationState, confirmed: LSN, now: @escaping @Sendable () -> Int64) throws -> CycleReport {
         let store = self.store, keeper = self.keeper
-        let segments = cut.segments
         var report = CycleReport()
         report.targetLSN = cut.target.description
+        // A keepalive can carry a redo past its intent's end; with no commit after that end it
+        // read the same transactions, so it keeps the intent's end (and names).
+        let end = state.pending.flatMap { LSN($0.endLSN) }.flatMap { cut.end > $0 && cut.lastCommitEnd <= $0 ? $0 : nil } ?? cut.end
+        // Tables whose changes are held (CdcMinFileSize) leave the cut here; the checkpoint stays
+        // at the oldest held table's stored position.
+        let (segments, plan) = settings.batching.split(cut.segments, state: state, confirmed: confirmed, end: end, nowMilliseconds: now())
+        report.heldTables = plan.held.sorted()
+        let confirmedEnd = plan.confirmed
         do {
-            // A keepalive can carry a redo past its intent's end; with no commit after that end it
-            // read the same transactions, so it keeps the intent's end (and names).
-            let end = state.pending.flatMap { LSN($0.endLSN) }.flatMap { cut.end > $0 && cut.lastCommitEnd <= $0 ? $0 : nil } ?? cut.end
             // Names: the same as the interrupted cycle's when redoing it, else new ones.
             var keys: [String] = []
             var lastNames: [String: String] = [:]
@@ -105,7 +120,7 @@ struct CDCCycle {
                 let table = "\(segment.relation.schema).\(segment.relation.name)"
                 let name = FileNaming.nextCDCName(now: now(), after: lastNames[table] ?? state.tables[table]?.lastFileName)
                 lastNames[table] = name
-                keys.append(FileNaming.tableFolder(schema: segment.relation.schema, table: segment.relation.name) + name + ".parquet")
+                keys.append(FileNaming.cdcKey(schema: segment.relation.schema, table: segment.relation.name, name: name, partition: settings.datePartition))
             }
             if let pending = state.pending {
                 if pending.files.count == keys.count, LSN(pending.endLSN) == end {
@@ -162,18 +177,20 @@ struct CDCCycle {
             let written = stored, failures = failed
             let lastCommitTime = cut.lastCommitTime
             // An idle cycle that did not move the position stores nothing.
-            let changed = !segments.isEmpty || !failed.isEmpty || state.pending != nil || end > confirmed
+            let changed = !segments.isEmpty || !failed.isEmpty || state.pending != nil || confirmedEnd > confirmed
             if changed { try BlockingBridge.wait {
                 try await keeper.update { state in
                     state.pending = nil
-                    if end > (LSN(state.confirmedLSN) ?? .zero) { state.confirmedLSN = end.description }
+                    if confirmedEnd > (LSN(state.confirmedLSN) ?? .zero) { state.confirmedLSN = confirmedEnd.description }
                     for (segment, key, size) in written {
                         let table = "\(segment.relation.schema).\(segment.relation.name)"
                         var t = state.tables[table] ?? .init(status: .replicating, oid: segment.relation.oid, cdcStartLSN: confirmed.description)
                         t.inserts += Int64(segment.inserts); t.updates += Int64(segment.updates)
                         t.deletes += Int64(segment.deletes); t.truncates += Int64(segment.truncates)
                         t.filesWritten += 1; t.bytesWritten += size
-                        t.lastFileName = String(key.split(separator: "/").last!.dropLast(".parquet".count))
+                        t.lastFileName = FileNaming.cdcName(ofKey: key)
+                        // Past the checkpoint's LSN when another table's changes are held.
+                        t.storedThroughLSN = end > confirmedEnd ? end.description : nil
                         t.lastChangeLSN = segment.lastCommitEnd.description
                         t.lastChangeTime = lastCommitTime
                         state.tables[table] = t
@@ -190,10 +207,10 @@ struct CDCCycle {
             report.files = stored.map(\.1)
             report.failedTables = failed.keys.sorted()
             report.transactions = cut.transactions
-            report.confirmedLSN = end.description
+            report.confirmedLSN = confirmedEnd.description
             logger.info("cdc cycle stored", metadata: [
                 "files": "\(keys.count)", "rows": "\(report.rows)", "transactions": "\(report.transactions)",
-                "lsn.confirmed": "\(end)", "lsn.target": "\(cut.target)",
+                "lsn.confirmed": "\(confirmedEnd)", "lsn.target": "\(cut.target)", "tables.held": "\(plan.held.count)",
             ])
             return report
         } catch {

@@ -166,6 +166,7 @@ final class LiveStream: @unchecked Sendable {
         accumulator.tableNames = identity.tableNames.mapValues { (schema: $0[0], name: $0[1]) }
         accumulator.skipUnknownTables = identity.skipUnknownTables
         accumulator.excludedTables = identity.excludedTables
+        accumulator.writtenChanges = settings.writtenChanges
         accumulator.spillRows = settings.cdcSpillRows
         let resolver = TypeResolver(connection: catalog, publication: settings.publication)
         let spoolDirectory = self.spoolDirectory, parquetOptions = settings.parquet
