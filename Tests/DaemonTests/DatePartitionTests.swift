@@ -5,7 +5,7 @@ import Testing
 /// and the CDC keys built and taken apart with them.
 @Suite struct DatePartitionTests {
     /// 2026-11-24 19:15:12.345 UTC.
-    static let instant: Int64 = 1_795_634_112_345
+    static let instant: Int64 = 1_795_547_712_345
 
     @Test(arguments: [
         (DatePartition.Sequence.yyyymmdd, DatePartition.Delimiter.slash, "2026/11/24/"),

@@ -45,7 +45,7 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
 
 @Suite struct ChangeAccumulatorTests {
     /// DMS's `CdcInsertsOnly` and `CdcInsertsAndUpdates`: the other changes never enter a segment.
-    @Test(arguments: [(WrittenChanges.all, "IUDIDT"), (.insertsOnly, "I"), (.insertsAndUpdates, "IUU")])
+    @Test(arguments: [(WrittenChanges.all, "IUDDIT"), (.insertsOnly, "I"), (.insertsAndUpdates, "IUU")])
     func writtenChangesKeepOnlyTheirOps(_ written: WrittenChanges, _ expected: String) throws {
         var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
         acc.writtenChanges = written
