@@ -12,7 +12,12 @@ import Testing
     }
 
     func failure(_ output: String, catalog: String = "") -> ConfigurationError? {
-        do { _ = try parse(output, catalog: catalog); return nil } catch { return error }
+        do {
+            _ = try Configuration.parse(Self.base + "[output]\n" + output + "\n" + catalog, path: "r.toml")
+            return nil
+        } catch {
+            return error
+        }
     }
 
     @Test func theDefaultsAreDMSsLayoutWithNothingHeld() throws {

@@ -52,6 +52,13 @@ struct DMSSettingsIntegrationTests {
         return (UInt64(parts[0], radix: 16)! << 32) | UInt64(parts[1], radix: 16)!
     }
 
+    /// `contrib/spark/current_state.py` over the directory, its state next to it.
+    func sparkJob(_ dir: String, keys: [String]) throws -> TestEnvironment.Finished {
+        let job = TestEnvironment.repositoryRoot.appendingPathComponent("contrib/spark/current_state.py").path
+        return try TestEnvironment.capture(try TestEnvironment.require("REPLICATORD_TEST_PYTHON"),
+                                           [job, "--source", "file://" + dir, "--output", "file://" + dir + ".state"] + keys.flatMap { ["--key", $0] })
+    }
+
     // MARK: DatePartitionEnabled, DatePartitionSequence, DatePartitionDelimiter, DatePartitionTimezone
 
     @Test func cdcFilesGoToDateFoldersThatTheOracleTheDDLAndReloadTableFollow() async throws {
@@ -93,6 +100,7 @@ struct DMSSettingsIntegrationTests {
         #expect(result["public.orders"]?["ok"] as? Bool == true, "\(result["public.orders"] ?? [:])")
         #expect(result["public.events"]?["ok"] as? Bool == true)
         #expect(result["public.orders"]?["cdc_rows"] as? Int == 621 + 40)
+        #expect(result["public.orders"]?["cdc_files"] as? Int == 2)
 
         // `replicatord ddl` for DuckDB and Spark reads the subfolders: each view equals the source.
         let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/current_state_check.py").path
@@ -105,6 +113,17 @@ struct DMSSettingsIntegrationTests {
             let out = try python([script, "--engine", engine, "--ddl", path, "--conninfo", db.conninfo, "public.orders", "public.events"])
             #expect(out.split(separator: "\n").filter { $0.contains("\"ok\": true") }.count == 2, "\(engine): \(out)")
         }
+
+        // The Spark job finds the CDC files in the date folders, and its second run applies only the new one.
+        defer { try? FileManager.default.removeItem(atPath: dir + ".state") }
+        let first = try sparkJob(dir, keys: ["public/orders=id", "public/untouched=id"])
+        #expect(first.status == 0 && first.stdout.contains("\"rebuilt\": true"), "\(first.stdout)\n\(first.stderr.suffix(2000))")
+        try db.execute("UPDATE public.orders SET note = 'third' WHERE id <= 10")
+        try #require(try replicatord(["--config", config, "--once"]).status == 0)
+        let second = try sparkJob(dir, keys: ["public/orders=id", "public/untouched=id"])
+        #expect(second.status == 0 && second.stdout.contains("\"applied_files\": 1"), "\(second.stdout)\n\(second.stderr.suffix(2000))")
+        let state = try python([script, "--engine", "state", "--state", dir + ".state", "--conninfo", db.conninfo, "public.orders", "public.events"])
+        #expect(state.split(separator: "\n").filter { $0.contains("\"ok\": true") }.count == 2, "spark job: \(state)")
 
         // reload-table removes the CDC files in the date folders with the old LOAD set.
         let request = try replicatord(["reload-table", "--config", config, "public.orders"])
