@@ -40,7 +40,7 @@ let package = Package(
         // Apache Iceberg table metadata (Avro container files, manifests, metadata JSON): knows
         // neither PostgreSQL nor S3; turns file descriptions and schemas into bytes.
         .target(name: "Iceberg", dependencies: ["CZlib"]),
-        .testTarget(name: "IcebergTests", dependencies: ["Iceberg"]),
+        .testTarget(name: "IcebergTests", dependencies: ["Iceberg", "TestSupport"]),
 
         // The bridge between PostgreSQL and Parquet.
         .target(name: "Replication", dependencies: [
@@ -71,15 +71,17 @@ let package = Package(
             "PGClient", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // What the test targets share (the seeded generator of every randomized test).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         // Unit tests: no network, no server.
-        .testTarget(name: "PGOutputTests", dependencies: ["PGOutput"]),
-        .testTarget(name: "ParquetTests", dependencies: ["Parquet"]),
+        .testTarget(name: "PGOutputTests", dependencies: ["PGOutput", "TestSupport"]),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet", "TestSupport"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "PGOutput", "Parquet"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "PGOutput", "Parquet", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "ObjectStore", "TestSupport"]),
         // Integration tests: a live PostgreSQL and moto_server, found through REPLICATORD_TEST_* variables.
         .testTarget(name: "IntegrationTests", dependencies: [
-            "PGClient", "PGOutput", "Parquet", "ObjectStore", "Replication", "Daemon", "Iceberg",
+            "PGClient", "PGOutput", "Parquet", "ObjectStore", "Replication", "Daemon", "Iceberg", "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Logging
+import ObjectStore
 import Replication
 
 /// The daemon's configuration: what `replicatord --config FILE` reads, with every default documented.
@@ -81,25 +82,6 @@ extension Configuration {
 
 // MARK: - [target]
 
-/// Where the Parquet files are stored: the parsed `target.url`.
-public enum TargetLocation: Sendable, Equatable, CustomStringConvertible {
-    /// `s3://bucket/prefix`: an S3 (or S3-compatible) bucket and a key prefix without leading or
-    /// trailing slashes (empty for the bucket's root).
-    case s3(bucket: String, prefix: String)
-    /// `file:///absolute/dir`: a local directory, as an absolute path without a trailing slash.
-    case directory(path: String)
-
-    /// The location as a URL, in the form the loader accepts.
-    public var description: String {
-        switch self {
-        case .s3(let bucket, let prefix):
-            return prefix.isEmpty ? "s3://\(bucket)" : "s3://\(bucket)/\(prefix)"
-        case .directory(let path):
-            return "file://\(ConfigurationLoader.percentEncodedPath(path))"
-        }
-    }
-}
-
 extension Configuration {
     /// `[target]`: the object store or directory that receives the files.
     public struct Target: Sendable, Equatable {
@@ -114,7 +96,7 @@ extension Configuration {
         }
 
         /// `url` (required): `s3://bucket[/prefix]` or `file:///absolute/dir`.
-        public var location: TargetLocation
+        public var location: TargetURL
         /// `region`, default `"us-east-1"`: the AWS region used to sign S3 requests.
         public var region: String
         /// `endpoint`, default `""` (AWS): an S3-compatible endpoint such as `"http://127.0.0.1:9000"`.
@@ -137,7 +119,7 @@ extension Configuration {
 
         /// A target at the given location with defaults for everything else.
         public init(
-            location: TargetLocation,
+            location: TargetURL,
             region: String = "us-east-1",
             endpoint: String = "",
             pathStyle: Bool = false,

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ObjectStore
 import TOMLKit
 
 /// Reads `replicatord.toml` into a ``Configuration``, checking every key and value.
@@ -574,52 +575,9 @@ public enum ConfigurationLoader {
         return keywords
     }
 
-    /// Parses `target.url`: `s3://bucket[/prefix]` or `file:///absolute/dir` (percent-encoding decoded).
-    static func parseTargetURL(_ url: String) throws(ValueProblem) -> TargetLocation {
-        let expected = "expected s3://bucket/prefix or file:///absolute/path, got \"\(url)\""
-        let lowered = url.lowercased()
-        if lowered.hasPrefix("s3://") {
-            let rest = url.dropFirst(5)
-            guard !rest.contains("?"), !rest.contains("#") else { throw ValueProblem("\(expected): an s3:// URL has no query or fragment") }
-            let bucket = String(rest.prefix(while: { $0 != "/" }))
-            try checkBucketName(bucket, url: url)
-            let prefixText = rest.dropFirst(bucket.count)
-            let segments = prefixText.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-            let trimmed = Array(segments.drop(while: \.isEmpty).reversed().drop(while: \.isEmpty).reversed())
-            guard !trimmed.contains(where: \.isEmpty) else {
-                throw ValueProblem("\(expected): the prefix has an empty segment (\"//\")")
-            }
-            return .s3(bucket: bucket, prefix: trimmed.joined(separator: "/"))
-        }
-        if lowered.hasPrefix("file://") {
-            let rest = url.dropFirst(7)
-            guard rest.hasPrefix("/") else {
-                throw ValueProblem("\(expected): a file URL names an absolute directory on this host, with three slashes (file:///var/lib/out)")
-            }
-            guard !rest.contains("?"), !rest.contains("#") else { throw ValueProblem("\(expected): a file URL has no query or fragment") }
-            guard let decoded = rest.removingPercentEncoding else { throw ValueProblem("\(expected): invalid percent-encoding") }
-            let segments = decoded.split(separator: "/")
-            guard !segments.isEmpty else { throw ValueProblem("\(expected): the root directory is not a place for the output") }
-            guard !segments.contains(where: { $0 == "." || $0 == ".." }) else {
-                throw ValueProblem("\(expected): the path has a \".\" or \"..\" segment")
-            }
-            return .directory(path: "/" + segments.joined(separator: "/"))
-        }
-        throw ValueProblem(expected)
-    }
-
-    /// Refuses a bucket name S3 would refuse (3 to 63 lowercase letters, digits, dots and hyphens).
-    static func checkBucketName(_ bucket: String, url: String) throws(ValueProblem) {
-        let bytes = Array(bucket.utf8)
-        func isAlphanumeric(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) }
-        let valid = (3...63).contains(bytes.count)
-            && bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2E || $0 == 0x2D }
-            && isAlphanumeric(bytes.first!) && isAlphanumeric(bytes.last!)
-            && !bucket.contains("..")
-        guard valid else {
-            throw ValueProblem(
-                "expected s3://bucket/prefix with a bucket name of 3 to 63 lowercase letters, digits, dots and hyphens, got \"\(url)\"")
-        }
+    /// Parses `target.url` into the one type the object store takes (see `TargetURL`).
+    static func parseTargetURL(_ url: String) throws(ValueProblem) -> TargetURL {
+        do { return try TargetURL(parsing: url) } catch { throw ValueProblem(error.description) }
     }
 
     /// Checks `target.endpoint`: empty, or an `http(s)://host[:port][/path]` URL without credentials;
@@ -666,10 +624,6 @@ public enum ConfigurationLoader {
         return .init(host: String(host), port: port)
     }
 
-    /// A path with the characters a URL path cannot hold percent-encoded.
-    static func percentEncodedPath(_ path: String) -> String {
-        path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
-    }
 }
 
 // MARK: - Reading one section

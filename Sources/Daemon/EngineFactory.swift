@@ -48,7 +48,7 @@ extension Configuration {
         case .kms(let keyID): .kms(keyId: keyID)
         }
         let location = try ObjectStoreLocation(
-            url: target.location.description, region: target.region, endpoint: target.endpoint,
+            target: target.location, region: target.region, endpoint: target.endpoint,
             pathStyle: target.pathStyle, caFile: target.caFile, partSize: target.partSizeBytes,
             parallelism: target.uploadParallelism, serverSideEncryption: sse)
         return try location.makeStore(logger: logger)

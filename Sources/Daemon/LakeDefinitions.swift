@@ -17,13 +17,10 @@ public enum LakeDefinitions {
         let tables = try await DedicatedThread.run(name: "replicatord-ddl") { () throws -> [TableDescription] in
             try Catalog.publicationTables(settings.publication, on: PGConnection(conninfo: settings.conninfo))
         }
-        let base = config.target.location.description
-        let root: String
-        if base.hasPrefix("file://") {
-            // Spark takes the URL; DuckDB takes a path.
-            root = engine == .duckdb ? String(base.dropFirst("file://".count)) : base
-        } else {
-            root = base
+        // Spark takes the URL; DuckDB takes a local directory as a path.
+        let root = switch config.target.location {
+        case .directory(let path) where engine == .duckdb: path
+        default: config.target.location.description
         }
         let prefix = root.hasSuffix("/") ? root : root + "/"
         let options = LakeDDL.Options(

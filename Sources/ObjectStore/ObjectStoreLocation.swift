@@ -17,16 +17,8 @@ import Logging
 ///
 /// Credentials never come from here: the environment, the shared files or instance metadata.
 public struct ObjectStoreLocation: Sendable, Equatable {
-    /// The parsed URL.
-    public enum Kind: Sendable, Equatable {
-        /// An S3 bucket and a key prefix (empty, or ending with `/`).
-        case s3(bucket: String, prefix: String)
-        /// A local directory (absolute path).
-        case directory(path: String)
-    }
-
-    /// What the URL names.
-    public var kind: Kind
+    /// What `target.url` names.
+    public var target: TargetURL
     /// Signing region.
     public var region: String
     /// S3-compatible endpoint, nil for AWS.
@@ -46,28 +38,24 @@ public struct ObjectStoreLocation: Sendable, Equatable {
     /// How uploads are checked.
     public var checksum: S3Checksum
 
-    /// Parses `url` and validates the options.
+    /// Parses `url` (see `TargetURL`) and validates the options.
     public init(url: String, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
                 caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
                 serverSideEncryption: ServerSideEncryption? = nil, narrowListPrefixes: Bool? = nil,
                 checksum: S3Checksum = .crc32) throws {
-        if url.hasPrefix("s3://") {
-            let rest = url.dropFirst(5)
-            let bucket = String(rest.prefix { $0 != "/" })
-            var prefix = String(rest.dropFirst(bucket.count))
-            while prefix.hasPrefix("/") { prefix.removeFirst() }
-            if !prefix.isEmpty && !prefix.hasSuffix("/") { prefix += "/" }
-            guard !bucket.isEmpty else { throw ObjectStoreError(.configuration, "no bucket in \(url)") }
-            kind = .s3(bucket: bucket, prefix: prefix)
-        } else if url.hasPrefix("file://") {
-            let path = String(url.dropFirst(7))
-            guard path.hasPrefix("/") else {
-                throw ObjectStoreError(.configuration, "file URL must be file:///absolute/path, got \(url)")
-            }
-            kind = .directory(path: path.removingPercentEncoding ?? path)
-        } else {
-            throw ObjectStoreError(.configuration, "target url must start with s3:// or file://, got \(url)")
-        }
+        let target: TargetURL
+        do { target = try TargetURL(parsing: url) } catch { throw ObjectStoreError(.configuration, error.description) }
+        try self.init(target: target, region: region, endpoint: endpoint, pathStyle: pathStyle, caFile: caFile,
+                      partSize: partSize, parallelism: parallelism, serverSideEncryption: serverSideEncryption,
+                      narrowListPrefixes: narrowListPrefixes, checksum: checksum)
+    }
+
+    /// A location for an already parsed `target`; validates the options.
+    public init(target: TargetURL, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
+                caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
+                serverSideEncryption: ServerSideEncryption? = nil, narrowListPrefixes: Bool? = nil,
+                checksum: S3Checksum = .crc32) throws {
+        self.target = target
         guard partSize >= S3Configuration.minimumPartSize else {
             throw ObjectStoreError(.configuration, "part_size \(partSize) is below the 5 MiB minimum")
         }
@@ -109,10 +97,11 @@ public struct ObjectStoreLocation: Sendable, Equatable {
     /// by default the SDKs' chain (environment, shared files with `AWS_PROFILE`, instance metadata).
     public func makeStore(logger: Logger, credentials: (any CredentialsProvider)? = nil,
                           retry: RetryPolicy = RetryPolicy()) throws -> any ObjectStore {
-        switch kind {
+        switch target {
         case .directory(let path):
             return try LocalDirectoryStore(root: path, logger: logger)
-        case .s3(let bucket, let prefix):
+        case .s3(let bucket, _):
+            let prefix = target.keyPrefix
             let config = S3Configuration(bucket: bucket, region: region, endpoint: endpoint, pathStyle: pathStyle, caFile: caFile,
                                          partSize: partSize, parallelism: parallelism, serverSideEncryption: serverSideEncryption,
                                          retry: retry, narrowListPrefixes: narrowListPrefixes,

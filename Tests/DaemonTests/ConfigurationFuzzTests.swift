@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Daemon
 
 /// Bounded random-input tests of the configuration parser (issue 7's fuzz target, run in every
@@ -44,7 +45,7 @@ import Testing
     }
 
     @Test func randomMutationsOfTheExampleFileNeverCrashTheParser() {
-        var rng = SplitMix(UInt64.random(in: 0...UInt64.max))
+        var rng = FuzzSeed.generator(for: "randomMutationsOfTheExampleFileNeverCrashTheParser")
         let base = Array(Self.example.utf8)
         for _ in 0..<2_000 {
             var bytes = base
@@ -69,7 +70,7 @@ import Testing
     }
 
     @Test func randomTokenSoupNeverCrashesTheParser() {
-        var rng = SplitMix(UInt64.random(in: 0...UInt64.max))
+        var rng = FuzzSeed.generator(for: "randomTokenSoupNeverCrashesTheParser")
         for _ in 0..<2_000 {
             var text = ""
             for _ in 0..<Int(rng.next() % 60) {
@@ -110,19 +111,6 @@ import Testing
             #expect(error.code == .missingKey)
             #expect(error.key == "source.conninfo")
         }
-    }
-}
-
-/// A small seeded generator, so a failing input can be reproduced from its seed.
-private struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStore
 import Testing
 @testable import Daemon
 
@@ -378,7 +379,7 @@ func conninfoWithoutPasswordIsAccepted(conninfo: String) throws {
 }
 
 @Test(arguments: [
-    ("s3://bucket", TargetLocation.s3(bucket: "bucket", prefix: "")),
+    ("s3://bucket", TargetURL.s3(bucket: "bucket", prefix: "")),
     ("s3://bucket/", .s3(bucket: "bucket", prefix: "")),
     ("s3://my.bucket-1/a/b/", .s3(bucket: "my.bucket-1", prefix: "a/b")),
     ("s3://bucket//a/b//", .s3(bucket: "bucket", prefix: "a/b")),
@@ -387,7 +388,7 @@ func conninfoWithoutPasswordIsAccepted(conninfo: String) throws {
     ("file:///var/lib/out/", .directory(path: "/var/lib/out")),
     ("file:///data/my%20out", .directory(path: "/data/my out")),
 ])
-func targetURLIsParsed(url: String, location: TargetLocation) throws {
+func targetURLIsParsed(url: String, location: TargetURL) throws {
     #expect(try ConfigurationLoader.parseTargetURL(url) == location)
 }
 

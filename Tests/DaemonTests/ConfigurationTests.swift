@@ -1,3 +1,4 @@
+import ObjectStore
 import Testing
 @testable import Daemon
 
@@ -35,9 +36,9 @@ import Testing
 }
 
 @Test func targetLocationDescribesItselfAsTheURL() {
-    #expect(TargetLocation.s3(bucket: "b-1", prefix: "a/b").description == "s3://b-1/a/b")
-    #expect(TargetLocation.s3(bucket: "b-1", prefix: "").description == "s3://b-1")
-    #expect(TargetLocation.directory(path: "/var/out dir").description == "file:///var/out%20dir")
+    #expect(TargetURL.s3(bucket: "b-1", prefix: "a/b").description == "s3://b-1/a/b")
+    #expect(TargetURL.s3(bucket: "b-1", prefix: "").description == "s3://b-1")
+    #expect(TargetURL.directory(path: "/var/out dir").description == "file:///var/out%20dir")
 }
 
 @Test func listenAddressPutsIPv6InBrackets() {

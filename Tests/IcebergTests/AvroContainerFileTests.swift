@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Iceberg
 
 @Suite struct AvroContainerFileTests {
@@ -98,11 +99,8 @@ import Testing
         let manifest = ManifestFile(entries: [ManifestEntry(status: .added, snapshotID: 1, sequenceNumber: 1,
                                                             fileSequenceNumber: 1, dataFile: file)])
         let schema = IcebergSchema(fields: [IcebergField(id: 1, name: "id", type: .long)])
-        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> Int {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            return Int(truncatingIfNeeded: seed >> 33)
-        }
+        var random = FuzzSeed.generator(for: "mutatedManifestsThrowOrDecodeButNeverTrap")
+        func next() -> Int { Int(truncatingIfNeeded: random.next() >> 33) }
         var decoded = 0
         for codec in [AvroCodec.null, .deflate] {
             let valid = try manifest.encoded(schema: schema, syncMarker: sync, codec: codec)

@@ -20,16 +20,7 @@ struct BadInputIntegrationTests {
     /// A config file for `conninfo` and `target` (a `[target]` body), in a temporary folder.
     static func config(conninfo: String, slot: String, publication: String = "pub", target: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-bad-\(UUID().uuidString).toml").path
-        try """
-            [source]
-            conninfo = "\(conninfo)"
-            slot = "\(slot)"
-            publication = "\(publication)"
-            [target]
-            \(target)
-            [log]
-            level = "warning"
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        try TestEnvironment.writeConfig(to: path, conninfo: conninfo, slot: slot, publication: publication, target: target, logLevel: "warning")
         return path
     }
 
@@ -180,7 +171,6 @@ struct BadInputIntegrationTests {
         // non-ASCII letters (botocore's requests fail there the same way), and a directory is where a
         // name climbing out of the prefix would do harm.
         let db = try PostgresFixture("odd_names")
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try db.execute("""
@@ -235,12 +225,9 @@ struct BadInputIntegrationTests {
         #expect(folders == ["Odd %22Sch.ema/Tab le%2Fü..", "public/UPPER", "public/%2E.", "public/it%27s", "public/nopk", "public/big"], "\(keys)")
         #expect(keys.allSatisfy { $0.hasPrefix("r/") && !$0.contains("/../") && !$0.contains("//") })
 
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
         let tables = [#""Odd ""Sch.ema"."Tab le/ü..""#, #"public."UPPER""#, #"public."..""#, #"public."it's""#, "public.nopk", "public.big"]
-        let out = try TestEnvironment.run(python, [script, "--conninfo", db.conninfo, "--dir", dir + "/r"] + tables)
-        let results = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(results.count == tables.count, "\(out)")
-        for result in results { #expect(result["ok"] as? Bool == true, "\(result)") }
-        #expect(results.first { $0["table"] as? String == "public.big" }?["cdc_rows"] as? Int == 1)
+        let out = try Oracle.check(conninfo: db.conninfo, files: .directory(dir + "/r"), tables: tables)
+        #expect(out.allOK, "\(out)")
+        #expect(out["public.big"]?["cdc_rows"] as? Int == 1)
     }
 }

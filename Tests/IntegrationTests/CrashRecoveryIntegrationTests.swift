@@ -39,17 +39,6 @@ struct CrashRecoveryIntegrationTests {
         return (db, dir, config)
     }
 
-    func oracle(_ db: PostgresFixture, _ dir: String) throws -> [String: [String: Any]] {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        let out = try TestEnvironment.run(python, [script, "--conninfo", db.conninfo, "--dir", dir] + EngineIntegrationTests.tables)
-        var byTable: [String: [String: Any]] = [:]
-        for line in out.split(separator: "\n") {
-            if let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let t = o["table"] as? String { byTable[t] = o }
-        }
-        return byTable
-    }
-
     @Test(arguments: ["after-file-written", "after-files-stored", "after-state-committed"])
     func aCrashAtEachStepOfACDCCycleLosesAndDoublesNothing(_ point: String) async throws {
         // Blocking work (child processes, libpq) runs on a thread of its own, not the test pool.
@@ -69,7 +58,7 @@ struct CrashRecoveryIntegrationTests {
         let again = try once(config)
         #expect(again.status == 0, "\(again.stderr)")
 
-        let result = try oracle(db, dir)
+        let result = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         #expect(result["public.orders"]?["ok"] as? Bool == true)
         #expect(result["public.events"]?["ok"] as? Bool == true)
         // 621 rows for the changes, 10 for the inserts after the crash: none lost, none doubled.
@@ -92,7 +81,7 @@ struct CrashRecoveryIntegrationTests {
         try db.execute(EngineIntegrationTests.changes)
         let cdc = try once(config)
         #expect(cdc.status == 0, "\(cdc.stderr)")
-        let result = try oracle(db, dir)
+        let result = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         #expect(result["public.orders"]?["ok"] as? Bool == true)
         #expect(result["public.events"]?["ok"] as? Bool == true)
         #expect(result["public.orders"]?["cdc_rows"] as? Int == 621)

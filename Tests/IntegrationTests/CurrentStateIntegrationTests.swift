@@ -1,6 +1,7 @@
 import Foundation
 import PGClient
 import Testing
+import TestSupport
 
 /// The current state of every table in one SQL statement, from `_seq` alone: the service runs a
 /// randomized workload (inserts, updates, deletes, primary-key changes, truncates, updates that
@@ -54,9 +55,8 @@ struct CurrentStateIntegrationTests {
         let (db, dir, config, port) = try service.setUp("current_state")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try db.execute("DROP PUBLICATION replicatord; DROP TABLE public.orders, public.events, public.untouched;" + Self.schema)
-        let seed = UInt64(ProcessInfo.processInfo.environment["REPLICATORD_TEST_SEED"] ?? "") ?? UInt64.random(in: 1...1_000_000)
-        print("current state workload: seed \(seed) (REPLICATORD_TEST_SEED to repeat it)")
-        var rng = SeededGenerator(seed: seed)
+        var rng = FuzzSeed.generator(for: "current state workload")
+        let seed = rng.seed
         let next = { (n: Int) in Int(rng.next() % UInt64(n)) }
         let base = "http://127.0.0.1:\(port)"
         let daemon = try ServiceIntegrationTests.Daemon(config: config, environment: [:])
@@ -122,15 +122,3 @@ func sparkJob(_ dir: String) throws -> TestEnvironment.Finished {
                                                 "--key", "public/accounts=id", "--key", "public/Order Items=Order,line"])
 }
 
-/// SplitMix64: a repeatable random sequence from a printed seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

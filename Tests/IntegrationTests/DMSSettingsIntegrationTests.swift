@@ -96,7 +96,7 @@ struct DMSSettingsIntegrationTests {
         }
 
         // The oracle rebuilds the tables from the date folders.
-        let result = try crash.oracle(db, dir)
+        let result = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         #expect(result["public.orders"]?["ok"] as? Bool == true, "\(result["public.orders"] ?? [:])")
         #expect(result["public.events"]?["ok"] as? Bool == true)
         #expect(result["public.orders"]?["cdc_rows"] as? Int == 621 + 40)
@@ -131,7 +131,7 @@ struct DMSSettingsIntegrationTests {
         try #require(try replicatord(["--config", config, "--once"]).status == 0)
         let reloaded = try files(dir, "public/orders").compactMap { $0["path"] as? String }
         #expect(reloaded == ["LOAD00000002.parquet"], "\(reloaded)")
-        let after = try crash.oracle(db, dir)
+        let after = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         #expect(after["public.orders"]?["ok"] as? Bool == true)
     }
 
@@ -295,7 +295,7 @@ struct DMSSettingsIntegrationTests {
         #expect(try files(dir, "public/events").count == 2)
         let final = try #require(try state(dir))
         #expect(final.confirmedLSN != loaded)
-        let result = try crash.oracle(db, dir)
+        let result = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         #expect(result["public.orders"]?["ok"] as? Bool == true, "\(result["public.orders"] ?? [:])")
         #expect(result["public.events"]?["ok"] as? Bool == true, "\(result["public.events"] ?? [:])")
         #expect(result["public.orders"]?["cdc_rows"] as? Int == 5 + 3000 + 3000)

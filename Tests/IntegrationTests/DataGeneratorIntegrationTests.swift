@@ -32,11 +32,7 @@ struct DataGeneratorIntegrationTests {
         #expect(stats.inserts == Int64(made["inserts"] ?? -1))
         #expect(stats.updates == Int64(made["updates"] ?? -1))
         #expect(stats.deletes == Int64(made["deletes"] ?? -1))
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let oracle = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        let result = try await DedicatedThread.run(name: "oracle") {
-            try TestEnvironment.run(python, [oracle, "--conninfo", db.conninfo, "--dir", dir, "public.orders", "public.customers"])
-        }
-        #expect(!result.contains("\"ok\": false"), "\(result)")
+        let result = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: ["public.orders", "public.customers"])
+        #expect(result.allOK, "\(result)")
     }
 }

@@ -8,8 +8,9 @@ import Glibc
 
 /// The deployment kit: `config/aws/replicatord.yaml` passes cfn-lint and deploys on moto's
 /// CloudFormation with a least-privilege role; `scripts/package-deb` builds a package that installs
-/// on this machine, runs as its system user through the README's install steps (local PostgreSQL and
-/// moto_server in place of RDS and S3, no systemd as PID 1) and leaves nothing behind when purged.
+/// in a throwaway root (never on this machine's own /), runs as its system user through the README's
+/// install steps (local PostgreSQL and moto_server in place of RDS and S3, no systemd as PID 1) and
+/// leaves nothing behind when purged.
 @Suite(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PYTHON")))
 struct DeploymentKitTests {
     static let template = TestEnvironment.repositoryRoot.appendingPathComponent("config/aws/replicatord.yaml").path
@@ -21,9 +22,7 @@ struct DeploymentKitTests {
     }
 
     func cfnLint(_ path: String) async throws -> String {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        // cfn-lint has no `python -m cfnlint`; its console script is cfnlint.runner:main.
-        return try await run(python, ["-c", "import sys; from cfnlint.runner import main; sys.exit(main())", "--format", "parseable", path])
+        try await DedicatedThread.run(name: "test-cfn-lint") { try TestEnvironment.helper("cfn-lint", ["--format", "parseable", path]) }
     }
 
     @Test func theTemplatePassesCfnLintAndALintErrorIsCaught() async throws {
@@ -215,15 +214,8 @@ struct DeploymentKitSourceSetupTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let config = dir + "/replicatord.toml"
-        try """
-            [source]
-            conninfo = "\(db.conninfo) user=\(role)"
-            slot = "\(db.database)"
-            [target]
-            url = "file://\(dir)/out"
-            [task]
-            spool_dir = "\(dir)/spool"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try TestEnvironment.writeConfig(to: config, conninfo: "\(db.conninfo) user=\(role)", slot: db.database,
+                                        target: "url = \"file://\(dir)/out\"", spoolDir: "\(dir)/spool")
 
         do {
             let out = try await kit.run(CrashRecoveryIntegrationTests.binary, ["check", "--config", config])
@@ -248,16 +240,27 @@ struct DeploymentKitSourceSetupTests {
     }
 }
 
-/// The Debian package, installed on this machine (tests run as root in CI), used as the README's
-/// "Install on a VM" says, then removed and purged.
+/// The Debian package, installed in a throwaway root (`scripts/throwaway-root`: a copy-on-write
+/// overlay of this machine's / whose writes go to a tmpfs; the host's packages and users are never
+/// touched), used as the README's "Install on a VM" says, then removed and purged.
 @Suite(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/dpkg-deb")
                 && TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_S3_ENDPOINT", "REPLICATORD_TEST_PYTHON")))
 struct DeploymentKitPackageTests {
     let kit = DeploymentKitTests()
+    static let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/throwaway-root").path
+    let root = "/var/tmp/replicatord-root.deb-\(UUID().uuidString.prefix(8))"
 
-    func exists(_ path: String) -> Bool {
-        FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil
+    /// Runs a program inside the throwaway root (as root there).
+    @discardableResult
+    func inRoot(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+        try await kit.run(Self.script, ["run", root, executable] + arguments, environment: environment)
     }
+
+    func exists(_ path: String) async -> Bool {
+        (try? await inRoot("/bin/sh", ["-c", "test -e \"$1\" || test -L \"$1\"", "exists", path])) != nil
+    }
+
+    func contents(_ path: String) async throws -> String { try await inRoot("/bin/cat", [path]) }
 
     /// `curl` as the README does: status and body, nil when nothing answers.
     func health(_ url: String) async -> (status: Int, body: String)? {
@@ -267,41 +270,26 @@ struct DeploymentKitPackageTests {
     }
 
     /// Files under `dir` (recursively) whose path names replicatord.
-    func leftovers(_ dir: String) -> [String] {
-        guard let walker = FileManager.default.enumerator(atPath: dir) else { return [] }
-        return walker.compactMap { $0 as? String }.filter { $0.contains("replicatord") }.map { dir + "/" + $0 }
+    func leftovers(_ dir: String) async throws -> [String] {
+        guard await exists(dir) else { return [] }
+        return try await inRoot("/usr/bin/find", [dir, "-name", "*replicatord*"]).split(separator: "\n").map(String.init)
     }
 
-    /// apt-get as the test runs it: waiting for the dpkg lock (other work on the machine may hold it).
+    /// apt-get as the test runs it, in the root (the package's dependencies are this
+    /// machine's), non-interactive.
     func aptGet(_ arguments: [String]) async throws {
-        try await kit.run("/usr/bin/apt-get", ["-y", "-q", "-o", "DPkg::Lock::Timeout=300"] + arguments,
-                          environment: ["DEBIAN_FRONTEND": "noninteractive"])
-    }
-
-    struct LockFailed: Error { var errno: Int32 }
-
-    /// An exclusive lock on the machine for the test's run: test runs of several worktrees on one
-    /// machine would otherwise install and purge the same package under each other.
-    func machineLock() async throws -> Int32 {
-        try await DedicatedThread.run(name: "test-deploy-lock") { () throws -> Int32 in
-            let fd = open("/run/lock/replicatord-package-test.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-            guard fd >= 0, flock(fd, LOCK_EX) == 0 else { throw LockFailed(errno: errno) }
-            return fd
-        }
+        try await inRoot("/usr/bin/apt-get", ["-y", "-q"] + arguments,
+                         environment: ["DEBIAN_FRONTEND": "noninteractive"])
     }
 
     @Test func thePackageInstallsRunsAsItsUserAndPurgesWithoutATrace() async throws {
         let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
-        let lock = try await machineLock()
-        defer { close(lock) }
-        let work = "/tmp/rd-deb-\(UUID().uuidString.prefix(8))"
+        try await kit.run(Self.script, ["create", root])
+        defer { _ = try? TestEnvironment.run(Self.script, ["destroy", root]) }
+        let work = "/var/tmp/rd-deb-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        // A package left by an earlier run that died half-way is ours: purge it first.
-        if (try? await kit.run("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "replicatord"])) != nil {
-            try await aptGet(["purge", "replicatord"])
-        }
 
         // The package, from the debug binary the tests already built (the release build takes
         // minutes; scripts/package-deb without --binary makes that one).
@@ -316,29 +304,27 @@ struct DeploymentKitPackageTests {
         #expect(info.contains("libpq5") && info.contains("adduser"), "Depends: \(info)")
         print("package built in \(Int(Date().timeIntervalSince(started))) s: \(deb)")
 
-        // apt-get install ./replicatord_VERSION_ARCH.deb: the whole install.
-        defer { _ = try? TestEnvironment.run("/usr/bin/apt-get", ["-y", "-q", "-o", "DPkg::Lock::Timeout=300", "purge", "replicatord"]) }
+        // apt-get install ./replicatord_VERSION_ARCH.deb: the whole install, in the throwaway root.
         try await aptGet(["install", deb])
         for path in ["/usr/bin/replicatord", "/lib/systemd/system/replicatord.service", "/lib/systemd/system/replicatord@.service",
                      "/etc/replicatord/replicatord.toml", "/usr/share/doc/replicatord/source-setup.sql",
                      "/usr/share/doc/replicatord/aws/replicatord.yaml"] {
-            #expect(exists(path), "\(path) was not installed")
+            #expect(await exists(path), "\(path) was not installed")
         }
-        let conffiles = try await kit.run("/usr/bin/dpkg-query", ["-W", "-f=${Conffiles}", "replicatord"])
+        let conffiles = try await inRoot("/usr/bin/dpkg-query", ["-W", "-f=${Conffiles}", "replicatord"])
         #expect(conffiles.contains("/etc/replicatord/replicatord.toml"))
-        let user = try await kit.run("/usr/bin/getent", ["passwd", "replicatord"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let user = try await inRoot("/usr/bin/getent", ["passwd", "replicatord"]).trimmingCharacters(in: .whitespacesAndNewlines)
             .split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         #expect(user.count == 7 && (Int(user[2]) ?? 1000) < 1000, "not a system user: \(user)")
         #expect(user.last?.hasSuffix("nologin") == true)
-        let state = try FileManager.default.attributesOfItem(atPath: "/var/lib/replicatord")
-        #expect(state[.ownerAccountName] as? String == "replicatord")
-        #expect((state[.posixPermissions] as? Int) == 0o700)
-        let version = try await kit.run("/usr/sbin/runuser", ["-u", "replicatord", "--", "/usr/bin/replicatord", "--version"])
+        let state = try await inRoot("/usr/bin/stat", ["-c", "%U %a", "/var/lib/replicatord"])
+        #expect(state.trimmingCharacters(in: .whitespacesAndNewlines) == "replicatord 700", "\(state)")
+        let version = try await inRoot("/usr/sbin/runuser", ["-u", "replicatord", "--", "/usr/bin/replicatord", "--version"])
         #expect(version.trimmingCharacters(in: .whitespacesAndNewlines) == BuildInfo.version)
-        let unit = try String(contentsOfFile: "/lib/systemd/system/replicatord.service", encoding: .utf8)
+        let unit = try await contents("/lib/systemd/system/replicatord.service")
         #expect(unit.contains("ExecStart=/usr/bin/replicatord --config") && unit.contains("\nUser=replicatord\n"))
         if FileManager.default.isExecutableFile(atPath: ServiceUnitFileTests.analyze) {
-            let rating = try await kit.run(ServiceUnitFileTests.analyze, ["security", "--offline=true", "/lib/systemd/system/replicatord.service"])
+            let rating = try await inRoot(ServiceUnitFileTests.analyze, ["security", "--offline=true", "/lib/systemd/system/replicatord.service"])
             let line = rating.split(separator: "\n").last { $0.contains("Overall exposure level") }.map(String.init) ?? ""
             #expect((line.split(separator: " ").compactMap { Double($0) }.first ?? 10) < 2.0, "\(line)")
         }
@@ -346,8 +332,8 @@ struct DeploymentKitPackageTests {
         // `systemctl enable` works without systemd as PID 1 (it only makes the links); `--now` would
         // then start it, which here the test does by hand below.
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/systemctl") {
-            try await kit.run("/usr/bin/systemctl", ["enable", "replicatord"])
-            #expect(exists("/etc/systemd/system/multi-user.target.wants/replicatord.service"))
+            try await inRoot("/usr/bin/systemctl", ["enable", "replicatord"])
+            #expect(await exists("/etc/systemd/system/multi-user.target.wants/replicatord.service"))
         }
 
         // The source, set up with the installed source-setup.sql: its role is the one the daemon uses.
@@ -363,7 +349,7 @@ struct DeploymentKitPackageTests {
             CREATE TABLE public.orders (id bigint PRIMARY KEY, status text NOT NULL, amount numeric(12,2));
             INSERT INTO public.orders SELECT g, 'new', g * 1.5 FROM generate_series(1, 500) g;
             """)
-        let setup = try await kit.run("/usr/bin/psql", ["-X", "-q", "-d", db.conninfo, "-v", "role=\(role)", "-f", "/usr/share/doc/replicatord/source-setup.sql"])
+        let setup = try await inRoot("/usr/bin/psql", ["-X", "-q", "-d", db.conninfo, "-v", "role=\(role)", "-f", "/usr/share/doc/replicatord/source-setup.sql"])
         #expect(!setup.contains("ERROR"), "\(setup)")
         let granted = try db.connect().query("""
             SELECT rolreplication, rolcanlogin, has_table_privilege($1, 'public.orders', 'SELECT'),
@@ -374,17 +360,18 @@ struct DeploymentKitPackageTests {
 
         // The bucket (the CloudFormation stack's, on AWS), the credentials and the config, as the README says.
         let bucket = "deploy-kit-\(UInt32.random(in: 0...UInt32.max))"
-        let boto = "import boto3, sys; s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1'); "
-        try await kit.run(python, ["-c", boto + "s3.create_bucket(Bucket=sys.argv[2])", endpoint, bucket])
+        try TestEnvironment.helper("create-bucket", [endpoint, bucket])
         let environment = ProcessInfo.processInfo.environment
         let keyID = try #require(environment["AWS_ACCESS_KEY_ID"]), secret = try #require(environment["AWS_SECRET_ACCESS_KEY"])
         try "[default]\naws_access_key_id = \(keyID)\naws_secret_access_key = \(secret)\n"
-            .write(toFile: "/etc/replicatord/aws-credentials", atomically: true, encoding: .utf8)
-        try "*:*:*:\(role):unused-with-trust\n".write(toFile: "/etc/replicatord/pgpass", atomically: true, encoding: .utf8)
-        try await kit.run("/bin/chmod", ["0600", "/etc/replicatord/aws-credentials", "/etc/replicatord/pgpass"])
-        let port = try await kit.run(python, ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
+            .write(toFile: work + "/aws-credentials", atomically: true, encoding: .utf8)
+        try "*:*:*:\(role):unused-with-trust\n".write(toFile: work + "/pgpass", atomically: true, encoding: .utf8)
+        for name in ["aws-credentials", "pgpass"] {
+            try await inRoot("/usr/bin/install", ["-m", "0600", work + "/" + name, "/etc/replicatord/" + name])
+        }
+        let port = try TestEnvironment.helper("free-port", [])
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let example = try String(contentsOfFile: "/etc/replicatord/replicatord.toml", encoding: .utf8)
+        let example = try await contents("/etc/replicatord/replicatord.toml")
         var edited: [String] = []
         var replaced = Set<String>()
         for line in example.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -402,34 +389,34 @@ struct DeploymentKitPackageTests {
             if let value { edited.append("\(key) = \(value)"); replaced.insert(key) } else { edited.append(String(line)) }
         }
         #expect(replaced.count == 7, "the example config lacks a key: \(replaced)")
-        try edited.joined(separator: "\n").write(toFile: "/etc/replicatord/replicatord.toml", atomically: true, encoding: .utf8)
-        try await kit.run("/bin/chmod", ["0644", "/etc/replicatord/replicatord.toml"])
+        try edited.joined(separator: "\n").write(toFile: work + "/replicatord.toml", atomically: true, encoding: .utf8)
+        try await inRoot("/usr/bin/install", ["-m", "0644", work + "/replicatord.toml", "/etc/replicatord/replicatord.toml"])
 
         // systemd's LoadCredential= without systemd: the secrets copied into a directory only the
         // service user reads, named by the variables the unit sets; nothing else in the environment.
         let credentials = work + "/credentials"
         try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
         for name in ["aws-credentials", "pgpass"] {
-            try await kit.run("/usr/bin/install", ["-m", "0400", "-o", "replicatord", "/etc/replicatord/" + name, credentials + "/" + name])
+            try await inRoot("/usr/bin/install", ["-m", "0400", "-o", "replicatord", "/etc/replicatord/" + name, credentials + "/" + name])
         }
-        try await kit.run("/bin/chmod", ["0755", work])
-        try await kit.run("/bin/chmod", ["0500", credentials])
-        try await kit.run("/bin/chown", ["replicatord", credentials])
+        try await inRoot("/bin/chmod", ["0755", work])
+        try await inRoot("/bin/chmod", ["0500", credentials])
+        try await inRoot("/bin/chown", ["replicatord", credentials])
         let serviceEnvironment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/var/lib/replicatord", "LANG=C.UTF-8",
                                   "PGPASSFILE=\(credentials)/pgpass", "AWS_SHARED_CREDENTIALS_FILE=\(credentials)/aws-credentials"]
         let config = "/etc/replicatord/replicatord.toml"
 
-        let check = try await kit.run("/usr/sbin/runuser", ["-u", "replicatord", "--", "/usr/bin/env", "-i"] + serviceEnvironment
+        let check = try await inRoot("/usr/sbin/runuser", ["-u", "replicatord", "--", "/usr/bin/env", "-i"] + serviceEnvironment
                                       + ["/usr/bin/replicatord", "check", "--config", config])
         #expect(check.contains("ok: ready to replicate"), "\(check)")
 
         // The service: as the unit runs it (its user, its state directory as working directory).
-        // setpriv execs the daemon, so SIGTERM reaches it as systemd's would; runuser would stand between.
+        // setpriv execs the daemon (and throwaway-root execs all the way down to it), so SIGTERM
+        // reaches it as systemd's would; runuser would stand between.
         let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        daemon.arguments = ["-i"] + serviceEnvironment + ["/usr/bin/setpriv", "--reuid=replicatord", "--regid=replicatord", "--init-groups",
+        daemon.executableURL = URL(fileURLWithPath: Self.script)
+        daemon.arguments = ["run", root, "/usr/bin/env", "-i", "--chdir=/var/lib/replicatord"] + serviceEnvironment + ["/usr/bin/setpriv", "--reuid=replicatord", "--regid=replicatord", "--init-groups",
                                                           "--", "/usr/bin/replicatord", "--config", config]
-        daemon.currentDirectoryURL = URL(fileURLWithPath: "/var/lib/replicatord")
         let logPath = work + "/daemon.log"
         #expect(FileManager.default.createFile(atPath: logPath, contents: nil))
         daemon.standardError = FileHandle(forWritingAtPath: logPath)
@@ -456,10 +443,10 @@ struct DeploymentKitPackageTests {
         // A change arrives as a CDC file in the bucket.
         try db.execute("UPDATE public.orders SET status = 'paid' WHERE id <= 10")
         // (A prefix without "/": moto_server checks the signature over a re-encoded "/" and refuses it.)
-        let listing = boto + "print('\\n'.join(o['Key'] for o in s3.list_objects_v2(Bucket=sys.argv[2], Prefix='replica').get('Contents', [])))"
         var keys: [String] = []
         for _ in 0..<100 {
-            keys = try await kit.run(python, ["-c", listing, endpoint, bucket]).split(separator: "\n").map(String.init)
+            keys = try await kit.run(python, [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/test_helpers.py").path,
+                                              "list-keys", endpoint, bucket, "replica"]).split(separator: "\n").map(String.init)
             if keys.contains(where: { $0.hasPrefix("replica/public/orders/2") }) { break }
             try await Task.sleep(for: .milliseconds(300))
         }
@@ -473,39 +460,40 @@ struct DeploymentKitPackageTests {
 
         // An upgrade (the same package again) keeps the edited config and the user.
         try await aptGet(["install", "--reinstall", deb])
-        #expect(try String(contentsOfFile: config, encoding: .utf8).contains("s3://\(bucket)/replica"))
-        let userAgain = try await kit.run("/usr/bin/getent", ["passwd", "replicatord"])
+        #expect(try await contents(config).contains("s3://\(bucket)/replica"))
+        let userAgain = try await inRoot("/usr/bin/getent", ["passwd", "replicatord"])
         #expect(userAgain.split(separator: ":").dropFirst(2).first.map(String.init) == user[2])
 
         // Operate: retire the daemon's slot, then remove and purge.
-        let dropped = try await kit.run("/usr/sbin/runuser", ["-u", "replicatord", "--", "/usr/bin/env", "-i"] + serviceEnvironment
+        let dropped = try await inRoot("/usr/sbin/runuser", ["-u", "replicatord", "--", "/usr/bin/env", "-i"] + serviceEnvironment
                                         + ["/usr/bin/replicatord", "drop-slot", "--config", config])
         #expect(dropped.contains("dropped"), "\(dropped)")
         #expect(try db.connect().query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [db.database]).rows.isEmpty)
 
         try await aptGet(["remove", "replicatord"])
-        #expect(!exists("/usr/bin/replicatord") && !exists("/lib/systemd/system/replicatord.service"))
-        #expect(exists(config), "remove must keep the config")
-        let removed = try await kit.run("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "replicatord"])
+        #expect(await !exists("/usr/bin/replicatord"))
+        #expect(await !exists("/lib/systemd/system/replicatord.service"))
+        #expect(await exists(config), "remove must keep the config")
+        let removed = try await inRoot("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "replicatord"])
         #expect(removed.contains("config-files"), "\(removed)")
 
         try await aptGet(["purge", "replicatord"])
-        #expect((try? await kit.run("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "replicatord"])) == nil, "dpkg still knows the package")
+        #expect((try? await inRoot("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "replicatord"])) == nil, "dpkg still knows the package")
         for path in ["/etc/replicatord", "/usr/share/doc/replicatord", "/usr/bin/replicatord"] {
-            #expect(!exists(path), "\(path) is left after purge")
+            #expect(await !exists(path), "\(path) is left after purge")
         }
-        // /var/lib/replicatord is gone, or holds only what root made there (other tests of this suite
-        // run the daemon as root with the default spool_dir): nothing of the deleted user.
-        if exists("/var/lib/replicatord") {
-            let owned = try await kit.run("/usr/bin/find", ["/var/lib/replicatord", "-uid", user[2]])
+        // /var/lib/replicatord is gone, or holds only what root made there (the host's, seen below the
+        // overlay: other tests of this suite run the daemon as root with the default spool_dir).
+        if await exists("/var/lib/replicatord") {
+            let owned = try await inRoot("/usr/bin/find", ["/var/lib/replicatord", "-uid", user[2]])
             #expect(owned.isEmpty, "files of the purged user are left: \(owned)")
         }
-        #expect((try? await kit.run("/usr/bin/getent", ["passwd", "replicatord"])) == nil, "the user is left after purge")
-        #expect((try? await kit.run("/usr/bin/getent", ["group", "replicatord"])) == nil, "the group is left after purge")
+        #expect((try? await inRoot("/usr/bin/getent", ["passwd", "replicatord"])) == nil, "the user is left after purge")
+        #expect((try? await inRoot("/usr/bin/getent", ["group", "replicatord"])) == nil, "the group is left after purge")
         var left: [String] = []
         for dir in ["/etc/systemd/system", "/lib/systemd/system", "/var/lib/systemd/deb-systemd-helper-enabled",
                     "/var/lib/systemd/deb-systemd-helper-masked"] {
-            left += leftovers(dir)
+            left += try await leftovers(dir)
         }
         #expect(left.isEmpty, "left after purge: \(left)")
     }

@@ -45,40 +45,25 @@ struct EngineIntegrationTests {
         return s
     }
 
-    /// Runs the oracle against the store's files; returns its per-table JSON lines.
-    @discardableResult
-    func oracle(_ db: PostgresFixture, _ target: [String]) async throws -> [[String: Any]] {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        let out: String
-        do {
-            // The oracle takes a second or two: off the test pool.
-            let arguments = [script, "--conninfo", db.conninfo] + target + Self.tables
-            out = try await DedicatedThread.run(name: "oracle") { try TestEnvironment.run(python, arguments) }
-        } catch let failure as TestEnvironment.ProcessFailed {
-            Issue.record("oracle found differences: \(failure.description)")
-            throw failure
-        }
-        return out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-    }
-
-    func runFlow(store: any ObjectStore, db: PostgresFixture, oracleTarget: [String]) async throws {
+    func runFlow(store: any ObjectStore, db: PostgresFixture, files: Oracle.Files) async throws {
         try db.execute(Self.schema)
         let engine = Engine(settings: settings(db), store: store, logger: Logger(label: "test"))
 
         // First cycle: the full load.
         guard case .fullLoad(let n) = try await engine.runCycle() else { Issue.record("first cycle was not the full load"); return }
         #expect(n == 3)
-        let loaded = try await oracle(db, oracleTarget)
-        #expect(loaded.first { $0["table"] as? String == "public.orders" }?["load_rows"] as? Int == 3000)
-        #expect(loaded.first { $0["table"] as? String == "public.untouched" }?["load_files"] as? Int == 1)
+        let loaded = try await Oracle.check(conninfo: db.conninfo, files: files, tables: Self.tables)
+        #expect(loaded.allOK, "\(loaded)")
+        #expect(loaded["public.orders"]?["load_rows"] as? Int == 3000)
+        #expect(loaded["public.untouched"]?["load_files"] as? Int == 1)
 
         // Changes, then a CDC cycle.
         try db.execute(Self.changes)
         guard case .cdc(let report) = try await engine.runCycle() else { Issue.record("second cycle was not CDC"); return }
         #expect(report.files.count == 2)
-        let after = try await oracle(db, oracleTarget)
-        let orders = try #require(after.first { $0["table"] as? String == "public.orders" })
+        let after = try await Oracle.check(conninfo: db.conninfo, files: files, tables: Self.tables)
+        #expect(after.allOK, "\(after)")
+        let orders = try #require(after["public.orders"])
         // 200 inserts + 300 updates + 10 key changes (D+I) + 1 update + 100 deletes
         #expect(orders["cdc_rows"] as? Int == 200 + 300 + 20 + 1 + 100)
         #expect(orders["U"] as? Int == 301)
@@ -109,10 +94,8 @@ struct EngineIntegrationTests {
         _ = try await restarted.runCycle()
         try db.execute("INSERT INTO public.late VALUES (1000, 'after'); DELETE FROM public.late WHERE id = 2")
         _ = try await restarted.runCycle()
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        let late = try TestEnvironment.run(python, [script, "--conninfo", db.conninfo] + oracleTarget + ["public.late"])
-        #expect(late.contains("\"ok\": true") && late.contains("\"load_rows\": 150") && late.contains("\"cdc_rows\": 2"), "\(late)")
+        let late = try await Oracle.check(conninfo: db.conninfo, files: files, tables: ["public.late"])
+        #expect(late.allOK && late["public.late"]?["load_rows"] as? Int == 150 && late["public.late"]?["cdc_rows"] as? Int == 2, "\(late)")
         let stats = try #require(state.tables["public.orders"])
         #expect(stats.fullLoadRows == 3000 && stats.inserts == 210 && stats.updates == 301 && stats.deletes == 110)
     }
@@ -122,7 +105,7 @@ struct EngineIntegrationTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test"))
-        try await runFlow(store: store, db: db, oracleTarget: ["--dir", dir])
+        try await runFlow(store: store, db: db, files: .directory(dir))
     }
 
     @Test(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_S3_ENDPOINT")))
@@ -131,10 +114,10 @@ struct EngineIntegrationTests {
         let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let bucket = "engine-\(UInt32.random(in: 0...UInt32.max))"
         let location = try ObjectStoreLocation(url: "s3://\(bucket)/replica/db", region: "us-east-1", endpoint: endpoint, pathStyle: true)
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        try TestEnvironment.run(python, ["-c", "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])", endpoint, bucket])
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        try TestEnvironment.helper("create-bucket", [endpoint, bucket])
         let store = try location.makeStore(logger: Logger(label: "test"))
-        try await runFlow(store: store, db: db, oracleTarget: ["--s3", endpoint, bucket, "replica/db"])
+        try await runFlow(store: store, db: db, files: .s3(endpoint: endpoint, bucket: bucket, prefix: "replica/db"))
         #expect(try await store.listOpenMultipartUploads(prefix: "").isEmpty)
     }
 
@@ -158,7 +141,8 @@ struct EngineIntegrationTests {
         // A new process redoes the cycle to the same end with the same names.
         guard case .cdc(let report) = try await Engine(settings: settings(db), store: real, logger: Logger(label: "test")).runCycle() else { return }
         #expect(report.files == pending?.files)
-        try await oracle(db, ["--dir", dir])
+        let redone = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: Self.tables)
+        #expect(redone.allOK, "\(redone)")
     }
 }
 
@@ -243,16 +227,11 @@ struct EngineTypesIntegrationTests {
         guard case .cdc(let report) = try await engine.runCycle() else { Issue.record("no CDC cycle"); return }
         #expect(report.files.count == 2)   // the added column starts a second file
         #expect(report.retainedWALBytes > 0)
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        let out = try TestEnvironment.run(python, [script, "--conninfo", db.conninfo, "--dir", dir, "public.types"])
-        #expect(out.contains("\"ok\": true"), "\(out)")
-        #expect(out.contains("\"cdc_rows\": 36"), "\(out)")
+        let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: ["public.types"])
+        #expect(out.allOK && out["public.types"]?["cdc_rows"] as? Int == 36, "\(out)")
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         // The files of both layouts read together by column name.
-        let union = try TestEnvironment.run(python, ["-c", """
-            import duckdb, sys
-            print(duckdb.sql(f"SELECT count(*), count(extra) FROM read_parquet('{sys.argv[1]}/public/types/*.parquet', union_by_name=true)").fetchall()[0])
-            """, dir])
+        let union = try TestEnvironment.helper("duckdb", ["SELECT count(*), count(extra) FROM read_parquet('\(dir)/public/types/*.parquet', union_by_name=true)"])
         #expect(union.contains("(237, 11)"), "\(union)")
     }
 }

@@ -100,7 +100,7 @@ struct IcebergDaemonIntegrationTests {
         let fourth = try crash.once(config)
         #expect(fourth.status == 0, "\(fourth.stderr)")
 
-        let result = try crash.oracle(db, dir)
+        let result = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         for name in EngineIntegrationTests.tables { #expect(result[name]?["ok"] as? Bool == true, "\(name): \(result[name] ?? [:])") }
         let readers = ["duckdb", "polars"]
         let orders = try ancestry(dir, "orders", readers: readers)
@@ -139,7 +139,7 @@ struct IcebergDaemonIntegrationTests {
         let (load, after) = try parquetFiles(dir, "orders")
         #expect(after.isEmpty)
         try check(dir, [Expected(table: "orders", snapshots: nil, current: load, readers: ["duckdb"])])
-        let result = try crash.oracle(db, dir)
+        let result = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         #expect(result["public.orders"]?["ok"] as? Bool == true)
     }
 
@@ -198,7 +198,7 @@ struct IcebergDaemonIntegrationTests {
         try db.execute("INSERT INTO public.orders SELECT g, 1, 'after', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9010) g")
         let again = try crash.once(config)
         #expect(again.status == 0, "\(again.stderr)")
-        let result = try crash.oracle(db, dir)
+        let result = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         #expect(result["public.orders"]?["ok"] as? Bool == true)
         #expect(result["public.events"]?["ok"] as? Bool == true)
         #expect(result["public.orders"]?["cdc_rows"] as? Int == 621 + 10)
@@ -229,7 +229,7 @@ struct IcebergDaemonIntegrationTests {
         try db.execute(EngineIntegrationTests.changes)
         let cdc = try crash.once(config)
         #expect(cdc.status == 0, "\(cdc.stderr)")
-        let result = try crash.oracle(db, dir)
+        let result = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         #expect(result["public.orders"]?["ok"] as? Bool == true)
         #expect(result["public.events"]?["ok"] as? Bool == true)
         #expect(result["public.orders"]?["cdc_rows"] as? Int == 621)
@@ -253,8 +253,8 @@ struct IcebergDaemonIntegrationTests {
         let db = try PostgresFixture("iceberg_s3")
         let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let bucket = "iceberg-\(UInt32.random(in: 0...UInt32.max))"
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        try TestEnvironment.run(python, ["-c", "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])", endpoint, bucket])
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        try TestEnvironment.helper("create-bucket", [endpoint, bucket])
         let store = try ObjectStoreLocation(url: "s3://\(bucket)/replica/db", region: "us-east-1", endpoint: endpoint, pathStyle: true)
             .makeStore(logger: Logger(label: "test"))
         try db.execute(EngineIntegrationTests.schema)
@@ -274,9 +274,9 @@ struct IcebergDaemonIntegrationTests {
         _ = try await engine.runCycle()
         try db.execute("INSERT INTO public.late VALUES (1000, 'after')")
         _ = try await engine.runCycle()
-        let oracle = try TestEnvironment.run(python, [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path,
-                                                       "--conninfo", db.conninfo, "--s3", endpoint, bucket, "replica/db", "public.orders", "public.late"])
-        #expect(!oracle.contains("\"ok\": false"), "\(oracle)")
+        let oracle = try await Oracle.check(conninfo: db.conninfo, files: .s3(endpoint: endpoint, bucket: bucket, prefix: "replica/db"),
+                                            tables: ["public.orders", "public.late"])
+        #expect(oracle.allOK, "\(oracle)")
 
         let sync = IcebergSync(store: store, settings: settings)
         let tables = try await DedicatedThread.run(name: "test") { () throws -> [String: (snapshots: Int, files: [String], rows: Int64)] in
@@ -317,7 +317,7 @@ struct IcebergDaemonIntegrationTests {
         #expect(reload.status == 0, "\(reload.stderr)")
         try db.execute("INSERT INTO public.events VALUES ('2024-08-01', 'after-reload', '\\x01')")
         #expect(try crash.once(config).status == 0)
-        let result = try crash.oracle(db, dir)
+        let result = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         for name in EngineIntegrationTests.tables { #expect(result[name]?["ok"] as? Bool == true, "\(name): \(result[name] ?? [:])") }
         let (load, cdc) = try parquetFiles(dir, "events")
         #expect(cdc.count == 1)

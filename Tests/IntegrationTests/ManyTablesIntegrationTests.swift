@@ -198,12 +198,8 @@ struct ManyTablesIntegrationTests {
 
         // Every table rebuilt from its files equals the source; each has one LOAD file (one LOAD
         // set), and its CDC files hold exactly its changes.
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
         let names = (1...count).map { "public.t\($0)" }
-        let out = try TestEnvironment.capture(python, [script, "--conninfo", db.conninfo, "--dir", dir] + names)
-        let results = out.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(results.count == count, "\(out.stderr.suffix(2000))")
+        let results = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: names).verdicts
         var problems: [String] = []
         for result in results {
             let table = result["table"] as? String ?? "?"

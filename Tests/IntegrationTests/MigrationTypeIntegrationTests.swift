@@ -29,12 +29,10 @@ struct MigrationTypeIntegrationTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try db.execute(EngineIntegrationTests.schema)
         let e = try engine(db, dir, .fullLoad)
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let oracle = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
         for round in 1...3 {
             guard case .fullLoad = try await e.runCycle() else { Issue.record("not a full load"); return }
-            let out = try TestEnvironment.run(python, [oracle, "--conninfo", db.conninfo, "--dir", dir] + EngineIntegrationTests.tables)
-            #expect(!out.contains("\"ok\": false"), "round \(round): \(out)")
+            let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
+            #expect(out.allOK, "round \(round): \(out)")
             #expect(loadFiles(dir, "orders") == [FileNaming.loadFile(round)], "round \(round)")
             #expect(try slots(db) == 0)
             try db.execute("UPDATE public.orders SET status = 'round \(round)' WHERE id <= \(round * 10); DELETE FROM public.orders WHERE id = \(1000 + round)")
@@ -55,11 +53,8 @@ struct MigrationTypeIntegrationTests {
         try db.execute(EngineIntegrationTests.changes)
         guard case .cdc(let second) = try await e.runCycle() else { Issue.record("not CDC"); return }
         #expect(second.files.count == 2)
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let counts = try TestEnvironment.run(python, ["-c", """
-            import duckdb, sys
-            print(duckdb.sql(f"SELECT Op, count(*) FROM read_parquet('{sys.argv[1]}/public/orders/*.parquet') GROUP BY Op ORDER BY Op").fetchall())
-            """, dir])
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let counts = try TestEnvironment.helper("duckdb", ["SELECT Op, count(*) FROM read_parquet('\(dir)/public/orders/*.parquet') GROUP BY Op ORDER BY Op"])
         #expect(counts.contains("('D', 110), ('I', 210), ('U', 301)"), "\(counts)")
         #expect(try slots(db) == 1)
         // A configuration naming another migration type refuses this checkpoint.

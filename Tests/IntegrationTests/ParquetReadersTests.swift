@@ -44,7 +44,7 @@ struct ParquetReadersTests {
         let columnCount = ParquetTestData.columns().count
         let codecs: [ParquetCodec] = [.zstd, .snappy, .gzip, .uncompressed, .zstd(level: 9)]
         for seed in UInt64(1)...24 {
-            var r = ParquetTestData.Random(state: seed &* 7919)
+            var r = ParquetTestData.Random(seed: seed &* 7919)
             var shape = ParquetTestData.Shape(
                 rows: Int(r.pick([1, 2, 17, 300, 2_000, 6_000] as [Int64])),
                 nullProbability: (0..<columnCount).map { _ in r.pick([0, 0.1, 0.5, 1.0]) })
@@ -144,14 +144,8 @@ struct ParquetReadersTests {
                 try sink.close()
             }
         }
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let out = try TestEnvironment.run(python, ["-c", """
-            import glob, hashlib, sys, pyarrow.parquet as pq, duckdb
-            for f in sorted(glob.glob(sys.argv[1] + '/streamed-*.parquet')):
-                rows = pq.read_table(f).to_pylist()
-                duck = duckdb.sql(f"SELECT id, octet_length(v) FROM read_parquet('{f}') ORDER BY id").fetchall()
-                print(f.split('/')[-1], [(r['id'], None if r['v'] is None else (len(r['v']), hashlib.md5(r['v']).hexdigest()[:8])) for r in rows], duck)
-            """, directory.path])
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let out = try TestEnvironment.helper("streamed-values", [directory.path])
         func md5(times: Int) -> String {
             let whole = Array([[UInt8]](repeating: piece, count: times).joined())
             return whole.withUnsafeBytes { Digest.md5($0) }.map { String(format: "%02x", $0) }.joined().prefix(8).description

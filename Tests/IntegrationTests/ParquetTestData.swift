@@ -1,26 +1,12 @@
 import Foundation
 import Parquet
+import TestSupport
 
 /// Generated Parquet test files: random rows of every supported type, edge values, and the
 /// expected values as JSON for `scripts/check_parquet.py`.
 struct ParquetTestData {
-    /// A seeded generator (SplitMix64), so a failing seed reproduces.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ range: ClosedRange<Int64>) -> Int64 {
-            let span = UInt64(bitPattern: range.upperBound &- range.lowerBound) &+ 1
-            return range.lowerBound &+ Int64(bitPattern: span == 0 ? next() : next() % span)
-        }
-        mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
-        mutating func pick<T>(_ xs: [T]) -> T { xs[Int(next() % UInt64(xs.count))] }
-    }
+    /// The seeded generator of every generated file (a failing seed reproduces).
+    typealias Random = SeededRandom
 
     /// A column and how to describe it in the expected JSON.
     struct Column {
@@ -193,7 +179,7 @@ struct ParquetTestData {
     /// Writes `directory/name.parquet` and `directory/name.json`; returns the summary.
     @discardableResult
     static func write(name: String, in directory: URL, seed: UInt64, shape: Shape) throws -> ParquetWriteSummary {
-        var r = Random(state: seed)
+        var r = Random(seed: seed)
         let cols = columns()
         let schema = ParquetSchema(cols.map(\.column))
         let path = directory.appendingPathComponent("\(name).parquet").path
@@ -263,4 +249,13 @@ struct ParquetTestData {
         case .zstd: "ZSTD"
         }
     }
+}
+
+extension SeededRandom {
+    mutating func int(_ range: ClosedRange<Int64>) -> Int64 {
+        let span = UInt64(bitPattern: range.upperBound &- range.lowerBound) &+ 1
+        return range.lowerBound &+ Int64(bitPattern: span == 0 ? next() : next() % span)
+    }
+    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
+    mutating func pick<T>(_ xs: [T]) -> T { xs[Int(next() % UInt64(xs.count))] }
 }

@@ -33,9 +33,9 @@ struct RangeLoadIntegrationTests {
         let engine = Engine(settings: s, store: store, logger: Logger(label: "test"))
         guard case .fullLoad = try await engine.runCycle() else { Issue.record("not the full load"); return }
 
-        let oracle = EngineIntegrationTests()
-        let loaded = try await oracle.oracle(db, ["--dir", dir])
-        let orders = try #require(loaded.first { $0["table"] as? String == "public.orders" })
+        let loaded = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
+        #expect(loaded.allOK, "\(loaded)")
+        let orders = try #require(loaded["public.orders"])
         #expect(orders["load_rows"] as? Int == 2499)
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/public/orders")) ?? []).filter { $0.hasPrefix("LOAD") }.sorted()
         #expect(files.count >= 3)   // one file at least per range
@@ -49,6 +49,7 @@ struct RangeLoadIntegrationTests {
         // The change stream starts exactly at the snapshot the ranges were read in.
         try db.execute(EngineIntegrationTests.changes)
         guard case .cdc = try await engine.runCycle() else { Issue.record("not CDC"); return }
-        try await oracle.oracle(db, ["--dir", dir])
+        let streamed = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
+        #expect(streamed.allOK, "\(streamed)")
     }
 }

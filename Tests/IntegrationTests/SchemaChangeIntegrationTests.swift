@@ -68,21 +68,8 @@ final class BackgroundWriter: @unchecked Sendable {
 /// to the source; the files of every layout read together with DuckDB's `union_by_name`.
 @Suite(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_PYTHON")), .serialized)
 struct SchemaChangeIntegrationTests {
-    func oracle(_ db: PostgresFixture, dir: String, _ tables: [String]) async throws -> String {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        let arguments = [script, "--conninfo", db.conninfo, "--dir", dir] + tables
-        do {
-            return try await DedicatedThread.run(name: "oracle") { try TestEnvironment.run(python, arguments) }
-        } catch let failure as TestEnvironment.ProcessFailed {
-            Issue.record("oracle found differences: \(failure.description)")
-            throw failure
-        }
-    }
-
-    func python(_ code: String, _ arguments: [String]) async throws -> String {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        return try await DedicatedThread.run(name: "python") { try TestEnvironment.run(python, ["-c", code] + arguments) }
+    func helper(_ command: String, _ arguments: [String]) async throws -> String {
+        try await DedicatedThread.run(name: "python") { try TestEnvironment.helper(command, arguments) }
     }
 
     func files(_ dir: String, _ schema: String, _ table: String) -> [String] {
@@ -102,8 +89,8 @@ struct SchemaChangeIntegrationTests {
         if case .cdc(let report) = try await engine.runCycle() { stored += report.files }
         await writer.stop()
         if case .cdc(let report) = try await engine.runCycle() { stored += report.files }
-        let out = try await oracle(db, dir: dir, tables)
-        #expect(out.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") }, "\(name): \(out)")
+        let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: tables)
+        #expect(out.allOK, "\(name): \(out)")
         return stored
     }
 
@@ -138,8 +125,8 @@ struct SchemaChangeIntegrationTests {
         #expect(addReport.files.filter { $0.contains("/items/") }.count >= 2, "\(addReport.files)")
         await writer.stop()
         _ = try await engine.runCycle()
-        let added = try await oracle(db, dir: dir, both)
-        #expect(added.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") }, "\(added)")
+        let added = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: both)
+        #expect(added.allOK, "\(added)")
 
         // ADD COLUMN with a default: the rows stored before read the default (attmissingval), which
         // the new files carry in their replicatord.columns metadata. A table without a key (rebuilt
@@ -162,11 +149,8 @@ struct SchemaChangeIntegrationTests {
                            db: db, engine: engine, writer: writer, dir: dir, check: both)
 
         // Files of every layout read together by column name.
-        let union = try await python("""
-            import duckdb, sys
-            print(duckdb.sql(f"SELECT count(*), count(note), count(unit_price), count(price), count(addr) FROM read_parquet('{sys.argv[1]}/public/items/*.parquet', union_by_name=true)").fetchall()[0])
-            """, [dir])
-        #expect(union.hasPrefix("("), "\(union)")
+        let union = try await helper("duckdb", ["SELECT count(*), count(note), count(unit_price), count(price), count(addr) FROM read_parquet('\(dir)/public/items/*.parquet', union_by_name=true)"])
+        #expect(union.hasPrefix("[("), "\(union)")
         let itemsFilesBeforeRename = files(dir, "public", "items")
         #expect(itemsFilesBeforeRename.count >= 8, "\(itemsFilesBeforeRename)")
 
@@ -225,18 +209,10 @@ struct SchemaChangeIntegrationTests {
             """)
         guard case .cdc(let report) = try await engine.runCycle() else { Issue.record("no CDC cycle"); return }
         #expect(report.files.count == 4)
-        let out = try await oracle(db, dir: dir, ["public.a", "public.b", "public.c", "public.d"])
-        #expect(out.split(separator: "\n").count == 4 && out.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") && $0.contains("\"T\": 1") }, "\(out)")
+        let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: ["public.a", "public.b", "public.c", "public.d"])
+        #expect(out.allOK && out.verdicts.allSatisfy { $0["T"] as? Int == 1 }, "\(out)")
         // Each T row has every other column null but its order and time (`_seq`, `_commit_ts`).
-        let tRows = try await python("""
-            import pyarrow.parquet as pq, glob, sys
-            for table in "abcd":
-                for f in sorted(glob.glob(f"{sys.argv[1]}/public/{table}/2*.parquet")):
-                    rows = pq.read_table(f).to_pylist()
-                    ts = [r for r in rows if r["Op"] == "T"]
-                    print(table, len(ts), all(v is None for r in ts for k, v in r.items() if k not in ("Op", "_seq", "_commit_ts"))
-                          and all(r["_seq"] and r["_commit_ts"] for r in ts))
-            """, [dir])
+        let tRows = try await helper("truncate-rows", [dir, "a", "b", "c", "d"])
         #expect(tRows == "a 1 True\nb 1 True\nc 1 True\nd 1 True\n", "\(tRows)")
         let state = try #require(await engine.keeper.state)
         #expect(["public.a", "public.b", "public.c", "public.d"].allSatisfy { state.tables[$0]?.truncates == 1 })
@@ -272,20 +248,20 @@ struct SchemaChangeIntegrationTests {
         for (_, engine) in engines { _ = try await engine.runCycle() }
 
         // Via the root: one folder, the root's; the full load read each row once.
-        let root = try await oracle(db, dir: "\(base)/via_root", ["public.m"])
-        #expect(root.contains("\"ok\": true") && root.contains("\"load_rows\": 400"), "\(root)")
+        let root = try await Oracle.check(conninfo: db.conninfo, files: .directory("\(base)/via_root"), tables: ["public.m"])
+        #expect(root.allOK && root["public.m"]?["load_rows"] as? Int == 400, "\(root)")
         #expect(files("\(base)/via_root", "public", "m_eu").isEmpty && files("\(base)/via_root", "public", "m_us").isEmpty)
         // Without it: one folder per partition, none for the root; the moved row is a D in m_eu and an I in m_us.
-        let leaves = try await oracle(db, dir: "\(base)/via_leaf", ["public.m_eu", "public.m_us"])
-        #expect(leaves.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") && $0.contains("\"load_rows\": 200") }, "\(leaves)")
+        let leaves = try await Oracle.check(conninfo: db.conninfo, files: .directory("\(base)/via_leaf"), tables: ["public.m_eu", "public.m_us"])
+        #expect(leaves.allOK && leaves.verdicts.allSatisfy { $0["load_rows"] as? Int == 200 }, "\(leaves)")
         #expect(files("\(base)/via_leaf", "public", "m").isEmpty)
 
         // TRUNCATE of the root: a T row under the root via the root, one in each partition otherwise.
         try db.execute("TRUNCATE public.m; INSERT INTO public.m VALUES (1, 'eu', 'after'), (2, 'us', 'after')")
         for (_, engine) in engines { _ = try await engine.runCycle() }
-        let rootAfter = try await oracle(db, dir: "\(base)/via_root", ["public.m"])
-        #expect(rootAfter.contains("\"ok\": true") && rootAfter.contains("\"T\": 1"), "\(rootAfter)")
-        let leavesAfter = try await oracle(db, dir: "\(base)/via_leaf", ["public.m_eu", "public.m_us"])
-        #expect(leavesAfter.split(separator: "\n").allSatisfy { $0.contains("\"ok\": true") && $0.contains("\"T\": 1") }, "\(leavesAfter)")
+        let rootAfter = try await Oracle.check(conninfo: db.conninfo, files: .directory("\(base)/via_root"), tables: ["public.m"])
+        #expect(rootAfter.allOK && rootAfter["public.m"]?["T"] as? Int == 1, "\(rootAfter)")
+        let leavesAfter = try await Oracle.check(conninfo: db.conninfo, files: .directory("\(base)/via_leaf"), tables: ["public.m_eu", "public.m_us"])
+        #expect(leavesAfter.allOK && leavesAfter.verdicts.allSatisfy { $0["T"] as? Int == 1 }, "\(leavesAfter)")
     }
 }

@@ -16,30 +16,16 @@ struct SecurityIntegrationTests {
         let db = try PostgresFixture("secrets")
         try db.execute(EngineIntegrationTests.schema)
         let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         let realSecret = try TestEnvironment.require("AWS_SECRET_ACCESS_KEY")
         let bucket = "secrets-\(UInt32.random(in: 0...UInt32.max))"
-        try TestEnvironment.run(python, ["-c", "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])", endpoint, bucket])
+        try TestEnvironment.helper("create-bucket", [endpoint, bucket])
         let port = try service.freePort()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-sec-\(UUID().uuidString)").path
         let config = dir + ".toml"
-        try """
-            [source]
-            conninfo = "\(db.conninfo)"
-            slot = "\(db.database)"
-            [target]
-            url = "s3://\(bucket)/replica"
-            endpoint = "\(endpoint)"
-            path_style = true
-            [task]
-            spool_dir = "\(dir).spool"
-            [schedule]
-            interval_seconds = 1
-            [health]
-            listen = "127.0.0.1:\(port)"
-            [log]
-            level = "trace"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try TestEnvironment.writeConfig(to: config, conninfo: db.conninfo, slot: db.database,
+                                        target: "url = \"s3://\(bucket)/replica\"\nendpoint = \"\(endpoint)\"\npath_style = true",
+                                        spoolDir: dir + ".spool", interval: 1, listen: "127.0.0.1:\(port)", logLevel: "trace")
         defer {
             try? FileManager.default.removeItem(atPath: config)
             try? FileManager.default.removeItem(atPath: dir + ".spool")
@@ -64,14 +50,7 @@ struct SecurityIntegrationTests {
         let addresses = try TestEnvironment.run("/bin/sh", ["-c", "hostname -I 2>/dev/null || true"])
             .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init).filter { !$0.contains(":") && !$0.hasPrefix("127.") }
         for address in addresses {
-            let reached = try TestEnvironment.run(python, ["-c", """
-                import socket, sys
-                s = socket.socket(); s.settimeout(3)
-                try:
-                    s.connect((sys.argv[1], int(sys.argv[2]))); print("reached")
-                except OSError:
-                    print("refused")
-                """, address, "\(port)"])
+            let reached = try TestEnvironment.helper("tcp-probe", [address, "\(port)"])
             #expect(reached.contains("refused"), "/health answers on \(address)")
         }
         #expect(await daemon.stop() == 0)

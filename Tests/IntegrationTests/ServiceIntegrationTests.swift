@@ -96,17 +96,7 @@ struct ServiceIntegrationTests {
     }
 
     func getOnce(_ url: String) throws -> HTTPAnswer? {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let script = """
-            import sys, urllib.request, urllib.error
-            try:
-                r = urllib.request.urlopen(sys.argv[1], timeout=5); print(r.status); sys.stdout.write(r.read().decode())
-            except urllib.error.HTTPError as e:
-                print(e.code); sys.stdout.write(e.read().decode())
-            except Exception as e:
-                print(0); print(repr(e))
-            """
-        let out = try TestEnvironment.run(python, ["-c", script, url])
+        let out = try TestEnvironment.helper("http-get", [url])
         guard let newline = out.firstIndex(of: "\n"), let status = Int(out[..<newline]) else {
             Issue.record("unexpected answer to GET \(url): \(out)")
             return nil
@@ -131,8 +121,8 @@ struct ServiceIntegrationTests {
     }
 
     func freePort() throws -> Int {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let out = try TestEnvironment.run(python, ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        let out = try TestEnvironment.helper("free-port", [])
         return Int(out.trimmingCharacters(in: .whitespacesAndNewlines))!
     }
 
@@ -195,14 +185,7 @@ struct ServiceIntegrationTests {
         let metricsAnswer = try await get(base + "/metrics")
         let metrics = try #require(metricsAnswer, "no answer: \(daemon.log)")
         #expect(metrics.status == 200)
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let parsed = try TestEnvironment.run(python, ["-c", """
-            import sys
-            from prometheus_client.parser import text_string_to_metric_families
-            for family in text_string_to_metric_families(sys.stdin.read() if False else open(sys.argv[1]).read()):
-                for s in family.samples:
-                    print(s.name, s.labels.get("table", ""), s.labels.get("op", ""), s.value)
-            """, try write(metrics.body, dir + ".metrics")])
+        let parsed = try TestEnvironment.helper("prometheus-samples", [try write(metrics.body, dir + ".metrics")])
         #expect(parsed.contains("replicatord_rows_written_total public.orders insert"))
         for name in ["replicatord_files_stored_total", "replicatord_bytes_written_total", "replicatord_cycle_duration_seconds_count",
                      "replicatord_last_success_timestamp_seconds", "replicatord_confirmed_lsn", "replicatord_server_wal_lsn",
@@ -232,7 +215,7 @@ struct ServiceIntegrationTests {
         let stopped_again = await again.stop()
         #expect(stopped_again == 0, "\(again.log)")
 
-        let result = try await oracle(conninfo: db.conninfo, dir: dir)
+        let result = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         #expect(result["public.orders"]?["ok"] as? Bool == true, "\(result)")
         #expect(result["public.events"]?["ok"] as? Bool == true, "\(result)")
         // 621 change rows of the changes, 5 inserts, 3 updates: none lost, none doubled.
@@ -345,7 +328,7 @@ struct ServiceIntegrationTests {
         let stopped_daemon = await daemon.stop()
         #expect(stopped_daemon == 0, "\(daemon.log)")
 
-        let result = try await oracle(conninfo: cluster.conninfo, dir: dir)
+        let result = try await Oracle.check(conninfo: cluster.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         #expect(result["public.orders"]?["ok"] as? Bool == true, "\(result)")
         #expect(result["public.events"]?["ok"] as? Bool == true, "\(result)")
         #expect(result["public.orders"]?["cdc_rows"] as? Int == 621 + 10)
@@ -409,20 +392,6 @@ struct ServiceIntegrationTests {
         #expect(try db.connect().query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [db.database]).rows.isEmpty)
         let again = try TestEnvironment.run(Self.binary, ["drop-slot", "--config", config])
         #expect(again.contains("does not exist"))
-    }
-
-    /// scripts/oracle.py's verdict per table (run on a thread of its own: it takes seconds).
-    func oracle(conninfo: String, dir: String) async throws -> [String: [String: Any]] {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        let out = try await DedicatedThread.run(name: "test-oracle") {
-            try TestEnvironment.run(python, [script, "--conninfo", conninfo, "--dir", dir] + EngineIntegrationTests.tables)
-        }
-        var result: [String: [String: Any]] = [:]
-        for line in out.split(separator: "\n") {
-            if let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let t = o["table"] as? String { result[t] = o }
-        }
-        return result
     }
 
     func write(_ text: String, _ path: String) throws -> String {

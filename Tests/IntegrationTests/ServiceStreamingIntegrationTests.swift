@@ -62,19 +62,6 @@ struct ServiceStreamingIntegrationTests {
         return try await caughtUp(db, base: base, statuses: &ignored)
     }
 
-    /// scripts/oracle.py's output (one JSON line per table) for `arguments` (target, tables).
-    func oracle(_ db: PostgresFixture, _ arguments: [String]) async throws -> String {
-        try await oracle(conninfo: db.conninfo, arguments)
-    }
-
-    func oracle(conninfo: String, _ arguments: [String]) async throws -> String {
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/oracle.py").path
-        return try await DedicatedThread.run(name: "oracle") {
-            try TestEnvironment.run(python, [script, "--conninfo", conninfo] + arguments)
-        }
-    }
-
     @Test func theReplicationConnectionStaysOpenAndIsReadBetweenCycles() async throws {
         let (db, dir, config, port) = try service.setUp("service_stream")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -110,7 +97,7 @@ struct ServiceStreamingIntegrationTests {
         let offline = try await DedicatedThread.run(name: "test-status") { try TestEnvironment.run(ServiceIntegrationTests.binary, ["status", "--config", config]) }
         #expect(offline.contains("no service answers on 127.0.0.1:\(port)"), "\(offline)")
         #expect(offline.contains("public.events"), "\(offline)")
-        let result = try await service.oracle(conninfo: db.conninfo, dir: dir)
+        let result = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         #expect(result["public.events"]?["ok"] as? Bool == true, "\(result)")
         #expect(result["public.events"]?["cdc_rows"] as? Int == 400)
     }
@@ -157,8 +144,8 @@ struct ServiceStreamingIntegrationTests {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/out/public/orders")) ?? []).filter { $0.hasPrefix("2") }
         #expect(withRows.count >= 4, "\(cycles)")
         #expect(files.count == withRows.count, "\(files.count) files for \(withRows.count) cycles with rows")
-        let out = try await oracle(db, ["--dir", dir + "/out", "public.orders", "public.customers"])
-        let verdict = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.first { $0["table"] as? String == "public.orders" }
+        let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir + "/out"), tables: ["public.orders", "public.customers"])
+        let verdict = out["public.orders"]
         #expect(verdict?["ok"] as? Bool == true, "\(out)")
         #expect(verdict?["cdc_rows"] as? Int == changes, "\(out)")
     }
@@ -185,9 +172,8 @@ struct ServiceStreamingIntegrationTests {
         let stopped = await daemon.stop()
         #expect(stopped == 0, "\(daemon.log)")
         #expect(daemon.log.contains("tables added to the publication: loading them"), "\(daemon.log)")
-        let out = try await oracle(db, ["--dir", dir, "public.late", "public.orders"])
-        #expect(!out.contains("\"ok\": false"), "\(out)")
-        #expect(out.contains("\"table\": \"public.late\", \"ok\": true"), "\(out)")
+        let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: ["public.late", "public.orders"])
+        #expect(out.allOK, "\(out)")
     }
 
     /// A fast shutdown of PostgreSQL waits until every logical walsender's client has confirmed
@@ -227,17 +213,16 @@ struct ServiceStreamingIntegrationTests {
         #expect(caughtUp, "\(daemon.log)")
         let stopped = await daemon.stop()
         #expect(stopped == 0, "\(daemon.log)")
-        let out = try await oracle(conninfo: cluster.conninfo, ["--dir", dir + "/out", "public.events"])
-        #expect(out.contains("\"table\": \"public.events\", \"ok\": true"), "\(out)")
-        #expect(out.contains("\"cdc_rows\": 505"), "\(out)")
+        let out = try await Oracle.check(conninfo: cluster.conninfo, files: .directory(dir + "/out"), tables: ["public.events"])
+        #expect(out.allOK && out["public.events"]?["cdc_rows"] as? Int == 505, "\(out)")
     }
 
     @Test func sigtermDuringAMultipartUploadFinishesTheCycleAndLeavesNothingOpen() async throws {
         let db = try PostgresFixture("service_sigterm")
-        let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
         let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let bucket = "sigterm-\(UInt32.random(in: 0...UInt32.max))"
-        try TestEnvironment.run(python, ["-c", "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])", endpoint, bucket])
+        try TestEnvironment.helper("create-bucket", [endpoint, bucket])
         // Every request through the proxy waits up to 1.5 s: a file of several parts takes seconds to store.
         let proxy = try S3FaultInjectionTests.FaultProxy(upstream: endpoint, arguments: ["--latency", "1.0", "--max-latency-ms", "1500", "--seed", "11"])
         defer { proxy.stop() }
@@ -265,21 +250,9 @@ struct ServiceStreamingIntegrationTests {
             FROM generate_series(11, 250010) g
             """)
         // SIGTERM as soon as moto holds an open multipart upload of ours.
-        let watcher = """
-            import boto3, os, signal, sys, time
-            s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1')
-            deadline = time.time() + 120
-            while time.time() < deadline:
-                uploads = s3.list_multipart_uploads(Bucket=sys.argv[2]).get('Uploads', [])
-                if any(u['Key'].endswith('.parquet') for u in uploads):
-                    os.kill(int(sys.argv[3]), signal.SIGTERM)
-                    print('SIGTERM during', [u['Key'] for u in uploads]); sys.exit(0)
-                time.sleep(0.05)
-            print('no upload seen'); sys.exit(1)
-            """
         let pid = daemon.process.processIdentifier
         let seen = try await DedicatedThread.run(name: "test-watch") {
-            try TestEnvironment.run(python, ["-c", watcher, endpoint, bucket, "\(pid)"])
+            try TestEnvironment.helper("sigterm-on-upload", [endpoint, bucket, "\(pid)"])
         }
         #expect(seen.hasPrefix("SIGTERM during"), "\(seen)")
         let status = await daemon.waitExit(timeout: 120)
@@ -287,14 +260,14 @@ struct ServiceStreamingIntegrationTests {
         #expect(daemon.log.contains("stopping"), "\(daemon.log)")
 
         // Nothing half-written: no open upload, and the checkpoint covers the file stored.
-        let open = try TestEnvironment.run(python, ["-c", "import boto3,sys; print(len(boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').list_multipart_uploads(Bucket=sys.argv[2]).get('Uploads', [])))", endpoint, bucket])
+        let open = try TestEnvironment.helper("open-uploads", [endpoint, bucket])
         #expect(open.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
 
         // A restart (one cycle) finds nothing to redo or everything in place: the tables match, no doubles.
         try db.execute("UPDATE public.blobs SET data = '\\x01' WHERE id <= 5")
         try await DedicatedThread.run(name: "test-once") { _ = try TestEnvironment.run(ServiceIntegrationTests.binary, ["--config", config, "--once"]) }
-        let out = try await oracle(db, ["--s3", endpoint, bucket, "replica", "public.blobs"])
-        let verdict = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.first { $0["table"] as? String == "public.blobs" }
+        let out = try await Oracle.check(conninfo: db.conninfo, files: .s3(endpoint: endpoint, bucket: bucket, prefix: "replica"), tables: ["public.blobs"])
+        let verdict = out["public.blobs"]
         #expect(verdict?["ok"] as? Bool == true, "\(out)")
         #expect(verdict?["cdc_rows"] as? Int == 250_000 + 5, "\(out)")
     }

@@ -69,7 +69,7 @@ struct TableReloadIntegrationTests {
         try db.execute("INSERT INTO public.events VALUES ('2024-08-01', 'after-reload', '\\x01'); DELETE FROM public.events WHERE kind = 'k3'; UPDATE public.orders SET note = 'after' WHERE id = 1")
         let after = try replicatord(["--config", config, "--once"])
         #expect(after.status == 0, "\(after.stderr)")
-        let result = try crash.oracle(db, dir)
+        let result = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         for name in EngineIntegrationTests.tables { #expect(result[name]?["ok"] as? Bool == true, "\(name): \(result[name] ?? [:])") }
         // events: its new LOAD set and one CDC file with the changes after the reload (one insert,
         // the 12 rows of kind k3 deleted), nothing of before.
@@ -100,7 +100,7 @@ struct TableReloadIntegrationTests {
         try db.execute("DELETE FROM public.orders WHERE id BETWEEN 9001 AND 9002")
         #expect(try replicatord(["--config", config, "--once"]).status == 0)
 
-        let result = try crash.oracle(db, dir)
+        let result = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         for name in EngineIntegrationTests.tables { #expect(result[name]?["ok"] as? Bool == true, "\(name): \(result[name] ?? [:])") }
         // One LOAD set (the reload's) and, after it, only the two deletes: nothing doubled.
         #expect(result["public.orders"]?["cdc_rows"] as? Int == 2)
@@ -156,7 +156,7 @@ struct TableReloadServiceIntegrationTests {
         }
         #expect(caughtUp, "\(daemon.log)")
         #expect(await daemon.stop() == 0)
-        let result = try reload.crash.oracle(db, dir)
+        let result = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
         for name in EngineIntegrationTests.tables { #expect(result[name]?["ok"] as? Bool == true, "\(name): \(result[name] ?? [:])") }
         #expect(daemon.log.contains("reloading tables (reload-table)"), "\(daemon.log)")
     }

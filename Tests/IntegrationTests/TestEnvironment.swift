@@ -41,24 +41,32 @@ enum TestEnvironment {
         return v
     }
 
-    /// Writes a daemon configuration to `path`: `target` holds the `[target]` table's lines; the
-    /// schedule, health and log tables are written only when given.
-    static func writeConfig(to path: String, conninfo: String, slot: String, target: String, spoolDir: String,
-                            interval: Int? = nil, listen: String? = nil, logLevel: String? = nil) throws {
+    /// Writes a daemon configuration to `path`, the one way every integration test makes one:
+    /// `target` holds the `[target]` table's lines; the publication, spool directory, schedule,
+    /// health and log keys are written only when given.
+    static func writeConfig(to path: String, conninfo: String, slot: String, publication: String? = nil, target: String,
+                            spoolDir: String? = nil, interval: Int? = nil, listen: String? = nil, logLevel: String? = nil) throws {
         var text = """
             [source]
             conninfo = "\(conninfo)"
             slot = "\(slot)"
-            [target]
-            \(target)
-            [task]
-            spool_dir = "\(spoolDir)"
 
             """
+        if let publication { text += "publication = \"\(publication)\"\n" }
+        text += "[target]\n\(target)\n"
+        if let spoolDir { text += "[task]\nspool_dir = \"\(spoolDir)\"\n" }
         if let interval { text += "[schedule]\ninterval_seconds = \(interval)\n" }
         if let listen { text += "[health]\nlisten = \"\(listen)\"\n" }
         if let logLevel { text += "[log]\nlevel = \"\(logLevel)\"\n" }
         try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// `scripts/test_helpers.py COMMAND ARGS...` (the tests' Python steps live there, as a file:
+    /// bucket, keys, ports, DuckDB queries...); its output, or `ProcessFailed`.
+    @discardableResult
+    static func helper(_ command: String, _ arguments: [String]) throws -> String {
+        let python = try require("REPLICATORD_TEST_PYTHON")
+        return try run(python, [repositoryRoot.appendingPathComponent("scripts/test_helpers.py").path, command] + arguments)
     }
 
     /// What a finished program printed and its exit status.

@@ -209,10 +209,7 @@ struct TypeCorpusIntegrationTests {
             }
             // The generated column is in no file; the identity columns are.
             let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-            let columns = try TestEnvironment.run(python, ["-c", """
-                import duckdb, sys
-                print(sorted(c for c in duckdb.sql(f"SELECT * FROM read_parquet('{sys.argv[1]}/public/t_generated/*.parquet', union_by_name=true)").columns))
-                """, dir])
+            let columns = try TestEnvironment.helper("duckdb-columns", ["SELECT * FROM read_parquet('\(dir)/public/t_generated/*.parquet', union_by_name=true)"])
             #expect(columns.contains("['Op', '_commit_ts', '_seq', '_unchanged_toast', 'by_default', 'id', 'v']"), "\(columns)")
         }
         // Every column of every row (4 copies of each corpus row less the deleted one, per reader

@@ -7,32 +7,33 @@ import Testing
     @Test func s3URLWithPrefix() throws {
         let l = try ObjectStoreLocation(url: "s3://my-bucket/some/prefix", region: "eu-west-1", endpoint: "http://127.0.0.1:9000",
                                         pathStyle: true)
-        #expect(l.kind == .s3(bucket: "my-bucket", prefix: "some/prefix/"))
+        #expect(l.target == .s3(bucket: "my-bucket", prefix: "some/prefix"))
+        #expect(l.target.keyPrefix == "some/prefix/")
         #expect(l.endpoint == "http://127.0.0.1:9000")
-        #expect(try ObjectStoreLocation(url: "s3://b").kind == .s3(bucket: "b", prefix: ""))
-        #expect(try ObjectStoreLocation(url: "s3://b/").kind == .s3(bucket: "b", prefix: ""))
-        #expect(try ObjectStoreLocation(url: "s3://b", endpoint: "").endpoint == nil)
+        #expect(try ObjectStoreLocation(url: "s3://bkt").target == .s3(bucket: "bkt", prefix: ""))
+        #expect(try ObjectStoreLocation(url: "s3://bkt/").target == .s3(bucket: "bkt", prefix: ""))
+        #expect(try ObjectStoreLocation(url: "s3://bkt", endpoint: "").endpoint == nil)
     }
 
     @Test func listingsAreNarrowedByDefaultOnlyForLoopbackEndpoints() throws {
-        #expect(try ObjectStoreLocation(url: "s3://b", endpoint: "http://127.0.0.1:5000").narrowListPrefixes)
-        #expect(try ObjectStoreLocation(url: "s3://b", endpoint: "http://localhost").narrowListPrefixes)
-        #expect(try ObjectStoreLocation(url: "s3://b", endpoint: "http://[::1]:9000").narrowListPrefixes)
-        #expect(try !ObjectStoreLocation(url: "s3://b", endpoint: "https://minio.example.com").narrowListPrefixes)
-        #expect(try !ObjectStoreLocation(url: "s3://b").narrowListPrefixes)
-        #expect(try !ObjectStoreLocation(url: "s3://b", endpoint: "http://127.0.0.1:5000", narrowListPrefixes: false).narrowListPrefixes)
+        #expect(try ObjectStoreLocation(url: "s3://bkt", endpoint: "http://127.0.0.1:5000").narrowListPrefixes)
+        #expect(try ObjectStoreLocation(url: "s3://bkt", endpoint: "http://localhost").narrowListPrefixes)
+        #expect(try ObjectStoreLocation(url: "s3://bkt", endpoint: "http://[::1]:9000").narrowListPrefixes)
+        #expect(try !ObjectStoreLocation(url: "s3://bkt", endpoint: "https://minio.example.com").narrowListPrefixes)
+        #expect(try !ObjectStoreLocation(url: "s3://bkt").narrowListPrefixes)
+        #expect(try !ObjectStoreLocation(url: "s3://bkt", endpoint: "http://127.0.0.1:5000", narrowListPrefixes: false).narrowListPrefixes)
     }
 
     @Test func fileURL() throws {
-        #expect(try ObjectStoreLocation(url: "file:///var/lib/replicatord/out").kind == .directory(path: "/var/lib/replicatord/out"))
+        #expect(try ObjectStoreLocation(url: "file:///var/lib/replicatord/out").target == .directory(path: "/var/lib/replicatord/out"))
     }
 
     @Test func invalidLocationsAreRefused() {
         for url in ["http://x", "s3://", "file://relative", "/tmp/x"] {
             #expect(throws: ObjectStoreError.self) { try ObjectStoreLocation(url: url) }
         }
-        #expect(throws: ObjectStoreError.self) { try ObjectStoreLocation(url: "s3://b", partSize: 1024) }
-        #expect(throws: ObjectStoreError.self) { try ObjectStoreLocation(url: "s3://b", parallelism: 0) }
+        #expect(throws: ObjectStoreError.self) { try ObjectStoreLocation(url: "s3://bkt", partSize: 1024) }
+        #expect(throws: ObjectStoreError.self) { try ObjectStoreLocation(url: "s3://bkt", parallelism: 0) }
     }
 
     @Test func sseOptions() throws {
@@ -44,12 +45,12 @@ import Testing
 
     @Test func makeStoreAppliesThePrefix() throws {
         let creds = StaticCredentialsProvider(AWSCredentials(accessKeyId: "a", secretAccessKey: "s"))
-        let store = try ObjectStoreLocation(url: "s3://b/p", endpoint: "http://127.0.0.1:1", pathStyle: true)
+        let store = try ObjectStoreLocation(url: "s3://bkt/p", endpoint: "http://127.0.0.1:1", pathStyle: true)
             .makeStore(logger: Logger(label: "test"), credentials: creds)
         let s3 = try #require(store as? S3ObjectStore)
         #expect(s3.prefix == "p/")
         #expect(s3.client.baseURL == "http://127.0.0.1:1")
-        #expect(s3.client.path(for: "p/k") == "/b/p/k")
+        #expect(s3.client.path(for: "p/k") == "/bkt/p/k")
         let dir = try ObjectStoreLocation(url: "file://" + NSTemporaryDirectory() + "loc-" + UUID().uuidString)
             .makeStore(logger: Logger(label: "test"))
         #expect(dir is LocalDirectoryStore)

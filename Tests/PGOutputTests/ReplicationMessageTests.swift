@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import PGOutput
 
 @Suite struct ReplicationMessageTests {
@@ -40,11 +41,20 @@ import Testing
     }
 
     @Test func randomFramesNeverCrashTheDecoder() {
-        var random = SplitMix64(state: 7)
+        var random = FuzzSeed.generator(for: "randomFramesNeverCrashTheDecoder")
+        let seed = random.seed
+        var framed = 0, refused = 0
         for _ in 0..<10_000 {
             var bytes = (0..<Int.random(in: 0...40, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
             if !bytes.isEmpty { bytes[0] = Bool.random(using: &random) ? UInt8(ascii: "w") : UInt8(ascii: "k") }
-            if case .xLogData(let data) = try? ReplicationMessage.decode(bytes) { _ = try? data.decodeMessage() }
+            do {
+                if case .xLogData(let data) = try ReplicationMessage.decode(bytes) { _ = try? data.decodeMessage() }
+                framed += 1
+            } catch {
+                #expect(error.offset <= bytes.count, "seed \(seed): offset \(error.offset) of \(bytes.count) bytes")
+                refused += 1
+            }
         }
+        #expect(framed > 0 && refused > 0, "seed \(seed): framed \(framed), refused \(refused)")
     }
 }

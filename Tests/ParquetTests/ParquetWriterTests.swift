@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Parquet
 
@@ -91,11 +92,20 @@ import Testing
         #expect(sink.bytes.firstRange(of: text) != nil)
     }
 
-    @Test func smokeFileForExternalReaders() throws {
-        let (sink, _) = try Self.writeMixed(rows: 1000)
-        let fileSink = try ParquetFileSink(path: "/tmp/parquet-smoke.parquet")
+    /// The file sink writes exactly the bytes the memory sink holds (external readers check the
+    /// files' contents in the integration tests' ParquetReadersTests).
+    @Test func fileSinkWritesTheSameBytesAsTheMemorySink() throws {
+        let (sink, summary) = try Self.writeMixed(rows: 1000)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parquet-writer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("mixed.parquet").path
+        let fileSink = try ParquetFileSink(path: path)
         try sink.bytes.withUnsafeBytes { try fileSink.write($0) }
         try fileSink.close()
+        let written = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(written == sink.bytes)
+        #expect(Int64(written.count) == summary.bytesWritten)
     }
 
     /// The usage example of the module's hand-over note, kept compiling.

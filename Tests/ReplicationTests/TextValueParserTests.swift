@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Replication
 
 /// Parses each text as one value of `kind` into a fresh vector.
@@ -81,7 +82,7 @@ private func texts(_ v: ColumnVector) -> [String] {
     }
 
     @Test func floatsRoundTripEveryShortestText() throws {
-        var generator = SystemRandomNumberGenerator()
+        var generator = FuzzSeed.generator(for: "floatsRoundTripEveryShortestText")
         for _ in 0..<20_000 {
             let d = Double(bitPattern: generator.next())
             guard d.isFinite else { continue }
@@ -101,7 +102,7 @@ private func texts(_ v: ColumnVector) -> [String] {
     }
 
     @Test func floatsMatchTheStandardLibraryOnRandomDecimalText() throws {
-        var generator = SystemRandomNumberGenerator()
+        var generator = FuzzSeed.generator(for: "floatsMatchTheStandardLibraryOnRandomDecimalText")
         for _ in 0..<20_000 {
             let digits = (0..<Int.random(in: 1...25, using: &generator)).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) }
             var text = Bool.random(using: &generator) ? "-" : ""
