@@ -211,8 +211,9 @@ def arrow_texts(array, nan_rows=(), dims=(), out_of_range=()):
         raw = array.cast(pa.int32()).to_pylist()
         conv = pg_date
     elif pa.types.is_timestamp(t):
+        scale = {"s": 1_000_000, "ms": 1000, "us": 1, "ns": 1}[t.unit]   # [output] timestamp_millis: TIMESTAMP(MILLIS)
         raw = array.cast(pa.int64()).to_pylist()
-        conv = lambda x: pg_timestamp(x, t.tz is not None)
+        conv = lambda x: pg_timestamp(x * scale if t.unit != "ns" else x // 1000, t.tz is not None)
     elif pa.types.is_time64(t):
         raw = array.cast(pa.int64()).to_pylist()
         conv = pg_time
@@ -307,10 +308,17 @@ def split_table(table):
 def list_files(args, table):
     schema, name = split_table(table)
     prefix = f"{key_component(schema)}/{key_component(name)}/"
+    # CDC files may sit in date folders inside the table folder ([output] date_partition, whose
+    # MMYYYYDD and DDMMYYYY folders do not sort by date): files are taken from the whole folder and
+    # ordered by their own name, which is the commit order.
     if args.dir:
         folder = os.path.join(args.dir, key_component(schema), key_component(name))
-        names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
-        return [(n, lambda n=n: open(os.path.join(folder, n), "rb").read()) for n in names if n.endswith(".parquet")]
+        paths = []
+        for root, dirs, names in os.walk(folder):
+            dirs[:] = [d for d in dirs if d != "metadata"]
+            paths += [os.path.join(root, n) for n in names if n.endswith(".parquet") and not n.startswith(".")]
+        paths.sort(key=lambda p: (os.path.basename(p), p))
+        return [(os.path.relpath(p, folder), lambda p=p: open(p, "rb").read()) for p in paths]
     import boto3
     endpoint, bucket, pfx = args.s3
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=os.environ.get("AWS_REGION", "us-east-1"))
@@ -327,7 +335,7 @@ def list_files(args, table):
         if not page.get("IsTruncated"): break
         token = page["NextContinuationToken"]
     return [(k[len(full):], lambda k=k: s3.get_object(Bucket=bucket, Key=k)["Body"].read())
-            for k in sorted(keys) if k.endswith(".parquet")]
+            for k in sorted(keys, key=lambda k: (k.rsplit("/", 1)[-1], k)) if k.endswith(".parquet")]
 
 
 def rebuild(args, table, cols, keys, attnums=None):
@@ -339,8 +347,8 @@ def rebuild(args, table, cols, keys, attnums=None):
         for d in file_columns(pq.read_schema(io.BytesIO(read())).metadata) or []:
             if d.get("attnum") and "missing" in d:
                 missing[d["attnum"]] = d["missing"]
-    load = [f for f in files if f[0].startswith("LOAD")]
-    cdc = [f for f in files if not f[0].startswith("LOAD")]
+    load = [f for f in files if os.path.basename(f[0]).startswith("LOAD")]
+    cdc = [f for f in files if not os.path.basename(f[0]).startswith("LOAD")]
     rows, problems, counts = {}, [], {"load_rows": 0, "cdc_rows": 0, "I": 0, "U": 0, "D": 0, "T": 0,
                                        "load_files": len(load), "cdc_files": len(cdc)}
     def key_of(rec):

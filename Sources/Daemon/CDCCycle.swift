@@ -15,6 +15,8 @@ public struct CycleReport: Sendable {
     public var retainedWALBytes: Int64 = 0
     /// Tables put in state `error` by this cycle (`schema.table`).
     public var failedTables: [String] = []
+    /// Table folders whose changes this cycle held (``CDCBatching``): read again by the next cycle.
+    public var heldTables: [String] = []
 }
 
 /// One CDC cycle: drain the slot up to the server's WAL position at the start of the cycle, write
@@ -32,7 +34,12 @@ struct CDCCycle {
         let confirmed = state.confirmedLSN
         // Tables whose LOAD snapshot is later than the slot's start skip what their snapshot holds.
         var tableStart: [UInt32: LSN] = [:]
-        for table in state.tables.values where table.cdcStartLSN > confirmed { tableStart[table.oid] = table.cdcStartLSN }
+        // So do tables whose own stored position is past the checkpoint's (another table's held
+        // changes keep the checkpoint behind).
+        for table in state.tables.values {
+            let start = CDCBatching.storedBefore(table, confirmed: confirmed)
+            if start > confirmed { tableStart[table.oid] = start }
+        }
         let binary = tables.allSatisfy { $0.columns.allSatisfy { !ColumnKind($0).needsTextCast } }
         // Changes land under the names the stream started with; tables it does not know get their
         // own full load first (see ChangeAccumulator.tableNames).
@@ -74,6 +81,10 @@ struct CDCCycle {
         // Only now, with the files and the checkpoint stored, may the server forget the WAL.
         stream.confirm(lsn)
         let following = try machine.lsnConfirmed()
+        if !report.heldTables.isEmpty {
+            // The held changes were read past: the next cycle reads them again from the checkpoint.
+            try await DedicatedThread.run(name: "replicatord-stream-stop") { () throws -> Void in stream.stop() }
+        }
         var final = report
         final.retainedWALBytes = (try? await DedicatedThread.run(name: "replicatord-wal") {
             try SourceDatabase(conninfo: settings.conninfo).retainedWALBytes(of: ReplicationSlot(name: settings.slot)) ?? 0
@@ -93,9 +104,16 @@ struct CDCCycle {
     private func store(_ cut: ChangeFeed.Cut, state: ReplicationState, machine: inout CycleStateMachine,
                        now: @escaping @Sendable () -> Int64) throws -> (CycleReport, CycleStateMachine.Action) {
         let store = self.store, keeper = self.keeper
-        let segments = cut.segments
         var report = CycleReport()
         report.targetLSN = cut.target.description
+        // The end the cycle will have (the machine keeps a redo's intent end when a keepalive
+        // carried the stream past it with no commit after it).
+        let end = state.pending.map(\.endLSN).flatMap { cut.end > $0 && cut.lastCommitEnd <= $0 ? $0 : nil } ?? cut.end
+        // Tables whose changes are held (CdcMinFileSize) leave the cut here; the checkpoint stays
+        // at the oldest held table's stored position.
+        let (segments, plan) = settings.batching.split(cut.segments, state: state, confirmed: state.confirmedLSN, end: end, nowMilliseconds: now())
+        report.heldTables = plan.held.sorted()
+        var intentEnd = end
         do {
             // New names, one per segment; the machine keeps the interrupted cycle's when redoing it.
             var newKeys: [String] = []
@@ -104,7 +122,7 @@ struct CDCCycle {
                 let table = "\(segment.relation.schema).\(segment.relation.name)"
                 let name = FileNaming.nextCDCName(now: now(), after: lastNames[table] ?? state.tables[table]?.lastFileName)
                 lastNames[table] = name
-                newKeys.append(FileNaming.tableFolder(schema: segment.relation.schema, table: segment.relation.name) + name + ".parquet")
+                newKeys.append(FileNaming.cdcKey(schema: segment.relation.schema, table: segment.relation.name, name: name, partition: settings.datePartition))
             }
             // Tables whose changes could not be decoded or written go to state `error`; the others go on.
             var failed: [String: String] = [:]
@@ -115,7 +133,8 @@ struct CDCCycle {
             var fileRows: [String: Int64] = [:]
             var failuresLogged = false
             let writtenStatistics = WrittenFileStatistics()
-            var action = try machine.changesCut(.init(end: cut.end, lastCommitEnd: cut.lastCommitEnd, newKeys: newKeys, failedTables: !failed.isEmpty))
+            var action = try machine.changesCut(.init(end: cut.end, lastCommitEnd: cut.lastCommitEnd, newKeys: newKeys, failedTables: !failed.isEmpty,
+                                                      heldThrough: plan.held.isEmpty ? nil : plan.confirmed))
             while true {
                 switch action {
                 case .removeOrphanFiles(let orphans, let folders):
@@ -128,6 +147,7 @@ struct CDCCycle {
                     action = try machine.orphanFilesRemoved()
                 case .writeIntent(let intent):
                     keys = intent.files
+                    intentEnd = intent.end
                     let pending = ReplicationState.PendingCycle(endLSN: intent.end, files: intent.files)
                     try BlockingBridge.wait { try await keeper.update { $0.pending = pending } }
                     action = try machine.intentWritten()
@@ -161,7 +181,8 @@ struct CDCCycle {
                     action = try machine.icebergCommitted()
                 case .writeCheckpoint(let end):
                     if !failuresLogged { logFailures(failed); failuresLogged = true }
-                    try writeCheckpoint(end: end, written: stored, failures: failed, lastCommitTime: cut.lastCommitTime, checkpointed: machine.checkpointed)
+                    try writeCheckpoint(end: end, storedThrough: intentEnd, written: stored, failures: failed, lastCommitTime: cut.lastCommitTime,
+                                        checkpointed: machine.checkpointed)
                     if !segments.isEmpty { CrashPoint.reach(.afterStateCommitted) }
                     action = try machine.checkpointWritten()
                 case .confirm(let end):
@@ -172,7 +193,7 @@ struct CDCCycle {
                     report.confirmedLSN = end.description
                     logger.info("cdc cycle stored", metadata: [
                         "files": "\(keys.count)", "rows": "\(report.rows)", "transactions": "\(report.transactions)",
-                        "lsn.confirmed": "\(end)", "lsn.target": "\(cut.target)",
+                        "lsn.confirmed": "\(end)", "lsn.target": "\(cut.target)", "tables.held": "\(plan.held.count)",
                     ])
                     return (report, action)
                 default:
@@ -198,8 +219,10 @@ struct CDCCycle {
     }
 
     /// Stores the checkpoint at `end`: the intent cleared, the written files and the failed tables recorded.
-    private func writeCheckpoint(end: LSN, written: [(ChangeSegment, String, Int64)], failures: [String: String], lastCommitTime: Int64,
-                                 checkpointed confirmed: LSN) throws {
+    /// `end` is where the checkpoint moves to; `storedThrough` the cycle's own end, past `end` when
+    /// other tables' changes are held (the written tables record it, so they are not read twice).
+    private func writeCheckpoint(end: LSN, storedThrough: LSN, written: [(ChangeSegment, String, Int64)], failures: [String: String],
+                                 lastCommitTime: Int64, checkpointed confirmed: LSN) throws {
         let keeper = self.keeper
         try BlockingBridge.wait {
             try await keeper.update { state in
@@ -211,7 +234,9 @@ struct CDCCycle {
                     t.inserts += Int64(segment.inserts); t.updates += Int64(segment.updates)
                     t.deletes += Int64(segment.deletes); t.truncates += Int64(segment.truncates)
                     t.filesWritten += 1; t.bytesWritten += size
-                    t.lastFileName = String(key.split(separator: "/").last!.dropLast(".parquet".count))
+                    t.lastFileName = FileNaming.cdcName(ofKey: key)
+                    // Past the checkpoint's LSN when another table's changes are held.
+                    t.storedThroughLSN = storedThrough > end ? storedThrough : nil
                     t.lastChangeLSN = segment.lastCommitEnd
                     t.lastChangeTime = lastCommitTime
                     state.tables[table] = t

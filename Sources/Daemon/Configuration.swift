@@ -1,5 +1,6 @@
 import Logging
 import ObjectStore
+import Replication
 
 /// The daemon's configuration: what `replicatord --config FILE` reads, with every default documented.
 ///
@@ -273,9 +274,25 @@ extension Configuration {
         /// `TimestampColumnName`); for LOAD rows the time the snapshot was taken.
         public var commitTimeColumn: String
 
-        public init(seqColumn: String = "_seq", commitTimeColumn: String = "_commit_ts") {
+        /// `date_partition` (DMS `DatePartitionEnabled`) with `date_partition_sequence`,
+        /// `date_partition_delimiter` and `date_partition_timezone`: CDC files in date folders; nil: off.
+        public var datePartition: DatePartition?
+        /// `cdc_inserts_only` / `cdc_inserts_and_updates` (DMS `CdcInsertsOnly`, `CdcInsertsAndUpdates`).
+        public var writtenChanges: WrittenChanges
+        /// `timestamp_millis` (DMS `ParquetTimestampInMillisecond`): timestamps as TIMESTAMP(MILLIS).
+        public var timestampMillis: Bool
+        /// `cdc_min_file_size_kib` and `cdc_max_batch_interval_seconds` (DMS `CdcMinFileSize`,
+        /// `CdcMaxBatchInterval`): when a table's held changes are written.
+        public var batching: CDCBatching
+
+        public init(seqColumn: String = "_seq", commitTimeColumn: String = "_commit_ts", datePartition: DatePartition? = nil,
+                    writtenChanges: WrittenChanges = .all, timestampMillis: Bool = false, batching: CDCBatching = CDCBatching()) {
             self.seqColumn = seqColumn
             self.commitTimeColumn = commitTimeColumn
+            self.datePartition = datePartition
+            self.writtenChanges = writtenChanges
+            self.timestampMillis = timestampMillis
+            self.batching = batching
         }
     }
 }

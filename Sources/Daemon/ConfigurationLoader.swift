@@ -44,6 +44,15 @@ import TOMLKit
 /// [output]
 /// seq_column       = "_seq"         # apply order of every row (commit LSN, position); "" leaves it out
 /// commit_ts_column = "_commit_ts"   # commit time of every row (LOAD: the snapshot's); "" leaves it out
+/// date_partition           = false  # DMS DatePartitionEnabled: CDC files in date folders of their table folder
+/// date_partition_sequence  = "YYYYMMDD"  # DMS DatePartitionSequence: YYYYMMDD, YYYYMMDDHH, YYYYMM, MMYYYYDD, DDMMYYYY
+/// date_partition_delimiter = "SLASH"     # DMS DatePartitionDelimiter: SLASH, UNDERSCORE, DASH, NONE
+/// date_partition_timezone  = "UTC"       # DMS DatePartitionTimezone: an IANA Area/Location name
+/// cdc_inserts_only         = false  # DMS CdcInsertsOnly: CDC files hold inserts only
+/// cdc_inserts_and_updates  = false  # DMS CdcInsertsAndUpdates: inserts and updates only (not with cdc_inserts_only)
+/// timestamp_millis         = false  # DMS ParquetTimestampInMillisecond: TIMESTAMP(MILLIS), floored
+/// cdc_min_file_size_kib    = 0      # DMS CdcMinFileSize (KiB): hold a table's changes until this size; 0 = off
+/// cdc_max_batch_interval_seconds = 60  # DMS CdcMaxBatchInterval: ...or until the oldest is this old, 1...604800
 ///
 /// [catalog]
 /// iceberg = false                   # true: an Apache Iceberg v2 table over each table folder's files,
@@ -93,7 +102,9 @@ public enum ConfigurationLoader {
         ("task", ["migration_type", "max_file_size_mib", "parallel_tables", "include_op_for_full_load", "spool_dir",
                   "retained_wal_warn_mib"]),
         ("parquet", ["compression", "compression_level", "row_group_mib", "page_version", "logical_types"]),
-        ("output", ["seq_column", "commit_ts_column"]),
+        ("output", ["seq_column", "commit_ts_column", "date_partition", "date_partition_sequence", "date_partition_delimiter",
+                    "date_partition_timezone", "cdc_inserts_only", "cdc_inserts_and_updates", "timestamp_millis",
+                    "cdc_min_file_size_kib", "cdc_max_batch_interval_seconds"]),
         ("catalog", ["iceberg", "glue_database", "glue_region", "glue_endpoint", "iceberg_snapshot_retention"]),
         ("schedule", ["interval_seconds"]),
         ("health", ["listen"]),
@@ -158,6 +169,10 @@ public enum ConfigurationLoader {
             throw ConfigurationError(.invalidValue, path: path, key: "catalog.glue_database",
                                      line: lines.line(section: "catalog", key: "glue_database"),
                                      message: "needs an s3:// [target] url: Glue tables name S3 locations (leave it \"\" for a file:// target)")
+        }
+        if catalog.iceberg, output.timestampMillis || output.batching.holdsChanges {
+            let key = output.timestampMillis ? "timestamp_millis" : "cdc_min_file_size_kib"
+            throw try section("output").error(.invalidValue, key, "cannot be used with [catalog] iceberg = true (Iceberg timestamps are microseconds; held changes are not in the Iceberg commit yet)")
         }
         return Configuration(
             source: source,
@@ -399,7 +414,27 @@ public enum ConfigurationLoader {
         if !seq.isEmpty, seq == time {
             throw s.error(.invalidValue, "commit_ts_column", "must differ from seq_column (both are \"\(seq)\")")
         }
-        return .init(seqColumn: seq, commitTimeColumn: time)
+        let partitioned = try s.bool("date_partition", default: false)
+        let sequence: DatePartition.Sequence = try s.choice("date_partition_sequence", default: .yyyymmdd)
+        let delimiter: DatePartition.Delimiter = try s.choice("date_partition_delimiter", default: .slash)
+        let zone = try s.string("date_partition_timezone", default: "UTC")
+        try s.check("date_partition_timezone") { () throws(ValueProblem) in
+            guard DatePartition.isKnownTimeZone(zone) else {
+                throw ValueProblem("expected a time zone name such as \"UTC\" or \"Asia/Seoul\" (Area/Location, as DMS), got \"\(zone)\"")
+            }
+        }
+        let insertsOnly = try s.bool("cdc_inserts_only", default: false)
+        let insertsAndUpdates = try s.bool("cdc_inserts_and_updates", default: false)
+        if insertsOnly && insertsAndUpdates {
+            throw s.error(.invalidValue, "cdc_inserts_and_updates", "cannot be true together with cdc_inserts_only (as DMS: set one of them)")
+        }
+        let minKiB = try s.int("cdc_min_file_size_kib", default: 0, in: 0...(Int(Int32.max)))
+        let interval = try s.int("cdc_max_batch_interval_seconds", default: 60, in: 1...604_800)
+        return .init(seqColumn: seq, commitTimeColumn: time,
+                     datePartition: partitioned ? DatePartition(sequence: sequence, delimiter: delimiter, timeZone: zone) : nil,
+                     writtenChanges: insertsOnly ? .insertsOnly : insertsAndUpdates ? .insertsAndUpdates : .all,
+                     timestampMillis: try s.bool("timestamp_millis", default: false),
+                     batching: CDCBatching(minFileBytes: Int64(minKiB) * 1024, maxBatchIntervalSeconds: interval))
     }
 
     static func readSchedule(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Schedule {
@@ -894,6 +929,15 @@ extension Configuration {
             [output]
             seq_column = \(quoted(output.seqColumn))
             commit_ts_column = \(quoted(output.commitTimeColumn))
+            date_partition = \(output.datePartition != nil)
+            date_partition_sequence = \(quoted((output.datePartition ?? DatePartition()).sequence.rawValue))
+            date_partition_delimiter = \(quoted((output.datePartition ?? DatePartition()).delimiter.rawValue))
+            date_partition_timezone = \(quoted((output.datePartition ?? DatePartition()).timeZone))
+            cdc_inserts_only = \(output.writtenChanges == .insertsOnly)
+            cdc_inserts_and_updates = \(output.writtenChanges == .insertsAndUpdates)
+            timestamp_millis = \(output.timestampMillis)
+            cdc_min_file_size_kib = \(output.batching.minFileBytes / 1024)
+            cdc_max_batch_interval_seconds = \(output.batching.maxBatchIntervalSeconds)
 
             [catalog]
             iceberg = \(catalog.iceberg)

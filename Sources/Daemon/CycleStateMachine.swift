@@ -39,6 +39,10 @@ struct CycleStateMachine: Sendable {
         var newKeys: [String]
         /// Whether the stream could not decode some tables' changes (they go to state `error`).
         var failedTables: Bool = false
+        /// With tables' changes held (`[output] cdc_min_file_size_kib`, ``CDCBatching``): the
+        /// position the checkpoint and the confirmation may reach (the oldest held table's stored
+        /// position, at most the cut's end); nil when nothing is held.
+        var heldThrough: LSN? = nil
     }
 
     /// How a run of the engine ended.
@@ -256,7 +260,7 @@ struct CycleStateMachine: Sendable {
     private mutating func afterOrphans(_ checkpoint: Checkpoint, _ intent: Intent, _ cut: CutSummary) -> Action {
         if intent.files.isEmpty {
             // Nothing to write: no intent is needed.
-            return afterFiles(checkpoint, end: intent.end, stored: [], changed: cut.failedTables)
+            return afterFiles(checkpoint, end: Self.confirmable(intent.end, cut), stored: [], changed: cut.failedTables)
         }
         state = .writingIntent(checkpoint, intent, cut)
         return .writeIntent(intent)
@@ -276,7 +280,15 @@ struct CycleStateMachine: Sendable {
         guard Set(stored).isSubset(of: intent.files) else {
             throw EngineError(.cycleOrder, "files stored that the intent does not name: \(Set(stored).subtracting(intent.files).sorted())")
         }
-        return afterFiles(checkpoint, end: intent.end, stored: stored, changed: !intent.files.isEmpty || failedTables || cut.failedTables)
+        return afterFiles(checkpoint, end: Self.confirmable(intent.end, cut), stored: stored,
+                          changed: !intent.files.isEmpty || failedTables || cut.failedTables)
+    }
+
+    /// How far a cycle to `end` may move the checkpoint: to `end`, or with held changes to the
+    /// oldest held table's stored position (the held changes are read again by the next cycle).
+    static func confirmable(_ end: LSN, _ cut: CutSummary) -> LSN {
+        guard let held = cut.heldThrough else { return end }
+        return min(end, held)
     }
 
     private mutating func afterFiles(_ checkpoint: Checkpoint, end: LSN, stored: [String], changed: Bool) -> Action {

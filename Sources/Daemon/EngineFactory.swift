@@ -38,7 +38,11 @@ extension Configuration {
         parquetOptions.exactLogicalTypes = parquet.logicalTypes == .exact
         parquetOptions.seqColumn = output.seqColumn.isEmpty ? nil : output.seqColumn
         parquetOptions.commitTimeColumn = output.commitTimeColumn.isEmpty ? nil : output.commitTimeColumn
+        parquetOptions.timestampMillis = output.timestampMillis
         s.parquet = parquetOptions
+        s.datePartition = output.datePartition
+        s.writtenChanges = output.writtenChanges
+        s.batching = output.batching
         return s
     }
 

@@ -39,6 +39,12 @@ public struct EngineSettings: Sendable {
         options.commitTimeColumn = "_commit_ts"
         return options
     }()
+    /// DMS's date partitioning (`[output] date_partition`): CDC files in date folders; nil: off.
+    public var datePartition: DatePartition?
+    /// DMS's `CdcInsertsOnly` / `CdcInsertsAndUpdates`: which changes CDC files hold.
+    public var writtenChanges: WrittenChanges = .all
+    /// DMS's `CdcMinFileSize` / `CdcMaxBatchInterval`: when a table's changes are held.
+    public var batching = CDCBatching()
     /// A warning is logged when the slot retains more WAL than this.
     public var retainedWALWarnBytes: Int64 = 4 << 30
     /// Local scratch space: CDC segments larger than ``cdcSpillRows`` are written here first.

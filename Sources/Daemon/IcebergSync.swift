@@ -77,8 +77,8 @@ struct IcebergSync: Sendable {
 
     /// The folder (`schema/table/`) of an object key.
     static func folder(of key: String) -> String {
-        guard let slash = key.lastIndex(of: "/") else { return "" }
-        return String(key[...slash])
+        // The table folder, whatever date folders (`[output] date_partition`) the file sits in.
+        FileNaming.tableFolder(ofKey: key)
     }
 
     private func get(_ uri: String) throws -> [UInt8] {

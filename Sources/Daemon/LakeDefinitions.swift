@@ -28,7 +28,7 @@ public enum LakeDefinitions {
         let options = LakeDDL.Options(
             location: { prefix + FileNaming.tableFolder(schema: $0.schema, table: $0.name) },
             database: database, seqColumn: config.output.seqColumn, commitTimeColumn: config.output.commitTimeColumn,
-            exactLogicalTypes: config.parquet.logicalTypes == .exact, iceberg: iceberg)
+            exactLogicalTypes: config.parquet.logicalTypes == .exact, iceberg: iceberg, dateFolders: config.output.datePartition != nil)
         var out = LakeDDL.preamble(engine: engine, options: options)
         var seen: [String: String] = [:]
         for table in tables {

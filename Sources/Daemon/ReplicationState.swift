@@ -52,6 +52,10 @@ public struct ReplicationState: Codable, Sendable, Equatable {
         public var cdcStartLSN: LSN
         /// The last CDC file name (without `.parquet`), so names never repeat or go backwards.
         public var lastFileName: String?
+        /// Changes committed before this LSN are stored in the table's files, when the checkpoint's
+        /// LSN stays behind it because another table's changes are held (``CDCBatching``); nil
+        /// when nothing was ever held.
+        public var storedThroughLSN: LSN?
         public var fullLoadRows: Int64 = 0
         public var inserts: Int64 = 0
         public var updates: Int64 = 0

@@ -189,6 +189,8 @@ struct FileMetadata {
         case .timestampMicros(let adjustedToUTC):
             // Converted types only describe UTC-adjusted times, so none is written for the others.
             if adjustedToUTC { e.fieldI32(6, 10) }  // TIMESTAMP_MICROS
+        case .timestampMillis(let adjustedToUTC):
+            if adjustedToUTC { e.fieldI32(6, 9) }  // TIMESTAMP_MILLIS
         }
         if let fieldID { e.fieldI32(9, fieldID) }
         switch type {
@@ -210,6 +212,7 @@ struct FileMetadata {
         case .date: emptyLogical(6, &e)
         case .timeMicros: timeLike(7, adjustedToUTC: false, &e)
         case .timestampMicros(let adjustedToUTC): timeLike(8, adjustedToUTC: adjustedToUTC, &e)
+        case .timestampMillis(let adjustedToUTC): timeLike(8, adjustedToUTC: adjustedToUTC, unit: 1, &e)
         }
         e.structEnd()
     }
@@ -230,12 +233,13 @@ struct FileMetadata {
         e.structEnd()
     }
 
-    private func timeLike(_ id: Int16, adjustedToUTC: Bool, _ e: inout ThriftCompactEncoder) {
+    /// TIME or TIMESTAMP with its `TimeUnit`: field 1 MILLIS, 2 MICROS (the default).
+    private func timeLike(_ id: Int16, adjustedToUTC: Bool, unit: Int16 = 2, _ e: inout ThriftCompactEncoder) {
         e.fieldStructBegin(10)
         e.fieldStructBegin(id)
         e.fieldBool(1, adjustedToUTC)
         e.fieldStructBegin(2)  // TimeUnit
-        e.fieldStructBegin(2)  // MICROS
+        e.fieldStructBegin(unit)  // MILLIS (1) or MICROS (2)
         e.structEnd()
         e.structEnd()
         e.structEnd()

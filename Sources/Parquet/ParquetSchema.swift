@@ -44,13 +44,15 @@ public enum ParquetValueType: Sendable, Hashable {
     case timeMicros
     /// INT64 annotated TIMESTAMP(MICROS, isAdjustedToUTC): microseconds since the Unix epoch.
     case timestampMicros(adjustedToUTC: Bool)
+    /// INT64 annotated TIMESTAMP(MILLIS, isAdjustedToUTC): milliseconds since the Unix epoch.
+    case timestampMillis(adjustedToUTC: Bool)
 
     /// The physical type that stores this value type.
     public var physicalType: ParquetPhysicalType {
         switch self {
         case .boolean: .boolean
         case .int8, .int16, .int32, .date: .int32
-        case .int64, .timeMicros, .timestampMicros: .int64
+        case .int64, .timeMicros, .timestampMicros, .timestampMillis: .int64
         case .float: .float
         case .double: .double
         case .string, .json, .bytes: .byteArray

@@ -53,6 +53,8 @@ public struct ChangeSegment: Sendable {
     public var order = ChangeOrder()
     /// Commit end LSN of the last transaction with a row in this segment.
     public var lastCommitEnd: LSN = .zero
+    /// Commit time of the first transaction with a row in this segment, microseconds since 1970.
+    public var firstCommitTime: Int64 = 0
     public var inserts = 0, updates = 0, deletes = 0, truncates = 0
     /// Rows already moved to a local spool file (a large segment); nil while all rows are in memory.
     public var spool: SegmentSpool?
@@ -66,6 +68,8 @@ public struct ChangeSegment: Sendable {
     public var rowCount: Int { ops.count }
     /// Rows in the segment, spilled and in memory.
     public var totalRows: Int { ops.count + (spool?.rows ?? 0) }
+    /// The segment's size so far: the spool file's bytes plus the bytes of the rows in memory.
+    public var heldBytes: Int64 { (spool?.bytes ?? 0) + Int64(values.byteCount) }
 
     /// Empties the in-memory rows (after they were spilled), keeping the counts.
     mutating func removeRowsInMemory() {
@@ -110,6 +114,9 @@ public struct ChangeAccumulator: Sendable {
     public var skipUnknownTables = false
     /// Tables in state `error`: their changes are left out until `reload-table` loads them again.
     public var excludedTables: Set<UInt32> = []
+    /// Which changes are kept (DMS's `CdcInsertsOnly`, `CdcInsertsAndUpdates`); the others are
+    /// dropped as they arrive and counted nowhere.
+    public var writtenChanges: WrittenChanges = .all
     /// Tables whose changes could not be decoded in this accumulator, with the reason (the value
     /// never appears in it): their rows are dropped and the cycle puts them in state `error`,
     /// while every other table goes on.
@@ -196,6 +203,8 @@ public struct ChangeAccumulator: Sendable {
                 seg.inserts += 1
             }
         case .update(let update):
+            guard writtenChanges.keepsUpdates else { break }
+            let keyChangeAsUpdate = !writtenChanges.keepsDeletes
             try withRows(update.relationOID, spill: spill) { seg, rel in
                 let old = update.oldTuple
                 let liftedOld = old == nil ? [:] : lifted(0), liftedNew = lifted(old == nil ? 0 : 1)
@@ -209,7 +218,7 @@ public struct ChangeAccumulator: Sendable {
                     else { keyChanged = rel.primaryKeyColumns.contains { !Self.sameValue(oldTuple, update.newTuple, $0) } }
                 case nil: break
                 }
-                if keyChanged, let old {
+                if keyChanged, let old, !keyChangeAsUpdate {
                     try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: old.tuple, old: nil, text: text, lifted: liftedOld)
                     try Self.appendRow(&seg, rel, op: UInt8(ascii: "I"), tuple: update.newTuple, old: old.tuple, text: text,
                                        lifted: liftedNew, liftedOld: liftedOld)
@@ -221,12 +230,14 @@ public struct ChangeAccumulator: Sendable {
                 }
             }
         case .delete(let delete):
+            guard writtenChanges.keepsDeletes else { break }
             try withRows(delete.relationOID, spill: spill) { seg, rel in
                 try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: delete.oldTuple.tuple, old: nil, text: text,
                                    lifted: lifted(0))
                 seg.deletes += 1
             }
         case .truncate(let truncate):
+            guard writtenChanges.keepsDeletes else { break }
             for oid in truncate.relationOIDs {
                 try withRows(oid, spill: spill) { seg, rel in
                     seg.ops.append(UInt8(ascii: "T"))
@@ -272,7 +283,9 @@ public struct ChangeAccumulator: Sendable {
         if let start = tableStart[oid], txn.commitLSN < start { return }
         let index: Int
         if let open = openSegment[oid] { index = open } else {
-            segments.append(ChangeSegment(relation: relation))
+            var segment = ChangeSegment(relation: relation)
+            segment.firstCommitTime = txn.commitTime
+            segments.append(segment)
             index = segments.count - 1
             openSegment[oid] = index
         }

@@ -68,6 +68,8 @@ public final class ChangeFeed: Sendable {
         public var checkpointKey: String
         /// Service mode: keep reading between cuts.
         public var continuous: Bool
+        /// Which changes go into the files (`[output] cdc_inserts_only`, `cdc_inserts_and_updates`).
+        public var writtenChanges: WrittenChanges = .all
 
         public init(conninfo: String, spoolDirectory: String, spillRows: Int, parquet: ParquetFileOptions, checkpointKey: String, continuous: Bool) {
             self.conninfo = conninfo; self.spoolDirectory = spoolDirectory; self.spillRows = spillRows
@@ -192,6 +194,7 @@ public final class ChangeFeed: Sendable {
         accumulator.skipUnknownTables = identity.skipUnknownTables
         accumulator.excludedTables = identity.excludedTables
         accumulator.spillRows = options.spillRows
+        accumulator.writtenChanges = options.writtenChanges
         let resolver = TypeResolver(connection: catalog, publication: identity.publication)
         let spoolDirectory = self.spoolDirectory, parquetOptions = options.parquet
         let spill: (inout ChangeSegment) throws -> Void = { segment in

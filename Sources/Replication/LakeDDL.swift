@@ -28,12 +28,18 @@ public enum LakeDDL {
         /// and add the "as of a time" view over its snapshots (DuckDB only: the engines that read
         /// Iceberg here).
         public var iceberg = false
+        /// Whether CDC files sit in date folders inside the table folder (`[output] date_partition`):
+        /// DuckDB's glob and Spark's table then look into the subfolders too (Athena and Redshift
+        /// Spectrum read an unpartitioned table's subfolders as they are).
+        public var dateFolders = false
 
         public init(location: @escaping @Sendable (TableDescription) -> String, database: String,
-                    seqColumn: String, commitTimeColumn: String, exactLogicalTypes: Bool = false, iceberg: Bool = false) {
+                    seqColumn: String, commitTimeColumn: String, exactLogicalTypes: Bool = false, iceberg: Bool = false,
+                    dateFolders: Bool = false) {
             self.location = location; self.database = database
             self.seqColumn = seqColumn; self.commitTimeColumn = commitTimeColumn; self.exactLogicalTypes = exactLogicalTypes
             self.iceberg = iceberg
+            self.dateFolders = dateFolders
         }
     }
 
@@ -123,14 +129,16 @@ public enum LakeDDL {
     static func changesObject(_ table: TableDescription, engine: Engine, name: String, options: Options) -> String {
         let location = options.location(table)
         if engine == .duckdb {
-            let glob = location.hasSuffix("/") ? location + "*.parquet" : location + "/*.parquet"
+            let files = options.dateFolders ? "**/*.parquet" : "*.parquet"
+            let glob = location.hasSuffix("/") ? location + files : location + "/" + files
             return "CREATE OR REPLACE VIEW \(name) AS SELECT * FROM read_parquet(\(literal(glob)), union_by_name = true)"
         }
         let columns = fileColumns(table.columns.map { ($0.name, ColumnKind($0)) }, engine: engine, options: options)
         let list = columns.map { "  \(ddlIdentifier($0.0, engine: engine)) \($0.1)" }.joined(separator: ",\n")
         switch engine {
         case .spark:
-            return "CREATE TABLE IF NOT EXISTS \(name) (\n\(list)\n) USING parquet LOCATION \(literal(location))"
+            let recursive = options.dateFolders ? " OPTIONS (recursiveFileLookup 'true')" : ""
+            return "CREATE TABLE IF NOT EXISTS \(name) (\n\(list)\n) USING parquet\(recursive) LOCATION \(literal(location))"
         case .athena, .redshift:
             return "CREATE EXTERNAL TABLE \(engine == .athena ? "IF NOT EXISTS " : "")\(name) (\n\(list)\n) STORED AS PARQUET LOCATION \(literal(location))"
         case .duckdb:

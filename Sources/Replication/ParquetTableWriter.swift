@@ -27,6 +27,10 @@ public struct ParquetFileOptions: Sendable {
     /// The name of the column of each row's commit time (TIMESTAMP(MICROS, UTC)), nil for none; the
     /// daemon sets `_commit_ts` (`[output] commit_ts_column`).
     public var commitTimeColumn: String?
+    /// DMS's `ParquetTimestampInMillisecond` (`[output] timestamp_millis`): every TIMESTAMP column
+    /// (`timestamp`, `timestamptz`, their arrays, the commit time column) as TIMESTAMP(MILLIS),
+    /// the microseconds floored to the millisecond (towards the past, before 1970 too).
+    public var timestampMillis = false
 
     public init() {}
 }
@@ -70,6 +74,7 @@ public final class ParquetTableWriter {
     private let unchangedToastColumn: Bool
     /// Whether `uuid` and `time` are written with their exact logical types (else as text).
     private let exactLogicalTypes: Bool
+    private let timestampMillis: Bool
     /// Whether the file has the `_seq` / `_commit_ts` columns (after the table's columns).
     private let seqColumn: Bool, commitTimeColumn: Bool
     /// Rows written so far.
@@ -103,7 +108,7 @@ public final class ParquetTableWriter {
 
     /// The Parquet value type of a kind: `uuid` and `time` as STRING unless `exact` (see
     /// ``ParquetFileOptions/exactLogicalTypes``).
-    public static func parquetType(_ kind: ColumnKind, exact: Bool) -> ParquetValueType {
+    public static func parquetType(_ kind: ColumnKind, exact: Bool, millis: Bool = false) -> ParquetValueType {
         switch kind {
         case .bool: .boolean
         case .int16: .int16
@@ -118,9 +123,9 @@ public final class ParquetTableWriter {
         case .uuid: exact ? .uuid : .string
         case .date: .date
         case .time: exact ? .timeMicros : .string
-        case .timestamp: .timestampMicros(adjustedToUTC: false)
-        case .timestamptz: .timestampMicros(adjustedToUTC: true)
-        case .list(let element): parquetType(element, exact: exact)   // the element type of the LIST
+        case .timestamp: millis ? .timestampMillis(adjustedToUTC: false) : .timestampMicros(adjustedToUTC: false)
+        case .timestamptz: millis ? .timestampMillis(adjustedToUTC: true) : .timestampMicros(adjustedToUTC: true)
+        case .list(let element): parquetType(element, exact: exact, millis: millis)   // the element type of the LIST
         }
     }
 
@@ -129,10 +134,10 @@ public final class ParquetTableWriter {
         if opColumn { schema.append(ParquetColumn(name: Self.opColumnName, type: .string, nullable: false)) }
         schema += columns.map { column -> ParquetColumn in
             if case .list(let element) = column.kind {
-                return .list(name: column.name, element: Self.parquetType(element, exact: options.exactLogicalTypes),
+                return .list(name: column.name, element: Self.parquetType(element, exact: options.exactLogicalTypes, millis: options.timestampMillis),
                              nullable: column.nullable, elementNullable: true)
             }
-            return ParquetColumn(name: column.name, type: Self.parquetType(column.kind, exact: options.exactLogicalTypes),
+            return ParquetColumn(name: column.name, type: Self.parquetType(column.kind, exact: options.exactLogicalTypes, millis: options.timestampMillis),
                                  nullable: column.nullable)
         }
         for extra in [options.seqColumn, options.commitTimeColumn, opColumn ? Self.opColumnName : nil,
@@ -140,7 +145,7 @@ public final class ParquetTableWriter {
             if columns.contains(where: { $0.name == extra }) { throw NameCollision(column: extra) }
         }
         if let name = options.seqColumn { schema.append(ParquetColumn(name: name, type: .string, nullable: false)) }
-        if let name = options.commitTimeColumn { schema.append(ParquetColumn(name: name, type: .timestampMicros(adjustedToUTC: true), nullable: false)) }
+        if let name = options.commitTimeColumn { schema.append(ParquetColumn(name: name, type: options.timestampMillis ? .timestampMillis(adjustedToUTC: true) : .timestampMicros(adjustedToUTC: true), nullable: false)) }
         if unchangedToastColumn { schema.append(ParquetColumn(name: Self.unchangedToastColumnName, type: .string, nullable: true)) }
         var writerOptions = ParquetWriterOptions()
         writerOptions.codec = options.codec
@@ -156,6 +161,7 @@ public final class ParquetTableWriter {
         self.opColumn = opColumn
         self.unchangedToastColumn = unchangedToastColumn
         self.exactLogicalTypes = options.exactLogicalTypes
+        self.timestampMillis = options.timestampMillis
         self.seqColumn = options.seqColumn != nil
         self.commitTimeColumn = options.commitTimeColumn != nil
     }
@@ -182,7 +188,7 @@ public final class ParquetTableWriter {
             PortableText.withText({ RowOrder.seq(lsn: lsn, position: position, into: $0) }) { writer.appendBytes($0, column: next) }
             next += 1
         }
-        if commitTimeColumn { writer.appendInt64(time, column: next) }
+        if commitTimeColumn { writer.appendInt64(timestampMillis ? Self.millis(time) : time, column: next) }
     }
 
     /// The number of order columns.
@@ -288,6 +294,8 @@ public final class ParquetTableWriter {
     /// How a flat (non-LIST) column's values reach the writer.
     private enum FlatWrite {
         case bool, int32, int64, float32, float64, int128(length: Int), bytes
+        /// Microseconds written as milliseconds (``ParquetFileOptions/timestampMillis``).
+        case int64Millis
         /// `uuid`'s 16 bytes written as their text; `time`'s microseconds written as their text.
         case uuidText, timeText
     }
@@ -305,8 +313,9 @@ public final class ParquetTableWriter {
         var offsets: UnsafePointer<Int>
     }
 
-    private static func flatWrite(_ kind: ColumnKind, exact: Bool) -> FlatWrite {
+    private static func flatWrite(_ kind: ColumnKind, exact: Bool, millis: Bool) -> FlatWrite {
         switch kind {
+        case .timestamp where millis, .timestamptz where millis: .int64Millis
         case .uuid where !exact: .uuidText
         case .time where !exact: .timeText
         case .bool: .bool
@@ -338,7 +347,7 @@ public final class ParquetTableWriter {
             precondition(vector.count == rows, "every column of a batch has its rows")
             func pointer<T>(_ array: [T]) -> UnsafePointer<T>? { array.isEmpty ? nil : array.withUnsafeBufferPointer { $0.baseAddress } }
             flat.append(FlatColumn(
-                write: Self.flatWrite(vector.kind, exact: exactLogicalTypes),
+                write: Self.flatWrite(vector.kind, exact: exactLogicalTypes, millis: timestampMillis),
                 nulls: pointer(vector.nulls) ?? UnsafePointer(bitPattern: 1)!,
                 int64s: pointer(vector.int64s), int128s: pointer(vector.int128s),
                 float32s: pointer(vector.float32s), float64s: pointer(vector.float64s),
@@ -367,6 +376,7 @@ public final class ParquetTableWriter {
                             case .bool: writer.appendBool(f.int64s![i] != 0, column: column)
                             case .int32: writer.appendInt32(Int32(truncatingIfNeeded: f.int64s![i]), column: column)
                             case .int64: writer.appendInt64(f.int64s![i], column: column)
+                            case .int64Millis: writer.appendInt64(Self.millis(f.int64s![i]), column: column)
                             case .float32: writer.appendFloat(f.float32s![i], column: column)
                             case .float64: writer.appendDouble(f.float64s![i], column: column)
                             case .int128(let length):
@@ -417,6 +427,7 @@ public final class ParquetTableWriter {
             PortableText.withText({ PortableText.timeOfDay(v.int64s[i], into: $0) }) { writer.appendBytes($0, column: column) }
         case .bool: writer.appendBool(v.int64s[i] != 0, column: column)
         case .int16, .int32, .date: writer.appendInt32(Int32(truncatingIfNeeded: v.int64s[i]), column: column)
+        case .timestamp where timestampMillis, .timestamptz where timestampMillis: writer.appendInt64(Self.millis(v.int64s[i]), column: column)
         case .int64, .time, .timestamp, .timestamptz: writer.appendInt64(v.int64s[i], column: column)
         case .float32: writer.appendFloat(v.float32s[i], column: column)
         case .float64: writer.appendDouble(v.float64s[i], column: column)
@@ -434,6 +445,13 @@ public final class ParquetTableWriter {
         case .numericText, .text, .json, .jsonb, .bytea, .uuid, .interval, .timetz, .textCast:
             v.bytes.withUnsafeBytes { writer.appendBytes(UnsafeRawBufferPointer(rebasing: $0[v.offsets[i]..<v.offsets[i + 1]]), column: column) }
         }
+    }
+
+    /// Microseconds since 1970 floored to milliseconds: `.0019` is `.001`, and `-0.0001` s (before
+    /// 1970) is `-0.001`, so a value never moves to a later millisecond.
+    static func millis(_ micros: Int64) -> Int64 {
+        let (quotient, remainder) = micros.quotientAndRemainder(dividingBy: 1000)
+        return remainder < 0 ? quotient - 1 : quotient
     }
 
     /// Writes the last row group and the footer (with the ``numericNaNMetadataKey`` list when a

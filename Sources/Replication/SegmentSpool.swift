@@ -20,6 +20,9 @@ public final class SegmentSpool: @unchecked Sendable {
                                         opColumn: true, unchangedToastColumn: true, options: options, sink: sink)
     }
 
+    /// Bytes of the file so far, written and buffered.
+    public var bytes: Int64 { writer.estimatedFileBytes }
+
     /// Moves the segment's in-memory rows to the file.
     public func spill(_ segment: inout ChangeSegment) throws {
         try writer.append(segment.values, ops: segment.ops, unchangedToast: segment.unchangedToast, order: .changes(segment.order))

@@ -127,6 +127,9 @@ struct ParquetTestData {
         case .timestampMicros:
             let v = edge ? r.pick([minTimestamp, maxTimestamp, 0, -1]) : r.int(minTimestamp...maxTimestamp)
             return (.int64(v), "\(v)")
+        case .timestampMillis:
+            let v = edge ? r.pick([minTimestamp / 1000, maxTimestamp / 1000, 0, -1]) : r.int((minTimestamp / 1000)...(maxTimestamp / 1000))
+            return (.int64(v), "\(v)")
         }
     }
 

@@ -44,6 +44,26 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
 }
 
 @Suite struct ChangeAccumulatorTests {
+    /// DMS's `CdcInsertsOnly` and `CdcInsertsAndUpdates`: the other changes never enter a segment.
+    @Test(arguments: [(WrittenChanges.all, "IUDDIT"), (.insertsOnly, "I"), (.insertsAndUpdates, "IUU")])
+    func writtenChangesKeepOnlyTheirOps(_ written: WrittenChanges, _ expected: String) throws {
+        var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
+        acc.writtenChanges = written
+        for m in [relation()] + txn(100, [
+            .insert(.init(relationOID: 1, newTuple: tuple([1, 10]))),
+            .update(.init(relationOID: 1, oldTuple: nil, newTuple: tuple([1, 11]))),
+            .delete(.init(relationOID: 1, oldTuple: .key(tuple([1, nil])))),
+            // A key change: D + I, or one U of the new row under CdcInsertsAndUpdates.
+            .update(.init(relationOID: 1, oldTuple: .key(tuple([2, nil])), newTuple: tuple([3, 30]))),
+            .truncate(.init(options: [], relationOIDs: [1])),
+        ]) { try acc.handle(m, resolve: resolve) }
+        let segments = acc.takeSegments()
+        #expect(String(decoding: segments.first?.ops ?? [], as: UTF8.self) == expected)
+        let inserts = expected.filter { $0 == "I" }.count, updates = expected.filter { $0 == "U" }.count
+        #expect(segments.first?.inserts == inserts && segments.first?.updates == updates)
+        #expect(segments.first?.deletes == expected.filter { $0 == "D" }.count)
+    }
+
     @Test func insertsUpdatesDeletesAndTruncateBecomeOpsInCommitOrder() throws {
         var acc = try run([relation()] + txn(100, [
             .insert(.init(relationOID: 1, newTuple: tuple([1, 10]))),

@@ -85,6 +85,19 @@ import Testing
         #expect(!contains(exact, "a0eebc99-9c0b") && !contains(exact, "24:00:00"))
     }
 
+    /// `ParquetTimestampInMillisecond`: microseconds floored to the millisecond, before 1970 too.
+    @Test func timestampMillisFloorsTowardsThePast() {
+        #expect(ParquetTableWriter.millis(1_999) == 1)
+        #expect(ParquetTableWriter.millis(2_000) == 2)
+        #expect(ParquetTableWriter.millis(0) == 0)
+        #expect(ParquetTableWriter.millis(-1) == -1)
+        #expect(ParquetTableWriter.millis(-1_000) == -1)
+        #expect(ParquetTableWriter.millis(-1_001) == -2)
+        #expect(ParquetTableWriter.parquetType(.timestamptz, exact: false, millis: true) == .timestampMillis(adjustedToUTC: true))
+        #expect(ParquetTableWriter.parquetType(.list(element: .timestamp), exact: false, millis: true) == .timestampMillis(adjustedToUTC: false))
+        #expect(ParquetTableWriter.parquetType(.timestamp, exact: false) == .timestampMicros(adjustedToUTC: false))
+    }
+
     @Test func portableTextMatchesPostgreSQLsOutput() {
         func time(_ micros: Int64) -> String {
             PortableText.withText({ PortableText.timeOfDay(micros, into: $0) }) { String(decoding: $0, as: UTF8.self) }

@@ -22,14 +22,31 @@ from pyspark.sql import SparkSession, functions as F, Window
 SEQ, TOAST, OP = "_seq", "_unchanged_toast", "Op"
 
 
+def base(f):
+    """A file's own name (the commit order of CDC files), whatever date folders it sits in."""
+    return f.rsplit("/", 1)[-1]
+
+
 def list_files(spark, folder):
-    """Names of the .parquet files directly in `folder` (any Hadoop file system)."""
+    """The .parquet files of a table folder (any Hadoop file system) as paths relative to it, in
+    file-name order: LOAD files lie in the folder, CDC files may lie in date folders inside it
+    (replicatord's [output] date_partition, DMS's DatePartitionEnabled); Iceberg's metadata/ is not data."""
     jvm = spark._jvm
     path = jvm.org.apache.hadoop.fs.Path(folder)
     fs = path.getFileSystem(spark._jsc.hadoopConfiguration())
     if not fs.exists(path):
         return []
-    return sorted(s.getPath().getName() for s in fs.listStatus(path) if s.getPath().getName().endswith(".parquet"))
+    found = []
+    def walk(p, rel):
+        for s in fs.listStatus(p):
+            name = s.getPath().getName()
+            if s.isDirectory():
+                if name != "metadata" and not name.startswith((".", "_")):
+                    walk(s.getPath(), rel + name + "/")
+            elif name.endswith(".parquet") and not name.startswith("."):
+                found.append(rel + name)
+    walk(path, "")
+    return sorted(found, key=lambda f: (base(f), f))
 
 
 def list_tables(spark, source):
@@ -81,14 +98,14 @@ def current_state(rows, columns, keys):
 def run_table(spark, args, table):
     folder = args.source.rstrip("/") + "/" + table
     files = list_files(spark, folder)
-    load = [f for f in files if f.startswith("LOAD")]
-    cdc = [f for f in files if not f.startswith("LOAD")]
+    load = [f for f in files if base(f).startswith("LOAD")]
+    cdc = [f for f in files if not base(f).startswith("LOAD")]
     progress_path = args.output.rstrip("/") + "/_progress/" + table + ".json"
     state_path = args.output.rstrip("/") + "/" + table
     progress = read_progress(spark, progress_path)
     keys = [k for k in (args.keys.get(table) or [])]
     if progress and progress.get("load") == load:
-        new = [f for f in cdc if f > (progress.get("last_cdc") or "")]
+        new = [f for f in cdc if base(f) > base(progress.get("last_cdc") or "")]
         previous = spark.read.parquet(state_path)
         if not new:
             print(json.dumps({"table": table, "applied_files": 0, "rebuilt": False}), flush=True)
