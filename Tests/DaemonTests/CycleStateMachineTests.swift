@@ -490,6 +490,34 @@ import Testing
 
     // MARK: Refusals
 
+    /// `[output] cdc_min_file_size_kib`: a cut whose other tables' changes are held stores the
+    /// written tables' files, then moves the checkpoint and the confirmation only to the held
+    /// tables' stored position, so the held changes are read again and nothing is confirmed
+    /// before it is stored; with nothing held, the cut's end.
+    @Test func heldChangesKeepTheCheckpointAndTheConfirmationAtTheHeldPosition() throws {
+        let world = try Self.replicating()
+        for (held, expected) in [(LSN(0x250) as LSN?, LSN(0x250)), (nil, LSN(0x400))] {
+            var machine = Machine(migrationType: .fullLoadAndCDC, iceberg: false, uploadsSwept: true)
+            _ = try machine.cycleDue()
+            _ = try machine.checkpointLoaded(world.checkpoint)
+            _ = try machine.newTablesLoaded(world.checkpoint!)
+            _ = try machine.serverPositionRead(LSN(0x400))
+            let intent = try machine.changesCut(.init(end: LSN(0x400), lastCommitEnd: LSN(0x400), newKeys: ["public/a/x.parquet"], heldThrough: held))
+            #expect(intent == .writeIntent(.init(end: LSN(0x400), files: ["public/a/x.parquet"])), "the intent names the cut's own end")
+            _ = try machine.intentWritten()
+            #expect(try machine.filesStored(["public/a/x.parquet"], failedTables: false) == .writeCheckpoint(end: expected))
+            #expect(try machine.checkpointWritten() == .confirm(expected))
+        }
+        // Everything held: no file, no intent, and the position does not move past the held one.
+        var machine = Machine(migrationType: .fullLoadAndCDC, iceberg: false, uploadsSwept: true)
+        _ = try machine.cycleDue()
+        _ = try machine.checkpointLoaded(world.checkpoint)
+        _ = try machine.newTablesLoaded(world.checkpoint!)
+        _ = try machine.serverPositionRead(LSN(0x400))
+        let held = try machine.changesCut(.init(end: LSN(0x400), lastCommitEnd: LSN(0x400), newKeys: [], heldThrough: world.checkpoint!.confirmed))
+        #expect(held == .confirm(world.checkpoint!.confirmed), "an idle position: nothing stored, nothing new confirmed")
+    }
+
     @Test func illegalEventOrderIsRefusedWithAClearError() throws {
         var machine = Machine(migrationType: .fullLoadAndCDC, iceberg: false, uploadsSwept: true)
         let early = #expect(throws: EngineError.self) { _ = try machine.intentWritten() }
