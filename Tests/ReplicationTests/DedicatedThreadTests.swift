@@ -16,14 +16,14 @@ import Testing
                 group.addTask {
                     try await DedicatedThread.run(name: "replicatord-test") { () throws -> Int in
                         started.signal()
-                        guard release.wait(timeout: .now() + 20) == .success else { throw Refused(reason: "never released") }
+                        guard release.wait(timeout: .now() + 120) == .success else { throw Refused(reason: "never released") }
                         return i
                     }
                 }
             }
             // The waiting is blocking too: it gets a thread of its own, never one of the pool's.
             let allStarted = try await DedicatedThread.run(name: "replicatord-test") {
-                (0..<count).allSatisfy { _ in started.wait(timeout: .now() + 20) == .success }
+                (0..<count).allSatisfy { _ in started.wait(timeout: .now() + 120) == .success }
             }
             #expect(allStarted)
             for _ in 0..<count { release.signal() }
