@@ -375,16 +375,20 @@ struct DeploymentKitPackageTests {
         let example = try await contents("/etc/replicatord/replicatord.toml")
         var edited: [String] = []
         var replaced = Set<String>()
+        var section = ""
         for line in example.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("[") { section = String(trimmed.prefix { $0 != "]" }.dropFirst()) }
             let key = line.split(separator: "=").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            let value: String? = switch key {
-            case "conninfo": "\"\(db.conninfo) user=\(role)\""
-            case "slot": "\"\(db.database)\""
-            case "url": "\"s3://\(bucket)/replica\""
-            case "endpoint": "\"\(endpoint)\""
-            case "path_style": "true"
-            case "interval_seconds": "3"
-            case "listen": "\"127.0.0.1:\(port)\""
+            // Each key in its own section only (`interval_seconds` is also [cloudwatch]'s, say).
+            let value: String? = switch (section, key) {
+            case ("source", "conninfo"): "\"\(db.conninfo) user=\(role)\""
+            case ("source", "slot"): "\"\(db.database)\""
+            case ("target", "url"): "\"s3://\(bucket)/replica\""
+            case ("target", "endpoint"): "\"\(endpoint)\""
+            case ("target", "path_style"): "true"
+            case ("schedule", "interval_seconds"): "3"
+            case ("health", "listen"): "\"127.0.0.1:\(port)\""
             default: nil
             }
             if let value { edited.append("\(key) = \(value)"); replaced.insert(key) } else { edited.append(String(line)) }
