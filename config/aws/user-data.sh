@@ -32,7 +32,7 @@
 #   ATHENA_WORKGROUP("")   "" = no named queries
 #   CLOUDWATCH_INTERVAL_SECONDS(60)
 #   CLOUDWATCH_NAMESPACE("") "" = no [cloudwatch] section; CLOUDWATCH_NAME("") the metrics' Replicator dimension (default: the slot)
-# Test-only (empty on EC2): AWS_ENDPOINT (one endpoint for S3, Secrets Manager, CloudWatch, Athena),
+# Test-only (empty on EC2): AWS_ENDPOINT (one endpoint for S3, Secrets Manager, CloudWatch, Athena, Glue),
 #   AWS_CLI (the aws program), SKIP_APT_UPDATE=1.
 set -euo pipefail
 umask 022
@@ -192,7 +192,10 @@ interval_seconds = $REPLICATORD_INTERVAL_SECONDS
 [health]
 listen = "$REPLICATORD_HEALTH_LISTEN"
 EOF
-  if [ "$1" = 1 ]; then printf '\n[catalog]\nglue_database = "%s"\n' "$REPLICATORD_GLUE_DATABASE"; fi
+  if [ "$1" = 1 ]; then
+    printf '\n[catalog]\nglue_database = "%s"\n' "$REPLICATORD_GLUE_DATABASE"
+    [ -n "$REPLICATORD_AWS_ENDPOINT" ] && printf 'glue_endpoint = "%s"\n' "$REPLICATORD_AWS_ENDPOINT"
+  fi
   if [ -n "$REPLICATORD_CLOUDWATCH_NAMESPACE" ]; then
     printf '\n[cloudwatch]\nnamespace = "%s"\nregion    = "%s"\ninterval_seconds = %s\n' "$REPLICATORD_CLOUDWATCH_NAMESPACE" \
       "$REPLICATORD_REGION" "$REPLICATORD_CLOUDWATCH_INTERVAL_SECONDS"
