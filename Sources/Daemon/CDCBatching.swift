@@ -7,7 +7,7 @@ import Replication
 ///
 /// Held changes are never stored anywhere: the checkpoint's LSN (and so the slot's confirmed
 /// position) stays at the oldest held table's stored position, and each table's own stored
-/// position (``ReplicationState/TableState/storedThroughLSN``) makes a stream that starts there
+/// position (``Checkpoint/TableState/storedThroughLSN``) makes a stream that starts there
 /// skip what the table already stored. So after a cycle that holds, the stream is read again from
 /// the checkpoint; after a crash the same happens. Nothing held is confirmed, nothing stored is
 /// read twice into a file (see docs/exactly-once.md, "Held changes").
@@ -70,7 +70,7 @@ public struct CDCBatching: Sendable, Equatable {
 
     /// The position before which every change of `table` is stored: the checkpoint's LSN, its LOAD
     /// snapshot's, or its own last written cycle's end, whichever is latest.
-    static func storedBefore(_ table: ReplicationState.TableState?, confirmed: LSN) -> LSN {
+    static func storedBefore(_ table: Checkpoint.TableState?, confirmed: LSN) -> LSN {
         var start = confirmed
         if let load = table?.cdcStartLSN, load > start { start = load }
         if let stored = table?.storedThroughLSN, stored > start { start = stored }
@@ -82,7 +82,7 @@ extension CDCBatching {
     /// Splits a cut's segments into those written now (in their order) and the held ones, whose
     /// spool files are removed (their rows are read again from the slot). `nowMilliseconds` is the
     /// cycle's clock.
-    func split(_ segments: [ChangeSegment], state: ReplicationState, confirmed: LSN, end: LSN,
+    func split(_ segments: [ChangeSegment], state: Checkpoint, confirmed: LSN, end: LSN,
                nowMilliseconds: Int64) -> (written: [ChangeSegment], plan: Plan) {
         var tables: [String: TableChanges] = [:]
         var order: [String] = []

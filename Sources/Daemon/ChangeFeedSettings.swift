@@ -6,7 +6,7 @@ extension ChangeFeed {
     /// kept open between cycles when `continuous` (service mode), its failure logged then.
     convenience init(settings: EngineSettings, start: LSN, identity: Identity, continuous: Bool, logger: Logger) {
         var options = ChangeFeed.Options(conninfo: settings.conninfo, spoolDirectory: settings.spoolDirectory, spillRows: settings.cdcSpillRows,
-                                         parquet: settings.parquet, checkpointKey: ReplicationState.key, continuous: continuous)
+                                         parquet: settings.parquet, checkpointKey: Checkpoint.key, continuous: continuous)
         options.writtenChanges = settings.writtenChanges
         let slot = settings.slot
         self.init(options: options, start: start, identity: identity, logger: logger) { error in

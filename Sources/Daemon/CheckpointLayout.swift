@@ -53,7 +53,7 @@ enum CheckpointLayout {
     /// The head as stored: the state without its tables, plus where the tables are.
     struct Head: Codable {
         /// The state; its `tables` are empty in a head of this layout, full in a version 1 head.
-        var state: ReplicationState
+        var state: Checkpoint
         /// Counts the saves; names the shard objects each save writes.
         var generation: Int
         /// The shards, base shards first, then deltas oldest first; nil in version 1.
@@ -61,12 +61,12 @@ enum CheckpointLayout {
 
         private enum Keys: String, CodingKey { case generation, tableShards }
 
-        init(state: ReplicationState, generation: Int, tableShards: [ShardRef]?) {
+        init(state: Checkpoint, generation: Int, tableShards: [ShardRef]?) {
             self.state = state; self.generation = generation; self.tableShards = tableShards
         }
 
         init(from decoder: any Decoder) throws {
-            state = try ReplicationState(from: decoder)
+            state = try Checkpoint(from: decoder)
             let container = try decoder.container(keyedBy: Keys.self)
             generation = try container.decodeIfPresent(Int.self, forKey: .generation) ?? 0
             tableShards = try container.decodeIfPresent([ShardRef].self, forKey: .tableShards)
@@ -91,11 +91,11 @@ enum CheckpointLayout {
         static func decode(_ bytes: [UInt8]) throws -> Head {
             let head: Head
             do { head = try JSONDecoder().decode(Head.self, from: Data(bytes)) } catch {
-                throw ReplicationState.unreadable(ReplicationState.key, key: ReplicationState.key, error)
+                throw Checkpoint.unreadable(Checkpoint.key, key: Checkpoint.key, error)
             }
             guard head.state.version <= CheckpointLayout.version else {
-                throw EngineError(.stateCorrupt, "\(ReplicationState.key) has layout version \(head.state.version); this replicatord reads up to \(CheckpointLayout.version)",
-                                  context: .init(key: ReplicationState.key))
+                throw EngineError(.stateCorrupt, "\(Checkpoint.key) has layout version \(head.state.version); this replicatord reads up to \(CheckpointLayout.version)",
+                                  context: .init(key: Checkpoint.key))
             }
             return head
         }
@@ -103,7 +103,7 @@ enum CheckpointLayout {
 
     /// One shard object: the states of its tables.
     struct Shard: Codable {
-        var tables: [String: ReplicationState.TableState]
+        var tables: [String: Checkpoint.TableState]
 
         /// Compact JSON, keys sorted so equal shards store equal bytes.
         func encoded() throws -> [UInt8] {
@@ -114,14 +114,14 @@ enum CheckpointLayout {
 
         static func decode(_ bytes: [UInt8], key: String) throws -> Shard {
             do { return try JSONDecoder().decode(Shard.self, from: Data(bytes)) } catch {
-                throw ReplicationState.unreadable("\(key) (named by \(ReplicationState.key))", key: key, error)
+                throw Checkpoint.unreadable("\(key) (named by \(Checkpoint.key))", key: key, error)
             }
         }
     }
 
     /// The names of the tables whose state differs between `stored` and `next`, and whether a
     /// table of `stored` is gone from `next`.
-    static func changes(from stored: [String: ReplicationState.TableState], to next: [String: ReplicationState.TableState])
+    static func changes(from stored: [String: Checkpoint.TableState], to next: [String: Checkpoint.TableState])
         -> (changed: [String], removed: Bool) {
         var changed: [String] = []
         for (name, table) in next where stored[name] != table { changed.append(name) }
@@ -131,20 +131,20 @@ enum CheckpointLayout {
 
     /// What one save writes: new shard objects, and the shard list of the new head.
     struct SavePlan {
-        var writes: [(key: String, tables: [String: ReplicationState.TableState])]
+        var writes: [(key: String, tables: [String: Checkpoint.TableState])]
         var refs: [ShardRef]
     }
 
     /// Plans the save of `next` over the stored tables `stored`, listed by `refs` (nil when the
     /// store holds no shard: version 1, or nothing yet). `namesIn` gives the tables of a listed
     /// delta (nil when unknown, which writes new base shards). Pure: the tests drive it.
-    static func plan(next: [String: ReplicationState.TableState], stored: [String: ReplicationState.TableState], refs: [ShardRef]?,
+    static func plan(next: [String: Checkpoint.TableState], stored: [String: Checkpoint.TableState], refs: [ShardRef]?,
                      generation: Int, namesIn: (String) -> [String]?) -> SavePlan {
         var index = 0
-        func shard(_ names: [String], delta: Bool) -> ((key: String, tables: [String: ReplicationState.TableState]), ShardRef) {
+        func shard(_ names: [String], delta: Bool) -> ((key: String, tables: [String: Checkpoint.TableState]), ShardRef) {
             defer { index += 1 }
             let key = shardKey(generation: generation, index: index)
-            var tables: [String: ReplicationState.TableState] = [:]
+            var tables: [String: Checkpoint.TableState] = [:]
             tables.reserveCapacity(names.count)
             for name in names { tables[name] = next[name] }
             return ((key, tables), ShardRef(key: key, tables: names.count, delta: delta))

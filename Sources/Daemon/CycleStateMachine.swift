@@ -23,8 +23,8 @@ struct CycleStateMachine: Sendable {
     }
 
     /// What the checkpoint holds at the start of a cycle.
-    struct Checkpoint: Equatable, Sendable {
-        var phase: ReplicationState.Phase
+    struct CheckpointSummary: Equatable, Sendable {
+        var phase: Checkpoint.Phase
         /// Everything before this position is stored.
         var confirmed: LSN
         /// The intent of a cycle that was killed before its checkpoint.
@@ -98,15 +98,15 @@ struct CycleStateMachine: Sendable {
         case loadingCheckpoint
         case fullLoading
         case startingChangesOnly
-        case loadingNewTables(Checkpoint)
-        case readingServerPosition(Checkpoint)
-        case cutting(Checkpoint, redo: Bool)
-        case removingOrphans(Checkpoint, Intent, CutSummary)
-        case writingIntent(Checkpoint, Intent, CutSummary)
-        case storingFiles(Checkpoint, Intent, CutSummary)
-        case committingIceberg(Checkpoint, end: LSN, changed: Bool)
-        case writingCheckpoint(Checkpoint, end: LSN)
-        case confirming(Checkpoint, end: LSN)
+        case loadingNewTables(CheckpointSummary)
+        case readingServerPosition(CheckpointSummary)
+        case cutting(CheckpointSummary, redo: Bool)
+        case removingOrphans(CheckpointSummary, Intent, CutSummary)
+        case writingIntent(CheckpointSummary, Intent, CutSummary)
+        case storingFiles(CheckpointSummary, Intent, CutSummary)
+        case committingIceberg(CheckpointSummary, end: LSN, changed: Bool)
+        case writingCheckpoint(CheckpointSummary, end: LSN)
+        case confirming(CheckpointSummary, end: LSN)
         case finished
         case failed
     }
@@ -159,7 +159,7 @@ struct CycleStateMachine: Sendable {
     }
 
     /// The store holds `checkpoint` (nil: none) and the source passed its checks.
-    mutating func checkpointLoaded(_ checkpoint: Checkpoint?) throws(EngineError) -> Action {
+    mutating func checkpointLoaded(_ checkpoint: CheckpointSummary?) throws(EngineError) -> Action {
         guard state == .loadingCheckpoint else { throw refused("checkpointLoaded") }
         switch migrationType {
         case .fullLoad:
@@ -197,18 +197,18 @@ struct CycleStateMachine: Sendable {
     }
 
     /// The changes-only task's first checkpoint is stored.
-    mutating func changesOnlyStarted(_ checkpoint: Checkpoint) throws(EngineError) -> Action {
+    mutating func changesOnlyStarted(_ checkpoint: CheckpointSummary) throws(EngineError) -> Action {
         guard state == .startingChangesOnly else { throw refused("changesOnlyStarted") }
         return beginCDC(checkpoint)
     }
 
     /// The added and reloaded tables are loaded; `checkpoint` is the checkpoint now.
-    mutating func newTablesLoaded(_ checkpoint: Checkpoint) throws(EngineError) -> Action {
+    mutating func newTablesLoaded(_ checkpoint: CheckpointSummary) throws(EngineError) -> Action {
         guard case .loadingNewTables = state else { throw refused("newTablesLoaded") }
         return beginCDC(checkpoint)
     }
 
-    private mutating func beginCDC(_ checkpoint: Checkpoint) -> Action {
+    private mutating func beginCDC(_ checkpoint: CheckpointSummary) -> Action {
         if let pending = checkpoint.pending {
             // A cycle was killed after its intent: redo it to the intent's end, from the checkpoint.
             redoing = true
@@ -257,7 +257,7 @@ struct CycleStateMachine: Sendable {
         return afterOrphans(checkpoint, intent, cut)
     }
 
-    private mutating func afterOrphans(_ checkpoint: Checkpoint, _ intent: Intent, _ cut: CutSummary) -> Action {
+    private mutating func afterOrphans(_ checkpoint: CheckpointSummary, _ intent: Intent, _ cut: CutSummary) -> Action {
         if intent.files.isEmpty {
             // Nothing to write: no intent is needed.
             return afterFiles(checkpoint, end: Self.confirmable(intent.end, cut), stored: [], changed: cut.failedTables)
@@ -291,7 +291,7 @@ struct CycleStateMachine: Sendable {
         return min(end, held)
     }
 
-    private mutating func afterFiles(_ checkpoint: Checkpoint, end: LSN, stored: [String], changed: Bool) -> Action {
+    private mutating func afterFiles(_ checkpoint: CheckpointSummary, end: LSN, stored: [String], changed: Bool) -> Action {
         // An idle cycle that did not move the position stores nothing.
         let changed = changed || checkpoint.pending != nil || end > checkpoint.confirmed
         if iceberg {
@@ -310,7 +310,7 @@ struct CycleStateMachine: Sendable {
         return afterIceberg(checkpoint, end: end, changed: changed)
     }
 
-    private mutating func afterIceberg(_ checkpoint: Checkpoint, end: LSN, changed: Bool) -> Action {
+    private mutating func afterIceberg(_ checkpoint: CheckpointSummary, end: LSN, changed: Bool) -> Action {
         guard changed else {
             state = .confirming(checkpoint, end: end)
             return .confirm(end)
@@ -333,7 +333,7 @@ struct CycleStateMachine: Sendable {
         if redoing {
             redoing = false
             let confirmed = end > checkpoint.confirmed ? end : checkpoint.confirmed
-            return beginCDC(Checkpoint(phase: checkpoint.phase, confirmed: confirmed, pending: nil))
+            return beginCDC(CheckpointSummary(phase: checkpoint.phase, confirmed: confirmed, pending: nil))
         }
         state = .finished
         return .finish(.cdc)
@@ -352,10 +352,10 @@ struct CycleStateMachine: Sendable {
     }
 }
 
-extension CycleStateMachine.Checkpoint {
+extension CycleStateMachine.CheckpointSummary {
     /// The stored checkpoint's part the machine needs (its LSNs were read strictly when it was
-    /// decoded: ``ReplicationState/decode(_:)`` refuses a value that is not an LSN).
-    init(_ state: ReplicationState) throws(EngineError) {
+    /// decoded: ``Checkpoint/decode(_:)`` refuses a value that is not an LSN).
+    init(_ state: Checkpoint) throws(EngineError) {
         phase = state.phase
         confirmed = state.confirmedLSN
         pending = state.pending.map { .init(end: $0.endLSN, files: $0.files) }

@@ -9,7 +9,7 @@ import Synchronization
 public final class Engine: Sendable {
     public let settings: EngineSettings
     public let store: any ObjectStore
-    public let keeper: StateKeeper
+    public let keeper: CheckpointStore
     /// The running full load's counters (rows, rates, ETAs), for `/health` and the progress log.
     public let progress = FullLoadProgress()
     let logger: Logger
@@ -27,7 +27,7 @@ public final class Engine: Sendable {
     public init(settings: EngineSettings, store: any ObjectStore, logger: Logger, keepStreamOpen: Bool = false) {
         self.settings = settings
         self.store = store
-        self.keeper = StateKeeper(store: store, logger: logger)
+        self.keeper = CheckpointStore(store: store, logger: logger)
         self.logger = logger
         self.keepStreamOpen = keepStreamOpen
         let spool = (settings.spoolDirectory as NSString).appendingPathComponent(settings.slot)
@@ -75,9 +75,9 @@ public final class Engine: Sendable {
                     try await abortOrphanedUploads()
                     action = try machine.uploadsAborted()
                 case .loadCheckpoint:
-                    let state: ReplicationState?
+                    let state: Checkpoint?
                     (state, tables, systemID) = try await loadCheckpoint()
-                    action = try machine.checkpointLoaded(try state.map(CycleStateMachine.Checkpoint.init))
+                    action = try machine.checkpointLoaded(try state.map(CycleStateMachine.CheckpointSummary.init))
                 case .runFullLoad:
                     // `full-load` copies everything again in a fresh snapshot each cycle; no slot is kept.
                     try await FullLoad(settings: settings, store: store, keeper: keeper, logger: logger, progress: progress)
@@ -124,15 +124,15 @@ public final class Engine: Sendable {
     }
 
     /// The checkpoint as the machine needs it.
-    private func currentCheckpoint() async throws -> CycleStateMachine.Checkpoint {
+    private func currentCheckpoint() async throws -> CycleStateMachine.CheckpointSummary {
         guard let state = await keeper.state else { throw EngineError(.cycleOrder, "no checkpoint after it was stored") }
-        return try CycleStateMachine.Checkpoint(state)
+        return try CycleStateMachine.CheckpointSummary(state)
     }
 
     /// Loads the checkpoint, checks the source and that the checkpoint belongs to it (this
     /// migration type, this cluster, this slot). Returns the checkpoint, the publication's tables
     /// and the source's system identifier.
-    private func loadCheckpoint() async throws -> (ReplicationState?, [TableDescription], String) {
+    private func loadCheckpoint() async throws -> (Checkpoint?, [TableDescription], String) {
         let state = try await keeper.load()
         let settings = self.settings
         // The source check and every table's columns only when the catalog changed (SourceCatalog).
@@ -142,7 +142,7 @@ public final class Engine: Sendable {
         }
         if let state {
             if let made = state.migrationType, made != settings.migrationType.rawValue {
-                throw EngineError(.stateCorrupt, "the checkpoint was made with migration_type \(made), the configuration says \(settings.migrationType.rawValue); use another target prefix or remove \(ReplicationState.key)")
+                throw EngineError(.stateCorrupt, "the checkpoint was made with migration_type \(made), the configuration says \(settings.migrationType.rawValue); use another target prefix or remove \(Checkpoint.key)")
             }
             if let stored = state.systemID, stored != systemID {
                 throw EngineError(.wrongCluster, "the checkpoint belongs to PostgreSQL system \(stored), the source is \(systemID)")
@@ -173,7 +173,7 @@ public final class Engine: Sendable {
     /// only when it stands at the checkpoint's position and reads what the checkpoint needs (the
     /// same tables' start positions and value format); a redo of an interrupted cycle always gets
     /// a new stream, so that it ends where its intent says.
-    private func cdcCycle(state: ReplicationState, tables: [TableDescription], machine: inout CycleStateMachine,
+    private func cdcCycle(state: Checkpoint, tables: [TableDescription], machine: inout CycleStateMachine,
                           from action: CycleStateMachine.Action) async throws -> (CycleReport, CycleStateMachine.Action) {
         let identity = CDCCycle.streamIdentity(settings: settings, state: state, tables: tables)
         let start = machine.checkpointed
@@ -241,7 +241,7 @@ public final class Engine: Sendable {
         let start = try await DedicatedThread.run(name: "replicatord-slot") {
             try ReplicationSlot(name: settings.slot).startForChangesOnly(conninfo: settings.conninfo)
         }
-        var state = ReplicationState(slot: settings.slot, publication: settings.publication, systemID: systemID, phase: .cdc, confirmedLSN: start)
+        var state = Checkpoint(slot: settings.slot, publication: settings.publication, systemID: systemID, phase: .cdc, confirmedLSN: start)
         state.migrationType = settings.migrationType.rawValue
         for table in tables {
             state.tables["\(table.schema).\(table.name)"] = .init(status: .replicating, oid: table.oid, cdcStartLSN: start)

@@ -9,11 +9,11 @@ import Synchronization
 ///
 /// Resumable: a table whose load did not finish is loaded again in a new consistent snapshot (a
 /// temporary slot's), its old LOAD files removed first, and its change stream starts exactly at
-/// that snapshot (``ReplicationState/TableState/cdcStartLSN``), so nothing is lost or doubled.
+/// that snapshot (``Checkpoint/TableState/cdcStartLSN``), so nothing is lost or doubled.
 struct FullLoad {
     let settings: EngineSettings
     let store: any ObjectStore
-    let keeper: StateKeeper
+    let keeper: CheckpointStore
     let logger: Logger
     /// Counts rows as they are read, for `/health`, the status page and the progress log.
     var progress: FullLoadProgress? = nil
@@ -61,7 +61,7 @@ struct FullLoad {
 
         try await GlueCatalogSync.beforeLoadFiles(pending, settings: settings, logger: logger)
         // The checkpoint names the slot before any file is written.
-        var state = previous.flatMap { resuming || reload ? $0 : nil } ?? ReplicationState(
+        var state = previous.flatMap { resuming || reload ? $0 : nil } ?? Checkpoint(
             slot: settings.slot, publication: settings.publication, systemID: prepared.systemID,
             phase: .fullLoad, confirmedLSN: prepared.consistentPoint)
         for table in pending {
@@ -89,7 +89,7 @@ struct FullLoad {
                     group.addTask {
                         try await DedicatedThread.run(name: "replicatord-load") {
                             let connection = reader.value
-                            while let unit = try BlockingBridge.wait({ await queue.next() }) {
+                            while let unit = try BlockingCall.wait({ await queue.next() }) {
                                 try connection.beginPiece()
                                 do {
                                     try loadRange(unit, on: connection, replace: replacing, leftovers: leftovers, background: background)
@@ -155,7 +155,7 @@ struct FullLoad {
             "hint": "replicatord reload-table --config FILE \(failure.table)",
         ])
         let message = SecretScrubber.scrub(failure.description)
-        try BlockingBridge.wait { [keeper, key = key(load.table)] in
+        try BlockingCall.wait { [keeper, key = key(load.table)] in
             try await keeper.update {
                 $0.tables[key]?.status = .error
                 $0.tables[key]?.errorMessage = message
@@ -186,7 +186,7 @@ struct FullLoad {
         let started = ContinuousClock.now
         // The reader (COPY + decode, this thread) and the encoder (Parquet + upload, its own thread)
         // overlap through a pipe of two batches.
-        let pipe = BatchPipe<ColumnBatch>(capacity: 2)
+        let pipe = BoundedBlockingQueue<ColumnBatch>(capacity: 2)
         // A whole table (not a page range of one) whose one file is small completes its upload in
         // the background while this reader goes on.
         let wholeTable = unit.pages == nil && load.rangeCount == 1
@@ -203,7 +203,7 @@ struct FullLoad {
                 // A row with large values: the encoder reads them in pieces on this reader's
                 // connection as it writes them, so the reader waits until it is done (a batch this
                 // large otherwise is encoded before the next is read).
-                if !batch.streamedValues.isEmpty || batch.byteCount > Self.largeBatchBytes { try pipe.waitUntilConsumed() }
+                if !batch.largeValueStreams.isEmpty || batch.byteCount > Self.largeBatchBytes { try pipe.waitUntilConsumed() }
                 seen += Int64(batch.rowCount)
                 progress?.add(table: key(table), rows: Int64(batch.rowCount))
                 if ContinuousClock.now - lastLog > .seconds(5) {
@@ -220,7 +220,7 @@ struct FullLoad {
         let encoded = try encoder.join()
         if let held = encoded.held {
             _ = load.rangeDone(rows: rows, files: [])
-            let sink = HandOff(held.sink)
+            let sink = TransferredValue(held.sink)
             let heldRows = held.writer.rowCount, heldStatistics = held.writer.written?.columns ?? []
             try background.submit(bytes: Int(held.sink.bytesWritten)) {
                 let stored: StoredObject
@@ -246,7 +246,7 @@ struct FullLoad {
             files = [try file.finish()]
             load.recordRows(0, of: files[0].key, statistics: file.writer.written?.columns ?? [])
         }
-        try BlockingBridge.wait { [files] in try await self.tableLoaded(load, files: files, firstIndex: firstIndex, replace: replace, leftovers: leftovers) }
+        try BlockingCall.wait { [files] in try await self.tableLoaded(load, files: files, firstIndex: firstIndex, replace: replace, leftovers: leftovers) }
     }
 
     /// Records a table whose LOAD files are all stored.
@@ -295,21 +295,21 @@ struct FullLoad {
     /// the new set is checkpointed. Returns the first number of the new set and the old files.
     private func clearLeftovers(folder: String, replace: Bool, leftovers: LoadLeftovers) throws -> (Int, [ObjectInfo]) {
         let store = self.store
-        var existing = try leftovers.loadFiles(in: folder) ?? BlockingBridge.wait { try await store.list(prefix: folder + (replace ? "" : "LOAD")) }
+        var existing = try leftovers.loadFiles(in: folder) ?? BlockingCall.wait { try await store.list(prefix: folder + (replace ? "" : "LOAD")) }
         // The folder's Iceberg metadata stays: the new LOAD set is a snapshot of the same table.
         if settings.iceberg { existing.removeAll { $0.key.hasPrefix(folder + "metadata/") } }
         if replace {
             // The new set is numbered after the old one and stored before the old one is removed.
             return ((existing.compactMap { FileNaming.loadIndex($0.key) }.max() ?? 0) + 1, existing)
         }
-        for object in existing { try BlockingBridge.wait { try await store.delete(key: object.key) } }
+        for object in existing { try BlockingCall.wait { try await store.delete(key: object.key) } }
         return (1, existing)
     }
 
     /// Encodes the batches of `pipe` into LOAD files numbered by `load` (the table's ranges share
     /// one sequence), the first opened with the first batch, a new one cut at the maximum size;
     /// runs on the encoder thread. An upload that fails or is interrupted is aborted.
-    private func encodeLoadFiles(from pipe: BatchPipe<ColumnBatch>, folder: String, columns: [ParquetTableWriter.Column],
+    private func encodeLoadFiles(from pipe: BoundedBlockingQueue<ColumnBatch>, folder: String, columns: [ParquetTableWriter.Column],
                                  load: TableLoad, rowGroupBytes: Int, holdSmallFile: Bool) throws -> EncodedFiles {
         var files: [StoredObject] = []
         var current: OpenFile?
@@ -387,7 +387,7 @@ struct FullLoad {
 
     private func openFile(_ key: String, columns: [ParquetTableWriter.Column], rowGroupBytes: Int = 0) throws -> OpenFile {
         let store = self.store
-        let upload = try BlockingBridge.wait { try await store.makeUpload(key: key, contentType: "application/vnd.apache.parquet") }
+        let upload = try BlockingCall.wait { try await store.makeUpload(key: key, contentType: "application/vnd.apache.parquet") }
         // The upload buffers its parts itself: 1 MiB hand-offs keep a second part-sized buffer per
         // open file out of the full load's memory.
         let sink = UploadSink(upload: upload, chunkSize: min(settings.uploadChunkBytes, 1 << 20))
@@ -404,114 +404,4 @@ struct FullLoad {
     }
 
     private func key(_ table: TableDescription) -> String { "\(table.schema).\(table.name)" }
-}
-
-extension Duration {
-    /// The duration in seconds, as a floating-point number (for rates in logs).
-    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
-/// Hands the next unit to whichever reader is free.
-actor TableQueue {
-    private let units: [LoadUnit]
-    private var position = 0
-    init(_ units: [LoadUnit]) { self.units = units }
-    /// The next unit in order (an index, not removeFirst: that moved every unit left behind, a
-    /// cost in the square of the tables).
-    func next() -> LoadUnit? {
-        guard position < units.count else { return nil }
-        defer { position += 1 }
-        return units[position]
-    }
-}
-
-/// One piece of the full load read by one connection: a whole table (`pages` nil) or one page
-/// range of it.
-struct LoadUnit: Sendable {
-    let load: TableLoad
-    let pages: PageRange?
-    /// The row group size of its files (the readers share ``EngineSettings/fullLoadRowGroupBudget``).
-    var rowGroupBytes = 0
-}
-
-/// What the units of one table share: the leftovers removed once before any of them writes, one
-/// sequence of LOAD file numbers, and the totals, complete when the last unit ends.
-final class TableLoad: Sendable {
-    let table: TableDescription
-    let rangeCount: Int
-    /// The order columns' values of every row of the table's LOAD set.
-    let order: RowOrder
-
-    /// What the table's units update as they go.
-    private struct Progress {
-        var prepared = false
-        var firstIndex = 1
-        var existing: [ObjectInfo] = []
-        var fileCount = 0
-        var remaining: Int
-        var rows: Int64 = 0
-        var files: [StoredObject] = []
-        var started: ContinuousClock.Instant?
-        var fileRows: [String: Int64] = [:]
-        var fileStatistics: [String: [ParquetColumnSummary]] = [:]
-        var failed = false
-    }
-    private let progress: Mutex<Progress>
-
-    init(table: TableDescription, ranges: Int, order: RowOrder) {
-        self.table = table
-        self.order = order
-        self.rangeCount = ranges
-        self.progress = Mutex(Progress(remaining: ranges))
-    }
-
-    /// Runs `prepare` (list and remove leftovers; returns the first file number and the old
-    /// objects) for the first unit to arrive; the others wait for it. Returns the first number.
-    func prepareOnce(_ prepare: () throws -> (Int, [ObjectInfo])) throws -> Int {
-        try progress.withLock { p in
-            if !p.prepared {
-                (p.firstIndex, p.existing) = try prepare()
-                p.prepared = true
-                p.started = .now
-            }
-            return p.firstIndex
-        }
-    }
-
-    var firstIndex: Int { progress.withLock { $0.firstIndex } }
-    /// Whether a unit of the table failed (the table is in state `error`).
-    var failed: Bool { progress.withLock { $0.failed } }
-    /// Marks the table failed; true for the first unit to do so.
-    func markFailed() -> Bool { progress.withLock { p in defer { p.failed = true }; return !p.failed } }
-    var existing: [ObjectInfo] { progress.withLock { $0.existing } }
-    /// Records the rows of a stored LOAD file (the Iceberg manifests carry each file's row count).
-    func recordRows(_ rows: Int64, of key: String, statistics: [ParquetColumnSummary] = []) {
-        progress.withLock { $0.fileRows[key] = rows; $0.fileStatistics[key] = statistics }
-    }
-    /// The column statistics of a stored LOAD file (for its Iceberg manifest entry).
-    func statistics(of key: String) -> [ParquetColumnSummary] { progress.withLock { $0.fileStatistics[key] ?? [] } }
-    /// The rows of a stored LOAD file.
-    func rows(of key: String) -> Int64 { progress.withLock { $0.fileRows[key] ?? 0 } }
-    var rows: Int64 { progress.withLock { $0.rows } }
-    var files: [StoredObject] { progress.withLock { $0.files.sorted { $0.key < $1.key } } }
-    var started: ContinuousClock.Instant { progress.withLock { $0.started ?? .now } }
-    func rowsSoFar(plus rows: Int64) -> Int64 { progress.withLock { $0.rows + rows } }
-
-    /// The next file's offset from ``firstIndex``: the table's files are numbered without gaps.
-    func nextFileOffset() -> Int {
-        progress.withLock { p in
-            defer { p.fileCount += 1 }
-            return p.fileCount
-        }
-    }
-
-    /// Records a finished unit; true for the table's last one.
-    func rangeDone(rows: Int64, files: [StoredObject]) -> Bool {
-        progress.withLock { p in
-            p.rows += rows
-            p.files += files
-            p.remaining -= 1
-            return p.remaining == 0
-        }
-    }
 }

@@ -11,7 +11,7 @@ public struct HealthState: Sendable {
     /// When the service started (the reference for "no successful cycle within two intervals").
     public var startedAt: Date
     /// `full_load` or `cdc`, from the checkpoint (or what the first cycle will do).
-    public var phase: ReplicationState.Phase
+    public var phase: Checkpoint.Phase
     /// The replication slot (its name is no secret).
     public var slot: String
     /// When the running cycle began; nil between cycles.
@@ -29,7 +29,7 @@ public struct HealthState: Sendable {
     /// An error that cannot heal: the service reports it, then exits non-zero.
     public var fatal: Failure?
     /// The checkpoint after the last cycle (per-table statistics).
-    public var checkpoint: ReplicationState?
+    public var checkpoint: Checkpoint?
     /// Figures asked of the server after the last cycle.
     public var server: ServerPosition?
     /// Retries (failed cycles followed by another try) since start.
@@ -45,7 +45,7 @@ public struct HealthState: Sendable {
     /// The recent cycles, for the status page's charts.
     public var history = CycleHistory()
 
-    public init(interval: Duration, startedAt: Date, phase: ReplicationState.Phase, slot: String) {
+    public init(interval: Duration, startedAt: Date, phase: Checkpoint.Phase, slot: String) {
         self.interval = interval; self.startedAt = startedAt; self.phase = phase; self.slot = slot
     }
 
@@ -56,7 +56,7 @@ public struct HealthState: Sendable {
         public var ended: Date
         public var outcome: Outcome
         /// `full_load` or `cdc`: what the cycle did (for failures, what it was about to do).
-        public var kind: ReplicationState.Phase
+        public var kind: Checkpoint.Phase
         public var files = 0
         public var rows = 0
     }
@@ -90,7 +90,7 @@ public struct HealthState: Sendable {
     }
 
     /// A cycle ended well.
-    public mutating func cycleSucceeded(at now: Date, kind: ReplicationState.Phase, files: Int, rows: Int, checkpoint: ReplicationState?) {
+    public mutating func cycleSucceeded(at now: Date, kind: Checkpoint.Phase, files: Int, rows: Int, checkpoint: Checkpoint?) {
         let started = cycleStartedAt ?? now
         lastCycle = FinishedCycle(started: started, ended: now, outcome: .success, kind: kind, files: files, rows: rows)
         lastSuccessStart = started
@@ -101,7 +101,7 @@ public struct HealthState: Sendable {
     }
 
     /// A cycle failed; `fatal` when retrying cannot help.
-    public mutating func cycleFailed(at now: Date, kind: ErrorKind, message: String, fatal isFatal: Bool, checkpoint: ReplicationState?) {
+    public mutating func cycleFailed(at now: Date, kind: ErrorKind, message: String, fatal isFatal: Bool, checkpoint: Checkpoint?) {
         let started = cycleStartedAt ?? now
         lastCycle = FinishedCycle(started: started, ended: now, outcome: .failure, kind: phase)
         let failure = Failure(kind: kind, message: SecretScrubber.scrub(message), at: now)

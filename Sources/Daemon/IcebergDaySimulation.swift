@@ -113,7 +113,7 @@ private extension LocalDirectoryStore {
         for file in files {
             let key = String(file.path.dropFirst(root.count + 1))
             let store = self
-            size = try BlockingBridge.wait { try await store.put(key: key, bytes: file.bytes, contentType: nil) }.size
+            size = try BlockingCall.wait { try await store.put(key: key, bytes: file.bytes, contentType: nil) }.size
         }
         return size
     }

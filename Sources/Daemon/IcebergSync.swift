@@ -83,13 +83,13 @@ struct IcebergSync: Sendable {
 
     private func get(_ uri: String) throws -> [UInt8] {
         let store = self.store, key = try key(uri)
-        return try BlockingBridge.wait { try await store.get(key: key) }
+        return try BlockingCall.wait { try await store.get(key: key) }
     }
 
     private func put(_ file: MetadataFileWrite) throws {
         let store = self.store, key = try key(file.path)
         let type = file.path.hasSuffix(".json") ? "application/json" : file.path.hasSuffix(".avro") ? "application/avro" : "text/plain"
-        _ = try BlockingBridge.wait { try await store.put(key: key, bytes: file.bytes, contentType: type) }
+        _ = try BlockingCall.wait { try await store.put(key: key, bytes: file.bytes, contentType: type) }
     }
 
     // MARK: Loading and storing
@@ -98,8 +98,8 @@ struct IcebergSync: Sendable {
     func load(folder: String) throws -> IcebergTable? {
         let location = location(folder)
         let store = self.store, hintKey = try key(IcebergTable.versionHintPath(location: location))
-        guard try BlockingBridge.wait({ try await store.head(key: hintKey) }) != nil else { return nil }
-        let version = try IcebergTable.version(fromHint: try BlockingBridge.wait { try await store.get(key: hintKey) })
+        guard try BlockingCall.wait({ try await store.head(key: hintKey) }) != nil else { return nil }
+        let version = try IcebergTable.version(fromHint: try BlockingCall.wait { try await store.get(key: hintKey) })
         let json = try get(IcebergTable.metadataPath(location: location, version: version))
         return try IcebergTable.load(metadataJSON: json, version: version) { try get($0) }
     }
@@ -114,7 +114,7 @@ struct IcebergSync: Sendable {
         CrashPoint.reach(.afterIcebergHintAdvanced)
         let store = self.store
         for path in commits.flatMap(\.obsoleteMetadataFiles) {
-            if let key = try? key(path) { try? BlockingBridge.wait { try await store.delete(key: key) } }
+            if let key = try? key(path) { try? BlockingCall.wait { try await store.delete(key: key) } }
         }
     }
 

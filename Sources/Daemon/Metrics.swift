@@ -40,7 +40,7 @@ final class ReplicationMetrics {
     }
 
     /// The tables' states as last brought into the registry.
-    private var tablesSeen: [String: ReplicationState.TableState] = [:]
+    private var tablesSeen: [String: Checkpoint.TableState] = [:]
     /// Table states brought into the registry since start (a test checks an idle cycle adds none).
     private(set) var tableUpdates = 0
 
@@ -56,7 +56,7 @@ final class ReplicationMetrics {
         updateTotals(from: state, at: now)
     }
 
-    private func updateTables(_ tables: [String: ReplicationState.TableState]) {
+    private func updateTables(_ tables: [String: Checkpoint.TableState]) {
         for (table, t) in tables where tablesSeen[table] != t {
             tableUpdates += 1
             for (op, value) in [("load", t.fullLoadRows), ("insert", t.inserts), ("update", t.updates), ("delete", t.deletes), ("truncate", t.truncates)] {

@@ -96,7 +96,7 @@ public struct Scheduler: Service {
                 }
                 let outcome = try await engine.runCycle()
                 let checkpoint = await engine.keeper.state
-                let (kind, files, rows): (ReplicationState.Phase, Int, Int) = switch outcome {
+                let (kind, files, rows): (Checkpoint.Phase, Int, Int) = switch outcome {
                 case .fullLoad: (.fullLoad, 0, Int(checkpoint?.tables.values.reduce(0) { $0 + $1.fullLoadRows } ?? 0))
                 case .cdc(let report): (.cdc, report.files.count, report.rows)
                 }

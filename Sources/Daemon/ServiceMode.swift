@@ -11,7 +11,7 @@ public enum ServiceMode {
     /// `configPath` is shown in the status page's `reload-table` command for a table in error.
     public static func run(configuration: Configuration, engine: Engine, notifier: SystemdNotifier,
                            fatalExitDelay: Duration = .seconds(30), configPath: String? = nil, logger: Logger) async throws {
-        let phase: ReplicationState.Phase = configuration.task.migrationType == .cdc ? .cdc : .fullLoad
+        let phase: Checkpoint.Phase = configuration.task.migrationType == .cdc ? .cdc : .fullLoad
         var state = HealthState(interval: configuration.schedule.interval, startedAt: Date(), phase: phase, slot: configuration.source.slot)
         state.migrationType = configuration.task.migrationType.rawValue
         state.configPath = configPath

@@ -1,7 +1,7 @@
 /// `replicatord status`: the checkpoint's per-table statistics as a table a person reads at a
 /// glance, like DMS's "Table statistics".
 public enum StatusTable {
-    public static func render(_ state: ReplicationState) -> String {
+    public static func render(_ state: Checkpoint) -> String {
         let header = ["table", "state", "full-load rows", "inserts", "updates", "deletes", "truncates", "files", "last change (UTC)", "last LSN"]
         var rows: [[String]] = []
         for name in state.tables.keys.sorted() {

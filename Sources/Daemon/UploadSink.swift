@@ -34,7 +34,7 @@ final class UploadSink: ParquetSink {
         do {
             let chunk = buffer
             let upload = self.upload
-            try BlockingBridge.wait { try await upload.write(chunk) }
+            try BlockingCall.wait { try await upload.write(chunk) }
         }
         // The upload copied or wrote the chunk and let it go: the buffer is ours alone again, so it
         // is emptied in place instead of a new one being allocated for every chunk.
@@ -45,7 +45,7 @@ final class UploadSink: ParquetSink {
     func complete() throws -> StoredObject {
         try flush()
         let upload = self.upload
-        return try BlockingBridge.wait { try await upload.complete() }
+        return try BlockingCall.wait { try await upload.complete() }
     }
 
     /// ``complete()`` for an async caller (a small table's upload completed in the background:
@@ -70,6 +70,6 @@ final class UploadSink: ParquetSink {
     /// Drops the upload (no part stays billed, nothing becomes visible).
     func abort() {
         let upload = self.upload
-        _ = try? BlockingBridge.wait { await upload.abort() }
+        _ = try? BlockingCall.wait { await upload.abort() }
     }
 }

@@ -209,8 +209,8 @@ final class ColumnChunkWriter {
                      "column \(column.name) is BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY")
         precondition(fixedLength == 0 || v.count == fixedLength,
                      "FIXED_LEN_BYTE_ARRAY column \(column.name) takes values of exactly \(fixedLength) bytes")
-        if v.count >= Self.hugeValueBytes && canStreamValue {
-            writeHugeValue(v)
+        if v.count >= Self.largeValueBytes && canStreamValue {
+            writeLargeValue(v)
             return
         }
         recordValueLevels()
@@ -219,20 +219,20 @@ final class ColumnChunkWriter {
         if dictionaryActive { stage() } else { statistics.updateBytes(v) }
     }
 
-    // MARK: Huge values
+    // MARK: Large values
 
     /// BYTE_ARRAY values at least this long are written as a page of their own, compressed
     /// straight from the caller's bytes into the chunk: going through the page buffers would hold
     /// the value three more times (PLAIN buffer, page body, compressor output) and put it in the
     /// dictionary.
-    static let hugeValueBytes = 1 << 22
-    /// An error of a huge value's page, thrown by the row's ``endRow()`` (appends do not throw).
+    static let largeValueBytes = 1 << 22
+    /// An error of a large value's page, thrown by the row's ``endRow()`` (appends do not throw).
     @exclusivity(unchecked) private var pendingError: ParquetError?
 
     /// Writes `v`, the first entry of a row in a non-LIST column, as a one-value PLAIN page (see
     /// ``writeOwnPage(count:_:)``); an error waits for the row's ``endRow()``.
     @inline(never)
-    private func writeHugeValue(_ v: UnsafeRawBufferPointer) {
+    private func writeLargeValue(_ v: UnsafeRawBufferPointer) {
         do {
             try writeOwnPage(count: v.count) { emit in try emit(v) }
         } catch let error as ParquetError {
@@ -244,14 +244,14 @@ final class ColumnChunkWriter {
         entriesInRow += 1
     }
 
-    /// Whether ``appendStreamedBytes(count:_:)`` may be used now.
+    /// Whether ``appendLargeValue(count:_:)`` may be used now.
     var canStreamValue: Bool { physicalType == .byteArray && maxRepetitionLevel == 0 && entriesInRow == 0 && compressor.streams }
 
     /// Appends a BYTE_ARRAY value of `count` bytes (more than 4 KiB) that `produce` hands over in
     /// pieces, in order, as the first entry of a row in a non-LIST column: it is compressed as the
     /// pieces come and never held whole. Errors of `produce` pass through, and so does a total
     /// other than `count`.
-    func appendStreamedBytes(count: Int, _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+    func appendLargeValue(count: Int, _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         precondition(canStreamValue && count > ColumnStatistics.maxByteValueLength,
                      "a streamed value of column \(column.name) starts a row of a flat BYTE_ARRAY column and is longer than 4 KiB")
         defer { entriesInRow += 1 }
@@ -453,7 +453,7 @@ final class ColumnChunkWriter {
     func endRow() throws(ParquetError) {
         guard entriesInRow == 1 && !inList && pendingError == nil else { throw rowError() }
         entriesInRow = 0
-        // Every row adds a level to the page, except one whose huge value went to a page of its own.
+        // Every row adds a level to the page, except one whose large value went to a page of its own.
         if pageLevelCount > 0 { pageRowCount &+= 1 }
         // Cheap bounds first: the page estimate never exceeds these raw sizes.
         guard plainValues.count &+ (pageLevelCount >> 2) >= dataPageSize

@@ -77,10 +77,10 @@ public final class ParquetWriter {
     public func canStreamValue(column: Int) -> Bool { with(column) { $0.canStreamValue } }
     /// Appends to `column` a value of `count` bytes (more than 4 KiB) that `produce` hands over in
     /// pieces, in order: compressed as they come into a page of its own, never held whole.
-    public func appendStreamedBytes(count: Int, column: Int,
+    public func appendLargeValue(count: Int, column: Int,
                                     _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         precondition(column >= 0 && column < columnReferences.count, "column index is within the schema")
-        try columnReferences[column]._withUnsafeGuaranteedRef { try $0.appendStreamedBytes(count: count, produce) }
+        try columnReferences[column]._withUnsafeGuaranteedRef { try $0.appendLargeValue(count: count, produce) }
     }
     /// Appends a null (a null value, a null list, or inside a list a null element) to `column`.
     @inline(__always) public func appendNull(column: Int) { with(column) { $0.appendNull() } }

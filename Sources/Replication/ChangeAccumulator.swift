@@ -101,8 +101,8 @@ public struct ChangeAccumulator: Sendable {
     /// ...or past this many values (rows x columns): a table of 1,000 columns spills every 2,000
     /// rows, where ``spillRows`` alone would hold 50,000 rows of it (a gigabyte in memory).
     public var spillCells = 2_000_000
-    /// Whether the message being handled came with lifted values.
-    private var messageHadLiftedValues = false
+    /// Whether the message being handled came with large values.
+    private var messageHadLargeValues = false
     /// The tables of the publication as the cycle found them, by OID: their changes are written
     /// under these names even when the stream announces another one (a table renamed during the
     /// cycle keeps its folder until the next cycle loads it under its new name). Nil: every table
@@ -161,15 +161,15 @@ public struct ChangeAccumulator: Sendable {
 
     /// Handles one pgoutput message. `resolve` describes a relation the stream announces (its
     /// kinds need the catalog: domains, enums); `spill` moves a large segment's rows out of memory.
-    /// `externals` are the large values the reader lifted out of the message (``LargeValueSplicer``).
-    public mutating func handle(_ message: PGOutputMessage, externals: [ExternalValue] = [],
+    /// `largeValues` are the large values the reader large out of the message (``LargeValueSplicer``).
+    public mutating func handle(_ message: PGOutputMessage, largeValues: [LargeValue] = [],
                                 resolve: (PGOutputMessage.Relation) throws -> StreamRelation,
                                 spill: (inout ChangeSegment) throws -> Void = { _ in }) throws {
         let text = textDecoder
-        messageHadLiftedValues = !externals.isEmpty
-        func lifted(_ tuple: Int) -> [Int: ExternalValue] {
-            var columns: [Int: ExternalValue] = [:]
-            for value in externals where value.tuple == tuple { columns[value.column] = value }
+        messageHadLargeValues = !largeValues.isEmpty
+        func large(_ tuple: Int) -> [Int: LargeValue] {
+            var columns: [Int: LargeValue] = [:]
+            for value in largeValues where value.tuple == tuple { columns[value.column] = value }
             return columns
         }
         switch message {
@@ -199,7 +199,7 @@ public struct ChangeAccumulator: Sendable {
         case .insert(let insert):
             try withRows(insert.relationOID, spill: spill) { seg, rel in
                 try Self.appendRow(&seg, rel, op: UInt8(ascii: "I"), tuple: insert.newTuple, old: nil, text: text,
-                                   lifted: lifted(0))
+                                   large: large(0))
                 seg.inserts += 1
             }
         case .update(let update):
@@ -207,7 +207,7 @@ public struct ChangeAccumulator: Sendable {
             let keyChangeAsUpdate = !writtenChanges.keepsDeletes
             try withRows(update.relationOID, spill: spill) { seg, rel in
                 let old = update.oldTuple
-                let liftedOld = old == nil ? [:] : lifted(0), liftedNew = lifted(old == nil ? 0 : 1)
+                let largeOld = old == nil ? [:] : large(0), largeNew = large(old == nil ? 0 : 1)
                 var keyChanged = false
                 switch old {
                 case .key?: keyChanged = true   // the server sends K only when the key changed
@@ -219,13 +219,13 @@ public struct ChangeAccumulator: Sendable {
                 case nil: break
                 }
                 if keyChanged, let old, !keyChangeAsUpdate {
-                    try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: old.tuple, old: nil, text: text, lifted: liftedOld)
+                    try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: old.tuple, old: nil, text: text, large: largeOld)
                     try Self.appendRow(&seg, rel, op: UInt8(ascii: "I"), tuple: update.newTuple, old: old.tuple, text: text,
-                                       lifted: liftedNew, liftedOld: liftedOld)
+                                       large: largeNew, largeOld: largeOld)
                     seg.deletes += 1; seg.inserts += 1
                 } else {
                     try Self.appendRow(&seg, rel, op: UInt8(ascii: "U"), tuple: update.newTuple, old: old?.tuple, text: text,
-                                       lifted: liftedNew, liftedOld: liftedOld)
+                                       large: largeNew, largeOld: largeOld)
                     seg.updates += 1
                 }
             }
@@ -233,7 +233,7 @@ public struct ChangeAccumulator: Sendable {
             guard writtenChanges.keepsDeletes else { break }
             try withRows(delete.relationOID, spill: spill) { seg, rel in
                 try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: delete.oldTuple.tuple, old: nil, text: text,
-                                   lifted: lifted(0))
+                                   large: large(0))
                 seg.deletes += 1
             }
         case .truncate(let truncate):
@@ -306,16 +306,16 @@ public struct ChangeAccumulator: Sendable {
             return
         }
         // The byte count costs a pass over the columns: taken every 256 rows, and after a row
-        // with a lifted (large) value, which must not wait in memory for the next one.
+        // with a large (large) value, which must not wait in memory for the next one.
         let rows = segments[index].rowCount
-        if rows >= spillRows || rows * max(1, segments[index].values.columns.count) >= spillCells || ((rows & 255 == 0 || messageHadLiftedValues) && segments[index].values.byteCount >= spillBytes) {
+        if rows >= spillRows || rows * max(1, segments[index].values.columns.count) >= spillCells || ((rows & 255 == 0 || messageHadLargeValues) && segments[index].values.byteCount >= spillBytes) {
             try spill(&segments[index])
         }
     }
 
     private static func appendRow(_ seg: inout ChangeSegment, _ rel: StreamRelation, op: UInt8, tuple: TupleData, old: TupleData?,
                                   text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void,
-                                  lifted: [Int: ExternalValue] = [:], liftedOld: [Int: ExternalValue] = [:]) throws {
+                                  large: [Int: LargeValue] = [:], largeOld: [Int: LargeValue] = [:]) throws {
         guard tuple.count == rel.kinds.count else {
             throw ChangeStreamError.columnCount(table: "\(rel.schema).\(rel.name)", expected: rel.kinds.count, got: tuple.count)
         }
@@ -324,10 +324,10 @@ public struct ChangeAccumulator: Sendable {
             var value = tuple[c]
             if case .unchangedToast = value {
                 if let old, c < old.count, old[c].range != nil {
-                    if let file = liftedOld[c]?.file {
-                        try appendLiftedFile(file, binary: old[c].kind == .binary, into: &seg, column: c, text: text)
+                    if let file = largeOld[c]?.file {
+                        try appendLargeValueFile(file, binary: old[c].kind == .binary, into: &seg, column: c, text: text)
                     } else {
-                        try decode(old, old[c], lifted: liftedOld[c]?.bytes, into: &seg.values.columns[c], text: text)
+                        try decode(old, old[c], large: largeOld[c]?.bytes, into: &seg.values.columns[c], text: text)
                     }
                     continue
                 }
@@ -340,20 +340,20 @@ public struct ChangeAccumulator: Sendable {
                 // next one sees the column in the catalog and reads the stream as text.
                 throw ChangeStreamError.binaryValueOfTextType(table: "\(rel.schema).\(rel.name)", column: rel.columnNames[c])
             }
-            if let file = lifted[c]?.file, value.range != nil {
-                try appendLiftedFile(file, binary: value.kind == .binary, into: &seg, column: c, text: text)
+            if let file = large[c]?.file, value.range != nil {
+                try appendLargeValueFile(file, binary: value.kind == .binary, into: &seg, column: c, text: text)
             } else {
-                try decode(tuple, value, lifted: lifted[c]?.bytes, into: &seg.values.columns[c], text: text)
+                try decode(tuple, value, large: large[c]?.bytes, into: &seg.values.columns[c], text: text)
             }
         }
         seg.ops.append(op)
         if unchanged.isEmpty { seg.unchangedToast.appendNull() } else { seg.unchangedToast.appendText(unchanged.joined(separator: ",")) }
     }
 
-    private static func decode(_ tuple: TupleData, _ value: TupleValue, lifted: [UInt8]?, into vector: inout ColumnVector,
+    private static func decode(_ tuple: TupleData, _ value: TupleValue, large: [UInt8]?, into vector: inout ColumnVector,
                                text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void) throws {
-        if var bytes = lifted, value.range != nil {
-            try appendLifted(&bytes, binary: value.kind == .binary, into: &vector, text: text)
+        if var bytes = large, value.range != nil {
+            try appendLargeValue(&bytes, binary: value.kind == .binary, into: &vector, text: text)
             return
         }
         switch value {
@@ -365,10 +365,10 @@ public struct ChangeAccumulator: Sendable {
         }
     }
 
-    /// Appends a value the reader lifted out of its message: the segment takes the array over where
+    /// Appends a value the reader large out of its message: the segment takes the array over where
     /// the value is its bytes (text, json, jsonb after its version byte, bytea in binary), so it is
     /// never copied; other kinds decode it as usual.
-    private static func appendLifted(_ bytes: inout [UInt8], binary: Bool, into vector: inout ColumnVector,
+    private static func appendLargeValue(_ bytes: inout [UInt8], binary: Bool, into vector: inout ColumnVector,
                                      text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void) throws {
         switch vector.kind {
         case .text, .json, .textCast:
@@ -389,7 +389,7 @@ public struct ChangeAccumulator: Sendable {
     /// Appends a value the reader wrote to a file: where the value is its bytes, a streamed value
     /// the writer reads from the file when it writes the row (never in memory), with a NULL in its
     /// place in the vector; other kinds are read and decoded as usual.
-    private static func appendLiftedFile(_ file: LiftedFile, binary: Bool, into seg: inout ChangeSegment, column c: Int,
+    private static func appendLargeValueFile(_ file: LargeValueFile, binary: Bool, into seg: inout ChangeSegment, column c: Int,
                                          text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void) throws {
         var skip = 0
         switch seg.values.columns[c].kind {
@@ -409,7 +409,7 @@ public struct ChangeAccumulator: Sendable {
         }
         seg.values.columns[c].appendNull()
         let offset = skip
-        seg.values.streamedValues.append(StreamedValue(row: seg.values.columns[c].count - 1, column: c, count: file.count - offset) { emit in
+        seg.values.largeValueStreams.append(LargeValueStream(row: seg.values.columns[c].count - 1, column: c, count: file.count - offset) { emit in
             try file.read(from: offset, emit)
         })
     }

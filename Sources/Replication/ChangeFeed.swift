@@ -184,7 +184,7 @@ public final class ChangeFeed: Sendable {
         try ReplicationSlot(name: identity.slot).checkStreamable(from: start, checkpointKey: options.checkpointKey, on: catalog)
         try Self.prepareSpool(spoolDirectory)
         let stream = try ChangeStream(conninfo: options.conninfo, confirmed: start)
-        stream.liftDirectory = spoolDirectory
+        stream.largeValueDirectory = spoolDirectory
         try stream.start(slot: identity.slot, publication: identity.publication, from: start, binary: identity.binary)
         var accumulator = ChangeAccumulator(globalStart: start) { text, vector in
             try TextValueParser.append(text, to: &vector)

@@ -10,13 +10,13 @@ public final class ChangeStream {
     /// The stream spoken on the socket (nil: through libpq's COPY, for transports we cannot speak).
     private var socket: ReplicationSocket?
     /// CopyData messages at least this long are read with ``LargeValueSplicer``, which lifts
-    /// values of ``liftedValueBytes`` and more out of them as they arrive.
+    /// values of ``largeValueBytes`` and more out of them as they arrive.
     public var spliceMessageBytes = 8 << 20
-    public var liftedValueBytes = 1 << 20
-    /// Where lifted values are written as they are read (the spool directory); nil: into memory.
-    public var liftDirectory: String?
-    /// Values lifted out of their messages so far.
-    public private(set) var liftedValues = 0
+    public var largeValueBytes = 1 << 20
+    /// Where large values are written as they are read (the spool directory); nil: into memory.
+    public var largeValueDirectory: String?
+    /// Values large out of their messages so far.
+    public private(set) var largeValueCount = 0
     /// The last WAL position the server reported (XLogData or keepalive walEnd).
     public private(set) var serverWalEnd: LSN = .zero
     /// Everything before this position has been received and decoded: the end of the last commit
@@ -94,7 +94,7 @@ public final class ChangeStream {
                          spill: (inout ChangeSegment) throws -> Void) throws -> Bool {
         defer { if ContinuousClock.now - lastStatusSent > .seconds(10) { try? sendStatus() } }
         var message: ReplicationMessage?
-        var externals: [ExternalValue] = []
+        var largeValues: [LargeValue] = []
         let outcome: PGConnection.ReadOutcome
         if let socket {
             switch try socket.next(timeoutMilliseconds: timeoutMilliseconds) {
@@ -103,9 +103,9 @@ public final class ChangeStream {
             case .copyData(let length):
                 outcome = .message
                 if length >= spliceMessageBytes {
-                    let spliced = try LargeValueSplicer.read(from: socket, threshold: liftedValueBytes, directory: liftDirectory)
-                    externals = spliced.externals
-                    liftedValues += externals.count
+                    let spliced = try LargeValueSplicer.read(from: socket, threshold: largeValueBytes, directory: largeValueDirectory)
+                    largeValues = spliced.largeValues
+                    largeValueCount += largeValues.count
                     message = try ReplicationMessage.decode(spliced.message)
                 } else {
                     message = try ReplicationMessage.decode(try socket.readArray(length))
@@ -130,7 +130,7 @@ public final class ChangeStream {
         case .xLogData(let data):
             if data.walEnd > serverWalEnd { serverWalEnd = data.walEnd }
             let pg = try data.decodeMessage()
-            try accumulator.handle(pg, externals: externals, resolve: resolver.resolve, spill: spill)
+            try accumulator.handle(pg, largeValues: largeValues, resolve: resolver.resolve, spill: spill)
             if case .commit(let commit) = pg {
                 safePosition = max(safePosition, commit.endLSN)
             }

@@ -207,7 +207,7 @@ public struct OutOfRangeValue: Sendable, Equatable {
 
 /// A value the writer reads in pieces as it writes the row, never held whole (a large value of the
 /// full load, see ``SnapshotReader/streamsLargeValues``): the column holds a NULL in its place.
-public struct StreamedValue: Sendable {
+public struct LargeValueStream: Sendable {
     public var row: Int
     public var column: Int
     /// The value's length in bytes.
@@ -225,7 +225,7 @@ public struct StreamedValue: Sendable {
 public struct ColumnBatch: Sendable {
     public var columns: [ColumnVector]
     /// Values read in pieces when the batch is written, in place of NULLs of ``columns``.
-    public var streamedValues: [StreamedValue] = []
+    public var largeValueStreams: [LargeValueStream] = []
     /// Rows in the batch.
     public var rowCount: Int { columns.first?.count ?? 0 }
 
@@ -235,7 +235,7 @@ public struct ColumnBatch: Sendable {
     /// Empties every column, keeping capacity.
     public mutating func removeAll() {
         for i in columns.indices { columns[i].removeAll() }
-        streamedValues.removeAll()
+        largeValueStreams.removeAll()
     }
 
     /// Bytes held by the batch's values.

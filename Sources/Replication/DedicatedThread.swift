@@ -60,7 +60,7 @@ public enum DedicatedThread {
 
 /// Hands a non-Sendable value (a libpq connection, an open file) from one thread to another that
 /// becomes its only user. The sender must not touch it afterwards.
-public final class HandOff<T>: @unchecked Sendable {
+public final class TransferredValue<T>: @unchecked Sendable {
     /// The value handed over.
     public let value: T
     /// Wraps `value` for the hand-off.

@@ -5,22 +5,22 @@ import PGClient
 /// of the message's `tuple`-th TupleData (an Update's old tuple is 0 and its new one 1 when the old
 /// one is there; an Insert's new tuple and a Delete's old tuple are 0). In the message the value is
 /// left with its kind byte and a length of 0.
-public struct ExternalValue: Sendable {
+public struct LargeValue: Sendable {
     public var tuple: Int
     public var column: Int
     /// The value's bytes, when it was read into memory...
     public var bytes: [UInt8]
     /// ...or the file it was written to (``LargeValueSplicer/read(from:threshold:directory:)``).
-    public var file: LiftedFile?
+    public var file: LargeValueFile?
 
-    public init(tuple: Int, column: Int, bytes: [UInt8], file: LiftedFile? = nil) {
+    public init(tuple: Int, column: Int, bytes: [UInt8], file: LargeValueFile? = nil) {
         self.tuple = tuple; self.column = column; self.bytes = bytes; self.file = file
     }
 }
 
 /// A large value written to a file of the spool directory as it was read from the socket; the file
 /// is removed when the last reference goes (leftovers of a crash: ``LargeValueSplicer/filePrefix``).
-public final class LiftedFile: Sendable {
+public final class LargeValueFile: Sendable {
     public let path: String
     public let count: Int
     private let fd: Int32
@@ -42,7 +42,7 @@ public final class LiftedFile: Sendable {
         var at = offset
         while at < count {
             let n = pread(fd, buffer.baseAddress, min(buffer.count, count - at), off_t(at))
-            guard n > 0 else { throw LiftedFileError(path: path, detail: n == 0 ? "ends at byte \(at) of \(count)" : "read failed: errno \(errno)") }
+            guard n > 0 else { throw LargeValueFileError(path: path, detail: n == 0 ? "ends at byte \(at) of \(count)" : "read failed: errno \(errno)") }
             try emit(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             at += n
         }
@@ -51,7 +51,7 @@ public final class LiftedFile: Sendable {
     /// The first byte (a jsonb value's version byte).
     public func firstByte() throws -> UInt8 {
         var byte: UInt8 = 0
-        guard pread(fd, &byte, 1, 0) == 1 else { throw LiftedFileError(path: path, detail: "empty or unreadable") }
+        guard pread(fd, &byte, 1, 0) == 1 else { throw LargeValueFileError(path: path, detail: "empty or unreadable") }
         return byte
     }
 
@@ -64,8 +64,8 @@ public final class LiftedFile: Sendable {
     }
 }
 
-/// A lifted value's file could not be written or read back.
-public struct LiftedFileError: Error, Sendable, CustomStringConvertible {
+/// A large value's file could not be written or read back.
+public struct LargeValueFileError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var detail: String
     public var description: String { "large value file \(path): \(detail)" }
@@ -84,15 +84,15 @@ public enum LargeValueSplicer {
         func read(into destination: UnsafeMutableRawBufferPointer) throws
     }
 
-    /// The name prefix of lifted values' files (removed with the spool's leftovers at start).
+    /// The name prefix of large values' files (removed with the spool's leftovers at start).
     public static let filePrefix = "replicatord-cdc-lifted-"
 
-    /// With `directory`, each lifted value goes to a file there as it is read (held in no memory);
+    /// With `directory`, each large value goes to a file there as it is read (held in no memory);
     /// without, to an array.
-    public static func read(from source: some Source, threshold: Int, directory: String? = nil) throws -> (message: [UInt8], externals: [ExternalValue]) {
+    public static func read(from source: some Source, threshold: Int, directory: String? = nil) throws -> (message: [UInt8], largeValues: [LargeValue]) {
         var out: [UInt8] = []
         out.reserveCapacity(min(source.remaining, 1 << 16))
-        var externals: [ExternalValue] = []
+        var largeValues: [LargeValue] = []
         func take(_ n: Int) throws {
             let count = min(n, source.remaining)
             guard count > 0 else { return }
@@ -135,7 +135,7 @@ public enum LargeValueSplicer {
                 if length >= threshold && length <= source.remaining {
                     for k in 1...4 { out[out.count - k] = 0 }
                     if let directory {
-                        externals.append(ExternalValue(tuple: tuple, column: column, bytes: [],
+                        largeValues.append(LargeValue(tuple: tuple, column: column, bytes: [],
                                                        file: try toFile(source, length, directory: directory)))
                         continue
                     }
@@ -143,7 +143,7 @@ public enum LargeValueSplicer {
                         try source.read(into: UnsafeMutableRawBufferPointer(storage))
                         initialized = length
                     }
-                    externals.append(ExternalValue(tuple: tuple, column: column, bytes: bytes))
+                    largeValues.append(LargeValue(tuple: tuple, column: column, bytes: bytes))
                 } else if length > 0 {
                     try take(length)
                 }
@@ -151,17 +151,17 @@ public enum LargeValueSplicer {
             tuple += 1
         }
         try takeRest()
-        return (out, externals)
+        return (out, largeValues)
     }
 }
 
 extension LargeValueSplicer {
     /// Copies the next `length` bytes of `source` to a new file in `directory`, 1 MiB at a time.
-    static func toFile(_ source: some Source, _ length: Int, directory: String) throws -> LiftedFile {
+    static func toFile(_ source: some Source, _ length: Int, directory: String) throws -> LargeValueFile {
         let path = directory + "/" + filePrefix + UUID().uuidString + ".value"
         let fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw LiftedFileError(path: path, detail: "cannot be created: errno \(errno)") }
-        let file = LiftedFile(path: path, fd: fd, count: length)   // removes the file if what follows fails
+        guard fd >= 0 else { throw LargeValueFileError(path: path, detail: "cannot be created: errno \(errno)") }
+        let file = LargeValueFile(path: path, fd: fd, count: length)   // removes the file if what follows fails
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(length, 1 << 20), alignment: 16)
         defer { buffer.deallocate() }
         var left = length
@@ -172,7 +172,7 @@ extension LargeValueSplicer {
             var written = 0
             while written < n {
                 let w = write(fd, piece.baseAddress! + written, n - written)
-                guard w > 0 else { throw LiftedFileError(path: path, detail: "write failed: errno \(errno)") }
+                guard w > 0 else { throw LargeValueFileError(path: path, detail: "write failed: errno \(errno)") }
                 written += w
             }
             left -= n

@@ -202,7 +202,7 @@ public final class ParquetTableWriter {
     public func append(_ batch: ColumnBatch, ops: [UInt8]?, unchangedToast: ColumnVector?, order: RowOrder? = nil) throws {
         if case .changes(let changes) = order { precondition(changes.count == batch.rowCount, "one order entry per row") }
         // The flat path: no LIST column and no numeric NaN to record (the rare cases take the loop below).
-        if batch.streamedValues.isEmpty
+        if batch.largeValueStreams.isEmpty
             && !batch.columns.contains(where: { if case .list = $0.kind { true } else { !$0.nanRows.isEmpty || !$0.outOfRange.isEmpty } }) {
             try appendFlat(batch, ops: ops, unchangedToast: unchangedToast, order: order)
             return
@@ -220,8 +220,8 @@ public final class ParquetTableWriter {
         var shapeCursor = [Int](repeating: 0, count: columns.count)
         var rangeCursor = [Int](repeating: 0, count: columns.count)
         var elementRangeCursor = [Int](repeating: 0, count: columns.count)
-        var streamed: [Int: StreamedValue] = [:]
-        for value in batch.streamedValues { streamed[value.row * columns.count + value.column] = value }
+        var streamed: [Int: LargeValueStream] = [:]
+        for value in batch.largeValueStreams { streamed[value.row * columns.count + value.column] = value }
         for row in 0..<rows {
             if let ops {
                 var op = ops[row]
@@ -405,9 +405,9 @@ public final class ParquetTableWriter {
     }
 
     /// A value read in pieces: compressed as they come (a codec that cannot stream gets it whole).
-    private func appendStreamed(_ value: StreamedValue, column: Int) throws {
+    private func appendStreamed(_ value: LargeValueStream, column: Int) throws {
         if writer.canStreamValue(column: column) && value.count > 4096 {
-            try writer.appendStreamedBytes(count: value.count, column: column, value.produce)
+            try writer.appendLargeValue(count: value.count, column: column, value.produce)
         } else {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(value.count)

@@ -13,7 +13,7 @@ public struct SnapshotReader {
     /// such row is handed over as a batch of its own. See ``largeValueExpression(_:limit:)``.
     public var largeValueBytes: Int
     /// Whether a large value is left to the batch's consumer to read in pieces as it writes the
-    /// row (a ``StreamedValue``, which runs its queries on this reader's connection: the consumer
+    /// row (a ``LargeValueStream``, which runs its queries on this reader's connection: the consumer
     /// of `onBatch` must have written the batch before `onBatch` returns), instead of being read
     /// into the batch.
     public var streamsLargeValues = false
@@ -155,7 +155,7 @@ public struct SnapshotReader {
                 "COPY (SELECT substring(\(expression.sendBytes) FROM \(offset) FOR \(limit)) FROM \(table.qualifiedName) WHERE ctid = \(tid)) TO STDOUT (FORMAT binary)"
             }, length: length, skipVersionByte: skip == 1)
             if streamsLargeValues {
-                batch.streamedValues.append(StreamedValue(row: batch.rowCount - 1, column: index, count: length - skip, produce: pieces.read))
+                batch.largeValueStreams.append(LargeValueStream(row: batch.rowCount - 1, column: index, count: length - skip, produce: pieces.read))
             } else {
                 try batch.columns[index].replaceLastNull(withBytes: length - skip) { bytes in
                     try pieces.read { bytes.append(contentsOf: $0) }

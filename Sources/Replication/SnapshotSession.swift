@@ -47,9 +47,9 @@ public struct SnapshotSession: Sendable {
     public static let tablesPerSnapshotTransaction = 500
 
     /// The connection that holds the snapshot (and a temporary slot) open.
-    public let holder: HandOff<PGConnection>
+    public let holder: TransferredValue<PGConnection>
     /// The reader connections, each inside the snapshot; one thread each.
-    public let readers: [HandOff<Reader>]
+    public let readers: [TransferredValue<Reader>]
     /// The tables, largest first, so the long ones start early.
     public let plan: [PlannedTable]
     /// The snapshot's position: changes committed before it are in the snapshot.
@@ -94,7 +94,7 @@ public struct SnapshotSession: Sendable {
             consistentPoint = try LSN(serverText: slot.consistentPoint, from: "CREATE_REPLICATION_SLOT")
         }
         let (readers, plan) = try openReaders(snapshot: snapshot, tables: tables, options: options)
-        return SnapshotSession(holder: HandOff(holder), readers: readers, plan: plan, consistentPoint: consistentPoint,
+        return SnapshotSession(holder: TransferredValue(holder), readers: readers, plan: plan, consistentPoint: consistentPoint,
                                systemID: systemID, snapshotName: snapshot)
     }
 
@@ -102,7 +102,7 @@ public struct SnapshotSession: Sendable {
     /// they share: a table of at least two ``Options/minRangePages`` pages is read as page ranges
     /// (a TID range scan, PostgreSQL 14+) by up to ``Options/parallelTables`` connections at once;
     /// the others whole. Largest first, so the long ones start early.
-    private static func openReaders(snapshot: String, tables: [TableDescription], options: Options) throws -> ([HandOff<Reader>], [PlannedTable]) {
+    private static func openReaders(snapshot: String, tables: [TableDescription], options: Options) throws -> ([TransferredValue<Reader>], [PlannedTable]) {
         let budget = max(1, options.parallelTables)
         let first = try PGConnection(conninfo: options.conninfo)
         func integer(_ sql: String, _ parameters: [String] = []) throws -> Int {
@@ -136,11 +136,11 @@ public struct SnapshotSession: Sendable {
             pieces += ranges.count
         }
         let readerCount = max(1, min(budget, pieces))
-        var readers = [HandOff(Reader(connection: first, snapshot: snapshot, conninfo: options.conninfo))]
+        var readers = [TransferredValue(Reader(connection: first, snapshot: snapshot, conninfo: options.conninfo))]
         for _ in 1..<readerCount {
             let reader = try PGConnection(conninfo: options.conninfo)
             try SnapshotReader.enterSnapshot(snapshot, on: reader)
-            readers.append(HandOff(Reader(connection: reader, snapshot: snapshot, conninfo: options.conninfo)))
+            readers.append(TransferredValue(Reader(connection: reader, snapshot: snapshot, conninfo: options.conninfo)))
         }
         return (readers, plan)
     }

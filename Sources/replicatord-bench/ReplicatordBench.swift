@@ -80,13 +80,13 @@ struct ReplicatordBench {
         var state = HealthState(interval: .seconds(120), startedAt: t0.addingTimeInterval(-86_400), phase: .cdc, slot: "replicatord")
         state.migrationType = "full-load-and-cdc"
         state.configPath = "/etc/replicatord/replicatord.toml"
-        var checkpoint = ReplicationState(slot: "replicatord", publication: "replicatord", systemID: "7300000000000000000",
+        var checkpoint = Checkpoint(slot: "replicatord", publication: "replicatord", systemID: "7300000000000000000",
                                           phase: .cdc, confirmedLSN: LSN(0x1A_2B3C_4D5E))
         let progress = FullLoadProgress()
         var loading: [(name: String, estimatedRows: Int64)] = []
         for i in 0..<count {
             let name = "schema_\(i % 7).table_with_a_longish_name_\(i)"
-            var t = ReplicationState.TableState(status: i % 97 == 0 ? .error : .replicating, oid: UInt32(16_384 + i), cdcStartLSN: LSN(0x1A_0000_0000))
+            var t = Checkpoint.TableState(status: i % 97 == 0 ? .error : .replicating, oid: UInt32(16_384 + i), cdcStartLSN: LSN(0x1A_0000_0000))
             t.fullLoadRows = Int64(i) * 1_234; t.inserts = Int64(i) * 17; t.updates = Int64(i) * 5; t.deletes = Int64(i)
             t.truncates = Int64(i % 3); t.filesWritten = Int64(i % 50); t.bytesWritten = Int64(i) * 98_765
             t.lastChangeLSN = LSN(0x1A_2B3C_4D5E); t.lastChangeTime = Int64(t0.timeIntervalSince1970 * 1_000_000)

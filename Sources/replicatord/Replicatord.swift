@@ -113,7 +113,7 @@ struct Status: AsyncParsableCommand {
         }
         print("no service answers on \(address) ([health] listen); from the checkpoint in the store:")
         let logger = Logger(label: "replicatord")
-        let keeper = StateKeeper(store: try config.makeStore(logger: logger), logger: logger)
+        let keeper = CheckpointStore(store: try config.makeStore(logger: logger), logger: logger)
         guard let state = try await keeper.load() else {
             print("no checkpoint yet: the full load has not started")
             return
@@ -184,7 +184,7 @@ struct ReloadTable: AsyncParsableCommand {
         logger.logLevel = .warning
         do {
             let store = try config.makeStore(logger: logger)
-            let keeper = StateKeeper(store: store, logger: logger)
+            let keeper = CheckpointStore(store: store, logger: logger)
             guard let state = try await keeper.load(), state.phase == .cdc else {
                 throw OneLineFailure("the full load has not finished yet: it loads every table, there is nothing to reload")
             }

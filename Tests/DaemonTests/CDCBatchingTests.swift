@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func aTablesStoredPositionIsTheLatestOfCheckpointLoadAndItsOwnWrites() {
-        var state = ReplicationState.TableState(status: .replicating, oid: 1, cdcStartLSN: LSN(0x64))
+        var state = Checkpoint.TableState(status: .replicating, oid: 1, cdcStartLSN: LSN(0x64))
         #expect(CDCBatching.storedBefore(state, confirmed: LSN(50)) == LSN(100))
         state.storedThroughLSN = LSN(0x1F4)
         #expect(CDCBatching.storedBefore(state, confirmed: LSN(50)) == LSN(500))

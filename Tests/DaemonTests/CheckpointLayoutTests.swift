@@ -44,8 +44,8 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
 }
 
 @Suite struct CheckpointLayoutTests {
-    static func tables(_ n: Int) -> [String: ReplicationState.TableState] {
-        var out: [String: ReplicationState.TableState] = [:]
+    static func tables(_ n: Int) -> [String: Checkpoint.TableState] {
+        var out: [String: Checkpoint.TableState] = [:]
         for i in 0..<n { out["public.t\(i)"] = .init(status: .loading, oid: UInt32(i), cdcStartLSN: LSN(0x10)) }
         return out
     }
@@ -116,24 +116,24 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
     }
 }
 
-@Suite struct ShardedStateKeeperTests {
+@Suite struct ShardedCheckpointStoreTests {
     func withStore(_ body: (CountingStore) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keeper-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try await body(try CountingStore(root: dir))
     }
 
-    static func state(_ n: Int) -> ReplicationState {
-        ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .fullLoad, confirmedLSN: LSN(0x10), tables: CheckpointLayoutTests.tables(n))
+    static func state(_ n: Int) -> Checkpoint {
+        Checkpoint(slot: "s", publication: "p", systemID: "1", phase: .fullLoad, confirmedLSN: LSN(0x10), tables: CheckpointLayoutTests.tables(n))
     }
 
     @Test func aSavedStateReadsBackEqualInANewKeeper() async throws {
         try await withStore { store in
-            let keeper = StateKeeper(store: store, logger: Logger(label: "test"))
+            let keeper = CheckpointStore(store: store, logger: Logger(label: "test"))
             try await keeper.save(Self.state(1000))
             try await keeper.update { $0.tables["public.t3"]?.status = .replicating; $0.confirmedLSN = LSN(0x20) }
             let expected = await keeper.state
-            let read = try await StateKeeper(store: store, logger: Logger(label: "test")).load()
+            let read = try await CheckpointStore(store: store, logger: Logger(label: "test")).load()
             #expect(read == expected)
             #expect(read?.tables["public.t3"]?.status == .replicating)
         }
@@ -141,11 +141,11 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
 
     @Test func anUpdateThatChangesNoTableWritesTheHeadAlone() async throws {
         try await withStore { store in
-            let keeper = StateKeeper(store: store, logger: Logger(label: "test"))
+            let keeper = CheckpointStore(store: store, logger: Logger(label: "test"))
             try await keeper.save(Self.state(2000))
             store.reset()
             try await keeper.update { $0.confirmedLSN = LSN(0x99) }
-            #expect(store.puts.map(\.key) == [ReplicationState.key])
+            #expect(store.puts.map(\.key) == [Checkpoint.key])
             #expect(store.puts[0].bytes < 4_000)
             // One changed table: the head and a delta of one entry.
             store.reset()
@@ -160,18 +160,18 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
     @Test func deferredUpdatesAreStoredInBatchesProportionalToTheTables() async throws {
         try await withStore { store in
             let n = 1600
-            let keeper = StateKeeper(store: store, logger: Logger(label: "test"))
+            let keeper = CheckpointStore(store: store, logger: Logger(label: "test"))
             try await keeper.save(Self.state(n))
             store.reset()
             for i in 0..<n { try await keeper.deferUpdate { $0.tables["public.t\(i)"]?.status = .replicating } }
             try await keeper.flushDeferred()
-            let heads = store.puts.filter { $0.key == ReplicationState.key }.count
+            let heads = store.puts.filter { $0.key == Checkpoint.key }.count
             // One write per 1/16 of the tables (100), not one per table.
             #expect(heads >= 16 && heads <= 17, "\(heads)")
             // Each entry is written about twice at most (its delta, one compaction), not once per write.
             let full = try CheckpointLayout.Shard(tables: CheckpointLayoutTests.tables(n)).encoded().count
             #expect(store.checkpointBytes < 4 * full, "\(store.checkpointBytes) bytes for a state of \(full)")
-            let read = try await StateKeeper(store: store, logger: Logger(label: "test")).load()
+            let read = try await CheckpointStore(store: store, logger: Logger(label: "test")).load()
             #expect(read?.tables.values.allSatisfy { $0.status == .replicating } == true)
         }
     }
@@ -179,28 +179,28 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
     @Test func aVersion1CheckpointIsReadAndRewrittenInShards() async throws {
         try await withStore { store in
             let old = Self.state(300)
-            try await store.put(key: ReplicationState.key, bytes: try old.encoded())
-            let keeper = StateKeeper(store: store, logger: Logger(label: "test"))
+            try await store.put(key: Checkpoint.key, bytes: try old.encoded())
+            let keeper = CheckpointStore(store: store, logger: Logger(label: "test"))
             #expect(try await keeper.load() == old)
             try await keeper.update { $0.confirmedLSN = LSN(0x30) }
-            let head = try CheckpointLayout.Head.decode(try await store.get(key: ReplicationState.key))
+            let head = try CheckpointLayout.Head.decode(try await store.get(key: Checkpoint.key))
             #expect(head.state.tables.isEmpty && head.tableShards?.count == 3)
-            let read = try await StateKeeper(store: store, logger: Logger(label: "test")).load()
+            let read = try await CheckpointStore(store: store, logger: Logger(label: "test")).load()
             #expect(read?.tables == old.tables && read?.confirmedLSN == LSN(0x30))
         }
     }
 
     @Test func shardsNoHeadNamesAreRemovedByTheNextWriter() async throws {
         try await withStore { store in
-            let keeper = StateKeeper(store: store, logger: Logger(label: "test"))
+            let keeper = CheckpointStore(store: store, logger: Logger(label: "test"))
             try await keeper.save(Self.state(300))
             // A writer that died between its shards and its head.
             try await store.put(key: CheckpointLayout.shardKey(generation: 99, index: 0), bytes: Array("{\"tables\":{}}".utf8))
-            let next = StateKeeper(store: store, logger: Logger(label: "test"))
+            let next = CheckpointStore(store: store, logger: Logger(label: "test"))
             _ = try await next.load()
             try await next.update { $0.tables["public.t1"]?.inserts = 1 }
             let left = try await store.list(prefix: CheckpointLayout.shardFolder).map(\.key)
-            let head = try CheckpointLayout.Head.decode(try await store.get(key: ReplicationState.key))
+            let head = try CheckpointLayout.Head.decode(try await store.get(key: Checkpoint.key))
             #expect(Set(left) == Set(head.tableShards!.map(\.key)))
         }
     }

@@ -44,7 +44,7 @@ import Testing
         var objects: [String: [Change]] = [:]
         /// Multipart uploads left open (a file written, not stored).
         var openUploads: Set<String> = []
-        var checkpoint: Machine.Checkpoint?
+        var checkpoint: Machine.CheckpointSummary?
         /// Iceberg table per folder: the end LSNs of its visible cycle snapshots, in order.
         var icebergSnapshots: [String: [LSN]] = [:]
         /// What PostgreSQL was told is stored.
@@ -545,12 +545,12 @@ import Testing
 
     /// The machine never sees an unreadable LSN: the checkpoint's decoding refuses it, naming the field.
     @Test func checkpointWithUnreadableLSNsIsRefused() throws {
-        var state = ReplicationState(slot: "s", publication: "p", systemID: nil, phase: .cdc, confirmedLSN: LSN(0x100))
+        var state = Checkpoint(slot: "s", publication: "p", systemID: nil, phase: .cdc, confirmedLSN: LSN(0x100))
         state.pending = .init(endLSN: LSN(0x200), files: [])
         let text = String(decoding: try state.encoded(), as: UTF8.self)
-        #expect(try Machine.Checkpoint(ReplicationState.decode(Array(text.utf8))).confirmed == LSN(0x100))
+        #expect(try Machine.CheckpointSummary(Checkpoint.decode(Array(text.utf8))).confirmed == LSN(0x100))
         for (good, field) in [("\"0\\/100\"", "confirmedLSN"), ("\"0\\/200\"", "pending.endLSN")] {
-            let bad = #expect(throws: EngineError.self) { _ = try ReplicationState.decode(Array(text.replacingOccurrences(of: good, with: "\"nonsense\"").utf8)) }
+            let bad = #expect(throws: EngineError.self) { _ = try Checkpoint.decode(Array(text.replacingOccurrences(of: good, with: "\"nonsense\"").utf8)) }
             #expect(bad?.code == .stateCorrupt)
             #expect(bad?.description.contains(field) == true, "\(String(describing: bad))")
         }

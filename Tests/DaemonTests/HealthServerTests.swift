@@ -11,7 +11,7 @@ import Testing
     @Test func whileACycleRunsTheReportReadsTheStoredCheckpointAndTheLoadsProgress() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("monitor-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let keeper = StateKeeper(store: try LocalDirectoryStore(root: dir, logger: Logger(label: "test")), logger: Logger(label: "test"))
+        let keeper = CheckpointStore(store: try LocalDirectoryStore(root: dir, logger: Logger(label: "test")), logger: Logger(label: "test"))
         let progress = FullLoadProgress()
         let t0 = self.t0
         let monitor = ServiceMonitor(
@@ -22,8 +22,8 @@ import Testing
         #expect(report.tables.isEmpty && report.full_load == nil)
 
         await monitor.update { $0.cycleStarted(at: t0) }
-        var state = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .fullLoad, confirmedLSN: LSN(0x1))
-        var done = ReplicationState.TableState(status: .replicating, oid: 1, cdcStartLSN: LSN(0x1))
+        var state = Checkpoint(slot: "s", publication: "p", systemID: "1", phase: .fullLoad, confirmedLSN: LSN(0x1))
+        var done = Checkpoint.TableState(status: .replicating, oid: 1, cdcStartLSN: LSN(0x1))
         done.fullLoadRows = 7
         state.tables["public.small"] = done
         state.tables["public.big"] = .init(status: .loading, oid: 2, cdcStartLSN: LSN(0x1))

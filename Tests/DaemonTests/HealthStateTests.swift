@@ -7,13 +7,13 @@ import Testing
 @Suite struct HealthStateTests {
     let t0 = Date(timeIntervalSince1970: 1_700_000_000)
 
-    func state(phase: ReplicationState.Phase = .cdc) -> HealthState {
+    func state(phase: Checkpoint.Phase = .cdc) -> HealthState {
         HealthState(interval: .seconds(10), startedAt: t0, phase: phase, slot: "s")
     }
 
-    func checkpoint() -> ReplicationState {
-        var s = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x16B3748))
-        var t = ReplicationState.TableState(status: .replicating, oid: 1, cdcStartLSN: LSN(0x1))
+    func checkpoint() -> Checkpoint {
+        var s = Checkpoint(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x16B3748))
+        var t = Checkpoint.TableState(status: .replicating, oid: 1, cdcStartLSN: LSN(0x1))
         t.inserts = 5; t.fullLoadRows = 100; t.filesWritten = 2; t.bytesWritten = 4096
         s.tables["public.orders"] = t
         return s
@@ -143,7 +143,7 @@ import Testing
         #expect(s.taskStatus(at: t0) == "Starting")
         s.cycleStarted(at: t0)
         #expect(s.taskStatus(at: t0) == "Running (full load)")
-        var checkpoint = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x1))
+        var checkpoint = Checkpoint(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x1))
         checkpoint.tables["public.t"] = .init(status: .replicating, oid: 1, cdcStartLSN: LSN(0x1))
         s.cycleSucceeded(at: t0.addingTimeInterval(1), kind: .fullLoad, files: 1, rows: 5, checkpoint: checkpoint)
         #expect(s.taskStatus(at: t0) == "Load complete, replication ongoing")

@@ -7,8 +7,8 @@ import Testing
     @Test func checkpointFiguresBecomeCountersThatOnlyGrow() {
         let t0 = Date(timeIntervalSince1970: 1_700_000_000)
         var state = HealthState(interval: .seconds(10), startedAt: t0, phase: .cdc, slot: "s")
-        var checkpoint = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x100))
-        var table = ReplicationState.TableState(status: .replicating, oid: 1, cdcStartLSN: LSN(0x1))
+        var checkpoint = Checkpoint(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x100))
+        var table = Checkpoint.TableState(status: .replicating, oid: 1, cdcStartLSN: LSN(0x1))
         table.inserts = 5
         checkpoint.tables["public.orders"] = table
         state.cycleStarted(at: t0)
@@ -39,7 +39,7 @@ import Testing
     @Test func anUnchangedCheckpointTouchesNoTableAndAChangedOneOnlyItsChangedTables() {
         let t0 = Date(timeIntervalSince1970: 1_700_000_000)
         var state = HealthState(interval: .seconds(10), startedAt: t0, phase: .cdc, slot: "s")
-        var checkpoint = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x100))
+        var checkpoint = Checkpoint(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x100))
         for i in 0..<1_000 { checkpoint.tables["public.t\(i)"] = .init(status: .replicating, oid: UInt32(i + 1), cdcStartLSN: LSN(1)) }
         state.cycleSucceeded(at: t0, kind: .cdc, files: 0, rows: 0, checkpoint: checkpoint)
         let metrics = ReplicationMetrics()

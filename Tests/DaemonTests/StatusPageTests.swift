@@ -10,14 +10,14 @@ import Testing
         var s = HealthState(interval: .seconds(10), startedAt: t0, phase: .cdc, slot: "s")
         s.migrationType = "full-load-and-cdc"
         s.configPath = "/etc/replicatord/sales.toml"
-        var checkpoint = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x16B3748))
+        var checkpoint = Checkpoint(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x16B3748))
         for i in 0..<tables {
-            var t = ReplicationState.TableState(status: .replicating, oid: UInt32(i), cdcStartLSN: LSN(0x1))
+            var t = Checkpoint.TableState(status: .replicating, oid: UInt32(i), cdcStartLSN: LSN(0x1))
             t.inserts = Int64(i); t.fullLoadRows = 1000; t.filesWritten = 2; t.bytesWritten = 4096
             checkpoint.tables["public.t\(i)"] = t
         }
         if errorTable {
-            var t = ReplicationState.TableState(status: .error, oid: 99, cdcStartLSN: LSN(0x1))
+            var t = Checkpoint.TableState(status: .error, oid: 99, cdcStartLSN: LSN(0x1))
             t.errorMessage = "cannot write column x"
             checkpoint.tables["public.broken"] = t
         }
@@ -104,10 +104,10 @@ import Testing
     @Test func theHandWrittenJSONReadsBackAsTheFigures() throws {
         let t0 = Date(timeIntervalSince1970: 1_700_000_000)
         var s = HealthState(interval: .seconds(10), startedAt: t0, phase: .fullLoad, slot: "s\"1")
-        var checkpoint = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .fullLoad, confirmedLSN: LSN(0x1))
+        var checkpoint = Checkpoint(slot: "s", publication: "p", systemID: "1", phase: .fullLoad, confirmedLSN: LSN(0x1))
         let names = ["public.\"quoted\"", "public.back\\slash", "public.new\nline", "public.tab\there", "public.ctl\u{1}x", "public.été", "public.</script>"]
         for (i, name) in names.enumerated() {
-            var t = ReplicationState.TableState(status: i == 0 ? .error : .replicating, oid: UInt32(i), cdcStartLSN: LSN(0x1))
+            var t = Checkpoint.TableState(status: i == 0 ? .error : .replicating, oid: UInt32(i), cdcStartLSN: LSN(0x1))
             t.inserts = Int64(i) * 1_000_000_007; t.lastChangeLSN = LSN(UInt64(i)); t.lastChangeTime = 1_700_000_000_123_456
             t.errorMessage = i == 0 ? "bad \"value\" in\ncolumn \\x" : nil
             checkpoint.tables[name] = t

@@ -23,7 +23,7 @@ struct ChangeStreamIntegrationTests {
          NULL, NULL, NULL, NULL)
         """
 
-    /// Values lifted out of large messages as they are read (LargeValueSplicer, taken over by the
+    /// Values large out of large messages as they are read (LargeValueSplicer, taken over by the
     /// segment) decode exactly as values read with their whole message: inserts, an update whose
     /// change (REPLICA IDENTITY FULL: every column is in the key, so a delete of the full old row and an insert whose unchanged TOAST is filled from it), a key change, a delete; text, bytea, jsonb,
     /// json, varchar and an array (decoded the usual way); binary and text mode.
@@ -51,36 +51,36 @@ struct ChangeStreamIntegrationTests {
                 DELETE FROM big WHERE id = 3
                 """)
             let c = try db.connect()
-            var liftedCounts: [Int] = []
-            let liftDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("lift-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: liftDirectory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: liftDirectory) }
+            var largeValueCounts: [Int] = []
+            let largeValueDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("lift-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: largeValueDirectory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: largeValueDirectory) }
             func drain(_ slot: String, lift: Bool, toFiles: Bool = false) throws -> ChangeSegment {
                 let stream = try ChangeStream(conninfo: db.conninfo, confirmed: start)
-                if lift { stream.spliceMessageBytes = 1024; stream.liftedValueBytes = 512 }
-                if toFiles { stream.liftDirectory = liftDirectory }
+                if lift { stream.spliceMessageBytes = 1024; stream.largeValueBytes = 512 }
+                if toFiles { stream.largeValueDirectory = largeValueDirectory }
                 let target = try stream.currentWalPosition()
                 try stream.start(slot: slot, publication: "p", from: start, binary: binary)
                 var accumulator = ChangeAccumulator(globalStart: start, textDecoder: TextValueParser.append)
                 try stream.drain(until: target, into: &accumulator, resolver: TypeResolver(connection: c), deadline: .now + .seconds(30))
                 try stream.finish()
-                liftedCounts.append(stream.liftedValues)
+                largeValueCounts.append(stream.largeValueCount)
                 return try #require(accumulator.takeSegments().first)
             }
             let whole = try drain("s_whole", lift: false)
-            let lifted = try drain("s_lift", lift: true)
+            let large = try drain("s_lift", lift: true)
             var fileCells: [[String]] = []
             var streamedCount = 0, filesWhileHeld = 0
             // REPLICA IDENTITY FULL with a primary key: an update that keeps the key is a U, one that changes it D + I.
-            #expect(String(decoding: lifted.ops, as: UTF8.self) == "IIIIIIUDID")
-            #expect(lifted.ops == whole.ops)
-            #expect(liftedCounts[0] == 0 && liftedCounts[1] > 20, "\(liftedCounts)")
-            // Written to files, the lifted values of byte kinds are streamed values (read from the
+            #expect(String(decoding: large.ops, as: UTF8.self) == "IIIIIIUDID")
+            #expect(large.ops == whole.ops)
+            #expect(largeValueCounts[0] == 0 && largeValueCounts[1] > 20, "\(largeValueCounts)")
+            // Written to files, the large values of byte kinds are large values (read from the
             // file when the row is written; a NULL in their place), the others decoded; every cell
             // equals the one read whole.
             func cells(_ segment: ChangeSegment) throws -> [[String]] {
                 var streamed: [String: String] = [:]
-                for value in segment.values.streamedValues {
+                for value in segment.values.largeValueStreams {
                     var bytes: [UInt8] = []
                     try value.produce { bytes.append(contentsOf: $0) }
                     streamed["\(value.row),\(value.column)"] = "\(bytes.count):\(bytes.reduce(0) { ($0 &* 31) &+ Int($1) })"
@@ -103,27 +103,27 @@ struct ChangeStreamIntegrationTests {
             }
             func drainToFiles() throws {
                 let fileSegment = try drain("s_file", lift: true, toFiles: true)
-                streamedCount = fileSegment.values.streamedValues.count
+                streamedCount = fileSegment.values.largeValueStreams.count
                 fileCells = try cells(fileSegment)
-                filesWhileHeld = try FileManager.default.contentsOfDirectory(atPath: liftDirectory).count
+                filesWhileHeld = try FileManager.default.contentsOfDirectory(atPath: largeValueDirectory).count
             }
             try drainToFiles()
             #expect(streamedCount > 10)
             #expect(try fileCells == cells(whole))
             #expect(filesWhileHeld == streamedCount)
-            #expect(liftedCounts.count == 3 && liftedCounts[2] == liftedCounts[1], "\(liftedCounts)")
+            #expect(largeValueCounts.count == 3 && largeValueCounts[2] == largeValueCounts[1], "\(largeValueCounts)")
             // The files go with the last reference to their values.
-            #expect(try FileManager.default.contentsOfDirectory(atPath: liftDirectory).isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: largeValueDirectory).isEmpty)
             func same(_ a: ColumnVector, _ b: ColumnVector, _ name: String) {
                 #expect(a.nulls == b.nulls, "\(name) nulls")
                 #expect(a.bytes == b.bytes && a.offsets == b.offsets, "\(name) bytes")
                 #expect(a.int64s == b.int64s && a.listOffsets == b.listOffsets, "\(name) numbers")
                 for (x, y) in zip(a.elements, b.elements) { same(x, y, name + "[]") }
             }
-            for (k, name) in whole.relation.columnNames.enumerated() { same(lifted.values.columns[k], whole.values.columns[k], name) }
-            same(lifted.unchangedToast, whole.unchangedToast, "_unchanged_toast")
+            for (k, name) in whole.relation.columnNames.enumerated() { same(large.values.columns[k], whole.values.columns[k], name) }
+            same(large.unchangedToast, whole.unchangedToast, "_unchanged_toast")
             // The values are the source's: row 1's text after its update (filled from the old tuple).
-            let t = lifted.values.columns[1]
+            let t = large.values.columns[1]
             let source = try c.query("SELECT t FROM big WHERE id = 1").rows[0][0]!
             #expect(String(decoding: t.byteValue(6), as: UTF8.self) == source)   // the U after six inserts
         }

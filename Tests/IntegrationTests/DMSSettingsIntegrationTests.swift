@@ -41,9 +41,9 @@ struct DMSSettingsIntegrationTests {
         try check(["files", dir, table]).first?["files"] as? [[String: Any]] ?? []
     }
 
-    func state(_ dir: String) throws -> ReplicationState? {
-        try BlockingBridge.wait {
-            try await StateKeeper(store: LocalDirectoryStore(root: dir, logger: Logger(label: "test")), logger: Logger(label: "test")).load()
+    func state(_ dir: String) throws -> Checkpoint? {
+        try BlockingCall.wait {
+            try await CheckpointStore(store: LocalDirectoryStore(root: dir, logger: Logger(label: "test")), logger: Logger(label: "test")).load()
         }
     }
 

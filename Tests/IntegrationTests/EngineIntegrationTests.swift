@@ -136,7 +136,7 @@ struct EngineIntegrationTests {
         await #expect(throws: (any Error).self) {
             _ = try await Engine(settings: settings(db), store: flaky, logger: Logger(label: "test")).runCycle()
         }
-        let pending = try ReplicationState.decode(try await real.get(key: ReplicationState.key)).pending
+        let pending = try Checkpoint.decode(try await real.get(key: Checkpoint.key)).pending
         #expect(pending?.files.count == 2)
 
         // A new process redoes the cycle to the same end with the same names.

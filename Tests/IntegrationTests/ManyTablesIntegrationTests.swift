@@ -22,8 +22,8 @@ final class ManyTablesCountingStore: ObjectStore, @unchecked Sendable {
         locked {
             defer { puts = []; listings = 0 }
             let checkpoint = puts.filter { $0.key.hasPrefix("_replicatord/") }
-            return Counts(lists: listings, heads: checkpoint.filter { $0.key == ReplicationState.key }.count,
-                          shards: checkpoint.filter { $0.key != ReplicationState.key }.count,
+            return Counts(lists: listings, heads: checkpoint.filter { $0.key == Checkpoint.key }.count,
+                          shards: checkpoint.filter { $0.key != Checkpoint.key }.count,
                           checkpointBytes: checkpoint.reduce(0) { $0 + $1.bytes })
         }
     }
@@ -230,7 +230,7 @@ struct ManyTablesIntegrationTests {
 
         // Killed in the middle: the checkpoint records some tables, not all.
         let store = try LocalDirectoryStore(root: dir, logger: Logger(label: "test"))
-        let killed = try BlockingBridge.wait { try await StateKeeper(store: store, logger: Logger(label: "test")).load() }
+        let killed = try BlockingCall.wait { try await CheckpointStore(store: store, logger: Logger(label: "test")).load() }
         let recordedTables = Set(killed?.tables.filter { $0.value.status == .replicating }.map(\.key) ?? [])
         let recorded = recordedTables.count
         #expect(killed?.phase == .fullLoad && recorded < count, "phase \(String(describing: killed?.phase)), \(recorded) tables recorded")

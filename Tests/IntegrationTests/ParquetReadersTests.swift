@@ -81,7 +81,7 @@ struct ParquetReadersTests {
         // 1 MB strings and bytes, 10,000-element lists.
         for (i, version) in [ParquetWriterOptions.DataPageVersion.v1, .v2].enumerated() {
             var shape = ParquetTestData.Shape(rows: 6, nullProbability: .init(repeating: 0, count: columnCount))
-            shape.hugeRows = [1, 4]
+            shape.largeRows = [1, 4]
             shape.options.dataPageVersion = version
             shape.options.dataPageSize = 64 << 10
             try ParquetTestData.write(name: "huge-\(i)", in: directory, seed: 4, shape: shape)
@@ -90,17 +90,17 @@ struct ParquetReadersTests {
     }
 
     /// Values of 4 MiB and more go to pages of their own, compressed in pieces straight from the
-    /// caller's bytes (ColumnChunkWriter.writeHugeValue): every codec and page version, with the
-    /// dictionary on (given up at the huge value) and off, between ordinary rows and nulls.
-    @Test func readersSeeHugeValuesWrittenAsPagesOfTheirOwn() throws {
+    /// caller's bytes (ColumnChunkWriter.writeLargeValue): every codec and page version, with the
+    /// dictionary on (given up at the large value) and off, between ordinary rows and nulls.
+    @Test func readersSeeLargeValuesWrittenAsPagesOfTheirOwn() throws {
         let directory = try Self.temporaryDirectory("parquet-huge-pages")
         let columnCount = ParquetTestData.columns().count
         let codecs: [ParquetCodec] = [.zstd, .gzip, .uncompressed, .snappy]
         for (ci, codec) in codecs.enumerated() {
             for (vi, version) in [ParquetWriterOptions.DataPageVersion.v1, .v2].enumerated() {
                 var shape = ParquetTestData.Shape(rows: 40, nullProbability: .init(repeating: 0.2, count: columnCount))
-                shape.hugeRows = [0, 17, 18, 39]
-                shape.hugeBytes = 5 << 20
+                shape.largeRows = [0, 17, 18, 39]
+                shape.largeBytes = 5 << 20
                 shape.options.codec = codec
                 shape.options.dataPageVersion = version
                 shape.options.dictionaryEnabled = vi == 0
@@ -113,7 +113,7 @@ struct ParquetReadersTests {
         try Self.check("roundtrip", directory)
     }
 
-    /// Values handed over in pieces (appendStreamedBytes: the full load's large values) read back
+    /// Values handed over in pieces (appendLargeValue: the full load's large values) read back
     /// whole, between ordinary values and nulls, for each streaming codec and page version; a
     /// value of another length than announced is an error.
     @Test func streamedValuesReadBackWhole() throws {
@@ -134,7 +134,7 @@ struct ParquetReadersTests {
                     case 0: [UInt8(id)].withUnsafeBytes { writer.appendBytes($0, column: 1) }
                     case 1:
                         #expect(writer.canStreamValue(column: 1))
-                        try writer.appendStreamedBytes(count: (4 + id) << 20, column: 1) { emit in
+                        try writer.appendLargeValue(count: (4 + id) << 20, column: 1) { emit in
                             for _ in 0..<(4 + id) { try piece.withUnsafeBytes { try emit($0) } }
                         }
                     default: writer.appendNull(column: 1)
@@ -164,7 +164,7 @@ struct ParquetReadersTests {
         let writer = try ParquetWriter(schema: schema, sink: sink)
         writer.appendInt64(1, column: 0)
         #expect(throws: ParquetError.self) {
-            try writer.appendStreamedBytes(count: 5 << 20, column: 1) { emit in try piece.withUnsafeBytes { try emit($0) } }
+            try writer.appendLargeValue(count: 5 << 20, column: 1) { emit in try piece.withUnsafeBytes { try emit($0) } }
         }
         try? FileManager.default.removeItem(at: directory)
     }

@@ -57,7 +57,7 @@ struct ParquetTestData {
     static let maxDay: Int64 = 2_932_896
 
     /// A leaf value of `type`; `edge` favours extreme values.
-    static func leaf(_ type: ParquetValueType, _ r: inout Random, edge: Bool, huge: Bool, hugeBytes: Int = 1_000_000) -> Cell {
+    static func leaf(_ type: ParquetValueType, _ r: inout Random, edge: Bool, huge: Bool, largeBytes: Int = 1_000_000) -> Cell {
         switch type {
         case .boolean:
             let v = r.chance(0.5)
@@ -80,7 +80,7 @@ struct ParquetTestData {
         case .string, .json:
             var s: String
             if huge {
-                s = String(repeating: "é日x", count: hugeBytes / 6)
+                s = String(repeating: "é日x", count: largeBytes / 6)
                 if type == .json { s = "{\"big\": \"" + s + "\"}" }
             } else if type == .json {
                 s = "{\"k\": \(r.int(-5...5)), \"v\": \"\(r.pick(["a", "é", "日本"]))\"}"
@@ -92,7 +92,7 @@ struct ParquetTestData {
             }
             return (.string(s), jsonString(s))
         case .bytes:
-            let n = huge ? hugeBytes : edge ? Int(r.pick([0, 1] as [Int64])) : Int(r.int(0...20))
+            let n = huge ? largeBytes : edge ? Int(r.pick([0, 1] as [Int64])) : Int(r.int(0...20))
             let bytes = (0..<n).map { _ in UInt8(truncatingIfNeeded: r.next()) }
             return (.bytes(bytes), "\"\(hex(bytes))\"")
         case .uuid, .fixedBytes:
@@ -171,8 +171,8 @@ struct ParquetTestData {
         var rows: Int
         var nullProbability: [Double]   // per column; 1.0 makes it all-null
         var edgeProbability = 0.05
-        var hugeRows: Set<Int> = []     // rows that get a `hugeBytes` string / bytes and a 10,000-element list
-        var hugeBytes = 1_000_000
+        var largeRows: Set<Int> = []     // rows that get a `largeBytes` string / bytes and a 10,000-element list
+        var largeBytes = 1_000_000
         var options = ParquetWriterOptions()
     }
 
@@ -196,7 +196,7 @@ struct ParquetTestData {
                     values[ci].append("null")
                     continue
                 }
-                let huge = shape.hugeRows.contains(row)
+                let huge = shape.largeRows.contains(row)
                 if column.isList {
                     let count = huge ? 10_000 : Int(r.int(0...4))
                     var elements: [ParquetValue] = []
@@ -214,7 +214,7 @@ struct ParquetTestData {
                     cells.append(.list(elements))
                     values[ci].append("[" + json.joined(separator: ",") + "]")
                 } else {
-                    let cell = leaf(column.type, &r, edge: r.chance(shape.edgeProbability), huge: huge, hugeBytes: shape.hugeBytes)
+                    let cell = leaf(column.type, &r, edge: r.chance(shape.edgeProbability), huge: huge, largeBytes: shape.largeBytes)
                     cells.append(cell.value)
                     values[ci].append(cell.json)
                 }

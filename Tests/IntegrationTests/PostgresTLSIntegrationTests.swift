@@ -96,7 +96,7 @@ struct PostgresTLSIntegrationTests {
         #expect(try admin.query("SELECT slot_name FROM pg_replication_slots").rows.map { $0[0] } == ["tls_slot"])
 
         // Changes stream over the TLS session too (read from it directly, not through libpq),
-        // values of 12.8 MB included (lifted out of their messages as they arrive).
+        // values of 12.8 MB included (large out of their messages as they arrive).
         try admin.query("INSERT INTO t SELECT g, repeat(md5(g::text), 400000) FROM generate_series(101, 102) g; UPDATE t SET v = 'u' WHERE id = 1")
         let cdc = try once("host=localhost \(base) sslmode=verify-full sslrootcert=\(certs)/good-ca.pem", store)
         #expect(cdc.status == 0, "\(cdc.stderr)")

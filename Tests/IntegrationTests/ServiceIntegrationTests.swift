@@ -56,7 +56,7 @@ struct ServiceIntegrationTests {
 
         init(config: String, environment: [String: String], extra: [String] = []) throws {
             logPath = config + ".\(UUID().uuidString.prefix(6)).log"
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
             process.executableURL = URL(fileURLWithPath: ServiceIntegrationTests.binary)
             process.arguments = ["--config", config] + extra
             var env = ProcessInfo.processInfo.environment

@@ -67,7 +67,6 @@ struct ServiceStreamingIntegrationTests {
         let (db, dir, config, port) = try service.setUp("service_stream")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let daemon = try await startInCDC(config: config, port: port)
-        let base = "http://127.0.0.1:\(port)"
 
         // The first CDC cycle opens the stream; from then on, cycle after cycle with changes in
         // between: one walsender, active the whole time.
@@ -243,7 +242,6 @@ struct ServiceStreamingIntegrationTests {
             CREATE PUBLICATION replicatord FOR TABLE public.blobs;
             """)
         let daemon = try await startInCDC(config: config, port: port)
-        let base = "http://127.0.0.1:\(port)"
 
         // About 16 MB of incompressible rows in one transaction: a CDC file of four 5 MiB parts.
         try db.execute("""

@@ -21,8 +21,8 @@ struct TableReloadIntegrationTests {
 
     /// One table's state in the checkpoint stored under `dir`, as its JSON fields.
     func table(_ dir: String, _ name: String) throws -> [String: Any] {
-        let state = try BlockingBridge.wait {
-            try await StateKeeper(store: LocalDirectoryStore(root: dir, logger: Logger(label: "test")), logger: Logger(label: "test")).load()
+        let state = try BlockingCall.wait {
+            try await CheckpointStore(store: LocalDirectoryStore(root: dir, logger: Logger(label: "test")), logger: Logger(label: "test")).load()
         }
         let table = try #require(state?.tables[name], "\(name) is not in the checkpoint")
         return try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(table)) as? [String: Any])

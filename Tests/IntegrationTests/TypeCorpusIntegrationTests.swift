@@ -209,7 +209,7 @@ struct TypeCorpusIntegrationTests {
                 }
             }
             // The generated column is in no file; the identity columns are.
-            let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+            _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
             let columns = try TestEnvironment.helper("duckdb-columns", ["SELECT * FROM read_parquet('\(dir)/public/t_generated/*.parquet', union_by_name=true)"])
             #expect(columns.contains("['Op', '_commit_ts', '_seq', '_unchanged_toast', 'by_default', 'id', 'v']"), "\(columns)")
         }

@@ -58,7 +58,7 @@ import Testing
         #expect(try Self.input.withUnsafeBytes { Array(try none.compress($0)) } == Self.input)
     }
 
-    /// Streamed compression (huge values' pages) gives a frame the one-shot decoders read back.
+    /// Streamed compression (large values' pages) gives a frame the one-shot decoders read back.
     @Test func streamedZstdAndGzipDecompressToTheConcatenatedPieces() throws {
         let big = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: ($0 &* 2654435761) >> 13) }
         let prefix: [UInt8] = [1, 2, 3, 4]

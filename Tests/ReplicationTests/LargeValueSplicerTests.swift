@@ -30,9 +30,9 @@ private final class MemorySource: LargeValueSplicer.Source {
         let old = Self.tuple([(t, Array("1".utf8)), (b, long), (UInt8(ascii: "n"), [])])
         let new = Self.tuple([(t, Array("1".utf8)), (UInt8(ascii: "u"), []), (t, other)])
         let message = Self.xlog([UInt8(ascii: "U")] + Self.be(16384, 4) + [UInt8(ascii: "O")] + old + [UInt8(ascii: "N")] + new)
-        let (spliced, lifted) = try LargeValueSplicer.read(from: MemorySource(message), threshold: 100)
-        #expect(lifted.map { [$0.tuple, $0.column, $0.bytes.count] } == [[0, 1, 300], [1, 2, 200]])
-        #expect(lifted[0].bytes == long && lifted[1].bytes == other)
+        let (spliced, large) = try LargeValueSplicer.read(from: MemorySource(message), threshold: 100)
+        #expect(large.map { [$0.tuple, $0.column, $0.bytes.count] } == [[0, 1, 300], [1, 2, 200]])
+        #expect(large[0].bytes == long && large[1].bytes == other)
         #expect(spliced.count == message.count - 500)
         guard case .xLogData(let data) = try ReplicationMessage.decode(spliced),
               case .update(let update) = try data.decodeMessage() else { Issue.record("not an update"); return }
@@ -47,12 +47,12 @@ private final class MemorySource: LargeValueSplicer.Source {
         let begin = Self.xlog([UInt8(ascii: "B")] + [UInt8](repeating: 0, count: 20))
         let keepalive = [UInt8(ascii: "k")] + [UInt8](repeating: 0, count: 17)
         for message in [insert, begin, keepalive] {
-            let (spliced, lifted) = try LargeValueSplicer.read(from: MemorySource(message), threshold: 100)
-            #expect(spliced == message && lifted.isEmpty)
+            let (spliced, large) = try LargeValueSplicer.read(from: MemorySource(message), threshold: 100)
+            #expect(spliced == message && large.isEmpty)
         }
         for cut in 0..<insert.count {
-            let (spliced, lifted) = try LargeValueSplicer.read(from: MemorySource(Array(insert[..<cut])), threshold: 10)
-            #expect(spliced == Array(insert[..<cut]) || !lifted.isEmpty)
+            let (spliced, large) = try LargeValueSplicer.read(from: MemorySource(Array(insert[..<cut])), threshold: 10)
+            #expect(spliced == Array(insert[..<cut]) || !large.isEmpty)
             #expect(throws: (any Error).self) {
                 guard case .xLogData(let data) = try ReplicationMessage.decode(spliced) else { return }
                 _ = try data.decodeMessage()

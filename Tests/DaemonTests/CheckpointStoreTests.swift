@@ -21,13 +21,13 @@ private struct YieldingStore: ObjectStore {
     func abortMultipartUpload(_ upload: OpenMultipartUpload) async throws { try await inner.abortMultipartUpload(upload) }
 }
 
-@Suite struct StateKeeperTests {
+@Suite struct CheckpointStoreTests {
     @Test func concurrentUpdatesLoseNoChange() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("statekeeper-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = YieldingStore(inner: try LocalDirectoryStore(root: dir, logger: Logger(label: "test")))
-        let keeper = StateKeeper(store: store, logger: Logger(label: "test"))
-        try await keeper.save(ReplicationState(slot: "s", publication: "p", systemID: nil, phase: .fullLoad, confirmedLSN: LSN(0x0)))
+        let keeper = CheckpointStore(store: store, logger: Logger(label: "test"))
+        try await keeper.save(Checkpoint(slot: "s", publication: "p", systemID: nil, phase: .fullLoad, confirmedLSN: LSN(0x0)))
         // Parallel table loads each record their table when done.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<24 {
@@ -38,7 +38,7 @@ private struct YieldingStore: ObjectStore {
             try await group.waitForAll()
         }
         #expect(await keeper.state?.tables.count == 24)
-        let stored = try await StateKeeper(store: store, logger: Logger(label: "test")).load()
+        let stored = try await CheckpointStore(store: store, logger: Logger(label: "test")).load()
         #expect(stored?.tables.count == 24)
     }
 }

@@ -63,7 +63,7 @@ public enum SourceInspection {
             let store = try config.makeStore(logger: logger)
             let objects = try await store.list(prefix: "")
             lines.append("target \(config.target.location): reachable, \(objects.count) object(s) under the prefix")
-            let keeper = StateKeeper(store: store, logger: logger)
+            let keeper = CheckpointStore(store: store, logger: logger)
             if let state = try await keeper.load() {
                 lines.append("checkpoint: phase \(state.phase.rawValue), confirmed \(state.confirmedLSN), \(state.tables.count) table(s)")
                 if state.slot != settings.slot {
@@ -89,14 +89,3 @@ public enum SourceInspection {
     }
 }
 
-/// `replicatord drop-slot`: removes the replication slot when it exists and is not in use.
-public enum SlotRemoval {
-    /// What was done, in one line; throws when the slot is in use.
-    public static func run(configuration config: Configuration) async throws -> String {
-        let conninfo = config.source.conninfo, slot = config.source.slot
-        return try await DedicatedThread.run(name: "replicatord-drop-slot") { () throws -> String in
-            guard try ReplicationSlot(name: slot).drop(conninfo: conninfo) else { return "replication slot \(slot) does not exist; nothing to do" }
-            return "replication slot \(slot) dropped; the checkpoint (\(ReplicationState.key) under the target) still names it: remove it to start over with a full load"
-        }
-    }
-}

@@ -10,21 +10,21 @@ import ObjectStore
 /// whatever the number of tables. The full load's per-table records are batched
 /// (``deferUpdate(_:)``): a table whose LOAD files are stored but not yet checkpointed is loaded
 /// again after a crash, as it always was.
-public actor StateKeeper {
+public actor CheckpointStore {
     private let store: any ObjectStore
     private let logger: Logger
     /// The current state: the last one stored plus any deferred changes; nil before the first run.
-    public private(set) var state: ReplicationState?
+    public private(set) var state: Checkpoint?
     /// Whether an ``update(_:)`` is between reading the state and storing it; later ones wait here.
     private var updating = false
     private var waitingUpdates: [CheckedContinuation<Void, Never>] = []
 
     /// The tables as last stored or loaded, with the shard objects that hold them.
-    private var stored: [String: ReplicationState.TableState] = [:]
+    private var stored: [String: Checkpoint.TableState] = [:]
     private var storedShards: [CheckpointLayout.ShardRef]?
     private var generation = 0
     /// Shard objects read by this keeper, by key (a key is never rewritten, so a cached shard is current).
-    private var shardCache: [String: [String: ReplicationState.TableState]] = [:]
+    private var shardCache: [String: [String: Checkpoint.TableState]] = [:]
     /// Whether shard objects no head names may lie in the store (a crash or failure mid-save).
     private var sweepNeeded = true
 
@@ -52,10 +52,10 @@ public actor StateKeeper {
 
     /// Reads the stored state (nil when none was stored yet). Shards already read are not read again.
     @discardableResult
-    public func load() async throws -> ReplicationState? {
+    public func load() async throws -> Checkpoint? {
         let bytes: [UInt8]
         do {
-            bytes = try await store.get(key: ReplicationState.key)
+            bytes = try await store.get(key: Checkpoint.key)
         } catch let error as ObjectStoreError where error.code == .notFound {
             state = nil; stored = [:]; storedShards = nil; deferredChanges = 0
             return nil
@@ -70,7 +70,7 @@ public actor StateKeeper {
                 let keys = shards.map(\.key)
                 let missing = keys.filter { shardCache[$0] == nil }
                 for (key, tables) in try await readShards(missing) { shardCache[key] = tables }
-                var tables: [String: ReplicationState.TableState] = [:]
+                var tables: [String: Checkpoint.TableState] = [:]
                 tables.reserveCapacity(shards.filter { !$0.delta }.reduce(0) { $0 + $1.tables })
                 // Base shards, then deltas oldest first: a later entry of a table wins.
                 for key in keys { tables.merge(shardCache[key]!) { _, later in later } }
@@ -92,9 +92,9 @@ public actor StateKeeper {
     /// same state would each store it without the other's change (parallel table loads did).
     /// Deferred changes are stored with it.
     @discardableResult
-    public func update(_ change: (inout ReplicationState) throws -> Void) async throws -> ReplicationState {
+    public func update(_ change: (inout Checkpoint) throws -> Void) async throws -> Checkpoint {
         try await exclusively {
-            guard var next = state else { preconditionFailure("StateKeeper.update before the state was created") }
+            guard var next = state else { preconditionFailure("CheckpointStore.update before the state was created") }
             try change(&next)
             try await write(next)
             return next
@@ -106,9 +106,9 @@ public actor StateKeeper {
     /// last store is ``deferredMaxAge`` old, at the next ``update(_:)`` or at ``flushDeferred()``.
     /// For changes that may be lost in a crash because the work they record is redone (the full
     /// load's "table loaded": its files are removed and loaded again).
-    public func deferUpdate(_ change: (inout ReplicationState) throws -> Void) async throws {
+    public func deferUpdate(_ change: (inout Checkpoint) throws -> Void) async throws {
         try await exclusively {
-            guard state != nil else { preconditionFailure("StateKeeper.deferUpdate before the state was created") }
+            guard state != nil else { preconditionFailure("CheckpointStore.deferUpdate before the state was created") }
             // In place: a copy of the state per change would copy every table's entry each time.
             try change(&state!)
             deferredChanges += 1
@@ -128,14 +128,14 @@ public actor StateKeeper {
     }
 
     /// Stores `next` as the whole state.
-    public func save(_ next: ReplicationState) async throws {
+    public func save(_ next: Checkpoint) async throws {
         try await exclusively { try await write(next) }
     }
 
     /// Removes the stored state (a full-load migration keeps none between cycles).
     public func remove() async throws {
         try await exclusively {
-            try await store.delete(key: ReplicationState.key)
+            try await store.delete(key: Checkpoint.key)
             for object in try await store.list(prefix: CheckpointLayout.shardFolder) { try await store.delete(key: object.key) }
             state = nil; stored = [:]; storedShards = nil; shardCache = [:]; deferredChanges = 0
         }
@@ -153,7 +153,7 @@ public actor StateKeeper {
 
     /// Stores `next`: the changed shards under new keys, then the head (the commit), then removes
     /// the shards it replaced.
-    private func write(_ proposed: ReplicationState) async throws {
+    private func write(_ proposed: Checkpoint) async throws {
         var next = proposed
         next.version = CheckpointLayout.version
         let previous = storedShards
@@ -169,7 +169,7 @@ public actor StateKeeper {
         let head = try CheckpointLayout.Head(state: headState, generation: gen, tableShards: shards).encoded()
         do {
             try await putAll(writes)
-            try await store.put(key: ReplicationState.key, bytes: head, contentType: "application/json")
+            try await store.put(key: Checkpoint.key, bytes: head, contentType: "application/json")
         } catch {
             sweepNeeded = true
             throw error
@@ -222,10 +222,10 @@ public actor StateKeeper {
     }
 
     /// Reads shard objects, several at a time.
-    private func readShards(_ keys: [String]) async throws -> [(String, [String: ReplicationState.TableState])] {
+    private func readShards(_ keys: [String]) async throws -> [(String, [String: Checkpoint.TableState])] {
         let store = self.store
-        return try await withThrowingTaskGroup(of: (String, [String: ReplicationState.TableState]).self) { group in
-            var out: [(String, [String: ReplicationState.TableState])] = []
+        return try await withThrowingTaskGroup(of: (String, [String: Checkpoint.TableState]).self) { group in
+            var out: [(String, [String: Checkpoint.TableState])] = []
             var running = 0
             for key in keys {
                 if running == Self.parallelRequests, let done = try await group.next() { out.append(done); running -= 1 }
@@ -233,7 +233,7 @@ public actor StateKeeper {
                     do {
                         return (key, try CheckpointLayout.Shard.decode(try await store.get(key: key), key: key).tables)
                     } catch let error as ObjectStoreError where error.code == .notFound {
-                        throw EngineError(.stateCorrupt, "\(key), named by \(ReplicationState.key), is missing", underlying: error, context: .init(key: key))
+                        throw EngineError(.stateCorrupt, "\(key), named by \(Checkpoint.key), is missing", underlying: error, context: .init(key: key))
                     }
                 }
                 running += 1

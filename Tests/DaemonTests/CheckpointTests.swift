@@ -2,7 +2,7 @@ import Testing
 @testable import Daemon
 import Replication
 
-@Suite struct ReplicationStateTests {
+@Suite struct CheckpointTests {
     @Test func loadFileNamesCountInHexAsDMS() {
         #expect(FileNaming.loadFile(1) == "LOAD00000001.parquet")
         #expect(FileNaming.loadFile(10) == "LOAD0000000A.parquet")
@@ -21,11 +21,11 @@ import Replication
     }
 
     @Test func stateRoundTripsThroughJSON() throws {
-        var state = ReplicationState(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x16B3748))
+        var state = Checkpoint(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x16B3748))
         state.tables["public.t"] = .init(status: .replicating, oid: 42, cdcStartLSN: LSN(0x1))
         state.pending = .init(endLSN: LSN(0x2), files: ["public/t/20261124-191512345.parquet"])
-        #expect(try ReplicationState.decode(state.encoded()) == state)
-        #expect(throws: EngineError.self) { try ReplicationState.decode(Array("{".utf8)) }
+        #expect(try Checkpoint.decode(state.encoded()) == state)
+        #expect(throws: EngineError.self) { try Checkpoint.decode(Array("{".utf8)) }
     }
 
     /// A checkpoint as 0.x versions stored it (LSNs as `X/Y` text), byte for byte.
@@ -63,7 +63,7 @@ import Replication
         """
 
     @Test func aStoredCheckpointLoadsWithTypedLSNsAndStoresTheSameBytes() throws {
-        let state = try ReplicationState.decode(Array(Self.storedCheckpoint.utf8))
+        let state = try Checkpoint.decode(Array(Self.storedCheckpoint.utf8))
         #expect(state.confirmedLSN == LSN(0x1A_2B3C_4D5E))
         #expect(state.pending?.endLSN == LSN(0x1A_2B3C_4F00))
         #expect(state.tables["public.t"]?.cdcStartLSN == LSN(0x16B_3748))
@@ -71,7 +71,7 @@ import Replication
         // Foundation's JSONEncoder writes `/` as `\/`, in the LSNs as in the keys, as it always did.
         let reencoded = String(decoding: try state.encoded(), as: UTF8.self)
         #expect(reencoded == Self.storedCheckpoint.replacingOccurrences(of: "/", with: "\\/"), "\(reencoded)")
-        #expect(try ReplicationState.decode(Array(reencoded.utf8)) == state)
+        #expect(try Checkpoint.decode(Array(reencoded.utf8)) == state)
     }
 
     @Test(arguments: [
@@ -83,10 +83,10 @@ import Replication
     func aCheckpointLSNThatIsNotAnLSNIsRefusedNamingTheFieldAndTheValue(good: String, bad: String, expected: String) throws {
         let text = Self.storedCheckpoint.replacingOccurrences(of: good, with: bad)
         #expect(text != Self.storedCheckpoint)
-        let error = try #require(throws: EngineError.self) { try ReplicationState.decode(Array(text.utf8)) }
+        let error = try #require(throws: EngineError.self) { try Checkpoint.decode(Array(text.utf8)) }
         #expect(error.code == .stateCorrupt)
         #expect(error.message.contains(expected), "\(error.message)")
-        #expect(error.message.hasPrefix("\(ReplicationState.key) cannot be read"))
+        #expect(error.message.hasPrefix("\(Checkpoint.key) cannot be read"))
         // The store's reader (the checkpoint head) says the same.
         let head = try #require(throws: EngineError.self) { try CheckpointLayout.Head.decode(Array(text.utf8)) }
         #expect(head.message.contains(expected), "\(head.message)")
@@ -94,7 +94,7 @@ import Replication
 
     @Test func anLSNThatIsNotTextIsRefusedNamingTheField() throws {
         let text = Self.storedCheckpoint.replacingOccurrences(of: "\"confirmedLSN\" : \"1A/2B3C4D5E\"", with: "\"confirmedLSN\" : 42")
-        let error = try #require(throws: EngineError.self) { try ReplicationState.decode(Array(text.utf8)) }
+        let error = try #require(throws: EngineError.self) { try Checkpoint.decode(Array(text.utf8)) }
         #expect(error.message.contains("confirmedLSN"), "\(error.message)")
     }
 }

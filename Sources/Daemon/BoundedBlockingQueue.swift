@@ -2,7 +2,7 @@ import Foundation
 
 /// A bounded hand-off between two blocking threads (the COPY decoder and the Parquet encoder), so
 /// that reading, decoding and encoding overlap while memory stays at `capacity` batches.
-final class BatchPipe<Element: Sendable>: @unchecked Sendable {
+final class BoundedBlockingQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var items: [Element] = []
     private let capacity: Int

@@ -4,7 +4,7 @@ import Replication
 /// The checkpoint: what has been durably stored, kept as one small JSON object in the store
 /// (`<prefix>/_replicatord/state.json`) so it survives restarts and host changes. The LSN is
 /// confirmed to PostgreSQL only after the state that covers it is stored.
-public struct ReplicationState: Codable, Sendable, Equatable {
+public struct Checkpoint: Codable, Sendable, Equatable {
     /// Where the daemon is: the full load, or change data capture.
     public enum Phase: String, Codable, Sendable { case fullLoad = "full_load", cdc }
 
@@ -85,8 +85,8 @@ public struct ReplicationState: Codable, Sendable, Equatable {
 
     /// Parses stored state; the error names the object, and for a value that cannot be read (an
     /// LSN that is not `X/Y`) the field and the value.
-    public static func decode(_ bytes: [UInt8]) throws -> ReplicationState {
-        do { return try JSONDecoder().decode(ReplicationState.self, from: Data(bytes)) } catch {
+    public static func decode(_ bytes: [UInt8]) throws -> Checkpoint {
+        do { return try JSONDecoder().decode(Checkpoint.self, from: Data(bytes)) } catch {
             throw unreadable(key, key: key, error)
         }
     }
