@@ -64,7 +64,7 @@ policy = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData", "monitoring:PutMetricData"], "Resource": "*"},
     {"Effect": "Allow", "Action": ["athena:CreateNamedQuery", "athena:ListNamedQueries", "athena:BatchGetNamedQuery", "athena:GetNamedQuery"], "Resource": "*"},
     # The daemon keeps the Glue database of [catalog] glue_database (as the stack's role allows).
-    {"Effect": "Allow", "Action": ["glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"], "Resource": "*"}]}
+    {"Effect": "Allow", "Action": ["glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable", "glue:BatchCreatePartition"], "Resource": "*"}]}
 iam = client("iam")
 iam.create_user(UserName="instance")
 iam.put_user_policy(UserName="instance", PolicyName="replicatord-host", PolicyDocument=json.dumps(policy))

@@ -26,11 +26,11 @@ public struct CycleReport: Sendable {
 struct CDCCycle {
     let settings: EngineSettings
     let store: any ObjectStore
-    let keeper: StateKeeper
+    let keeper: CheckpointStore
     let logger: Logger
 
     /// What a stream must be opened with for `state` and `tables`.
-    static func streamIdentity(settings: EngineSettings, state: ReplicationState, tables: [TableDescription]) -> ChangeFeed.Identity {
+    static func streamIdentity(settings: EngineSettings, state: Checkpoint, tables: [TableDescription]) -> ChangeFeed.Identity {
         let confirmed = state.confirmedLSN
         // Tables whose LOAD snapshot is later than the slot's start skip what their snapshot holds.
         var tableStart: [UInt32: LSN] = [:]
@@ -54,7 +54,7 @@ struct CDCCycle {
     /// as `machine` orders it, from `action` (reading the server's WAL position now, or cutting at
     /// the interrupted cycle's end when redoing one): cuts the stream, stores the intent, the files,
     /// the checkpoint, then confirms. Returns the report and the machine's next action.
-    func run(state: ReplicationState, stream: ChangeFeed, machine: inout CycleStateMachine, from action: CycleStateMachine.Action,
+    func run(state: Checkpoint, stream: ChangeFeed, machine: inout CycleStateMachine, from action: CycleStateMachine.Action,
              now: @escaping @Sendable () -> Int64 = CDCCycle.unixMilliseconds) async throws -> (CycleReport, CycleStateMachine.Action) {
         let settings = self.settings
         var action = action
@@ -101,7 +101,7 @@ struct CDCCycle {
     /// Does what `machine` orders for `cut`, up to the confirmation (returned, not done): removes a
     /// differing intent's files, stores the intent, the files, the Iceberg commits and the
     /// checkpoint. Blocking.
-    private func store(_ cut: ChangeFeed.Cut, state: ReplicationState, machine: inout CycleStateMachine,
+    private func store(_ cut: ChangeFeed.Cut, state: Checkpoint, machine: inout CycleStateMachine,
                        now: @escaping @Sendable () -> Int64) throws -> (CycleReport, CycleStateMachine.Action) {
         let store = self.store, keeper = self.keeper
         var report = CycleReport()
@@ -143,17 +143,17 @@ struct CDCCycle {
                     // reader never plans a removed file.
                     let iceberg = IcebergSync(store: store, settings: settings)
                     for folder in folders { try iceberg.rollBackUncheckpointed(folder: folder, checkpointed: machine.checkpointed) }
-                    for key in orphans { try BlockingBridge.wait { try await store.delete(key: key) } }
+                    for key in orphans { try BlockingCall.wait { try await store.delete(key: key) } }
                     action = try machine.orphanFilesRemoved()
                 case .writeIntent(let intent):
                     keys = intent.files
                     intentEnd = intent.end
-                    let pending = ReplicationState.PendingCycle(endLSN: intent.end, files: intent.files)
-                    try BlockingBridge.wait { try await keeper.update { $0.pending = pending } }
+                    let pending = Checkpoint.PendingCycle(endLSN: intent.end, files: intent.files)
+                    try BlockingCall.wait { try await keeper.update { $0.pending = pending } }
                     action = try machine.intentWritten()
                 case .storeFiles(let names):
                     for (segment, key) in zip(segments, names) { fileRows[key] = Int64(segment.totalRows) }
-                    try GlueCatalogSync.cycleFiles(segments, icebergCommitted: false, settings: settings, store: store, logger: logger)
+                    try GlueCatalogSync.beforeCycleFiles(segments, keys: names, settings: settings, logger: logger)
                     let writeFailures = TableWriteFailures()
                     let sizes = try SegmentUploads.writeAll(count: segments.count, isSmall: { segments[$0].spool == nil && segments[$0].totalRows <= SegmentUploads.smallRows }) { i in
                         let table = "\(segments[i].relation.schema).\(segments[i].relation.name)"
@@ -177,7 +177,7 @@ struct CDCCycle {
                 case .commitIceberg(let end, let checkpointed, let rollBack):
                     if !failuresLogged { logFailures(failed); failuresLogged = true }
                     try commitIceberg(stored, rows: fileRows, statistics: writtenStatistics, state: state, end: end, checkpointed: checkpointed, rollBack: rollBack)
-                    try GlueCatalogSync.cycleFiles(stored.map(\.0), icebergCommitted: true, settings: settings, store: store, logger: logger)
+                    try GlueCatalogSync.afterIcebergCycleCommits(stored.map(\.0), settings: settings, store: store, logger: logger)
                     action = try machine.icebergCommitted()
                 case .writeCheckpoint(let end):
                     if !failuresLogged { logFailures(failed); failuresLogged = true }
@@ -224,7 +224,7 @@ struct CDCCycle {
     private func writeCheckpoint(end: LSN, storedThrough: LSN, written: [(ChangeSegment, String, Int64)], failures: [String: String],
                                  lastCommitTime: Int64, checkpointed confirmed: LSN) throws {
         let keeper = self.keeper
-        try BlockingBridge.wait {
+        try BlockingCall.wait {
             try await keeper.update { state in
                 state.pending = nil
                 if end > state.confirmedLSN { state.confirmedLSN = end }
@@ -253,7 +253,7 @@ struct CDCCycle {
 
     /// `[catalog] iceberg`: one append snapshot per table that got files, before the checkpoint.
     /// A redo first rolls back what its interrupted run committed for tables it writes nothing for.
-    private func commitIceberg(_ stored: [(ChangeSegment, String, Int64)], rows: [String: Int64], statistics: WrittenFileStatistics, state: ReplicationState,
+    private func commitIceberg(_ stored: [(ChangeSegment, String, Int64)], rows: [String: Int64], statistics: WrittenFileStatistics, state: Checkpoint,
                                end: LSN, checkpointed confirmed: LSN, rollBack: [String]) throws {
         let iceberg = IcebergSync(store: store, settings: settings)
         var byFolder: [String: (layouts: [[ParquetTableWriter.Column]], files: [IcebergSync.NewFile])] = [:]
@@ -281,7 +281,7 @@ struct CDCCycle {
     /// Writes one segment as a CDC file: `Op`, the table's columns, `_unchanged_toast`.
     private func write(_ segment: ChangeSegment, to key: String, statistics: WrittenFileStatistics) throws -> Int64 {
         let store = self.store
-        let upload = try BlockingBridge.wait { try await store.makeUpload(key: key, contentType: "application/vnd.apache.parquet") }
+        let upload = try BlockingCall.wait { try await store.makeUpload(key: key, contentType: "application/vnd.apache.parquet") }
         let sink = UploadSink(upload: upload, chunkSize: settings.uploadChunkBytes)
         if let spool = segment.spool {
             // A large segment: finish its spool file, then stream the file into the upload.

@@ -21,6 +21,15 @@ extension FileNaming {
         return "\(segments[0])/\(segments[1])/"
     }
 
+    /// The date folders of a data file's key between its table folder and its name (`2026/11/24/`),
+    /// empty for a file directly in its table folder.
+    public static func dateFolder(ofKey key: String) -> String {
+        let table = tableFolder(ofKey: key)
+        guard key.hasPrefix(table), let slash = key.lastIndex(of: "/") else { return "" }
+        let start = key.index(key.startIndex, offsetBy: table.count)
+        return start <= slash ? String(key[start...slash]) : ""
+    }
+
     /// The file name of a CDC key without `.parquet` (`20261124-191512345`), nil for other keys.
     public static func cdcName(ofKey key: String) -> String? {
         guard let last = key.split(separator: "/").last, last.hasSuffix(".parquet") else { return nil }

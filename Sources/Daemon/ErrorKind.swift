@@ -13,7 +13,9 @@ public enum ErrorKind: String, Sendable, CaseIterable {
     case sourceCheck = "source_check"
     /// The checkpoint cannot be used (another cluster, unreadable, another slot).
     case checkpoint
-    /// Credentials refused or missing, by PostgreSQL or the store.
+    /// The Glue Data Catalog (`[catalog] glue_database`) could not be reached or refused a request.
+    case catalog
+    /// Credentials refused or missing, by PostgreSQL, the store or the catalog.
     case credentials
     /// Anything else (writing Parquet, local files).
     case other
@@ -27,7 +29,9 @@ public enum ErrorKind: String, Sendable, CaseIterable {
             case .slotLost: return (.slotLost, true)
             case .sourceCheckFailed: return (.sourceCheck, true)
             case .wrongCluster, .stateCorrupt: return (.checkpoint, true)
-            case .writeFailed, .cycleOrder: return (.other, false)
+            case .writeFailed, .cycleOrder:
+                if let underlying = e.underlying { return classify(underlying) }
+                return (.other, false)
             }
         case let e as ReplicationSlotError:
             switch e.kind {
@@ -47,6 +51,8 @@ public enum ErrorKind: String, Sendable, CaseIterable {
             case .noSuchBucket, .configuration: return (.store, true)
             default: return (.store, false)
             }
+        case let e as GlueCatalogSync.Failure:
+            return e.refused ? (.credentials, true) : (.catalog, false)
         case let e as TableFailure:
             return classify(e.underlying)
         default:

@@ -45,6 +45,8 @@ public struct GlueCatalogSync: Sendable {
         var description: String
         /// Glue's optimistic check refused the update: another writer changed the table.
         var conflict = false
+        /// The identity may not make the call (a permission is missing).
+        var refused = false
     }
 
     /// Optimistic-check conflicts tolerated in a row before the cycle fails (and is retried).
@@ -207,28 +209,28 @@ public struct GlueCatalogSync: Sendable {
     /// A Glue table of the name over another folder is not ours to change: two replicated tables map
     /// to one name (``LakeDDL/objectName(schema:table:)``), or someone else made it. The table's
     /// files go on; only its Glue table is left out, as `ddl` leaves it out.
-    private func logOtherTable(_ name: String, existing: String, table: String) {
+    func logOtherTable(_ name: String, existing: String, table: String) {
         logger.error("a Glue table of this name is over another folder: this table gets no Glue table (rename one of the tables, or drop the Glue table)", metadata: [
             "glue.database": "\(target.database)", "glue.table": "\(name)", "glue.location": "\(existing)", "table": "\(table)",
         ])
     }
 
-    private func withVersion(_ table: GlueTable, _ version: String?) -> GlueTable {
+    func withVersion(_ table: GlueTable, _ version: String?) -> GlueTable {
         var t = table
         t.versionId = version
         return t
     }
 
-    private func ensureDatabase() async throws {
+    func ensureDatabase() async throws {
         try await glue { try await client.ensureDatabase(target.database, description: "replicatord: the change log of each replicated table") }
     }
 
     /// Runs a Glue call, turning its error into a `Failure` that says what to do.
-    private func glue<T>(_ call: () async throws -> T) async throws -> T {
+    func glue<T>(_ call: () async throws -> T) async throws -> T {
         do {
             return try await call()
         } catch let e as GlueError {
-            throw Failure(description: e.description, conflict: e.code == .concurrentModification)
+            throw Failure(description: e.description, conflict: e.code == .concurrentModification, refused: e.code == .accessDenied)
         }
     }
 }
@@ -237,10 +239,15 @@ public struct GlueCatalogSync: Sendable {
 
 extension GlueCatalogSync {
     /// Full load, before any LOAD file is stored: the tables' Glue tables declare their columns
-    /// (Parquet tables; with `[catalog] iceberg`, ``afterIcebergLoadCommit(_:settings:store:logger:)`` does).
+    /// (Parquet tables; with `[catalog] iceberg`, ``afterIcebergLoadCommit(_:settings:store:logger:)`` does),
+    /// and with date folders their `_cdc` tables are declared (no partition yet: LOAD files have none).
     static func beforeLoadFiles(_ tables: [TableDescription], settings: EngineSettings, logger: Logger) async throws {
         guard let sync = try make(settings, logger: logger) else { return }
-        try await sync.declare(tables.map { TableLayouts(schema: $0.schema, name: $0.name, layouts: [ParquetTableWriter.columns(for: $0)]) })
+        let layouts = tables.map { TableLayouts(schema: $0.schema, name: $0.name, layouts: [ParquetTableWriter.columns(for: $0)]) }
+        if let partition = settings.datePartition {
+            try await sync.declareDateFolders(layouts.map { ($0, []) }, partition: partition, declared: settings.declaredGluePartitions)
+        }
+        try await sync.declare(layouts)
     }
 
     /// Full load with `[catalog] iceberg`, after a table's LOAD snapshot is committed (hint advanced).
@@ -250,11 +257,40 @@ extension GlueCatalogSync {
         try await sync.advanceIceberg(folders: [(layouts, FileNaming.tableFolder(schema: table.schema, table: table.name))], store: store)
     }
 
-    /// CDC, before the cycle's files are stored (Parquet tables), or after its Iceberg commits
-    /// (`[catalog] iceberg`): the Glue tables of the tables the segments write. Blocking.
-    static func cycleFiles(_ segments: [ChangeSegment], icebergCommitted: Bool, settings: EngineSettings, store: any ObjectStore,
-                           logger: Logger) throws {
-        guard settings.glue != nil, !segments.isEmpty, icebergCommitted == settings.iceberg else { return }
+    /// CDC, before the cycle's files (`keys`, one per segment) are stored: the Glue tables of the
+    /// tables they write declare their columns (Parquet tables), and with date folders their `_cdc`
+    /// tables the folders as partitions. Blocking.
+    static func beforeCycleFiles(_ segments: [ChangeSegment], keys: [String], settings: EngineSettings, logger: Logger) throws {
+        guard settings.glue != nil, !segments.isEmpty else { return }
+        let tables = layouts(of: segments)
+        var folders: [String: Set<String>] = [:]
+        for (segment, key) in zip(segments, keys) {
+            let folder = FileNaming.dateFolder(ofKey: key)
+            if !folder.isEmpty { folders["\(segment.relation.schema).\(segment.relation.name)", default: []].insert(folder) }
+        }
+        let withFolders = tables.map { ($0, (folders["\($0.schema).\($0.name)"] ?? []).sorted()) }
+        try BlockingCall.wait {
+            guard let sync = try make(settings, logger: logger) else { return }
+            if let partition = settings.datePartition {
+                try await sync.declareDateFolders(withFolders, partition: partition, declared: settings.declaredGluePartitions)
+            }
+            try await sync.declare(tables)
+        }
+    }
+
+    /// CDC with `[catalog] iceberg`, after the cycle's Iceberg commits: the Glue tables of the tables
+    /// the segments wrote point at their new metadata. Blocking.
+    static func afterIcebergCycleCommits(_ segments: [ChangeSegment], settings: EngineSettings, store: any ObjectStore, logger: Logger) throws {
+        guard settings.glue != nil, settings.iceberg, !segments.isEmpty else { return }
+        let tables = layouts(of: segments)
+        try BlockingCall.wait {
+            guard let sync = try make(settings, logger: logger) else { return }
+            try await sync.advanceIceberg(folders: tables.map { ($0, FileNaming.tableFolder(schema: $0.schema, table: $0.name)) }, store: store)
+        }
+    }
+
+    /// The tables `segments` write and their layouts, in the segments' order.
+    private static func layouts(of segments: [ChangeSegment]) -> [TableLayouts] {
         var order: [String] = []
         var byTable: [String: TableLayouts] = [:]
         for segment in segments {
@@ -266,15 +302,7 @@ extension GlueCatalogSync {
             let columns = ParquetTableWriter.columns(for: segment.relation)
             if byTable[key]!.layouts.last != columns { byTable[key]!.layouts.append(columns) }
         }
-        let tables = order.map { byTable[$0]! }
-        try BlockingBridge.wait {
-            guard let sync = try make(settings, logger: logger) else { return }
-            if settings.iceberg {
-                try await sync.advanceIceberg(folders: tables.map { ($0, FileNaming.tableFolder(schema: $0.schema, table: $0.name)) }, store: store)
-            } else {
-                try await sync.declare(tables)
-            }
-        }
+        return order.map { byTable[$0]! }
     }
 }
 
@@ -294,7 +322,7 @@ extension GlueCatalogSync {
             let tables = try await sync.client.getTables(database: target.database)
             return ("glue database \(target.database) (\(target.region)): reachable, \(tables.count) table(s)", nil)
         } catch let e as GlueError where e.code == .accessDenied {
-            return (nil, "glue: permission glue:\(e.operation) refused on database \(target.database): \(oneLine(e.underlying.message)) (the daemon needs glue:GetDatabase, glue:CreateDatabase, glue:GetTable, glue:GetTables, glue:CreateTable and glue:UpdateTable)")
+            return (nil, "glue: permission glue:\(e.operation) refused on database \(target.database): \(oneLine(e.underlying.message)) (the daemon needs glue:GetDatabase, glue:CreateDatabase, glue:GetTable, glue:GetTables, glue:CreateTable, glue:UpdateTable and, with date folders, glue:BatchCreatePartition)")
         } catch {
             return (nil, "glue database \(target.database) cannot be used: \(oneLine(SecretScrubber.scrub("\(error)"))) (check [catalog] glue_region, glue_endpoint and the AWS credentials)")
         }

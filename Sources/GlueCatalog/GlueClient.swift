@@ -105,6 +105,56 @@ public struct GlueClient: Sendable {
         }
     }
 
+    // MARK: Partitions
+
+    /// BatchCreatePartition, 100 partitions a call (Glue's limit): partitions that exist already are
+    /// left as they are; any other refused entry throws, naming the partition.
+    public func createPartitions(database: String, table: String, _ partitions: [GluePartition]) async throws {
+        struct Request: Encodable { var DatabaseName: String; var TableName: String; var PartitionInputList: [GluePartition] }
+        struct Response: Decodable {
+            struct Failure: Decodable {
+                struct Detail: Decodable { var ErrorCode: String?; var ErrorMessage: String? }
+                var PartitionValues: [String]?
+                var ErrorDetail: Detail?
+            }
+            var Errors: [Failure]?
+        }
+        let entity = "\(database).\(table)"
+        var start = 0
+        while start < partitions.count {
+            let chunk = Array(partitions[start..<min(start + Self.partitionsPerCall, partitions.count)])
+            start += chunk.count
+            let body = try await call("BatchCreatePartition", entity: entity, Request(DatabaseName: database, TableName: table, PartitionInputList: chunk))
+            let refused = (try decode(Response.self, body, operation: "BatchCreatePartition", entity: entity).Errors ?? [])
+                .filter { $0.ErrorDetail?.ErrorCode != "AlreadyExistsException" }
+            if let first = refused.first {
+                let code = first.ErrorDetail?.ErrorCode ?? "UnknownError"
+                throw GlueError(operation: "BatchCreatePartition", entity: "\(entity) (\((first.PartitionValues ?? []).joined(separator: "/")))",
+                                AWSServiceError(code.hasPrefix("AccessDenied") ? .accessDenied : .rejected, "\(code): \(first.ErrorDetail?.ErrorMessage ?? "no message")",
+                                                service: "glue", operation: "BatchCreatePartition", awsCode: code))
+            }
+        }
+    }
+
+    /// Partitions one BatchCreatePartition call takes at most.
+    static let partitionsPerCall = 100
+
+    /// GetPartitions over all pages: every partition of `table`.
+    public func getPartitions(database: String, table: String) async throws -> [GluePartition] {
+        struct Request: Encodable { var DatabaseName: String; var TableName: String; var NextToken: String? }
+        struct Response: Decodable { var Partitions: [GluePartition]?; var NextToken: String? }
+        let entity = "\(database).\(table)"
+        var out: [GluePartition] = []
+        var token: String?
+        repeat {
+            let body = try await call("GetPartitions", entity: entity, Request(DatabaseName: database, TableName: table, NextToken: token))
+            let page = try decode(Response.self, body, operation: "GetPartitions", entity: entity)
+            out += page.Partitions ?? []
+            token = page.NextToken.flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return out
+    }
+
     // MARK: Requests
 
     /// The JSON body of a request (`nil` members left out, as Glue wants).

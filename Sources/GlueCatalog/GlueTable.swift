@@ -38,6 +38,9 @@ public struct GlueTable: Sendable, Equatable, Codable {
     public var serializationLibrary: String?
     /// Glue's version of the table as read (`VersionId`); nil for a table not read from Glue.
     public var versionId: String?
+    /// The partition columns (`PartitionKeys`): each partition (``GluePartition``) gives one value
+    /// per key and a folder of its own. Empty for an unpartitioned table.
+    public var partitionKeys: [Column] = []
 
     /// A table with every part given.
     public init(name: String, columns: [Column], location: String, tableType: String = "EXTERNAL_TABLE",
@@ -57,13 +60,19 @@ public struct GlueTable: Sendable, Equatable, Codable {
     /// An external table over the Parquet files of `location`, with the input/output formats and
     /// SerDe Athena, Redshift Spectrum and Spark expect of Parquet
     /// (https://docs.aws.amazon.com/athena/latest/ug/parquet-serde.html).
-    public static func parquet(name: String, columns: [Column], location: String) -> GlueTable {
-        GlueTable(name: name, columns: columns, location: location,
-                  parameters: ["classification": "parquet", "EXTERNAL": "TRUE"],
-                  inputFormat: "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-                  outputFormat: "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-                  serializationLibrary: "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")
+    /// `partitionKeys` make it a partitioned table, whose rows are those of its partitions' folders.
+    public static func parquet(name: String, columns: [Column], location: String, partitionKeys: [Column] = []) -> GlueTable {
+        var table = GlueTable(name: name, columns: columns, location: location,
+                              parameters: ["classification": "parquet", "EXTERNAL": "TRUE"],
+                              inputFormat: parquetInputFormat, outputFormat: parquetOutputFormat,
+                              serializationLibrary: parquetSerDe)
+        table.partitionKeys = partitionKeys
+        return table
     }
+
+    static let parquetInputFormat = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    static let parquetOutputFormat = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+    static let parquetSerDe = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 
     /// An Apache Iceberg table whose current metadata file is `metadataLocation`, declared as Iceberg's
     /// own Glue catalog declares one (`table_type = ICEBERG`, `metadata_location`, and the columns for
@@ -99,10 +108,20 @@ public struct GlueTable: Sendable, Equatable, Codable {
         var InputFormat: String?
         var OutputFormat: String?
         var SerdeInfo: SerDeInfo?
+
+        /// The descriptor a table or partition declares.
+        init(columns: [Column], location: String, inputFormat: String?, outputFormat: String?, serializationLibrary: String?) {
+            Columns = columns
+            Location = location
+            InputFormat = inputFormat
+            OutputFormat = outputFormat
+            SerdeInfo = SerDeInfo(SerializationLibrary: serializationLibrary,
+                                  Parameters: serializationLibrary == nil ? nil : ["serialization.format": "1"])
+        }
     }
 
     enum CodingKeys: String, CodingKey {
-        case Name, StorageDescriptor, TableType, Parameters, VersionId
+        case Name, StorageDescriptor, TableType, Parameters, VersionId, PartitionKeys
     }
 
     public init(from decoder: any Decoder) throws {
@@ -117,17 +136,17 @@ public struct GlueTable: Sendable, Equatable, Codable {
         tableType = try c.decodeIfPresent(String.self, forKey: .TableType) ?? ""
         parameters = try c.decodeIfPresent([String: String].self, forKey: .Parameters) ?? [:]
         versionId = try c.decodeIfPresent(String.self, forKey: .VersionId)
+        partitionKeys = try c.decodeIfPresent([Column].self, forKey: .PartitionKeys) ?? []
     }
 
     /// Encodes the `TableInput` (no `VersionId`: that goes beside it in UpdateTable).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .Name)
-        let serde = SerDeInfo(SerializationLibrary: serializationLibrary,
-                              Parameters: serializationLibrary == nil ? nil : ["serialization.format": "1"])
-        try c.encode(StorageDescriptor(Columns: columns, Location: location, InputFormat: inputFormat, OutputFormat: outputFormat,
-                                       SerdeInfo: serde), forKey: .StorageDescriptor)
+        try c.encode(StorageDescriptor(columns: columns, location: location, inputFormat: inputFormat, outputFormat: outputFormat,
+                                       serializationLibrary: serializationLibrary), forKey: .StorageDescriptor)
         try c.encode(tableType, forKey: .TableType)
         try c.encode(parameters, forKey: .Parameters)
+        if !partitionKeys.isEmpty { try c.encode(partitionKeys, forKey: .PartitionKeys) }
     }
 }

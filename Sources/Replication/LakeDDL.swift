@@ -131,7 +131,13 @@ public enum LakeDDL {
         if engine == .duckdb {
             let files = options.dateFolders ? "**/*.parquet" : "*.parquet"
             let glob = location.hasSuffix("/") ? location + files : location + "/" + files
+            // LOAD files have no `Op` (unless `IncludeOpForFullLoad`) and no `_unchanged_toast`: until a
+            // table's first CDC file the glob finds neither, so an empty row set that has both (null)
+            // joins by name, and the current-state view reads the same columns either way.
+            let always = [ParquetTableWriter.opColumnName, ParquetTableWriter.unchangedToastColumnName]
+                .map { "CAST(NULL AS VARCHAR) AS \(queryIdentifier($0, engine: engine))" }.joined(separator: ", ")
             return "CREATE OR REPLACE VIEW \(name) AS SELECT * FROM read_parquet(\(literal(glob)), union_by_name = true)"
+                + " UNION ALL BY NAME SELECT \(always) WHERE false"
         }
         let columns = fileColumns(table.columns.map { ($0.name, ColumnKind($0)) }, engine: engine, options: options)
         let list = columns.map { "  \(ddlIdentifier($0.0, engine: engine)) \($0.1)" }.joined(separator: ",\n")

@@ -41,6 +41,12 @@ import Testing
         #expect(FileNaming.tableFolder(ofKey: flat) == "public/orders/")
         #expect(FileNaming.tableFolder(ofKey: "a%2Fb/c/metadata/v1.metadata.json") == "a%2Fb/c/")
         #expect(FileNaming.cdcName(ofKey: "public/orders/LOAD00000001.parquet") == nil)
+        #expect(FileNaming.dateFolder(ofKey: key) == "2026/11/24/")
+        #expect(FileNaming.dateFolder(ofKey: flat) == "")
+        #expect(FileNaming.dateFolder(ofKey: "public/orders/LOAD00000001.parquet") == "")
+        #expect(FileNaming.dateFolder(ofKey: "public/orders/24-11-2026/20261124-191512345.parquet") == "24-11-2026/")
+        #expect(GlueCatalogSync.partitionValues(folder: "2026/11/24/") == ["2026", "11", "24"])
+        #expect(GlueCatalogSync.partitionValues(folder: "24-11-2026/") == ["24-11-2026"])
     }
 
     @Test func thePartitionColumnsFollowTheFolderLevels() {

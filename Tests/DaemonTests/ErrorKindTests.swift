@@ -31,6 +31,14 @@ import Testing
         #expect(ErrorKind.classify(ObjectStoreError(.noSuchBucket, "none")) == (.store, true))
     }
 
+    @Test func glueCatalogFailuresAreTheCatalogsOrARefusedPermission() {
+        #expect(ErrorKind.classify(GlueCatalogSync.Failure(description: "glue GetTable: unavailable")) == (.catalog, false))
+        #expect(ErrorKind.classify(GlueCatalogSync.Failure(description: "glue GetTable: accessDenied", refused: true)) == (.credentials, true))
+        // A write step that failed because of the catalog or the store says which.
+        #expect(ErrorKind.classify(EngineError(.writeFailed, "cycle", underlying: GlueCatalogSync.Failure(description: "x"))) == (.catalog, false))
+        #expect(ErrorKind.classify(EngineError(.writeFailed, "cycle", underlying: ObjectStoreError(.noSuchBucket, "none"))) == (.store, true))
+    }
+
     @Test func tableFailureIsClassifiedByItsCause() {
         let failure = TableFailure(table: "public.t", underlying: ObjectStoreError(.accessDenied, "refused"))
         #expect(ErrorKind.classify(failure) == (.credentials, true))
@@ -49,8 +57,8 @@ import Testing
     }
 
     @Test func unreadableCheckpointKeepsTheDecodingError() throws {
-        let error = #expect(throws: EngineError.self) { _ = try ReplicationState.decode(Array("{".utf8)) }
+        let error = #expect(throws: EngineError.self) { _ = try Checkpoint.decode(Array("{".utf8)) }
         #expect(error?.underlying is DecodingError)
-        #expect(error?.context.key == ReplicationState.key)
+        #expect(error?.context.key == Checkpoint.key)
     }
 }

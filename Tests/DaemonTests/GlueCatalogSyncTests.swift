@@ -75,6 +75,31 @@ final class ScriptedGlue: HTTPTransport {
         #expect(columns?.map { $0["Name"] ?? "" } == ["op", "id", "v", "_seq", "_commit_ts", "_unchanged_toast"])
     }
 
+    @Test func dateFoldersGetAPartitionedCDCTableAndEachFolderIsDeclaredOnce() async throws {
+        let notFound = HTTPResponse(status: 400, body: Array(#"{"__type":"EntityNotFoundException","Message":"m"}"#.utf8))
+        let ok = HTTPResponse(status: 200, body: Array("{}".utf8))
+        let glue = ScriptedGlue([ok, notFound, ok, ok])
+        let s = try sync(glue)
+        let declared = GlueCatalogSync.DeclaredPartitions()
+        let table = GlueCatalogSync.TableLayouts(schema: "public", name: "t", layouts: [layout([("id", .int64)])])
+        try await s.declareDateFolders([(table, ["2026/11/24/"])], partition: DatePartition(), declared: declared)
+        #expect(glue.targets == ["AWSGlue.GetDatabase", "AWSGlue.GetTable", "AWSGlue.CreateTable", "AWSGlue.BatchCreatePartition"])
+        let input = try #require(try glue.body(2)["TableInput"] as? [String: Any])
+        #expect(input["Name"] as? String == "public_t_cdc")
+        #expect((input["PartitionKeys"] as? [[String: String]])?.map { $0["Name"] ?? "" } == ["year", "month", "day"])
+        #expect((input["StorageDescriptor"] as? [String: Any])?["Location"] as? String == "s3://bucket/lake/public/t/")
+        let partition = try #require((try glue.body(3)["PartitionInputList"] as? [[String: Any]])?.first)
+        #expect(partition["Values"] as? [String] == ["2026", "11", "24"])
+        #expect((partition["StorageDescriptor"] as? [String: Any])?["Location"] as? String == "s3://bucket/lake/public/t/2026/11/24/")
+
+        // The same folder again: the table is read (its columns may change), the partition is not asked for.
+        let created = GlueTable.parquet(name: "public_t_cdc", columns: s.columns(table.layouts, keeping: []), location: "s3://bucket/lake/public/t/",
+                                        partitionKeys: DatePartition().columnNames.map { .init(name: $0, type: "string") })
+        let again = ScriptedGlue([ok, HTTPResponse(status: 200, body: Array(try JSONEncoder().encode(["Table": created])))])
+        try await sync(again).declareDateFolders([(table, ["2026/11/24/"])], partition: DatePartition(), declared: declared)
+        #expect(again.targets == ["AWSGlue.GetDatabase", "AWSGlue.GetTable"])
+    }
+
     @Test func anotherTablesGlueTableOfTheSameNameIsLeftAlone() async throws {
         let other = GlueTable.parquet(name: "public_t_changes", columns: [], location: "s3://elsewhere/t/")
         let glue = ScriptedGlue([HTTPResponse(status: 200, body: Array("{}".utf8)),

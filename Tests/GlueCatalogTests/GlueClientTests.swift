@@ -117,4 +117,48 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
         #expect(try await client(script).getTables(database: "lake").map(\.name) == ["a", "b"])
         #expect(try script.json(1)["NextToken"] as? String == "n1")
     }
+
+    @Test func createPartitionsSendsAtMostAHundredACallAndKeepsThoseThatExist() async throws {
+        let table = GlueTable.parquet(name: "t_cdc", columns: [.init(name: "id", type: "int")], location: "s3://b/p/s/t/",
+                                      partitionKeys: [.init(name: "year", type: "string")])
+        let partitions = (0..<250).map { GluePartition(of: table, values: ["\(1000 + $0)"], location: "s3://b/p/s/t/\(1000 + $0)/") }
+        let exists = HTTPResponse(status: 200, body: Array(#"{"Errors":[{"PartitionValues":["1000"],"ErrorDetail":{"ErrorCode":"AlreadyExistsException","ErrorMessage":"m"}}]}"#.utf8))
+        let script = GlueScript([exists])
+        try await client(script).createPartitions(database: "lake", table: "t_cdc", partitions)
+        #expect(script.sent.withLock { $0.count } == 3)
+        #expect(script.target(0) == "AWSGlue.BatchCreatePartition")
+        let first = try script.json(0)
+        #expect(first["TableName"] as? String == "t_cdc")
+        let inputs = try #require(first["PartitionInputList"] as? [[String: Any]])
+        #expect(inputs.count == 100)
+        #expect(inputs[0]["Values"] as? [String] == ["1000"])
+        let storage = try #require(inputs[0]["StorageDescriptor"] as? [String: Any])
+        #expect(storage["Location"] as? String == "s3://b/p/s/t/1000/")
+        #expect((storage["Columns"] as? [[String: String]])?.first?["Name"] == "id")
+        #expect((storage["SerdeInfo"] as? [String: Any])?["SerializationLibrary"] as? String == GlueTable.parquetSerDe)
+        #expect((try script.json(2)["PartitionInputList"] as? [[String: Any]])?.count == 50)
+    }
+
+    @Test func aRefusedPartitionThrowsNamingIt() async throws {
+        let table = GlueTable.parquet(name: "t_cdc", columns: [], location: "s3://b/t/", partitionKeys: [.init(name: "year", type: "string")])
+        let refused = HTTPResponse(status: 200, body: Array(#"{"Errors":[{"PartitionValues":["2026"],"ErrorDetail":{"ErrorCode":"AccessDeniedException","ErrorMessage":"no"}}]}"#.utf8))
+        do {
+            try await client(GlueScript([refused])).createPartitions(database: "lake", table: "t_cdc", [GluePartition(of: table, values: ["2026"], location: "s3://b/t/2026/")])
+            Issue.record("a refused partition was not an error")
+        } catch let e as GlueError {
+            #expect(e.code == .accessDenied)
+            #expect(e.description.contains("lake.t_cdc (2026)"))
+            #expect(e.description.contains("AccessDeniedException"))
+        }
+    }
+
+    @Test func partitionKeysAndPartitionsReadBack() async throws {
+        let table = GlueTable.parquet(name: "t_cdc", columns: [.init(name: "id", type: "int")], location: "s3://b/t/",
+                                      partitionKeys: [.init(name: "year", type: "string"), .init(name: "month", type: "string")])
+        let decoded = try JSONDecoder().decode(GlueTable.self, from: JSONEncoder().encode(table))
+        #expect(decoded == table)
+        let partition = GluePartition(of: table, values: ["2026", "11"], location: "s3://b/t/2026/11/")
+        let page = try JSONSerialization.data(withJSONObject: ["Partitions": [try JSONSerialization.jsonObject(with: JSONEncoder().encode(partition))]])
+        #expect(try await client(GlueScript([HTTPResponse(status: 200, body: Array(page))])).getPartitions(database: "lake", table: "t_cdc") == [partition])
+    }
 }

@@ -52,6 +52,28 @@ struct CurrentStateIntegrationTests {
         }
     }
 
+    /// Right after the full load a table has LOAD files only (no `Op`, no `_unchanged_toast` column):
+    /// DuckDB's views still open and the current state equals the source.
+    @Test func duckdbViewsReadATableThatHasOnlyItsLoadFiles() async throws {
+        let (db, dir, config, _) = try service.setUp("current_state_load")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try db.execute("DROP PUBLICATION replicatord; DROP TABLE public.orders, public.events, public.untouched;" + Self.schema)
+        try await DedicatedThread.run(name: "load-only") {
+            let load = try CrashRecoveryIntegrationTests().once(config)
+            try #require(load.status == 0, "full load failed: \(load.stderr)")
+            let printed = try TestEnvironment.capture(CrashRecoveryIntegrationTests.binary, ["ddl", "--config", config, "--engine", "duckdb"])
+            try #require(printed.status == 0, "\(printed.stderr)")
+            let ddl = dir + ".duckdb.sql"
+            try printed.stdout.write(toFile: ddl, atomically: true, encoding: .utf8)
+            let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/current_state_check.py").path
+            let out = try TestEnvironment.capture(try TestEnvironment.require("REPLICATORD_TEST_PYTHON"),
+                                                  [script, "--engine", "duckdb", "--conninfo", db.conninfo, "--ddl", ddl] + Self.tables)
+            #expect(out.status == 0, "\(out.stdout)\n\(out.stderr.suffix(3000))")
+            let lines = out.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
+            #expect(lines.count == Self.tables.count && lines.allSatisfy { $0.contains("\"ok\": true") }, "\(lines)")
+        }
+    }
+
     @Test func everyEnginesCurrentStateViewEqualsTheSourceAfterARandomizedWorkload() async throws {
         let (db, dir, config, port) = try service.setUp("current_state")
         defer { try? FileManager.default.removeItem(atPath: dir) }

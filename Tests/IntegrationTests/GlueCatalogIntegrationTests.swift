@@ -31,7 +31,7 @@ struct GlueCatalogIntegrationTests {
         var bucket: String
     }
 
-    func setUp(_ name: String, iceberg: Bool = false) throws -> Lake {
+    func setUp(_ name: String, iceberg: Bool = false, dateFolders: Bool = false) throws -> Lake {
         let db = try PostgresFixture(name)
         let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let bucket = "glue-\(UInt32.random(in: 0...UInt32.max))"
@@ -42,7 +42,8 @@ struct GlueCatalogIntegrationTests {
                                         spoolDir: config + ".spool", logLevel: "warning")
         let database = "lake_\(db.database.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" })"
         let text = try String(contentsOfFile: config, encoding: .utf8)
-        try (text + "[catalog]\niceberg = \(iceberg)\nglue_database = \"\(database)\"\nglue_endpoint = \"\(endpoint)\"\n")
+        try (text + "[catalog]\niceberg = \(iceberg)\nglue_database = \"\(database)\"\nglue_endpoint = \"\(endpoint)\"\n"
+             + (dateFolders ? "[output]\ndate_partition = true\n" : ""))
             .write(toFile: config, atomically: true, encoding: .utf8)
         try db.execute(Self.schema)
         return Lake(db: db, config: config, endpoint: endpoint, database: database, bucket: bucket)
@@ -53,6 +54,9 @@ struct GlueCatalogIntegrationTests {
         var files: [String: [[String]]]
         func columns(_ table: String) -> [[String]] { (tables[table]?["columns"] as? [[String]]) ?? [] }
         func names(_ table: String) -> [String] { columns(table).map { $0[0] } }
+        /// The Parquet files an engine reads through the table (``scripts/glue_check.py``'s "reads").
+        func reads(_ table: String) -> [String] { tables[table]?["reads"] as? [String] ?? [] }
+        func partitions(_ table: String) -> [[String: Any]] { tables[table]?["partitions"] as? [[String: Any]] ?? [] }
     }
 
     func catalog(_ lake: Lake) throws -> Catalog {
@@ -144,6 +148,54 @@ struct GlueCatalogIntegrationTests {
         #expect(again.status == 0, "\(again.stderr)")
         c = try catalog(lake)
         #expect((c.files["s3://\(lake.bucket)/lake/public/orders/"] ?? []).contains { $0.contains("region") }, "the redo stored no file with the new column")
+        expectCatalogReadsEveryFile(c, lake)
+    }
+
+    @Test func dateFoldersAreGluePartitionsDeclaredBeforeTheirFiles() async throws {
+        try await DedicatedThread.run(name: "test") { try self.dateFolders() }
+    }
+
+    func dateFolders() throws {
+        let lake = try setUp("glue_dates", dateFolders: true)
+        let load = try crash.once(lake.config)
+        try #require(load.status == 0, "full load failed: \(load.stderr)")
+        let folder = "s3://\(lake.bucket)/lake/public/orders/"
+        var c = try catalog(lake)
+        #expect(Set(c.tables.keys) == ["public_orders_changes", "public_order_items_changes", "public_orders_cdc", "public_order_items_cdc"])
+        #expect(c.tables["public_orders_cdc"]?["partition_keys"] as? [String] == ["year", "month", "day"])
+        #expect(c.tables["public_orders_cdc"]?["location"] as? String == folder)
+        #expect(c.partitions("public_orders_cdc").isEmpty && c.reads("public_orders_cdc").isEmpty, "LOAD files lie outside every partition")
+        #expect(c.columns("public_orders_cdc") == c.columns("public_orders_changes"))
+        let loadFiles = c.reads("public_orders_changes")
+        #expect(!loadFiles.isEmpty && loadFiles.allSatisfy { $0.hasPrefix(folder + "LOAD") })
+
+        // A cycle killed after Glue is told and before its files: the folder's partition is there first.
+        try lake.db.execute("""
+            ALTER TABLE public.orders ADD COLUMN region text;
+            INSERT INTO public.orders (id, region) VALUES (300, 'eu');
+            UPDATE public.orders SET note = 'changed' WHERE id = 2;
+            """)
+        let crashed = try crash.once(lake.config, crashAt: "after-glue-tables-declared")
+        #expect(crashed.status == 97, "expected the injected crash: \(crashed.stderr)")
+        c = try catalog(lake)
+        let partitions = c.partitions("public_orders_cdc")
+        #expect(partitions.count == 1)
+        #expect(c.reads("public_orders_cdc").isEmpty, "a file came before the crash point")
+        #expect(c.names("public_orders_cdc").contains("region"))
+
+        let again = try crash.once(lake.config)
+        try #require(again.status == 0, "\(again.stderr)")
+        c = try catalog(lake)
+        let cdcFiles = c.reads("public_orders_changes").filter { !$0.hasPrefix(folder + "LOAD") }
+        #expect(!cdcFiles.isEmpty, "no CDC file")
+        #expect(c.reads("public_orders_cdc") == cdcFiles, "the partitioned table reads every CDC file and nothing else")
+        #expect(c.reads("public_order_items_cdc").isEmpty)
+        for partition in c.partitions("public_orders_cdc") {
+            let values = partition["values"] as? [String] ?? []
+            #expect(values.count == 3)
+            #expect(partition["location"] as? String == folder + values.joined(separator: "/") + "/")
+        }
+        #expect(cdcFiles.allSatisfy { file in c.partitions("public_orders_cdc").contains { file.hasPrefix($0["location"] as? String ?? "?") } })
         expectCatalogReadsEveryFile(c, lake)
     }
 
