@@ -48,6 +48,7 @@ struct CrashRecoveryIntegrationTests {
 
     func crashAtEachStep(_ point: String) throws {
         let (db, dir, config) = try setUp("crash_\(point.replacingOccurrences(of: "-", with: "_"))")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         let load = try once(config)
         try #require(load.status == 0, "full load failed: \(load.stderr)")
@@ -72,6 +73,7 @@ struct CrashRecoveryIntegrationTests {
 
     func crashDuringTheFullLoad() throws {
         let (db, dir, config) = try setUp("crash_load")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         let crashed = try once(config, crashAt: "after-load-files-stored")
         #expect(crashed.status == 97, "expected the injected crash: \(crashed.stderr)")

@@ -56,6 +56,7 @@ struct CurrentStateIntegrationTests {
     /// DuckDB's views still open and the current state equals the source.
     @Test func duckdbViewsReadATableThatHasOnlyItsLoadFiles() async throws {
         let (db, dir, config, _) = try service.setUp("current_state_load")
+        defer { db.drop() }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try db.execute("DROP PUBLICATION replicatord; DROP TABLE public.orders, public.events, public.untouched;" + Self.schema)
         try await DedicatedThread.run(name: "load-only") {
@@ -76,6 +77,7 @@ struct CurrentStateIntegrationTests {
 
     @Test func everyEnginesCurrentStateViewEqualsTheSourceAfterARandomizedWorkload() async throws {
         let (db, dir, config, port) = try service.setUp("current_state")
+        defer { db.drop() }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try db.execute("DROP PUBLICATION replicatord; DROP TABLE public.orders, public.events, public.untouched;" + Self.schema)
         var rng = FuzzSeed.generator(for: "current state workload")

@@ -68,6 +68,7 @@ struct DMSSettingsIntegrationTests {
 
     func dateFolders() throws {
         let (db, dir, config) = try crash.setUp("dms_date_folders")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         try addOutput(config, """
             date_partition = true
@@ -142,6 +143,7 @@ struct DMSSettingsIntegrationTests {
 
     func dateFoldersOnS3() throws {
         let (db, dir, config) = try crash.setUp("dms_date_s3")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let bucket = "dms-dates-\(UInt32.random(in: 0...UInt32.max))"
@@ -184,6 +186,7 @@ struct DMSSettingsIntegrationTests {
 
     func writtenChanges(_ key: String, _ kept: String) throws {
         let (db, dir, config) = try crash.setUp("dms_\(key)")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         try addOutput(config, "\(key) = true")
         try #require(try replicatord(["--config", config, "--once"]).status == 0)
@@ -216,6 +219,7 @@ struct DMSSettingsIntegrationTests {
 
     func timestampMillis() throws {
         let (db, dir, config) = try crash.setUp("dms_millis")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         try db.execute("""
             CREATE TABLE public.times (id int PRIMARY KEY, a timestamp, b timestamptz);
@@ -253,6 +257,7 @@ struct DMSSettingsIntegrationTests {
 
     func heldChanges() throws {
         let (db, dir, config) = try crash.setUp("dms_held")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         try addOutput(config, "cdc_min_file_size_kib = 64\ncdc_max_batch_interval_seconds = 3600")
         try #require(try replicatord(["--config", config, "--once"]).status == 0)

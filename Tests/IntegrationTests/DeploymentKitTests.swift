@@ -194,50 +194,51 @@ struct DeploymentKitTests {
 struct DeploymentKitSourceSetupTests {
     @Test func checkNamesTheTableTheRoleCannotReadAndSourceSetupGrantsIt() async throws {
         let kit = DeploymentKitTests()
-        let db = try PostgresFixture("deploy_setup")
-        let role = "rd_setup_\(UInt32.random(in: 0...UInt32.max))"
-        defer {
-            db.drop()
-            if let admin = try? PGConnection(conninfo: (try? TestEnvironment.require("REPLICATORD_TEST_PG")) ?? "") {
-                _ = try? admin.query("DROP ROLE IF EXISTS \(PGConnection.quoteIdentifier(role))")
+        try await withPostgres("deploy_setup") { db in
+            let role = "rd_setup_\(UInt32.random(in: 0...UInt32.max))"
+            defer {
+                db.drop()
+                if let admin = try? PGConnection(conninfo: (try? TestEnvironment.require("REPLICATORD_TEST_PG")) ?? "") {
+                    _ = try? admin.query("DROP ROLE IF EXISTS \(PGConnection.quoteIdentifier(role))")
+                }
             }
-        }
-        try db.execute("""
-            CREATE SCHEMA sales;
-            CREATE TABLE public.orders (id bigint PRIMARY KEY, status text);
-            CREATE TABLE sales.invoices (id bigint PRIMARY KEY, total numeric(12,2));
-            CREATE TABLE public.events (at timestamptz, what text);
-            CREATE PUBLICATION replicatord FOR TABLE public.orders, sales.invoices, public.events;
-            CREATE ROLE \(role) WITH LOGIN REPLICATION;
-            GRANT SELECT ON public.orders TO \(role);
-            """)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rd-setup-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let config = dir + "/replicatord.toml"
-        try TestEnvironment.writeConfig(to: config, conninfo: "\(db.conninfo) user=\(role)", slot: db.database,
-                                        target: "url = \"file://\(dir)/out\"", spoolDir: "\(dir)/spool")
+            try db.execute("""
+                CREATE SCHEMA sales;
+                CREATE TABLE public.orders (id bigint PRIMARY KEY, status text);
+                CREATE TABLE sales.invoices (id bigint PRIMARY KEY, total numeric(12,2));
+                CREATE TABLE public.events (at timestamptz, what text);
+                CREATE PUBLICATION replicatord FOR TABLE public.orders, sales.invoices, public.events;
+                CREATE ROLE \(role) WITH LOGIN REPLICATION;
+                GRANT SELECT ON public.orders TO \(role);
+                """)
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rd-setup-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let config = dir + "/replicatord.toml"
+            try TestEnvironment.writeConfig(to: config, conninfo: "\(db.conninfo) user=\(role)", slot: db.database,
+                                            target: "url = \"file://\(dir)/out\"", spoolDir: "\(dir)/spool")
 
-        do {
-            let out = try await kit.run(CrashRecoveryIntegrationTests.binary, ["check", "--config", config])
-            Issue.record("check passed although the role may not read sales.invoices: \(out)")
-        } catch let failure as TestEnvironment.ProcessFailed {
-            let problem = failure.stderr.split(separator: "\n").first { $0.hasPrefix("problem: role \(role) may not read") }.map(String.init) ?? ""
-            #expect(problem.contains("sales.invoices") && !problem.contains("public.orders"), "\(failure.stderr)")
-            #expect(problem.contains("source-setup.sql") && problem.contains("/usr/share/doc/replicatord/"), "\(problem)")
-        }
+            do {
+                let out = try await kit.run(CrashRecoveryIntegrationTests.binary, ["check", "--config", config])
+                Issue.record("check passed although the role may not read sales.invoices: \(out)")
+            } catch let failure as TestEnvironment.ProcessFailed {
+                let problem = failure.stderr.split(separator: "\n").first { $0.hasPrefix("problem: role \(role) may not read") }.map(String.init) ?? ""
+                #expect(problem.contains("sales.invoices") && !problem.contains("public.orders"), "\(failure.stderr)")
+                #expect(problem.contains("source-setup.sql") && problem.contains("/usr/share/doc/replicatord/"), "\(problem)")
+            }
 
-        // The script, run as the DBA would (a second time changes nothing), grants what is missing
-        // and lists the table without a key that needs REPLICA IDENTITY FULL.
-        let script = TestEnvironment.repositoryRoot.appendingPathComponent("config/source-setup.sql").path
-        var output = ""
-        for _ in 0..<2 {
-            output = try await kit.run("/usr/bin/psql", ["-X", "-d", db.conninfo, "-v", "role=\(role)", "-f", script])
+            // The script, run as the DBA would (a second time changes nothing), grants what is missing
+            // and lists the table without a key that needs REPLICA IDENTITY FULL.
+            let script = TestEnvironment.repositoryRoot.appendingPathComponent("config/source-setup.sql").path
+            var output = ""
+            for _ in 0..<2 {
+                output = try await kit.run("/usr/bin/psql", ["-X", "-d", db.conninfo, "-v", "role=\(role)", "-f", script])
+            }
+            #expect(output.contains("public.events"), "\(output)")
+            #expect(!output.contains(" f\n") && !output.contains("| f "), "a check says false: \(output)")
+            let checked = try await kit.run(CrashRecoveryIntegrationTests.binary, ["check", "--config", config])
+            #expect(checked.contains("ok: ready to replicate"), "\(checked)")
         }
-        #expect(output.contains("public.events"), "\(output)")
-        #expect(!output.contains(" f\n") && !output.contains("| f "), "a check says false: \(output)")
-        let checked = try await kit.run(CrashRecoveryIntegrationTests.binary, ["check", "--config", config])
-        #expect(checked.contains("ok: ready to replicate"), "\(checked)")
     }
 }
 
@@ -338,168 +339,169 @@ struct DeploymentKitPackageTests {
         }
 
         // The source, set up with the installed source-setup.sql: its role is the one the daemon uses.
-        let db = try PostgresFixture("deploy_kit")
-        let role = "rd_deploy_\(UInt32.random(in: 0...UInt32.max))"
-        defer {
-            db.drop()
-            if let admin = try? PGConnection(conninfo: (try? TestEnvironment.require("REPLICATORD_TEST_PG")) ?? "") {
-                _ = try? admin.query("DROP ROLE IF EXISTS \(PGConnection.quoteIdentifier(role))")
+        try await withPostgres("deploy_kit") { db in
+            let role = "rd_deploy_\(UInt32.random(in: 0...UInt32.max))"
+            defer {
+                db.drop()
+                if let admin = try? PGConnection(conninfo: (try? TestEnvironment.require("REPLICATORD_TEST_PG")) ?? "") {
+                    _ = try? admin.query("DROP ROLE IF EXISTS \(PGConnection.quoteIdentifier(role))")
+                }
             }
-        }
-        try db.execute("""
-            CREATE TABLE public.orders (id bigint PRIMARY KEY, status text NOT NULL, amount numeric(12,2));
-            INSERT INTO public.orders SELECT g, 'new', g * 1.5 FROM generate_series(1, 500) g;
-            """)
-        let setup = try await inRoot("/usr/bin/psql", ["-X", "-q", "-d", db.conninfo, "-v", "role=\(role)", "-f", "/usr/share/doc/replicatord/source-setup.sql"])
-        #expect(!setup.contains("ERROR"), "\(setup)")
-        let granted = try db.connect().query("""
-            SELECT rolreplication, rolcanlogin, has_table_privilege($1, 'public.orders', 'SELECT'),
-                   (SELECT count(*) FROM pg_publication_tables WHERE pubname = 'replicatord')
-            FROM pg_roles WHERE rolname = $1
-            """, [role]).rows
-        #expect(granted.first == ["t", "t", "t", "1"], "\(granted)")
+            try db.execute("""
+                CREATE TABLE public.orders (id bigint PRIMARY KEY, status text NOT NULL, amount numeric(12,2));
+                INSERT INTO public.orders SELECT g, 'new', g * 1.5 FROM generate_series(1, 500) g;
+                """)
+            let setup = try await inRoot("/usr/bin/psql", ["-X", "-q", "-d", db.conninfo, "-v", "role=\(role)", "-f", "/usr/share/doc/replicatord/source-setup.sql"])
+            #expect(!setup.contains("ERROR"), "\(setup)")
+            let granted = try db.connect().query("""
+                SELECT rolreplication, rolcanlogin, has_table_privilege($1, 'public.orders', 'SELECT'),
+                       (SELECT count(*) FROM pg_publication_tables WHERE pubname = 'replicatord')
+                FROM pg_roles WHERE rolname = $1
+                """, [role]).rows
+            #expect(granted.first == ["t", "t", "t", "1"], "\(granted)")
 
-        // The bucket (the CloudFormation stack's, on AWS), the credentials and the config, as the README says.
-        let bucket = "deploy-kit-\(UInt32.random(in: 0...UInt32.max))"
-        try TestEnvironment.helper("create-bucket", [endpoint, bucket])
-        let environment = ProcessInfo.processInfo.environment
-        let keyID = try #require(environment["AWS_ACCESS_KEY_ID"]), secret = try #require(environment["AWS_SECRET_ACCESS_KEY"])
-        try "[default]\naws_access_key_id = \(keyID)\naws_secret_access_key = \(secret)\n"
-            .write(toFile: work + "/aws-credentials", atomically: true, encoding: .utf8)
-        try "*:*:*:\(role):unused-with-trust\n".write(toFile: work + "/pgpass", atomically: true, encoding: .utf8)
-        for name in ["aws-credentials", "pgpass"] {
-            try await inRoot("/usr/bin/install", ["-m", "0600", work + "/" + name, "/etc/replicatord/" + name])
-        }
-        let port = try TestEnvironment.helper("free-port", [])
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let example = try await contents("/etc/replicatord/replicatord.toml")
-        var edited: [String] = []
-        var replaced = Set<String>()
-        var section = ""
-        for line in example.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix("[") { section = String(trimmed.prefix { $0 != "]" }.dropFirst()) }
-            let key = line.split(separator: "=").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            // Each key in its own section only (`interval_seconds` is also [cloudwatch]'s, say).
-            let value: String? = switch (section, key) {
-            case ("source", "conninfo"): "\"\(db.conninfo) user=\(role)\""
-            case ("source", "slot"): "\"\(db.database)\""
-            case ("target", "url"): "\"s3://\(bucket)/replica\""
-            case ("target", "endpoint"): "\"\(endpoint)\""
-            case ("target", "path_style"): "true"
-            case ("schedule", "interval_seconds"): "3"
-            case ("health", "listen"): "\"127.0.0.1:\(port)\""
-            default: nil
+            // The bucket (the CloudFormation stack's, on AWS), the credentials and the config, as the README says.
+            let bucket = "deploy-kit-\(UInt32.random(in: 0...UInt32.max))"
+            try TestEnvironment.helper("create-bucket", [endpoint, bucket])
+            let environment = ProcessInfo.processInfo.environment
+            let keyID = try #require(environment["AWS_ACCESS_KEY_ID"]), secret = try #require(environment["AWS_SECRET_ACCESS_KEY"])
+            try "[default]\naws_access_key_id = \(keyID)\naws_secret_access_key = \(secret)\n"
+                .write(toFile: work + "/aws-credentials", atomically: true, encoding: .utf8)
+            try "*:*:*:\(role):unused-with-trust\n".write(toFile: work + "/pgpass", atomically: true, encoding: .utf8)
+            for name in ["aws-credentials", "pgpass"] {
+                try await inRoot("/usr/bin/install", ["-m", "0600", work + "/" + name, "/etc/replicatord/" + name])
             }
-            if let value { edited.append("\(key) = \(value)"); replaced.insert(key) } else { edited.append(String(line)) }
-        }
-        #expect(replaced.count == 7, "the example config lacks a key: \(replaced)")
-        try edited.joined(separator: "\n").write(toFile: work + "/replicatord.toml", atomically: true, encoding: .utf8)
-        try await inRoot("/usr/bin/install", ["-m", "0644", work + "/replicatord.toml", "/etc/replicatord/replicatord.toml"])
+            let port = try TestEnvironment.helper("free-port", [])
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let example = try await contents("/etc/replicatord/replicatord.toml")
+            var edited: [String] = []
+            var replaced = Set<String>()
+            var section = ""
+            for line in example.split(separator: "\n", omittingEmptySubsequences: false) {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.hasPrefix("[") { section = String(trimmed.prefix { $0 != "]" }.dropFirst()) }
+                let key = line.split(separator: "=").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                // Each key in its own section only (`interval_seconds` is also [cloudwatch]'s, say).
+                let value: String? = switch (section, key) {
+                case ("source", "conninfo"): "\"\(db.conninfo) user=\(role)\""
+                case ("source", "slot"): "\"\(db.database)\""
+                case ("target", "url"): "\"s3://\(bucket)/replica\""
+                case ("target", "endpoint"): "\"\(endpoint)\""
+                case ("target", "path_style"): "true"
+                case ("schedule", "interval_seconds"): "3"
+                case ("health", "listen"): "\"127.0.0.1:\(port)\""
+                default: nil
+                }
+                if let value { edited.append("\(key) = \(value)"); replaced.insert(key) } else { edited.append(String(line)) }
+            }
+            #expect(replaced.count == 7, "the example config lacks a key: \(replaced)")
+            try edited.joined(separator: "\n").write(toFile: work + "/replicatord.toml", atomically: true, encoding: .utf8)
+            try await inRoot("/usr/bin/install", ["-m", "0644", work + "/replicatord.toml", "/etc/replicatord/replicatord.toml"])
 
-        // systemd's LoadCredential= without systemd: the secrets copied into a directory only the
-        // service user reads, named by the variables the unit sets; nothing else in the environment.
-        let credentials = work + "/credentials"
-        try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
-        for name in ["aws-credentials", "pgpass"] {
-            try await inRoot("/usr/bin/install", ["-m", "0400", "-o", "replicatord", "/etc/replicatord/" + name, credentials + "/" + name])
-        }
-        try await inRoot("/bin/chmod", ["0755", work])
-        try await inRoot("/bin/chmod", ["0500", credentials])
-        try await inRoot("/bin/chown", ["replicatord", credentials])
-        let serviceEnvironment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/var/lib/replicatord", "LANG=C.UTF-8",
-                                  "PGPASSFILE=\(credentials)/pgpass", "AWS_SHARED_CREDENTIALS_FILE=\(credentials)/aws-credentials"]
-        let config = "/etc/replicatord/replicatord.toml"
+            // systemd's LoadCredential= without systemd: the secrets copied into a directory only the
+            // service user reads, named by the variables the unit sets; nothing else in the environment.
+            let credentials = work + "/credentials"
+            try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
+            for name in ["aws-credentials", "pgpass"] {
+                try await inRoot("/usr/bin/install", ["-m", "0400", "-o", "replicatord", "/etc/replicatord/" + name, credentials + "/" + name])
+            }
+            try await inRoot("/bin/chmod", ["0755", work])
+            try await inRoot("/bin/chmod", ["0500", credentials])
+            try await inRoot("/bin/chown", ["replicatord", credentials])
+            let serviceEnvironment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/var/lib/replicatord", "LANG=C.UTF-8",
+                                      "PGPASSFILE=\(credentials)/pgpass", "AWS_SHARED_CREDENTIALS_FILE=\(credentials)/aws-credentials"]
+            let config = "/etc/replicatord/replicatord.toml"
 
-        let check = try await inRoot("/usr/sbin/runuser", ["-u", "replicatord", "--", "/usr/bin/env", "-i"] + serviceEnvironment
-                                      + ["/usr/bin/replicatord", "check", "--config", config])
-        #expect(check.contains("ok: ready to replicate"), "\(check)")
+            let check = try await inRoot("/usr/sbin/runuser", ["-u", "replicatord", "--", "/usr/bin/env", "-i"] + serviceEnvironment
+                                          + ["/usr/bin/replicatord", "check", "--config", config])
+            #expect(check.contains("ok: ready to replicate"), "\(check)")
 
-        // The service: as the unit runs it (its user, its state directory as working directory).
-        // setpriv execs the daemon (and throwaway-root execs all the way down to it), so SIGTERM
-        // reaches it as systemd's would; runuser would stand between.
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: Self.script)
-        daemon.arguments = ["run", root, "/usr/bin/env", "-i", "--chdir=/var/lib/replicatord"] + serviceEnvironment + ["/usr/bin/setpriv", "--reuid=replicatord", "--regid=replicatord", "--init-groups",
-                                                          "--", "/usr/bin/replicatord", "--config", config]
-        let logPath = work + "/daemon.log"
-        #expect(FileManager.default.createFile(atPath: logPath, contents: nil))
-        daemon.standardError = FileHandle(forWritingAtPath: logPath)
-        daemon.standardOutput = FileHandle(forWritingAtPath: logPath)
-        try daemon.run()
-        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
-        func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-        let base = "http://127.0.0.1:\(port)"
+            // The service: as the unit runs it (its user, its state directory as working directory).
+            // setpriv execs the daemon (and throwaway-root execs all the way down to it), so SIGTERM
+            // reaches it as systemd's would; runuser would stand between.
+            let daemon = Process()
+            daemon.executableURL = URL(fileURLWithPath: Self.script)
+            daemon.arguments = ["run", root, "/usr/bin/env", "-i", "--chdir=/var/lib/replicatord"] + serviceEnvironment + ["/usr/bin/setpriv", "--reuid=replicatord", "--regid=replicatord", "--init-groups",
+                                                              "--", "/usr/bin/replicatord", "--config", config]
+            let logPath = work + "/daemon.log"
+            #expect(FileManager.default.createFile(atPath: logPath, contents: nil))
+            daemon.standardError = FileHandle(forWritingAtPath: logPath)
+            daemon.standardOutput = FileHandle(forWritingAtPath: logPath)
+            try daemon.run()
+            defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+            func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+            let base = "http://127.0.0.1:\(port)"
 
-        var healthy = false
-        for _ in 0..<300 where !healthy {
-            if let answer = await health(base + "/health"), answer.status == 200,
-               (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])?["phase"] as? String == "cdc" {
-                healthy = true
-            } else {
+            var healthy = false
+            for _ in 0..<300 where !healthy {
+                if let answer = await health(base + "/health"), answer.status == 200,
+                   (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])?["phase"] as? String == "cdc" {
+                    healthy = true
+                } else {
+                    try await Task.sleep(for: .milliseconds(300))
+                }
+            }
+            try #require(healthy, "/health never answered 200 in the cdc phase: \(log())")
+            let status = try String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)
+            let uid = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(separator: "\t").dropFirst().first.map(String.init)
+            #expect(uid == user[2], "the daemon runs as uid \(uid ?? "?"), not replicatord's \(user[2])")
+
+            // A change arrives as a CDC file in the bucket.
+            try db.execute("UPDATE public.orders SET status = 'paid' WHERE id <= 10")
+            // (A prefix without "/": moto_server checks the signature over a re-encoded "/" and refuses it.)
+            var keys: [String] = []
+            for _ in 0..<100 {
+                keys = try await kit.run(python, [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/test_helpers.py").path,
+                                                  "list-keys", endpoint, bucket, "replica"]).split(separator: "\n").map(String.init)
+                if keys.contains(where: { $0.hasPrefix("replica/public/orders/2") }) { break }
                 try await Task.sleep(for: .milliseconds(300))
             }
+            #expect(keys.contains("replica/public/orders/LOAD00000001.parquet"), "\(keys)")
+            #expect(keys.contains { $0.hasPrefix("replica/public/orders/2") && $0.hasSuffix(".parquet") }, "no CDC file: \(keys) \(log())")
+
+            kill(daemon.processIdentifier, SIGTERM)
+            let stopBy = Date().addingTimeInterval(60)
+            while daemon.isRunning, Date() < stopBy { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(!daemon.isRunning && daemon.terminationStatus == 0, "SIGTERM: \(log())")
+
+            // An upgrade (the same package again) keeps the edited config and the user.
+            try await aptGet(["install", "--reinstall", deb])
+            #expect(try await contents(config).contains("s3://\(bucket)/replica"))
+            let userAgain = try await inRoot("/usr/bin/getent", ["passwd", "replicatord"])
+            #expect(userAgain.split(separator: ":").dropFirst(2).first.map(String.init) == user[2])
+
+            // Operate: retire the daemon's slot, then remove and purge.
+            let dropped = try await inRoot("/usr/sbin/runuser", ["-u", "replicatord", "--", "/usr/bin/env", "-i"] + serviceEnvironment
+                                            + ["/usr/bin/replicatord", "drop-slot", "--config", config])
+            #expect(dropped.contains("dropped"), "\(dropped)")
+            #expect(try db.connect().query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [db.database]).rows.isEmpty)
+
+            try await aptGet(["remove", "replicatord"])
+            #expect(await !exists("/usr/bin/replicatord"))
+            #expect(await !exists("/lib/systemd/system/replicatord.service"))
+            #expect(await exists(config), "remove must keep the config")
+            let removed = try await inRoot("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "replicatord"])
+            #expect(removed.contains("config-files"), "\(removed)")
+
+            try await aptGet(["purge", "replicatord"])
+            #expect((try? await inRoot("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "replicatord"])) == nil, "dpkg still knows the package")
+            for path in ["/etc/replicatord", "/usr/share/doc/replicatord", "/usr/bin/replicatord"] {
+                #expect(await !exists(path), "\(path) is left after purge")
+            }
+            // /var/lib/replicatord is gone, or holds only what root made there (the host's, seen below the
+            // overlay: other tests of this suite run the daemon as root with the default spool_dir).
+            if await exists("/var/lib/replicatord") {
+                let owned = try await inRoot("/usr/bin/find", ["/var/lib/replicatord", "-uid", user[2]])
+                #expect(owned.isEmpty, "files of the purged user are left: \(owned)")
+            }
+            #expect((try? await inRoot("/usr/bin/getent", ["passwd", "replicatord"])) == nil, "the user is left after purge")
+            #expect((try? await inRoot("/usr/bin/getent", ["group", "replicatord"])) == nil, "the group is left after purge")
+            var left: [String] = []
+            for dir in ["/etc/systemd/system", "/lib/systemd/system", "/var/lib/systemd/deb-systemd-helper-enabled",
+                        "/var/lib/systemd/deb-systemd-helper-masked"] {
+                left += try await leftovers(dir)
+            }
+            #expect(left.isEmpty, "left after purge: \(left)")
         }
-        try #require(healthy, "/health never answered 200 in the cdc phase: \(log())")
-        let status = try String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)
-        let uid = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(separator: "\t").dropFirst().first.map(String.init)
-        #expect(uid == user[2], "the daemon runs as uid \(uid ?? "?"), not replicatord's \(user[2])")
-
-        // A change arrives as a CDC file in the bucket.
-        try db.execute("UPDATE public.orders SET status = 'paid' WHERE id <= 10")
-        // (A prefix without "/": moto_server checks the signature over a re-encoded "/" and refuses it.)
-        var keys: [String] = []
-        for _ in 0..<100 {
-            keys = try await kit.run(python, [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/test_helpers.py").path,
-                                              "list-keys", endpoint, bucket, "replica"]).split(separator: "\n").map(String.init)
-            if keys.contains(where: { $0.hasPrefix("replica/public/orders/2") }) { break }
-            try await Task.sleep(for: .milliseconds(300))
-        }
-        #expect(keys.contains("replica/public/orders/LOAD00000001.parquet"), "\(keys)")
-        #expect(keys.contains { $0.hasPrefix("replica/public/orders/2") && $0.hasSuffix(".parquet") }, "no CDC file: \(keys) \(log())")
-
-        kill(daemon.processIdentifier, SIGTERM)
-        let stopBy = Date().addingTimeInterval(60)
-        while daemon.isRunning, Date() < stopBy { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(!daemon.isRunning && daemon.terminationStatus == 0, "SIGTERM: \(log())")
-
-        // An upgrade (the same package again) keeps the edited config and the user.
-        try await aptGet(["install", "--reinstall", deb])
-        #expect(try await contents(config).contains("s3://\(bucket)/replica"))
-        let userAgain = try await inRoot("/usr/bin/getent", ["passwd", "replicatord"])
-        #expect(userAgain.split(separator: ":").dropFirst(2).first.map(String.init) == user[2])
-
-        // Operate: retire the daemon's slot, then remove and purge.
-        let dropped = try await inRoot("/usr/sbin/runuser", ["-u", "replicatord", "--", "/usr/bin/env", "-i"] + serviceEnvironment
-                                        + ["/usr/bin/replicatord", "drop-slot", "--config", config])
-        #expect(dropped.contains("dropped"), "\(dropped)")
-        #expect(try db.connect().query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [db.database]).rows.isEmpty)
-
-        try await aptGet(["remove", "replicatord"])
-        #expect(await !exists("/usr/bin/replicatord"))
-        #expect(await !exists("/lib/systemd/system/replicatord.service"))
-        #expect(await exists(config), "remove must keep the config")
-        let removed = try await inRoot("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "replicatord"])
-        #expect(removed.contains("config-files"), "\(removed)")
-
-        try await aptGet(["purge", "replicatord"])
-        #expect((try? await inRoot("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "replicatord"])) == nil, "dpkg still knows the package")
-        for path in ["/etc/replicatord", "/usr/share/doc/replicatord", "/usr/bin/replicatord"] {
-            #expect(await !exists(path), "\(path) is left after purge")
-        }
-        // /var/lib/replicatord is gone, or holds only what root made there (the host's, seen below the
-        // overlay: other tests of this suite run the daemon as root with the default spool_dir).
-        if await exists("/var/lib/replicatord") {
-            let owned = try await inRoot("/usr/bin/find", ["/var/lib/replicatord", "-uid", user[2]])
-            #expect(owned.isEmpty, "files of the purged user are left: \(owned)")
-        }
-        #expect((try? await inRoot("/usr/bin/getent", ["passwd", "replicatord"])) == nil, "the user is left after purge")
-        #expect((try? await inRoot("/usr/bin/getent", ["group", "replicatord"])) == nil, "the group is left after purge")
-        var left: [String] = []
-        for dir in ["/etc/systemd/system", "/lib/systemd/system", "/var/lib/systemd/deb-systemd-helper-enabled",
-                    "/var/lib/systemd/deb-systemd-helper-masked"] {
-            left += try await leftovers(dir)
-        }
-        #expect(left.isEmpty, "left after purge: \(left)")
     }
 }

@@ -102,48 +102,51 @@ struct EngineIntegrationTests {
     }
 
     @Test func fullLoadThenCDCIntoADirectoryRebuildsEveryTable() async throws {
-        let db = try PostgresFixture("engine_dir")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test"))
-        try await runFlow(store: store, db: db, files: .directory(dir))
+        try await withPostgres("engine_dir") { db in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let store = try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test"))
+            try await runFlow(store: store, db: db, files: .directory(dir))
+        }
     }
 
     @Test(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_S3_ENDPOINT")))
     func fullLoadThenCDCIntoS3RebuildsEveryTable() async throws {
-        let db = try PostgresFixture("engine_s3")
-        let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
-        let bucket = "engine-\(UInt32.random(in: 0...UInt32.max))"
-        let location = try ObjectStoreLocation(url: "s3://\(bucket)/replica/db", region: "us-east-1", endpoint: endpoint, pathStyle: true)
-        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        try TestEnvironment.helper("create-bucket", [endpoint, bucket])
-        let store = try location.makeStore(logger: Logger(label: "test"))
-        try await runFlow(store: store, db: db, files: .s3(endpoint: endpoint, bucket: bucket, prefix: "replica/db"))
-        #expect(try await store.listOpenMultipartUploads(prefix: "").isEmpty)
+        try await withPostgres("engine_s3") { db in
+            let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
+            let bucket = "engine-\(UInt32.random(in: 0...UInt32.max))"
+            let location = try ObjectStoreLocation(url: "s3://\(bucket)/replica/db", region: "us-east-1", endpoint: endpoint, pathStyle: true)
+            _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+            try TestEnvironment.helper("create-bucket", [endpoint, bucket])
+            let store = try location.makeStore(logger: Logger(label: "test"))
+            try await runFlow(store: store, db: db, files: .s3(endpoint: endpoint, bucket: bucket, prefix: "replica/db"))
+            #expect(try await store.listOpenMultipartUploads(prefix: "").isEmpty)
+        }
     }
 
     @Test func aCycleInterruptedAfterItsIntentIsRedoneWithoutLossOrDoubles() async throws {
-        let db = try PostgresFixture("engine_crash")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let real = try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test"))
-        try db.execute(Self.schema)
-        _ = try await Engine(settings: settings(db), store: real, logger: Logger(label: "test")).runCycle()
-        try db.execute(Self.changes)
+        try await withPostgres("engine_crash") { db in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let real = try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test"))
+            try db.execute(Self.schema)
+            _ = try await Engine(settings: settings(db), store: real, logger: Logger(label: "test")).runCycle()
+            try db.execute(Self.changes)
 
-        // The store refuses the second file's completion: the cycle fails after storing its intent and one file.
-        let flaky = FailingStore(real, failCompletionsAfter: 1)
-        await #expect(throws: (any Error).self) {
-            _ = try await Engine(settings: settings(db), store: flaky, logger: Logger(label: "test")).runCycle()
+            // The store refuses the second file's completion: the cycle fails after storing its intent and one file.
+            let flaky = FailingStore(real, failCompletionsAfter: 1)
+            await #expect(throws: (any Error).self) {
+                _ = try await Engine(settings: settings(db), store: flaky, logger: Logger(label: "test")).runCycle()
+            }
+            let pending = try Checkpoint.decode(try await real.get(key: Checkpoint.key)).pending
+            #expect(pending?.files.count == 2)
+
+            // A new process redoes the cycle to the same end with the same names.
+            guard case .cdc(let report) = try await Engine(settings: settings(db), store: real, logger: Logger(label: "test")).runCycle() else { return }
+            #expect(report.files == pending?.files)
+            let redone = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: Self.tables)
+            #expect(redone.allOK, "\(redone)")
         }
-        let pending = try Checkpoint.decode(try await real.get(key: Checkpoint.key)).pending
-        #expect(pending?.files.count == 2)
-
-        // A new process redoes the cycle to the same end with the same names.
-        guard case .cdc(let report) = try await Engine(settings: settings(db), store: real, logger: Logger(label: "test")).runCycle() else { return }
-        #expect(report.files == pending?.files)
-        let redone = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: Self.tables)
-        #expect(redone.allOK, "\(redone)")
     }
 }
 
@@ -192,47 +195,48 @@ final class FailingUpload: ObjectUpload, @unchecked Sendable {
 @Suite(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_PYTHON")), .serialized)
 struct EngineTypesIntegrationTests {
     @Test func everyTypeAndAnAddedColumnRoundTripThroughTextModeCDC() async throws {
-        let db = try PostgresFixture("engine_types")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try db.execute("""
-            CREATE TYPE mood AS ENUM ('sad', 'happy');
-            CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
-            CREATE TABLE public.types (id int PRIMARY KEY, b bool, i2 int2, i8 int8, f4 float4, f8 float8, n numeric(12,2),
-              nw numeric(30,5), nu numeric, tx text, vc varchar(10), bp char(3), ba bytea, u uuid, j json, jb jsonb, d date,
-              tm time, ts timestamp, tz timestamptz, iv interval, e mood, dom posint, ip inet, arr int[],
-              tarr text[], narr numeric(10,2)[], uarr uuid[], md int[][]);
-            INSERT INTO public.types SELECT g, g % 2 = 0, g, g::int8 * 1000000000, g / 4.0, g / 3.0, g * 1.25, g * 12345678901.12345,
-              g / 7.0, 'text ' || g, 'v' || g, 'c', decode(md5(g::text), 'hex'), md5(g::text)::uuid, json_build_object('g', g),
-              jsonb_build_object('g', g, 'a', ARRAY[g, g]), date '2000-01-01' + g, time '00:00' + g * interval '1 minute',
-              timestamp '2024-01-01' + g * interval '1.5 hour', timestamptz '2024-01-01 00:00+00' + g * interval '1 day',
-              g * interval '1 day 2 hours', CASE WHEN g % 2 = 0 THEN 'happy'::mood ELSE 'sad' END, g, ('10.0.0.' || g)::inet, ARRAY[g, NULL, g + 1],
-              ARRAY['a' || g, NULL, 'with space', 'quote"d', '', 'NULL', 'back\\slash'], ARRAY[g * 1.5, -g]::numeric(10,2)[],
-              ARRAY[md5(g::text)::uuid], ARRAY[[g, g], [g, NULL]]
-            FROM generate_series(1, 200) g;
-            INSERT INTO public.types (id) VALUES (1000);
-            CREATE PUBLICATION replicatord FOR TABLE public.types;
-            """)
-        var settings = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: db.database)
-        settings.parallelTables = 1
-        let store = try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test"))
-        let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
-        _ = try await engine.runCycle()
-        try db.execute("""
-            UPDATE public.types SET tx = 'changed', n = -n, ip = '::1', f8 = 'NaN', nu = 'NaN', arr = '{}', tarr = ARRAY['x,y', '{z}'] WHERE id <= 20;
-            ALTER TABLE public.types ADD COLUMN extra text;
-            UPDATE public.types SET extra = 'added ' || id WHERE id BETWEEN 21 AND 30;
-            INSERT INTO public.types (id, extra, ts) VALUES (2000, 'new row', '1999-12-31 23:59:59.999999');
-            DELETE FROM public.types WHERE id BETWEEN 31 AND 35;
-            """)
-        guard case .cdc(let report) = try await engine.runCycle() else { Issue.record("no CDC cycle"); return }
-        #expect(report.files.count == 2)   // the added column starts a second file
-        #expect(report.retainedWALBytes > 0)
-        let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: ["public.types"])
-        #expect(out.allOK && out["public.types"]?["cdc_rows"] as? Int == 36, "\(out)")
-        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        // The files of both layouts read together by column name.
-        let union = try TestEnvironment.helper("duckdb", ["SELECT count(*), count(extra) FROM read_parquet('\(dir)/public/types/*.parquet', union_by_name=true)"])
-        #expect(union.contains("(237, 11)"), "\(union)")
+        try await withPostgres("engine_types") { db in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            try db.execute("""
+                CREATE TYPE mood AS ENUM ('sad', 'happy');
+                CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+                CREATE TABLE public.types (id int PRIMARY KEY, b bool, i2 int2, i8 int8, f4 float4, f8 float8, n numeric(12,2),
+                  nw numeric(30,5), nu numeric, tx text, vc varchar(10), bp char(3), ba bytea, u uuid, j json, jb jsonb, d date,
+                  tm time, ts timestamp, tz timestamptz, iv interval, e mood, dom posint, ip inet, arr int[],
+                  tarr text[], narr numeric(10,2)[], uarr uuid[], md int[][]);
+                INSERT INTO public.types SELECT g, g % 2 = 0, g, g::int8 * 1000000000, g / 4.0, g / 3.0, g * 1.25, g * 12345678901.12345,
+                  g / 7.0, 'text ' || g, 'v' || g, 'c', decode(md5(g::text), 'hex'), md5(g::text)::uuid, json_build_object('g', g),
+                  jsonb_build_object('g', g, 'a', ARRAY[g, g]), date '2000-01-01' + g, time '00:00' + g * interval '1 minute',
+                  timestamp '2024-01-01' + g * interval '1.5 hour', timestamptz '2024-01-01 00:00+00' + g * interval '1 day',
+                  g * interval '1 day 2 hours', CASE WHEN g % 2 = 0 THEN 'happy'::mood ELSE 'sad' END, g, ('10.0.0.' || g)::inet, ARRAY[g, NULL, g + 1],
+                  ARRAY['a' || g, NULL, 'with space', 'quote"d', '', 'NULL', 'back\\slash'], ARRAY[g * 1.5, -g]::numeric(10,2)[],
+                  ARRAY[md5(g::text)::uuid], ARRAY[[g, g], [g, NULL]]
+                FROM generate_series(1, 200) g;
+                INSERT INTO public.types (id) VALUES (1000);
+                CREATE PUBLICATION replicatord FOR TABLE public.types;
+                """)
+            var settings = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: db.database)
+            settings.parallelTables = 1
+            let store = try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test"))
+            let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
+            _ = try await engine.runCycle()
+            try db.execute("""
+                UPDATE public.types SET tx = 'changed', n = -n, ip = '::1', f8 = 'NaN', nu = 'NaN', arr = '{}', tarr = ARRAY['x,y', '{z}'] WHERE id <= 20;
+                ALTER TABLE public.types ADD COLUMN extra text;
+                UPDATE public.types SET extra = 'added ' || id WHERE id BETWEEN 21 AND 30;
+                INSERT INTO public.types (id, extra, ts) VALUES (2000, 'new row', '1999-12-31 23:59:59.999999');
+                DELETE FROM public.types WHERE id BETWEEN 31 AND 35;
+                """)
+            guard case .cdc(let report) = try await engine.runCycle() else { Issue.record("no CDC cycle"); return }
+            #expect(report.files.count == 2)   // the added column starts a second file
+            #expect(report.retainedWALBytes > 0)
+            let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: ["public.types"])
+            #expect(out.allOK && out["public.types"]?["cdc_rows"] as? Int == 36, "\(out)")
+            _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+            // The files of both layouts read together by column name.
+            let union = try TestEnvironment.helper("duckdb", ["SELECT count(*), count(extra) FROM read_parquet('\(dir)/public/types/*.parquet', union_by_name=true)"])
+            #expect(union.contains("(237, 11)"), "\(union)")
+        }
     }
 }

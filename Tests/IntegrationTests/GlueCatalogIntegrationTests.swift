@@ -87,6 +87,7 @@ struct GlueCatalogIntegrationTests {
 
     func fullLoadThenAddColumn() throws {
         let lake = try setUp("glue_plain")
+        defer { lake.db.drop() }
         let load = try crash.once(lake.config)
         try #require(load.status == 0, "full load failed: \(load.stderr)")
         var c = try catalog(lake)
@@ -135,6 +136,7 @@ struct GlueCatalogIntegrationTests {
 
     func crashAfterDeclare() throws {
         let lake = try setUp("glue_crash")
+        defer { lake.db.drop() }
         let load = try crash.once(lake.config)
         try #require(load.status == 0, "full load failed: \(load.stderr)")
         try lake.db.execute("ALTER TABLE public.orders ADD COLUMN region text; INSERT INTO public.orders (id, region) VALUES (200, 'eu');")
@@ -157,6 +159,7 @@ struct GlueCatalogIntegrationTests {
 
     func dateFolders() throws {
         let lake = try setUp("glue_dates", dateFolders: true)
+        defer { lake.db.drop() }
         let load = try crash.once(lake.config)
         try #require(load.status == 0, "full load failed: \(load.stderr)")
         let folder = "s3://\(lake.bucket)/lake/public/orders/"
@@ -210,6 +213,7 @@ struct GlueCatalogIntegrationTests {
 
     func iceberg() throws {
         let lake = try setUp("glue_iceberg", iceberg: true)
+        defer { lake.db.drop() }
         let load = try crash.once(lake.config)
         try #require(load.status == 0, "full load failed: \(load.stderr)")
         var c = try catalog(lake)
@@ -240,6 +244,7 @@ struct GlueCatalogIntegrationTests {
 
     func icebergCrash(_ point: String) throws {
         let lake = try setUp("glue_ice_\(point.replacingOccurrences(of: "-", with: "_").prefix(18))", iceberg: true)
+        defer { lake.db.drop() }
         let load = try crash.once(lake.config)
         try #require(load.status == 0, "full load failed: \(load.stderr)")
         let loaded = try hint(lake, "public/orders")
@@ -271,6 +276,7 @@ struct GlueCatalogIntegrationTests {
             return
         }
         let lake = try setUp("glue_check")
+        defer { lake.db.drop() }
         let run = try TestEnvironment.capture(CrashRecoveryIntegrationTests.binary, ["check", "--config", lake.config],
                                               environment: ["AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret])
         #expect(run.status != 0)

@@ -32,6 +32,7 @@ struct IcebergCurrentStateIntegrationTests {
 
     @Test func theIcebergCurrentStateEqualsTheSourceAtEveryCycleAndEverySnapshot() async throws {
         let (db, dir, config, port) = try service.setUp("iceberg_state")
+        defer { db.drop() }
         defer { if ProcessInfo.processInfo.environment["REPLICATORD_TEST_KEEP"] == nil { for path in [dir, dir + ".spool", dir + ".iceberg-state.json"] { try? FileManager.default.removeItem(atPath: path) } } }
         try db.execute("DROP PUBLICATION replicatord; DROP TABLE public.orders, public.events, public.untouched;" + CurrentStateIntegrationTests.schema)
         let text = try String(contentsOfFile: config, encoding: .utf8)

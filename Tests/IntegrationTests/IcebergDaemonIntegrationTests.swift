@@ -80,6 +80,7 @@ struct IcebergDaemonIntegrationTests {
 
     func cycles() throws {
         let (db, dir, config) = try setUp("iceberg_cycles")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         let load = try crash.once(config)
         try #require(load.status == 0, "full load failed: \(load.stderr)")
@@ -124,6 +125,7 @@ struct IcebergDaemonIntegrationTests {
 
     func turnedOnLater() throws {
         let (db, dir, config) = try crash.setUp("iceberg_later")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         #expect(try crash.once(config).status == 0)
         #expect(metadataFiles(dir, "orders").isEmpty, "iceberg off: no metadata")
@@ -150,6 +152,7 @@ struct IcebergDaemonIntegrationTests {
 
     func fullLoadMigration() throws {
         let (db, dir, config) = try setUp("iceberg_full_load")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         let text = try String(contentsOfFile: config, encoding: .utf8)
         try text.replacingOccurrences(of: "[task]\n", with: "[task]\nmigration_type = \"full-load\"\n")
@@ -177,6 +180,7 @@ struct IcebergDaemonIntegrationTests {
 
     func crashInACycle(_ point: String) throws {
         let (db, dir, config) = try setUp("iceberg_crash_\(point.replacingOccurrences(of: "-", with: "_"))")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         let load = try crash.once(config)
         try #require(load.status == 0, "full load failed: \(load.stderr)")
@@ -221,6 +225,7 @@ struct IcebergDaemonIntegrationTests {
 
     func crashInTheLoad(_ point: String) throws {
         let (db, dir, config) = try setUp("iceberg_load_\(point.replacingOccurrences(of: "-", with: "_"))")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         let crashed = try crash.once(config, crashAt: point)
         #expect(crashed.status == 97, "expected the injected crash: \(crashed.stderr)")
@@ -251,57 +256,58 @@ struct IcebergDaemonIntegrationTests {
     /// (the Python readers are not given S3 access here).
     @Test(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_S3_ENDPOINT")))
     func onS3TheEngineCommitsEveryCycle() async throws {
-        let db = try PostgresFixture("iceberg_s3")
-        let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
-        let bucket = "iceberg-\(UInt32.random(in: 0...UInt32.max))"
-        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        try TestEnvironment.helper("create-bucket", [endpoint, bucket])
-        let store = try ObjectStoreLocation(url: "s3://\(bucket)/replica/db", region: "us-east-1", endpoint: endpoint, pathStyle: true)
-            .makeStore(logger: Logger(label: "test"))
-        try db.execute(EngineIntegrationTests.schema)
-        var settings = EngineIntegrationTests().settings(db)
-        settings.iceberg = true
-        settings.icebergLocation = "s3://\(bucket)/replica/db"
-        let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
-        _ = try await engine.runCycle()
-        try db.execute(EngineIntegrationTests.changes)
-        _ = try await engine.runCycle()
-        try db.execute("""
-            CREATE TABLE public.late (id int PRIMARY KEY, v text);
-            INSERT INTO public.late SELECT g, 'before' FROM generate_series(1, 100) g;
-            ALTER PUBLICATION replicatord ADD TABLE public.late;
-            INSERT INTO public.late SELECT g, 'added' FROM generate_series(101, 150) g;
-            """)
-        _ = try await engine.runCycle()
-        try db.execute("INSERT INTO public.late VALUES (1000, 'after')")
-        _ = try await engine.runCycle()
-        let oracle = try await Oracle.check(conninfo: db.conninfo, files: .s3(endpoint: endpoint, bucket: bucket, prefix: "replica/db"),
-                                            tables: ["public.orders", "public.late"])
-        #expect(oracle.allOK, "\(oracle)")
+        try await withPostgres("iceberg_s3") { db in
+            let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
+            let bucket = "iceberg-\(UInt32.random(in: 0...UInt32.max))"
+            _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+            try TestEnvironment.helper("create-bucket", [endpoint, bucket])
+            let store = try ObjectStoreLocation(url: "s3://\(bucket)/replica/db", region: "us-east-1", endpoint: endpoint, pathStyle: true)
+                .makeStore(logger: Logger(label: "test"))
+            try db.execute(EngineIntegrationTests.schema)
+            var settings = EngineIntegrationTests().settings(db)
+            settings.iceberg = true
+            settings.icebergLocation = "s3://\(bucket)/replica/db"
+            let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
+            _ = try await engine.runCycle()
+            try db.execute(EngineIntegrationTests.changes)
+            _ = try await engine.runCycle()
+            try db.execute("""
+                CREATE TABLE public.late (id int PRIMARY KEY, v text);
+                INSERT INTO public.late SELECT g, 'before' FROM generate_series(1, 100) g;
+                ALTER PUBLICATION replicatord ADD TABLE public.late;
+                INSERT INTO public.late SELECT g, 'added' FROM generate_series(101, 150) g;
+                """)
+            _ = try await engine.runCycle()
+            try db.execute("INSERT INTO public.late VALUES (1000, 'after')")
+            _ = try await engine.runCycle()
+            let oracle = try await Oracle.check(conninfo: db.conninfo, files: .s3(endpoint: endpoint, bucket: bucket, prefix: "replica/db"),
+                                                tables: ["public.orders", "public.late"])
+            #expect(oracle.allOK, "\(oracle)")
 
-        let sync = IcebergSync(store: store, settings: settings)
-        let tables = try await DedicatedThread.run(name: "test") { () throws -> [String: (snapshots: Int, files: [String], rows: Int64)] in
-            var out: [String: (Int, [String], Int64)] = [:]
-            for name in ["orders", "events", "late"] {
-                guard let table = try sync.load(folder: "public/\(name)/") else { continue }
-                var ancestry = 0
-                var cursor = table.metadata.currentSnapshot
-                while let s = cursor { ancestry += 1; cursor = s.parentSnapshotID.flatMap { table.metadata.snapshot(id: $0) } }
-                out[name] = (ancestry, table.liveDataFiles().map(\.path).sorted(), table.liveDataFiles().reduce(0) { $0 + $1.recordCount })
+            let sync = IcebergSync(store: store, settings: settings)
+            let tables = try await DedicatedThread.run(name: "test") { () throws -> [String: (snapshots: Int, files: [String], rows: Int64)] in
+                var out: [String: (Int, [String], Int64)] = [:]
+                for name in ["orders", "events", "late"] {
+                    guard let table = try sync.load(folder: "public/\(name)/") else { continue }
+                    var ancestry = 0
+                    var cursor = table.metadata.currentSnapshot
+                    while let s = cursor { ancestry += 1; cursor = s.parentSnapshotID.flatMap { table.metadata.snapshot(id: $0) } }
+                    out[name] = (ancestry, table.liveDataFiles().map(\.path).sorted(), table.liveDataFiles().reduce(0) { $0 + $1.recordCount })
+                }
+                return out
             }
-            return out
+            let stored = try await store.list(prefix: "public/")
+            for name in ["orders", "events", "late"] {
+                let parquet = stored.filter { $0.key.hasPrefix("public/\(name)/") && $0.key.hasSuffix(".parquet") }
+                    .map { "s3://\(bucket)/replica/db/" + $0.key }.sorted()
+                let table = try #require(tables[name], "\(name) has an Iceberg table on S3")
+                #expect(table.files == parquet, "\(name): the current snapshot holds every stored Parquet file")
+            }
+            #expect(tables["orders"]?.snapshots == 2 && tables["events"]?.snapshots == 2, "the load and the cycle")
+            #expect(tables["orders"]?.rows == Int64(3000 + 621), "the files' record counts")
+            // late: its own load (150 rows in its snapshot), then the cycle with the insert after it.
+            #expect(tables["late"]?.snapshots == 2 && tables["late"]?.rows == 151)
         }
-        let stored = try await store.list(prefix: "public/")
-        for name in ["orders", "events", "late"] {
-            let parquet = stored.filter { $0.key.hasPrefix("public/\(name)/") && $0.key.hasSuffix(".parquet") }
-                .map { "s3://\(bucket)/replica/db/" + $0.key }.sorted()
-            let table = try #require(tables[name], "\(name) has an Iceberg table on S3")
-            #expect(table.files == parquet, "\(name): the current snapshot holds every stored Parquet file")
-        }
-        #expect(tables["orders"]?.snapshots == 2 && tables["events"]?.snapshots == 2, "the load and the cycle")
-        #expect(tables["orders"]?.rows == Int64(3000 + 621), "the files' record counts")
-        // late: its own load (150 rows in its snapshot), then the cycle with the insert after it.
-        #expect(tables["late"]?.snapshots == 2 && tables["late"]?.rows == 151)
     }
 
     @Test func reloadTableIsAnOverwriteSnapshot() async throws {
@@ -310,6 +316,7 @@ struct IcebergDaemonIntegrationTests {
 
     func reload() throws {
         let (db, dir, config) = try setUp("iceberg_reload")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         #expect(try crash.once(config).status == 0)
         try db.execute(EngineIntegrationTests.changes)

@@ -12,6 +12,7 @@ struct LargeValueIntegrationTests {
         try await DedicatedThread.run(name: "test") {
             let crash = CrashRecoveryIntegrationTests()
             let (db, dir, config) = try crash.setUp("large_values")
+            defer { db.drop() }
             defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
             // 9 MB of text (multi-byte characters), of bytes that do not compress, and a jsonb
             // string; small rows and NULLs around them.

@@ -86,34 +86,34 @@ struct ManyTablesIntegrationTests {
 
     /// The full load of `count` tables, an idle cycle, and three cycles with changes in 5 tables each, counted.
     func countedRun(tables count: Int) async throws -> LoadCounts {
-        let db = try PostgresFixture("many_\(count)")
-        defer { db.drop() }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Self.makeTables(db, count: count, rows: 20)
-        let store = try ManyTablesCountingStore(root: dir)
-        var settings = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: db.database)
-        settings.parallelTables = 2
-        let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
-        guard case .fullLoad(let n) = try await engine.runCycle() else { throw EngineError(.writeFailed, "the first cycle was not the full load") }
-        #expect(n == count)
-        let load = store.take()
-        let state = try #require(await engine.keeper.state)
-        #expect(state.tables.count == count && state.tables.values.allSatisfy { $0.status == .replicating && $0.loadFiles == 1 })
-        let stateBytes = try CheckpointLayout.Shard(tables: state.tables).encoded().count
+        return try await withPostgres("many_\(count)") { db in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            try Self.makeTables(db, count: count, rows: 20)
+            let store = try ManyTablesCountingStore(root: dir)
+            var settings = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: db.database)
+            settings.parallelTables = 2
+            let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
+            guard case .fullLoad(let n) = try await engine.runCycle() else { throw EngineError(.writeFailed, "the first cycle was not the full load") }
+            #expect(n == count)
+            let load = store.take()
+            let state = try #require(await engine.keeper.state)
+            #expect(state.tables.count == count && state.tables.values.allSatisfy { $0.status == .replicating && $0.loadFiles == 1 })
+            let stateBytes = try CheckpointLayout.Shard(tables: state.tables).encoded().count
 
-        guard case .cdc(let idle) = try await engine.runCycle() else { throw EngineError(.writeFailed, "not a CDC cycle") }
-        #expect(idle.files.isEmpty)
-        let idleCounts = store.take()
+            guard case .cdc(let idle) = try await engine.runCycle() else { throw EngineError(.writeFailed, "not a CDC cycle") }
+            #expect(idle.files.isEmpty)
+            let idleCounts = store.take()
 
-        var changes: [ManyTablesCountingStore.Counts] = []
-        for round in 0..<3 {
-            try Self.forTables(db, count: 5 * (round + 1), where: "i > \(5 * round)", "UPDATE public.t%s SET amount = amount + 1 WHERE id = 1")
-            guard case .cdc(let changed) = try await engine.runCycle() else { throw EngineError(.writeFailed, "not a CDC cycle") }
-            #expect(changed.files.count == 5)
-            changes.append(store.take())
+            var changes: [ManyTablesCountingStore.Counts] = []
+            for round in 0..<3 {
+                try Self.forTables(db, count: 5 * (round + 1), where: "i > \(5 * round)", "UPDATE public.t%s SET amount = amount + 1 WHERE id = 1")
+                guard case .cdc(let changed) = try await engine.runCycle() else { throw EngineError(.writeFailed, "not a CDC cycle") }
+                #expect(changed.files.count == 5)
+                changes.append(store.take())
+            }
+            return LoadCounts(load: load, idle: idleCounts, changes: changes, stateBytes: stateBytes)
         }
-        return LoadCounts(load: load, idle: idleCounts, changes: changes, stateBytes: stateBytes)
     }
 
     @Test func storeListingsAndCheckpointWritesGrowLinearlyWithTheTables() async throws {
@@ -149,48 +149,48 @@ struct ManyTablesIntegrationTests {
     /// column added) is seen at the next cycle.
     @Test func anIdleCycleReadsNoTableOfTheCatalogAndWritesNoTableStateButSeesACatalogChange() async throws {
         let count = 60
-        let db = try PostgresFixture("many_idle")
-        defer { db.drop() }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
-        defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
-        try Self.makeTables(db, count: count, rows: 5)
-        let store = try ManyTablesCountingStore(root: dir)
-        var settings = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: db.database)
-        settings.spoolDirectory = dir + ".spool"
-        let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
-        guard case .fullLoad = try await engine.runCycle() else { throw EngineError(.writeFailed, "the first cycle was not the full load") }
-        #expect(engine.catalog.fullReads == 1)
-        _ = store.take()
-        let monitor = ServiceMonitor(state: HealthState(interval: .seconds(10), startedAt: Date(), phase: .cdc, slot: db.database))
-        for round in 0..<3 {
-            guard case .cdc(let idle) = try await engine.runCycle() else { throw EngineError(.writeFailed, "not a CDC cycle") }
-            #expect(idle.files.isEmpty)
-            let checkpoint = await engine.keeper.state
-            await monitor.update { $0.cycleSucceeded(at: Date(), kind: .cdc, files: 0, rows: 0, checkpoint: checkpoint) }
-            let counts = store.take()
-            #expect(counts.shards == 0 && counts.lists == 0 && counts.heads <= 1, "idle cycle \(round): \(counts)")
+        try await withPostgres("many_idle") { db in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
+            defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
+            try Self.makeTables(db, count: count, rows: 5)
+            let store = try ManyTablesCountingStore(root: dir)
+            var settings = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: db.database)
+            settings.spoolDirectory = dir + ".spool"
+            let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
+            guard case .fullLoad = try await engine.runCycle() else { throw EngineError(.writeFailed, "the first cycle was not the full load") }
+            #expect(engine.catalog.fullReads == 1)
+            _ = store.take()
+            let monitor = ServiceMonitor(state: HealthState(interval: .seconds(10), startedAt: Date(), phase: .cdc, slot: db.database))
+            for round in 0..<3 {
+                guard case .cdc(let idle) = try await engine.runCycle() else { throw EngineError(.writeFailed, "not a CDC cycle") }
+                #expect(idle.files.isEmpty)
+                let checkpoint = await engine.keeper.state
+                await monitor.update { $0.cycleSucceeded(at: Date(), kind: .cdc, files: 0, rows: 0, checkpoint: checkpoint) }
+                let counts = store.take()
+                #expect(counts.shards == 0 && counts.lists == 0 && counts.heads <= 1, "idle cycle \(round): \(counts)")
+            }
+            #expect(engine.catalog.fullReads == 1 && engine.catalog.reuses == 3, "catalog: \(engine.catalog.fullReads) full reads, \(engine.catalog.reuses) reuses")
+            let metricsUpdates = await monitor.metricsTableUpdates
+            #expect(metricsUpdates == count, "metrics: \(metricsUpdates) table updates for \(count) tables")
+
+            // A new process (as --once is): the kept read in the spool directory, no full read.
+            let again = Engine(settings: settings, store: store, logger: Logger(label: "test"))
+            guard case .cdc = try await again.runCycle() else { throw EngineError(.writeFailed, "not a CDC cycle") }
+            #expect(again.catalog.fullReads == 0 && again.catalog.reuses == 1)
+            #expect(store.take().shards == 0)
+
+            // A table created in the published schema: read in full, and the table gets its own full load.
+            try db.execute("CREATE TABLE public.added (id int PRIMARY KEY, note text); INSERT INTO public.added VALUES (1, 'one'), (2, 'two')")
+            _ = try await again.runCycle()
+            #expect(again.catalog.fullReads == 1)
+            let added = await again.keeper.state?.tables["public.added"]
+            #expect(added?.fullLoadRows == 2, "public.added: \(String(describing: added))")
+            // A column added: read in full once, then kept again.
+            try db.execute("ALTER TABLE public.t1 ADD COLUMN extra text")
+            _ = try await again.runCycle()
+            _ = try await again.runCycle()
+            #expect(again.catalog.fullReads == 2 && again.catalog.reuses == 2, "catalog: \(again.catalog.fullReads) full reads, \(again.catalog.reuses) reuses")
         }
-        #expect(engine.catalog.fullReads == 1 && engine.catalog.reuses == 3, "catalog: \(engine.catalog.fullReads) full reads, \(engine.catalog.reuses) reuses")
-        let metricsUpdates = await monitor.metricsTableUpdates
-        #expect(metricsUpdates == count, "metrics: \(metricsUpdates) table updates for \(count) tables")
-
-        // A new process (as --once is): the kept read in the spool directory, no full read.
-        let again = Engine(settings: settings, store: store, logger: Logger(label: "test"))
-        guard case .cdc = try await again.runCycle() else { throw EngineError(.writeFailed, "not a CDC cycle") }
-        #expect(again.catalog.fullReads == 0 && again.catalog.reuses == 1)
-        #expect(store.take().shards == 0)
-
-        // A table created in the published schema: read in full, and the table gets its own full load.
-        try db.execute("CREATE TABLE public.added (id int PRIMARY KEY, note text); INSERT INTO public.added VALUES (1, 'one'), (2, 'two')")
-        _ = try await again.runCycle()
-        #expect(again.catalog.fullReads == 1)
-        let added = await again.keeper.state?.tables["public.added"]
-        #expect(added?.fullLoadRows == 2, "public.added: \(String(describing: added))")
-        // A column added: read in full once, then kept again.
-        try db.execute("ALTER TABLE public.t1 ADD COLUMN extra text")
-        _ = try await again.runCycle()
-        _ = try await again.runCycle()
-        #expect(again.catalog.fullReads == 2 && again.catalog.reuses == 2, "catalog: \(again.catalog.fullReads) full reads, \(again.catalog.reuses) reuses")
     }
 
     @Test func aKill9InTheMiddleOfTheFullLoadOfManyTablesLosesAndDoublesNothing() async throws {
@@ -199,73 +199,73 @@ struct ManyTablesIntegrationTests {
 
     func killDuringTheLoad() throws {
         let count = 500
-        let db = try PostgresFixture("many_kill")
-        defer { db.drop() }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { for path in [dir, dir + ".spool", dir + ".toml"] { try? FileManager.default.removeItem(atPath: path) } }
-        try Self.makeTables(db, count: count, rows: 50)
-        let config = dir + ".toml"
-        try TestEnvironment.writeConfig(to: config, conninfo: db.conninfo, slot: db.database, target: "url = \"file://\(dir)\"",
-                                        spoolDir: dir + ".spool", logLevel: "warning")
+        try withPostgres("many_kill") { db in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { for path in [dir, dir + ".spool", dir + ".toml"] { try? FileManager.default.removeItem(atPath: path) } }
+            try Self.makeTables(db, count: count, rows: 50)
+            let config = dir + ".toml"
+            try TestEnvironment.writeConfig(to: config, conninfo: db.conninfo, slot: db.database, target: "url = \"file://\(dir)\"",
+                                            spoolDir: dir + ".spool", logLevel: "warning")
 
-        // The full load, killed (SIGKILL) once some of the tables' LOAD files are stored.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CrashRecoveryIntegrationTests.binary)
-        process.arguments = ["--config", config, "--once"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        func loadFiles() -> Int {
-            let folder = dir + "/public"
-            let tables = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            return tables.reduce(0) { n, t in n + (FileManager.default.fileExists(atPath: "\(folder)/\(t)/LOAD00000001.parquet") ? 1 : 0) }
+            // The full load, killed (SIGKILL) once some of the tables' LOAD files are stored.
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CrashRecoveryIntegrationTests.binary)
+            process.arguments = ["--config", config, "--once"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            func loadFiles() -> Int {
+                let folder = dir + "/public"
+                let tables = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+                return tables.reduce(0) { n, t in n + (FileManager.default.fileExists(atPath: "\(folder)/\(t)/LOAD00000001.parquet") ? 1 : 0) }
+            }
+            let deadline = Date().addingTimeInterval(120)
+            while process.isRunning, loadFiles() < count / 3, Date() < deadline { usleep(20_000) }
+            try #require(process.isRunning, "the full load ended before it could be killed")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
+
+            // Killed in the middle: the checkpoint records some tables, not all.
+            let store = try LocalDirectoryStore(root: dir, logger: Logger(label: "test"))
+            let killed = try BlockingCall.wait { try await CheckpointStore(store: store, logger: Logger(label: "test")).load() }
+            let recordedTables = Set(killed?.tables.filter { $0.value.status == .replicating }.map(\.key) ?? [])
+            let recorded = recordedTables.count
+            #expect(killed?.phase == .fullLoad && recorded < count, "phase \(String(describing: killed?.phase)), \(recorded) tables recorded")
+            let stored = loadFiles()
+            #expect(stored >= recorded, "\(stored) tables with LOAD files, \(recorded) recorded")
+
+            // Changes while the daemon is down; then the resumed load (a new snapshot for the tables
+            // not recorded), changes, and a CDC cycle.
+            try Self.forTables(db, count: count, where: "i % 7 = 0", "INSERT INTO public.t%s VALUES (1000, 'between', 1, now())")
+            let resumed = try TestEnvironment.capture(CrashRecoveryIntegrationTests.binary, ["--config", config, "--once"])
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            try Self.forTables(db, count: count, "UPDATE public.t%s SET name = 'changed' WHERE id = 1")
+            try Self.forTables(db, count: count, where: "i % 3 = 0", "DELETE FROM public.t%s WHERE id = 2")
+            let cdc = try TestEnvironment.capture(CrashRecoveryIntegrationTests.binary, ["--config", config, "--once"])
+            #expect(cdc.status == 0, "\(cdc.stderr)")
+
+            // Every table rebuilt from its files equals the source; each has one LOAD file (one LOAD
+            // set), and its CDC files hold exactly its changes.
+            let names = (1...count).map { "public.t\($0)" }
+            let results = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: names).verdicts
+            var problems: [String] = []
+            for result in results {
+                let table = result["table"] as? String ?? "?"
+                let n = Int(table.dropFirst("public.t".count)) ?? 0
+                // The update, the delete in every third table, and the insert made while the daemon
+                // was down in every seventh: a change for a table recorded before the kill, part of
+                // the new LOAD set for one loaded again.
+                let expectedCDC = 1 + (n % 3 == 0 ? 1 : 0) + (n % 7 == 0 && recordedTables.contains(table) ? 1 : 0)
+                if result["ok"] as? Bool != true { problems.append("\(table): \(result["problems"] ?? "")") }
+                if result["load_files"] as? Int != 1 { problems.append("\(table): \(result["load_files"] ?? "?") LOAD files") }
+                if result["cdc_rows"] as? Int != expectedCDC { problems.append("\(table): \(result["cdc_rows"] ?? "?") CDC rows, expected \(expectedCDC)") }
+            }
+            #expect(problems.isEmpty, "\(problems.count) problems: \(problems.prefix(10))")
+            // The kill came between a table's files and its record for some tables (not a certainty
+            // of timing, so only logged): those were loaded again, never doubled (one LOAD file each).
+            print("kill -9 test: \(recorded) of \(count) tables recorded at the kill, \(stored) with LOAD files stored")
         }
-        let deadline = Date().addingTimeInterval(120)
-        while process.isRunning, loadFiles() < count / 3, Date() < deadline { usleep(20_000) }
-        try #require(process.isRunning, "the full load ended before it could be killed")
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
-
-        // Killed in the middle: the checkpoint records some tables, not all.
-        let store = try LocalDirectoryStore(root: dir, logger: Logger(label: "test"))
-        let killed = try BlockingCall.wait { try await CheckpointStore(store: store, logger: Logger(label: "test")).load() }
-        let recordedTables = Set(killed?.tables.filter { $0.value.status == .replicating }.map(\.key) ?? [])
-        let recorded = recordedTables.count
-        #expect(killed?.phase == .fullLoad && recorded < count, "phase \(String(describing: killed?.phase)), \(recorded) tables recorded")
-        let stored = loadFiles()
-        #expect(stored >= recorded, "\(stored) tables with LOAD files, \(recorded) recorded")
-
-        // Changes while the daemon is down; then the resumed load (a new snapshot for the tables
-        // not recorded), changes, and a CDC cycle.
-        try Self.forTables(db, count: count, where: "i % 7 = 0", "INSERT INTO public.t%s VALUES (1000, 'between', 1, now())")
-        let resumed = try TestEnvironment.capture(CrashRecoveryIntegrationTests.binary, ["--config", config, "--once"])
-        #expect(resumed.status == 0, "\(resumed.stderr)")
-        try Self.forTables(db, count: count, "UPDATE public.t%s SET name = 'changed' WHERE id = 1")
-        try Self.forTables(db, count: count, where: "i % 3 = 0", "DELETE FROM public.t%s WHERE id = 2")
-        let cdc = try TestEnvironment.capture(CrashRecoveryIntegrationTests.binary, ["--config", config, "--once"])
-        #expect(cdc.status == 0, "\(cdc.stderr)")
-
-        // Every table rebuilt from its files equals the source; each has one LOAD file (one LOAD
-        // set), and its CDC files hold exactly its changes.
-        let names = (1...count).map { "public.t\($0)" }
-        let results = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: names).verdicts
-        var problems: [String] = []
-        for result in results {
-            let table = result["table"] as? String ?? "?"
-            let n = Int(table.dropFirst("public.t".count)) ?? 0
-            // The update, the delete in every third table, and the insert made while the daemon
-            // was down in every seventh: a change for a table recorded before the kill, part of
-            // the new LOAD set for one loaded again.
-            let expectedCDC = 1 + (n % 3 == 0 ? 1 : 0) + (n % 7 == 0 && recordedTables.contains(table) ? 1 : 0)
-            if result["ok"] as? Bool != true { problems.append("\(table): \(result["problems"] ?? "")") }
-            if result["load_files"] as? Int != 1 { problems.append("\(table): \(result["load_files"] ?? "?") LOAD files") }
-            if result["cdc_rows"] as? Int != expectedCDC { problems.append("\(table): \(result["cdc_rows"] ?? "?") CDC rows, expected \(expectedCDC)") }
-        }
-        #expect(problems.isEmpty, "\(problems.count) problems: \(problems.prefix(10))")
-        // The kill came between a table's files and its record for some tables (not a certainty
-        // of timing, so only logged): those were loaded again, never doubled (one LOAD file each).
-        print("kill -9 test: \(recorded) of \(count) tables recorded at the kill, \(stored) with LOAD files stored")
     }
 }

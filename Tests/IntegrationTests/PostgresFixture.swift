@@ -2,8 +2,10 @@ import Foundation
 import PGClient
 import Testing
 
-/// A database of its own on the test bed's PostgreSQL, dropped (with its slots) at the end.
-final class PostgresFixture: @unchecked Sendable {
+/// A database of its own on the test bed's PostgreSQL. A test takes one for a scope and the scope
+/// drops it (with its slots): `withPostgres("name") { db in ... }`, or, where a set-up hands it on,
+/// `defer { db.drop() }` next to the set-up's call. Nothing is left to a deinit.
+final class PostgresFixture: Sendable {
     /// libpq conninfo for the new database.
     let conninfo: String
     let database: String
@@ -35,6 +37,18 @@ final class PostgresFixture: @unchecked Sendable {
         _ = try? admin.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", [database])
         _ = try? admin.query("DROP DATABASE IF EXISTS \(PGConnection.quoteIdentifier(database)) WITH (FORCE)")
     }
+}
 
-    deinit { drop() }
+/// Runs `body` with a fresh database, dropped when `body` returns or throws.
+func withPostgres<T>(_ prefix: String, _ body: (PostgresFixture) throws -> T) throws -> T {
+    let db = try PostgresFixture(prefix)
+    defer { db.drop() }
+    return try body(db)
+}
+
+/// Runs `body` with a fresh database, dropped when `body` returns or throws.
+func withPostgres<T>(_ prefix: String, _ body: (PostgresFixture) async throws -> T) async throws -> T {
+    let db = try PostgresFixture(prefix)
+    defer { db.drop() }
+    return try await body(db)
 }

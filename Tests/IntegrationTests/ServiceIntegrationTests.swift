@@ -146,6 +146,7 @@ struct ServiceIntegrationTests {
 
     @Test func serviceModeStoresChangesStaysHealthyNotifiesSystemdAndStopsCleanly() async throws {
         let (db, dir, config, port) = try setUp("service_mode")
+        defer { db.drop() }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let listener = NotifyListener()
         defer { listener.stop() }
@@ -337,6 +338,7 @@ struct ServiceIntegrationTests {
 
     @Test func aDroppedSlotTurnsHealthTo503AndEndsTheProcessNonZero() async throws {
         let (db, dir, config, port) = try setUp("service_slot")
+        defer { db.drop() }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let base = "http://127.0.0.1:\(port)"
         let daemon = try Daemon(config: config, environment: [:], extra: ["--fatal-exit-seconds", "4"])
@@ -370,6 +372,7 @@ struct ServiceIntegrationTests {
 
     @Test func checkDescribesTheSourceAndDropSlotRemovesAnIdleSlot() async throws {
         let (db, dir, config, _) = try setUp("service_check")
+        defer { db.drop() }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = try TestEnvironment.run(Self.binary, ["check", "--config", config])
         #expect(out.contains("publication replicatord: 3 table(s)"), "\(out)")

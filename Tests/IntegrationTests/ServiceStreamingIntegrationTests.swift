@@ -65,6 +65,7 @@ struct ServiceStreamingIntegrationTests {
 
     @Test func theReplicationConnectionStaysOpenAndIsReadBetweenCycles() async throws {
         let (db, dir, config, port) = try service.setUp("service_stream")
+        defer { db.drop() }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let daemon = try await startInCDC(config: config, port: port)
 
@@ -103,55 +104,57 @@ struct ServiceStreamingIntegrationTests {
     }
 
     @Test func underARunningDataGeneratorEachCycleStoresAFilePerChangedTable() async throws {
-        let db = try PostgresFixture("service_datagen")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let generator = DataGeneratorIntegrationTests.binary
-        _ = try await DedicatedThread.run(name: "datagen") {
-            try TestEnvironment.run(generator, ["--conninfo", db.conninfo, "--initial-rows", "2000", "--publication", "replicatord", "--setup-only"])
-        }
-        let (config, port) = try writeConfig(db, dir: dir, target: "url = \"file://\(dir)/out\"")
-        let daemon = try await startInCDC(config: config, port: port)
-        let base = "http://127.0.0.1:\(port)"
+        try await withPostgres("service_datagen") { db in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let generator = DataGeneratorIntegrationTests.binary
+            _ = try await DedicatedThread.run(name: "datagen") {
+                try TestEnvironment.run(generator, ["--conninfo", db.conninfo, "--initial-rows", "2000", "--publication", "replicatord", "--setup-only"])
+            }
+            let (config, port) = try writeConfig(db, dir: dir, target: "url = \"file://\(dir)/out\"")
+            let daemon = try await startInCDC(config: config, port: port)
+            let base = "http://127.0.0.1:\(port)"
 
-        // Ten seconds of changes at 100 a second (public.orders only), /health polled meanwhile.
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: generator)
-        run.arguments = ["--conninfo", db.conninfo, "--seconds", "10", "--count", "0", "--rate", "100", "--seed", "3"]
-        let output = Pipe()
-        run.standardOutput = output
-        try run.run()
-        var statuses: Set<Int> = []
-        while run.isRunning {
-            if let answer = try await service.get(base + "/health") { statuses.insert(answer.status) }
-            try await Task.sleep(for: .milliseconds(500))
-        }
-        #expect(run.terminationStatus == 0)
-        let made = try JSONSerialization.jsonObject(with: output.fileHandleForReading.readDataToEndOfFile()) as? [String: Any] ?? [:]
-        let changes = ["inserts", "updates", "deletes"].reduce(0) { $0 + ((made[$1] as? Int) ?? 0) }
-        #expect(changes > 500, "\(made)")
-        let caughtUp = try await caughtUp(db, base: base, statuses: &statuses)
-        #expect(caughtUp, "\(daemon.log)")
-        #expect(statuses == [200], "health went unhealthy: \(statuses)")
-        let stopped = await daemon.stop()
-        #expect(stopped == 0, "\(daemon.log)")
+            // Ten seconds of changes at 100 a second (public.orders only), /health polled meanwhile.
+            let run = Process()
+            run.executableURL = URL(fileURLWithPath: generator)
+            run.arguments = ["--conninfo", db.conninfo, "--seconds", "10", "--count", "0", "--rate", "100", "--seed", "3"]
+            let output = Pipe()
+            run.standardOutput = output
+            try run.run()
+            var statuses: Set<Int> = []
+            while run.isRunning {
+                if let answer = try await service.get(base + "/health") { statuses.insert(answer.status) }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(run.terminationStatus == 0)
+            let made = try JSONSerialization.jsonObject(with: output.fileHandleForReading.readDataToEndOfFile()) as? [String: Any] ?? [:]
+            let changes = ["inserts", "updates", "deletes"].reduce(0) { $0 + ((made[$1] as? Int) ?? 0) }
+            #expect(changes > 500, "\(made)")
+            let caughtUp = try await caughtUp(db, base: base, statuses: &statuses)
+            #expect(caughtUp, "\(daemon.log)")
+            #expect(statuses == [200], "health went unhealthy: \(statuses)")
+            let stopped = await daemon.stop()
+            #expect(stopped == 0, "\(daemon.log)")
 
-        // Every cycle that read changes of public.orders stored one file for it: the cycles' files
-        // are as many as the cycles with rows, and there were several.
-        let cycles = daemon.log.split(separator: "\n").filter { $0.contains("cdc cycle complete") }
-        let withRows = cycles.filter { !$0.contains(" rows=0") }
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/out/public/orders")) ?? []).filter { $0.hasPrefix("2") }
-        #expect(withRows.count >= 4, "\(cycles)")
-        #expect(files.count == withRows.count, "\(files.count) files for \(withRows.count) cycles with rows")
-        let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir + "/out"), tables: ["public.orders", "public.customers"])
-        let verdict = out["public.orders"]
-        #expect(verdict?["ok"] as? Bool == true, "\(out)")
-        #expect(verdict?["cdc_rows"] as? Int == changes, "\(out)")
+            // Every cycle that read changes of public.orders stored one file for it: the cycles' files
+            // are as many as the cycles with rows, and there were several.
+            let cycles = daemon.log.split(separator: "\n").filter { $0.contains("cdc cycle complete") }
+            let withRows = cycles.filter { !$0.contains(" rows=0") }
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/out/public/orders")) ?? []).filter { $0.hasPrefix("2") }
+            #expect(withRows.count >= 4, "\(cycles)")
+            #expect(files.count == withRows.count, "\(files.count) files for \(withRows.count) cycles with rows")
+            let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir + "/out"), tables: ["public.orders", "public.customers"])
+            let verdict = out["public.orders"]
+            #expect(verdict?["ok"] as? Bool == true, "\(out)")
+            #expect(verdict?["cdc_rows"] as? Int == changes, "\(out)")
+        }
     }
 
     @Test func aTableAddedToThePublicationWhileStreamingIsLoadedOnceAndFollowed() async throws {
         let (db, dir, config, port) = try service.setUp("service_added")
+        defer { db.drop() }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let daemon = try await startInCDC(config: config, port: port)
         let base = "http://127.0.0.1:\(port)"
@@ -218,56 +221,57 @@ struct ServiceStreamingIntegrationTests {
     }
 
     @Test func sigtermDuringAMultipartUploadFinishesTheCycleAndLeavesNothingOpen() async throws {
-        let db = try PostgresFixture("service_sigterm")
-        _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
-        let bucket = "sigterm-\(UInt32.random(in: 0...UInt32.max))"
-        try TestEnvironment.helper("create-bucket", [endpoint, bucket])
-        // Every request through the proxy waits up to 1.5 s: a file of several parts takes seconds to store.
-        let proxy = try S3FaultInjectionTests.FaultProxy(upstream: endpoint, arguments: ["--latency", "1.0", "--max-latency-ms", "1500", "--seed", "11"])
-        defer { proxy.stop() }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (config, port) = try writeConfig(db, dir: dir, target: """
-            url = "s3://\(bucket)/replica"
-            endpoint = "\(proxy.endpoint)"
-            path_style = true
-            part_size_mib = 5
-            upload_parallelism = 2
-            """)
-        try db.execute("""
-            CREATE TABLE public.blobs (id bigint PRIMARY KEY, data bytea NOT NULL);
-            INSERT INTO public.blobs SELECT g, '\\x00' FROM generate_series(1, 10) g;
-            CREATE PUBLICATION replicatord FOR TABLE public.blobs;
-            """)
-        let daemon = try await startInCDC(config: config, port: port)
+        try await withPostgres("service_sigterm") { db in
+            _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+            let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
+            let bucket = "sigterm-\(UInt32.random(in: 0...UInt32.max))"
+            try TestEnvironment.helper("create-bucket", [endpoint, bucket])
+            // Every request through the proxy waits up to 1.5 s: a file of several parts takes seconds to store.
+            let proxy = try S3FaultInjectionTests.FaultProxy(upstream: endpoint, arguments: ["--latency", "1.0", "--max-latency-ms", "1500", "--seed", "11"])
+            defer { proxy.stop() }
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let (config, port) = try writeConfig(db, dir: dir, target: """
+                url = "s3://\(bucket)/replica"
+                endpoint = "\(proxy.endpoint)"
+                path_style = true
+                part_size_mib = 5
+                upload_parallelism = 2
+                """)
+            try db.execute("""
+                CREATE TABLE public.blobs (id bigint PRIMARY KEY, data bytea NOT NULL);
+                INSERT INTO public.blobs SELECT g, '\\x00' FROM generate_series(1, 10) g;
+                CREATE PUBLICATION replicatord FOR TABLE public.blobs;
+                """)
+            let daemon = try await startInCDC(config: config, port: port)
 
-        // About 16 MB of incompressible rows in one transaction: a CDC file of four 5 MiB parts.
-        try db.execute("""
-            INSERT INTO public.blobs SELECT g, decode(md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text), 'hex')
-            FROM generate_series(11, 250010) g
-            """)
-        // SIGTERM as soon as moto holds an open multipart upload of ours.
-        let pid = daemon.process.processIdentifier
-        let seen = try await DedicatedThread.run(name: "test-watch") {
-            try TestEnvironment.helper("sigterm-on-upload", [endpoint, bucket, "\(pid)"])
+            // About 16 MB of incompressible rows in one transaction: a CDC file of four 5 MiB parts.
+            try db.execute("""
+                INSERT INTO public.blobs SELECT g, decode(md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text), 'hex')
+                FROM generate_series(11, 250010) g
+                """)
+            // SIGTERM as soon as moto holds an open multipart upload of ours.
+            let pid = daemon.process.processIdentifier
+            let seen = try await DedicatedThread.run(name: "test-watch") {
+                try TestEnvironment.helper("sigterm-on-upload", [endpoint, bucket, "\(pid)"])
+            }
+            #expect(seen.hasPrefix("SIGTERM during"), "\(seen)")
+            let status = await daemon.waitExit(timeout: 120)
+            #expect(status == 0, "\(daemon.log)")
+            #expect(daemon.log.contains("stopping"), "\(daemon.log)")
+
+            // Nothing half-written: no open upload, and the checkpoint covers the file stored.
+            let open = try TestEnvironment.helper("open-uploads", [endpoint, bucket])
+            #expect(open.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+
+            // A restart (one cycle) finds nothing to redo or everything in place: the tables match, no doubles.
+            try db.execute("UPDATE public.blobs SET data = '\\x01' WHERE id <= 5")
+            try await DedicatedThread.run(name: "test-once") { _ = try TestEnvironment.run(ServiceIntegrationTests.binary, ["--config", config, "--once"]) }
+            let out = try await Oracle.check(conninfo: db.conninfo, files: .s3(endpoint: endpoint, bucket: bucket, prefix: "replica"), tables: ["public.blobs"])
+            let verdict = out["public.blobs"]
+            #expect(verdict?["ok"] as? Bool == true, "\(out)")
+            #expect(verdict?["cdc_rows"] as? Int == 250_000 + 5, "\(out)")
         }
-        #expect(seen.hasPrefix("SIGTERM during"), "\(seen)")
-        let status = await daemon.waitExit(timeout: 120)
-        #expect(status == 0, "\(daemon.log)")
-        #expect(daemon.log.contains("stopping"), "\(daemon.log)")
-
-        // Nothing half-written: no open upload, and the checkpoint covers the file stored.
-        let open = try TestEnvironment.helper("open-uploads", [endpoint, bucket])
-        #expect(open.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
-
-        // A restart (one cycle) finds nothing to redo or everything in place: the tables match, no doubles.
-        try db.execute("UPDATE public.blobs SET data = '\\x01' WHERE id <= 5")
-        try await DedicatedThread.run(name: "test-once") { _ = try TestEnvironment.run(ServiceIntegrationTests.binary, ["--config", config, "--once"]) }
-        let out = try await Oracle.check(conninfo: db.conninfo, files: .s3(endpoint: endpoint, bucket: bucket, prefix: "replica"), tables: ["public.blobs"])
-        let verdict = out["public.blobs"]
-        #expect(verdict?["ok"] as? Bool == true, "\(out)")
-        #expect(verdict?["cdc_rows"] as? Int == 250_000 + 5, "\(out)")
     }
 }

@@ -38,6 +38,7 @@ struct TableReloadIntegrationTests {
 
     func isolationAndReload() throws {
         let (db, dir, config) = try crash.setUp("reload_isolation")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         let refuse = ["REPLICATORD_REFUSE_TABLE": "public.events"]
         // The full load: events cannot be stored, orders and untouched are loaded.
@@ -85,6 +86,7 @@ struct TableReloadIntegrationTests {
 
     func crashDuringReload(_ point: String) throws {
         let (db, dir, config) = try crash.setUp("reload_crash_\(point.replacingOccurrences(of: "-", with: "_"))")
+        defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         try #require(try replicatord(["--config", config, "--once"]).status == 0)
         try db.execute(EngineIntegrationTests.changes)
@@ -120,6 +122,7 @@ struct TableReloadServiceIntegrationTests {
 
     @Test func reloadTableThroughTheRunningServiceWhileChangesFlow() async throws {
         let (db, dir, config, port) = try service.setUp("reload_service")
+        defer { db.drop() }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let base = "http://127.0.0.1:\(port)"
         // events cannot be stored while this first service runs: it goes to state error.

@@ -189,68 +189,71 @@ struct TextValueParserIntegrationTests {
         """#
 
     @Test func everyKindParsesFromTextToWhatBinaryDecodes() async throws {
-        let db = try PostgresFixture("textvalue")
-        let (table, binary, text) = try await DedicatedThread.run(name: "test") {
-            try db.execute(Self.schema)
-            try db.execute(Self.generatedRows)
-            try db.execute(Self.edgeRows)
-            return try readPublishedTable(db)
+        try await withPostgres("textvalue") { db in
+            let (table, binary, text) = try await DedicatedThread.run(name: "test") {
+                try db.execute(Self.schema)
+                try db.execute(Self.generatedRows)
+                try db.execute(Self.edgeRows)
+                return try readPublishedTable(db)
+            }
+            let kinds = Set(table.columns.map(ColumnKind.init))
+            #expect(kinds.count == 23)   // every ColumnKind, decimal in three shapes, LIST<int32>
+            #expect(binary.rowCount == 3012 && text.rowCount == 3012)
+            expectSame(binary, text, table)
         }
-        let kinds = Set(table.columns.map(ColumnKind.init))
-        #expect(kinds.count == 23)   // every ColumnKind, decimal in three shapes, LIST<int32>
-        #expect(binary.rowCount == 3012 && text.rowCount == 3012)
-        expectSame(binary, text, table)
     }
 
     @Test func intervalAndTimetzTextMatchPostgresForManyValues() async throws {
-        let db = try PostgresFixture("textvalue_iv")
-        let (table, binary, text) = try await DedicatedThread.run(name: "test") {
-            try db.execute("""
-                CREATE TABLE t (id int PRIMARY KEY, iv interval, ttz timetz);
-                CREATE PUBLICATION p FOR TABLE t;
-                INSERT INTO t SELECT g,
-                  make_interval(((g * 37) % 401 - 200), ((g * 11) % 51 - 25), 0, ((g * 13) % 121 - 60),
-                    ((g * 7) % 97 - 48), ((g * 5) % 241 - 120), ((g::int8 * 1000003) % 7200000000 - 3600000000) / 1e6)
-                    * CASE WHEN g % 3 = 0 THEN 1 ELSE -1 END,
-                  (time '00:00' + make_interval(secs => ((g::int8 * 1234567891) % 86400000001) / 1e6))::timetz
-                FROM generate_series(1, 5000) g;
-                UPDATE t SET ttz = (ttz::time::text || CASE WHEN id % 2 = 0 THEN '+' ELSE '-' END
-                  || lpad(((id * 7) % 16)::text, 2, '0') || ':' || lpad(((id * 11) % 60)::text, 2, '0')
-                  || ':' || lpad(((id * 13) % 60)::text, 2, '0'))::timetz;
-                INSERT INTO t SELECT 10000 + g, make_interval(secs => g / 1e6) * (1 - 2 * (g % 2)),
-                  ('24:00:00+' || lpad((g % 16)::text, 2, '0'))::timetz FROM generate_series(1, 100) g;
-                INSERT INTO t SELECT 20000 + g, make_interval(mins => g) - make_interval(secs => g), NULL FROM generate_series(1, 100) g;
-                """)
-            return try readPublishedTable(db)
+        try await withPostgres("textvalue_iv") { db in
+            let (table, binary, text) = try await DedicatedThread.run(name: "test") {
+                try db.execute("""
+                    CREATE TABLE t (id int PRIMARY KEY, iv interval, ttz timetz);
+                    CREATE PUBLICATION p FOR TABLE t;
+                    INSERT INTO t SELECT g,
+                      make_interval(((g * 37) % 401 - 200), ((g * 11) % 51 - 25), 0, ((g * 13) % 121 - 60),
+                        ((g * 7) % 97 - 48), ((g * 5) % 241 - 120), ((g::int8 * 1000003) % 7200000000 - 3600000000) / 1e6)
+                        * CASE WHEN g % 3 = 0 THEN 1 ELSE -1 END,
+                      (time '00:00' + make_interval(secs => ((g::int8 * 1234567891) % 86400000001) / 1e6))::timetz
+                    FROM generate_series(1, 5000) g;
+                    UPDATE t SET ttz = (ttz::time::text || CASE WHEN id % 2 = 0 THEN '+' ELSE '-' END
+                      || lpad(((id * 7) % 16)::text, 2, '0') || ':' || lpad(((id * 11) % 60)::text, 2, '0')
+                      || ':' || lpad(((id * 13) % 60)::text, 2, '0'))::timetz;
+                    INSERT INTO t SELECT 10000 + g, make_interval(secs => g / 1e6) * (1 - 2 * (g % 2)),
+                      ('24:00:00+' || lpad((g % 16)::text, 2, '0'))::timetz FROM generate_series(1, 100) g;
+                    INSERT INTO t SELECT 20000 + g, make_interval(mins => g) - make_interval(secs => g), NULL FROM generate_series(1, 100) g;
+                    """)
+                return try readPublishedTable(db)
+            }
+            #expect(binary.rowCount == 5200)
+            expectSame(binary, text, table)
         }
-        #expect(binary.rowCount == 5200)
-        expectSame(binary, text, table)
     }
 
     /// `numeric(38,6)` values with 32 integer digits fit DECIMAL(38,6): both the text parser and
     /// the binary decoder (which skips the base-10000 groups' padding digits) read them.
     @Test func decimalAtItsPrecisionLimitParsesFromText() async throws {
-        let db = try PostgresFixture("textvalue_dec")
-        let (binaryError, text) = try await DedicatedThread.run(name: "test") {
-            try db.execute("""
-                CREATE TABLE t (id int PRIMARY KEY, nw numeric(38,6));
-                CREATE PUBLICATION p FOR TABLE t;
-                INSERT INTO t VALUES (1, 99999999999999999999999999999999.999999), (2, -12345678901234567890123456789012.5);
-                """)
-            let c = try db.connect()
-            try c.query(textOutputSettings)
-            let table = try #require(try Catalog.publicationTables("p", on: c).first)
-            var binaryError: String?
-            do { try SnapshotReader(connection: c).read(table) { _ in } } catch { binaryError = "\(error)" }
-            var text = ColumnVector(kind: ColumnKind(table.columns[1]))
-            for row in try c.query("SELECT nw FROM t ORDER BY id").rows {
-                var value = try #require(row[0])
-                try value.withUTF8 { utf8 throws in try TextValueParser.append(UnsafeRawBufferPointer(utf8), to: &text) }
+        try await withPostgres("textvalue_dec") { db in
+            let (binaryError, text) = try await DedicatedThread.run(name: "test") {
+                try db.execute("""
+                    CREATE TABLE t (id int PRIMARY KEY, nw numeric(38,6));
+                    CREATE PUBLICATION p FOR TABLE t;
+                    INSERT INTO t VALUES (1, 99999999999999999999999999999999.999999), (2, -12345678901234567890123456789012.5);
+                    """)
+                let c = try db.connect()
+                try c.query(textOutputSettings)
+                let table = try #require(try Catalog.publicationTables("p", on: c).first)
+                var binaryError: String?
+                do { try SnapshotReader(connection: c).read(table) { _ in } } catch { binaryError = "\(error)" }
+                var text = ColumnVector(kind: ColumnKind(table.columns[1]))
+                for row in try c.query("SELECT nw FROM t ORDER BY id").rows {
+                    var value = try #require(row[0])
+                    try value.withUTF8 { utf8 throws in try TextValueParser.append(UnsafeRawBufferPointer(utf8), to: &text) }
+                }
+                return (binaryError, text)
             }
-            return (binaryError, text)
+            #expect(text.int128s == [99_999_999_999_999_999_999_999_999_999_999_999_999, -12_345_678_901_234_567_890_123_456_789_012_500_000])
+            #expect(binaryError == nil)
         }
-        #expect(text.int128s == [99_999_999_999_999_999_999_999_999_999_999_999_999, -12_345_678_901_234_567_890_123_456_789_012_500_000])
-        #expect(binaryError == nil)
     }
 
     /// PostgreSQL's timestamps go on to 294276-12-31, but from 294247-01-10 04:00:54.775807 on they
@@ -258,37 +261,38 @@ struct TextValueParserIntegrationTests {
     /// sentinel). Both paths write them as NULL and keep their text for the file's
     /// `replicatord.out_of_range` metadata; nothing stops.
     @Test func timestampsBeyondUnixMicrosecondsAreKeptAsTextInBothPaths() async throws {
-        let db = try PostgresFixture("textvalue_far")
-        let (batches, texts) = try await DedicatedThread.run(name: "test") { () throws -> ([ColumnBatch], [[String]]) in
-            try db.execute("""
-                CREATE TABLE t (id int PRIMARY KEY, ts timestamp, tz timestamptz);
-                CREATE PUBLICATION p FOR TABLE t;
-                INSERT INTO t VALUES (1, '294247-01-10 04:00:54.775806', '294247-01-10 04:00:54.775806+00'),
-                  (2, '294247-01-10 04:00:54.775807', '294247-01-10 04:00:54.775807+00'),
-                  (3, '294276-12-31 23:59:59.999999', '294276-12-31 23:59:59.999999+00');
-                """)
-            let c = try db.connect()
-            try c.query(textOutputSettings)
-            let table = try #require(try Catalog.publicationTables("p", on: c).first)
-            var batches: [ColumnBatch] = []
-            _ = try SnapshotReader(connection: c).read(table) { batches.append($0) }
-            let texts = try c.query("SELECT ts, tz FROM t ORDER BY id").rows.map { $0.map { $0 ?? "" } }
-            return (batches, texts)
-        }
-        var binary = ColumnBatch(kinds: [.int32, .timestamp, .timestamptz])
-        for b in batches { for c in 0..<3 { binary.columns[c].append(contentsOf: b.columns[c]) } }
-        for (column, kind) in [ColumnKind.timestamp, .timestamptz].enumerated() {
-            // Binary (the snapshot's COPY): row 0 fits, rows 1 and 2 are NULL with PostgreSQL's text.
-            let fromBinary = binary.columns[column + 1]
-            #expect(fromBinary.nulls == [false, true, true] && fromBinary.int64s == [Int64.max - 1])
-            #expect(fromBinary.outOfRange == [OutOfRangeValue(row: 1, text: texts[1][column]), OutOfRangeValue(row: 2, text: texts[2][column])])
-            // Text (pgoutput's text mode): the same.
-            var vector = ColumnVector(kind: kind)
-            for row in 0..<3 {
-                var text = texts[row][column]
-                try text.withUTF8 { utf8 throws in try TextValueParser.append(UnsafeRawBufferPointer(utf8), to: &vector) }
+        try await withPostgres("textvalue_far") { db in
+            let (batches, texts) = try await DedicatedThread.run(name: "test") { () throws -> ([ColumnBatch], [[String]]) in
+                try db.execute("""
+                    CREATE TABLE t (id int PRIMARY KEY, ts timestamp, tz timestamptz);
+                    CREATE PUBLICATION p FOR TABLE t;
+                    INSERT INTO t VALUES (1, '294247-01-10 04:00:54.775806', '294247-01-10 04:00:54.775806+00'),
+                      (2, '294247-01-10 04:00:54.775807', '294247-01-10 04:00:54.775807+00'),
+                      (3, '294276-12-31 23:59:59.999999', '294276-12-31 23:59:59.999999+00');
+                    """)
+                let c = try db.connect()
+                try c.query(textOutputSettings)
+                let table = try #require(try Catalog.publicationTables("p", on: c).first)
+                var batches: [ColumnBatch] = []
+                _ = try SnapshotReader(connection: c).read(table) { batches.append($0) }
+                let texts = try c.query("SELECT ts, tz FROM t ORDER BY id").rows.map { $0.map { $0 ?? "" } }
+                return (batches, texts)
             }
-            #expect(vector.nulls == fromBinary.nulls && vector.int64s == fromBinary.int64s && vector.outOfRange == fromBinary.outOfRange)
+            var binary = ColumnBatch(kinds: [.int32, .timestamp, .timestamptz])
+            for b in batches { for c in 0..<3 { binary.columns[c].append(contentsOf: b.columns[c]) } }
+            for (column, kind) in [ColumnKind.timestamp, .timestamptz].enumerated() {
+                // Binary (the snapshot's COPY): row 0 fits, rows 1 and 2 are NULL with PostgreSQL's text.
+                let fromBinary = binary.columns[column + 1]
+                #expect(fromBinary.nulls == [false, true, true] && fromBinary.int64s == [Int64.max - 1])
+                #expect(fromBinary.outOfRange == [OutOfRangeValue(row: 1, text: texts[1][column]), OutOfRangeValue(row: 2, text: texts[2][column])])
+                // Text (pgoutput's text mode): the same.
+                var vector = ColumnVector(kind: kind)
+                for row in 0..<3 {
+                    var text = texts[row][column]
+                    try text.withUTF8 { utf8 throws in try TextValueParser.append(UnsafeRawBufferPointer(utf8), to: &vector) }
+                }
+                #expect(vector.nulls == fromBinary.nulls && vector.int64s == fromBinary.int64s && vector.outOfRange == fromBinary.outOfRange)
+            }
         }
     }
 
@@ -296,17 +300,18 @@ struct TextValueParserIntegrationTests {
     /// snapshot COPY uses `format('%s', x)`, which `::text` is not for these types), so the
     /// snapshot and text-mode pgoutput agree: `10.0.0.1`, not `10.0.0.1/32`; `\200`, not a raw byte.
     @Test func inetAndCharReadThroughTheirOutputFunctionInBothPaths() async throws {
-        let db = try PostgresFixture("textvalue_known")
-        let (table, binary, text) = try await DedicatedThread.run(name: "test") {
-            try db.execute(#"""
-                CREATE TABLE t (id int PRIMARY KEY, ip inet, c "char");
-                CREATE PUBLICATION p FOR TABLE t;
-                INSERT INTO t VALUES (1, '10.0.0.0/8', 'a'), (2, '10.0.0.1', ''), (3, '::1', '\200');
-                """#)
-            return try readPublishedTable(db)
+        try await withPostgres("textvalue_known") { db in
+            let (table, binary, text) = try await DedicatedThread.run(name: "test") {
+                try db.execute(#"""
+                    CREATE TABLE t (id int PRIMARY KEY, ip inet, c "char");
+                    CREATE PUBLICATION p FOR TABLE t;
+                    INSERT INTO t VALUES (1, '10.0.0.0/8', 'a'), (2, '10.0.0.1', ''), (3, '::1', '\200');
+                    """#)
+                return try readPublishedTable(db)
+            }
+            expectSame(binary, text, table)
+            #expect(Array(binary.columns[1].byteValue(1)) == Array("10.0.0.1".utf8))
+            #expect(Array(binary.columns[2].byteValue(1)) == [] && Array(binary.columns[2].byteValue(2)) == Array(#"\200"#.utf8))
         }
-        expectSame(binary, text, table)
-        #expect(Array(binary.columns[1].byteValue(1)) == Array("10.0.0.1".utf8))
-        #expect(Array(binary.columns[2].byteValue(1)) == [] && Array(binary.columns[2].byteValue(2)) == Array(#"\200"#.utf8))
     }
 }

@@ -166,58 +166,59 @@ struct TypeCorpusIntegrationTests {
     }
 
     @Test func everyTypeFamilyRoundTripsThroughFullLoadAndBothStreamModesWithNoMismatch() async throws {
-        let db = try PostgresFixture("corpus")
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-corpus-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: base) }
-        let all = Self.families.map { "public.\($0.table)" } + ["public.t_generated"]
-        let binaryOnly = Self.families.filter { !$0.textOnly }.map { "public.\($0.table)" } + ["public.t_generated"]
-        try db.execute(Self.setup + Self.families.map(Self.createSQL).joined(separator: "\n") + Self.generated + """
-            CREATE PUBLICATION corpus_text FOR TABLE \(all.joined(separator: ", "));
-            CREATE PUBLICATION corpus_binary FOR TABLE \(binaryOnly.joined(separator: ", "));
-            """)
+        try await withPostgres("corpus") { db in
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-corpus-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: base) }
+            let all = Self.families.map { "public.\($0.table)" } + ["public.t_generated"]
+            let binaryOnly = Self.families.filter { !$0.textOnly }.map { "public.\($0.table)" } + ["public.t_generated"]
+            try db.execute(Self.setup + Self.families.map(Self.createSQL).joined(separator: "\n") + Self.generated + """
+                CREATE PUBLICATION corpus_text FOR TABLE \(all.joined(separator: ", "));
+                CREATE PUBLICATION corpus_binary FOR TABLE \(binaryOnly.joined(separator: ", "));
+                """)
 
-        var totals = (values: 0, mismatches: 0)
-        var engines: [(publication: String, tables: [String], dir: String, engine: Engine)] = []
-        for (publication, tables) in [("corpus_binary", binaryOnly), ("corpus_text", all)] {
-            let dir = base + "/" + publication
-            var settings = EngineSettings(conninfo: db.conninfo, publication: publication, slot: db.database + "_" + publication)
-            settings.parallelTables = 2
-            let store = try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test"))
-            let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
-            guard case .fullLoad = try await engine.runCycle() else { Issue.record("no full load"); return }
-            let loaded = try await check(db, dir: dir, tables: tables)
-            #expect(loaded.count == tables.count)
-            engines.append((publication, tables, dir, engine))
-        }
-        try db.execute(Self.families.map(Self.changeSQL).joined(separator: "\n") + """
-            INSERT INTO public.t_generated (v) VALUES (100), (NULL);
-            INSERT INTO public.t_generated (v, by_default) VALUES (7, -9223372036854775808);
-            UPDATE public.t_generated SET v = -v WHERE id = 1;
-            DELETE FROM public.t_generated WHERE id = 2;
-            """)
-        for (publication, tables, dir, engine) in engines {
-            guard case .cdc(let report) = try await engine.runCycle() else { Issue.record("no CDC cycle"); return }
-            #expect(report.files.count == tables.count, "\(publication): \(report.files)")
-            let results = try await check(db, dir: dir, tables: tables)
-            #expect(results.count == tables.count)
-            for result in results {
-                for reader in Self.readers {
-                    let r = try #require(result[reader] as? [String: Any])
-                    totals.values += r["values"] as? Int ?? 0
-                    totals.mismatches += r["mismatches"] as? Int ?? 0
-                    #expect(r["mismatches"] as? Int == 0, "\(publication) \(result["table"] ?? "") \(reader): \(r)")
-                }
+            var totals = (values: 0, mismatches: 0)
+            var engines: [(publication: String, tables: [String], dir: String, engine: Engine)] = []
+            for (publication, tables) in [("corpus_binary", binaryOnly), ("corpus_text", all)] {
+                let dir = base + "/" + publication
+                var settings = EngineSettings(conninfo: db.conninfo, publication: publication, slot: db.database + "_" + publication)
+                settings.parallelTables = 2
+                let store = try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test"))
+                let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
+                guard case .fullLoad = try await engine.runCycle() else { Issue.record("no full load"); return }
+                let loaded = try await check(db, dir: dir, tables: tables)
+                #expect(loaded.count == tables.count)
+                engines.append((publication, tables, dir, engine))
             }
-            // The generated column is in no file; the identity columns are.
-            _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-            let columns = try TestEnvironment.helper("duckdb-columns", ["SELECT * FROM read_parquet('\(dir)/public/t_generated/*.parquet', union_by_name=true)"])
-            #expect(columns.contains("['Op', '_commit_ts', '_seq', '_unchanged_toast', 'by_default', 'id', 'v']"), "\(columns)")
+            try db.execute(Self.families.map(Self.changeSQL).joined(separator: "\n") + """
+                INSERT INTO public.t_generated (v) VALUES (100), (NULL);
+                INSERT INTO public.t_generated (v, by_default) VALUES (7, -9223372036854775808);
+                UPDATE public.t_generated SET v = -v WHERE id = 1;
+                DELETE FROM public.t_generated WHERE id = 2;
+                """)
+            for (publication, tables, dir, engine) in engines {
+                guard case .cdc(let report) = try await engine.runCycle() else { Issue.record("no CDC cycle"); return }
+                #expect(report.files.count == tables.count, "\(publication): \(report.files)")
+                let results = try await check(db, dir: dir, tables: tables)
+                #expect(results.count == tables.count)
+                for result in results {
+                    for reader in Self.readers {
+                        let r = try #require(result[reader] as? [String: Any])
+                        totals.values += r["values"] as? Int ?? 0
+                        totals.mismatches += r["mismatches"] as? Int ?? 0
+                        #expect(r["mismatches"] as? Int == 0, "\(publication) \(result["table"] ?? "") \(reader): \(r)")
+                    }
+                }
+                // The generated column is in no file; the identity columns are.
+                _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
+                let columns = try TestEnvironment.helper("duckdb-columns", ["SELECT * FROM read_parquet('\(dir)/public/t_generated/*.parquet', union_by_name=true)"])
+                #expect(columns.contains("['Op', '_commit_ts', '_seq', '_unchanged_toast', 'by_default', 'id', 'v']"), "\(columns)")
+            }
+            // Every column of every row (4 copies of each corpus row less the deleted one, per reader
+            // and per publication) was compared.
+            let binaryFamilies = Self.families.filter { !$0.textOnly }
+            func values(_ families: [Family]) -> Int { families.reduce(7 * 3) { $0 + (2 * $1.rows.count - 1) * ($1.columns.count + 1) } * Self.readers.count }
+            #expect(totals.values == values(binaryFamilies) + values(Self.families) && totals.mismatches == 0, "\(totals)")
+            print("type corpus: \(totals.values) values compared (pyarrow, DuckDB and Spark, both stream modes), \(totals.mismatches) mismatches")
         }
-        // Every column of every row (4 copies of each corpus row less the deleted one, per reader
-        // and per publication) was compared.
-        let binaryFamilies = Self.families.filter { !$0.textOnly }
-        func values(_ families: [Family]) -> Int { families.reduce(7 * 3) { $0 + (2 * $1.rows.count - 1) * ($1.columns.count + 1) } * Self.readers.count }
-        #expect(totals.values == values(binaryFamilies) + values(Self.families) && totals.mismatches == 0, "\(totals)")
-        print("type corpus: \(totals.values) values compared (pyarrow, DuckDB and Spark, both stream modes), \(totals.mismatches) mismatches")
     }
 }
