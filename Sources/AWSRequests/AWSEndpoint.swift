@@ -14,15 +14,18 @@ public struct AWSEndpoint: Sendable, Equatable {
         var endpoint = url.flatMap { $0.isEmpty ? nil : $0 } ?? "https://\(service).\(region).amazonaws.com"
         while endpoint.hasSuffix("/") { endpoint.removeLast() }
         guard let schemeEnd = endpoint.range(of: "://"),
-              ["http", "https"].contains(endpoint[..<schemeEnd.lowerBound].lowercased()) else {
-            throw AWSServiceError(.configuration, "endpoint must be http://host[:port] or https://host[:port], got \(endpoint)",
-                                  service: service)
+            ["http", "https"].contains(endpoint[..<schemeEnd.lowerBound].lowercased())
+        else {
+            throw AWSServiceError(
+                .configuration, "endpoint must be http://host[:port] or https://host[:port], got \(endpoint)",
+                service: service)
         }
         let scheme = String(endpoint[..<schemeEnd.lowerBound]).lowercased()
         var host = String(endpoint[schemeEnd.upperBound...])
         guard !host.isEmpty, !host.contains("/"), !host.contains("@") else {
-            throw AWSServiceError(.configuration, "endpoint must be http(s)://host[:port] with no path or user: \(endpoint)",
-                                  service: service)
+            throw AWSServiceError(
+                .configuration, "endpoint must be http(s)://host[:port] with no path or user: \(endpoint)",
+                service: service)
         }
         // The Host header omits the scheme's default port, as clients send it and servers sign it.
         if scheme == "https" && host.hasSuffix(":443") { host.removeLast(4) }

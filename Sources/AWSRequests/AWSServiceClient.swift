@@ -24,16 +24,21 @@ public struct AWSServiceClient: Sendable {
     let now: @Sendable () -> Date
 
     /// A client for `service` in `region` at `endpoint` (nil or empty: AWS's own), over libcurl.
-    public init(service: String, region: String, endpoint: String?, credentials: any CredentialsProvider,
-                retry: RetryPolicy = RetryPolicy(), caFile: String? = nil, logger: Logger) throws {
-        try self.init(service: service, region: region, endpoint: endpoint, credentials: credentials, retry: retry,
-                      logger: logger, transport: CurlTransport(options: CurlTransportOptions(caFile: caFile)))
+    public init(
+        service: String, region: String, endpoint: String?, credentials: any CredentialsProvider,
+        retry: RetryPolicy = RetryPolicy(), caFile: String? = nil, logger: Logger
+    ) throws {
+        try self.init(
+            service: service, region: region, endpoint: endpoint, credentials: credentials, retry: retry,
+            logger: logger, transport: CurlTransport(options: CurlTransportOptions(caFile: caFile)))
     }
 
     /// A client over `transport` with the clock `now` (tests).
-    package init(service: String, region: String, endpoint: String?, credentials: any CredentialsProvider,
-                 retry: RetryPolicy = RetryPolicy(), logger: Logger, transport: any HTTPTransport,
-                 now: @escaping @Sendable () -> Date = { Date() }) throws {
+    package init(
+        service: String, region: String, endpoint: String?, credentials: any CredentialsProvider,
+        retry: RetryPolicy = RetryPolicy(), logger: Logger, transport: any HTTPTransport,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
         guard !region.isEmpty, region.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
             throw AWSServiceError(.configuration, "invalid region \"\(region)\"", service: service)
         }
@@ -64,8 +69,10 @@ public struct AWSServiceClient: Sendable {
 
     /// Signs and sends one request (retrying what can be retried) and returns a 2xx answer; any other
     /// outcome is thrown as `AWSServiceError`.
-    package func send(operation: String, method: String, path: String, query: [(String, String)] = [],
-                     headers: [(String, String)] = [], body: [UInt8] = []) async throws -> HTTPResponse {
+    package func send(
+        operation: String, method: String, path: String, query: [(String, String)] = [],
+        headers: [(String, String)] = [], body: [UInt8] = []
+    ) async throws -> HTTPResponse {
         let payloadHash = Digest.hex(Digest.sha256(body))
         var schedule = RetrySchedule(policy: retry)
         let clock = ContinuousClock()
@@ -78,8 +85,9 @@ public struct AWSServiceClient: Sendable {
             } catch let e as AWSCredentialsError {
                 throw AWSServiceError(.credentials, e.message, service: service, operation: operation, underlying: e)
             }
-            let request = signedRequest(method: method, path: path, query: query, headers: headers, body: body,
-                                        payloadHash: payloadHash, credentials: creds, amzDate: SigV4Signer.amzDate(now()))
+            let request = signedRequest(
+                method: method, path: path, query: query, headers: headers, body: body,
+                payloadHash: payloadHash, credentials: creds, amzDate: SigV4Signer.amzDate(now()))
             let failure: AWSServiceError
             let retryable: Bool
             do {
@@ -92,18 +100,22 @@ public struct AWSServiceClient: Sendable {
             }
             switch schedule.afterFailure(retryable: retryable, elapsed: clock.now - start, unit: Double.random(in: 0..<1)) {
             case .retry(let delay):
-                logger.debug("AWS request failed, retrying", metadata: [
-                    "aws.service": "\(service)", "aws.operation": "\(operation)", "aws.attempt": "\(schedule.attempts)",
-                    "aws.error": "\(failure.awsCode ?? failure.code.description)",
-                    "http.status": "\(failure.httpStatus.map(String.init) ?? "-")", "retry.delay": "\(delay)"])
+                logger.debug(
+                    "AWS request failed, retrying",
+                    metadata: [
+                        "aws.service": "\(service)", "aws.operation": "\(operation)", "aws.attempt": "\(schedule.attempts)",
+                        "aws.error": "\(failure.awsCode ?? failure.code.description)",
+                        "http.status": "\(failure.httpStatus.map(String.init) ?? "-")", "retry.delay": "\(delay)",
+                    ])
                 try await Task.sleep(for: delay)
             case .giveUp(let reason):
                 var e = failure
                 e.attempts = schedule.attempts
                 if retryable {
-                    e = AWSServiceError(.unavailable, "\(failure.message) (gave up: \(reason))", service: service,
-                                        operation: operation, httpStatus: failure.httpStatus, awsCode: failure.awsCode,
-                                        requestId: failure.requestId, attempts: schedule.attempts, underlying: failure)
+                    e = AWSServiceError(
+                        .unavailable, "\(failure.message) (gave up: \(reason))", service: service,
+                        operation: operation, httpStatus: failure.httpStatus, awsCode: failure.awsCode,
+                        requestId: failure.requestId, attempts: schedule.attempts, underlying: failure)
                 }
                 throw e
             }
@@ -112,8 +124,10 @@ public struct AWSServiceClient: Sendable {
 
     /// The request as it goes on the wire, signed at `amzDate`: `host`, `x-amz-date`, the session token
     /// when there is one, and every header of `headers` are signed.
-    package func signedRequest(method: String, path: String, query: [(String, String)], headers extraHeaders: [(String, String)],
-                               body: [UInt8], payloadHash: String, credentials creds: AWSCredentials, amzDate: String) -> HTTPRequest {
+    package func signedRequest(
+        method: String, path: String, query: [(String, String)], headers extraHeaders: [(String, String)],
+        body: [UInt8], payloadHash: String, credentials creds: AWSCredentials, amzDate: String
+    ) -> HTTPRequest {
         let canonicalQuery = SigV4Signer.canonicalQuery(query)
         let url = endpoint.baseURL + SigV4Signer.uriEncode(path, encodeSlash: false) + (canonicalQuery.isEmpty ? "" : "?" + canonicalQuery)
         var headers = [("host", endpoint.host), ("x-amz-date", amzDate)]
@@ -142,8 +156,11 @@ public struct AWSServiceClient: Sendable {
         } else {
             (code, retryable) = (.rejected, false)
         }
-        return (AWSServiceError(code, message, service: service, operation: operation, httpStatus: response.status,
-                                awsCode: awsCode, requestId: requestId), retryable)
+        return (
+            AWSServiceError(
+                code, message, service: service, operation: operation, httpStatus: response.status,
+                awsCode: awsCode, requestId: requestId), retryable
+        )
     }
 }
 
@@ -177,7 +194,8 @@ package struct AWSErrorBody: Sendable, Equatable {
         let body = response.body
         if let first = body.first(where: { $0 != 0x20 && $0 != 0x0a && $0 != 0x0d && $0 != 0x09 }) {
             if first == UInt8(ascii: "{"),
-               let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] {
+                let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+            {
                 if let type = (object["__type"] ?? object["code"] ?? object["Code"]) as? String { out.code = shortCode(type) }
                 out.message = (object["message"] ?? object["Message"]) as? String
             } else if first == UInt8(ascii: "<") {
@@ -202,7 +220,8 @@ package struct AWSErrorBody: Sendable, Equatable {
     /// The text of the first `<name>...</name>` in `xml`, entities for `&<>"'` decoded.
     static func element(_ name: String, in xml: String) -> String? {
         guard let open = xml.range(of: "<\(name)>"),
-              let close = xml.range(of: "</\(name)>", range: open.upperBound..<xml.endIndex) else { return nil }
+            let close = xml.range(of: "</\(name)>", range: open.upperBound..<xml.endIndex)
+        else { return nil }
         return String(xml[open.upperBound..<close.lowerBound])
             .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
             .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")

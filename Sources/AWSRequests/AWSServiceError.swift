@@ -44,9 +44,11 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
     public var underlying: (any Error & Sendable)?
 
     /// An error with its context.
-    public init(_ code: Code, _ message: String, service: String, operation: String? = nil, httpStatus: Int? = nil,
-                awsCode: String? = nil, requestId: String? = nil, attempts: Int? = nil,
-                underlying: (any Error & Sendable)? = nil) {
+    public init(
+        _ code: Code, _ message: String, service: String, operation: String? = nil, httpStatus: Int? = nil,
+        awsCode: String? = nil, requestId: String? = nil, attempts: Int? = nil,
+        underlying: (any Error & Sendable)? = nil
+    ) {
         self.code = code
         self.message = message
         self.service = service

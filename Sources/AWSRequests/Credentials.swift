@@ -47,7 +47,8 @@ public struct EnvironmentCredentialsProvider: CredentialsProvider {
 
     public func credentials() async throws -> AWSCredentials {
         guard let id = environment["AWS_ACCESS_KEY_ID"], !id.isEmpty,
-              let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
+            let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty
+        else {
             throw AWSCredentialsError("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set")
         }
         let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
@@ -112,8 +113,12 @@ public final class InstanceMetadataCredentialsProvider: CredentialsProvider {
 
     /// A provider asking `endpoint` (`AWS_EC2_METADATA_SERVICE_ENDPOINT` or `http://169.254.169.254`).
     public convenience init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        self.init(endpoint: environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] ?? "http://169.254.169.254",
-                  transport: CurlTransport(options: { var o = CurlTransportOptions(); o.connectTimeoutSeconds = 1; o.stallTimeoutSeconds = 2; return o }()))
+        self.init(
+            endpoint: environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] ?? "http://169.254.169.254",
+            transport: CurlTransport(
+                options: {
+                    var o = CurlTransportOptions(); o.connectTimeoutSeconds = 1; o.stallTimeoutSeconds = 2; return o
+                }()))
     }
 
     package init(endpoint: String, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -139,8 +144,10 @@ public final class InstanceMetadataCredentialsProvider: CredentialsProvider {
         }
         let tokenResponse: HTTPResponse
         do {
-            tokenResponse = try await transport.send(HTTPRequest(method: "PUT", url: endpoint + "/latest/api/token",
-                                                                 headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")]))
+            tokenResponse = try await transport.send(
+                HTTPRequest(
+                    method: "PUT", url: endpoint + "/latest/api/token",
+                    headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")]))
         } catch let e as TransportError {
             throw fail("unreachable", e)
         }
@@ -150,7 +157,8 @@ public final class InstanceMetadataCredentialsProvider: CredentialsProvider {
         let base = endpoint + "/latest/meta-data/iam/security-credentials/"
         let roleResponse = try await transport.send(HTTPRequest(method: "GET", url: base, headers: header))
         guard roleResponse.status == 200,
-              let role = String(decoding: roleResponse.body, as: UTF8.self).split(whereSeparator: \.isNewline).first else {
+            let role = String(decoding: roleResponse.body, as: UTF8.self).split(whereSeparator: \.isNewline).first
+        else {
             throw fail("no IAM role attached (status \(roleResponse.status))")
         }
         let credResponse = try await transport.send(HTTPRequest(method: "GET", url: base + role, headers: header))
@@ -168,8 +176,9 @@ public final class InstanceMetadataCredentialsProvider: CredentialsProvider {
             throw fail("unreadable credentials document")
         }
         let expiration = doc.Expiration.flatMap { ISO8601DateFormatter().date(from: $0) }
-        return AWSCredentials(accessKeyId: doc.AccessKeyId, secretAccessKey: doc.SecretAccessKey, sessionToken: doc.Token,
-                              expiration: expiration)
+        return AWSCredentials(
+            accessKeyId: doc.AccessKeyId, secretAccessKey: doc.SecretAccessKey, sessionToken: doc.Token,
+            expiration: expiration)
     }
 }
 
@@ -182,8 +191,10 @@ public final class DefaultCredentialsChain: CredentialsProvider {
 
     /// The default chain over `environment`.
     public convenience init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        var providers: [any CredentialsProvider] = [EnvironmentCredentialsProvider(environment: environment),
-                                                    ProfileCredentialsProvider(environment: environment)]
+        var providers: [any CredentialsProvider] = [
+            EnvironmentCredentialsProvider(environment: environment),
+            ProfileCredentialsProvider(environment: environment),
+        ]
         if environment["AWS_EC2_METADATA_DISABLED"]?.lowercased() != "true" {
             providers.append(InstanceMetadataCredentialsProvider(environment: environment))
         }

@@ -30,9 +30,10 @@ package enum Digest {
         key.withUnsafeBytes { k in
             message.withUnsafeBytes { m in
                 out.withUnsafeMutableBytes { o in
-                    let result = HMAC(EVP_sha256(), k.baseAddress, Int32(k.count),
-                                      m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count,
-                                      o.baseAddress?.assumingMemoryBound(to: UInt8.self), &length)
+                    let result = HMAC(
+                        EVP_sha256(), k.baseAddress, Int32(k.count),
+                        m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count,
+                        o.baseAddress?.assumingMemoryBound(to: UInt8.self), &length)
                     precondition(result != nil, "HMAC-SHA256 from libcrypto never fails on valid buffers")
                 }
             }
@@ -51,8 +52,9 @@ package enum Digest {
         let empty: UInt8 = 0
         let ok = withUnsafePointer(to: empty) { emptyPointer in
             out.withUnsafeMutableBytes { o in
-                EVP_Digest(bytes.baseAddress ?? UnsafeRawPointer(emptyPointer), bytes.count,
-                           o.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, md, nil)
+                EVP_Digest(
+                    bytes.baseAddress ?? UnsafeRawPointer(emptyPointer), bytes.count,
+                    o.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, md, nil)
             }
         }
         precondition(ok == 1 && Int(length) == size, "EVP_Digest from libcrypto never fails on valid buffers")
@@ -135,8 +137,9 @@ package final class MD5Hasher {
         var out = [UInt8](repeating: 0, count: 16)
         var length: UInt32 = 0
         out.withUnsafeMutableBytes { o in
-            precondition(EVP_DigestFinal_ex(context, o.baseAddress?.assumingMemoryBound(to: UInt8.self), &length) == 1,
-                         "EVP_DigestFinal_ex never fails")
+            precondition(
+                EVP_DigestFinal_ex(context, o.baseAddress?.assumingMemoryBound(to: UInt8.self), &length) == 1,
+                "EVP_DigestFinal_ex never fails")
         }
         return out
     }

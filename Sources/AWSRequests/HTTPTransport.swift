@@ -133,8 +133,10 @@ package struct CurlTransport: HTTPTransport {
         var headers: [String: String] = [:]
     }
 
-    static func perform(_ request: HTTPRequest, options: CurlTransportOptions, handle: OpaquePointer,
-                        pending: PendingRequest? = nil) throws -> HTTPResponse {
+    static func perform(
+        _ request: HTTPRequest, options: CurlTransportOptions, handle: OpaquePointer,
+        pending: PendingRequest? = nil
+    ) throws -> HTTPResponse {
         curl_easy_reset(UnsafeMutableRawPointer(handle))
         let h = UnsafeMutableRawPointer(handle)
         let sink = Sink()
@@ -205,8 +207,9 @@ package struct CurlTransport: HTTPTransport {
                     if request.method != "DELETE" || !body.isEmpty {
                         // POSTFIELDS sends straight from our buffer, without a read callback or a copy.
                         _ = replicatord_curl_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-                        _ = replicatord_curl_setopt_ptr(h, CURLOPT_POSTFIELDS,
-                                                        UnsafeMutableRawPointer(mutating: body.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+                        _ = replicatord_curl_setopt_ptr(
+                            h, CURLOPT_POSTFIELDS,
+                            UnsafeMutableRawPointer(mutating: body.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
                     }
                 }
                 let result = curl_easy_perform(h)
@@ -231,8 +234,8 @@ package struct CurlTransport: HTTPTransport {
     static func isRetryable(_ code: CURLcode) -> Bool {
         switch code {
         case CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING,
-             CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_HTTP2, CURLE_HTTP2_STREAM,
-             CURLE_SSL_CONNECT_ERROR, CURLE_WEIRD_SERVER_REPLY:
+            CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_HTTP2, CURLE_HTTP2_STREAM,
+            CURLE_SSL_CONNECT_ERROR, CURLE_WEIRD_SERVER_REPLY:
             return true
         default:
             return false

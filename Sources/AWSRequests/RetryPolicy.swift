@@ -12,8 +12,10 @@ public struct RetryPolicy: Sendable, Equatable {
     public var totalDeadline: Duration
 
     /// Defaults: 10 attempts, 100 ms doubling up to 10 s, 5 minutes in all.
-    public init(maxAttempts: Int = 10, baseDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(10),
-                totalDeadline: Duration = .seconds(300)) {
+    public init(
+        maxAttempts: Int = 10, baseDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(10),
+        totalDeadline: Duration = .seconds(300)
+    ) {
         self.maxAttempts = maxAttempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay

@@ -85,8 +85,9 @@ package struct SigV4Signer: Sendable {
         let kSigning = Digest.hmacSHA256(key: kService, "aws4_request")
         let signature = Digest.hex(Digest.hmacSHA256(key: kSigning, stringToSign))
         let authorization = "AWS4-HMAC-SHA256 Credential=\(accessKeyId)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
-        return Signature(canonicalRequest: canonicalRequest, stringToSign: stringToSign, signedHeaders: signedHeaders,
-                         signature: signature, authorization: authorization)
+        return Signature(
+            canonicalRequest: canonicalRequest, stringToSign: stringToSign, signedHeaders: signedHeaders,
+            signature: signature, authorization: authorization)
     }
 
     /// The sorted, encoded query string, also used as the query of the URL sent, so both always agree.
@@ -105,7 +106,7 @@ package struct SigV4Signer: Sendable {
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.append(b)
             case UInt8(ascii: "/") where !encodeSlash:
                 out.append(b)

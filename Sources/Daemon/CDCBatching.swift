@@ -55,7 +55,8 @@ public struct CDCBatching: Sendable, Equatable {
             if let redoFolders {
                 write = redoFolders.contains(table.folder)
             } else {
-                write = !holdsChanges || table.bytes >= minFileBytes
+                write =
+                    !holdsChanges || table.bytes >= minFileBytes
                     || nowMicros - table.oldestCommitTime >= Int64(maxBatchIntervalSeconds) * 1_000_000
             }
             if write {
@@ -82,8 +83,10 @@ extension CDCBatching {
     /// Splits a cut's segments into those written now (in their order) and the held ones, whose
     /// spool files are removed (their rows are read again from the slot). `nowMilliseconds` is the
     /// cycle's clock.
-    func split(_ segments: [ChangeSegment], state: Checkpoint, confirmed: LSN, end: LSN,
-               nowMilliseconds: Int64) -> (written: [ChangeSegment], plan: Plan) {
+    func split(
+        _ segments: [ChangeSegment], state: Checkpoint, confirmed: LSN, end: LSN,
+        nowMilliseconds: Int64
+    ) -> (written: [ChangeSegment], plan: Plan) {
         var tables: [String: TableChanges] = [:]
         var order: [String] = []
         for segment in segments {
@@ -95,8 +98,9 @@ extension CDCBatching {
             } else {
                 order.append(folder)
                 let stored = state.tables["\(segment.relation.schema).\(segment.relation.name)"]
-                tables[folder] = TableChanges(folder: folder, bytes: segment.heldBytes, oldestCommitTime: segment.firstCommitTime,
-                                              storedBefore: Self.storedBefore(stored, confirmed: confirmed))
+                tables[folder] = TableChanges(
+                    folder: folder, bytes: segment.heldBytes, oldestCommitTime: segment.firstCommitTime,
+                    storedBefore: Self.storedBefore(stored, confirmed: confirmed))
             }
         }
         let redo = state.pending.map { Set($0.files.map(FileNaming.tableFolder(ofKey:))) }

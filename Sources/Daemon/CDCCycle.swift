@@ -45,17 +45,20 @@ struct CDCCycle {
         // own full load first (see ChangeAccumulator.tableNames).
         let names = ChangeAccumulator.tableNames(current: tables, stored: state.tables.map { ($0.key, $0.value.oid) })
         let excluded = Set(state.tables.values.filter { $0.status == .error }.map(\.oid))
-        return .init(slot: settings.slot, publication: settings.publication, binary: binary, tableStart: tableStart,
-                     tableNames: names.mapValues { [$0.schema, $0.name] }, skipUnknownTables: settings.migrationType == .fullLoadAndCDC,
-                     excludedTables: excluded)
+        return .init(
+            slot: settings.slot, publication: settings.publication, binary: binary, tableStart: tableStart,
+            tableNames: names.mapValues { [$0.schema, $0.name] }, skipUnknownTables: settings.migrationType == .fullLoadAndCDC,
+            excludedTables: excluded)
     }
 
     /// Runs the cycle on `stream` (opened at the checkpoint's LSN, or left there by the last cycle)
     /// as `machine` orders it, from `action` (reading the server's WAL position now, or cutting at
     /// the interrupted cycle's end when redoing one): cuts the stream, stores the intent, the files,
     /// the checkpoint, then confirms. Returns the report and the machine's next action.
-    func run(state: Checkpoint, stream: ChangeFeed, machine: inout CycleStateMachine, from action: CycleStateMachine.Action,
-             now: @escaping @Sendable () -> Int64 = CDCCycle.unixMilliseconds) async throws -> (CycleReport, CycleStateMachine.Action) {
+    func run(
+        state: Checkpoint, stream: ChangeFeed, machine: inout CycleStateMachine, from action: CycleStateMachine.Action,
+        now: @escaping @Sendable () -> Int64 = CDCCycle.unixMilliseconds
+    ) async throws -> (CycleReport, CycleStateMachine.Action) {
         let settings = self.settings
         var action = action
         if case .readServerPosition = action {
@@ -69,7 +72,8 @@ struct CDCCycle {
         }
         let cut = try await stream.cut(at: target)
         let before = machine
-        let (report, after, next) = try await DedicatedThread.run(name: "replicatord-cdc") { () throws -> (CycleReport, CycleStateMachine, CycleStateMachine.Action) in
+        let (report, after, next) = try await DedicatedThread.run(name: "replicatord-cdc") {
+            () throws -> (CycleReport, CycleStateMachine, CycleStateMachine.Action) in
             var machine = before
             let (report, next) = try store(cut, state: state, machine: &machine, now: now)
             return (report, machine, next)
@@ -86,14 +90,17 @@ struct CDCCycle {
             try await DedicatedThread.run(name: "replicatord-stream-stop") { () throws -> Void in stream.stop() }
         }
         var final = report
-        final.retainedWALBytes = (try? await DedicatedThread.run(name: "replicatord-wal") {
-            try SourceDatabase(conninfo: settings.conninfo).retainedWALBytes(of: ReplicationSlot(name: settings.slot)) ?? 0
-        }) ?? 0
+        final.retainedWALBytes =
+            (try? await DedicatedThread.run(name: "replicatord-wal") {
+                try SourceDatabase(conninfo: settings.conninfo).retainedWALBytes(of: ReplicationSlot(name: settings.slot)) ?? 0
+            }) ?? 0
         if final.retainedWALBytes > settings.retainedWALWarnBytes {
-            logger.warning("the replication slot holds back much WAL on the server", metadata: [
-                "slot.name": "\(settings.slot)", "slot.retained_wal_bytes": "\(final.retainedWALBytes)",
-                "threshold_bytes": "\(settings.retainedWALWarnBytes)",
-            ])
+            logger.warning(
+                "the replication slot holds back much WAL on the server",
+                metadata: [
+                    "slot.name": "\(settings.slot)", "slot.retained_wal_bytes": "\(final.retainedWALBytes)",
+                    "threshold_bytes": "\(settings.retainedWALWarnBytes)",
+                ])
         }
         return (final, following)
     }
@@ -101,8 +108,10 @@ struct CDCCycle {
     /// Does what `machine` orders for `cut`, up to the confirmation (returned, not done): removes a
     /// differing intent's files, stores the intent, the files, the Iceberg commits and the
     /// checkpoint. Blocking.
-    private func store(_ cut: ChangeFeed.Cut, state: Checkpoint, machine: inout CycleStateMachine,
-                       now: @escaping @Sendable () -> Int64) throws -> (CycleReport, CycleStateMachine.Action) {
+    private func store(
+        _ cut: ChangeFeed.Cut, state: Checkpoint, machine: inout CycleStateMachine,
+        now: @escaping @Sendable () -> Int64
+    ) throws -> (CycleReport, CycleStateMachine.Action) {
         let store = self.store, keeper = self.keeper
         var report = CycleReport()
         report.targetLSN = cut.target.description
@@ -133,8 +142,10 @@ struct CDCCycle {
             var fileRows: [String: Int64] = [:]
             var failuresLogged = false
             let writtenStatistics = WrittenFileStatistics()
-            var action = try machine.changesCut(.init(end: cut.end, lastCommitEnd: cut.lastCommitEnd, newKeys: newKeys, failedTables: !failed.isEmpty,
-                                                      heldThrough: plan.held.isEmpty ? nil : plan.confirmed))
+            var action = try machine.changesCut(
+                .init(
+                    end: cut.end, lastCommitEnd: cut.lastCommitEnd, newKeys: newKeys, failedTables: !failed.isEmpty,
+                    heldThrough: plan.held.isEmpty ? nil : plan.confirmed))
             while true {
                 switch action {
                 case .removeOrphanFiles(let orphans, let folders):
@@ -155,7 +166,9 @@ struct CDCCycle {
                     for (segment, key) in zip(segments, names) { fileRows[key] = Int64(segment.totalRows) }
                     try GlueCatalogSync.beforeCycleFiles(segments, keys: names, settings: settings, logger: logger)
                     let writeFailures = TableWriteFailures()
-                    let sizes = try SegmentUploads.writeAll(count: segments.count, isSmall: { segments[$0].spool == nil && segments[$0].totalRows <= SegmentUploads.smallRows }) { i in
+                    let sizes = try SegmentUploads.writeAll(
+                        count: segments.count, isSmall: { segments[$0].spool == nil && segments[$0].totalRows <= SegmentUploads.smallRows }
+                    ) { i in
                         let table = "\(segments[i].relation.schema).\(segments[i].relation.name)"
                         do {
                             return try TableFailure.scoped(table) { try self.write(segments[i], to: names[i], statistics: writtenStatistics) }
@@ -176,13 +189,15 @@ struct CDCCycle {
                     action = try machine.filesStored(stored.map(\.1), failedTables: !failed.isEmpty)
                 case .commitIceberg(let end, let checkpointed, let rollBack):
                     if !failuresLogged { logFailures(failed); failuresLogged = true }
-                    try commitIceberg(stored, rows: fileRows, statistics: writtenStatistics, state: state, end: end, checkpointed: checkpointed, rollBack: rollBack)
+                    try commitIceberg(
+                        stored, rows: fileRows, statistics: writtenStatistics, state: state, end: end, checkpointed: checkpointed, rollBack: rollBack)
                     try GlueCatalogSync.afterIcebergCycleCommits(stored.map(\.0), settings: settings, store: store, logger: logger)
                     action = try machine.icebergCommitted()
                 case .writeCheckpoint(let end):
                     if !failuresLogged { logFailures(failed); failuresLogged = true }
-                    try writeCheckpoint(end: end, storedThrough: intentEnd, written: stored, failures: failed, lastCommitTime: cut.lastCommitTime,
-                                        checkpointed: machine.checkpointed)
+                    try writeCheckpoint(
+                        end: end, storedThrough: intentEnd, written: stored, failures: failed, lastCommitTime: cut.lastCommitTime,
+                        checkpointed: machine.checkpointed)
                     if !segments.isEmpty { CrashPoint.reach(.afterStateCommitted) }
                     action = try machine.checkpointWritten()
                 case .confirm(let end):
@@ -191,10 +206,12 @@ struct CDCCycle {
                     report.failedTables = failed.keys.sorted()
                     report.transactions = cut.transactions
                     report.confirmedLSN = end.description
-                    logger.info("cdc cycle stored", metadata: [
-                        "files": "\(keys.count)", "rows": "\(report.rows)", "transactions": "\(report.transactions)",
-                        "lsn.confirmed": "\(end)", "lsn.target": "\(cut.target)", "tables.held": "\(plan.held.count)",
-                    ])
+                    logger.info(
+                        "cdc cycle stored",
+                        metadata: [
+                            "files": "\(keys.count)", "rows": "\(report.rows)", "transactions": "\(report.transactions)",
+                            "lsn.confirmed": "\(end)", "lsn.target": "\(cut.target)", "tables.held": "\(plan.held.count)",
+                        ])
                     return (report, action)
                 default:
                     throw EngineError(.cycleOrder, "a CDC cycle's store step cannot do \(action)")
@@ -211,18 +228,22 @@ struct CDCCycle {
     /// Logs the tables put in state `error` by this cycle.
     private func logFailures(_ failed: [String: String]) {
         for (table, reason) in failed.sorted(by: { $0.key < $1.key }) {
-            logger.error("table cannot be replicated: it is in state error, the other tables go on", metadata: [
-                "table": "\(table)", "error": "\(SecretScrubber.scrub(reason))",
-                "hint": "replicatord reload-table --config FILE \(table)",
-            ])
+            logger.error(
+                "table cannot be replicated: it is in state error, the other tables go on",
+                metadata: [
+                    "table": "\(table)", "error": "\(SecretScrubber.scrub(reason))",
+                    "hint": "replicatord reload-table --config FILE \(table)",
+                ])
         }
     }
 
     /// Stores the checkpoint at `end`: the intent cleared, the written files and the failed tables recorded.
     /// `end` is where the checkpoint moves to; `storedThrough` the cycle's own end, past `end` when
     /// other tables' changes are held (the written tables record it, so they are not read twice).
-    private func writeCheckpoint(end: LSN, storedThrough: LSN, written: [(ChangeSegment, String, Int64)], failures: [String: String],
-                                 lastCommitTime: Int64, checkpointed confirmed: LSN) throws {
+    private func writeCheckpoint(
+        end: LSN, storedThrough: LSN, written: [(ChangeSegment, String, Int64)], failures: [String: String],
+        lastCommitTime: Int64, checkpointed confirmed: LSN
+    ) throws {
         let keeper = self.keeper
         try BlockingCall.wait {
             try await keeper.update { state in
@@ -253,8 +274,10 @@ struct CDCCycle {
 
     /// `[catalog] iceberg`: one append snapshot per table that got files, before the checkpoint.
     /// A redo first rolls back what its interrupted run committed for tables it writes nothing for.
-    private func commitIceberg(_ stored: [(ChangeSegment, String, Int64)], rows: [String: Int64], statistics: WrittenFileStatistics, state: Checkpoint,
-                               end: LSN, checkpointed confirmed: LSN, rollBack: [String]) throws {
+    private func commitIceberg(
+        _ stored: [(ChangeSegment, String, Int64)], rows: [String: Int64], statistics: WrittenFileStatistics, state: Checkpoint,
+        end: LSN, checkpointed confirmed: LSN, rollBack: [String]
+    ) throws {
         let iceberg = IcebergSync(store: store, settings: settings)
         var byFolder: [String: (layouts: [[ParquetTableWriter.Column]], files: [IcebergSync.NewFile])] = [:]
         var order: [String] = []
@@ -271,9 +294,11 @@ struct CDCCycle {
             let created = try iceberg.commitCycle(folder: folder, layouts: table.layouts, files: table.files, endLSN: end, checkpointed: confirmed)
             let name = stored.first { IcebergSync.folder(of: $0.1) == folder }.map { "\($0.0.relation.schema).\($0.0.relation.name)" } ?? folder
             if created, let earlier = state.tables[name], earlier.filesWritten > 0 {
-                logger.warning("the table's Iceberg table starts with this cycle: its earlier files are not in it (iceberg was turned on after them)", metadata: [
-                    "table": "\(name)", "hint": "replicatord reload-table --config FILE \(name)",
-                ])
+                logger.warning(
+                    "the table's Iceberg table starts with this cycle: its earlier files are not in it (iceberg was turned on after them)",
+                    metadata: [
+                        "table": "\(name)", "hint": "replicatord reload-table --config FILE \(name)",
+                    ])
             }
         }
     }

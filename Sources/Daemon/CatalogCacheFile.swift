@@ -93,23 +93,28 @@ struct CatalogCacheFile: Sendable {
         func char() -> Character? { text().flatMap(\.first) }
         func u32() -> UInt32? { int().flatMap { UInt32(exactly: $0) } }
         guard text() == source, text() == publication, text() == signature, let systemID = text(),
-              let count = int(), count >= 0, count <= bytes.count else { return nil }
+            let count = int(), count >= 0, count <= bytes.count
+        else { return nil }
         var tables: [TableDescription] = []
         tables.reserveCapacity(Int(count))
         for _ in 0..<count {
             guard let oid = u32(), let schema = text(), let name = text(), let identity = char(), let rows = int(),
-                  let columnCount = int(), columnCount >= 0, columnCount <= bytes.count else { return nil }
+                let columnCount = int(), columnCount >= 0, columnCount <= bytes.count
+            else { return nil }
             var columns: [ColumnDescription] = []
             columns.reserveCapacity(Int(columnCount))
             for _ in 0..<columnCount {
                 guard let name = text(), let attnum = int(), let typeOID = u32(), let typmod = int().flatMap({ Int32(exactly: $0) }),
-                      let typeName = text(), let baseOID = u32(), let kind = char(), let element = u32(), let notNull = int(),
-                      let dimensions = int(), let primary = int(), let hasMissing = int() else { return nil }
+                    let typeName = text(), let baseOID = u32(), let kind = char(), let element = u32(), let notNull = int(),
+                    let dimensions = int(), let primary = int(), let hasMissing = int()
+                else { return nil }
                 var missing: String?
                 if hasMissing == 1 { guard let value = text() else { return nil }; missing = value }
-                columns.append(ColumnDescription(named: name, attnum: Int(attnum), typeOID: typeOID, typmod: typmod, typeName: typeName,
-                                                 baseTypeOID: baseOID, typeKind: kind, elementTypeOID: element, notNull: notNull == 1,
-                                                 dimensions: Int(dimensions), isPrimaryKey: primary == 1, missingValue: missing))
+                columns.append(
+                    ColumnDescription(
+                        named: name, attnum: Int(attnum), typeOID: typeOID, typmod: typmod, typeName: typeName,
+                        baseTypeOID: baseOID, typeKind: kind, elementTypeOID: element, notNull: notNull == 1,
+                        dimensions: Int(dimensions), isPrimaryKey: primary == 1, missingValue: missing))
             }
             tables.append(TableDescription(oid: oid, schema: schema, name: name, columns: columns, replicaIdentity: identity, estimatedRows: rows))
         }

@@ -96,8 +96,9 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     static func unreadable(_ object: String, key: String, _ error: any Error) -> EngineError {
         if case let DecodingError.dataCorrupted(context) = error, !context.codingPath.isEmpty {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return EngineError(.stateCorrupt, "\(object) cannot be read: field \(field): \(context.debugDescription)",
-                               underlying: error, context: .init(key: key))
+            return EngineError(
+                .stateCorrupt, "\(object) cannot be read: field \(field): \(context.debugDescription)",
+                underlying: error, context: .init(key: key))
         }
         return EngineError(.stateCorrupt, "\(object) cannot be read: \(error)", underlying: error, context: .init(key: key))
     }
@@ -118,7 +119,8 @@ public enum FileNaming {
         var out = ""
         for scalar in name.unicodeScalars {
             let v = scalar.value
-            let plain = (v >= 0xA0) || (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A)
+            let plain =
+                (v >= 0xA0) || (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A)
                 || scalar == "_" || scalar == "-" || scalar == " " || (scalar == "." && !out.isEmpty)
             if plain {
                 out.unicodeScalars.append(scalar)
@@ -145,8 +147,8 @@ public enum FileNaming {
         var parts = tm()
         gmtime_r(&t, &parts)
         func pad(_ v: Int32, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
-        return pad(parts.tm_year + 1900, 4) + pad(parts.tm_mon + 1, 2) + pad(parts.tm_mday, 2) + "-" +
-            pad(parts.tm_hour, 2) + pad(parts.tm_min, 2) + pad(parts.tm_sec, 2) + pad(Int32(millis), 3)
+        return pad(parts.tm_year + 1900, 4) + pad(parts.tm_mon + 1, 2) + pad(parts.tm_mday, 2) + "-" + pad(parts.tm_hour, 2) + pad(parts.tm_min, 2)
+            + pad(parts.tm_sec, 2) + pad(Int32(millis), 3)
     }
 
     /// The counter of a `.../LOAD0000000A.parquet` key, nil for other names.

@@ -94,8 +94,9 @@ enum CheckpointLayout {
                 throw Checkpoint.unreadable(Checkpoint.key, key: Checkpoint.key, error)
             }
             guard head.state.version <= CheckpointLayout.version else {
-                throw EngineError(.stateCorrupt, "\(Checkpoint.key) has layout version \(head.state.version); this replicatord reads up to \(CheckpointLayout.version)",
-                                  context: .init(key: Checkpoint.key))
+                throw EngineError(
+                    .stateCorrupt, "\(Checkpoint.key) has layout version \(head.state.version); this replicatord reads up to \(CheckpointLayout.version)",
+                    context: .init(key: Checkpoint.key))
             }
             return head
         }
@@ -121,8 +122,11 @@ enum CheckpointLayout {
 
     /// The names of the tables whose state differs between `stored` and `next`, and whether a
     /// table of `stored` is gone from `next`.
-    static func changes(from stored: [String: Checkpoint.TableState], to next: [String: Checkpoint.TableState])
-        -> (changed: [String], removed: Bool) {
+    static func changes(
+        from stored: [String: Checkpoint.TableState], to next: [String: Checkpoint.TableState]
+    )
+        -> (changed: [String], removed: Bool)
+    {
         var changed: [String] = []
         for (name, table) in next where stored[name] != table { changed.append(name) }
         let removed = stored.count + changed.filter { stored[$0] == nil }.count > next.count
@@ -138,8 +142,10 @@ enum CheckpointLayout {
     /// Plans the save of `next` over the stored tables `stored`, listed by `refs` (nil when the
     /// store holds no shard: version 1, or nothing yet). `namesIn` gives the tables of a listed
     /// delta (nil when unknown, which writes new base shards). Pure: the tests drive it.
-    static func plan(next: [String: Checkpoint.TableState], stored: [String: Checkpoint.TableState], refs: [ShardRef]?,
-                     generation: Int, namesIn: (String) -> [String]?) -> SavePlan {
+    static func plan(
+        next: [String: Checkpoint.TableState], stored: [String: Checkpoint.TableState], refs: [ShardRef]?,
+        generation: Int, namesIn: (String) -> [String]?
+    ) -> SavePlan {
         var index = 0
         func shard(_ names: [String], delta: Bool) -> ((key: String, tables: [String: Checkpoint.TableState]), ShardRef) {
             defer { index += 1 }

@@ -201,10 +201,12 @@ public actor CheckpointStore {
             sweepNeeded = true
             logger.warning("cannot remove checkpoint shards no longer named; the next save tries again", metadata: ["error": "\(error)"])
         }
-        logger.debug("checkpoint stored", metadata: [
-            "lsn.confirmed": "\(next.confirmedLSN)", "phase": "\(next.phase.rawValue)",
-            "checkpoint.generation": "\(gen)", "checkpoint.shards_written": "\(writes.count)",
-        ])
+        logger.debug(
+            "checkpoint stored",
+            metadata: [
+                "lsn.confirmed": "\(next.confirmedLSN)", "phase": "\(next.phase.rawValue)",
+                "checkpoint.generation": "\(gen)", "checkpoint.shards_written": "\(writes.count)",
+            ])
     }
 
     /// Puts the objects, several at a time (on S3 each is a request's latency).

@@ -26,11 +26,15 @@ public struct CloudWatchPublisher: Service {
     /// A publisher of `monitor`'s figures with resolved `settings` (``Configuration/CloudWatch/resolved(targetRegion:slot:)``);
     /// AWS credentials from `credentials` (by default the usual chain: environment,
     /// `AWS_SHARED_CREDENTIALS_FILE`, instance profile); `caFile` as `[target] ca_file`.
-    public init(settings: Configuration.CloudWatch, monitor: ServiceMonitor,
-                credentials: any CredentialsProvider = DefaultCredentialsChain(), caFile: String = "", logger: Logger) throws {
-        self.init(settings: settings, monitor: monitor, logger: logger, client: try AWSServiceClient(
-            service: "monitoring", region: settings.region, endpoint: settings.endpoint, credentials: credentials,
-            retry: Self.retryPolicy(interval: settings.interval), caFile: caFile.isEmpty ? nil : caFile, logger: logger))
+    public init(
+        settings: Configuration.CloudWatch, monitor: ServiceMonitor,
+        credentials: any CredentialsProvider = DefaultCredentialsChain(), caFile: String = "", logger: Logger
+    ) throws {
+        self.init(
+            settings: settings, monitor: monitor, logger: logger,
+            client: try AWSServiceClient(
+                service: "monitoring", region: settings.region, endpoint: settings.endpoint, credentials: credentials,
+                retry: Self.retryPolicy(interval: settings.interval), caFile: caFile.isEmpty ? nil : caFile, logger: logger))
     }
 
     /// A publisher through `client` (tests give one over a scripted transport).
@@ -50,10 +54,12 @@ public struct CloudWatchPublisher: Service {
     }
 
     public func run() async throws {
-        logger.info("publishing health to CloudWatch", metadata: [
-            "cloudwatch.namespace": "\(settings.namespace)", "cloudwatch.name": "\(settings.name)",
-            "cloudwatch.endpoint": "\(client.endpoint.baseURL)", "cloudwatch.interval_seconds": "\(settings.intervalSeconds)",
-        ])
+        logger.info(
+            "publishing health to CloudWatch",
+            metadata: [
+                "cloudwatch.namespace": "\(settings.namespace)", "cloudwatch.name": "\(settings.name)",
+                "cloudwatch.endpoint": "\(client.endpoint.baseURL)", "cloudwatch.interval_seconds": "\(settings.intervalSeconds)",
+            ])
         var failing = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
@@ -62,9 +68,11 @@ public struct CloudWatchPublisher: Service {
                 failing = false
             } catch {
                 if !failing {
-                    logger.warning("CloudWatch publishing failed; trying again every interval", metadata: [
-                        "cloudwatch.namespace": "\(settings.namespace)", "error": "\(error)",
-                    ])
+                    logger.warning(
+                        "CloudWatch publishing failed; trying again every interval",
+                        metadata: [
+                            "cloudwatch.namespace": "\(settings.namespace)", "error": "\(error)",
+                        ])
                 }
                 failing = true
             }

@@ -12,26 +12,29 @@ extension Configuration {
         s.includeOpForFullLoad = task.includeOpForFullLoad
         s.iceberg = catalog.iceberg
         s.icebergSnapshotRetentionSeconds = catalog.icebergSnapshotRetentionSeconds
-        s.icebergLocation = switch target.location {
-        case .s3(let bucket, let prefix): prefix.isEmpty ? "s3://\(bucket)" : "s3://\(bucket)/\(prefix)"
-        case .directory(let path): path
-        }
+        s.icebergLocation =
+            switch target.location {
+            case .s3(let bucket, let prefix): prefix.isEmpty ? "s3://\(bucket)" : "s3://\(bucket)/\(prefix)"
+            case .directory(let path): path
+            }
         if !catalog.glueDatabase.isEmpty {
-            s.glue = GlueCatalogSync.Target(database: catalog.glueDatabase,
-                                            region: catalog.glueRegion.isEmpty ? target.region : catalog.glueRegion,
-                                            endpoint: catalog.glueEndpoint, caFile: target.caFile.isEmpty ? nil : target.caFile)
+            s.glue = GlueCatalogSync.Target(
+                database: catalog.glueDatabase,
+                region: catalog.glueRegion.isEmpty ? target.region : catalog.glueRegion,
+                endpoint: catalog.glueEndpoint, caFile: target.caFile.isEmpty ? nil : target.caFile)
         }
         s.uploadChunkBytes = target.partSizeBytes
         s.spoolDirectory = task.spoolDirectory
         s.retainedWALWarnBytes = Int64(task.retainedWALWarnMiB) << 20
         var parquetOptions = ParquetFileOptions()
         let level = Int32(parquet.compressionLevel)
-        parquetOptions.codec = switch parquet.compression {
-        case .zstd: .zstd(level: level)
-        case .snappy: .snappy
-        case .gzip: .gzip(level: level)
-        case .none: .uncompressed
-        }
+        parquetOptions.codec =
+            switch parquet.compression {
+            case .zstd: .zstd(level: level)
+            case .snappy: .snappy
+            case .gzip: .gzip(level: level)
+            case .none: .uncompressed
+            }
         parquetOptions.version = BuildInfo.version
         parquetOptions.rowGroupBytes = parquet.rowGroupBytes
         parquetOptions.pageVersion = parquet.pageVersion
@@ -48,11 +51,12 @@ extension Configuration {
 
     /// The object store of `[target]`.
     public func makeStore(logger: Logger) throws -> any ObjectStore {
-        let sse: ServerSideEncryption? = switch target.serverSideEncryption {
-        case .disabled: nil
-        case .aes256: .s3
-        case .kms(let keyID): .kms(keyId: keyID)
-        }
+        let sse: ServerSideEncryption? =
+            switch target.serverSideEncryption {
+            case .disabled: nil
+            case .aes256: .s3
+            case .kms(let keyID): .kms(keyId: keyID)
+            }
         let location = try ObjectStoreLocation(
             target: target.location, region: target.region, endpoint: target.endpoint,
             pathStyle: target.pathStyle, caFile: target.caFile, partSize: target.partSizeBytes,

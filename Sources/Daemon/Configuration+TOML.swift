@@ -43,11 +43,12 @@ extension Configuration {
         } catch {
             conninfo = quoted("<redacted: not a valid conninfo without a password>")
         }
-        let (sse, kmsKey): (String, String) = switch target.serverSideEncryption {
-        case .disabled: ("", "")
-        case .aes256: ("AES256", "")
-        case .kms(let keyID): ("aws:kms", keyID)
-        }
+        let (sse, kmsKey): (String, String) =
+            switch target.serverSideEncryption {
+            case .disabled: ("", "")
+            case .aes256: ("AES256", "")
+            case .kms(let keyID): ("aws:kms", keyID)
+            }
         return """
             [source]
             conninfo = \(conninfo)

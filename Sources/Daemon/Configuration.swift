@@ -285,8 +285,10 @@ extension Configuration {
         /// `CdcMaxBatchInterval`): when a table's held changes are written.
         public var batching: CDCBatching
 
-        public init(seqColumn: String = "_seq", commitTimeColumn: String = "_commit_ts", datePartition: DatePartition? = nil,
-                    writtenChanges: WrittenChanges = .all, timestampMillis: Bool = false, batching: CDCBatching = CDCBatching()) {
+        public init(
+            seqColumn: String = "_seq", commitTimeColumn: String = "_commit_ts", datePartition: DatePartition? = nil,
+            writtenChanges: WrittenChanges = .all, timestampMillis: Bool = false, batching: CDCBatching = CDCBatching()
+        ) {
             self.seqColumn = seqColumn
             self.commitTimeColumn = commitTimeColumn
             self.datePartition = datePartition
@@ -317,8 +319,10 @@ extension Configuration {
         /// used; the data files stay (they are the change log). `s`, `m`, `h` or `d` units.
         public var icebergSnapshotRetentionSeconds: Int64
 
-        public init(iceberg: Bool = false, glueDatabase: String = "", glueRegion: String = "", glueEndpoint: String = "",
-                    icebergSnapshotRetentionSeconds: Int64 = 5 * 86_400) {
+        public init(
+            iceberg: Bool = false, glueDatabase: String = "", glueRegion: String = "", glueEndpoint: String = "",
+            icebergSnapshotRetentionSeconds: Int64 = 5 * 86_400
+        ) {
             self.iceberg = iceberg
             self.glueDatabase = glueDatabase
             self.glueRegion = glueRegion

@@ -85,16 +85,20 @@ extension ConfigurationLoader {
         let rowGroup = try s.int("row_group_mib", default: 128, in: 1...4096)
         let pageVersion = try s.int("page_version", default: 1, in: 1...2)
         let logicalTypes = try s.choice("logical_types", default: Configuration.ParquetOutput.LogicalTypes.portable)
-        return .init(compression: compression, compressionLevel: level, rowGroupMiB: rowGroup, pageVersion: pageVersion,
-                     logicalTypes: logicalTypes)
+        return .init(
+            compression: compression, compressionLevel: level, rowGroupMiB: rowGroup, pageVersion: pageVersion,
+            logicalTypes: logicalTypes)
     }
 
     static func readCatalog(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Catalog {
         let database = try s.string("glue_database", default: "")
         try s.check("glue_database") { () throws(ValueProblem) in
             // Glue: 1 to 255 characters; Athena and Hive take lower-case letters, digits and underscores.
-            guard database.isEmpty || (database.utf8.count <= 255
-                && database.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }) else {
+            guard
+                database.isEmpty
+                    || (database.utf8.count <= 255
+                        && database.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
+            else {
                 throw ValueProblem("expected a database name of lower-case letters, digits and underscores (what Athena accepts), got \"\(database)\"")
             }
         }
@@ -108,11 +112,13 @@ extension ConfigurationLoader {
         let endpoint = try s.check("glue_endpoint") { () throws(ValueProblem) in try checkEndpoint(endpointText) }
         let retention = try s.string("iceberg_snapshot_retention", default: "5d")
         guard let duration = RetentionDuration(retention) else {
-            throw s.error(.invalidValue, "iceberg_snapshot_retention",
-                          "expected a whole number and a unit (s, m, h or d), e.g. \"5d\" or \"36h\", got \"\(retention)\"")
+            throw s.error(
+                .invalidValue, "iceberg_snapshot_retention",
+                "expected a whole number and a unit (s, m, h or d), e.g. \"5d\" or \"36h\", got \"\(retention)\"")
         }
-        return .init(iceberg: try s.bool("iceberg", default: false), glueDatabase: database, glueRegion: region, glueEndpoint: endpoint,
-                     icebergSnapshotRetentionSeconds: duration.seconds)
+        return .init(
+            iceberg: try s.bool("iceberg", default: false), glueDatabase: database, glueRegion: region, glueEndpoint: endpoint,
+            icebergSnapshotRetentionSeconds: duration.seconds)
     }
 
     static func readOutput(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Output {
@@ -145,11 +151,12 @@ extension ConfigurationLoader {
         }
         let minKiB = try s.int("cdc_min_file_size_kib", default: 0, in: 0...(Int(Int32.max)))
         let interval = try s.int("cdc_max_batch_interval_seconds", default: 60, in: 1...604_800)
-        return .init(seqColumn: seq, commitTimeColumn: time,
-                     datePartition: partitioned ? DatePartition(sequence: sequence, delimiter: delimiter, timeZone: zone) : nil,
-                     writtenChanges: insertsOnly ? .insertsOnly : insertsAndUpdates ? .insertsAndUpdates : .all,
-                     timestampMillis: try s.bool("timestamp_millis", default: false),
-                     batching: CDCBatching(minFileBytes: Int64(minKiB) * 1024, maxBatchIntervalSeconds: interval))
+        return .init(
+            seqColumn: seq, commitTimeColumn: time,
+            datePartition: partitioned ? DatePartition(sequence: sequence, delimiter: delimiter, timeZone: zone) : nil,
+            writtenChanges: insertsOnly ? .insertsOnly : insertsAndUpdates ? .insertsAndUpdates : .all,
+            timestampMillis: try s.bool("timestamp_millis", default: false),
+            batching: CDCBatching(minFileBytes: Int64(minKiB) * 1024, maxBatchIntervalSeconds: interval))
     }
 
     static func readSchedule(_ s: SectionReader) throws(ConfigurationError) -> Configuration.Schedule {

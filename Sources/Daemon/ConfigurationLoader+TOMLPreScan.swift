@@ -38,7 +38,8 @@ extension ConfigurationLoader {
             if scalars.first == "[", !hadSpace { scalars = scalars.dropFirst().drop(while: isSpace) }
             guard let first = scalars.first, first != "\r" else { return index + 1 }  // "[" and the line ends
             let v = first.value
-            let startsKey = (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A)
+            let startsKey =
+                (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A)
                 || first == "_" || first == "-" || first == "\"" || first == "'" || first == "]"
             if !startsKey { return index + 1 }
         }
@@ -53,7 +54,7 @@ extension ConfigurationLoader {
     static func valueTerminatorInArray(_ text: String) -> (Int, String)? {
         let scalars = Array(text.unicodeScalars)
         var line = 1
-        var last: Unicode.Scalar = "\n"   // the last character outside strings, comments and blanks
+        var last: Unicode.Scalar = "\n"  // the last character outside strings, comments and blanks
         var k = 0
         func starts(_ s: String, at i: Int) -> Bool {
             let p = Array(s.unicodeScalars)
@@ -72,7 +73,9 @@ extension ConfigurationLoader {
             case "#":
                 while k + 1 < scalars.count && scalars[k + 1] != "\n" {
                     k += 1
-                    if ["\u{85}", "\u{2028}", "\u{2029}"].contains(scalars[k]) { return (line, "the line separator U+\(String(scalars[k].value, radix: 16, uppercase: true)) is not allowed in this file") }
+                    if ["\u{85}", "\u{2028}", "\u{2029}"].contains(scalars[k]) {
+                        return (line, "the line separator U+\(String(scalars[k].value, radix: 16, uppercase: true)) is not allowed in this file")
+                    }
                 }
             case "\"", "'":
                 // A string: basic or literal, one line or multi-line (three quotes).
@@ -85,7 +88,7 @@ extension ConfigurationLoader {
                     }
                     if d == "\n" {
                         line += 1
-                        if !multi { break }   // the string ends unclosed: the parser reports it
+                        if !multi { break }  // the string ends unclosed: the parser reports it
                     }
                     if c == "\"" && d == "\\" { k += 2; continue }
                     if d == c && (!multi || starts(String(repeating: String(c), count: 3), at: k)) {

@@ -27,9 +27,10 @@ extension ConfigurationLoader {
                     let advice = name.lowercased().contains("password") ? postgresPasswordAdvice : awsCredentialsAdvice
                     errors.append(.init(.secretInFile, path: path, key: name, line: line, message: advice))
                 } else if root[name]?.table == nil, let home = knownKeys.first(where: { $0.keys.contains(name) }) {
-                    errors.append(.init(
-                        .unknownKey, path: path, key: name, line: line,
-                        message: "keys belong in their section; did you mean \(home.section).\(name) under [\(home.section)]?"))
+                    errors.append(
+                        .init(
+                            .unknownKey, path: path, key: name, line: line,
+                            message: "keys belong in their section; did you mean \(home.section).\(name) under [\(home.section)]?"))
                 } else if let close = closest(to: name, in: sectionNames) {
                     errors.append(.init(.unknownSection, path: path, key: name, line: line, message: "unknown section; did you mean [\(close)]?"))
                 } else {
@@ -48,13 +49,15 @@ extension ConfigurationLoader {
                 } else if let close = closest(to: key, in: known.keys) {
                     errors.append(.init(.unknownKey, path: path, key: fullKey, line: line, message: "unknown key; did you mean \(name).\(close)?"))
                 } else if let home = knownKeys.first(where: { $0.keys.contains(key) }) {
-                    errors.append(.init(
-                        .unknownKey, path: path, key: fullKey, line: line,
-                        message: "unknown key in [\(name)]; did you mean \(home.section).\(key) under [\(home.section)]?"))
+                    errors.append(
+                        .init(
+                            .unknownKey, path: path, key: fullKey, line: line,
+                            message: "unknown key in [\(name)]; did you mean \(home.section).\(key) under [\(home.section)]?"))
                 } else {
-                    errors.append(.init(
-                        .unknownKey, path: path, key: fullKey, line: line,
-                        message: "unknown key; [\(name)] has \(known.keys.joined(separator: ", "))"))
+                    errors.append(
+                        .init(
+                            .unknownKey, path: path, key: fullKey, line: line,
+                            message: "unknown key; [\(name)] has \(known.keys.joined(separator: ", "))"))
                 }
             }
         }

@@ -7,7 +7,8 @@ import TOMLKit
 extension ConfigurationLoader {
     /// Refuses a slot name PostgreSQL would refuse: lowercase letters, digits, underscores, 1...63.
     static func checkSlotName(_ slot: String) throws(ValueProblem) {
-        let valid = !slot.isEmpty && slot.utf8.count <= 63
+        let valid =
+            !slot.isEmpty && slot.utf8.count <= 63
             && slot.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
         guard valid else {
             throw ValueProblem("expected a slot name of 1 to 63 lowercase letters, digits and underscores, got \"\(slot)\"")

@@ -95,16 +95,29 @@ public enum ConfigurationLoader {
     /// and ``Configuration/effectiveTOML``.
     public static let knownKeys: [(section: String, keys: [String])] = [
         ("source", ["conninfo", "publication", "slot"]),
-        ("target", [
-            "url", "region", "endpoint", "path_style", "ca_file", "part_size_mib", "upload_parallelism",
-            "server_side_encryption", "sse_kms_key_id",
-        ]),
-        ("task", ["migration_type", "max_file_size_mib", "parallel_tables", "include_op_for_full_load", "spool_dir",
-                  "retained_wal_warn_mib"]),
+        (
+            "target",
+            [
+                "url", "region", "endpoint", "path_style", "ca_file", "part_size_mib", "upload_parallelism",
+                "server_side_encryption", "sse_kms_key_id",
+            ]
+        ),
+        (
+            "task",
+            [
+                "migration_type", "max_file_size_mib", "parallel_tables", "include_op_for_full_load", "spool_dir",
+                "retained_wal_warn_mib",
+            ]
+        ),
         ("parquet", ["compression", "compression_level", "row_group_mib", "page_version", "logical_types"]),
-        ("output", ["seq_column", "commit_ts_column", "date_partition", "date_partition_sequence", "date_partition_delimiter",
-                    "date_partition_timezone", "cdc_inserts_only", "cdc_inserts_and_updates", "timestamp_millis",
-                    "cdc_min_file_size_kib", "cdc_max_batch_interval_seconds"]),
+        (
+            "output",
+            [
+                "seq_column", "commit_ts_column", "date_partition", "date_partition_sequence", "date_partition_delimiter",
+                "date_partition_timezone", "cdc_inserts_only", "cdc_inserts_and_updates", "timestamp_millis",
+                "cdc_min_file_size_kib", "cdc_max_batch_interval_seconds",
+            ]
+        ),
         ("catalog", ["iceberg", "glue_database", "glue_region", "glue_endpoint", "iceberg_snapshot_retention"]),
         ("schedule", ["interval_seconds"]),
         ("health", ["listen"]),
@@ -137,8 +150,9 @@ public enum ConfigurationLoader {
     /// Checks TOML text and builds the configuration; `path` only names the source in errors.
     public static func parse(_ text: String, path: String = "<config>") throws(ConfigurationError) -> Configuration {
         if let line = headerWithoutName(text) {
-            throw ConfigurationError(.invalidTOML, path: path, line: line,
-                                     message: "not valid TOML: a table header needs a name (a letter, digit, _, - or a quoted name) after [")
+            throw ConfigurationError(
+                .invalidTOML, path: path, line: line,
+                message: "not valid TOML: a table header needs a name (a letter, digit, _, - or a quoted name) after [")
         }
         if let (line, message) = valueTerminatorInArray(text) {
             throw ConfigurationError(.invalidTOML, path: path, line: line, message: "not valid TOML: \(message)")
@@ -166,13 +180,16 @@ public enum ConfigurationLoader {
         let output = try readOutput(section("output"))
         let catalog = try readCatalog(section("catalog"))
         if !catalog.glueDatabase.isEmpty, case .directory = target.location {
-            throw ConfigurationError(.invalidValue, path: path, key: "catalog.glue_database",
-                                     line: lines.line(section: "catalog", key: "glue_database"),
-                                     message: "needs an s3:// [target] url: Glue tables name S3 locations (leave it \"\" for a file:// target)")
+            throw ConfigurationError(
+                .invalidValue, path: path, key: "catalog.glue_database",
+                line: lines.line(section: "catalog", key: "glue_database"),
+                message: "needs an s3:// [target] url: Glue tables name S3 locations (leave it \"\" for a file:// target)")
         }
         if catalog.iceberg, output.timestampMillis || output.batching.holdsChanges {
             let key = output.timestampMillis ? "timestamp_millis" : "cdc_min_file_size_kib"
-            throw try section("output").error(.invalidValue, key, "cannot be used with [catalog] iceberg = true (Iceberg timestamps are microseconds; held changes are not in the Iceberg commit yet)")
+            throw try section("output").error(
+                .invalidValue, key,
+                "cannot be used with [catalog] iceberg = true (Iceberg timestamps are microseconds; held changes are not in the Iceberg commit yet)")
         }
         return Configuration(
             source: source,

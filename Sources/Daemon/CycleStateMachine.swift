@@ -130,8 +130,8 @@ struct CycleStateMachine: Sendable {
     var checkpointed: LSN {
         switch state {
         case .loadingNewTables(let c), .readingServerPosition(let c), .cutting(let c, _), .removingOrphans(let c, _, _),
-             .writingIntent(let c, _, _), .storingFiles(let c, _, _), .committingIceberg(let c, _, _),
-             .writingCheckpoint(let c, _), .confirming(let c, _):
+            .writingIntent(let c, _, _), .storingFiles(let c, _, _), .committingIceberg(let c, _, _),
+            .writingCheckpoint(let c, _), .confirming(let c, _):
             c.confirmed
         case .idle, .abortingUploads, .loadingCheckpoint, .fullLoading, .startingChangesOnly, .finished, .failed:
             .zero
@@ -280,8 +280,9 @@ struct CycleStateMachine: Sendable {
         guard Set(stored).isSubset(of: intent.files) else {
             throw EngineError(.cycleOrder, "files stored that the intent does not name: \(Set(stored).subtracting(intent.files).sorted())")
         }
-        return afterFiles(checkpoint, end: Self.confirmable(intent.end, cut), stored: stored,
-                          changed: !intent.files.isEmpty || failedTables || cut.failedTables)
+        return afterFiles(
+            checkpoint, end: Self.confirmable(intent.end, cut), stored: stored,
+            changed: !intent.files.isEmpty || failedTables || cut.failedTables)
     }
 
     /// How far a cycle to `end` may move the checkpoint: to `end`, or with held changes to the

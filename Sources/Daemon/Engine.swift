@@ -62,8 +62,9 @@ public final class Engine: Sendable {
     /// or its resume, the redo of an interrupted cycle, intent, files, checkpoint, confirmation)
     /// comes from the machine; this function only does them.
     private func nextCycle() async throws -> Outcome {
-        var machine = CycleStateMachine(migrationType: settings.migrationType, iceberg: settings.iceberg,
-                                        uploadsSwept: orphansSwept.withLock { $0 })
+        var machine = CycleStateMachine(
+            migrationType: settings.migrationType, iceberg: settings.iceberg,
+            uploadsSwept: orphansSwept.withLock { $0 })
         var tables: [TableDescription] = []
         var systemID = ""
         var report: CycleReport?
@@ -137,12 +138,17 @@ public final class Engine: Sendable {
         let settings = self.settings
         // The source check and every table's columns only when the catalog changed (SourceCatalog).
         let (tables, systemID) = try await catalog.tables(settings: settings)
-        if identityWarned.withLock({ warned in defer { warned = true }; return !warned }) {
+        if identityWarned.withLock({ warned in
+            defer { warned = true }; return !warned
+        }) {
             for warning in SourceCheck.identityWarnings(tables) { logger.warning("\(warning)") }
         }
         if let state {
             if let made = state.migrationType, made != settings.migrationType.rawValue {
-                throw EngineError(.stateCorrupt, "the checkpoint was made with migration_type \(made), the configuration says \(settings.migrationType.rawValue); use another target prefix or remove \(Checkpoint.key)")
+                throw EngineError(
+                    .stateCorrupt,
+                    "the checkpoint was made with migration_type \(made), the configuration says \(settings.migrationType.rawValue); use another target prefix or remove \(Checkpoint.key)"
+                )
             }
             if let stored = state.systemID, stored != systemID {
                 throw EngineError(.wrongCluster, "the checkpoint belongs to PostgreSQL system \(stored), the source is \(systemID)")
@@ -173,8 +179,10 @@ public final class Engine: Sendable {
     /// only when it stands at the checkpoint's position and reads what the checkpoint needs (the
     /// same tables' start positions and value format); a redo of an interrupted cycle always gets
     /// a new stream, so that it ends where its intent says.
-    private func cdcCycle(state: Checkpoint, tables: [TableDescription], machine: inout CycleStateMachine,
-                          from action: CycleStateMachine.Action) async throws -> (CycleReport, CycleStateMachine.Action) {
+    private func cdcCycle(
+        state: Checkpoint, tables: [TableDescription], machine: inout CycleStateMachine,
+        from action: CycleStateMachine.Action
+    ) async throws -> (CycleReport, CycleStateMachine.Action) {
         let identity = CDCCycle.streamIdentity(settings: settings, state: state, tables: tables)
         let start = machine.checkpointed
         guard state.confirmedLSN == start else {
@@ -187,7 +195,9 @@ public final class Engine: Sendable {
             stream = nil
         }
         let opened: ChangeFeed
-        if let stream { opened = stream } else {
+        if let stream {
+            opened = stream
+        } else {
             opened = ChangeFeed(settings: settings, start: start, identity: identity, continuous: keepStreamOpen, logger: logger)
             await live.replace(with: opened)
         }
@@ -229,7 +239,8 @@ public final class Engine: Sendable {
         let open = try await store.listOpenMultipartUploads(prefix: "")
         for upload in open {
             try await store.abortMultipartUpload(upload)
-            logger.notice("aborted a multipart upload left open by an earlier process", metadata: ["key": "\(upload.key)", "initiated": "\(upload.initiated ?? "?")"])
+            logger.notice(
+                "aborted a multipart upload left open by an earlier process", metadata: ["key": "\(upload.key)", "initiated": "\(upload.initiated ?? "?")"])
         }
         orphansSwept.withLock { $0 = true }
     }

@@ -60,4 +60,3 @@ public enum ErrorKind: String, Sendable, CaseIterable {
         }
     }
 }
-

@@ -47,23 +47,28 @@ struct FullLoad {
         let logger = self.logger
 
         let mode: SnapshotSession.Mode = reload ? .plainSnapshot : resuming ? .temporarySlot : .newSlot
-        let options = SnapshotSession.Options(conninfo: settings.conninfo, slot: ReplicationSlot(name: settings.slot), mode: mode,
-                                              parallelTables: settings.parallelTables, minRangePages: settings.minRangePages)
+        let options = SnapshotSession.Options(
+            conninfo: settings.conninfo, slot: ReplicationSlot(name: settings.slot), mode: mode,
+            parallelTables: settings.parallelTables, minRangePages: settings.minRangePages)
         let prepared = try await DedicatedThread.run(name: "replicatord-slot") {
             try SnapshotSession.open(options, tables: pending, logger: logger)
         }
         let units = Self.units(of: prepared, order: Self.snapshotOrder(prepared.consistentPoint), settings: settings)
-        logger.info("full load starting", metadata: [
-            "slot.name": "\(settings.slot)", "lsn.consistent_point": "\(prepared.consistentPoint)",
-            "tables": "\(pending.count)", "resume": "\(resuming)", "readers": "\(prepared.readers.count)",
-            "page_ranges": "\(units.count)",
-        ])
+        logger.info(
+            "full load starting",
+            metadata: [
+                "slot.name": "\(settings.slot)", "lsn.consistent_point": "\(prepared.consistentPoint)",
+                "tables": "\(pending.count)", "resume": "\(resuming)", "readers": "\(prepared.readers.count)",
+                "page_ranges": "\(units.count)",
+            ])
 
         try await GlueCatalogSync.beforeLoadFiles(pending, settings: settings, logger: logger)
         // The checkpoint names the slot before any file is written.
-        var state = previous.flatMap { resuming || reload ? $0 : nil } ?? Checkpoint(
-            slot: settings.slot, publication: settings.publication, systemID: prepared.systemID,
-            phase: .fullLoad, confirmedLSN: prepared.consistentPoint)
+        var state =
+            previous.flatMap { resuming || reload ? $0 : nil }
+            ?? Checkpoint(
+                slot: settings.slot, publication: settings.publication, systemID: prepared.systemID,
+                phase: .fullLoad, confirmedLSN: prepared.consistentPoint)
         for table in pending {
             var t = state.tables[key(table)] ?? .init(status: .loading, oid: table.oid, cdcStartLSN: prepared.consistentPoint)
             t.status = .loading
@@ -114,7 +119,7 @@ struct FullLoad {
             if replacing { try? await removeReplaced(leftovers) }
             throw error
         }
-        _ = prepared.holder   // the slot's connection (and a temporary slot) lives until here
+        _ = prepared.holder  // the slot's connection (and a temporary slot) lives until here
         if !reload && !added { try await keeper.update { $0.phase = .cdc } } else { try await keeper.flushDeferred() }
         // The checkpoint names the new LOAD sets: now what the folders held before goes.
         if replacing {
@@ -122,9 +127,11 @@ struct FullLoad {
             try await removeReplaced(leftovers)
         }
         let (writes, objects, bytes) = (await keeper.checkpointWrites, await keeper.objectsWritten, await keeper.bytesWritten)
-        logger.notice("full load done", metadata: [
-            "tables": "\(pending.count)", "checkpoint.writes": "\(writes)", "checkpoint.objects": "\(objects)", "checkpoint.bytes": "\(bytes)",
-        ])
+        logger.notice(
+            "full load done",
+            metadata: [
+                "tables": "\(pending.count)", "checkpoint.writes": "\(writes)", "checkpoint.objects": "\(objects)", "checkpoint.bytes": "\(bytes)",
+            ])
     }
 
     /// The order of the rows of a LOAD set (`_seq`, `_commit_ts`): the snapshot's LSN and the time it was taken.
@@ -150,10 +157,12 @@ struct FullLoad {
     /// of its units failed first); its other units are skipped.
     private func tableFailed(_ load: TableLoad, _ failure: TableFailure) throws {
         guard load.markFailed() else { return }
-        logger.error("table cannot be loaded: it is in state error, the other tables go on", metadata: [
-            "table": "\(failure.table)", "error": "\(SecretScrubber.scrub(failure.description))",
-            "hint": "replicatord reload-table --config FILE \(failure.table)",
-        ])
+        logger.error(
+            "table cannot be loaded: it is in state error, the other tables go on",
+            metadata: [
+                "table": "\(failure.table)", "error": "\(SecretScrubber.scrub(failure.description))",
+                "hint": "replicatord reload-table --config FILE \(failure.table)",
+            ])
         let message = SecretScrubber.scrub(failure.description)
         try BlockingCall.wait { [keeper, key = key(load.table)] in
             try await keeper.update {
@@ -166,8 +175,10 @@ struct FullLoad {
     /// Copies one unit (a whole table or one page range of it) into LOAD files; the unit that ends
     /// its table last records the table as loaded. Runs on a reader's dedicated thread. A failure
     /// of the table's own comes out as a ``TableFailure``.
-    private func loadRange(_ unit: LoadUnit, on connection: SnapshotSession.Reader, replace: Bool, leftovers: LoadLeftovers,
-                           background: SmallTableUploads) throws {
+    private func loadRange(
+        _ unit: LoadUnit, on connection: SnapshotSession.Reader, replace: Bool, leftovers: LoadLeftovers,
+        background: SmallTableUploads
+    ) throws {
         let load = unit.load
         guard !load.failed else { return }
         let folder = FileNaming.tableFolder(schema: load.table.schema, table: load.table.name)
@@ -178,8 +189,10 @@ struct FullLoad {
     }
 
     /// Reads one unit into LOAD files and records the table when this was its last unit.
-    private func copyRange(_ unit: LoadUnit, on connection: SnapshotSession.Reader, folder: String, firstIndex: Int, replace: Bool,
-                           leftovers: LoadLeftovers, background: SmallTableUploads) throws {
+    private func copyRange(
+        _ unit: LoadUnit, on connection: SnapshotSession.Reader, folder: String, firstIndex: Int, replace: Bool,
+        leftovers: LoadLeftovers, background: SmallTableUploads
+    ) throws {
         let load = unit.load
         let table = load.table
         let columns = ParquetTableWriter.columns(for: table)
@@ -191,8 +204,9 @@ struct FullLoad {
         // the background while this reader goes on.
         let wholeTable = unit.pages == nil && load.rangeCount == 1
         let encoder = DedicatedThread.start(name: "replicatord-encode") { () throws -> EncodedFiles in
-            try self.encodeLoadFiles(from: pipe, folder: folder, columns: columns, load: load, rowGroupBytes: unit.rowGroupBytes,
-                                     holdSmallFile: wholeTable)
+            try self.encodeLoadFiles(
+                from: pipe, folder: folder, columns: columns, load: load, rowGroupBytes: unit.rowGroupBytes,
+                holdSmallFile: wholeTable)
         }
         var rows: Int64 = 0
         do {
@@ -259,8 +273,11 @@ struct FullLoad {
             let folder = FileNaming.tableFolder(schema: table.schema, table: table.name)
             let iceberg = IcebergSync(store: store, settings: settings)
             let columns = ParquetTableWriter.columns(for: table)
-            let newFiles = files.map { IcebergSync.NewFile(key: $0.key, rows: load.rows(of: $0.key), bytes: Int64($0.size),
-                                                        statistics: load.statistics(of: $0.key)) }
+            let newFiles = files.map {
+                IcebergSync.NewFile(
+                    key: $0.key, rows: load.rows(of: $0.key), bytes: Int64($0.size),
+                    statistics: load.statistics(of: $0.key))
+            }
             _ = try await DedicatedThread.run(name: "replicatord-iceberg") { () throws -> Bool in
                 try iceberg.commitLoad(folder: folder, columns: columns, files: newFiles, snapshotLSN: lsn)
                 return true
@@ -283,10 +300,12 @@ struct FullLoad {
         progress?.finish(table: name, rows: loadedRows)
         if replace { leftovers.replaced(load.existing) }
         let seconds = max(0.001, (ContinuousClock.now - load.started).inSeconds)
-        logger.info("table loaded", metadata: [
-            "table": "\(key(table))", "rows": "\(loadedRows)", "files": "\(count)", "bytes": "\(bytes)",
-            "page_ranges": "\(load.rangeCount)", "rows_per_s": "\(Int(Double(loadedRows) / seconds))",
-        ])
+        logger.info(
+            "table loaded",
+            metadata: [
+                "table": "\(key(table))", "rows": "\(loadedRows)", "files": "\(count)", "bytes": "\(bytes)",
+                "page_ranges": "\(load.rangeCount)", "rows_per_s": "\(Int(Double(loadedRows) / seconds))",
+            ])
     }
 
     /// Lists the table's LOAD files; without `replace` removes them (leftovers of an interrupted load:
@@ -309,8 +328,10 @@ struct FullLoad {
     /// Encodes the batches of `pipe` into LOAD files numbered by `load` (the table's ranges share
     /// one sequence), the first opened with the first batch, a new one cut at the maximum size;
     /// runs on the encoder thread. An upload that fails or is interrupted is aborted.
-    private func encodeLoadFiles(from pipe: BoundedBlockingQueue<ColumnBatch>, folder: String, columns: [ParquetTableWriter.Column],
-                                 load: TableLoad, rowGroupBytes: Int, holdSmallFile: Bool) throws -> EncodedFiles {
+    private func encodeLoadFiles(
+        from pipe: BoundedBlockingQueue<ColumnBatch>, folder: String, columns: [ParquetTableWriter.Column],
+        load: TableLoad, rowGroupBytes: Int, holdSmallFile: Bool
+    ) throws -> EncodedFiles {
         var files: [StoredObject] = []
         var current: OpenFile?
         do {
@@ -318,8 +339,9 @@ struct FullLoad {
             var ops: [UInt8] = []
             while let batch = try pipe.pop() {
                 if current == nil {
-                    current = try openFile(folder + FileNaming.loadFile(load.firstIndex + load.nextFileOffset()), columns: columns,
-                                           rowGroupBytes: rowGroupBytes)
+                    current = try openFile(
+                        folder + FileNaming.loadFile(load.firstIndex + load.nextFileOffset()), columns: columns,
+                        rowGroupBytes: rowGroupBytes)
                 }
                 if opColumn, ops.count != batch.rowCount { ops = Array(repeating: UInt8(ascii: "I"), count: batch.rowCount) }
                 try current!.writer.append(batch, ops: opColumn ? ops : nil, unchangedToast: nil, order: load.order)
@@ -394,8 +416,9 @@ struct FullLoad {
         do {
             var options = settings.parquet
             if rowGroupBytes > 0 { options.rowGroupBytes = rowGroupBytes }
-            let writer = try ParquetTableWriter(columns: columns, opColumn: settings.includeOpForFullLoad, unchangedToastColumn: false,
-                                                options: options, sink: sink)
+            let writer = try ParquetTableWriter(
+                columns: columns, opColumn: settings.includeOpForFullLoad, unchangedToastColumn: false,
+                options: options, sink: sink)
             return OpenFile(writer: writer, sink: sink)
         } catch {
             sink.abort()

@@ -76,8 +76,9 @@ public final class FullLoadProgress: Sendable {
                 percent = total > 0 ? min(99, 100 * Double(entry.rows) / Double(total)) : (entry.rows > 0 ? 99 : 0)
                 if entry.rows < total, rate > 0 { eta = Double(total - entry.rows) / rate }
             }
-            tables[name] = .init(rows: entry.rows, estimatedRows: entry.estimatedRows, percent: percent,
-                                 rowsPerSecond: rate, etaSeconds: eta, done: done)
+            tables[name] = .init(
+                rows: entry.rows, estimatedRows: entry.estimatedRows, percent: percent,
+                rowsPerSecond: rate, etaSeconds: eta, done: done)
             rows += entry.rows
             if let total = entry.estimatedRows { estimated += done ? entry.rows : max(total, entry.rows) }
             if !done {
@@ -89,8 +90,9 @@ public final class FullLoadProgress: Sendable {
         let loaded = tables.values.filter(\.done).count
         let overallETA: Double? = unknown ? nil : loaded == tables.count ? 0 : rate > 0 ? Double(remaining) / rate : nil
         let percent: Double? = unknown ? nil : estimated > 0 ? min(loaded == tables.count ? 100 : 99, 100 * Double(rows) / Double(estimated)) : nil
-        return Snapshot(started: load.started, rows: rows, estimatedRows: unknown ? nil : estimated, percent: percent,
-                        rowsPerSecond: rate, etaSeconds: overallETA, tablesLoaded: loaded, tablesTotal: tables.count, tables: tables)
+        return Snapshot(
+            started: load.started, rows: rows, estimatedRows: unknown ? nil : estimated, percent: percent,
+            rowsPerSecond: rate, etaSeconds: overallETA, tablesLoaded: loaded, tablesTotal: tables.count, tables: tables)
     }
 
     /// The full load's figures at one moment.

@@ -75,11 +75,17 @@ final class TableLoad: Sendable {
     /// Whether a unit of the table failed (the table is in state `error`).
     var failed: Bool { progress.withLock { $0.failed } }
     /// Marks the table failed; true for the first unit to do so.
-    func markFailed() -> Bool { progress.withLock { p in defer { p.failed = true }; return !p.failed } }
+    func markFailed() -> Bool {
+        progress.withLock { p in
+            defer { p.failed = true }; return !p.failed
+        }
+    }
     var existing: [ObjectInfo] { progress.withLock { $0.existing } }
     /// Records the rows of a stored LOAD file (the Iceberg manifests carry each file's row count).
     func recordRows(_ rows: Int64, of key: String, statistics: [ParquetColumnSummary] = []) {
-        progress.withLock { $0.fileRows[key] = rows; $0.fileStatistics[key] = statistics }
+        progress.withLock {
+            $0.fileRows[key] = rows; $0.fileStatistics[key] = statistics
+        }
     }
     /// The column statistics of a stored LOAD file (for its Iceberg manifest entry).
     func statistics(of key: String) -> [ParquetColumnSummary] { progress.withLock { $0.fileStatistics[key] ?? [] } }

@@ -37,8 +37,10 @@ extension GlueCatalogSync {
     /// each table's `_cdc` table declares the layouts' columns (keeping those it had), then a
     /// partition for each folder not declared yet. With no folders, only the table is declared
     /// (the full load: every table has its `_cdc` table from the start).
-    func declareDateFolders(_ tables: [(table: TableLayouts, folders: [String])], partition: DatePartition,
-                            declared: DeclaredPartitions) async throws {
+    func declareDateFolders(
+        _ tables: [(table: TableLayouts, folders: [String])], partition: DatePartition,
+        declared: DeclaredPartitions
+    ) async throws {
         guard !tables.isEmpty else { return }
         try await ensureDatabase()
         let keys = partition.columnNames.map { GlueTable.Column(name: $0, type: "string") }
@@ -53,8 +55,9 @@ extension GlueCatalogSync {
                 logOtherTable(name, existing: existing.location, table: "\(table.schema).\(table.name)")
                 continue
             }
-            let wanted = GlueTable.parquet(name: name, columns: columns(table.layouts, keeping: existing?.columns ?? []),
-                                           location: location, partitionKeys: keys)
+            let wanted = GlueTable.parquet(
+                name: name, columns: columns(table.layouts, keeping: existing?.columns ?? []),
+                location: location, partitionKeys: keys)
             if let existing, existing.sameDefinition(as: withVersion(wanted, existing.versionId)) {
                 // declared already
             } else if let existing {
@@ -69,10 +72,12 @@ extension GlueCatalogSync {
             try await glue { try await client.createPartitions(database: target.database, table: name, partitions) }
             declared.insert(missing.map(memo))
             changed = true
-            logger.info("glue partitions declared", metadata: [
-                "glue.database": "\(target.database)", "glue.table": "\(name)", "table": "\(table.schema).\(table.name)",
-                "partitions": "\(missing.joined(separator: " "))",
-            ])
+            logger.info(
+                "glue partitions declared",
+                metadata: [
+                    "glue.database": "\(target.database)", "glue.table": "\(name)", "table": "\(table.schema).\(table.name)",
+                    "partitions": "\(missing.joined(separator: " "))",
+                ])
         }
         if changed { CrashPoint.reach(.afterGlueTablesDeclared) }
     }

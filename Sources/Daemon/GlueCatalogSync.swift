@@ -66,8 +66,9 @@ public struct GlueCatalogSync: Sendable {
         guard settings.icebergLocation.hasPrefix("s3://") else {
             throw Failure(description: "[catalog] glue_database needs an s3:// [target] url: Glue tables name S3 locations")
         }
-        let client = try GlueClient(region: target.region, endpoint: target.endpoint.isEmpty ? nil : target.endpoint,
-                                    caFile: target.caFile, logger: logger)
+        let client = try GlueClient(
+            region: target.region, endpoint: target.endpoint.isEmpty ? nil : target.endpoint,
+            caFile: target.caFile, logger: logger)
         return GlueCatalogSync(target: target, client: client, settings: settings, logger: logger)
     }
 
@@ -77,10 +78,11 @@ public struct GlueCatalogSync: Sendable {
         root = settings.icebergLocation.hasSuffix("/") ? String(settings.icebergLocation.dropLast()) : settings.icebergLocation
         iceberg = settings.iceberg
         let base = root
-        options = LakeDDL.Options(location: { base + "/" + FileNaming.tableFolder(schema: $0.schema, table: $0.name) },
-                                  database: target.database, seqColumn: settings.parquet.seqColumn ?? "",
-                                  commitTimeColumn: settings.parquet.commitTimeColumn ?? "",
-                                  exactLogicalTypes: settings.parquet.exactLogicalTypes)
+        options = LakeDDL.Options(
+            location: { base + "/" + FileNaming.tableFolder(schema: $0.schema, table: $0.name) },
+            database: target.database, seqColumn: settings.parquet.seqColumn ?? "",
+            commitTimeColumn: settings.parquet.commitTimeColumn ?? "",
+            exactLogicalTypes: settings.parquet.exactLogicalTypes)
         self.logger = logger
     }
 
@@ -121,10 +123,12 @@ public struct GlueCatalogSync: Sendable {
                 try await glue { try await client.createTable(database: target.database, wanted) }
             }
             changed = true
-            logger.info("glue table declared", metadata: [
-                "glue.database": "\(target.database)", "glue.table": "\(name)", "table": "\(table.schema).\(table.name)",
-                "columns": "\(wanted.columns.count)", "created": "\(existing == nil)",
-            ])
+            logger.info(
+                "glue table declared",
+                metadata: [
+                    "glue.database": "\(target.database)", "glue.table": "\(name)", "table": "\(table.schema).\(table.name)",
+                    "columns": "\(wanted.columns.count)", "created": "\(existing == nil)",
+                ])
         }
         if changed { CrashPoint.reach(.afterGlueTablesDeclared) }
     }
@@ -154,8 +158,9 @@ public struct GlueCatalogSync: Sendable {
                     break
                 }
                 let previous = existing?.parameters["metadata_location"]
-                let wanted = GlueTable.iceberg(name: name, columns: columns(table.layouts, keeping: existing?.columns ?? []), location: location,
-                                               metadataLocation: metadata, previousMetadataLocation: previous == metadata ? existing?.parameters["previous_metadata_location"] : previous)
+                let wanted = GlueTable.iceberg(
+                    name: name, columns: columns(table.layouts, keeping: existing?.columns ?? []), location: location,
+                    metadataLocation: metadata, previousMetadataLocation: previous == metadata ? existing?.parameters["previous_metadata_location"] : previous)
                 if let existing, existing.sameDefinition(as: withVersion(wanted, existing.versionId)) { break }
                 do {
                     if let existing {
@@ -164,14 +169,19 @@ public struct GlueCatalogSync: Sendable {
                         try await glue { try await client.createTable(database: target.database, wanted) }
                     }
                     changed = true
-                    logger.info("glue iceberg table advanced", metadata: [
-                        "glue.database": "\(target.database)", "glue.table": "\(name)", "iceberg.metadata": "\(metadata)",
-                    ])
+                    logger.info(
+                        "glue iceberg table advanced",
+                        metadata: [
+                            "glue.database": "\(target.database)", "glue.table": "\(name)", "iceberg.metadata": "\(metadata)",
+                        ])
                     break
                 } catch let e as Failure where e.conflict && conflicts < Self.conflictRetries {
                     conflicts += 1
-                    logger.notice("glue table changed by another writer; reading it again", metadata: [
-                        "glue.table": "\(name)", "glue.conflicts": "\(conflicts)"])
+                    logger.notice(
+                        "glue table changed by another writer; reading it again",
+                        metadata: [
+                            "glue.table": "\(name)", "glue.conflicts": "\(conflicts)",
+                        ])
                 }
             }
         }
@@ -210,9 +220,11 @@ public struct GlueCatalogSync: Sendable {
     /// to one name (``LakeDDL/objectName(schema:table:)``), or someone else made it. The table's
     /// files go on; only its Glue table is left out, as `ddl` leaves it out.
     func logOtherTable(_ name: String, existing: String, table: String) {
-        logger.error("a Glue table of this name is over another folder: this table gets no Glue table (rename one of the tables, or drop the Glue table)", metadata: [
-            "glue.database": "\(target.database)", "glue.table": "\(name)", "glue.location": "\(existing)", "table": "\(table)",
-        ])
+        logger.error(
+            "a Glue table of this name is over another folder: this table gets no Glue table (rename one of the tables, or drop the Glue table)",
+            metadata: [
+                "glue.database": "\(target.database)", "glue.table": "\(name)", "glue.location": "\(existing)", "table": "\(table)",
+            ])
     }
 
     func withVersion(_ table: GlueTable, _ version: String?) -> GlueTable {
@@ -322,9 +334,15 @@ extension GlueCatalogSync {
             let tables = try await sync.client.getTables(database: target.database)
             return ("glue database \(target.database) (\(target.region)): reachable, \(tables.count) table(s)", nil)
         } catch let e as GlueError where e.code == .accessDenied {
-            return (nil, "glue: permission glue:\(e.operation) refused on database \(target.database): \(oneLine(e.underlying.message)) (the daemon needs glue:GetDatabase, glue:CreateDatabase, glue:GetTable, glue:GetTables, glue:CreateTable, glue:UpdateTable and, with date folders, glue:BatchCreatePartition)")
+            return (
+                nil,
+                "glue: permission glue:\(e.operation) refused on database \(target.database): \(oneLine(e.underlying.message)) (the daemon needs glue:GetDatabase, glue:CreateDatabase, glue:GetTable, glue:GetTables, glue:CreateTable, glue:UpdateTable and, with date folders, glue:BatchCreatePartition)"
+            )
         } catch {
-            return (nil, "glue database \(target.database) cannot be used: \(oneLine(SecretScrubber.scrub("\(error)"))) (check [catalog] glue_region, glue_endpoint and the AWS credentials)")
+            return (
+                nil,
+                "glue database \(target.database) cannot be used: \(oneLine(SecretScrubber.scrub("\(error)"))) (check [catalog] glue_region, glue_endpoint and the AWS credentials)"
+            )
         }
     }
 

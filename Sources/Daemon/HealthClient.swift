@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `replicatord status` asks the running service for its `/health` body: a plain HTTP/1.0 GET on

@@ -30,8 +30,11 @@ public enum HealthServer {
             let data = await monitor.statusData()
             return Response(
                 status: .ok,
-                headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                          .contentSecurityPolicy: "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:"],
+                headers: [
+                    .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                    .contentSecurityPolicy:
+                        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+                ],
                 body: .init(byteBuffer: ByteBuffer(bytes: StatusPage.htmlBytes(data))))
         }
         router.get("/status.json") { _, _ -> Response in

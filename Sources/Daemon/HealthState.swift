@@ -119,8 +119,10 @@ public struct HealthState: Sendable {
     /// Records the last finished cycle in ``history`` with the lag measured after it.
     public mutating func recordCycle(at now: Date) {
         guard let cycle = lastCycle else { return }
-        history.append(.init(at: cycle.ended, kind: cycle.kind.rawValue, outcome: cycle.outcome.rawValue, rows: cycle.rows,
-                             lagBytes: server?.lagBytes, lagSeconds: lagSeconds(at: now)))
+        history.append(
+            .init(
+                at: cycle.ended, kind: cycle.kind.rawValue, outcome: cycle.outcome.rawValue, rows: cycle.rows,
+                lagBytes: server?.lagBytes, lagSeconds: lagSeconds(at: now)))
     }
 
     /// The task's state in the words of DMS's console: "Starting", "Running (full load)",
@@ -193,8 +195,9 @@ public struct HealthState: Sendable {
             started_at: HealthReport.iso(startedAt),
             cycle_running_since: cycleStartedAt.map(HealthReport.iso),
             last_cycle: lastCycle.map {
-                .init(started: HealthReport.iso($0.started), ended: HealthReport.iso($0.ended), outcome: $0.outcome.rawValue,
-                      kind: $0.kind.rawValue, duration_seconds: $0.ended.timeIntervalSince($0.started), files: $0.files, rows: $0.rows)
+                .init(
+                    started: HealthReport.iso($0.started), ended: HealthReport.iso($0.ended), outcome: $0.outcome.rawValue,
+                    kind: $0.kind.rawValue, duration_seconds: $0.ended.timeIntervalSince($0.started), files: $0.files, rows: $0.rows)
             },
             last_success: lastSuccessEnd.map(HealthReport.iso),
             consecutive_failures: consecutiveFailures,

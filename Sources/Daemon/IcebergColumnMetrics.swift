@@ -16,19 +16,23 @@ enum IcebergColumnMetrics {
     /// know its identity, when the table's field has a type the file's values cannot be read as,
     /// or when it is a LIST (its statistics are per element). Bounds the Parquet statistics lack
     /// are left out; the counts stay.
-    static func apply(_ written: [ParquetColumnSummary], layout: [IcebergSync.Wanted], fieldIDs: [String: Int32],
-                      schema: IcebergSchema, to file: inout DataFile) {
+    static func apply(
+        _ written: [ParquetColumnSummary], layout: [IcebergSync.Wanted], fieldIDs: [String: Int32],
+        schema: IcebergSchema, to file: inout DataFile
+    ) {
         var byName: [String: IcebergSync.Wanted] = [:]
         for column in layout { byName[column.name] = column }
         for column in written where column.path.count == 1 {
             guard let wanted = byName[column.path[0]], let id = fieldIDs[wanted.identity], let field = schema.field(id: id),
-                  IcebergSync.sameType(field.type, wanted.type) || wanted.type.canPromote(to: field.type) else { continue }
+                IcebergSync.sameType(field.type, wanted.type) || wanted.type.canPromote(to: field.type)
+            else { continue }
             if case .list = wanted.type { continue }
             file.valueCounts[id] = column.valueCount
             file.nullValueCounts[id] = column.nullCount
             file.columnSizes[id] = column.compressedBytes
             if let min = column.min, let max = column.max,
-               let lower = literal(min, type: wanted.type), let upper = literal(max, type: wanted.type) {
+                let lower = literal(min, type: wanted.type), let upper = literal(max, type: wanted.type)
+            {
                 file.lowerBounds[id] = lower
                 file.upperBounds[id] = upper
             }

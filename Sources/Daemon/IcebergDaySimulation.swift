@@ -30,8 +30,10 @@ public enum IcebergDaySimulation {
     /// Runs `cycles` cycles `intervalSeconds` apart on a clock that ends now, into
     /// `<directory>/public/orders/`. `retentionSeconds` is `[catalog] iceberg_snapshot_retention`;
     /// `housekeeping` false leaves manifests unmerged and snapshots unexpired.
-    public static func run(directory: String, cycles: Int, intervalSeconds: Int64, housekeeping: Bool,
-                           retentionSeconds: Int64) throws -> Outcome {
+    public static func run(
+        directory: String, cycles: Int, intervalSeconds: Int64, housekeeping: Bool,
+        retentionSeconds: Int64
+    ) throws -> Outcome {
         let store = try LocalDirectoryStore(root: directory, logger: Logger(label: "replicatord.bench"))
         var settings = EngineSettings(conninfo: "", publication: "", slot: "")
         settings.iceberg = true
@@ -64,9 +66,10 @@ public enum IcebergDaySimulation {
             let file = try cdcFile(cycle: cycle, at: tick.withLock { $0 })
             let stored = try store.blockingPut([MetadataFileWrite(path: directory + "/" + key, bytes: file.bytes)], root: directory)
             let began = ContinuousClock.now
-            try sync.commitCycle(folder: folder, layouts: [columns],
-                                 files: [.init(key: key, rows: 10, bytes: Int64(stored), statistics: file.statistics)],
-                                 endLSN: LSN(UInt64(cycle + 1) * 1000), checkpointed: LSN(UInt64(cycle) * 1000))
+            try sync.commitCycle(
+                folder: folder, layouts: [columns],
+                files: [.init(key: key, rows: 10, bytes: Int64(stored), statistics: file.statistics)],
+                endLSN: LSN(UInt64(cycle + 1) * 1000), checkpointed: LSN(UInt64(cycle) * 1000))
             seconds += (ContinuousClock.now - began).inSeconds
         }
         let table = try sync.load(folder: folder)
@@ -75,31 +78,35 @@ public enum IcebergDaySimulation {
         let bytes = names.reduce(Int64(0)) { total, name in
             total + ((try? FileManager.default.attributesOfItem(atPath: metadata + "/" + name)[.size] as? NSNumber)?.int64Value ?? 0)
         }
-        return Outcome(tableFolder: directory + "/" + folder, metadataFiles: names.count, metadataBytes: bytes,
-                       snapshots: table?.metadata.snapshots.count ?? 0,
-                       currentManifests: table.flatMap { t in t.metadata.currentSnapshotID.flatMap { t.manifestLists[$0]?.count } } ?? 0,
-                       liveDataFiles: table?.liveDataFiles().count ?? 0, commitSeconds: seconds)
+        return Outcome(
+            tableFolder: directory + "/" + folder, metadataFiles: names.count, metadataBytes: bytes,
+            snapshots: table?.metadata.snapshots.count ?? 0,
+            currentManifests: table.flatMap { t in t.metadata.currentSnapshotID.flatMap { t.manifestLists[$0]?.count } } ?? 0,
+            liveDataFiles: table?.liveDataFiles().count ?? 0, commitSeconds: seconds)
     }
 
     /// Ten rows of the CDC layout (`Op`, the columns, `_seq`, `_commit_ts`, `_unchanged_toast`),
     /// ids rising by cycle so that every file has its own range.
     private static func cdcFile(cycle: Int, at ms: Int64) throws -> (bytes: [UInt8], statistics: [ParquetColumnSummary]) {
         let sink = ParquetMemorySink()
-        let writer = try ParquetWriter(schema: ParquetSchema([
-            ParquetColumn(name: "Op", type: .string, nullable: false),
-            ParquetColumn(name: "id", type: .int64),
-            ParquetColumn(name: "status", type: .string),
-            ParquetColumn(name: "amount", type: .decimal(precision: 12, scale: 2)),
-            ParquetColumn(name: "created_at", type: .timestampMicros(adjustedToUTC: true)),
-            ParquetColumn(name: "_seq", type: .string, nullable: false),
-            ParquetColumn(name: "_commit_ts", type: .timestampMicros(adjustedToUTC: true), nullable: false),
-            ParquetColumn(name: "_unchanged_toast", type: .string),
-        ]), sink: sink)
+        let writer = try ParquetWriter(
+            schema: ParquetSchema([
+                ParquetColumn(name: "Op", type: .string, nullable: false),
+                ParquetColumn(name: "id", type: .int64),
+                ParquetColumn(name: "status", type: .string),
+                ParquetColumn(name: "amount", type: .decimal(precision: 12, scale: 2)),
+                ParquetColumn(name: "created_at", type: .timestampMicros(adjustedToUTC: true)),
+                ParquetColumn(name: "_seq", type: .string, nullable: false),
+                ParquetColumn(name: "_commit_ts", type: .timestampMicros(adjustedToUTC: true), nullable: false),
+                ParquetColumn(name: "_unchanged_toast", type: .string),
+            ]), sink: sink)
         for row in 0..<10 {
             let id = Int64(cycle * 10 + row)
-            try writer.appendRow([.string(row % 3 == 0 ? "U" : "I"), .int64(id), .string(["new", "paid", "shipped"][row % 3]),
-                                  .decimal(id * 7), .int64(ms * 1000), .string(String(format: "%016llX%08d", UInt64(cycle) * 1000, row)),
-                                  .int64(ms * 1000), .null])
+            try writer.appendRow([
+                .string(row % 3 == 0 ? "U" : "I"), .int64(id), .string(["new", "paid", "shipped"][row % 3]),
+                .decimal(id * 7), .int64(ms * 1000), .string(String(format: "%016llX%08d", UInt64(cycle) * 1000, row)),
+                .int64(ms * 1000), .null,
+            ])
         }
         let summary = try writer.close()
         return (sink.bytes, summary.columns)

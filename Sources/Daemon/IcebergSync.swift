@@ -177,7 +177,7 @@ struct IcebergSync: Sendable {
             let paths = Set(files.map { uri($0.key) })
             if let ahead = uncheckpointed(table, checkpointed: checkpointed) {
                 if ahead.end == endLSN, paths.isSubset(of: Set(table.liveDataFiles().map(\.path))) {
-                    return false   // the redo of a cycle whose snapshot is committed already
+                    return false  // the redo of a cycle whose snapshot is committed already
                 }
                 let undone = try undo(table, snapshot: ahead.snapshot, folder: folder)
                 commits.append(undone)
@@ -210,9 +210,10 @@ struct IcebergSync: Sendable {
     /// The current snapshot when a CDC cycle committed it past `checkpointed`.
     private func uncheckpointed(_ table: IcebergTable, checkpointed: LSN) -> (snapshot: Snapshot, end: LSN)? {
         guard let current = table.metadata.currentSnapshot,
-              current.summary.first(where: { $0.key == Self.kindKey })?.value == "cdc",
-              let end = current.summary.first(where: { $0.key == Self.endLSNKey }).flatMap({ LSN($0.value) }),
-              end > checkpointed else { return nil }
+            current.summary.first(where: { $0.key == Self.kindKey })?.value == "cdc",
+            let end = current.summary.first(where: { $0.key == Self.endLSNKey }).flatMap({ LSN($0.value) }),
+            end > checkpointed
+        else { return nil }
         return (current, end)
     }
 
@@ -223,8 +224,9 @@ struct IcebergSync: Sendable {
             if let parent = snapshot.parentSnapshotID {
                 return try table.rollback(to: parent, timestampMs: clock())
             }
-            return try table.overwrite(removing: table.liveDataFiles().map(\.path), adding: [], stamp: stamp(),
-                                       summary: [(key: Self.kindKey, value: "rollback")])
+            return try table.overwrite(
+                removing: table.liveDataFiles().map(\.path), adding: [], stamp: stamp(),
+                summary: [(key: Self.kindKey, value: "rollback")])
         }
     }
 
@@ -265,7 +267,7 @@ struct IcebergSync: Sendable {
         }
         let horizon = now - settings.icebergSnapshotRetentionSeconds * 1000
         if var expired = table.expireSnapshots(olderThanMs: horizon, minSnapshotsToKeep: 2, timestampMs: now) {
-            expired.unreferencedDataFiles = []   // the change log's files are never expiry's to remove
+            expired.unreferencedDataFiles = []  // the change log's files are never expiry's to remove
             commits.append(expired)
         }
         return commits
@@ -280,9 +282,10 @@ struct IcebergSync: Sendable {
     private func dataFile(_ file: NewFile, table: IcebergTable, layout: [ParquetTableWriter.Column]) -> DataFile {
         var out = DataFile(path: uri(file.key), recordCount: file.rows, fileSizeInBytes: file.bytes)
         if !file.statistics.isEmpty {
-            IcebergColumnMetrics.apply(file.statistics, layout: wanted(file.layout ?? layout),
-                                       fieldIDs: Self.parseFieldIDs(table.metadata.property(Self.fieldIDsKey)),
-                                       schema: table.metadata.currentSchema, to: &out)
+            IcebergColumnMetrics.apply(
+                file.statistics, layout: wanted(file.layout ?? layout),
+                fieldIDs: Self.parseFieldIDs(table.metadata.property(Self.fieldIDsKey)),
+                schema: table.metadata.currentSchema, to: &out)
         }
         return out
     }
@@ -302,8 +305,10 @@ struct IcebergSync: Sendable {
         let exact = settings.parquet.exactLogicalTypes
         var out = [Wanted(identity: "replicatord:Op", name: ParquetTableWriter.opColumnName, type: .string)]
         for column in columns {
-            out.append(Wanted(identity: column.attnum != 0 ? "attnum:\(column.attnum)" : "name:\(column.name)",
-                              name: column.name, type: Self.icebergType(column.kind, exact: exact)))
+            out.append(
+                Wanted(
+                    identity: column.attnum != 0 ? "attnum:\(column.attnum)" : "name:\(column.name)",
+                    name: column.name, type: Self.icebergType(column.kind, exact: exact)))
         }
         if let seq = settings.parquet.seqColumn { out.append(Wanted(identity: "replicatord:seq", name: seq, type: .string)) }
         if let time = settings.parquet.commitTimeColumn { out.append(Wanted(identity: "replicatord:commit_ts", name: time, type: .timestamptz)) }
@@ -343,8 +348,9 @@ struct IcebergSync: Sendable {
         let wanted = wanted(columns)
         let schema = IcebergSchema.assigningIDs(wanted.map { (name: $0.name, type: $0.type, required: false) })
         let ids = Self.fieldIDs(wanted, schema)
-        return IcebergTable.create(location: location(folder), schema: schema, tableUUID: UUID(), timestampMs: clock(),
-                                   properties: [(key: Self.fieldIDsKey, value: ids)] + (housekeepingOn ? Self.housekeepingProperties : []))
+        return IcebergTable.create(
+            location: location(folder), schema: schema, tableUUID: UUID(), timestampMs: clock(),
+            properties: [(key: Self.fieldIDsKey, value: ids)] + (housekeepingOn ? Self.housekeepingProperties : []))
     }
 
     /// The ``fieldIDsKey`` property for `wanted` columns as `schema` names them.
@@ -370,9 +376,11 @@ struct IcebergSync: Sendable {
         let wanted = wanted(columns)
         let current = table.metadata.currentSchema
         let known = Self.parseFieldIDs(table.metadata.property(Self.fieldIDsKey))
-        let matches = wanted.count == current.fields.count && zip(wanted, current.fields).allSatisfy { w, f in
-            known[w.identity] == f.id && w.name == f.name && Self.sameType(w.type, f.type)
-        }
+        let matches =
+            wanted.count == current.fields.count
+            && zip(wanted, current.fields).allSatisfy { w, f in
+                known[w.identity] == f.id && w.name == f.name && Self.sameType(w.type, f.type)
+            }
         if matches { return [] }
         var drops: [SchemaChange] = [], widens: [SchemaChange] = [], renames: [SchemaChange] = [], adds: [SchemaChange] = []
         var kept: Set<Int32> = []
@@ -387,12 +395,14 @@ struct IcebergSync: Sendable {
         func resolve(_ w: Wanted) -> Int32? {
             if let id = known[w.identity] { return id }
             guard let field = current.field(named: w.name), !claimed.contains(field.id),
-                  w.identity.hasPrefix("name:") || identityOf[field.id]?.hasPrefix("name:") == true else { return nil }
+                w.identity.hasPrefix("name:") || identityOf[field.id]?.hasPrefix("name:") == true
+            else { return nil }
             return field.id
         }
         for w in wanted {
             if let id = resolve(w), let field = current.field(id: id), !kept.contains(id),
-               Self.sameType(field.type, w.type) || field.type.canPromote(to: w.type) {
+                Self.sameType(field.type, w.type) || field.type.canPromote(to: w.type)
+            {
                 kept.insert(id)
                 if !Self.sameType(field.type, w.type) { widens.append(.widenColumn(name: field.name, to: w.type)) }
                 if field.name != w.name { renames.append(.renameColumn(from: field.name, to: w.name)) }

@@ -12,18 +12,21 @@ public enum LakeDefinitions {
     /// ``engines``), objects in `database`.
     /// With `iceberg`, the objects read each table's Iceberg table (`[catalog] iceberg`), with an
     /// "as of a time" view (DuckDB).
-    public static func render(configuration config: Configuration, engine engineName: String, database: String,
-                              iceberg: Bool = false) async throws -> String {
+    public static func render(
+        configuration config: Configuration, engine engineName: String, database: String,
+        iceberg: Bool = false
+    ) async throws -> String {
         guard let engine = LakeDDL.Engine(rawValue: engineName) else { preconditionFailure("an engine of LakeDefinitions.engines") }
         let settings = config.engineSettings
         let tables = try await DedicatedThread.run(name: "replicatord-ddl") { () throws -> [TableDescription] in
             try SourceDatabase(conninfo: settings.conninfo).publicationTables(settings.publication)
         }
         // Spark takes the URL; DuckDB takes a local directory as a path.
-        let root = switch config.target.location {
-        case .directory(let path) where engine == .duckdb: path
-        default: config.target.location.description
-        }
+        let root =
+            switch config.target.location {
+            case .directory(let path) where engine == .duckdb: path
+            default: config.target.location.description
+            }
         let prefix = root.hasSuffix("/") ? root : root + "/"
         let options = LakeDDL.Options(
             location: { prefix + FileNaming.tableFolder(schema: $0.schema, table: $0.name) },

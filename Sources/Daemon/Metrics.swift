@@ -28,8 +28,10 @@ final class ReplicationMetrics {
     private var retriesSeen = 0
     private var lastCycleSeen: HealthState.FinishedCycle?
 
-    private let cycleBuckets: [Duration] = [.milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
-                                            .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(1800), .seconds(7200)]
+    private let cycleBuckets: [Duration] = [
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
+        .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(1800), .seconds(7200),
+    ]
 
     init() {
         // Present from the first scrape, so dashboards and alerts see zeros rather than nothing.
@@ -60,7 +62,9 @@ final class ReplicationMetrics {
         for (table, t) in tables where tablesSeen[table] != t {
             tableUpdates += 1
             for (op, value) in [("load", t.fullLoadRows), ("insert", t.inserts), ("update", t.updates), ("delete", t.deletes), ("truncate", t.truncates)] {
-                advance("replicatord_rows_written_total", [("table", table), ("op", op)], to: value, help: "Rows written to Parquet files that are stored, by table and operation.")
+                advance(
+                    "replicatord_rows_written_total", [("table", table), ("op", op)], to: value,
+                    help: "Rows written to Parquet files that are stored, by table and operation.")
             }
             advance("replicatord_bytes_written_total", [("table", table)], to: t.bytesWritten, help: "Bytes of Parquet files stored, by table.")
             advance("replicatord_files_stored_total", [("table", table)], to: t.filesWritten, help: "Parquet files stored, by table.")
@@ -76,11 +80,15 @@ final class ReplicationMetrics {
     private func updateTotals(from state: HealthState, at now: Date) {
         if let cycle = state.lastCycle, cycle != lastCycleSeen {
             lastCycleSeen = cycle
-            histogram(name: "replicatord_cycle_duration_seconds", labels: [("kind", cycle.kind.rawValue)],
-                                           buckets: cycleBuckets, help: "Duration of cycles (full load or CDC).")
-                .record(Duration.milliseconds(Int64(cycle.ended.timeIntervalSince(cycle.started) * 1000)))
-            counter(name: "replicatord_cycles_total", labels: [("kind", cycle.kind.rawValue), ("outcome", cycle.outcome.rawValue)],
-                                 help: "Cycles ended, by kind and outcome.").increment()
+            histogram(
+                name: "replicatord_cycle_duration_seconds", labels: [("kind", cycle.kind.rawValue)],
+                buckets: cycleBuckets, help: "Duration of cycles (full load or CDC)."
+            )
+            .record(Duration.milliseconds(Int64(cycle.ended.timeIntervalSince(cycle.started) * 1000)))
+            counter(
+                name: "replicatord_cycles_total", labels: [("kind", cycle.kind.rawValue), ("outcome", cycle.outcome.rawValue)],
+                help: "Cycles ended, by kind and outcome."
+            ).increment()
         }
         for (kind, count) in state.errorsByKind where count > errorsSeen[kind, default: 0] {
             counter(name: "replicatord_errors_total", labels: [("kind", kind)], help: "Failed cycles by kind of error.")

@@ -9,7 +9,8 @@ struct RetentionDuration: Sendable, Equatable {
     init?(_ text: String) {
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
         guard let unit = text.last.flatMap({ units[$0] }), let count = Int64(text.dropLast()), count > 0,
-              text.dropLast().allSatisfy(\.isNumber) else { return nil }
+            text.dropLast().allSatisfy(\.isNumber)
+        else { return nil }
         let (product, overflow) = count.multipliedReportingOverflow(by: unit)
         guard !overflow else { return nil }
         seconds = product

@@ -27,8 +27,10 @@ public struct Scheduler: Service {
     let fatalExitDelay: Duration
     let logger: Logger
 
-    public init(engine: Engine, interval: Duration, monitor: ServiceMonitor, notifier: SystemdNotifier,
-                fatalExitDelay: Duration = .seconds(30), logger: Logger) {
+    public init(
+        engine: Engine, interval: Duration, monitor: ServiceMonitor, notifier: SystemdNotifier,
+        fatalExitDelay: Duration = .seconds(30), logger: Logger
+    ) {
         self.engine = engine
         self.interval = interval
         self.monitor = monitor
@@ -96,17 +98,19 @@ public struct Scheduler: Service {
                 }
                 let outcome = try await engine.runCycle()
                 let checkpoint = await engine.keeper.state
-                let (kind, files, rows): (Checkpoint.Phase, Int, Int) = switch outcome {
-                case .fullLoad: (.fullLoad, 0, Int(checkpoint?.tables.values.reduce(0) { $0 + $1.fullLoadRows } ?? 0))
-                case .cdc(let report): (.cdc, report.files.count, report.rows)
-                }
+                let (kind, files, rows): (Checkpoint.Phase, Int, Int) =
+                    switch outcome {
+                    case .fullLoad: (.fullLoad, 0, Int(checkpoint?.tables.values.reduce(0) { $0 + $1.fullLoadRows } ?? 0))
+                    case .cdc(let report): (.cdc, report.files.count, report.rows)
+                    }
                 await monitor.update { $0.cycleSucceeded(at: Date(), kind: kind, files: files, rows: rows, checkpoint: checkpoint) }
                 failures = 0
                 switch outcome {
                 case .fullLoad(let tables):
                     logger.info("full load complete", metadata: ["tables": "\(tables)"])
                 case .cdc(let report):
-                    logger.info("cdc cycle complete", metadata: ["files": "\(report.files.count)", "rows": "\(report.rows)", "lsn.confirmed": "\(report.confirmedLSN)"])
+                    logger.info(
+                        "cdc cycle complete", metadata: ["files": "\(report.files.count)", "rows": "\(report.rows)", "lsn.confirmed": "\(report.confirmedLSN)"])
                 }
             } catch {
                 let (kind, fatal) = ErrorKind.classify(error)
@@ -114,18 +118,22 @@ public struct Scheduler: Service {
                 let message = "\(error)"
                 await monitor.update { $0.cycleFailed(at: Date(), kind: kind, message: message, fatal: fatal, checkpoint: checkpoint) }
                 if fatal {
-                    logger.critical("cannot continue; exiting after the delay so systemd restarts the service", metadata: [
-                        "error.kind": "\(kind.rawValue)", "error": "\(SecretScrubber.scrub(message))", "exit.delay_s": "\(Int(fatalExitDelay.seconds))",
-                    ])
+                    logger.critical(
+                        "cannot continue; exiting after the delay so systemd restarts the service",
+                        metadata: [
+                            "error.kind": "\(kind.rawValue)", "error": "\(SecretScrubber.scrub(message))", "exit.delay_s": "\(Int(fatalExitDelay.seconds))",
+                        ])
                     notifier.status("failed (\(kind.rawValue)): \(SecretScrubber.scrub(message))")
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: fatalExitDelay) }
                     throw error
                 }
                 failures += 1
                 await monitor.update { $0.retrying() }
-                logger.error("cycle failed; retrying", metadata: [
-                    "error.kind": "\(kind.rawValue)", "error": "\(SecretScrubber.scrub(message))", "failures": "\(failures)",
-                ])
+                logger.error(
+                    "cycle failed; retrying",
+                    metadata: [
+                        "error.kind": "\(kind.rawValue)", "error": "\(SecretScrubber.scrub(message))", "failures": "\(failures)",
+                    ])
             }
             await refreshServerPosition()
             await monitor.update { $0.recordCycle(at: Date()) }

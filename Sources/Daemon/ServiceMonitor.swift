@@ -13,8 +13,10 @@ public actor ServiceMonitor {
     /// The checkpoint as stored so far, read into reports while a cycle runs (tables finish one by one).
     private let keeper: CheckpointStore?
 
-    public init(state: HealthState, progress: FullLoadProgress? = nil, keeper: CheckpointStore? = nil,
-                clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        state: HealthState, progress: FullLoadProgress? = nil, keeper: CheckpointStore? = nil,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.state = state
         self.progress = progress
         self.keeper = keeper

@@ -10,7 +10,8 @@ public enum SlotRemoval {
         let conninfo = config.source.conninfo, slot = config.source.slot
         return try await DedicatedThread.run(name: "replicatord-drop-slot") { () throws -> String in
             guard try ReplicationSlot(name: slot).drop(conninfo: conninfo) else { return "replication slot \(slot) does not exist; nothing to do" }
-            return "replication slot \(slot) dropped; the checkpoint (\(Checkpoint.key) under the target) still names it: remove it to start over with a full load"
+            return
+                "replication slot \(slot) dropped; the checkpoint (\(Checkpoint.key) under the target) still names it: remove it to start over with a full load"
         }
     }
 }

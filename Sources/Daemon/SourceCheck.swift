@@ -26,7 +26,8 @@ public enum SourceCheck {
             .sorted { ($0.schema, $0.name) < ($1.schema, $1.name) }
             .map {
                 let why = $0.replicaIdentity == "n" ? "has REPLICA IDENTITY NOTHING" : "has no primary key and no REPLICA IDENTITY FULL"
-                return "table \($0.schema).\($0.name) \(why): PostgreSQL refuses its UPDATE and DELETE while it is published (inserts and truncates are replicated); add a primary key or run ALTER TABLE ... REPLICA IDENTITY FULL"
+                return
+                    "table \($0.schema).\($0.name) \(why): PostgreSQL refuses its UPDATE and DELETE while it is published (inserts and truncates are replicated); add a primary key or run ALTER TABLE ... REPLICA IDENTITY FULL"
             }
     }
 }

@@ -40,14 +40,21 @@ public enum SourceInspection {
             if !facts.tables.isEmpty {
                 lines.append("publication \(settings.publication): \(facts.tables.count) table(s)")
                 for t in facts.tables.sorted(by: { ($0.schema, $0.name) < ($1.schema, $1.name) }) {
-                    let identity = switch t.replicaIdentity { case "d": "primary key"; case "f": "full"; case "i": "index"; default: "nothing" }
+                    let identity =
+                        switch t.replicaIdentity {
+                        case "d": "primary key";
+                        case "f": "full";
+                        case "i": "index";
+                        default: "nothing"
+                        }
                     lines.append("  \(t.schema).\(t.name): \(t.columns.count) columns, about \(max(0, t.estimatedRows)) rows, replica identity \(identity)")
                 }
                 for warning in SourceCheck.identityWarnings(facts.tables) { lines.append("warning: " + warning) }
             }
             if let slot = facts.slot {
                 if slot.plugin != "pgoutput" || !slot.ownDatabase {
-                    problems.append("replication slot \(settings.slot) exists but is not a pgoutput slot of this database (choose another [source] slot, or drop it)")
+                    problems.append(
+                        "replication slot \(settings.slot) exists but is not a pgoutput slot of this database (choose another [source] slot, or drop it)")
                 } else {
                     lines.append("slot \(settings.slot): exists, \(slot.active ? "in use" : "not in use"), confirmed \(slot.confirmed)")
                 }
@@ -55,7 +62,8 @@ public enum SourceInspection {
                 lines.append("slot \(settings.slot): does not exist yet; the first run creates it")
             }
         } catch {
-            problems.append("PostgreSQL cannot be reached: \(SecretScrubber.scrub("\(error)")) (check [source] conninfo, PGPASSWORD or ~/.pgpass)" + SourceCheck.setupHint)
+            problems.append(
+                "PostgreSQL cannot be reached: \(SecretScrubber.scrub("\(error)")) (check [source] conninfo, PGPASSWORD or ~/.pgpass)" + SourceCheck.setupHint)
         }
 
         // The store: list the prefix, read the checkpoint.
@@ -88,4 +96,3 @@ public enum SourceInspection {
         return body.components(separatedBy: "; ").map { $0 + suffix }
     }
 }
-

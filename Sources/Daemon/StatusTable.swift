@@ -6,8 +6,10 @@ public enum StatusTable {
         var rows: [[String]] = []
         for name in state.tables.keys.sorted() {
             let t = state.tables[name]!
-            rows.append([name, t.status.rawValue, "\(t.fullLoadRows)", "\(t.inserts)", "\(t.updates)", "\(t.deletes)",
-                         "\(t.truncates)", "\(t.filesWritten)", t.lastChangeTime.map(Self.utc) ?? "-", t.lastChangeLSN?.description ?? "-"])
+            rows.append([
+                name, t.status.rawValue, "\(t.fullLoadRows)", "\(t.inserts)", "\(t.updates)", "\(t.deletes)",
+                "\(t.truncates)", "\(t.filesWritten)", t.lastChangeTime.map(Self.utc) ?? "-", t.lastChangeLSN?.description ?? "-",
+            ])
         }
         let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max()! }
         func line(_ cells: [String]) -> String {
@@ -23,7 +25,8 @@ public enum StatusTable {
     /// The running service's `/health` body for a person: the verdict and its reasons, the
     /// positions and lag, the last cycle and error, then one line per table.
     public static func render(_ health: HealthReport, address: String) -> String {
-        var out = "replicatord at \(address): \(health.healthy ? "healthy" : "UNHEALTHY")  phase \(health.phase)  slot \(health.slot)  running since \(health.started_at)\n"
+        var out =
+            "replicatord at \(address): \(health.healthy ? "healthy" : "UNHEALTHY")  phase \(health.phase)  slot \(health.slot)  running since \(health.started_at)\n"
         for problem in health.problems { out += "  problem: \(problem)\n" }
         var positions = "confirmed LSN \(health.confirmed_lsn ?? "-")  server WAL \(health.server_wal_lsn ?? "-")"
         if let bytes = health.lag_bytes { positions += "  lag \(bytes) bytes" }
@@ -32,7 +35,8 @@ public enum StatusTable {
         out += positions + "\n"
         if let since = health.cycle_running_since { out += "cycle running since \(since)\n" }
         if let cycle = health.last_cycle {
-            out += "last cycle: \(cycle.kind) \(cycle.outcome), ended \(cycle.ended), " + String(format: "%.3f s", cycle.duration_seconds)
+            out +=
+                "last cycle: \(cycle.kind) \(cycle.outcome), ended \(cycle.ended), " + String(format: "%.3f s", cycle.duration_seconds)
                 + ", \(cycle.files) file(s), \(cycle.rows) row(s)\n"
         }
         out += "last success: \(health.last_success ?? "none yet")  consecutive failures: \(health.consecutive_failures)\n"
@@ -49,12 +53,17 @@ public enum StatusTable {
         if loading { header.insert(contentsOf: ["loaded rows", "%", "rows/s", "ETA"], at: 3) }
         let rows: [[String]] = health.tables.keys.sorted().map { name in
             let t = health.tables[name]!
-            var row = [name, t.status, "\(t.full_load_rows)", "\(t.inserts)", "\(t.updates)", "\(t.deletes)", "\(t.truncates)",
-                       "\(t.files_written)", "\(t.bytes_written)", t.last_change_time ?? "-", t.error ?? ""]
+            var row = [
+                name, t.status, "\(t.full_load_rows)", "\(t.inserts)", "\(t.updates)", "\(t.deletes)", "\(t.truncates)",
+                "\(t.files_written)", "\(t.bytes_written)", t.last_change_time ?? "-", t.error ?? "",
+            ]
             if loading {
                 let p = t.progress
-                row.insert(contentsOf: [p.map { "\($0.rows)" } ?? "", p?.percent.map { String(format: "%.1f", $0) } ?? "",
-                                        p.map { "\(Int($0.rows_per_second))" } ?? "", p.map { $0.eta_seconds.map(Self.duration) ?? "?" } ?? ""], at: 3)
+                row.insert(
+                    contentsOf: [
+                        p.map { "\($0.rows)" } ?? "", p?.percent.map { String(format: "%.1f", $0) } ?? "",
+                        p.map { "\(Int($0.rows_per_second))" } ?? "", p.map { $0.eta_seconds.map(Self.duration) ?? "?" } ?? "",
+                    ], at: 3)
             }
             return row
         }
@@ -86,7 +95,7 @@ public enum StatusTable {
 
     static func utc(_ micros: Int64) -> String {
         let ms = micros / 1000
-        let name = FileNaming.cdcName(unixMilliseconds: ms)   // yyyyMMdd-HHmmssSSS
+        let name = FileNaming.cdcName(unixMilliseconds: ms)  // yyyyMMdd-HHmmssSSS
         let c = Array(name)
         return "\(String(c[0..<4]))-\(String(c[4..<6]))-\(String(c[6..<8])) \(String(c[9..<11])):\(String(c[11..<13])):\(String(c[13..<15]))"
     }

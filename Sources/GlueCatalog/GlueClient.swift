@@ -10,10 +10,13 @@ public struct GlueClient: Sendable {
 
     /// A client for Glue in `region`; `endpoint` (empty or nil: `https://glue.<region>.amazonaws.com`)
     /// points it at a Glue-compatible endpoint.
-    public init(region: String, endpoint: String?, credentials: any CredentialsProvider = DefaultCredentialsChain(),
-                retry: RetryPolicy = RetryPolicy(), caFile: String? = nil, logger: Logger) throws {
-        service = try AWSServiceClient(service: "glue", region: region, endpoint: endpoint, credentials: credentials,
-                                       retry: retry, caFile: caFile, logger: logger)
+    public init(
+        region: String, endpoint: String?, credentials: any CredentialsProvider = DefaultCredentialsChain(),
+        retry: RetryPolicy = RetryPolicy(), caFile: String? = nil, logger: Logger
+    ) throws {
+        service = try AWSServiceClient(
+            service: "glue", region: region, endpoint: endpoint, credentials: credentials,
+            retry: retry, caFile: caFile, logger: logger)
     }
 
     /// A client over `service` (tests give it a scripted transport).
@@ -91,8 +94,9 @@ public struct GlueClient: Sendable {
     /// check. `SkipArchive` keeps Glue from storing a table version per update.
     public func updateTable(database: String, _ table: GlueTable, expectedVersion: String?) async throws {
         struct Request: Encodable { var DatabaseName: String; var TableInput: GlueTable; var VersionId: String?; var SkipArchive: Bool }
-        _ = try await call("UpdateTable", entity: "\(database).\(table.name)",
-                           Request(DatabaseName: database, TableInput: table, VersionId: expectedVersion, SkipArchive: true))
+        _ = try await call(
+            "UpdateTable", entity: "\(database).\(table.name)",
+            Request(DatabaseName: database, TableInput: table, VersionId: expectedVersion, SkipArchive: true))
     }
 
     /// DeleteTable; a table already gone is not an error.
@@ -129,9 +133,11 @@ public struct GlueClient: Sendable {
                 .filter { $0.ErrorDetail?.ErrorCode != "AlreadyExistsException" }
             if let first = refused.first {
                 let code = first.ErrorDetail?.ErrorCode ?? "UnknownError"
-                throw GlueError(operation: "BatchCreatePartition", entity: "\(entity) (\((first.PartitionValues ?? []).joined(separator: "/")))",
-                                AWSServiceError(code.hasPrefix("AccessDenied") ? .accessDenied : .rejected, "\(code): \(first.ErrorDetail?.ErrorMessage ?? "no message")",
-                                                service: "glue", operation: "BatchCreatePartition", awsCode: code))
+                throw GlueError(
+                    operation: "BatchCreatePartition", entity: "\(entity) (\((first.PartitionValues ?? []).joined(separator: "/")))",
+                    AWSServiceError(
+                        code.hasPrefix("AccessDenied") ? .accessDenied : .rejected, "\(code): \(first.ErrorDetail?.ErrorMessage ?? "no message")",
+                        service: "glue", operation: "BatchCreatePartition", awsCode: code))
             }
         }
     }
@@ -166,8 +172,9 @@ public struct GlueClient: Sendable {
 
     func call(_ operation: String, entity: String, _ request: some Encodable) async throws -> [UInt8] {
         do {
-            return try await service.callJSON(targetPrefix: "AWSGlue", operation: operation, jsonVersion: "1.1",
-                                              body: Self.body(request))
+            return try await service.callJSON(
+                targetPrefix: "AWSGlue", operation: operation, jsonVersion: "1.1",
+                body: Self.body(request))
         } catch let e as AWSServiceError {
             throw GlueError(operation: operation, entity: entity, e)
         }
@@ -177,8 +184,9 @@ public struct GlueClient: Sendable {
         do {
             return try JSONDecoder().decode(T.self, from: Data(body))
         } catch {
-            throw GlueError(operation: operation, entity: entity,
-                            AWSServiceError(.malformedResponse, "unreadable answer: \(error)", service: "glue", operation: operation))
+            throw GlueError(
+                operation: operation, entity: entity,
+                AWSServiceError(.malformedResponse, "unreadable answer: \(error)", service: "glue", operation: operation))
         }
     }
 }

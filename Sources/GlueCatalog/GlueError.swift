@@ -33,14 +33,15 @@ public struct GlueError: Error, Sendable, CustomStringConvertible {
         self.operation = operation
         self.entity = entity
         self.underlying = underlying
-        code = switch (underlying.code, underlying.awsCode ?? "") {
-        case (_, "EntityNotFoundException"): .entityNotFound
-        case (_, "AlreadyExistsException"): .alreadyExists
-        case (_, "ConcurrentModificationException"), (_, "VersionMismatchException"): .concurrentModification
-        case (.accessDenied, _): .accessDenied
-        case (.rejected, _), (.configuration, _), (.malformedResponse, _): .invalidInput
-        default: .unavailable
-        }
+        code =
+            switch (underlying.code, underlying.awsCode ?? "") {
+            case (_, "EntityNotFoundException"): .entityNotFound
+            case (_, "AlreadyExistsException"): .alreadyExists
+            case (_, "ConcurrentModificationException"), (_, "VersionMismatchException"): .concurrentModification
+            case (.accessDenied, _): .accessDenied
+            case (.rejected, _), (.configuration, _), (.malformedResponse, _): .invalidInput
+            default: .unavailable
+            }
     }
 
     public var description: String {

@@ -44,8 +44,10 @@ public struct GluePartition: Sendable, Equatable, Codable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(values, forKey: .Values)
-        try c.encode(GlueTable.StorageDescriptor(columns: columns, location: location, inputFormat: inputFormat,
-                                                 outputFormat: outputFormat, serializationLibrary: serializationLibrary),
-                     forKey: .StorageDescriptor)
+        try c.encode(
+            GlueTable.StorageDescriptor(
+                columns: columns, location: location, inputFormat: inputFormat,
+                outputFormat: outputFormat, serializationLibrary: serializationLibrary),
+            forKey: .StorageDescriptor)
     }
 }

@@ -43,9 +43,11 @@ public struct GlueTable: Sendable, Equatable, Codable {
     public var partitionKeys: [Column] = []
 
     /// A table with every part given.
-    public init(name: String, columns: [Column], location: String, tableType: String = "EXTERNAL_TABLE",
-                parameters: [String: String] = [:], inputFormat: String? = nil, outputFormat: String? = nil,
-                serializationLibrary: String? = nil, versionId: String? = nil) {
+    public init(
+        name: String, columns: [Column], location: String, tableType: String = "EXTERNAL_TABLE",
+        parameters: [String: String] = [:], inputFormat: String? = nil, outputFormat: String? = nil,
+        serializationLibrary: String? = nil, versionId: String? = nil
+    ) {
         self.name = name
         self.columns = columns
         self.location = location
@@ -62,10 +64,11 @@ public struct GlueTable: Sendable, Equatable, Codable {
     /// (https://docs.aws.amazon.com/athena/latest/ug/parquet-serde.html).
     /// `partitionKeys` make it a partitioned table, whose rows are those of its partitions' folders.
     public static func parquet(name: String, columns: [Column], location: String, partitionKeys: [Column] = []) -> GlueTable {
-        var table = GlueTable(name: name, columns: columns, location: location,
-                              parameters: ["classification": "parquet", "EXTERNAL": "TRUE"],
-                              inputFormat: parquetInputFormat, outputFormat: parquetOutputFormat,
-                              serializationLibrary: parquetSerDe)
+        var table = GlueTable(
+            name: name, columns: columns, location: location,
+            parameters: ["classification": "parquet", "EXTERNAL": "TRUE"],
+            inputFormat: parquetInputFormat, outputFormat: parquetOutputFormat,
+            serializationLibrary: parquetSerDe)
         table.partitionKeys = partitionKeys
         return table
     }
@@ -77,14 +80,17 @@ public struct GlueTable: Sendable, Equatable, Codable {
     /// An Apache Iceberg table whose current metadata file is `metadataLocation`, declared as Iceberg's
     /// own Glue catalog declares one (`table_type = ICEBERG`, `metadata_location`, and the columns for
     /// engines that list them), so Athena and Redshift Spectrum read it as Iceberg.
-    public static func iceberg(name: String, columns: [Column], location: String, metadataLocation: String,
-                               previousMetadataLocation: String?) -> GlueTable {
+    public static func iceberg(
+        name: String, columns: [Column], location: String, metadataLocation: String,
+        previousMetadataLocation: String?
+    ) -> GlueTable {
         var parameters = ["table_type": "ICEBERG", "metadata_location": metadataLocation, "EXTERNAL": "TRUE"]
         if let previousMetadataLocation { parameters["previous_metadata_location"] = previousMetadataLocation }
-        return GlueTable(name: name, columns: columns, location: location, parameters: parameters,
-                         inputFormat: "org.apache.hadoop.mapred.FileInputFormat",
-                         outputFormat: "org.apache.hadoop.mapred.FileOutputFormat",
-                         serializationLibrary: "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe")
+        return GlueTable(
+            name: name, columns: columns, location: location, parameters: parameters,
+            inputFormat: "org.apache.hadoop.mapred.FileInputFormat",
+            outputFormat: "org.apache.hadoop.mapred.FileOutputFormat",
+            serializationLibrary: "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe")
     }
 
     /// Whether `other` declares the same table (versions aside): when it does, no update is needed.
@@ -115,8 +121,9 @@ public struct GlueTable: Sendable, Equatable, Codable {
             Location = location
             InputFormat = inputFormat
             OutputFormat = outputFormat
-            SerdeInfo = SerDeInfo(SerializationLibrary: serializationLibrary,
-                                  Parameters: serializationLibrary == nil ? nil : ["serialization.format": "1"])
+            SerdeInfo = SerDeInfo(
+                SerializationLibrary: serializationLibrary,
+                Parameters: serializationLibrary == nil ? nil : ["serialization.format": "1"])
         }
     }
 
@@ -143,8 +150,10 @@ public struct GlueTable: Sendable, Equatable, Codable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .Name)
-        try c.encode(StorageDescriptor(columns: columns, location: location, inputFormat: inputFormat, outputFormat: outputFormat,
-                                       serializationLibrary: serializationLibrary), forKey: .StorageDescriptor)
+        try c.encode(
+            StorageDescriptor(
+                columns: columns, location: location, inputFormat: inputFormat, outputFormat: outputFormat,
+                serializationLibrary: serializationLibrary), forKey: .StorageDescriptor)
         try c.encode(tableType, forKey: .TableType)
         try c.encode(parameters, forKey: .Parameters)
         if !partitionKeys.isEmpty { try c.encode(partitionKeys, forKey: .PartitionKeys) }

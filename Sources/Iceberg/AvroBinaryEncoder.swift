@@ -121,8 +121,8 @@ public struct AvroBinaryEncoder: Sendable {
     private static func fits(_ value: AvroValue, _ schema: AvroSchema) -> Bool {
         switch (schema, value) {
         case (.null, .null), (.boolean, .boolean), (.int, .int), (.long, .long), (.long, .int), (.float, .float),
-             (.double, .double), (.bytes, .bytes), (.string, .string), (.record, .record), (.array, .array),
-             (.map, .map), (.fixed, .fixed):
+            (.double, .double), (.bytes, .bytes), (.string, .string), (.record, .record), (.array, .array),
+            (.map, .map), (.fixed, .fixed):
             return true
         case (.fixed(_, let size, _), .bytes(let b)):
             return b.count == size

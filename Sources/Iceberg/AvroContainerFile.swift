@@ -114,8 +114,9 @@ enum Deflate {
     static func compress(_ input: [UInt8]) throws(IcebergError) -> [UInt8] {
         var stream = z_stream()
         // windowBits -15: raw deflate, no zlib header or checksum.
-        var rc = deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY,
-                               ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        var rc = deflateInit2_(
+            &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY,
+            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else { throw IcebergError(.compressionFailed, "deflateInit2 returned \(rc)") }
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 16)

@@ -38,8 +38,10 @@ public indirect enum AvroSchema: Sendable, Hashable {
         case .bytes: return .string("bytes")
         case .string: return .string("string")
         case .record(let name, let fields):
-            return .object([("type", .string("record")), ("name", .string(name)),
-                            ("fields", .array(fields.map(\.json)))])
+            return .object([
+                ("type", .string("record")), ("name", .string(name)),
+                ("fields", .array(fields.map(\.json))),
+            ])
         case .array(let items, let attributes):
             return .object([("type", .string("array")), ("items", items.json)] + attributes.map { ($0.key, $0.value) })
         case .map(let values, let attributes):
@@ -47,8 +49,9 @@ public indirect enum AvroSchema: Sendable, Hashable {
         case .union(let branches):
             return .array(branches.map(\.json))
         case .fixed(let name, let size, let attributes):
-            return .object([("type", .string("fixed")), ("name", .string(name)), ("size", .int(Int64(size)))]
-                           + attributes.map { ($0.key, $0.value) })
+            return .object(
+                [("type", .string("fixed")), ("name", .string(name)), ("size", .int(Int64(size)))]
+                    + attributes.map { ($0.key, $0.value) })
         }
     }
 
@@ -133,8 +136,10 @@ public struct AvroField: Sendable, Hashable {
     public var doc: String?
 
     /// A field `name` of `type`, with an optional Iceberg field id, default and doc.
-    public init(_ name: String, _ type: AvroSchema, id fieldID: Int32? = nil, default defaultValue: JSONValue? = nil,
-                doc: String? = nil) {
+    public init(
+        _ name: String, _ type: AvroSchema, id fieldID: Int32? = nil, default defaultValue: JSONValue? = nil,
+        doc: String? = nil
+    ) {
         self.name = name
         self.type = type
         self.fieldID = fieldID
@@ -164,7 +169,8 @@ public struct AvroField: Sendable, Hashable {
             guard let id = raw.int32Value else { throw IcebergError(.avroMismatch, "field-id of \(name) is not a 32-bit integer") }
             fieldID = id
         }
-        return AvroField(name, try AvroSchema.parse(type), id: fieldID,
-                         default: json["default"], doc: json["doc"]?.stringValue)
+        return AvroField(
+            name, try AvroSchema.parse(type), id: fieldID,
+            default: json["default"], doc: json["doc"]?.stringValue)
     }
 }

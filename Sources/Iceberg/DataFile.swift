@@ -68,8 +68,10 @@ public struct ManifestEntry: Sendable, Hashable {
     public var dataFile: DataFile
 
     /// An entry with explicit ids and sequence numbers.
-    public init(status: ManifestEntryStatus, snapshotID: Int64, sequenceNumber: Int64, fileSequenceNumber: Int64,
-                dataFile: DataFile) {
+    public init(
+        status: ManifestEntryStatus, snapshotID: Int64, sequenceNumber: Int64, fileSequenceNumber: Int64,
+        dataFile: DataFile
+    ) {
         self.status = status
         self.snapshotID = snapshotID
         self.sequenceNumber = sequenceNumber

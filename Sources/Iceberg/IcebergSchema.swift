@@ -40,8 +40,10 @@ public indirect enum IcebergType: Sendable, Hashable {
         case .fixed(let n): .string("fixed[\(n)]")
         case .binary: .string("binary")
         case .list(let id, let element, let required):
-            .object([("type", .string("list")), ("element-id", .int(Int64(id))), ("element", element.json),
-                     ("element-required", .bool(required))])
+            .object([
+                ("type", .string("list")), ("element-id", .int(Int64(id))), ("element", element.json),
+                ("element-required", .bool(required)),
+            ])
         }
     }
 
@@ -49,7 +51,8 @@ public indirect enum IcebergType: Sendable, Hashable {
     public static func parse(_ json: JSONValue) throws(IcebergError) -> IcebergType {
         if case .object = json {
             guard json["type"]?.stringValue == "list", let id = json["element-id"]?.int32Value,
-                  let element = json["element"], let required = json["element-required"]?.boolValue else {
+                let element = json["element"], let required = json["element-required"]?.boolValue
+            else {
                 throw IcebergError(.invalidMetadata, "unsupported nested type \(json.serialized)")
             }
             return .list(elementID: id, element: try parse(element), elementRequired: required)
@@ -115,19 +118,23 @@ public struct IcebergField: Sendable, Hashable {
     }
 
     var json: JSONValue {
-        var members: [(String, JSONValue)] = [("id", .int(Int64(id))), ("name", .string(name)),
-                                              ("required", .bool(isRequired)), ("type", type.json)]
+        var members: [(String, JSONValue)] = [
+            ("id", .int(Int64(id))), ("name", .string(name)),
+            ("required", .bool(isRequired)), ("type", type.json),
+        ]
         if let doc { members.append(("doc", .string(doc))) }
         return .object(members)
     }
 
     static func parse(_ json: JSONValue) throws(IcebergError) -> IcebergField {
         guard let id = json["id"]?.int32Value, let name = json["name"]?.stringValue,
-              let required = json["required"]?.boolValue, let type = json["type"] else {
+            let required = json["required"]?.boolValue, let type = json["type"]
+        else {
             throw IcebergError(.invalidMetadata, "a schema field needs id, name, required and type")
         }
-        return IcebergField(id: id, name: name, type: try IcebergType.parse(type), required: required,
-                            doc: json["doc"]?.stringValue)
+        return IcebergField(
+            id: id, name: name, type: try IcebergType.parse(type), required: required,
+            doc: json["doc"]?.stringValue)
     }
 
     /// Every field id this field uses (its own, and a list's element id).
@@ -161,8 +168,10 @@ public struct IcebergSchema: Sendable, Hashable {
 
     /// The schema's JSON form, with `schema-id`.
     public var json: JSONValue {
-        .object([("type", .string("struct")), ("schema-id", .int(Int64(schemaID))),
-                 ("fields", .array(fields.map(\.json)))])
+        .object([
+            ("type", .string("struct")), ("schema-id", .int(Int64(schemaID))),
+            ("fields", .array(fields.map(\.json))),
+        ])
     }
 
     /// Parses a schema's JSON form.
@@ -180,8 +189,10 @@ public struct IcebergSchema: Sendable, Hashable {
         var next: Int32 = 1
         var fields: [IcebergField] = []
         for column in columns {
-            fields.append(IcebergField(id: next, name: column.name, type: column.type.withFreshIDs(after: &next),
-                                       required: column.required))
+            fields.append(
+                IcebergField(
+                    id: next, name: column.name, type: column.type.withFreshIDs(after: &next),
+                    required: column.required))
         }
         return IcebergSchema(schemaID: 0, fields: fields)
     }

@@ -120,10 +120,13 @@ public struct IcebergTable: Sendable {
     // MARK: Creating and loading
 
     /// A new table at `location` with `schema` and no snapshot: version 1.
-    public static func create(location: String, schema: IcebergSchema, tableUUID: UUID, timestampMs: Int64,
-                              properties: [(key: String, value: String)] = []) -> IcebergCommit {
-        var metadata = TableMetadata(tableUUID: tableUUID.uuidString.lowercased(), location: location,
-                                     lastUpdatedMs: timestampMs, schema: schema, properties: properties)
+    public static func create(
+        location: String, schema: IcebergSchema, tableUUID: UUID, timestampMs: Int64,
+        properties: [(key: String, value: String)] = []
+    ) -> IcebergCommit {
+        var metadata = TableMetadata(
+            tableUUID: tableUUID.uuidString.lowercased(), location: location,
+            lastUpdatedMs: timestampMs, schema: schema, properties: properties)
         metadata.setProperty(NameMapping.propertyKey, NameMapping.json(current: schema, history: []).serialized)
         let table = IcebergTable(metadata: metadata, version: 1, manifestLists: [:], manifests: [:])
         return table.commit(files: [], table: table)
@@ -151,8 +154,10 @@ public struct IcebergTable: Sendable {
 
     /// Continues a stored table: its metadata file's bytes (version `version`), and `read`
     /// returning the bytes of a manifest list or manifest by URI. Only `read` touches storage.
-    public static func load(metadataJSON: [UInt8], version: Int,
-                            read: (String) throws -> [UInt8]) throws -> IcebergTable {
+    public static func load(
+        metadataJSON: [UInt8], version: Int,
+        read: (String) throws -> [UInt8]
+    ) throws -> IcebergTable {
         let metadata = try TableMetadata.parse(metadataJSON)
         var lists: [Int64: [ManifestSummary]] = [:]
         var manifests: [String: ManifestFile] = [:]
@@ -184,23 +189,28 @@ public struct IcebergTable: Sendable {
     /// `commit.manifest.min-count-to-merge` manifests, they are folded into one. `summary`
     /// entries (e.g. the cycle's checkpoint, so a restart can tell which cycle a snapshot holds)
     /// go into the snapshot summary after Iceberg's own.
-    public func append(_ files: [DataFile], stamp: CommitStamp,
-                       summary: [(key: String, value: String)] = []) throws(IcebergError) -> IcebergCommit {
+    public func append(
+        _ files: [DataFile], stamp: CommitStamp,
+        summary: [(key: String, value: String)] = []
+    ) throws(IcebergError) -> IcebergCommit {
         try checkNew(files, stamp: stamp)
         return try makeSnapshot(operation: "append", adding: files, removing: [], stamp: stamp, extraSummary: summary)
     }
 
     /// One `overwrite` snapshot that removes `removing` (URIs of live files) and adds `adding`,
     /// atomically: a reader sees the old set or the new one. With nothing to add it is a `delete`.
-    public func overwrite(removing: [String], adding: [DataFile], stamp: CommitStamp,
-                          summary: [(key: String, value: String)] = []) throws(IcebergError) -> IcebergCommit {
+    public func overwrite(
+        removing: [String], adding: [DataFile], stamp: CommitStamp,
+        summary: [(key: String, value: String)] = []
+    ) throws(IcebergError) -> IcebergCommit {
         try checkNew(adding, stamp: stamp)
         let live = Set(liveEntries().map(\.dataFile.path))
         for path in removing where !live.contains(path) {
             throw IcebergError(.invalidCommit, "\(path) is not a live file of the table")
         }
-        return try makeSnapshot(operation: adding.isEmpty ? "delete" : "overwrite", adding: adding,
-                                removing: Set(removing), stamp: stamp, extraSummary: summary)
+        return try makeSnapshot(
+            operation: adding.isEmpty ? "delete" : "overwrite", adding: adding,
+            removing: Set(removing), stamp: stamp, extraSummary: summary)
     }
 
     /// A `replace` snapshot that folds the current snapshot's manifests smaller than
@@ -208,7 +218,8 @@ public struct IcebergTable: Sendable {
     /// fewer than two such manifests exist.
     public func mergeManifests(stamp: CommitStamp) throws(IcebergError) -> IcebergCommit? {
         guard let current = metadata.currentSnapshotID,
-              (manifestLists[current] ?? []).filter({ $0.length < targetManifestSize }).count > 1 else { return nil }
+            (manifestLists[current] ?? []).filter({ $0.length < targetManifestSize }).count > 1
+        else { return nil }
         try checkNew([], stamp: stamp)
         return try makeSnapshot(operation: "replace", adding: [], removing: [], stamp: stamp, forceMerge: true)
     }
@@ -227,8 +238,9 @@ public struct IcebergTable: Sendable {
         }
         next.metadata.currentSchemaID = schema.schemaID
         next.metadata.lastColumnID = lastColumnID
-        next.metadata.setProperty(NameMapping.propertyKey,
-                                  NameMapping.json(current: schema, history: metadata.schemas).serialized)
+        next.metadata.setProperty(
+            NameMapping.propertyKey,
+            NameMapping.json(current: schema, history: metadata.schemas).serialized)
         return advance(next, timestampMs: timestampMs)
     }
 
@@ -335,9 +347,12 @@ public struct IcebergTable: Sendable {
         }
     }
 
-    private func makeSnapshot(operation: String, adding: [DataFile], removing: Set<String>, stamp: CommitStamp,
-                              forceMerge: Bool = false, extraSummary: [(key: String, value: String)] = [])
-        throws(IcebergError) -> IcebergCommit {
+    private func makeSnapshot(
+        operation: String, adding: [DataFile], removing: Set<String>, stamp: CommitStamp,
+        forceMerge: Bool = false, extraSummary: [(key: String, value: String)] = []
+    )
+        throws(IcebergError) -> IcebergCommit
+    {
         let sequenceNumber = metadata.lastSequenceNumber + 1
         let previous = metadata.currentSnapshotID.flatMap { manifestLists[$0] } ?? []
         let schema = metadata.currentSchema
@@ -354,13 +369,15 @@ public struct IcebergTable: Sendable {
             manifestsCreated += 1
             writes.append(MetadataFileWrite(path: path, bytes: bytes))
             next.manifests[path] = manifest
-            return ManifestSummary(path: path, length: Int64(bytes.count), manifest: manifest,
-                                   sequenceNumber: sequenceNumber, addedSnapshotID: stamp.snapshotID)
+            return ManifestSummary(
+                path: path, length: Int64(bytes.count), manifest: manifest,
+                sequenceNumber: sequenceNumber, addedSnapshotID: stamp.snapshotID)
         }
 
         let added = adding.map {
-            ManifestEntry(status: .added, snapshotID: stamp.snapshotID, sequenceNumber: sequenceNumber,
-                          fileSequenceNumber: sequenceNumber, dataFile: $0.withTruncatedBounds())
+            ManifestEntry(
+                status: .added, snapshotID: stamp.snapshotID, sequenceNumber: sequenceNumber,
+                fileSequenceNumber: sequenceNumber, dataFile: $0.withTruncatedBounds())
         }
         // Manifests holding a removed file are rewritten: the file DELETED, the others EXISTING.
         var kept: [ManifestSummary] = []
@@ -414,12 +431,16 @@ public struct IcebergTable: Sendable {
         func rows(_ entries: [ManifestEntry]) -> Int64 { entries.reduce(0) { $0 + $1.dataFile.recordCount } }
         var summary: [(key: String, value: String)] = [("operation", operation)]
         if !added.isEmpty {
-            summary += [("added-data-files", String(added.count)), ("added-records", String(rows(added))),
-                        ("added-files-size", String(size(added)))]
+            summary += [
+                ("added-data-files", String(added.count)), ("added-records", String(rows(added))),
+                ("added-files-size", String(size(added))),
+            ]
         }
         if !removedEntries.isEmpty {
-            summary += [("deleted-data-files", String(removedEntries.count)), ("deleted-records", String(rows(removedEntries))),
-                        ("removed-files-size", String(size(removedEntries)))]
+            summary += [
+                ("deleted-data-files", String(removedEntries.count)), ("deleted-records", String(rows(removedEntries))),
+                ("removed-files-size", String(size(removedEntries))),
+            ]
         }
         if !added.isEmpty || !removedEntries.isEmpty { summary.append(("changed-partition-count", "1")) }
         summary += [
@@ -437,9 +458,10 @@ public struct IcebergTable: Sendable {
             syncMarker: stamp.syncMarker(fileIndex), codec: avroCodec)
         writes.append(MetadataFileWrite(path: listPath, bytes: listBytes))
 
-        next.metadata.snapshots.append(Snapshot(
-            snapshotID: stamp.snapshotID, parentSnapshotID: metadata.currentSnapshotID, sequenceNumber: sequenceNumber,
-            timestampMs: stamp.timestampMs, manifestList: listPath, summary: summary, schemaID: schema.schemaID))
+        next.metadata.snapshots.append(
+            Snapshot(
+                snapshotID: stamp.snapshotID, parentSnapshotID: metadata.currentSnapshotID, sequenceNumber: sequenceNumber,
+                timestampMs: stamp.timestampMs, manifestList: listPath, summary: summary, schemaID: schema.schemaID))
         next.metadata.currentSnapshotID = stamp.snapshotID
         next.metadata.lastSequenceNumber = sequenceNumber
         next.metadata.snapshotLog.append((stamp.timestampMs, stamp.snapshotID))
@@ -469,8 +491,9 @@ public struct IcebergTable: Sendable {
 
     private func commit(files: [MetadataFileWrite], table: IcebergTable) -> IcebergCommit {
         let metadataFile = MetadataFileWrite(path: table.metadataPath, bytes: table.metadata.encoded)
-        let hint = MetadataFileWrite(path: Self.versionHintPath(location: table.metadata.location),
-                                     bytes: Array(String(table.version).utf8))
+        let hint = MetadataFileWrite(
+            path: Self.versionHintPath(location: table.metadata.location),
+            bytes: Array(String(table.version).utf8))
         return IcebergCommit(table: table, files: files + [metadataFile], versionHint: hint)
     }
 }

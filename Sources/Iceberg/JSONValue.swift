@@ -132,8 +132,10 @@ public indirect enum JSONValue: Sendable, Hashable {
                 case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
                 case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
                 case 0x00..<0x20:
-                    out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                            hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
+                    out += [
+                        UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                        hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)],
+                    ]
                 default: out.append(byte)  // UTF-8 bytes of other characters pass as they are
                 }
             }
@@ -306,7 +308,8 @@ private struct JSONParser {
                     var code = try hex4()
                     if (0xD800...0xDBFF).contains(code) {
                         guard position + 2 <= bytes.count, bytes[position] == UInt8(ascii: "\\"),
-                              bytes[position + 1] == UInt8(ascii: "u") else { throw failure("unpaired surrogate") }
+                            bytes[position + 1] == UInt8(ascii: "u")
+                        else { throw failure("unpaired surrogate") }
                         position += 2
                         let low = try hex4()
                         guard (0xDC00...0xDFFF).contains(low) else { throw failure("unpaired surrogate") }

@@ -16,35 +16,44 @@ public struct ManifestFile: Sendable, Hashable {
     /// The Avro schema of `manifest_entry` in a v2 manifest of an unpartitioned table.
     public static let avroSchema: AvroSchema = {
         func intMap(_ name: String, id: Int32, keyID: Int32, valueID: Int32, value: AvroSchema) -> AvroField {
-            .optional(name, .array(items: .record(name: "k\(keyID)_v\(valueID)", fields: [
-                AvroField("key", .int, id: keyID), AvroField("value", value, id: valueID),
-            ]), attributes: [AvroAttribute("logicalType", .string("map"))]), id: id)
+            .optional(
+                name,
+                .array(
+                    items: .record(
+                        name: "k\(keyID)_v\(valueID)",
+                        fields: [
+                            AvroField("key", .int, id: keyID), AvroField("value", value, id: valueID),
+                        ]), attributes: [AvroAttribute("logicalType", .string("map"))]), id: id)
         }
-        let dataFile: AvroSchema = .record(name: "r2", fields: [
-            AvroField("content", .int, id: 134, doc: "Contents of the file: 0=data, 1=position deletes, 2=equality deletes"),
-            AvroField("file_path", .string, id: 100, doc: "Location URI with FS scheme"),
-            AvroField("file_format", .string, id: 101, doc: "File format name: avro, orc, or parquet"),
-            AvroField("partition", .record(name: "r102", fields: []), id: 102, doc: "Partition data tuple, schema based on the partition spec"),
-            AvroField("record_count", .long, id: 103, doc: "Number of records in the file"),
-            AvroField("file_size_in_bytes", .long, id: 104, doc: "Total file size in bytes"),
-            intMap("column_sizes", id: 108, keyID: 117, valueID: 118, value: .long),
-            intMap("value_counts", id: 109, keyID: 119, valueID: 120, value: .long),
-            intMap("null_value_counts", id: 110, keyID: 121, valueID: 122, value: .long),
-            intMap("nan_value_counts", id: 137, keyID: 138, valueID: 139, value: .long),
-            intMap("lower_bounds", id: 125, keyID: 126, valueID: 127, value: .bytes),
-            intMap("upper_bounds", id: 128, keyID: 129, valueID: 130, value: .bytes),
-            .optional("key_metadata", .bytes, id: 131),
-            .optional("split_offsets", .array(items: .long, attributes: [AvroAttribute("element-id", .int(133))]), id: 132),
-            .optional("equality_ids", .array(items: .int, attributes: [AvroAttribute("element-id", .int(136))]), id: 135),
-            .optional("sort_order_id", .int, id: 140),
-        ])
-        return .record(name: "manifest_entry", fields: [
-            AvroField("status", .int, id: 0),
-            .optional("snapshot_id", .long, id: 1),
-            .optional("sequence_number", .long, id: 3),
-            .optional("file_sequence_number", .long, id: 4),
-            AvroField("data_file", dataFile, id: 2),
-        ])
+        let dataFile: AvroSchema = .record(
+            name: "r2",
+            fields: [
+                AvroField("content", .int, id: 134, doc: "Contents of the file: 0=data, 1=position deletes, 2=equality deletes"),
+                AvroField("file_path", .string, id: 100, doc: "Location URI with FS scheme"),
+                AvroField("file_format", .string, id: 101, doc: "File format name: avro, orc, or parquet"),
+                AvroField("partition", .record(name: "r102", fields: []), id: 102, doc: "Partition data tuple, schema based on the partition spec"),
+                AvroField("record_count", .long, id: 103, doc: "Number of records in the file"),
+                AvroField("file_size_in_bytes", .long, id: 104, doc: "Total file size in bytes"),
+                intMap("column_sizes", id: 108, keyID: 117, valueID: 118, value: .long),
+                intMap("value_counts", id: 109, keyID: 119, valueID: 120, value: .long),
+                intMap("null_value_counts", id: 110, keyID: 121, valueID: 122, value: .long),
+                intMap("nan_value_counts", id: 137, keyID: 138, valueID: 139, value: .long),
+                intMap("lower_bounds", id: 125, keyID: 126, valueID: 127, value: .bytes),
+                intMap("upper_bounds", id: 128, keyID: 129, valueID: 130, value: .bytes),
+                .optional("key_metadata", .bytes, id: 131),
+                .optional("split_offsets", .array(items: .long, attributes: [AvroAttribute("element-id", .int(133))]), id: 132),
+                .optional("equality_ids", .array(items: .int, attributes: [AvroAttribute("element-id", .int(136))]), id: 135),
+                .optional("sort_order_id", .int, id: 140),
+            ])
+        return .record(
+            name: "manifest_entry",
+            fields: [
+                AvroField("status", .int, id: 0),
+                .optional("snapshot_id", .long, id: 1),
+                .optional("sequence_number", .long, id: 3),
+                .optional("file_sequence_number", .long, id: 4),
+                AvroField("data_file", dataFile, id: 2),
+            ])
     }()
 
     /// The manifest's bytes, for a table whose schema is `schema`.
@@ -107,8 +116,9 @@ public struct ManifestFile: Sendable, Hashable {
         guard case .record(_, let fields) = file.schema else { throw IcebergError(.invalidMetadata, "manifest schema is not a record") }
         func position(_ id: Int32, in fields: [AvroField]) -> Int? { fields.firstIndex { $0.fieldID == id } }
         guard let statusAt = position(0, in: fields), let snapshotAt = position(1, in: fields),
-              let seqAt = position(3, in: fields), let fileSeqAt = position(4, in: fields),
-              let dataAt = position(2, in: fields), case .record(_, let dataFields) = fields[dataAt].type else {
+            let seqAt = position(3, in: fields), let fileSeqAt = position(4, in: fields),
+            let dataAt = position(2, in: fields), case .record(_, let dataFields) = fields[dataAt].type
+        else {
             throw IcebergError(.invalidMetadata, "manifest schema lacks manifest_entry fields")
         }
         var entries: [ManifestEntry] = []
@@ -121,7 +131,8 @@ public struct ManifestFile: Sendable, Hashable {
                 var out: [Int32: Int64] = [:]
                 for kv in field(id).arrayElements ?? [] {
                     if let pair = kv.recordFields, pair.count == 2, let k = pair[0].integerValue.flatMap({ Int32(exactly: $0) }),
-                       let v = pair[1].integerValue {
+                        let v = pair[1].integerValue
+                    {
                         out[k] = v
                     }
                 }
@@ -131,7 +142,8 @@ public struct ManifestFile: Sendable, Hashable {
                 var out: [Int32: IcebergLiteral] = [:]
                 for kv in field(id).arrayElements ?? [] {
                     if let pair = kv.recordFields, pair.count == 2, let k = pair[0].integerValue.flatMap({ Int32(exactly: $0) }),
-                       let v = pair[1].bytesValue {
+                        let v = pair[1].bytesValue
+                    {
                         out[k] = .binary(v)
                     }
                 }
@@ -144,10 +156,11 @@ public struct ManifestFile: Sendable, Hashable {
             // sequence numbers only by ADDED entries.
             let inheritsSequence = status == .added ? list?.sequenceNumber : nil
             guard let snapshot = values[snapshotAt].integerValue ?? list?.addedSnapshotID,
-                  let seq = values[seqAt].integerValue ?? inheritsSequence,
-                  let fileSeq = values[fileSeqAt].integerValue ?? inheritsSequence,
-                  let path = field(100).stringValue, let format = field(101).stringValue,
-                  let count = field(103).integerValue, let size = field(104).integerValue else {
+                let seq = values[seqAt].integerValue ?? inheritsSequence,
+                let fileSeq = values[fileSeqAt].integerValue ?? inheritsSequence,
+                let path = field(100).stringValue, let format = field(101).stringValue,
+                let count = field(103).integerValue, let size = field(104).integerValue
+            else {
                 throw IcebergError(.invalidMetadata, "manifest entry misses a required value (or relies on inheritance)")
             }
             var file = DataFile(path: path, recordCount: count, fileSizeInBytes: size)
@@ -159,8 +172,10 @@ public struct ManifestFile: Sendable, Hashable {
             file.lowerBounds = bounds(125)
             file.upperBounds = bounds(128)
             file.splitOffsets = field(132).arrayElements?.compactMap(\.integerValue)
-            entries.append(ManifestEntry(status: status, snapshotID: snapshot, sequenceNumber: seq,
-                                         fileSequenceNumber: fileSeq, dataFile: file))
+            entries.append(
+                ManifestEntry(
+                    status: status, snapshotID: snapshot, sequenceNumber: seq,
+                    fileSequenceNumber: fileSeq, dataFile: file))
         }
         return ManifestFile(entries: entries)
     }

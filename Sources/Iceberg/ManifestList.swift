@@ -56,32 +56,41 @@ public struct ManifestList: Sendable, Hashable {
     }
 
     /// The Avro schema of `manifest_file` in a v2 manifest list.
-    public static let avroSchema: AvroSchema = .record(name: "manifest_file", fields: [
-        AvroField("manifest_path", .string, id: 500, doc: "Location URI with FS scheme"),
-        AvroField("manifest_length", .long, id: 501, doc: "Total file size in bytes"),
-        AvroField("partition_spec_id", .int, id: 502, doc: "Spec ID used to write"),
-        AvroField("content", .int, id: 517, doc: "Contents of the manifest: 0=data, 1=deletes"),
-        AvroField("sequence_number", .long, id: 515, doc: "Sequence number when the manifest was added"),
-        AvroField("min_sequence_number", .long, id: 516, doc: "Lowest sequence number in the manifest"),
-        AvroField("added_snapshot_id", .long, id: 503, doc: "Snapshot ID that added the manifest"),
-        AvroField("added_files_count", .int, id: 504, doc: "Added entry count"),
-        AvroField("existing_files_count", .int, id: 505, doc: "Existing entry count"),
-        AvroField("deleted_files_count", .int, id: 506, doc: "Deleted entry count"),
-        AvroField("added_rows_count", .long, id: 512, doc: "Added rows count"),
-        AvroField("existing_rows_count", .long, id: 513, doc: "Existing rows count"),
-        AvroField("deleted_rows_count", .long, id: 514, doc: "Deleted rows count"),
-        .optional("partitions", .array(items: .record(name: "r508", fields: [
-            AvroField("contains_null", .boolean, id: 509, doc: "True if any file has a null partition value"),
-            .optional("contains_nan", .boolean, id: 518, doc: "True if any file has a nan partition value"),
-            .optional("lower_bound", .bytes, id: 510, doc: "Partition lower bound for all files"),
-            .optional("upper_bound", .bytes, id: 511, doc: "Partition upper bound for all files"),
-        ]), attributes: [AvroAttribute("element-id", .int(508))]), id: 507, doc: "Summary for each partition"),
-        .optional("key_metadata", .bytes, id: 519, doc: "Encryption key metadata blob"),
-    ])
+    public static let avroSchema: AvroSchema = .record(
+        name: "manifest_file",
+        fields: [
+            AvroField("manifest_path", .string, id: 500, doc: "Location URI with FS scheme"),
+            AvroField("manifest_length", .long, id: 501, doc: "Total file size in bytes"),
+            AvroField("partition_spec_id", .int, id: 502, doc: "Spec ID used to write"),
+            AvroField("content", .int, id: 517, doc: "Contents of the manifest: 0=data, 1=deletes"),
+            AvroField("sequence_number", .long, id: 515, doc: "Sequence number when the manifest was added"),
+            AvroField("min_sequence_number", .long, id: 516, doc: "Lowest sequence number in the manifest"),
+            AvroField("added_snapshot_id", .long, id: 503, doc: "Snapshot ID that added the manifest"),
+            AvroField("added_files_count", .int, id: 504, doc: "Added entry count"),
+            AvroField("existing_files_count", .int, id: 505, doc: "Existing entry count"),
+            AvroField("deleted_files_count", .int, id: 506, doc: "Deleted entry count"),
+            AvroField("added_rows_count", .long, id: 512, doc: "Added rows count"),
+            AvroField("existing_rows_count", .long, id: 513, doc: "Existing rows count"),
+            AvroField("deleted_rows_count", .long, id: 514, doc: "Deleted rows count"),
+            .optional(
+                "partitions",
+                .array(
+                    items: .record(
+                        name: "r508",
+                        fields: [
+                            AvroField("contains_null", .boolean, id: 509, doc: "True if any file has a null partition value"),
+                            .optional("contains_nan", .boolean, id: 518, doc: "True if any file has a nan partition value"),
+                            .optional("lower_bound", .bytes, id: 510, doc: "Partition lower bound for all files"),
+                            .optional("upper_bound", .bytes, id: 511, doc: "Partition upper bound for all files"),
+                        ]), attributes: [AvroAttribute("element-id", .int(508))]), id: 507, doc: "Summary for each partition"),
+            .optional("key_metadata", .bytes, id: 519, doc: "Encryption key metadata blob"),
+        ])
 
     /// The manifest list's bytes for snapshot `snapshotID`.
-    public func encoded(snapshotID: Int64, parentSnapshotID: Int64?, sequenceNumber: Int64, syncMarker: [UInt8],
-                        codec: AvroCodec = .deflate) throws(IcebergError) -> [UInt8] {
+    public func encoded(
+        snapshotID: Int64, parentSnapshotID: Int64?, sequenceNumber: Int64, syncMarker: [UInt8],
+        codec: AvroCodec = .deflate
+    ) throws(IcebergError) -> [UInt8] {
         var metadata: [(key: String, value: String)] = [("snapshot-id", String(snapshotID))]
         if let parentSnapshotID { metadata.append(("parent-snapshot-id", String(parentSnapshotID))) }
         metadata += [("sequence-number", String(sequenceNumber)), ("format-version", "2")]
@@ -106,12 +115,14 @@ public struct ManifestList: Sendable, Hashable {
             guard let values = record.recordFields else { throw IcebergError(.invalidMetadata, "manifest_file is not a record") }
             func field(_ id: Int32) -> AvroValue { fields.firstIndex { $0.fieldID == id }.map { values[$0] } ?? .null }
             guard let path = field(500).stringValue, let length = field(501).integerValue,
-                  let seq = field(515).integerValue, let minSeq = field(516).integerValue,
-                  let added = field(503).integerValue else {
+                let seq = field(515).integerValue, let minSeq = field(516).integerValue,
+                let added = field(503).integerValue
+            else {
                 throw IcebergError(.invalidMetadata, "manifest_file misses a required value")
             }
-            var m = ManifestSummary(path: path, length: length, manifest: ManifestFile(entries: []), sequenceNumber: seq,
-                                    addedSnapshotID: added)
+            var m = ManifestSummary(
+                path: path, length: length, manifest: ManifestFile(entries: []), sequenceNumber: seq,
+                addedSnapshotID: added)
             func int32(_ id: Int32) throws(IcebergError) -> Int32 {
                 guard let v = Int32(exactly: field(id).integerValue ?? 0) else {
                     throw IcebergError(.invalidMetadata, "manifest_file field \(id) is not a 32-bit integer")

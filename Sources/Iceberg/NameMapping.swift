@@ -35,13 +35,22 @@ public enum NameMapping {
             }
         }
         entries += droppedOrder.sorted().map { (id: $0, names: dropped[$0]!.names, type: dropped[$0]!.type) }
-        return .array(entries.map { entry in
-            var members: [(String, JSONValue)] = [("field-id", .int(Int64(entry.id))), ("names", .array(entry.names.map { .string($0) }))]
-            if case .list(let elementID, _, _) = entry.type {
-                members.append(("fields", .array([.object([("field-id", .int(Int64(elementID))),
-                                                           ("names", .array([.string("element")]))])])))
-            }
-            return .object(members)
-        })
+        return .array(
+            entries.map { entry in
+                var members: [(String, JSONValue)] = [("field-id", .int(Int64(entry.id))), ("names", .array(entry.names.map { .string($0) }))]
+                if case .list(let elementID, _, _) = entry.type {
+                    members.append(
+                        (
+                            "fields",
+                            .array([
+                                .object([
+                                    ("field-id", .int(Int64(elementID))),
+                                    ("names", .array([.string("element")])),
+                                ])
+                            ])
+                        ))
+                }
+                return .object(members)
+            })
     }
 }

@@ -54,8 +54,9 @@ extension IcebergSchema {
             case .widenColumn(let name, let wider):
                 let i = try index(of: name)
                 guard fields[i].type == wider || fields[i].type.canPromote(to: wider) else {
-                    throw IcebergError(.invalidSchemaChange,
-                                       "column \(name) cannot change from \(fields[i].type.json.serialized) to \(wider.json.serialized)")
+                    throw IcebergError(
+                        .invalidSchemaChange,
+                        "column \(name) cannot change from \(fields[i].type.json.serialized) to \(wider.json.serialized)")
                 }
                 fields[i].type = wider
             case .makeOptional(let name):

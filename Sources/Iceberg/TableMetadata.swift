@@ -18,8 +18,10 @@ public struct Snapshot: Sendable, Hashable {
     public var schemaID: Int32
 
     /// A snapshot as stored in the metadata.
-    public init(snapshotID: Int64, parentSnapshotID: Int64?, sequenceNumber: Int64, timestampMs: Int64,
-                manifestList: String, summary: [(key: String, value: String)], schemaID: Int32) {
+    public init(
+        snapshotID: Int64, parentSnapshotID: Int64?, sequenceNumber: Int64, timestampMs: Int64,
+        manifestList: String, summary: [(key: String, value: String)], schemaID: Int32
+    ) {
         self.snapshotID = snapshotID
         self.parentSnapshotID = parentSnapshotID
         self.sequenceNumber = sequenceNumber
@@ -62,14 +64,16 @@ public struct Snapshot: Sendable, Hashable {
             return v
         }
         guard let id = json["snapshot-id"]?.intValue, let seq = json["sequence-number"]?.intValue,
-              let ts = json["timestamp-ms"]?.intValue, let list = json["manifest-list"]?.stringValue,
-              let summary = json["summary"]?.objectValue else {
+            let ts = json["timestamp-ms"]?.intValue, let list = json["manifest-list"]?.stringValue,
+            let summary = json["summary"]?.objectValue
+        else {
             throw IcebergError(.invalidMetadata, "a v2 snapshot needs snapshot-id, sequence-number, timestamp-ms, manifest-list and summary")
         }
-        return Snapshot(snapshotID: id, parentSnapshotID: json["parent-snapshot-id"]?.intValue, sequenceNumber: seq,
-                        timestampMs: ts, manifestList: list,
-                        summary: summary.map { ($0.0, $0.1.stringValue ?? $0.1.serialized) },
-                        schemaID: try schemaID())
+        return Snapshot(
+            snapshotID: id, parentSnapshotID: json["parent-snapshot-id"]?.intValue, sequenceNumber: seq,
+            timestampMs: ts, manifestList: list,
+            summary: summary.map { ($0.0, $0.1.stringValue ?? $0.1.serialized) },
+            schemaID: try schemaID())
     }
 }
 
@@ -104,8 +108,10 @@ public struct TableMetadata: Sendable, Hashable {
     public var metadataLog: [(timestampMs: Int64, metadataFile: String)]
 
     /// The metadata of a new table with one schema and no snapshot.
-    public init(tableUUID: String, location: String, lastUpdatedMs: Int64, schema: IcebergSchema,
-                properties: [(key: String, value: String)]) {
+    public init(
+        tableUUID: String, location: String, lastUpdatedMs: Int64, schema: IcebergSchema,
+        properties: [(key: String, value: String)]
+    ) {
         self.tableUUID = tableUUID
         self.location = location
         self.lastSequenceNumber = 0
@@ -169,8 +175,19 @@ public struct TableMetadata: Sendable, Hashable {
         ]
         if let currentSnapshotID {
             members.append(("current-snapshot-id", .int(currentSnapshotID)))
-            members.append(("refs", .object([("main", .object([("snapshot-id", .int(currentSnapshotID)),
-                                                                ("type", .string("branch"))]))])))
+            members.append(
+                (
+                    "refs",
+                    .object([
+                        (
+                            "main",
+                            .object([
+                                ("snapshot-id", .int(currentSnapshotID)),
+                                ("type", .string("branch")),
+                            ])
+                        )
+                    ])
+                ))
         } else {
             // No snapshot yet: -1, as Java writes for v1 and v2 tables and older readers expect.
             members.append(("current-snapshot-id", .int(-1)))
@@ -192,9 +209,10 @@ public struct TableMetadata: Sendable, Hashable {
         let json = try JSONValue.parse(bytes)
         guard json["format-version"]?.intValue == 2 else { throw IcebergError(.invalidMetadata, "format-version is not 2") }
         guard let uuid = json["table-uuid"]?.stringValue, let location = json["location"]?.stringValue,
-              let lastSeq = json["last-sequence-number"]?.intValue, let updated = json["last-updated-ms"]?.intValue,
-              let lastColumn = json["last-column-id"]?.int32Value, let schemasJSON = json["schemas"]?.arrayValue,
-              let currentSchema = json["current-schema-id"]?.int32Value else {
+            let lastSeq = json["last-sequence-number"]?.intValue, let updated = json["last-updated-ms"]?.intValue,
+            let lastColumn = json["last-column-id"]?.int32Value, let schemasJSON = json["schemas"]?.arrayValue,
+            let currentSchema = json["current-schema-id"]?.int32Value
+        else {
             throw IcebergError(.invalidMetadata, "table metadata misses a required v2 field")
         }
         for spec in json["partition-specs"]?.arrayValue ?? [] where !(spec["fields"]?.arrayValue ?? []).isEmpty {
@@ -205,8 +223,9 @@ public struct TableMetadata: Sendable, Hashable {
         guard let first = schemas.first, schemas.contains(where: { $0.schemaID == currentSchema }) else {
             throw IcebergError(.invalidMetadata, "current-schema-id names no schema")
         }
-        var m = TableMetadata(tableUUID: uuid, location: location, lastUpdatedMs: updated, schema: first,
-                              properties: (json["properties"]?.objectValue ?? []).map { ($0.0, $0.1.stringValue ?? "") })
+        var m = TableMetadata(
+            tableUUID: uuid, location: location, lastUpdatedMs: updated, schema: first,
+            properties: (json["properties"]?.objectValue ?? []).map { ($0.0, $0.1.stringValue ?? "") })
         m.schemas = schemas
         m.currentSchemaID = currentSchema
         m.lastSequenceNumber = lastSeq

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import AWSRequests
 import Foundation
@@ -174,8 +174,10 @@ public struct LocalDirectoryStore: ObjectStore {
                 if (st.st_mode & S_IFMT) == S_IFDIR {
                     stack.append(relPath)
                 } else if (st.st_mode & S_IFMT) == S_IFREG, !temporaryOnly || name.hasPrefix(LocalDirectoryStore.temporaryMarker) {
-                    out.append(Entry(key: relPath, size: Int(st.st_size), mtime: Int(st.st_mtim.tv_sec),
-                                     temporary: name.hasPrefix(LocalDirectoryStore.temporaryMarker)))
+                    out.append(
+                        Entry(
+                            key: relPath, size: Int(st.st_size), mtime: Int(st.st_mtim.tv_sec),
+                            temporary: name.hasPrefix(LocalDirectoryStore.temporaryMarker)))
                 }
             }
         }
@@ -184,8 +186,9 @@ public struct LocalDirectoryStore: ObjectStore {
 
     static func ioError(_ call: String, _ path: String, key: String?) -> ObjectStoreError {
         let e = errno
-        return ObjectStoreError(.io, "\(call)(\(path)) failed: \(String(cString: strerror(e)))", key: key,
-                                underlying: POSIXErrorCode(rawValue: e).map { POSIXError($0) })
+        return ObjectStoreError(
+            .io, "\(call)(\(path)) failed: \(String(cString: strerror(e)))", key: key,
+            underlying: POSIXErrorCode(rawValue: e).map { POSIXError($0) })
     }
 }
 
@@ -209,7 +212,8 @@ actor LocalDirectoryUpload: ObjectUpload {
         let slash = finalPath.lastIndex(of: "/")!
         directory = String(finalPath[..<slash])
         let name = String(finalPath[finalPath.index(after: slash)...])
-        temporaryPath = directory + "/" + LocalDirectoryStore.temporaryMarker + name + "."
+        temporaryPath =
+            directory + "/" + LocalDirectoryStore.temporaryMarker + name + "."
             + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         // Directories this upload creates must be made durable too: remember the first missing one.
         var missing = directory

@@ -54,9 +54,11 @@ public struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
     public var underlying: (any Error & Sendable)?
 
     /// An error with its context.
-    public init(_ code: Code, _ message: String, bucket: String? = nil, key: String? = nil, operation: String? = nil,
-                httpStatus: Int? = nil, s3Code: String? = nil, requestId: String? = nil, attempts: Int? = nil,
-                underlying: (any Error & Sendable)? = nil) {
+    public init(
+        _ code: Code, _ message: String, bucket: String? = nil, key: String? = nil, operation: String? = nil,
+        httpStatus: Int? = nil, s3Code: String? = nil, requestId: String? = nil, attempts: Int? = nil,
+        underlying: (any Error & Sendable)? = nil
+    ) {
         self.code = code
         self.message = message
         self.bucket = bucket

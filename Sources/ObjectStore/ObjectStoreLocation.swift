@@ -40,22 +40,27 @@ public struct ObjectStoreLocation: Sendable, Equatable {
     public var checksum: S3Checksum
 
     /// Parses `url` (see `TargetURL`) and validates the options.
-    public init(url: String, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
-                caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
-                serverSideEncryption: ServerSideEncryption? = nil, narrowListPrefixes: Bool? = nil,
-                checksum: S3Checksum = .crc32) throws {
+    public init(
+        url: String, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
+        caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
+        serverSideEncryption: ServerSideEncryption? = nil, narrowListPrefixes: Bool? = nil,
+        checksum: S3Checksum = .crc32
+    ) throws {
         let target: TargetURL
         do { target = try TargetURL(parsing: url) } catch { throw ObjectStoreError(.configuration, error.description) }
-        try self.init(target: target, region: region, endpoint: endpoint, pathStyle: pathStyle, caFile: caFile,
-                      partSize: partSize, parallelism: parallelism, serverSideEncryption: serverSideEncryption,
-                      narrowListPrefixes: narrowListPrefixes, checksum: checksum)
+        try self.init(
+            target: target, region: region, endpoint: endpoint, pathStyle: pathStyle, caFile: caFile,
+            partSize: partSize, parallelism: parallelism, serverSideEncryption: serverSideEncryption,
+            narrowListPrefixes: narrowListPrefixes, checksum: checksum)
     }
 
     /// A location for an already parsed `target`; validates the options.
-    public init(target: TargetURL, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
-                caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
-                serverSideEncryption: ServerSideEncryption? = nil, narrowListPrefixes: Bool? = nil,
-                checksum: S3Checksum = .crc32) throws {
+    public init(
+        target: TargetURL, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
+        caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
+        serverSideEncryption: ServerSideEncryption? = nil, narrowListPrefixes: Bool? = nil,
+        checksum: S3Checksum = .crc32
+    ) throws {
         self.target = target
         guard partSize >= S3Configuration.minimumPartSize else {
             throw ObjectStoreError(.configuration, "part_size \(partSize) is below the 5 MiB minimum")
@@ -96,17 +101,20 @@ public struct ObjectStoreLocation: Sendable, Equatable {
 
     /// The store this location names, with its prefix applied. S3 credentials come from `credentials`,
     /// by default the SDKs' chain (environment, shared files with `AWS_PROFILE`, instance metadata).
-    public func makeStore(logger: Logger, credentials: (any CredentialsProvider)? = nil,
-                          retry: RetryPolicy = RetryPolicy()) throws -> any ObjectStore {
+    public func makeStore(
+        logger: Logger, credentials: (any CredentialsProvider)? = nil,
+        retry: RetryPolicy = RetryPolicy()
+    ) throws -> any ObjectStore {
         switch target {
         case .directory(let path):
             return try LocalDirectoryStore(root: path, logger: logger)
         case .s3(let bucket, _):
             let prefix = target.keyPrefix
-            let config = S3Configuration(bucket: bucket, region: region, endpoint: endpoint, pathStyle: pathStyle, caFile: caFile,
-                                         partSize: partSize, parallelism: parallelism, serverSideEncryption: serverSideEncryption,
-                                         retry: retry, narrowListPrefixes: narrowListPrefixes,
-                                         checksum: checksum)
+            let config = S3Configuration(
+                bucket: bucket, region: region, endpoint: endpoint, pathStyle: pathStyle, caFile: caFile,
+                partSize: partSize, parallelism: parallelism, serverSideEncryption: serverSideEncryption,
+                retry: retry, narrowListPrefixes: narrowListPrefixes,
+                checksum: checksum)
             let client = try S3Client(configuration: config, credentials: credentials ?? DefaultCredentialsChain(), logger: logger)
             return S3ObjectStore(client: client, prefix: prefix, logger: logger)
         }

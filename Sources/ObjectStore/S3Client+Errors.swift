@@ -20,7 +20,7 @@ extension S3Client {
         case (_, "NoSuchKey"), (_, "NoSuchUpload"), (404, _):
             code = .notFound; retryable = false
         case (_, "AccessDenied"), (_, "SignatureDoesNotMatch"), (_, "InvalidAccessKeyId"), (_, "ExpiredToken"),
-             (_, "InvalidToken"), (403, _):
+            (_, "InvalidToken"), (403, _):
             code = .accessDenied; retryable = false
         case (_, "BadDigest"):
             code = .integrity; retryable = true
@@ -31,8 +31,9 @@ extension S3Client {
         if s3Code == "AuthorizationHeaderMalformed" || s3Code == "PermanentRedirect" || response.status == 301 {
             detail += " (is the region \(configuration.region) right for bucket \(configuration.bucket)?)"
         }
-        let error = ObjectStoreError(code, detail, bucket: configuration.bucket, key: key, operation: operation,
-                                     httpStatus: response.status, s3Code: s3Code, requestId: requestId)
+        let error = ObjectStoreError(
+            code, detail, bucket: configuration.bucket, key: key, operation: operation,
+            httpStatus: response.status, s3Code: s3Code, requestId: requestId)
         return (error, retryable)
     }
 

@@ -28,8 +28,9 @@ extension S3Client {
     public func headObject(key: String) async throws -> ObjectInfo? {
         do {
             let r = try await execute(operation: "HeadObject", method: "HEAD", key: key)
-            return ObjectInfo(key: key, size: Int(r.headers["content-length"] ?? "") ?? 0,
-                              etag: S3Client.unquote(r.headers["etag"] ?? ""), lastModified: r.headers["last-modified"])
+            return ObjectInfo(
+                key: key, size: Int(r.headers["content-length"] ?? "") ?? 0,
+                etag: S3Client.unquote(r.headers["etag"] ?? ""), lastModified: r.headers["last-modified"])
         } catch let e as ObjectStoreError where e.code == .notFound {
             return nil
         }
@@ -68,9 +69,10 @@ extension S3Client {
     /// The prefix to send in a listing (see `S3Configuration.narrowListPrefixes`).
     func listPrefix(_ prefix: String) -> String {
         guard configuration.narrowListPrefixes else { return prefix }
-        return String(prefix.unicodeScalars.prefix {
-            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-._~ ".unicodeScalars.contains($0))
-        })
+        return String(
+            prefix.unicodeScalars.prefix {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-._~ ".unicodeScalars.contains($0))
+            })
     }
 
     /// DeleteObject (S3 answers 204 whether or not the object existed).
@@ -84,8 +86,9 @@ extension S3Client {
         if let contentType { headers.append(("content-type", contentType)) }
         if configuration.checksum.sendsCRC32 { headers.append(("x-amz-checksum-algorithm", "CRC32")) }
         headers += configuration.serverSideEncryption?.headers ?? []
-        let (r, retries) = try await executeCountingRetries(operation: "CreateMultipartUpload", method: "POST", key: key,
-                                                            query: [("uploads", "")], headers: headers)
+        let (r, retries) = try await executeCountingRetries(
+            operation: "CreateMultipartUpload", method: "POST", key: key,
+            query: [("uploads", "")], headers: headers)
         let id = try S3Responses.initiateMultipartUpload(r.body)
         if retries > 0 { await abortDuplicateUploads(key: key, keeping: id) }
         return id
@@ -98,12 +101,18 @@ extension S3Client {
         do {
             for upload in try await listMultipartUploads(prefix: key) where upload.key == key && upload.uploadId != id {
                 try await abortMultipartUpload(key: key, uploadId: upload.uploadId)
-                logger.debug("aborted a duplicate multipart upload left by a retried create", metadata: [
-                    "s3.key": "\(key)", "s3.upload_id": "\(upload.uploadId)"])
+                logger.debug(
+                    "aborted a duplicate multipart upload left by a retried create",
+                    metadata: [
+                        "s3.key": "\(key)", "s3.upload_id": "\(upload.uploadId)",
+                    ])
             }
         } catch {
-            logger.warning("cannot check for duplicate multipart uploads after a retried create", metadata: [
-                "s3.key": "\(key)", "error": "\(error)"])
+            logger.warning(
+                "cannot check for duplicate multipart uploads after a retried create",
+                metadata: [
+                    "s3.key": "\(key)", "error": "\(error)",
+                ])
         }
     }
 
@@ -135,9 +144,10 @@ extension S3Client {
         }
         let crc = configuration.checksum.sendsCRC32 ? Digest.crc32Base64(bytes) : nil
         if let crc { headers.append(("x-amz-checksum-crc32", crc)) }
-        let r = try await execute(operation: "UploadPart", method: "PUT", key: key,
-                                  query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
-                                  headers: headers, body: bytes)
+        let r = try await execute(
+            operation: "UploadPart", method: "PUT", key: key,
+            query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
+            headers: headers, body: bytes)
         let etag = S3Client.unquote(r.headers["etag"] ?? "")
         if let md5 { try checkETag(etag, md5: md5, operation: "UploadPart", key: key) }
         try checkCRC(r, expected: crc, operation: "UploadPart", key: key)
@@ -155,9 +165,10 @@ extension S3Client {
         }
         xml += "</CompleteMultipartUpload>"
         do {
-            let r = try await execute(operation: "CompleteMultipartUpload", method: "POST", key: key,
-                                      query: [("uploadId", uploadId)], headers: [("content-type", "application/xml")],
-                                      body: Array(xml.utf8))
+            let r = try await execute(
+                operation: "CompleteMultipartUpload", method: "POST", key: key,
+                query: [("uploadId", uploadId)], headers: [("content-type", "application/xml")],
+                body: Array(xml.utf8))
             return try S3Responses.completeMultipartUpload(r.body, bucket: configuration.bucket, key: key)
         } catch let e as ObjectStoreError where e.code == .notFound && (e.attempts ?? 1) > 1 {
             // A retry after a lost answer finds the upload gone: it completed if the object is there with
@@ -217,8 +228,9 @@ extension S3Client {
     public func createBucket() async throws {
         var body: [UInt8] = []
         if configuration.region != "us-east-1" {
-            body = Array(("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>"
-                + configuration.region + "</LocationConstraint></CreateBucketConfiguration>").utf8)
+            body = Array(
+                ("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>"
+                    + configuration.region + "</LocationConstraint></CreateBucketConfiguration>").utf8)
         }
         do {
             _ = try await execute(operation: "CreateBucket", method: "PUT", key: nil, body: body)

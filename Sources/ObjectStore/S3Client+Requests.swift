@@ -16,16 +16,18 @@ extension S3Client {
         if case .kms = configuration.serverSideEncryption { return }  // SSE-KMS ETags are not MD5s
         let expected = Digest.hex(md5)
         guard etag.lowercased() == expected else {
-            throw ObjectStoreError(.integrity, "ETag \(etag) differs from the MD5 of the bytes sent (\(expected))",
-                                   bucket: configuration.bucket, key: key, operation: operation)
+            throw ObjectStoreError(
+                .integrity, "ETag \(etag) differs from the MD5 of the bytes sent (\(expected))",
+                bucket: configuration.bucket, key: key, operation: operation)
         }
     }
 
     func checkCRC(_ response: HTTPResponse, expected: String?, operation: String, key: String) throws {
         guard let expected, let answered = response.headers["x-amz-checksum-crc32"] else { return }
         guard answered == expected else {
-            throw ObjectStoreError(.integrity, "CRC-32 \(answered) differs from the CRC-32 of the bytes sent (\(expected))",
-                                   bucket: configuration.bucket, key: key, operation: operation)
+            throw ObjectStoreError(
+                .integrity, "CRC-32 \(answered) differs from the CRC-32 of the bytes sent (\(expected))",
+                bucket: configuration.bucket, key: key, operation: operation)
         }
     }
 
@@ -37,9 +39,11 @@ extension S3Client {
 
     /// The signed request for an operation, as it goes on the wire (the URL's path and query are encoded
     /// exactly as signed).
-    package func signedRequest(method: String, key: String?, query: [(String, String)] = [],
-                               headers extraHeaders: [(String, String)] = [], body: [UInt8] = [],
-                               payloadHash: String? = nil, credentials creds: AWSCredentials, amzDate: String) -> HTTPRequest {
+    package func signedRequest(
+        method: String, key: String?, query: [(String, String)] = [],
+        headers extraHeaders: [(String, String)] = [], body: [UInt8] = [],
+        payloadHash: String? = nil, credentials creds: AWSCredentials, amzDate: String
+    ) -> HTTPRequest {
         let payloadHash = payloadHash ?? Digest.hex(Digest.sha256(body))
         let path = path(for: key)
         let canonicalQuery = SigV4Signer.canonicalQuery(query)
@@ -47,26 +51,34 @@ extension S3Client {
         var headers = [("host", host), ("x-amz-content-sha256", payloadHash), ("x-amz-date", amzDate)]
         if let token = creds.sessionToken { headers.append(("x-amz-security-token", token)) }
         headers += extraHeaders
-        let signature = signer.sign(SigV4Signer.Request(method: method, path: path, query: query, headers: headers,
-                                                        payloadHash: payloadHash),
-                                    accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, amzDate: amzDate)
+        let signature = signer.sign(
+            SigV4Signer.Request(
+                method: method, path: path, query: query, headers: headers,
+                payloadHash: payloadHash),
+            accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, amzDate: amzDate)
         var sent = headers.filter { $0.0 != "host" }
         sent.append(("Authorization", signature.authorization))
         return HTTPRequest(method: method, url: url, headers: sent, body: body)
     }
 
     /// Signs and sends one request, retrying what can be retried; maps failures to `ObjectStoreError`.
-    func execute(operation: String, method: String, key: String?, query: [(String, String)] = [],
-                 headers extraHeaders: [(String, String)] = [], body: [UInt8] = []) async throws -> HTTPResponse {
-        try await executeCountingRetries(operation: operation, method: method, key: key, query: query, headers: extraHeaders,
-                                         body: body).response
+    func execute(
+        operation: String, method: String, key: String?, query: [(String, String)] = [],
+        headers extraHeaders: [(String, String)] = [], body: [UInt8] = []
+    ) async throws -> HTTPResponse {
+        try await executeCountingRetries(
+            operation: operation, method: method, key: key, query: query, headers: extraHeaders,
+            body: body
+        ).response
     }
 
     /// `execute`, also telling how many retries it took (a retried non-idempotent request may have
     /// taken effect more than once).
-    func executeCountingRetries(operation: String, method: String, key: String?, query: [(String, String)] = [],
-                                headers extraHeaders: [(String, String)] = [],
-                                body: [UInt8] = []) async throws -> (response: HTTPResponse, retries: Int) {
+    func executeCountingRetries(
+        operation: String, method: String, key: String?, query: [(String, String)] = [],
+        headers extraHeaders: [(String, String)] = [],
+        body: [UInt8] = []
+    ) async throws -> (response: HTTPResponse, retries: Int) {
         let payloadHash = Digest.hex(Digest.sha256(body))
         var schedule = RetrySchedule(policy: configuration.retry)
         let clock = ContinuousClock()
@@ -82,41 +94,50 @@ extension S3Client {
             } catch {
                 throw ObjectStoreError(.credentials, "cannot get credentials", underlying: error as NSError)
             }
-            let request = signedRequest(method: method, key: key, query: query, headers: extraHeaders, body: body,
-                                        payloadHash: payloadHash, credentials: creds, amzDate: SigV4Signer.amzDate(now()))
+            let request = signedRequest(
+                method: method, key: key, query: query, headers: extraHeaders, body: body,
+                payloadHash: payloadHash, credentials: creds, amzDate: SigV4Signer.amzDate(now()))
             let failure: ObjectStoreError
             let retryable: Bool
             do {
                 let response = try await transport.send(request)
                 if (200..<300).contains(response.status) {
                     if retries > 0 {
-                        logger.debug("S3 request succeeded after retries", metadata: [
-                            "s3.operation": "\(operation)", "s3.key": "\(key ?? "")", "s3.retries": "\(retries)"])
+                        logger.debug(
+                            "S3 request succeeded after retries",
+                            metadata: [
+                                "s3.operation": "\(operation)", "s3.key": "\(key ?? "")", "s3.retries": "\(retries)",
+                            ])
                     }
                     return (response, retries)
                 }
                 (failure, retryable) = classify(response, operation: operation, key: key, method: method)
             } catch let e as TransportError {
-                failure = ObjectStoreError(.transport, e.message, bucket: configuration.bucket, key: key, operation: operation,
-                                           underlying: e)
+                failure = ObjectStoreError(
+                    .transport, e.message, bucket: configuration.bucket, key: key, operation: operation,
+                    underlying: e)
                 retryable = e.isRetryable
             }
             let decision = schedule.afterFailure(retryable: retryable, elapsed: clock.now - start, unit: Double.random(in: 0..<1))
             switch decision {
             case .retry(let delay):
                 retries += 1
-                logger.debug("S3 request failed, retrying", metadata: [
-                    "s3.operation": "\(operation)", "s3.key": "\(key ?? "")", "s3.attempt": "\(schedule.attempts)",
-                    "s3.retries": "\(retries)", "s3.error": "\(failure.s3Code ?? failure.code.description)",
-                    "http.status": "\(failure.httpStatus.map(String.init) ?? "-")", "retry.delay": "\(delay)"])
+                logger.debug(
+                    "S3 request failed, retrying",
+                    metadata: [
+                        "s3.operation": "\(operation)", "s3.key": "\(key ?? "")", "s3.attempt": "\(schedule.attempts)",
+                        "s3.retries": "\(retries)", "s3.error": "\(failure.s3Code ?? failure.code.description)",
+                        "http.status": "\(failure.httpStatus.map(String.init) ?? "-")", "retry.delay": "\(delay)",
+                    ])
                 try await Task.sleep(for: delay)
             case .giveUp(let reason):
                 var e = failure
                 e.attempts = schedule.attempts
                 if retryable {
-                    e = ObjectStoreError(.unavailable, "\(failure.message) (gave up: \(reason))", bucket: e.bucket, key: e.key,
-                                         operation: operation, httpStatus: e.httpStatus, s3Code: e.s3Code, requestId: e.requestId,
-                                         attempts: schedule.attempts, underlying: failure)
+                    e = ObjectStoreError(
+                        .unavailable, "\(failure.message) (gave up: \(reason))", bucket: e.bucket, key: e.key,
+                        operation: operation, httpStatus: e.httpStatus, s3Code: e.s3Code, requestId: e.requestId,
+                        attempts: schedule.attempts, underlying: failure)
                 }
                 throw e
             }

@@ -23,12 +23,15 @@ public struct S3Client: Sendable {
 
     /// A client for `configuration.bucket`, signing with credentials from `credentials`.
     public init(configuration: S3Configuration, credentials: any CredentialsProvider, logger: Logger) throws {
-        try self.init(configuration: configuration, credentials: credentials, logger: logger,
-                      transport: CurlTransport(options: CurlTransportOptions(caFile: configuration.caFile)))
+        try self.init(
+            configuration: configuration, credentials: credentials, logger: logger,
+            transport: CurlTransport(options: CurlTransportOptions(caFile: configuration.caFile)))
     }
 
-    package init(configuration: S3Configuration, credentials: any CredentialsProvider, logger: Logger,
-                 transport: any HTTPTransport, now: @escaping @Sendable () -> Date = { Date() }) throws {
+    package init(
+        configuration: S3Configuration, credentials: any CredentialsProvider, logger: Logger,
+        transport: any HTTPTransport, now: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
         guard !configuration.bucket.isEmpty, !configuration.bucket.contains("/") else {
             throw ObjectStoreError(.configuration, "invalid bucket name \"\(configuration.bucket)\"")
         }
@@ -47,7 +50,8 @@ public struct S3Client: Sendable {
         var endpoint = configuration.endpoint.flatMap { $0.isEmpty ? nil : $0 } ?? "https://s3.\(configuration.region).amazonaws.com"
         while endpoint.hasSuffix("/") { endpoint.removeLast() }
         guard let schemeEnd = endpoint.range(of: "://"),
-              ["http", "https"].contains(endpoint[..<schemeEnd.lowerBound].lowercased()) else {
+            ["http", "https"].contains(endpoint[..<schemeEnd.lowerBound].lowercased())
+        else {
             throw ObjectStoreError(.configuration, "endpoint must be http://host[:port] or https://host[:port], got \(endpoint)")
         }
         let scheme = String(endpoint[..<schemeEnd.lowerBound]).lowercased()

@@ -31,10 +31,12 @@ public struct S3Configuration: Sendable {
     public var checksum: S3Checksum
 
     /// A configuration with the documented defaults.
-    public init(bucket: String, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
-                caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
-                serverSideEncryption: ServerSideEncryption? = nil, retry: RetryPolicy = RetryPolicy(), verifyETags: Bool = true,
-                narrowListPrefixes: Bool = false, checksum: S3Checksum = .crc32) {
+    public init(
+        bucket: String, region: String = "us-east-1", endpoint: String? = nil, pathStyle: Bool = false,
+        caFile: String? = nil, partSize: Int = 8 * 1024 * 1024, parallelism: Int = 4,
+        serverSideEncryption: ServerSideEncryption? = nil, retry: RetryPolicy = RetryPolicy(), verifyETags: Bool = true,
+        narrowListPrefixes: Bool = false, checksum: S3Checksum = .crc32
+    ) {
         self.bucket = bucket
         self.region = region
         self.endpoint = endpoint

@@ -137,9 +137,12 @@ actor S3MultipartUpload: ObjectUpload {
                     let etag = try await self.client.completeMultipartUpload(key: self.fullKey, uploadId: uploadId, parts: list)
                     try self.checkFinalETag(etag, parts: parts)
                     self.machine.completed()
-                    self.logger.debug("multipart upload completed", metadata: [
-                        "s3.key": "\(self.fullKey)", "s3.upload_id": "\(uploadId)", "s3.parts": "\(parts.count)",
-                        "object.size": "\(self.size)"])
+                    self.logger.debug(
+                        "multipart upload completed",
+                        metadata: [
+                            "s3.key": "\(self.fullKey)", "s3.upload_id": "\(uploadId)", "s3.parts": "\(parts.count)",
+                            "object.size": "\(self.size)",
+                        ])
                     return StoredObject(key: self.key, etag: etag, size: self.size)
                 default:
                     preconditionFailure("finish never asks to create or abort")
@@ -154,8 +157,9 @@ actor S3MultipartUpload: ObjectUpload {
 
     deinit {
         if case .open(let id) = machine.state {
-            logger.warning("multipart upload dropped without complete or abort; its parts stay until listOpenMultipartUploads finds it",
-                           metadata: ["s3.key": "\(fullKey)", "s3.upload_id": "\(id)"])
+            logger.warning(
+                "multipart upload dropped without complete or abort; its parts stay until listOpenMultipartUploads finds it",
+                metadata: ["s3.key": "\(fullKey)", "s3.upload_id": "\(id)"])
         }
     }
 
@@ -233,8 +237,9 @@ actor S3MultipartUpload: ObjectUpload {
         if case .kms = client.configuration.serverSideEncryption { return }
         guard let expected = S3Client.multipartETag(parts: parts.map { completedParts[$0]! }) else { return }
         guard etag == expected else {
-            throw ObjectStoreError(.integrity, "multipart ETag \(etag) differs from the expected \(expected)",
-                                   bucket: client.configuration.bucket, key: fullKey, operation: "CompleteMultipartUpload")
+            throw ObjectStoreError(
+                .integrity, "multipart ETag \(etag) differs from the expected \(expected)",
+                bucket: client.configuration.bucket, key: fullKey, operation: "CompleteMultipartUpload")
         }
     }
 
@@ -252,8 +257,11 @@ actor S3MultipartUpload: ObjectUpload {
                 try await Task.detached { try await client.abortMultipartUpload(key: key, uploadId: id) }.value
                 logger.debug("multipart upload aborted", metadata: ["s3.key": "\(fullKey)", "s3.upload_id": "\(id)"])
             } catch {
-                logger.warning("cannot abort multipart upload; it stays listed until cleaned up", metadata: [
-                    "s3.key": "\(fullKey)", "s3.upload_id": "\(id)", "error": "\(error)"])
+                logger.warning(
+                    "cannot abort multipart upload; it stays listed until cleaned up",
+                    metadata: [
+                        "s3.key": "\(fullKey)", "s3.upload_id": "\(id)", "error": "\(error)",
+                    ])
             }
         }
     }

@@ -46,12 +46,14 @@ package enum S3Responses {
     package static func completeMultipartUpload(_ body: [UInt8], bucket: String, key: String) throws -> String {
         if let e = try? error(body) {
             let retryable = ["InternalError", "SlowDown"].contains(e.code)
-            throw ObjectStoreError(retryable ? .unavailable : .invalidRequest, e.message ?? "CompleteMultipartUpload failed",
-                                   bucket: bucket, key: key, operation: "CompleteMultipartUpload", httpStatus: 200,
-                                   s3Code: e.code, requestId: e.requestId)
+            throw ObjectStoreError(
+                retryable ? .unavailable : .invalidRequest, e.message ?? "CompleteMultipartUpload failed",
+                bucket: bucket, key: key, operation: "CompleteMultipartUpload", httpStatus: 200,
+                s3Code: e.code, requestId: e.requestId)
         }
         // moto_server names the root CompleteMultipartUploadResponse; AWS documents ...Result.
-        let doc = try (try? parse(body, expecting: "CompleteMultipartUploadResponse"))
+        let doc =
+            try (try? parse(body, expecting: "CompleteMultipartUploadResponse"))
             ?? parse(body, expecting: "CompleteMultipartUploadResult")
         guard let etag = doc.value("ETag") else {
             throw ObjectStoreError(.malformedResponse, "<CompleteMultipartUploadResult> without <ETag>")
@@ -67,8 +69,10 @@ package enum S3Responses {
             guard let key = c.value("Key"), let size = Int(c.value("Size") ?? "") else {
                 throw ObjectStoreError(.malformedResponse, "<Contents> without <Key> or a numeric <Size>")
             }
-            objects.append(ObjectInfo(key: key, size: size, etag: S3Client.unquote(c.value("ETag") ?? ""),
-                                      lastModified: c.value("LastModified")))
+            objects.append(
+                ObjectInfo(
+                    key: key, size: size, etag: S3Client.unquote(c.value("ETag") ?? ""),
+                    lastModified: c.value("LastModified")))
         }
         let truncated = doc.value("IsTruncated") == "true"
         let token = doc.value("NextContinuationToken").flatMap { $0.isEmpty ? nil : $0 }

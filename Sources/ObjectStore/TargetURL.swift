@@ -25,8 +25,9 @@ public enum TargetURL: Sendable, Equatable, CustomStringConvertible {
             guard !rest.contains("?"), !rest.contains("#") else { throw Problem(description: "\(expected): an s3:// URL has no query or fragment") }
             let bucket = String(rest.prefix(while: { $0 != "/" }))
             guard Self.isValidBucketName(bucket) else {
-                throw Problem(description:
-                    "expected s3://bucket/prefix with a bucket name of 3 to 63 lowercase letters, digits, dots and hyphens, got \"\(url)\"")
+                throw Problem(
+                    description:
+                        "expected s3://bucket/prefix with a bucket name of 3 to 63 lowercase letters, digits, dots and hyphens, got \"\(url)\"")
             }
             let segments = rest.dropFirst(bucket.count).split(separator: "/", omittingEmptySubsequences: false).dropFirst()
             let trimmed = Array(segments.drop(while: \.isEmpty).reversed().drop(while: \.isEmpty).reversed())
@@ -39,8 +40,9 @@ public enum TargetURL: Sendable, Equatable, CustomStringConvertible {
         if lowered.hasPrefix("file://") {
             let rest = url.dropFirst(7)
             guard rest.hasPrefix("/") else {
-                throw Problem(description:
-                    "\(expected): a file URL names an absolute directory on this host, with three slashes (file:///var/lib/out)")
+                throw Problem(
+                    description:
+                        "\(expected): a file URL names an absolute directory on this host, with three slashes (file:///var/lib/out)")
             }
             guard !rest.contains("?"), !rest.contains("#") else { throw Problem(description: "\(expected): a file URL has no query or fragment") }
             guard let decoded = rest.removingPercentEncoding else { throw Problem(description: "\(expected): invalid percent-encoding") }

@@ -67,10 +67,15 @@ package struct XMLElement: Sendable, Equatable {
         mutating func skipMisc() throws(ParseError) {
             while true {
                 skipSpace()
-                if starts("<?") { try skip(past: "?>") }
-                else if starts("<!--") { try skip(past: "-->") }
-                else if starts("<!DOCTYPE") { try skip(past: ">") }
-                else { return }
+                if starts("<?") {
+                    try skip(past: "?>")
+                } else if starts("<!--") {
+                    try skip(past: "-->")
+                } else if starts("<!DOCTYPE") {
+                    try skip(past: ">")
+                } else {
+                    return
+                }
             }
         }
 
@@ -161,8 +166,11 @@ package struct XMLElement: Sendable, Equatable {
             case "apos": return [UInt8(ascii: "'")]
             default:
                 var code: UInt32?
-                if body.hasPrefix("#x") || body.hasPrefix("#X") { code = UInt32(body.dropFirst(2), radix: 16) }
-                else if body.hasPrefix("#") { code = UInt32(body.dropFirst(1)) }
+                if body.hasPrefix("#x") || body.hasPrefix("#X") {
+                    code = UInt32(body.dropFirst(2), radix: 16)
+                } else if body.hasPrefix("#") {
+                    code = UInt32(body.dropFirst(1))
+                }
                 guard let c = code, let scalar = Unicode.Scalar(c) else { throw fail("unknown entity &\(body);") }
                 return Array(String(Character(scalar)).utf8)
             }

@@ -214,7 +214,9 @@ public final class PGConnection {
             if status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR {
                 throw error(from: result, code: code, command: Self.commandName(sql))
             }
-            throw PGError(.protocolViolation, "expected \(expecting.map { String(cString: PQresStatus($0)) }) but got \(String(cString: PQresStatus(status)))", command: Self.commandName(sql))
+            throw PGError(
+                .protocolViolation, "expected \(expecting.map { String(cString: PQresStatus($0)) }) but got \(String(cString: PQresStatus(status)))",
+                command: Self.commandName(sql))
         }
     }
 

@@ -23,9 +23,10 @@ public struct QueryResult: Sendable {
         var rows: [[String?]] = []
         rows.reserveCapacity(rowCount)
         for r in 0..<rowCount {
-            rows.append((0..<fieldCount).map { c in
-                PQgetisnull(result, Int32(r), Int32(c)) == 1 ? nil : String(cString: PQgetvalue(result, Int32(r), Int32(c)))
-            })
+            rows.append(
+                (0..<fieldCount).map { c in
+                    PQgetisnull(result, Int32(r), Int32(c)) == 1 ? nil : String(cString: PQgetvalue(result, Int32(r), Int32(c)))
+                })
         }
         self.rows = rows
         commandTag = String(cString: PQcmdStatus(result))

@@ -28,7 +28,7 @@ extension PGConnection {
         try requireReplication("IDENTIFY_SYSTEM")
         let r = try query("IDENTIFY_SYSTEM")
         guard r.rows.count == 1, let id = r.value(0, "systemid"), let tli = r.value(0, "timeline").flatMap({ Int($0) }),
-              let pos = r.value(0, "xlogpos")
+            let pos = r.value(0, "xlogpos")
         else { throw PGError(.protocolViolation, "IDENTIFY_SYSTEM answered \(r.rows.count) rows with columns \(r.columns)") }
         return SystemIdentity(systemID: id, timeline: tli, walPosition: pos, database: r.value(0, "dbname"))
     }
@@ -36,13 +36,15 @@ extension PGConnection {
     /// `CREATE_REPLICATION_SLOT name LOGICAL pgoutput (SNAPSHOT 'export'|'nothing')`.
     public func createLogicalSlot(_ name: String, plugin: String = "pgoutput", exportSnapshot: Bool, temporary: Bool = false) throws -> CreatedSlot {
         try requireReplication("CREATE_REPLICATION_SLOT")
-        let sql = "CREATE_REPLICATION_SLOT \(Self.quoteIdentifier(name))\(temporary ? " TEMPORARY" : "") LOGICAL \(Self.quoteIdentifier(plugin)) (SNAPSHOT '\(exportSnapshot ? "export" : "nothing")')"
+        let sql =
+            "CREATE_REPLICATION_SLOT \(Self.quoteIdentifier(name))\(temporary ? " TEMPORARY" : "") LOGICAL \(Self.quoteIdentifier(plugin)) (SNAPSHOT '\(exportSnapshot ? "export" : "nothing")')"
         let r = try query(sql)
         guard r.rows.count == 1, let slot = r.value(0, "slot_name"), let point = r.value(0, "consistent_point") else {
             throw PGError(.protocolViolation, "CREATE_REPLICATION_SLOT answered \(r.rows.count) rows with columns \(r.columns)")
         }
-        return CreatedSlot(slotName: slot, consistentPoint: point, snapshotName: r.value(0, "snapshot_name"),
-                           outputPlugin: r.value(0, "output_plugin"))
+        return CreatedSlot(
+            slotName: slot, consistentPoint: point, snapshotName: r.value(0, "snapshot_name"),
+            outputPlugin: r.value(0, "output_plugin"))
     }
 
     /// `DROP_REPLICATION_SLOT name [WAIT]`.

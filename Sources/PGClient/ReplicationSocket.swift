@@ -71,14 +71,14 @@ public final class ReplicationSocket {
                 throw PGError(.replicationFailed, "the server did not answer \(PGConnection.commandName(sql))")
             }
             switch type {
-            case UInt8(ascii: "W"):   // CopyBothResponse
+            case UInt8(ascii: "W"):  // CopyBothResponse
                 try socket.skip(length)
                 return socket
             case UInt8(ascii: "E"):
                 let error = try socket.errorResponse(length, code: .replicationFailed, command: PGConnection.commandName(sql))
                 socket.discardUntilReady()
                 throw error
-            case UInt8(ascii: "N"), UInt8(ascii: "S"), UInt8(ascii: "A"):   // notice, parameter, notification
+            case UInt8(ascii: "N"), UInt8(ascii: "S"), UInt8(ascii: "A"):  // notice, parameter, notification
                 try socket.skip(length)
             default:
                 throw PGError(.protocolViolation, "unexpected message \(Self.describe(type)) in answer to START_REPLICATION")

@@ -19,8 +19,9 @@ extension PGOutputMessage {
 
         /// Decodes the body after the type byte: `Int64` final LSN, `Int64` commit time, `Int32` xid.
         public static func decode(from reader: inout ByteReader) throws(PGOutputError) -> Self {
-            Begin(finalLSN: try reader.readLSN(), commitTimestamp: try reader.readTimestamp(),
-                  xid: try reader.readInteger(as: UInt32.self))
+            Begin(
+                finalLSN: try reader.readLSN(), commitTimestamp: try reader.readTimestamp(),
+                xid: try reader.readInteger(as: UInt32.self))
         }
     }
 }

@@ -26,9 +26,10 @@ extension PGOutputMessage {
         /// Decodes the body after the type byte: `Int64` prepare LSN, `Int64` end LSN, `Int64` prepare time,
         /// `Int32` xid, gid as a C string.
         public static func decode(from reader: inout ByteReader) throws(PGOutputError) -> Self {
-            BeginPrepare(prepareLSN: try reader.readLSN(), endLSN: try reader.readLSN(),
-                         prepareTimestamp: try reader.readTimestamp(), xid: try reader.readInteger(as: UInt32.self),
-                         gid: try reader.readCString())
+            BeginPrepare(
+                prepareLSN: try reader.readLSN(), endLSN: try reader.readLSN(),
+                prepareTimestamp: try reader.readTimestamp(), xid: try reader.readInteger(as: UInt32.self),
+                gid: try reader.readCString())
         }
     }
 }

@@ -22,8 +22,9 @@ public struct ByteReader: Sendable {
 
     /// Reads `range` of `bytes`; the range must lie within the array (a caller's invariant, not input).
     public init(_ bytes: [UInt8], range: Range<Int>) {
-        precondition(range.lowerBound >= bytes.startIndex && range.upperBound <= bytes.endIndex,
-                     "ByteReader range \(range) must lie within the buffer's \(bytes.indices)")
+        precondition(
+            range.lowerBound >= bytes.startIndex && range.upperBound <= bytes.endIndex,
+            "ByteReader range \(range) must lie within the buffer's \(bytes.indices)")
         self.bytes = bytes
         self.startIndex = range.lowerBound
         self.endIndex = range.upperBound

@@ -22,8 +22,9 @@ extension PGOutputMessage {
 
         /// Decodes the body after the type byte: `Int8` flags, `Int64` commit LSN, `Int64` end LSN, `Int64` time.
         public static func decode(from reader: inout ByteReader) throws(PGOutputError) -> Self {
-            Commit(flags: try reader.readUInt8(), commitLSN: try reader.readLSN(), endLSN: try reader.readLSN(),
-                   commitTimestamp: try reader.readTimestamp())
+            Commit(
+                flags: try reader.readUInt8(), commitLSN: try reader.readLSN(), endLSN: try reader.readLSN(),
+                commitTimestamp: try reader.readTimestamp())
         }
     }
 }

@@ -17,8 +17,10 @@ extension PGOutputMessage {
         public var gid: String
 
         /// Creates a Commit Prepared message.
-        public init(flags: UInt8 = 0, commitLSN: LSN, endLSN: LSN, commitTimestamp: PostgresTimestamp, xid: UInt32,
-                    gid: String) {
+        public init(
+            flags: UInt8 = 0, commitLSN: LSN, endLSN: LSN, commitTimestamp: PostgresTimestamp, xid: UInt32,
+            gid: String
+        ) {
             self.flags = flags
             self.commitLSN = commitLSN
             self.endLSN = endLSN
@@ -30,9 +32,10 @@ extension PGOutputMessage {
         /// Decodes the body after the type byte: `Int8` flags, `Int64` commit LSN, `Int64` end LSN, `Int64`
         /// commit time, `Int32` xid, gid as a C string.
         public static func decode(from reader: inout ByteReader) throws(PGOutputError) -> Self {
-            CommitPrepared(flags: try reader.readUInt8(), commitLSN: try reader.readLSN(), endLSN: try reader.readLSN(),
-                           commitTimestamp: try reader.readTimestamp(), xid: try reader.readInteger(as: UInt32.self),
-                           gid: try reader.readCString())
+            CommitPrepared(
+                flags: try reader.readUInt8(), commitLSN: try reader.readLSN(), endLSN: try reader.readLSN(),
+                commitTimestamp: try reader.readTimestamp(), xid: try reader.readInteger(as: UInt32.self),
+                gid: try reader.readCString())
         }
     }
 }

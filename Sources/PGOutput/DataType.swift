@@ -24,8 +24,9 @@ extension PGOutputMessage {
 
         /// Decodes the body after the type byte: `Int32` OID, namespace and name as C strings.
         public static func decode(from reader: inout ByteReader) throws(PGOutputError) -> Self {
-            DataType(oid: try reader.readInteger(as: UInt32.self), namespace: try reader.readCString(),
-                     name: try reader.readCString())
+            DataType(
+                oid: try reader.readInteger(as: UInt32.self), namespace: try reader.readCString(),
+                name: try reader.readCString())
         }
     }
 }

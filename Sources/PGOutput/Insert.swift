@@ -29,7 +29,7 @@ extension PGOutputMessage {
 }
 
 /// The byte that introduces the new row in Insert and Update.
-let newTupleMarker: UInt8 = 78 // ascii: N
+let newTupleMarker: UInt8 = 78  // ascii: N
 
 extension ByteReader {
     /// Reads the `N` that introduces a new row; any other byte is `.invalidValue`.

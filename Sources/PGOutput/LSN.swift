@@ -13,7 +13,7 @@ public struct LSN: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init?(_ text: some StringProtocol) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, (1...8).contains(parts[0].count), (1...8).contains(parts[1].count),
-              let high = UInt32(parts[0], radix: 16), let low = UInt32(parts[1], radix: 16)
+            let high = UInt32(parts[0], radix: 16), let low = UInt32(parts[1], radix: 16)
         else { return nil }
         self.value = UInt64(high) << 32 | UInt64(low)
     }
@@ -32,7 +32,8 @@ extension LSN: Codable {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let lsn = LSN(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\"\(text)\" is not an LSN (two hex numbers X/Y, as pg_current_wal_lsn() prints)")
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "\"\(text)\" is not an LSN (two hex numbers X/Y, as pg_current_wal_lsn() prints)")
         }
         self = lsn
     }

@@ -48,27 +48,27 @@ public enum PGOutputMessage: Equatable, Sendable {
 
     /// The first byte of a pgoutput message, which names its type.
     public enum Kind: UInt8, Hashable, Sendable, CaseIterable {
-        case begin = 66             // ascii: B
-        case commit = 67            // ascii: C
-        case origin = 79            // ascii: O
-        case relation = 82          // ascii: R
-        case type = 89              // ascii: Y
-        case insert = 73            // ascii: I
-        case update = 85            // ascii: U
-        case delete = 68            // ascii: D
-        case truncate = 84          // ascii: T
-        case message = 77           // ascii: M
+        case begin = 66  // ascii: B
+        case commit = 67  // ascii: C
+        case origin = 79  // ascii: O
+        case relation = 82  // ascii: R
+        case type = 89  // ascii: Y
+        case insert = 73  // ascii: I
+        case update = 85  // ascii: U
+        case delete = 68  // ascii: D
+        case truncate = 84  // ascii: T
+        case message = 77  // ascii: M
         // Protocol version 2+, streaming of in-progress transactions.
-        case streamStart = 83       // ascii: S
-        case streamStop = 69        // ascii: E
-        case streamCommit = 99      // ascii: c
-        case streamAbort = 65       // ascii: A
+        case streamStart = 83  // ascii: S
+        case streamStop = 69  // ascii: E
+        case streamCommit = 99  // ascii: c
+        case streamAbort = 65  // ascii: A
         // Protocol version 3+, two-phase commit.
-        case beginPrepare = 98      // ascii: b
-        case prepare = 80           // ascii: P
-        case commitPrepared = 75    // ascii: K
-        case rollbackPrepared = 114 // ascii: r
-        case streamPrepare = 112    // ascii: p
+        case beginPrepare = 98  // ascii: b
+        case prepare = 80  // ascii: P
+        case commitPrepared = 75  // ascii: K
+        case rollbackPrepared = 114  // ascii: r
+        case streamPrepare = 112  // ascii: p
 
         /// The message's name in the PostgreSQL documentation.
         public var name: String {
@@ -169,11 +169,13 @@ public enum PGOutputMessage: Equatable, Sendable {
         let typeOffset = reader.offset
         let byte = try reader.readUInt8()
         guard let kind = Kind(rawValue: byte) else {
-            throw PGOutputError(code: .unknownMessageType, offset: typeOffset,
-                                detail: "unknown pgoutput message type byte \(byte)")
+            throw PGOutputError(
+                code: .unknownMessageType, offset: typeOffset,
+                detail: "unknown pgoutput message type byte \(byte)")
         }
         do throws(PGOutputError) {
-            let xid: UInt32? = context.inStreamedTransaction && kind.carriesStreamedXid
+            let xid: UInt32? =
+                context.inStreamedTransaction && kind.carriesStreamedXid
                 ? try reader.readInteger(as: UInt32.self) : nil
             let message: PGOutputMessage
             switch kind {

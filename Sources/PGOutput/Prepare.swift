@@ -18,8 +18,10 @@ extension PGOutputMessage {
         public var gid: String
 
         /// Creates a Prepare message.
-        public init(flags: UInt8 = 0, prepareLSN: LSN, endLSN: LSN, prepareTimestamp: PostgresTimestamp, xid: UInt32,
-                    gid: String) {
+        public init(
+            flags: UInt8 = 0, prepareLSN: LSN, endLSN: LSN, prepareTimestamp: PostgresTimestamp, xid: UInt32,
+            gid: String
+        ) {
             self.flags = flags
             self.prepareLSN = prepareLSN
             self.endLSN = endLSN
@@ -31,9 +33,10 @@ extension PGOutputMessage {
         /// Decodes the body after the type byte: `Int8` flags, `Int64` prepare LSN, `Int64` end LSN, `Int64`
         /// prepare time, `Int32` xid, gid as a C string.
         public static func decode(from reader: inout ByteReader) throws(PGOutputError) -> Self {
-            Prepare(flags: try reader.readUInt8(), prepareLSN: try reader.readLSN(), endLSN: try reader.readLSN(),
-                    prepareTimestamp: try reader.readTimestamp(), xid: try reader.readInteger(as: UInt32.self),
-                    gid: try reader.readCString())
+            Prepare(
+                flags: try reader.readUInt8(), prepareLSN: try reader.readLSN(), endLSN: try reader.readLSN(),
+                prepareTimestamp: try reader.readTimestamp(), xid: try reader.readInteger(as: UInt32.self),
+                gid: try reader.readCString())
         }
     }
 }

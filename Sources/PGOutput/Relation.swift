@@ -21,8 +21,10 @@ extension PGOutputMessage {
         public var xid: UInt32?
 
         /// Creates a Relation message.
-        public init(oid: UInt32, namespace: String, name: String, replicaIdentity: ReplicaIdentity, columns: [Column],
-                    xid: UInt32? = nil) {
+        public init(
+            oid: UInt32, namespace: String, name: String, replicaIdentity: ReplicaIdentity, columns: [Column],
+            xid: UInt32? = nil
+        ) {
             self.oid = oid
             self.namespace = namespace
             self.name = name
@@ -34,13 +36,13 @@ extension PGOutputMessage {
         /// Which old values an Update or Delete of this relation carries (`relreplident`).
         public enum ReplicaIdentity: UInt8, Hashable, Sendable {
             /// The primary key, if any.
-            case `default` = 100 // ascii: d
+            case `default` = 100  // ascii: d
             /// Nothing: Update and Delete carry no old values.
-            case nothing = 110   // ascii: n
+            case nothing = 110  // ascii: n
             /// All columns: Update and Delete carry the whole old row (`O`).
-            case full = 102      // ascii: f
+            case full = 102  // ascii: f
             /// The columns of a chosen unique index.
-            case index = 105     // ascii: i
+            case index = 105  // ascii: i
         }
 
         /// One published column of the relation.
@@ -87,9 +89,10 @@ extension PGOutputMessage {
             // A column takes at least 10 bytes, so a bogus count cannot make us reserve more than the input.
             columns.reserveCapacity(min(count, reader.remaining / 10))
             for _ in 0..<count {
-                columns.append(Column(
-                    flags: try reader.readUInt8(), name: try reader.readCString(),
-                    typeOID: try reader.readInteger(as: UInt32.self), typeModifier: try reader.readInteger(as: Int32.self)))
+                columns.append(
+                    Column(
+                        flags: try reader.readUInt8(), name: try reader.readCString(),
+                        typeOID: try reader.readInteger(as: UInt32.self), typeModifier: try reader.readInteger(as: Int32.self)))
             }
             return Relation(oid: oid, namespace: namespace, name: name, replicaIdentity: replicaIdentity, columns: columns)
         }

@@ -12,8 +12,8 @@ public enum ReplicationMessage: Equatable, Sendable {
 
     /// The first byte of a replication message inside CopyData, which names its type.
     public enum Kind: UInt8, Hashable, Sendable {
-        case xLogData = 119         // ascii: w
-        case primaryKeepalive = 107 // ascii: k
+        case xLogData = 119  // ascii: w
+        case primaryKeepalive = 107  // ascii: k
 
         /// The message's name in the PostgreSQL documentation.
         public var name: String {
@@ -44,8 +44,9 @@ public enum ReplicationMessage: Equatable, Sendable {
         let typeOffset = reader.offset
         let byte = try reader.readUInt8()
         guard let kind = Kind(rawValue: byte) else {
-            throw PGOutputError(code: .unknownMessageType, offset: typeOffset,
-                                detail: "unknown replication message type byte \(byte)")
+            throw PGOutputError(
+                code: .unknownMessageType, offset: typeOffset,
+                detail: "unknown replication message type byte \(byte)")
         }
         do throws(PGOutputError) {
             let message: ReplicationMessage

@@ -19,8 +19,10 @@ extension PGOutputMessage {
         public var gid: String
 
         /// Creates a Rollback Prepared message.
-        public init(flags: UInt8 = 0, prepareEndLSN: LSN, rollbackEndLSN: LSN, prepareTimestamp: PostgresTimestamp,
-                    rollbackTimestamp: PostgresTimestamp, xid: UInt32, gid: String) {
+        public init(
+            flags: UInt8 = 0, prepareEndLSN: LSN, rollbackEndLSN: LSN, prepareTimestamp: PostgresTimestamp,
+            rollbackTimestamp: PostgresTimestamp, xid: UInt32, gid: String
+        ) {
             self.flags = flags
             self.prepareEndLSN = prepareEndLSN
             self.rollbackEndLSN = rollbackEndLSN
@@ -33,10 +35,11 @@ extension PGOutputMessage {
         /// Decodes the body after the type byte: `Int8` flags, `Int64` prepare end LSN, `Int64` rollback end LSN,
         /// `Int64` prepare time, `Int64` rollback time, `Int32` xid, gid as a C string.
         public static func decode(from reader: inout ByteReader) throws(PGOutputError) -> Self {
-            RollbackPrepared(flags: try reader.readUInt8(), prepareEndLSN: try reader.readLSN(),
-                             rollbackEndLSN: try reader.readLSN(), prepareTimestamp: try reader.readTimestamp(),
-                             rollbackTimestamp: try reader.readTimestamp(), xid: try reader.readInteger(as: UInt32.self),
-                             gid: try reader.readCString())
+            RollbackPrepared(
+                flags: try reader.readUInt8(), prepareEndLSN: try reader.readLSN(),
+                rollbackEndLSN: try reader.readLSN(), prepareTimestamp: try reader.readTimestamp(),
+                rollbackTimestamp: try reader.readTimestamp(), xid: try reader.readInteger(as: UInt32.self),
+                gid: try reader.readCString())
         }
     }
 }

@@ -6,7 +6,7 @@
 /// Spec: [Streaming Replication Protocol, Standby status update](https://www.postgresql.org/docs/current/protocol-replication.html).
 public struct StandbyStatusUpdate: Hashable, Sendable {
     /// The message type byte.
-    public static let kind: UInt8 = 114 // ascii: r
+    public static let kind: UInt8 = 114  // ascii: r
     /// The length of the encoded message: type byte, four `Int64` and one `Byte1`.
     public static let encodedCount = 34
 

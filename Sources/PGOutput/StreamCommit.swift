@@ -26,9 +26,10 @@ extension PGOutputMessage {
         /// Decodes the body after the type byte: `Int32` xid, `Int8` flags, `Int64` commit LSN, `Int64` end LSN,
         /// `Int64` commit time.
         public static func decode(from reader: inout ByteReader) throws(PGOutputError) -> Self {
-            StreamCommit(xid: try reader.readInteger(as: UInt32.self), flags: try reader.readUInt8(),
-                         commitLSN: try reader.readLSN(), endLSN: try reader.readLSN(),
-                         commitTimestamp: try reader.readTimestamp())
+            StreamCommit(
+                xid: try reader.readInteger(as: UInt32.self), flags: try reader.readUInt8(),
+                commitLSN: try reader.readLSN(), endLSN: try reader.readLSN(),
+                commitTimestamp: try reader.readTimestamp())
         }
     }
 }

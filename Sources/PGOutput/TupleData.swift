@@ -15,10 +15,10 @@ public enum TupleValue: Hashable, Sendable {
 
     /// The kind byte that introduces a column in TupleData.
     public enum Kind: UInt8, Hashable, Sendable {
-        case null = 110           // ascii: n
-        case unchangedToast = 117 // ascii: u
-        case text = 116           // ascii: t
-        case binary = 98          // ascii: b
+        case null = 110  // ascii: n
+        case unchangedToast = 117  // ascii: u
+        case text = 116  // ascii: t
+        case binary = 98  // ascii: b
     }
 
     /// The kind byte of this value.
@@ -126,7 +126,7 @@ public enum OldTuple: Equatable, Sendable {
     /// The submessage byte that introduces the old row.
     public enum Kind: UInt8, Hashable, Sendable {
         case key = 75  // ascii: K
-        case full = 79 // ascii: O
+        case full = 79  // ascii: O
     }
 
     /// The old row's values, whichever kind.

@@ -15,8 +15,9 @@ public struct XLogData: Equatable, Sendable {
 
     /// Creates an XLogData whose payload is `payloadRange` of `bytes`.
     public init(walStart: LSN, walEnd: LSN, serverTime: PostgresTimestamp, bytes: [UInt8], payloadRange: Range<Int>) {
-        precondition(payloadRange.lowerBound >= bytes.startIndex && payloadRange.upperBound <= bytes.endIndex,
-                     "XLogData payload range \(payloadRange) must lie within the buffer's \(bytes.indices)")
+        precondition(
+            payloadRange.lowerBound >= bytes.startIndex && payloadRange.upperBound <= bytes.endIndex,
+            "XLogData payload range \(payloadRange) must lie within the buffer's \(bytes.indices)")
         self.walStart = walStart
         self.walEnd = walEnd
         self.serverTime = serverTime
@@ -41,8 +42,9 @@ public struct XLogData: Equatable, Sendable {
         let walStart = try reader.readLSN()
         let walEnd = try reader.readLSN()
         let serverTime = try reader.readTimestamp()
-        return XLogData(walStart: walStart, walEnd: walEnd, serverTime: serverTime,
-                        bytes: reader.bytes, payloadRange: reader.readRemaining())
+        return XLogData(
+            walStart: walStart, walEnd: walEnd, serverTime: serverTime,
+            bytes: reader.bytes, payloadRange: reader.readRemaining())
     }
 
     public static func == (lhs: XLogData, rhs: XLogData) -> Bool {

@@ -205,10 +205,12 @@ final class ColumnChunkWriter {
 
     @inline(__always)
     func appendBytes(_ v: UnsafeRawBufferPointer) {
-        precondition(physicalType == .byteArray || physicalType == .fixedLenByteArray,
-                     "column \(column.name) is BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY")
-        precondition(fixedLength == 0 || v.count == fixedLength,
-                     "FIXED_LEN_BYTE_ARRAY column \(column.name) takes values of exactly \(fixedLength) bytes")
+        precondition(
+            physicalType == .byteArray || physicalType == .fixedLenByteArray,
+            "column \(column.name) is BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY")
+        precondition(
+            fixedLength == 0 || v.count == fixedLength,
+            "FIXED_LEN_BYTE_ARRAY column \(column.name) takes values of exactly \(fixedLength) bytes")
         if v.count >= Self.largeValueBytes && canStreamValue {
             writeLargeValue(v)
             return
@@ -252,8 +254,9 @@ final class ColumnChunkWriter {
     /// pieces come and never held whole. Errors of `produce` pass through, and so does a total
     /// other than `count`.
     func appendLargeValue(count: Int, _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
-        precondition(canStreamValue && count > ColumnStatistics.maxByteValueLength,
-                     "a streamed value of column \(column.name) starts a row of a flat BYTE_ARRAY column and is longer than 4 KiB")
+        precondition(
+            canStreamValue && count > ColumnStatistics.maxByteValueLength,
+            "a streamed value of column \(column.name) starts a row of a flat BYTE_ARRAY column and is longer than 4 KiB")
         defer { entriesInRow += 1 }
         try writeOwnPage(count: count, produce)
     }
@@ -307,8 +310,9 @@ final class ColumnChunkWriter {
         switch options.dataPageVersion {
         case .v1:
             uncompressedSize = prefix.count + count
-            header = PageHeader.dataPageV1(uncompressedSize: uncompressedSize, compressedSize: compressed,
-                                           numValues: 1, encoding: .plain)
+            header = PageHeader.dataPageV1(
+                uncompressedSize: uncompressedSize, compressedSize: compressed,
+                numValues: 1, encoding: .plain)
             chunkPages.append(header)
         case .v2:
             uncompressedSize = levelsScratch.count + prefix.count + count
@@ -456,9 +460,11 @@ final class ColumnChunkWriter {
         // Every row adds a level to the page, except one whose large value went to a page of its own.
         if pageLevelCount > 0 { pageRowCount &+= 1 }
         // Cheap bounds first: the page estimate never exceeds these raw sizes.
-        guard plainValues.count &+ (pageLevelCount >> 2) >= dataPageSize
-            || dictionaryIndices.count >= dataPageSize
-            || dictionaryBytes > dictionaryPageSizeLimit || dictionaryHopeless else { return }
+        guard
+            plainValues.count &+ (pageLevelCount >> 2) >= dataPageSize
+                || dictionaryIndices.count >= dataPageSize
+                || dictionaryBytes > dictionaryPageSizeLimit || dictionaryHopeless
+        else { return }
         try cutPageOrFallBack()
     }
 
@@ -468,9 +474,11 @@ final class ColumnChunkWriter {
             self.pendingError = nil
             return pendingError
         }
-        return ParquetError(.invalidRow, inList
-            ? "column \(column.name): the row ended inside a list"
-            : "column \(column.name) got \(entriesInRow) values in one row, expected 1")
+        return ParquetError(
+            .invalidRow,
+            inList
+                ? "column \(column.name): the row ended inside a list"
+                : "column \(column.name) got \(entriesInRow) values in one row, expected 1")
     }
 
     @inline(never)
@@ -496,8 +504,9 @@ final class ColumnChunkWriter {
         if dictionaryActive && dictionary!.count > 0 {
             let width = max(1, RLEHybridEncoder.bitWidth(UInt64(dictionary!.count - 1)))
             out.append(UInt8(width))
-            let p = UnsafeBufferPointer(start: dictionaryIndices.base.assumingMemoryBound(to: UInt32.self),
-                                        count: dictionaryIndices.count / 4)
+            let p = UnsafeBufferPointer(
+                start: dictionaryIndices.base.assumingMemoryBound(to: UInt32.self),
+                count: dictionaryIndices.count / 4)
             RLEHybridEncoder.encode(p, bitWidth: width, into: &out)
             usedDictionary = true
             return .rleDictionary
@@ -521,8 +530,9 @@ final class ColumnChunkWriter {
             let encoding = encodeValues(into: &pageBody)
             uncompressedSize = pageBody.count
             compressed = try compressor.compress(pageBody.bytes)
-            header = PageHeader.dataPageV1(uncompressedSize: uncompressedSize, compressedSize: compressed.count,
-                                           numValues: pageLevelCount, encoding: encoding)
+            header = PageHeader.dataPageV1(
+                uncompressedSize: uncompressedSize, compressedSize: compressed.count,
+                numValues: pageLevelCount, encoding: encoding)
             appendPage(header: header, levels: nil, body: compressed)
         case .v2:
             levelsScratch.removeAll()
@@ -571,8 +581,9 @@ final class ColumnChunkWriter {
         guard let dictionary, dictionary.count > 0 else { return }
         let body = dictionary.plain.bytes
         let compressed = try compressor.compress(body)
-        let header = PageHeader.dictionaryPage(uncompressedSize: body.count, compressedSize: compressed.count,
-                                               numValues: dictionary.count)
+        let header = PageHeader.dictionaryPage(
+            uncompressedSize: body.count, compressedSize: compressed.count,
+            numValues: dictionary.count)
         dictionaryPage.append(header)
         dictionaryPage.append(compressed)
         dictionaryPageEntries = dictionary.count
@@ -590,8 +601,9 @@ final class ColumnChunkWriter {
         } catch let error as ParquetError {
             throw error
         } catch {
-            throw ParquetError(.sinkFailed, "the sink refused column \(column.name)'s chunk",
-                               underlying: SinkFailure(description: String(describing: error)))
+            throw ParquetError(
+                .sinkFailed, "the sink refused column \(column.name)'s chunk",
+                underlying: SinkFailure(description: String(describing: error)))
         }
         var encodings: [ParquetEncoding] = [.plain]
         if maxDefinitionLevel > 0 || maxRepetitionLevel > 0 { encodings.append(.rle) }
@@ -629,7 +641,7 @@ public struct SinkFailure: Error, Sendable, CustomStringConvertible {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

@@ -87,7 +87,8 @@ struct DictionaryTable {
             if s == 0 { break }
             if UInt32(truncatingIfNeeded: s >> 32) == h {
                 let idx = Int(UInt32(truncatingIfNeeded: s)) - 1
-                let stored: UInt64 = width == 8
+                let stored: UInt64 =
+                    width == 8
                     ? plain.base.load(fromByteOffset: idx * 8, as: UInt64.self)
                     : UInt64(plain.base.load(fromByteOffset: idx * 4, as: UInt32.self))
                 if stored == value { return (UInt32(idx), false) }
@@ -181,7 +182,7 @@ struct DictionaryTable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

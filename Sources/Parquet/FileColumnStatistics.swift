@@ -21,8 +21,10 @@ public struct ParquetColumnSummary: Sendable, Hashable {
     public var max: [UInt8]?
 
     /// A column's statistics (the writer makes them; tests and other writers' files too).
-    public init(path: [String], physicalType: ParquetPhysicalType, valueCount: Int64, nullCount: Int64,
-                compressedBytes: Int64, min: [UInt8]?, max: [UInt8]?) {
+    public init(
+        path: [String], physicalType: ParquetPhysicalType, valueCount: Int64, nullCount: Int64,
+        compressedBytes: Int64, min: [UInt8]?, max: [UInt8]?
+    ) {
         self.path = path
         self.physicalType = physicalType
         self.valueCount = valueCount
@@ -39,8 +41,9 @@ extension ParquetColumnSummary {
     /// non-null values has none (its values were not all seen).
     static func merging(_ rowGroups: [RowGroupMetadata], column index: Int, order: ColumnStatistics.ByteOrder) -> ParquetColumnSummary? {
         guard let first = rowGroups.first?.columns[index] else { return nil }
-        var summary = ParquetColumnSummary(path: first.path, physicalType: first.physicalType, valueCount: 0, nullCount: 0,
-                                           compressedBytes: 0, min: nil, max: nil)
+        var summary = ParquetColumnSummary(
+            path: first.path, physicalType: first.physicalType, valueCount: 0, nullCount: 0,
+            compressedBytes: 0, min: nil, max: nil)
         var boundsKnown = true
         for group in rowGroups {
             let chunk = group.columns[index]

@@ -155,17 +155,21 @@ struct FileMetadata {
                 e.fieldString(4, "list")
                 e.fieldI32(5, 1)
                 e.structEnd()
-                encodeLeaf(column.type, name: "element", fieldID: column.elementFieldID,
-                           repetition: column.isElementNullable ? .optional : .required, into: &e)
+                encodeLeaf(
+                    column.type, name: "element", fieldID: column.elementFieldID,
+                    repetition: column.isElementNullable ? .optional : .required, into: &e)
             } else {
-                encodeLeaf(column.type, name: column.name, fieldID: column.fieldID,
-                           repetition: column.isNullable ? .optional : .required, into: &e)
+                encodeLeaf(
+                    column.type, name: column.name, fieldID: column.fieldID,
+                    repetition: column.isNullable ? .optional : .required, into: &e)
             }
         }
     }
 
-    private func encodeLeaf(_ type: ParquetValueType, name: String, fieldID: Int32?, repetition: Repetition,
-                            into e: inout ThriftCompactEncoder) {
+    private func encodeLeaf(
+        _ type: ParquetValueType, name: String, fieldID: Int32?, repetition: Repetition,
+        into e: inout ThriftCompactEncoder
+    ) {
         e.structBegin()
         e.fieldI32(1, type.physicalType.rawValue)
         if let length = type.fixedLength { e.fieldI32(2, Int32(length)) }
@@ -250,8 +254,10 @@ struct FileMetadata {
 /// `parquet.thrift` `PageHeader` for the three page kinds the writer emits.
 enum PageHeader {
     /// A DATA_PAGE (v1) header.
-    static func dataPageV1(uncompressedSize: Int, compressedSize: Int, numValues: Int,
-                           encoding: ParquetEncoding) -> [UInt8] {
+    static func dataPageV1(
+        uncompressedSize: Int, compressedSize: Int, numValues: Int,
+        encoding: ParquetEncoding
+    ) -> [UInt8] {
         var e = ThriftCompactEncoder()
         e.structBegin()
         e.fieldI32(1, 0)
@@ -268,9 +274,11 @@ enum PageHeader {
     }
 
     /// A DATA_PAGE_V2 header.
-    static func dataPageV2(uncompressedSize: Int, compressedSize: Int, numValues: Int, numNulls: Int,
-                           numRows: Int, encoding: ParquetEncoding, definitionLevelsByteLength: Int,
-                           repetitionLevelsByteLength: Int, isCompressed: Bool) -> [UInt8] {
+    static func dataPageV2(
+        uncompressedSize: Int, compressedSize: Int, numValues: Int, numNulls: Int,
+        numRows: Int, encoding: ParquetEncoding, definitionLevelsByteLength: Int,
+        repetitionLevelsByteLength: Int, isCompressed: Bool
+    ) -> [UInt8] {
         var e = ThriftCompactEncoder()
         e.structBegin()
         e.fieldI32(1, 3)

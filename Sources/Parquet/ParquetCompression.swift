@@ -63,8 +63,9 @@ final class PageCompressor {
             output.removeAll()
             let dst = output.appendUninitialized(length)
             let source = (input.baseAddress ?? UnsafeRawPointer(output.bytes.baseAddress!)).assumingMemoryBound(to: CChar.self)
-            let status = snappy_compress(source,
-                                         input.count, dst.assumingMemoryBound(to: CChar.self), &length)
+            let status = snappy_compress(
+                source,
+                input.count, dst.assumingMemoryBound(to: CChar.self), &length)
             guard status == SNAPPY_OK else {
                 throw ParquetError(.compressionFailed, "Snappy status \(status.rawValue)")
             }
@@ -85,8 +86,10 @@ final class PageCompressor {
     /// Compresses the bytes `produce` hands, in order, to the function it is given (`totalBytes` in
     /// all) into `out`, as they come; returns the number of bytes appended. Errors of `produce`
     /// pass through.
-    func compress(totalBytes: Int, into out: inout PageSegments,
-                  _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Int {
+    func compress(
+        totalBytes: Int, into out: inout PageSegments,
+        _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws -> Int {
         let before = out.count
         switch codec {
         case .uncompressed:
@@ -103,8 +106,10 @@ final class PageCompressor {
 
     private static let streamScratch = 1 << 18
 
-    private func zstdStream(totalBytes: Int, level: Int32, into out: inout PageSegments,
-                            _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+    private func zstdStream(
+        totalBytes: Int, level: Int32, into out: inout PageSegments,
+        _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
         func check(_ rc: Int) throws(ParquetError) {
             guard ZSTD_isError(rc) == 0 else {
                 throw ParquetError(.compressionFailed, "ZSTD: \(String(cString: ZSTD_getErrorName(rc)))")
@@ -135,11 +140,14 @@ final class PageCompressor {
         } while left != 0
     }
 
-    private func gzipStream(level: Int32, into out: inout PageSegments,
-                            _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+    private func gzipStream(
+        level: Int32, into out: inout PageSegments,
+        _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
         var stream = z_stream()
-        var rc = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-                               ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        var rc = deflateInit2_(
+            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else { throw ParquetError(.compressionFailed, "deflateInit2 returned \(rc)") }
         defer { deflateEnd(&stream) }
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: Self.streamScratch, alignment: 16)
@@ -174,8 +182,9 @@ final class PageCompressor {
     private func gzip(_ input: UnsafeRawBufferPointer, level: Int32) throws(ParquetError) {
         var stream = z_stream()
         // windowBits 15 + 16: a gzip header and trailer around the deflate stream.
-        var rc = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-                               ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        var rc = deflateInit2_(
+            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else { throw ParquetError(.compressionFailed, "deflateInit2 returned \(rc)") }
         defer { deflateEnd(&stream) }
         let bound = Int(deflateBound(&stream, uLong(input.count))) + 32

@@ -111,9 +111,11 @@ public struct ParquetColumn: Sendable, Hashable {
     }
 
     /// A LIST column of `element` values.
-    public static func list(name: String, element: ParquetValueType, nullable: Bool = true,
-                            elementNullable: Bool = true, fieldID: Int32? = nil,
-                            elementFieldID: Int32? = nil) -> ParquetColumn {
+    public static func list(
+        name: String, element: ParquetValueType, nullable: Bool = true,
+        elementNullable: Bool = true, fieldID: Int32? = nil,
+        elementFieldID: Int32? = nil
+    ) -> ParquetColumn {
         var c = ParquetColumn(name: name, type: element, nullable: nullable, fieldID: fieldID)
         c.isList = true
         c.isElementNullable = elementNullable
@@ -152,8 +154,9 @@ public struct ParquetSchema: Sendable, Hashable {
             switch column.type {
             case .decimal(let precision, let scale):
                 guard precision >= 1, precision <= 76, scale >= 0, scale <= precision else {
-                    throw ParquetError(.invalidSchema,
-                                       "column \(column.name): DECIMAL(\(precision),\(scale)) needs 1 <= precision <= 76, 0 <= scale <= precision")
+                    throw ParquetError(
+                        .invalidSchema,
+                        "column \(column.name): DECIMAL(\(precision),\(scale)) needs 1 <= precision <= 76, 0 <= scale <= precision")
                 }
             case .fixedBytes(let length):
                 guard length >= 1 else {

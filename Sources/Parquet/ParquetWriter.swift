@@ -40,9 +40,10 @@ public final class ParquetWriter {
         self.options = options
         self.sink = sink
         let compressor = PageCompressor(codec: options.codec)
-        columns = ContiguousArray(schema.columns.map {
-            ColumnChunkWriter(column: $0, options: options, compressor: compressor)
-        })
+        columns = ContiguousArray(
+            schema.columns.map {
+                ColumnChunkWriter(column: $0, options: options, compressor: compressor)
+            })
         columnReferences = .allocate(capacity: columns.count)
         for (k, column) in columns.enumerated() { columnReferences[k] = Unmanaged.passUnretained(column) }
         try write(Self.magic)
@@ -77,8 +78,10 @@ public final class ParquetWriter {
     public func canStreamValue(column: Int) -> Bool { with(column) { $0.canStreamValue } }
     /// Appends to `column` a value of `count` bytes (more than 4 KiB) that `produce` hands over in
     /// pieces, in order: compressed as they come into a page of its own, never held whole.
-    public func appendLargeValue(count: Int, column: Int,
-                                    _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+    public func appendLargeValue(
+        count: Int, column: Int,
+        _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
         precondition(column >= 0 && column < columnReferences.count, "column index is within the schema")
         try columnReferences[column]._withUnsafeGuaranteedRef { try $0.appendLargeValue(count: count, produce) }
     }
@@ -100,8 +103,9 @@ public final class ParquetWriter {
         let writer = columns[column]
         switch writer.physicalType {
         case .int32:
-            precondition(Int64(Int32.min)...Int64(Int32.max) ~= unscaled,
-                         "the unscaled decimal fits column \(writer.column.name)'s INT32")
+            precondition(
+                Int64(Int32.min)...Int64(Int32.max) ~= unscaled,
+                "the unscaled decimal fits column \(writer.column.name)'s INT32")
             writer.appendInt32(Int32(unscaled))
         case .int64:
             writer.appendInt64(unscaled)
@@ -201,8 +205,10 @@ public final class ParquetWriter {
         }
         try flushRowGroup()
         isClosed = true
-        let footer = FileMetadata(schema: schema, numRows: rowCount, rowGroups: rowGroups,
-                                  keyValueMetadata: options.keyValueMetadata + footerKeyValueMetadata, createdBy: options.createdBy).encode()
+        let footer = FileMetadata(
+            schema: schema, numRows: rowCount, rowGroups: rowGroups,
+            keyValueMetadata: options.keyValueMetadata + footerKeyValueMetadata, createdBy: options.createdBy
+        ).encode()
         try write(footer)
         var length = [UInt8](repeating: 0, count: 4)
         let n = UInt32(footer.count)
@@ -222,8 +228,9 @@ public final class ParquetWriter {
         } catch let error as ParquetError {
             throw error
         } catch {
-            throw ParquetError(.sinkFailed, "the sink refused the file's bytes",
-                               underlying: SinkFailure(description: String(describing: error)))
+            throw ParquetError(
+                .sinkFailed, "the sink refused the file's bytes",
+                underlying: SinkFailure(description: String(describing: error)))
         }
         bytesWritten += Int64(bytes.count)
     }

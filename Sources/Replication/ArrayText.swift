@@ -74,8 +74,8 @@ enum ArrayText {
 
         /// One `{...}` at `depth`: its elements, or its sub-arrays, separated by commas.
         mutating func level(depth: Int, into decoded: inout ColumnVector) throws {
-            i += 1   // "{"
-            if lengths.count <= depth { lengths.append(-1) }   // depths are entered in order
+            i += 1  // "{"
+            if lengths.count <= depth { lengths.append(-1) }  // depths are entered in order
             var count = 0
             if peek == UInt8(ascii: "}") {
                 i += 1

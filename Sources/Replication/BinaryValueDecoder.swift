@@ -226,10 +226,10 @@ public struct NumericValue: Sendable {
             var four: [Int] = [0, 0, 0, 0]
             for k in stride(from: 3, through: 0, by: -1) { four[k] = g % 10; g /= 10 }
             for k in 0..<4 {
-                let exponent = 4 * (weight - i) + 3 - k   // this digit's power of ten
+                let exponent = 4 * (weight - i) + 3 - k  // this digit's power of ten
                 let d = four[k]
                 if exponent + scale < 0 {
-                    if d != 0 { return nil }   // a digit beyond the scale is never dropped
+                    if d != 0 { return nil }  // a digit beyond the scale is never dropped
                     continue
                 }
                 if acc == 0 && d == 0 { lastExponent = exponent; continue }

@@ -63,7 +63,8 @@ public enum Catalog {
     public static func publicationTables(_ publication: String, on connection: PGConnection) throws -> [TableDescription] {
         let exists = try connection.query("SELECT puballtables FROM pg_publication WHERE pubname = $1", [publication])
         guard !exists.rows.isEmpty else { throw CatalogError.publicationMissing(publication) }
-        let tables = try connection.query("""
+        let tables = try connection.query(
+            """
             SELECT c.oid, n.nspname, c.relname, c.relreplident, c.reltuples::bigint
             FROM pg_get_publication_tables($1) gpt
             JOIN pg_class c ON c.oid = gpt.relid
@@ -81,9 +82,12 @@ public enum Catalog {
         var result: [TableDescription] = []
         for row in tables.rows {
             guard let oidText = row[0], let oid = UInt32(oidText), let schema = row[1], let name = row[2],
-                  let ident = row[3]?.first else { continue }
-            result.append(TableDescription(oid: oid, schema: schema, name: name, columns: columnsByTable[oid] ?? [],
-                                           replicaIdentity: ident, estimatedRows: Int64(row[4] ?? "") ?? -1))
+                let ident = row[3]?.first
+            else { continue }
+            result.append(
+                TableDescription(
+                    oid: oid, schema: schema, name: name, columns: columnsByTable[oid] ?? [],
+                    replicaIdentity: ident, estimatedRows: Int64(row[4] ?? "") ?? -1))
         }
         return result
     }
@@ -100,7 +104,8 @@ public enum Catalog {
     /// such column, or no longer there, is absent).
     public static func tableColumns(oids: [UInt32], on connection: PGConnection) throws -> [UInt32: [ColumnDescription]] {
         // A domain's base type: follow typbasetype through nested domains (getBaseType).
-        let r = try connection.query("""
+        let r = try connection.query(
+            """
             WITH RECURSIVE base(start_oid, oid, typbasetype, depth) AS (
               SELECT t.oid, t.oid, t.typbasetype, 0 FROM pg_type t
               WHERE t.oid IN (SELECT atttypid FROM pg_attribute WHERE attrelid = ANY ($1::oid[]))
@@ -128,14 +133,15 @@ public enum Catalog {
             let row = full.dropFirst()
             let i = row.startIndex
             guard let name = row[i], let attnum = row[i + 1].flatMap({ Int($0) }), let typeOID = row[i + 2].flatMap({ UInt32($0) }),
-                  let typmod = row[i + 3].flatMap({ Int32($0) }), let baseOID = row[i + 5].flatMap({ UInt32($0) })
+                let typmod = row[i + 3].flatMap({ Int32($0) }), let baseOID = row[i + 5].flatMap({ UInt32($0) })
             else { continue }
-            out[table, default: []].append(ColumnDescription(
-                name: name, attnum: attnum, typeOID: typeOID, typmod: typmod, typeName: row[i + 4] ?? "",
-                baseTypeOID: baseOID, typeKind: row[i + 6]?.first ?? "b",
-                elementTypeOID: row[i + 7].flatMap({ UInt32($0) }) ?? 0,
-                notNull: row[i + 8] == "t", dimensions: Int(row[i + 9] ?? "0") ?? 0, isPrimaryKey: row[i + 10] == "t",
-                missingValue: row[i + 11]))
+            out[table, default: []].append(
+                ColumnDescription(
+                    name: name, attnum: attnum, typeOID: typeOID, typmod: typmod, typeName: row[i + 4] ?? "",
+                    baseTypeOID: baseOID, typeKind: row[i + 6]?.first ?? "b",
+                    elementTypeOID: row[i + 7].flatMap({ UInt32($0) }) ?? 0,
+                    notNull: row[i + 8] == "t", dimensions: Int(row[i + 9] ?? "0") ?? 0, isPrimaryKey: row[i + 10] == "t",
+                    missingValue: row[i + 11]))
         }
         return out
     }

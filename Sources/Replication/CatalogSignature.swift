@@ -24,10 +24,12 @@ import PGClient
 public enum CatalogSignature {
     /// The signature of `publication` and its tables as the server holds them now.
     public static func read(publication: String, on connection: PGConnection) throws -> String {
-        let schemaList = connection.serverVersion >= 150_000
+        let schemaList =
+            connection.serverVersion >= 150_000
             ? "(SELECT count(*) || ':' || coalesce(sum(hashtext(s.xmin::text || ':' || s.pnnspid)), 0) FROM pg_publication_namespace s WHERE s.pnpubid = p.oid)"
             : "'-'"
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT concat_ws('/',
               (SELECT p.oid || ':' || p.xmin || ':' || p.puballtables || ':' || p.pubviaroot
                       || ':' || p.pubinsert || p.pubupdate || p.pubdelete || p.pubtruncate),

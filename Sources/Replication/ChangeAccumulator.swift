@@ -24,9 +24,11 @@ public struct StreamRelation: Sendable, Equatable {
     public var typeNames: [String]
     public var missingValues: [String?]
 
-    public init(oid: UInt32, schema: String, name: String, columnNames: [String], kinds: [ColumnKind],
-                keyColumns: [Int], replicaIdentity: Character, primaryKeyColumns: [Int],
-                attnums: [Int] = [], typeNames: [String] = [], missingValues: [String?] = []) {
+    public init(
+        oid: UInt32, schema: String, name: String, columnNames: [String], kinds: [ColumnKind],
+        keyColumns: [Int], replicaIdentity: Character, primaryKeyColumns: [Int],
+        attnums: [Int] = [], typeNames: [String] = [], missingValues: [String?] = []
+    ) {
         self.oid = oid; self.schema = schema; self.name = name; self.columnNames = columnNames; self.kinds = kinds
         self.keyColumns = keyColumns; self.replicaIdentity = replicaIdentity; self.primaryKeyColumns = primaryKeyColumns
         self.attnums = attnums; self.typeNames = typeNames; self.missingValues = missingValues
@@ -162,9 +164,11 @@ public struct ChangeAccumulator: Sendable {
     /// Handles one pgoutput message. `resolve` describes a relation the stream announces (its
     /// kinds need the catalog: domains, enums); `spill` moves a large segment's rows out of memory.
     /// `largeValues` are the large values the reader large out of the message (``LargeValueSplicer``).
-    public mutating func handle(_ message: PGOutputMessage, largeValues: [LargeValue] = [],
-                                resolve: (PGOutputMessage.Relation) throws -> StreamRelation,
-                                spill: (inout ChangeSegment) throws -> Void = { _ in }) throws {
+    public mutating func handle(
+        _ message: PGOutputMessage, largeValues: [LargeValue] = [],
+        resolve: (PGOutputMessage.Relation) throws -> StreamRelation,
+        spill: (inout ChangeSegment) throws -> Void = { _ in }
+    ) throws {
         let text = textDecoder
         messageHadLargeValues = !largeValues.isEmpty
         func large(_ tuple: Int) -> [Int: LargeValue] {
@@ -198,8 +202,9 @@ public struct ChangeAccumulator: Sendable {
             relations[r.oid] = relation
         case .insert(let insert):
             try withRows(insert.relationOID, spill: spill) { seg, rel in
-                try Self.appendRow(&seg, rel, op: UInt8(ascii: "I"), tuple: insert.newTuple, old: nil, text: text,
-                                   large: large(0))
+                try Self.appendRow(
+                    &seg, rel, op: UInt8(ascii: "I"), tuple: insert.newTuple, old: nil, text: text,
+                    large: large(0))
                 seg.inserts += 1
             }
         case .update(let update):
@@ -210,30 +215,36 @@ public struct ChangeAccumulator: Sendable {
                 let largeOld = old == nil ? [:] : large(0), largeNew = large(old == nil ? 0 : 1)
                 var keyChanged = false
                 switch old {
-                case .key?: keyChanged = true   // the server sends K only when the key changed
+                case .key?: keyChanged = true  // the server sends K only when the key changed
                 case .full(let oldTuple)?:
                     // FULL sends the whole old row: the update changed the key when a primary key
                     // column differs; a table without a primary key has no key but the whole row.
-                    if !rel.hasPrimaryKey { keyChanged = true }
-                    else { keyChanged = rel.primaryKeyColumns.contains { !Self.sameValue(oldTuple, update.newTuple, $0) } }
+                    if !rel.hasPrimaryKey {
+                        keyChanged = true
+                    } else {
+                        keyChanged = rel.primaryKeyColumns.contains { !Self.sameValue(oldTuple, update.newTuple, $0) }
+                    }
                 case nil: break
                 }
                 if keyChanged, let old, !keyChangeAsUpdate {
                     try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: old.tuple, old: nil, text: text, large: largeOld)
-                    try Self.appendRow(&seg, rel, op: UInt8(ascii: "I"), tuple: update.newTuple, old: old.tuple, text: text,
-                                       large: largeNew, largeOld: largeOld)
+                    try Self.appendRow(
+                        &seg, rel, op: UInt8(ascii: "I"), tuple: update.newTuple, old: old.tuple, text: text,
+                        large: largeNew, largeOld: largeOld)
                     seg.deletes += 1; seg.inserts += 1
                 } else {
-                    try Self.appendRow(&seg, rel, op: UInt8(ascii: "U"), tuple: update.newTuple, old: old?.tuple, text: text,
-                                       large: largeNew, largeOld: largeOld)
+                    try Self.appendRow(
+                        &seg, rel, op: UInt8(ascii: "U"), tuple: update.newTuple, old: old?.tuple, text: text,
+                        large: largeNew, largeOld: largeOld)
                     seg.updates += 1
                 }
             }
         case .delete(let delete):
             guard writtenChanges.keepsDeletes else { break }
             try withRows(delete.relationOID, spill: spill) { seg, rel in
-                try Self.appendRow(&seg, rel, op: UInt8(ascii: "D"), tuple: delete.oldTuple.tuple, old: nil, text: text,
-                                   large: large(0))
+                try Self.appendRow(
+                    &seg, rel, op: UInt8(ascii: "D"), tuple: delete.oldTuple.tuple, old: nil, text: text,
+                    large: large(0))
                 seg.deletes += 1
             }
         case .truncate(let truncate):
@@ -275,14 +286,18 @@ public struct ChangeAccumulator: Sendable {
 
     // MARK: Internals
 
-    private mutating func withRows(_ oid: UInt32, spill: (inout ChangeSegment) throws -> Void,
-                                   _ body: (inout ChangeSegment, StreamRelation) throws -> Void) throws {
+    private mutating func withRows(
+        _ oid: UInt32, spill: (inout ChangeSegment) throws -> Void,
+        _ body: (inout ChangeSegment, StreamRelation) throws -> Void
+    ) throws {
         guard var txn = transaction else { throw ChangeStreamError.protocolOrder("row change outside a transaction") }
         guard let relation = relations[oid] else { throw ChangeStreamError.unknownRelation(oid) }
         if txn.skip || skippedTables.contains(oid) || excludedTables.contains(oid) || failedTables[oid] != nil { return }
         if let start = tableStart[oid], txn.commitLSN < start { return }
         let index: Int
-        if let open = openSegment[oid] { index = open } else {
+        if let open = openSegment[oid] {
+            index = open
+        } else {
             var segment = ChangeSegment(relation: relation)
             segment.firstCommitTime = txn.commitTime
             segments.append(segment)
@@ -308,14 +323,18 @@ public struct ChangeAccumulator: Sendable {
         // The byte count costs a pass over the columns: taken every 256 rows, and after a row
         // with a large (large) value, which must not wait in memory for the next one.
         let rows = segments[index].rowCount
-        if rows >= spillRows || rows * max(1, segments[index].values.columns.count) >= spillCells || ((rows & 255 == 0 || messageHadLargeValues) && segments[index].values.byteCount >= spillBytes) {
+        if rows >= spillRows || rows * max(1, segments[index].values.columns.count) >= spillCells
+            || ((rows & 255 == 0 || messageHadLargeValues) && segments[index].values.byteCount >= spillBytes)
+        {
             try spill(&segments[index])
         }
     }
 
-    private static func appendRow(_ seg: inout ChangeSegment, _ rel: StreamRelation, op: UInt8, tuple: TupleData, old: TupleData?,
-                                  text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void,
-                                  large: [Int: LargeValue] = [:], largeOld: [Int: LargeValue] = [:]) throws {
+    private static func appendRow(
+        _ seg: inout ChangeSegment, _ rel: StreamRelation, op: UInt8, tuple: TupleData, old: TupleData?,
+        text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void,
+        large: [Int: LargeValue] = [:], largeOld: [Int: LargeValue] = [:]
+    ) throws {
         guard tuple.count == rel.kinds.count else {
             throw ChangeStreamError.columnCount(table: "\(rel.schema).\(rel.name)", expected: rel.kinds.count, got: tuple.count)
         }
@@ -350,8 +369,10 @@ public struct ChangeAccumulator: Sendable {
         if unchanged.isEmpty { seg.unchangedToast.appendNull() } else { seg.unchangedToast.appendText(unchanged.joined(separator: ",")) }
     }
 
-    private static func decode(_ tuple: TupleData, _ value: TupleValue, large: [UInt8]?, into vector: inout ColumnVector,
-                               text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void) throws {
+    private static func decode(
+        _ tuple: TupleData, _ value: TupleValue, large: [UInt8]?, into vector: inout ColumnVector,
+        text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void
+    ) throws {
         if var bytes = large, value.range != nil {
             try appendLargeValue(&bytes, binary: value.kind == .binary, into: &vector, text: text)
             return
@@ -368,8 +389,10 @@ public struct ChangeAccumulator: Sendable {
     /// Appends a value the reader large out of its message: the segment takes the array over where
     /// the value is its bytes (text, json, jsonb after its version byte, bytea in binary), so it is
     /// never copied; other kinds decode it as usual.
-    private static func appendLargeValue(_ bytes: inout [UInt8], binary: Bool, into vector: inout ColumnVector,
-                                     text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void) throws {
+    private static func appendLargeValue(
+        _ bytes: inout [UInt8], binary: Bool, into vector: inout ColumnVector,
+        text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void
+    ) throws {
         switch vector.kind {
         case .text, .json, .textCast:
             vector.adoptBytes(&bytes)
@@ -389,8 +412,10 @@ public struct ChangeAccumulator: Sendable {
     /// Appends a value the reader wrote to a file: where the value is its bytes, a streamed value
     /// the writer reads from the file when it writes the row (never in memory), with a NULL in its
     /// place in the vector; other kinds are read and decoded as usual.
-    private static func appendLargeValueFile(_ file: LargeValueFile, binary: Bool, into seg: inout ChangeSegment, column c: Int,
-                                         text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void) throws {
+    private static func appendLargeValueFile(
+        _ file: LargeValueFile, binary: Bool, into seg: inout ChangeSegment, column c: Int,
+        text: (UnsafeRawBufferPointer, inout ColumnVector) throws -> Void
+    ) throws {
         var skip = 0
         switch seg.values.columns[c].kind {
         case .text, .json, .textCast:
@@ -409,16 +434,17 @@ public struct ChangeAccumulator: Sendable {
         }
         seg.values.columns[c].appendNull()
         let offset = skip
-        seg.values.largeValueStreams.append(LargeValueStream(row: seg.values.columns[c].count - 1, column: c, count: file.count - offset) { emit in
-            try file.read(from: offset, emit)
-        })
+        seg.values.largeValueStreams.append(
+            LargeValueStream(row: seg.values.columns[c].count - 1, column: c, count: file.count - offset) { emit in
+                try file.read(from: offset, emit)
+            })
     }
 
     static func sameValue(_ a: TupleData, _ b: TupleData, _ column: Int) -> Bool {
         guard column < a.count, column < b.count else { return false }
         switch (a[column], b[column]) {
         case (.null, .null), (.unchangedToast, .unchangedToast): return true
-        case (.unchangedToast, _), (_, .unchangedToast): return true   // unchanged means the same
+        case (.unchangedToast, _), (_, .unchangedToast): return true  // unchanged means the same
         case (.text(let x), .text(let y)), (.binary(let x), .binary(let y)): return a.bytes[x] == b.bytes[y]
         default: return false
         }

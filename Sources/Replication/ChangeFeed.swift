@@ -48,8 +48,10 @@ public final class ChangeFeed: Sendable {
         /// Tables in state `error`, whose changes are left out until `reload-table`.
         public var excludedTables: Set<UInt32> = []
 
-        public init(slot: String, publication: String, binary: Bool, tableStart: [UInt32: LSN], tableNames: [UInt32: [String]],
-                    skipUnknownTables: Bool, excludedTables: Set<UInt32> = []) {
+        public init(
+            slot: String, publication: String, binary: Bool, tableStart: [UInt32: LSN], tableNames: [UInt32: [String]],
+            skipUnknownTables: Bool, excludedTables: Set<UInt32> = []
+        ) {
             self.slot = slot; self.publication = publication; self.binary = binary; self.tableStart = tableStart
             self.tableNames = tableNames; self.skipUnknownTables = skipUnknownTables; self.excludedTables = excludedTables
         }
@@ -155,7 +157,7 @@ public final class ChangeFeed: Sendable {
         wake.signal()
         guard !over else { return }
         if ended.wait(timeout: .now() + .seconds(Int(timeout.components.seconds))) == .success {
-            ended.signal()   // for any other caller waiting
+            ended.signal()  // for any other caller waiting
         }
     }
 
@@ -228,9 +230,10 @@ public final class ChangeFeed: Sendable {
                 // folder by the next feed's prepareSpool.
                 try stream.drain(until: request.target, into: &accumulator, resolver: resolver, spill: spill)
                 let segments = accumulator.takeSegments()
-                let cut = Cut(segments: segments, end: max(stream.safePosition, start), target: request.target,
-                              transactions: accumulator.transactions - transactionsBefore, lastCommitTime: accumulator.lastCommitTime,
-                              lastCommitEnd: accumulator.lastCommitEnd, failedTables: accumulator.takeFailedTables())
+                let cut = Cut(
+                    segments: segments, end: max(stream.safePosition, start), target: request.target,
+                    transactions: accumulator.transactions - transactionsBefore, lastCommitTime: accumulator.lastCommitTime,
+                    lastCommitEnd: accumulator.lastCommitEnd, failedTables: accumulator.takeFailedTables())
                 transactionsBefore = accumulator.transactions
                 cuts += 1
                 state.withLock { $0.cutRequest = nil }

@@ -63,8 +63,10 @@ public final class ChangeStream {
     /// Reads changes into `accumulator` until the server has sent everything up to `target` and
     /// no transaction is open. Keeps the connection alive with status updates. Changes read
     /// earlier (by ``read(for:into:resolver:spill:)``) count: the drain may end past `target`.
-    public func drain(until target: LSN, into accumulator: inout ChangeAccumulator, resolver: TypeResolver,
-                      deadline: ContinuousClock.Instant? = nil, spill: (inout ChangeSegment) throws -> Void = { _ in }) throws {
+    public func drain(
+        until target: LSN, into accumulator: inout ChangeAccumulator, resolver: TypeResolver,
+        deadline: ContinuousClock.Instant? = nil, spill: (inout ChangeSegment) throws -> Void = { _ in }
+    ) throws {
         while safePosition < target || accumulator.inTransaction {
             if let deadline, ContinuousClock.now > deadline {
                 throw PGError(.replicationFailed, "the stream did not reach \(target) before the deadline (server at \(serverWalEnd))")
@@ -78,8 +80,10 @@ public final class ChangeStream {
 
     /// Reads whatever the server sends for about `duration` into `accumulator` (service mode reads
     /// continuously between cycles), stopping anywhere, even inside a transaction.
-    public func read(for duration: Duration, into accumulator: inout ChangeAccumulator, resolver: TypeResolver,
-                     spill: (inout ChangeSegment) throws -> Void = { _ in }) throws {
+    public func read(
+        for duration: Duration, into accumulator: inout ChangeAccumulator, resolver: TypeResolver,
+        spill: (inout ChangeSegment) throws -> Void = { _ in }
+    ) throws {
         let until = ContinuousClock.now + duration
         while ContinuousClock.now < until {
             let left = until - ContinuousClock.now
@@ -90,8 +94,10 @@ public final class ChangeStream {
 
     /// Handles one message from the server, waiting up to `timeoutMilliseconds` for it; false when
     /// none came. Sends a status update when the last one is 10 s old.
-    private func receive(into accumulator: inout ChangeAccumulator, resolver: TypeResolver, timeoutMilliseconds: Int32,
-                         spill: (inout ChangeSegment) throws -> Void) throws -> Bool {
+    private func receive(
+        into accumulator: inout ChangeAccumulator, resolver: TypeResolver, timeoutMilliseconds: Int32,
+        spill: (inout ChangeSegment) throws -> Void
+    ) throws -> Bool {
         defer { if ContinuousClock.now - lastStatusSent > .seconds(10) { try? sendStatus() } }
         var message: ReplicationMessage?
         var largeValues: [LargeValue] = []
@@ -157,7 +163,10 @@ public final class ChangeStream {
         replyRequests.append(now)
         replyRequests.removeAll { now - $0 > .seconds(2) }
         if replyRequests.count >= 5 {
-            throw PGError(.connectionClosed, "the server asks again and again for a confirmation of everything sent: it is shutting down; closing the stream (nothing beyond the checkpoint is confirmed)")
+            throw PGError(
+                .connectionClosed,
+                "the server asks again and again for a confirmation of everything sent: it is shutting down; closing the stream (nothing beyond the checkpoint is confirmed)"
+            )
         }
     }
 
@@ -172,8 +181,9 @@ public final class ChangeStream {
     public func sendStatus(replyRequested: Bool = false) throws {
         guard streaming else { return }
         let now = PostgresTimestamp(unixMicroseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
-        let update = StandbyStatusUpdate(written: max(confirmed, serverWalEnd), flushed: confirmed, applied: confirmed,
-                                         clientTime: now, replyRequested: replyRequested)
+        let update = StandbyStatusUpdate(
+            written: max(confirmed, serverWalEnd), flushed: confirmed, applied: confirmed,
+            clientTime: now, replyRequested: replyRequested)
         if let socket { try socket.sendCopyData(update.encoded()) } else { try connection.sendCopyData(update.encoded()) }
         lastStatusSent = .now
     }

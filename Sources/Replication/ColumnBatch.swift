@@ -124,8 +124,9 @@ public struct ColumnVector: Sendable {
     /// ``bytes`` (a large value read in pieces, see ``SnapshotReader``); throws when `fill`
     /// appended another number of bytes.
     public mutating func replaceLastNull(withBytes count: Int, _ fill: (inout [UInt8]) throws -> Void) throws {
-        precondition(kind.isByteLike && nulls.last == true && nanRows.last != nulls.count - 1 && outOfRange.last?.row != nulls.count - 1,
-                     "replaceLastNull on a \(kind) vector whose last row is not a NULL")
+        precondition(
+            kind.isByteLike && nulls.last == true && nanRows.last != nulls.count - 1 && outOfRange.last?.row != nulls.count - 1,
+            "replaceLastNull on a \(kind) vector whose last row is not a NULL")
         let start = bytes.count
         bytes.reserveCapacity(start + count)
         try fill(&bytes)
@@ -215,8 +216,10 @@ public struct LargeValueStream: Sendable {
     /// Hands the value's bytes, in order, to `emit`.
     public var produce: @Sendable (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
 
-    public init(row: Int, column: Int, count: Int,
-                produce: @escaping @Sendable (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) {
+    public init(
+        row: Int, column: Int, count: Int,
+        produce: @escaping @Sendable (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) {
         self.row = row; self.column = column; self.count = count; self.produce = produce
     }
 }

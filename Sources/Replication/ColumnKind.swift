@@ -38,8 +38,9 @@ public enum ColumnKind: Sendable, Equatable, Hashable {
             self = ColumnKind.array(elementTypeOID: column.elementTypeOID, typmod: column.typmod, dimensions: column.dimensions)
             return
         }
-        self = ColumnKind(typeOID: column.baseTypeOID, typmod: column.typmod, typeKind: column.typeKind,
-                          typeName: column.typeName)
+        self = ColumnKind(
+            typeOID: column.baseTypeOID, typmod: column.typmod, typeKind: column.typeKind,
+            typeName: column.typeName)
     }
 
     /// The mapping of an array type: a LIST of its element when it is declared one-dimensional
@@ -66,7 +67,7 @@ public enum ColumnKind: Sendable, Equatable, Hashable {
             if typmod >= 4 {
                 let precision = Int((typmod - 4) >> 16) & 0xFFFF
                 var scale = Int((typmod - 4) & 0x7FF)
-                if scale > 1000 { scale -= 2048 }   // PostgreSQL 15 stores negative scales in 11 bits
+                if scale > 1000 { scale -= 2048 }  // PostgreSQL 15 stores negative scales in 11 bits
                 let parquetPrecision = scale < 0 ? precision - scale : precision
                 self = parquetPrecision <= 38 && precision > 0 ? .decimal(precision: parquetPrecision, scale: max(scale, 0)) : .numericText
             } else {

@@ -26,8 +26,10 @@ public struct CopyBinaryDecoder {
     /// A row whose trailing row ID is set is skipped and its `ctid` (block, offset) handed to
     /// `deferred`.
     @discardableResult
-    public mutating func decode(_ message: UnsafeRawBufferPointer, into batch: inout ColumnBatch,
-                                deferred: (UInt32, UInt16) throws -> Void) throws -> Int {
+    public mutating func decode(
+        _ message: UnsafeRawBufferPointer, into batch: inout ColumnBatch,
+        deferred: (UInt32, UInt16) throws -> Void
+    ) throws -> Int {
         try decodeRows(message, into: &batch, deferredRow: deferred)
     }
 
@@ -39,8 +41,10 @@ public struct CopyBinaryDecoder {
         }
     }
 
-    private mutating func decodeRows(_ message: UnsafeRawBufferPointer, into batch: inout ColumnBatch,
-                                     deferredRow: (UInt32, UInt16) throws -> Void) throws -> Int {
+    private mutating func decodeRows(
+        _ message: UnsafeRawBufferPointer, into batch: inout ColumnBatch,
+        deferredRow: (UInt32, UInt16) throws -> Void
+    ) throws -> Int {
         var offset = 0
         if !sawHeader {
             let headerLength = Self.signature.count + 8
@@ -78,8 +82,9 @@ public struct CopyBinaryDecoder {
                     throw CopyDecodingError(reason: "field length \(length) runs past the message", offset: offset - 4)
                 }
                 do {
-                    try BinaryValueDecoder.append(UnsafeRawBufferPointer(rebasing: message[offset..<offset + length]),
-                                                  to: &batch.columns[column])
+                    try BinaryValueDecoder.append(
+                        UnsafeRawBufferPointer(rebasing: message[offset..<offset + length]),
+                        to: &batch.columns[column])
                 } catch {
                     throw CopyDecodingError(reason: "column \(column + 1): \(error)", offset: offset)
                 }
@@ -93,8 +98,10 @@ public struct CopyBinaryDecoder {
 
     /// Walks the fields of the row starting at `start` to its trailing row ID: nil when it is NULL
     /// (the row is decoded as usual), else reports the `ctid` and returns the row's end.
-    private func deferredRowEnd(_ message: UnsafeRawBufferPointer, from start: Int,
-                                _ deferredRow: (UInt32, UInt16) throws -> Void) throws -> Int? {
+    private func deferredRowEnd(
+        _ message: UnsafeRawBufferPointer, from start: Int,
+        _ deferredRow: (UInt32, UInt16) throws -> Void
+    ) throws -> Int? {
         var offset = start
         for _ in 0..<columnCount {
             guard offset + 4 <= message.count else { throw CopyDecodingError(reason: "truncated field length", offset: offset) }

@@ -33,9 +33,11 @@ public enum LakeDDL {
         /// Spectrum read an unpartitioned table's subfolders as they are).
         public var dateFolders = false
 
-        public init(location: @escaping @Sendable (TableDescription) -> String, database: String,
-                    seqColumn: String, commitTimeColumn: String, exactLogicalTypes: Bool = false, iceberg: Bool = false,
-                    dateFolders: Bool = false) {
+        public init(
+            location: @escaping @Sendable (TableDescription) -> String, database: String,
+            seqColumn: String, commitTimeColumn: String, exactLogicalTypes: Bool = false, iceberg: Bool = false,
+            dateFolders: Bool = false
+        ) {
             self.location = location; self.database = database
             self.seqColumn = seqColumn; self.commitTimeColumn = commitTimeColumn; self.exactLogicalTypes = exactLogicalTypes
             self.iceberg = iceberg
@@ -69,7 +71,8 @@ public enum LakeDDL {
         let view = qualified(name, engine: engine, database: options.database)
         var out = "-- \(table.schema).\(table.name)\n"
         // Athena's DDL is Hive's: backquoted names; its views are Trino SQL.
-        let changesName = engine == .athena
+        let changesName =
+            engine == .athena
             ? ddlIdentifier(options.database, engine: engine) + "." + ddlIdentifier(name + "_changes", engine: engine) : changes
         out += changesObject(table, engine: engine, name: changesName, options: options) + ";\n"
         let select = currentState(table, from: changes, engine: engine, options: options)
@@ -89,8 +92,9 @@ public enum LakeDDL {
     /// the cycle before that time left it.
     static func icebergStatements(_ table: TableDescription, engine: Engine, options: Options) throws -> String {
         guard engine == .duckdb else {
-            throw Unsupported(description: "--iceberg: the engine that reads the Iceberg tables here is duckdb "
-                              + "(Athena and Trino read them through Glue, Spark with the Iceberg runtime: docs/iceberg.md)")
+            throw Unsupported(
+                description: "--iceberg: the engine that reads the Iceberg tables here is duckdb "
+                    + "(Athena and Trino read them through Glue, Spark with the Iceberg runtime: docs/iceberg.md)")
         }
         let name = objectName(schema: table.schema, table: table.name)
         var location = options.location(table)
@@ -155,8 +159,10 @@ public enum LakeDDL {
     /// The columns of the table's files as `engine` declares them, in file order: `Op`, `columns`,
     /// the order and commit-time columns (unless turned off), `_unchanged_toast`. The DDL above and
     /// the Glue tables the daemon keeps (Hive types: `engine` `.athena`) both come from here.
-    public static func fileColumns(_ columns: [(name: String, kind: ColumnKind)], engine: Engine,
-                                   options: Options) -> [(name: String, type: String)] {
+    public static func fileColumns(
+        _ columns: [(name: String, kind: ColumnKind)], engine: Engine,
+        options: Options
+    ) -> [(name: String, type: String)] {
         var out = [(ParquetTableWriter.opColumnName, "string")]
         out += columns.map { ($0.name, type($0.kind, engine: engine, exact: options.exactLogicalTypes)) }
         if !options.seqColumn.isEmpty { out.append((options.seqColumn, type(.text, engine: engine, exact: false))) }
@@ -191,8 +197,10 @@ public enum LakeDDL {
 
     /// The current-state SELECT over `source` (the changes object); `asOf` adds the "as of a time"
     /// form (rows committed at or before it; LOAD rows carry the snapshot's time).
-    public static func currentState(_ table: TableDescription, from source: String, engine: Engine, options: Options,
-                                    asOf: String? = nil) -> String {
+    public static func currentState(
+        _ table: TableDescription, from source: String, engine: Engine, options: Options,
+        asOf: String? = nil
+    ) -> String {
         let q = { (name: String) in queryIdentifier(name, engine: engine) }
         let op = "COALESCE(\(q(ParquetTableWriter.opColumnName)), 'I')"
         let seq = q(options.seqColumn)
@@ -266,7 +274,8 @@ public enum LakeDDL {
 
     /// An identifier in a query: backquoted for Spark, double-quoted elsewhere.
     static func queryIdentifier(_ name: String, engine: Engine) -> String {
-        engine == .spark ? "`" + name.replacingOccurrences(of: "`", with: "``") + "`"
+        engine == .spark
+            ? "`" + name.replacingOccurrences(of: "`", with: "``") + "`"
             : "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
@@ -276,7 +285,8 @@ public enum LakeDDL {
     }
 
     static func qualified(_ name: String, engine: Engine, database: String) -> String {
-        engine == .duckdb || database.isEmpty ? queryIdentifier(name, engine: engine)
+        engine == .duckdb || database.isEmpty
+            ? queryIdentifier(name, engine: engine)
             : queryIdentifier(database, engine: engine) + "." + queryIdentifier(name, engine: engine)
     }
 

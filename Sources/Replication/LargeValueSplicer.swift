@@ -109,19 +109,20 @@ public enum LargeValueSplicer {
 
         try take(1)
         guard out.first == UInt8(ascii: "w"), source.remaining >= 25 else { try takeRest(); return (out, []) }
-        try take(25)   // XLogData header (24 bytes) and the pgoutput message type
+        try take(25)  // XLogData header (24 bytes) and the pgoutput message type
         let type = out[25]
         guard type == UInt8(ascii: "I") || type == UInt8(ascii: "U") || type == UInt8(ascii: "D") else {
             try takeRest()
             return (out, [])
         }
-        try take(4)   // relation OID
+        try take(4)  // relation OID
         var tuple = 0
         while source.remaining > 0 {
             try take(1)
             let marker = out[out.count - 1]
             guard marker == UInt8(ascii: "N") || marker == UInt8(ascii: "K") || marker == UInt8(ascii: "O"),
-                  source.remaining >= 2 else { break }
+                source.remaining >= 2
+            else { break }
             try take(2)
             let columns = bigEndian(out.count - 2, 2)
             for column in 0..<columns {
@@ -135,8 +136,10 @@ public enum LargeValueSplicer {
                 if length >= threshold && length <= source.remaining {
                     for k in 1...4 { out[out.count - k] = 0 }
                     if let directory {
-                        largeValues.append(LargeValue(tuple: tuple, column: column, bytes: [],
-                                                       file: try toFile(source, length, directory: directory)))
+                        largeValues.append(
+                            LargeValue(
+                                tuple: tuple, column: column, bytes: [],
+                                file: try toFile(source, length, directory: directory)))
                         continue
                     }
                     let bytes = try [UInt8](unsafeUninitializedCapacity: length) { storage, initialized in
@@ -161,7 +164,7 @@ extension LargeValueSplicer {
         let path = directory + "/" + filePrefix + UUID().uuidString + ".value"
         let fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw LargeValueFileError(path: path, detail: "cannot be created: errno \(errno)") }
-        let file = LargeValueFile(path: path, fd: fd, count: length)   // removes the file if what follows fails
+        let file = LargeValueFile(path: path, fd: fd, count: length)  // removes the file if what follows fails
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(length, 1 << 20), alignment: 16)
         defer { buffer.deallocate() }
         var left = length

@@ -94,10 +94,11 @@ public final class ParquetTableWriter {
     /// The columns of a change stream's relation (all nullable: a `D` or `T` row leaves columns null).
     public static func columns(for relation: StreamRelation) -> [Column] {
         relation.columnNames.indices.map { i in
-            Column(name: relation.columnNames[i], kind: relation.kinds[i], nullable: true,
-                   attnum: i < relation.attnums.count ? relation.attnums[i] : 0,
-                   typeName: i < relation.typeNames.count ? relation.typeNames[i] : "",
-                   missingValue: i < relation.missingValues.count ? relation.missingValues[i] : nil)
+            Column(
+                name: relation.columnNames[i], kind: relation.kinds[i], nullable: true,
+                attnum: i < relation.attnums.count ? relation.attnums[i] : 0,
+                typeName: i < relation.typeNames.count ? relation.typeNames[i] : "",
+                missingValue: i < relation.missingValues.count ? relation.missingValues[i] : nil)
         }
     }
 
@@ -125,7 +126,7 @@ public final class ParquetTableWriter {
         case .time: exact ? .timeMicros : .string
         case .timestamp: millis ? .timestampMillis(adjustedToUTC: false) : .timestampMicros(adjustedToUTC: false)
         case .timestamptz: millis ? .timestampMillis(adjustedToUTC: true) : .timestampMicros(adjustedToUTC: true)
-        case .list(let element): parquetType(element, exact: exact, millis: millis)   // the element type of the LIST
+        case .list(let element): parquetType(element, exact: exact, millis: millis)  // the element type of the LIST
         }
     }
 
@@ -134,18 +135,26 @@ public final class ParquetTableWriter {
         if opColumn { schema.append(ParquetColumn(name: Self.opColumnName, type: .string, nullable: false)) }
         schema += columns.map { column -> ParquetColumn in
             if case .list(let element) = column.kind {
-                return .list(name: column.name, element: Self.parquetType(element, exact: options.exactLogicalTypes, millis: options.timestampMillis),
-                             nullable: column.nullable, elementNullable: true)
+                return .list(
+                    name: column.name, element: Self.parquetType(element, exact: options.exactLogicalTypes, millis: options.timestampMillis),
+                    nullable: column.nullable, elementNullable: true)
             }
-            return ParquetColumn(name: column.name, type: Self.parquetType(column.kind, exact: options.exactLogicalTypes, millis: options.timestampMillis),
-                                 nullable: column.nullable)
+            return ParquetColumn(
+                name: column.name, type: Self.parquetType(column.kind, exact: options.exactLogicalTypes, millis: options.timestampMillis),
+                nullable: column.nullable)
         }
-        for extra in [options.seqColumn, options.commitTimeColumn, opColumn ? Self.opColumnName : nil,
-                      unchangedToastColumn ? Self.unchangedToastColumnName : nil].compactMap({ $0 }) {
+        for extra in [
+            options.seqColumn, options.commitTimeColumn, opColumn ? Self.opColumnName : nil,
+            unchangedToastColumn ? Self.unchangedToastColumnName : nil,
+        ].compactMap({ $0 }) {
             if columns.contains(where: { $0.name == extra }) { throw NameCollision(column: extra) }
         }
         if let name = options.seqColumn { schema.append(ParquetColumn(name: name, type: .string, nullable: false)) }
-        if let name = options.commitTimeColumn { schema.append(ParquetColumn(name: name, type: options.timestampMillis ? .timestampMillis(adjustedToUTC: true) : .timestampMicros(adjustedToUTC: true), nullable: false)) }
+        if let name = options.commitTimeColumn {
+            schema.append(
+                ParquetColumn(
+                    name: name, type: options.timestampMillis ? .timestampMillis(adjustedToUTC: true) : .timestampMicros(adjustedToUTC: true), nullable: false))
+        }
         if unchangedToastColumn { schema.append(ParquetColumn(name: Self.unchangedToastColumnName, type: .string, nullable: true)) }
         var writerOptions = ParquetWriterOptions()
         writerOptions.codec = options.codec
@@ -179,10 +188,11 @@ public final class ParquetTableWriter {
     private func appendOrder(_ order: RowOrder?, row: Int, column: Int) {
         guard seqColumn || commitTimeColumn else { return }
         guard let order else { preconditionFailure("a file with order columns written without the rows' order") }
-        let (lsn, position, time): (UInt64, UInt32, Int64) = switch order {
-        case .snapshot(let lsn, let micros): (lsn, 0, micros)
-        case .changes(let changes): (changes.lsns[row], changes.positions[row], changes.commitTimes[row])
-        }
+        let (lsn, position, time): (UInt64, UInt32, Int64) =
+            switch order {
+            case .snapshot(let lsn, let micros): (lsn, 0, micros)
+            case .changes(let changes): (changes.lsns[row], changes.positions[row], changes.commitTimes[row])
+            }
         var next = column
         if seqColumn {
             PortableText.withText({ RowOrder.seq(lsn: lsn, position: position, into: $0) }) { writer.appendBytes($0, column: next) }
@@ -203,7 +213,8 @@ public final class ParquetTableWriter {
         if case .changes(let changes) = order { precondition(changes.count == batch.rowCount, "one order entry per row") }
         // The flat path: no LIST column and no numeric NaN to record (the rare cases take the loop below).
         if batch.largeValueStreams.isEmpty
-            && !batch.columns.contains(where: { if case .list = $0.kind { true } else { !$0.nanRows.isEmpty || !$0.outOfRange.isEmpty } }) {
+            && !batch.columns.contains(where: { if case .list = $0.kind { true } else { !$0.nanRows.isEmpty || !$0.outOfRange.isEmpty } })
+        {
             try appendFlat(batch, ops: ops, unchangedToast: unchangedToast, order: order)
             return
         }
@@ -263,7 +274,8 @@ public final class ParquetTableWriter {
                             }
                             if elementRangeCursor[c] < elements.outOfRange.count, elements.outOfRange[elementRangeCursor[c]].row == e {
                                 outOfRange[columns[c].name, default: []].append(
-                                    "[\(rowCount + Int64(row)),\(e - vector.listOffsets[i]),\(Self.jsonString(elements.outOfRange[elementRangeCursor[c]].text))]")
+                                    "[\(rowCount + Int64(row)),\(e - vector.listOffsets[i]),\(Self.jsonString(elements.outOfRange[elementRangeCursor[c]].text))]"
+                                )
                                 elementRangeCursor[c] += 1
                             }
                             writer.appendNull(column: base + c); continue
@@ -280,7 +292,9 @@ public final class ParquetTableWriter {
             if unchangedToastColumn {
                 let column = base + columns.count + orderColumns
                 if let u = unchangedToast, !u.nulls[row] {
-                    u.bytes.withUnsafeBytes { writer.appendBytes(UnsafeRawBufferPointer(rebasing: $0[u.offsets[toastIndex]..<u.offsets[toastIndex + 1]]), column: column) }
+                    u.bytes.withUnsafeBytes {
+                        writer.appendBytes(UnsafeRawBufferPointer(rebasing: $0[u.offsets[toastIndex]..<u.offsets[toastIndex + 1]]), column: column)
+                    }
                     toastIndex += 1
                 } else {
                     writer.appendNull(column: column)
@@ -346,13 +360,14 @@ public final class ParquetTableWriter {
         for vector in batch.columns + (toast.map { [$0] } ?? []) {
             precondition(vector.count == rows, "every column of a batch has its rows")
             func pointer<T>(_ array: [T]) -> UnsafePointer<T>? { array.isEmpty ? nil : array.withUnsafeBufferPointer { $0.baseAddress } }
-            flat.append(FlatColumn(
-                write: Self.flatWrite(vector.kind, exact: exactLogicalTypes, millis: timestampMillis),
-                nulls: pointer(vector.nulls) ?? UnsafePointer(bitPattern: 1)!,
-                int64s: pointer(vector.int64s), int128s: pointer(vector.int128s),
-                float32s: pointer(vector.float32s), float64s: pointer(vector.float64s),
-                bytes: vector.bytes.isEmpty ? nil : vector.bytes.withUnsafeBytes { $0.baseAddress },
-                offsets: pointer(vector.offsets)!))
+            flat.append(
+                FlatColumn(
+                    write: Self.flatWrite(vector.kind, exact: exactLogicalTypes, millis: timestampMillis),
+                    nulls: pointer(vector.nulls) ?? UnsafePointer(bitPattern: 1)!,
+                    int64s: pointer(vector.int64s), int128s: pointer(vector.int128s),
+                    float32s: pointer(vector.float32s), float64s: pointer(vector.float64s),
+                    bytes: vector.bytes.isEmpty ? nil : vector.bytes.withUnsafeBytes { $0.baseAddress },
+                    offsets: pointer(vector.offsets)!))
         }
         let writer = self.writer
         let tableColumns = columns.count, orderColumns = self.orderColumns
@@ -432,9 +447,11 @@ public final class ParquetTableWriter {
         case .float32: writer.appendFloat(v.float32s[i], column: column)
         case .float64: writer.appendDouble(v.float64s[i], column: column)
         case .decimal(let p, _):
-            if p <= 9 { writer.appendInt32(Int32(truncatingIfNeeded: v.int64s[i]), column: column) }
-            else if p <= 18 { writer.appendInt64(v.int64s[i], column: column) }
-            else {
+            if p <= 9 {
+                writer.appendInt32(Int32(truncatingIfNeeded: v.int64s[i]), column: column)
+            } else if p <= 18 {
+                writer.appendInt64(v.int64s[i], column: column)
+            } else {
                 // FIXED_LEN_BYTE_ARRAY: big-endian two's complement in the fewest bytes for p digits.
                 let length = ParquetValueType.decimalByteLength(precision: p)
                 var big = v.int128s[i].bigEndian
@@ -489,10 +506,11 @@ public final class ParquetTableWriter {
     public static let outOfRangeMetadataKey = "replicatord.out_of_range"
 
     static func columnsJSON(_ columns: [Column]) -> String {
-        "[" + columns.map { c in
-            "{\"name\":" + jsonString(c.name) + ",\"attnum\":\(c.attnum),\"type\":" + jsonString(c.typeName)
-                + (c.missingValue.map { ",\"missing\":" + jsonString($0) } ?? "") + "}"
-        }.joined(separator: ",") + "]"
+        "["
+            + columns.map { c in
+                "{\"name\":" + jsonString(c.name) + ",\"attnum\":\(c.attnum),\"type\":" + jsonString(c.typeName)
+                    + (c.missingValue.map { ",\"missing\":" + jsonString($0) } ?? "") + "}"
+            }.joined(separator: ",") + "]"
     }
 
     /// `{"column": [entry, ...]}` in column order, for the footer keys that list rows.

@@ -31,13 +31,15 @@ public struct ReplicationSlot: Sendable, Equatable {
 
     /// The slot's row of `pg_replication_slots`, nil when there is no such slot.
     public func facts(on connection: PGConnection) throws -> Facts? {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT active, active_pid::text, plugin, database, database = current_database(), confirmed_flush_lsn::text
             FROM pg_replication_slots WHERE slot_name = $1
             """, [name])
         guard let row = result.rows.first else { return nil }
-        return Facts(active: row[0] == "t", activePID: row[1], plugin: row[2] ?? "", database: row[3] ?? "",
-                     ownDatabase: row[4] == "t", confirmedFlush: row[5])
+        return Facts(
+            active: row[0] == "t", activePID: row[1], plugin: row[2] ?? "", database: row[3] ?? "",
+            ownDatabase: row[4] == "t", confirmedFlush: row[5])
     }
 
     /// WAL the slot keeps on the server (`pg_current_wal_lsn() - restart_lsn`), nil without the slot.
@@ -49,7 +51,8 @@ public struct ReplicationSlot: Sendable, Equatable {
 
     /// The server's WAL position, the lag behind it of `confirmed`, and the WAL this slot retains.
     public func serverPosition(confirmed: String?, on connection: PGConnection) throws -> (walLSN: String, lagBytes: Int64?, retainedWALBytes: Int64?)? {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT pg_current_wal_lsn()::text,
                    pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint::text,
                    (SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint::text FROM pg_replication_slots WHERE slot_name = $2)
@@ -69,7 +72,9 @@ public struct ReplicationSlot: Sendable, Equatable {
         }
         guard !facts.active else { throw ReplicationSlotError(.unusable, "replication slot \(name) is in use by another process") }
         guard facts.plugin == "pgoutput" else {
-            throw ReplicationSlotError(.unusable, "replication slot \(name) uses the \(facts.plugin) plugin, not pgoutput: it belongs to another consumer; choose another [source] slot name")
+            throw ReplicationSlotError(
+                .unusable,
+                "replication slot \(name) uses the \(facts.plugin) plugin, not pgoutput: it belongs to another consumer; choose another [source] slot name")
         }
         return true
     }
@@ -78,7 +83,10 @@ public struct ReplicationSlot: Sendable, Equatable {
     /// this database.
     public func checkStreamable(from start: LSN, checkpointKey: String, on connection: PGConnection) throws {
         guard let facts = try facts(on: connection) else {
-            throw ReplicationSlotError(.lost, "replication slot \(name) no longer exists: changes since \(start) cannot be read; drop the checkpoint (\(checkpointKey)) to start over with a full load")
+            throw ReplicationSlotError(
+                .lost,
+                "replication slot \(name) no longer exists: changes since \(start) cannot be read; drop the checkpoint (\(checkpointKey)) to start over with a full load"
+            )
         }
         guard facts.isOurKind else { throw ReplicationSlotError(.lost, "replication slot \(name) is not a pgoutput slot of this database") }
     }

@@ -16,8 +16,9 @@ public final class SegmentSpool: @unchecked Sendable {
     public init(directory: String, relation: StreamRelation, options: ParquetFileOptions) throws {
         path = (directory as NSString).appendingPathComponent("replicatord-cdc-\(UUID().uuidString).parquet")
         sink = try ParquetFileSink(path: path)
-        writer = try ParquetTableWriter(columns: ParquetTableWriter.columns(for: relation),
-                                        opColumn: true, unchangedToastColumn: true, options: options, sink: sink)
+        writer = try ParquetTableWriter(
+            columns: ParquetTableWriter.columns(for: relation),
+            opColumn: true, unchangedToastColumn: true, options: options, sink: sink)
     }
 
     /// Bytes of the file so far, written and buffered.

@@ -30,7 +30,9 @@ public struct SnapshotReader {
         try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try connection.query("SET TRANSACTION SNAPSHOT \(PGConnection.quoteLiteral(snapshotName))")
         // Values read as text print as the change stream's session prints them (ChangeStream.sessionOptions).
-        try connection.query("SELECT set_config('timezone', 'UTC', true), set_config('datestyle', 'ISO, YMD', true), set_config('intervalstyle', 'iso_8601', true), set_config('extra_float_digits', '3', true), set_config('bytea_output', 'hex', true)")
+        try connection.query(
+            "SELECT set_config('timezone', 'UTC', true), set_config('datestyle', 'ISO, YMD', true), set_config('intervalstyle', 'iso_8601', true), set_config('extra_float_digits', '3', true), set_config('bytea_output', 'hex', true)"
+        )
     }
 
     /// The COPY statement for `table`: its columns in attnum order, cast to text where the binary
@@ -41,8 +43,10 @@ public struct SnapshotReader {
     /// With `largeValues`, each column that may hold a large value (``largeValueExpression(_:limit:)``)
     /// reads NULL where its value is longer than that, and a last column gives the `ctid` of such
     /// rows (NULL for the others); `row` restricts the statement to one row by its `ctid`.
-    public static func copyStatement(for table: TableDescription, pages: PageRange? = nil,
-                                     largeValues: Int? = nil, rowIDColumn: Bool = true, row: (UInt32, UInt16)? = nil) -> String {
+    public static func copyStatement(
+        for table: TableDescription, pages: PageRange? = nil,
+        largeValues: Int? = nil, rowIDColumn: Bool = true, row: (UInt32, UInt16)? = nil
+    ) -> String {
         var conditions: [String] = []
         var list = table.columns.map { column -> String in
             let quoted = PGConnection.quoteIdentifier(column.name)
@@ -128,14 +132,18 @@ public struct SnapshotReader {
 
     /// Reads one row the COPY left out (its `ctid` is `row`): its other values with a COPY of that
     /// row, then each large value in pieces of `limit` bytes, appended in place of its NULL.
-    private func readRowWithLargeValues(_ table: TableDescription, row: (UInt32, UInt16), limit: Int,
-                                        into batch: inout ColumnBatch) throws {
+    private func readRowWithLargeValues(
+        _ table: TableDescription, row: (UInt32, UInt16), limit: Int,
+        into batch: inout ColumnBatch
+    ) throws {
         let tid = "'(\(row.0),\(row.1))'::tid"
         let large = table.columns.enumerated().compactMap { index, column in
             Self.largeValueExpression(column, limit: limit).map { (index, column, $0) }
         }
-        let lengths = try connection.query("SELECT " + large.map { "CASE WHEN \($0.2.condition) THEN octet_length(\($0.2.sendBytes)) END" }
-            .joined(separator: ", ") + " FROM \(table.qualifiedName) WHERE ctid = \(tid)")
+        let lengths = try connection.query(
+            "SELECT "
+                + large.map { "CASE WHEN \($0.2.condition) THEN octet_length(\($0.2.sendBytes)) END" }
+                .joined(separator: ", ") + " FROM \(table.qualifiedName) WHERE ctid = \(tid)")
         guard let found = lengths.rows.first else {
             throw CopyDecodingError(reason: "row \(tid) of \(table.qualifiedName) is gone from the snapshot", offset: 0)
         }
@@ -151,9 +159,11 @@ public struct SnapshotReader {
             guard let text, let length = Int(text) else { continue }
             // jsonb's binary form starts with its version byte, which the value does not keep.
             let skip = ColumnKind(column) == .jsonb ? 1 : 0
-            let pieces = ValuePieces(connection: connection, sql: { offset in
-                "COPY (SELECT substring(\(expression.sendBytes) FROM \(offset) FOR \(limit)) FROM \(table.qualifiedName) WHERE ctid = \(tid)) TO STDOUT (FORMAT binary)"
-            }, length: length, skipVersionByte: skip == 1)
+            let pieces = ValuePieces(
+                connection: connection,
+                sql: { offset in
+                    "COPY (SELECT substring(\(expression.sendBytes) FROM \(offset) FOR \(limit)) FROM \(table.qualifiedName) WHERE ctid = \(tid)) TO STDOUT (FORMAT binary)"
+                }, length: length, skipVersionByte: skip == 1)
             if streamsLargeValues {
                 batch.largeValueStreams.append(LargeValueStream(row: batch.rowCount - 1, column: index, count: length - skip, produce: pieces.read))
             } else {

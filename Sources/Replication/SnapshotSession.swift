@@ -94,8 +94,9 @@ public struct SnapshotSession: Sendable {
             consistentPoint = try LSN(serverText: slot.consistentPoint, from: "CREATE_REPLICATION_SLOT")
         }
         let (readers, plan) = try openReaders(snapshot: snapshot, tables: tables, options: options)
-        return SnapshotSession(holder: TransferredValue(holder), readers: readers, plan: plan, consistentPoint: consistentPoint,
-                               systemID: systemID, snapshotName: snapshot)
+        return SnapshotSession(
+            holder: TransferredValue(holder), readers: readers, plan: plan, consistentPoint: consistentPoint,
+            systemID: systemID, snapshotName: snapshot)
     }
 
     /// Opens the reader connections, each inside `snapshot`, and cuts the tables into the pieces
@@ -117,8 +118,9 @@ public struct SnapshotSession: Sendable {
         if tidRangeScans {
             for start in stride(from: 0, to: tables.count, by: 500) {
                 let oids = tables[start..<min(tables.count, start + 500)].map { String($0.oid) }.joined(separator: ",")
-                let result = try first.query("SELECT o, pg_relation_size(o::regclass) / current_setting('block_size')::bigint FROM unnest($1::oid[]) AS o",
-                                             ["{\(oids)}"])
+                let result = try first.query(
+                    "SELECT o, pg_relation_size(o::regclass) / current_setting('block_size')::bigint FROM unnest($1::oid[]) AS o",
+                    ["{\(oids)}"])
                 for row in result.rows {
                     if let oid = row[0].flatMap({ UInt32($0) }), let pages = row[1].flatMap({ Int($0) }) { pagesByOID[oid] = pages }
                 }
@@ -173,8 +175,10 @@ public struct SnapshotSession: Sendable {
         /// Reads `table` (or its `pages`) in batches of `batchRows` rows; large values are left to
         /// the batch's consumer to read in pieces on this connection (see
         /// ``SnapshotReader/streamsLargeValues``). Returns the rows read.
-        public func read(_ table: TableDescription, pages: PageRange?, batchRows: Int,
-                         onBatch: (inout ColumnBatch) throws -> Void) throws -> Int64 {
+        public func read(
+            _ table: TableDescription, pages: PageRange?, batchRows: Int,
+            onBatch: (inout ColumnBatch) throws -> Void
+        ) throws -> Int64 {
             var reader = SnapshotReader(connection: connection, batchRows: batchRows)
             reader.streamsLargeValues = true
             return try reader.read(table, pages: pages, onBatch: onBatch)

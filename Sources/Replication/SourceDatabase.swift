@@ -29,10 +29,12 @@ public struct SourceDatabase: Sendable {
         var problems: [String] = []
         let walLevel = try connection.query("SHOW wal_level").rows.first?[0] ?? ""
         if walLevel != "logical" {
-            problems.append("wal_level is \(walLevel), not logical (ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL; on RDS rds.logical_replication = 1)")
+            problems.append(
+                "wal_level is \(walLevel), not logical (ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL; on RDS rds.logical_replication = 1)")
         }
         // On Amazon RDS the REPLICATION attribute cannot be granted; membership of rds_replication stands for it.
-        let role = try connection.query("""
+        let role = try connection.query(
+            """
             SELECT rolreplication OR rolsuper OR CASE WHEN to_regrole('rds_replication') IS NULL THEN false
                                                       ELSE pg_has_role(current_user, 'rds_replication', 'MEMBER') END,
                    current_user
@@ -49,15 +51,18 @@ public struct SourceDatabase: Sendable {
             problems.append(error.description)
         }
         if !tables.isEmpty {
-            let unreadable = try connection.query("""
+            let unreadable = try connection.query(
+                """
                 SELECT format('%I.%I', n.nspname, c.relname) FROM pg_get_publication_tables($1) gpt
                 JOIN pg_class c ON c.oid = gpt.relid JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE NOT (has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT'))
                 ORDER BY 1
-                """, [publication]).rows.compactMap { $0[0] }
+                """, [publication]
+            ).rows.compactMap { $0[0] }
             if !unreadable.isEmpty {
                 let user = role.rows.first?[1] ?? "?"
-                problems.append("role \(user) may not read \(unreadable.joined(separator: ", ")) (GRANT USAGE ON SCHEMA and GRANT SELECT ON those tables TO \(user))")
+                problems.append(
+                    "role \(user) may not read \(unreadable.joined(separator: ", ")) (GRANT USAGE ON SCHEMA and GRANT SELECT ON those tables TO \(user))")
             }
         }
         return Readiness(tables: tables, problems: problems)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Parses one value in PostgreSQL's text output into a ``ColumnVector``, appending exactly what
@@ -246,8 +246,10 @@ public enum TextValueParser {
     /// plain decimal by ``scanFloat(_:)``); nil unless it read every byte, which only a locale
     /// whose radix character is not `.` prevents (the caller then falls back to the standard
     /// library's locale-independent parse). glibc's conversions are correctly rounded.
-    static func cParse<T>(_ text: UnsafeRawBufferPointer,
-                          _ convert: (UnsafePointer<CChar>, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> T) -> T? {
+    static func cParse<T>(
+        _ text: UnsafeRawBufferPointer,
+        _ convert: (UnsafePointer<CChar>, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> T
+    ) -> T? {
         guard let source = text.baseAddress, text.count > 0 else { return nil }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer -> T? in
             guard let base = buffer.baseAddress else { return nil }
@@ -426,18 +428,20 @@ public enum TextValueParser {
             year = year * 10 + Int64(text[i] &- UInt8(ascii: "0")); yearDigits += 1; i += 1
         }
         guard yearDigits >= 4, expect(text, &i, end, UInt8(ascii: "-")),
-              let month = fixedDigits(text, &i, end, 2), expect(text, &i, end, UInt8(ascii: "-")),
-              let day = fixedDigits(text, &i, end, 2) else {
+            let month = fixedDigits(text, &i, end, 2), expect(text, &i, end, UInt8(ascii: "-")),
+            let day = fixedDigits(text, &i, end, 2)
+        else {
             throw ValueDecodingError(kind: kind, reason: "date is not YYYY-MM-DD")
         }
         guard year >= 1 else { throw ValueDecodingError(kind: kind, reason: "year 0 does not exist") }
         let astronomical = bc ? 1 - year : year
         guard (1...12).contains(month) else { throw ValueDecodingError(kind: kind, reason: "month out of range") }
-        let monthDays: Int64 = switch month {
-        case 2: isLeap(astronomical) ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
+        let monthDays: Int64 =
+            switch month {
+            case 2: isLeap(astronomical) ? 29 : 28
+            case 4, 6, 9, 11: 30
+            default: 31
+            }
         guard (1...monthDays).contains(day) else { throw ValueDecodingError(kind: kind, reason: "day out of range for its month") }
         return daysSinceEpoch(year: astronomical, month: month, day: day)
     }
@@ -460,11 +464,14 @@ public enum TextValueParser {
     }
 
     /// `HH:MM:SS[.f{1,6}]` -> microseconds since midnight; `24:00:00` only when allowed.
-    static func timeOfDay(_ text: UnsafeRawBufferPointer, _ i: inout Int, _ end: Int, _ kind: ColumnKind,
-                          allowMidnightEnd: Bool) throws -> Int64 {
+    static func timeOfDay(
+        _ text: UnsafeRawBufferPointer, _ i: inout Int, _ end: Int, _ kind: ColumnKind,
+        allowMidnightEnd: Bool
+    ) throws -> Int64 {
         guard let h = fixedDigits(text, &i, end, 2), expect(text, &i, end, UInt8(ascii: ":")),
-              let m = fixedDigits(text, &i, end, 2), expect(text, &i, end, UInt8(ascii: ":")),
-              let s = fixedDigits(text, &i, end, 2) else {
+            let m = fixedDigits(text, &i, end, 2), expect(text, &i, end, UInt8(ascii: ":")),
+            let s = fixedDigits(text, &i, end, 2)
+        else {
             throw ValueDecodingError(kind: kind, reason: "time is not HH:MM:SS")
         }
         var fraction: Int64 = 0

@@ -29,8 +29,10 @@ public final class TypeResolver {
         if let publication, !batchRead, resolvedOne > Self.relationsBeforeBatch {
             // A cycle in which many tables changed: one query per 2,000 tables instead of two per table.
             batchRead = true
-            let oids = try connection.query("SELECT format('%I.%I', schemaname, tablename)::regclass::oid FROM pg_publication_tables WHERE pubname = $1", [publication])
-                .rows.compactMap { $0[0].flatMap { UInt32($0) } }
+            let oids = try connection.query(
+                "SELECT format('%I.%I', schemaname, tablename)::regclass::oid FROM pg_publication_tables WHERE pubname = $1", [publication]
+            )
+            .rows.compactMap { $0[0].flatMap { UInt32($0) } }
             for start in stride(from: 0, to: oids.count, by: 2_000) {
                 for (oid, columns) in try Catalog.tableColumns(oids: Array(oids[start..<min(oids.count, start + 2_000)]), on: connection) {
                     prefetched[oid] = columns
@@ -38,7 +40,8 @@ public final class TypeResolver {
             }
         }
         if let columns = prefetched.removeValue(forKey: relation.oid), columns.count == relation.columns.count,
-           zip(columns, relation.columns).allSatisfy({ $0.name == $1.name && $0.typeOID == $1.typeOID && $0.typmod == $1.typeModifier }) {
+            zip(columns, relation.columns).allSatisfy({ $0.name == $1.name && $0.typeOID == $1.typeOID && $0.typmod == $1.typeModifier })
+        {
             return columns
         }
         return try Catalog.tableColumns(oid: relation.oid, on: connection)
@@ -75,24 +78,27 @@ public final class TypeResolver {
         }
         // The primary key from the catalog: under REPLICA IDENTITY FULL the Relation flags every column.
         let keyNames = Set(columns.filter(\.isPrimaryKey).map(\.name))
-        let identity: Character = switch relation.replicaIdentity {
-        case .default: "d"
-        case .full: "f"
-        case .index: "i"
-        case .nothing: "n"
-        }
-        return StreamRelation(oid: relation.oid, schema: relation.namespace, name: relation.name,
-                              columnNames: relation.columns.map(\.name), kinds: kinds,
-                              keyColumns: relation.columns.indices.filter { relation.columns[$0].isKey },
-                              replicaIdentity: identity,
-                              primaryKeyColumns: relation.columns.indices.filter { keyNames.contains(relation.columns[$0].name) },
-                              attnums: attnums, typeNames: typeNames, missingValues: missingValues)
+        let identity: Character =
+            switch relation.replicaIdentity {
+            case .default: "d"
+            case .full: "f"
+            case .index: "i"
+            case .nothing: "n"
+            }
+        return StreamRelation(
+            oid: relation.oid, schema: relation.namespace, name: relation.name,
+            columnNames: relation.columns.map(\.name), kinds: kinds,
+            keyColumns: relation.columns.indices.filter { relation.columns[$0].isKey },
+            replicaIdentity: identity,
+            primaryKeyColumns: relation.columns.indices.filter { keyNames.contains(relation.columns[$0].name) },
+            attnums: attnums, typeNames: typeNames, missingValues: missingValues)
     }
 
     func kind(typeOID: UInt32, typmod: Int32) throws -> ColumnKind {
         if typeOID < 10_000 { return ColumnKind(typeOID: typeOID, typmod: typmod) }
         if cache[typeOID] == nil {
-            let r = try connection.query("""
+            let r = try connection.query(
+                """
                 WITH RECURSIVE base(oid, typbasetype, typtypmod, depth) AS (
                   SELECT oid, typbasetype, typtypmod, 0 FROM pg_type WHERE oid = $1::oid
                   UNION ALL SELECT t.oid, t.typbasetype, t.typtypmod, b.depth + 1 FROM base b JOIN pg_type t ON t.oid = b.typbasetype

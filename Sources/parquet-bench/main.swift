@@ -4,7 +4,7 @@
 //
 //   parquet-bench OUT.parquet [ROWS] [ROW_GROUP_ROWS]
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Parquet
 

@@ -1,7 +1,7 @@
 import Daemon
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 import Logging
 import PGClient
@@ -32,21 +32,27 @@ struct ReplicatordBench {
             try await statusPage(tables: count, htmlFile: html)
         case "iceberg-day" where args.count == 7:
             guard let cycles = Int(args[3]), let interval = Int64(args[4]), let retention = Int64(args[6]),
-                  args[5] == "on" || args[5] == "off" else { usage() }
+                args[5] == "on" || args[5] == "off"
+            else { usage() }
             let outcome = try await DedicatedThread.run(name: "bench") {
-                try IcebergDaySimulation.run(directory: args[2], cycles: cycles, intervalSeconds: interval,
-                                             housekeeping: args[5] == "on", retentionSeconds: retention)
+                try IcebergDaySimulation.run(
+                    directory: args[2], cycles: cycles, intervalSeconds: interval,
+                    housekeeping: args[5] == "on", retentionSeconds: retention)
             }
-            print("table=\(outcome.tableFolder) metadata_files=\(outcome.metadataFiles) metadata_bytes=\(outcome.metadataBytes) "
-                  + "snapshots=\(outcome.snapshots) manifests=\(outcome.currentManifests) live_files=\(outcome.liveDataFiles) "
-                  + "commit_s=\(String(format: "%.2f", outcome.commitSeconds))")
+            print(
+                "table=\(outcome.tableFolder) metadata_files=\(outcome.metadataFiles) metadata_bytes=\(outcome.metadataBytes) "
+                    + "snapshots=\(outcome.snapshots) manifests=\(outcome.currentManifests) live_files=\(outcome.liveDataFiles) "
+                    + "commit_s=\(String(format: "%.2f", outcome.commitSeconds))")
         default:
             usage()
         }
     }
 
     static func usage() -> Never {
-        FileHandle.standardError.write(Data("usage: replicatord-bench copy-decode CONNINFO SCHEMA.TABLE | status-page [TABLES] [--html FILE] | iceberg-day DIR CYCLES INTERVAL_S on|off RETENTION_S\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "usage: replicatord-bench copy-decode CONNINFO SCHEMA.TABLE | status-page [TABLES] [--html FILE] | iceberg-day DIR CYCLES INTERVAL_S on|off RETENTION_S\n"
+                    .utf8))
         exit(2)
     }
 
@@ -56,11 +62,13 @@ struct ReplicatordBench {
         guard parts.count == 2 else { usage() }
         let (rows, seconds, checksum) = try await DedicatedThread.run(name: "bench") { () throws -> (Int64, Double, Int) in
             let connection = try PGConnection(conninfo: conninfo)
-            let r = try connection.query("SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2", parts)
+            let r = try connection.query(
+                "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2", parts)
             guard let oid = r.rows.first?[0].flatMap({ UInt32($0) }) else { throw PGError(.queryFailed, "no table \(qualified)") }
-            let table = TableDescription(oid: oid, schema: parts[0], name: parts[1],
-                                         columns: try Catalog.tableColumns(oid: oid, on: connection),
-                                         replicaIdentity: "d", estimatedRows: -1)
+            let table = TableDescription(
+                oid: oid, schema: parts[0], name: parts[1],
+                columns: try Catalog.tableColumns(oid: oid, on: connection),
+                replicaIdentity: "d", estimatedRows: -1)
             var checksum = 0
             let start = ContinuousClock.now
             let rows = try SnapshotReader(connection: connection).read(table) { batch in
@@ -80,8 +88,9 @@ struct ReplicatordBench {
         var state = HealthState(interval: .seconds(120), startedAt: t0.addingTimeInterval(-86_400), phase: .cdc, slot: "replicatord")
         state.migrationType = "full-load-and-cdc"
         state.configPath = "/etc/replicatord/replicatord.toml"
-        var checkpoint = Checkpoint(slot: "replicatord", publication: "replicatord", systemID: "7300000000000000000",
-                                          phase: .cdc, confirmedLSN: LSN(0x1A_2B3C_4D5E))
+        var checkpoint = Checkpoint(
+            slot: "replicatord", publication: "replicatord", systemID: "7300000000000000000",
+            phase: .cdc, confirmedLSN: LSN(0x1A_2B3C_4D5E))
         let progress = FullLoadProgress()
         var loading: [(name: String, estimatedRows: Int64)] = []
         for i in 0..<count {
@@ -103,14 +112,14 @@ struct ReplicatordBench {
         state.cycleSucceeded(at: t0.addingTimeInterval(-1), kind: .cdc, files: 12, rows: 34_567, checkpoint: checkpoint)
         state.server = .init(walLSN: "1A/2B3C5000", lagBytes: 4_096, retainedWALBytes: 1 << 30)
         for _ in 0..<state.history.capacity { state.recordCycle(at: t0) }
-        state.cycleStarted(at: t0)   // a cycle running, so the report reads the full load's progress
+        state.cycleStarted(at: t0)  // a cycle running, so the report reads the full load's progress
         let monitor = ServiceMonitor(state: state, progress: progress)
         if let htmlFile {
             try StatusPage.html(await monitor.statusData()).write(toFile: htmlFile, atomically: true, encoding: .utf8)
             return
         }
         var logger = Logger(label: "bench")
-        logger.logLevel = .critical   // the server logs its own cancellation at the end as an error
+        logger.logLevel = .critical  // the server logs its own cancellation at the end as an error
         // Where the time goes, in process: the figures (report), the JSON, the page around it.
         var figures: [Double] = [], encoding: [Double] = [], page: [Double] = []
         func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
@@ -149,7 +158,8 @@ struct ReplicatordBench {
         server.cancel()
         times.sort()
         let median = times[times.count / 2], p95 = times[Int(Double(times.count) * 0.95)], worst = times.last!
-        print(String(format: "status_page tables=%d bytes=%d median_ms=%.1f p95_ms=%.1f max_ms=%.1f target_ms=50", count, size, median, p95, worst)
-              + " met=\(p95 < 50 ? "yes" : "no")")
+        print(
+            String(format: "status_page tables=%d bytes=%d median_ms=%.1f p95_ms=%.1f max_ms=%.1f target_ms=50", count, size, median, p95, worst)
+                + " met=\(p95 < 50 ? "yes" : "no")")
     }
 }

@@ -58,7 +58,8 @@ struct DataGenerator: ParsableCommand {
                 let roll = random.next() % 100
                 if roll < 50 || nextID == 0 {
                     nextID += 1
-                    try connection.query("""
+                    try connection.query(
+                        """
                         INSERT INTO public.orders (id, customer_id, status, amount, created_at)
                         VALUES ($1, $2, 'new', $3, now())
                         """, [String(nextID), String(1 + random.next() % 1000), String(Double(random.next() % 100_000) / 100)])
@@ -82,22 +83,27 @@ struct DataGenerator: ParsableCommand {
                 if wait > 0 { Thread.sleep(forTimeInterval: wait) }
             }
         }
-        print("{\"inserts\": \(made.inserts), \"updates\": \(made.updates), \"deletes\": \(made.deletes), \"seconds\": \(String(format: "%.2f", Date().timeIntervalSince(started)))}")
+        print(
+            "{\"inserts\": \(made.inserts), \"updates\": \(made.updates), \"deletes\": \(made.deletes), \"seconds\": \(String(format: "%.2f", Date().timeIntervalSince(started)))}"
+        )
     }
 
     /// Creates the demo tables (and the publication) when they do not exist.
     func setUp(_ connection: PGConnection) throws {
-        try connection.query("""
+        try connection.query(
+            """
             CREATE TABLE IF NOT EXISTS public.customers (id int PRIMARY KEY, name text NOT NULL, vip boolean NOT NULL DEFAULT false)
             """)
         try connection.query("INSERT INTO public.customers SELECT g, 'customer ' || g, g % 10 = 0 FROM generate_series(1, 1000) g ON CONFLICT DO NOTHING")
         let exists = try connection.query("SELECT to_regclass('public.orders') IS NOT NULL").rows[0][0] == "t"
         if !exists {
-            try connection.query("""
+            try connection.query(
+                """
                 CREATE TABLE public.orders (id bigint PRIMARY KEY, customer_id int NOT NULL, status text NOT NULL, note text,
                   amount numeric(12,2), created_at timestamptz NOT NULL)
                 """)
-            try connection.query("""
+            try connection.query(
+                """
                 INSERT INTO public.orders SELECT g, 1 + g % 1000, 'new', md5(g::text), (g % 100000) / 100.0, now()
                 FROM generate_series(1, $1::bigint) g
                 """, [String(initialRows)])

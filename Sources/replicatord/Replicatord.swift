@@ -69,7 +69,9 @@ struct Run: AsyncParsableCommand {
             do {
                 switch try await engine.runCycle() {
                 case .fullLoad(let tables): logger.info("full load complete", metadata: ["tables": "\(tables)"])
-                case .cdc(let report): logger.info("cdc cycle complete", metadata: ["files": "\(report.files.count)", "rows": "\(report.rows)", "lsn.confirmed": "\(report.confirmedLSN)"])
+                case .cdc(let report):
+                    logger.info(
+                        "cdc cycle complete", metadata: ["files": "\(report.files.count)", "rows": "\(report.rows)", "lsn.confirmed": "\(report.confirmedLSN)"])
                 }
             } catch {
                 throw OneLineFailure("\(error)")
@@ -78,8 +80,9 @@ struct Run: AsyncParsableCommand {
         }
         let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
         do {
-            try await ServiceMode.run(configuration: config, engine: engine, notifier: notifier,
-                                      fatalExitDelay: .seconds(max(0, fatalExitSeconds)), configPath: options.config, logger: logger)
+            try await ServiceMode.run(
+                configuration: config, engine: engine, notifier: notifier,
+                fatalExitDelay: .seconds(max(0, fatalExitSeconds)), configPath: options.config, logger: logger)
         } catch {
             throw OneLineFailure(SecretScrubber.scrub("\(error)"))
         }
@@ -178,7 +181,8 @@ struct ReloadTable: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         guard config.task.migrationType == .fullLoadAndCDC else {
-            throw OneLineFailure("reload-table works with migration_type = \"full-load-and-cdc\" (full-load reloads every table each cycle; cdc has no full load)")
+            throw OneLineFailure(
+                "reload-table works with migration_type = \"full-load-and-cdc\" (full-load reloads every table each cycle; cdc has no full load)")
         }
         var logger = Logger(label: "replicatord")
         logger.logLevel = .warning
@@ -189,7 +193,9 @@ struct ReloadTable: AsyncParsableCommand {
                 throw OneLineFailure("the full load has not finished yet: it loads every table, there is nothing to reload")
             }
             guard let key = [table, "public." + table].first(where: { state.tables[$0] != nil }) else {
-                throw OneLineFailure("\(table) is not a replicated table (the checkpoint knows \(state.tables.count): \(state.tables.keys.sorted().prefix(5).joined(separator: ", "))\(state.tables.count > 5 ? ", ..." : ""))")
+                throw OneLineFailure(
+                    "\(table) is not a replicated table (the checkpoint knows \(state.tables.count): \(state.tables.keys.sorted().prefix(5).joined(separator: ", "))\(state.tables.count > 5 ? ", ..." : ""))"
+                )
             }
             try await TableReloadRequest.request(key, in: store)
             let listen = config.health.listen
@@ -245,8 +251,9 @@ struct DDL: AsyncParsableCommand {
             throw OneLineFailure("--engine \(engine): expected one of \(LakeDefinitions.engines.joined(separator: ", "))")
         }
         if iceberg && engine != "duckdb" {
-            throw OneLineFailure("--iceberg: the engine that reads the Iceberg tables here is duckdb (--engine duckdb); "
-                                 + "Athena and Trino read them through Glue, Spark with the Iceberg runtime (docs/iceberg.md)")
+            throw OneLineFailure(
+                "--iceberg: the engine that reads the Iceberg tables here is duckdb (--engine duckdb); "
+                    + "Athena and Trino read them through Glue, Spark with the Iceberg runtime (docs/iceberg.md)")
         }
         if iceberg && !config.catalog.iceberg {
             throw OneLineFailure("--iceberg: the configuration does not keep Iceberg tables (set [catalog] iceberg = true)")

@@ -12,7 +12,7 @@ import Logging
 import ObjectStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func option(_ name: String, _ fallback: String? = nil) -> String {
@@ -43,8 +43,9 @@ let chunkSize = Int(option("chunk", String(1024 * 1024)))!
 var logger = Logger(label: "s3-bench")
 logger.logLevel = .warning
 
-let config = S3Configuration(bucket: bucket, region: region, endpoint: endpoint, pathStyle: true, partSize: partSize,
-                             parallelism: parallelism)
+let config = S3Configuration(
+    bucket: bucket, region: region, endpoint: endpoint, pathStyle: true, partSize: partSize,
+    parallelism: parallelism)
 let client = try S3Client(configuration: config, credentials: EnvironmentCredentialsProvider(), logger: logger)
 try await client.createBucket()
 let store = S3ObjectStore(client: client, prefix: "", logger: logger)
@@ -71,6 +72,7 @@ let elapsed = clock.now - started
 close(fd)
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 let mib = Double(total) / 1_048_576
-print("{\"client\":\"replicatord\",\"bytes\":\(total),\"seconds\":\(String(format: "%.3f", seconds)),"
-    + "\"mib_per_s\":\(String(format: "%.1f", mib / seconds)),\"peak_rss_mib\":\(String(format: "%.1f", Double(peakRSSBytes()) / 1_048_576)),"
-    + "\"etag\":\"\(stored.etag)\"}")
+print(
+    "{\"client\":\"replicatord\",\"bytes\":\(total),\"seconds\":\(String(format: "%.3f", seconds)),"
+        + "\"mib_per_s\":\(String(format: "%.1f", mib / seconds)),\"peak_rss_mib\":\(String(format: "%.1f", Double(peakRSSBytes()) / 1_048_576)),"
+        + "\"etag\":\"\(stored.etag)\"}")

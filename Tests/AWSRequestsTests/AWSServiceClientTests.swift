@@ -18,11 +18,13 @@ final class ScriptedTransport: HTTPTransport {
 @Suite struct AWSServiceClientTests {
     static let fixedDate = Date(timeIntervalSince1970: 1_440_938_160)  // 2015-08-30T12:36:00Z
     static let creds = AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
-    static let fast = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2), totalDeadline: .seconds(3600))  // attempts run out first, even on a starved machine
+    // attempts run out first, even on a starved machine
+    static let fast = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2), totalDeadline: .seconds(3600))
 
     func client(_ transport: ScriptedTransport, endpoint: String? = "http://127.0.0.1:5000") throws -> AWSServiceClient {
-        try AWSServiceClient(service: "glue", region: "eu-west-1", endpoint: endpoint, credentials: StaticCredentialsProvider(Self.creds),
-                             retry: Self.fast, logger: Logger(label: "test"), transport: transport, now: { Self.fixedDate })
+        try AWSServiceClient(
+            service: "glue", region: "eu-west-1", endpoint: endpoint, credentials: StaticCredentialsProvider(Self.creds),
+            retry: Self.fast, logger: Logger(label: "test"), transport: transport, now: { Self.fixedDate })
     }
 
     @Test func jsonCallIsAPostToTheRootSignedForTheServiceWithTheTargetHeader() async throws {
@@ -40,8 +42,9 @@ final class ScriptedTransport: HTTPTransport {
         #expect(headers["x-amz-date"] == "20150830T123600Z")
         // The signature is the signer's over exactly these headers, for service glue.
         let expected = SigV4Signer(region: "eu-west-1", service: "glue").sign(
-            SigV4Signer.Request(method: "POST", path: "/", headers: [("host", "127.0.0.1:5000")] + request.headers.filter { $0.0 != "Authorization" },
-                                payloadHash: Digest.hex(Digest.sha256(body))),
+            SigV4Signer.Request(
+                method: "POST", path: "/", headers: [("host", "127.0.0.1:5000")] + request.headers.filter { $0.0 != "Authorization" },
+                payloadHash: Digest.hex(Digest.sha256(body))),
             accessKeyId: Self.creds.accessKeyId, secretAccessKey: Self.creds.secretAccessKey, amzDate: "20150830T123600Z")
         #expect(headers["authorization"] == expected.authorization)
         #expect(expected.authorization.contains("Credential=AKIDEXAMPLE/20150830/eu-west-1/glue/aws4_request"))
@@ -50,11 +53,13 @@ final class ScriptedTransport: HTTPTransport {
 
     @Test func queryCallSendsTheActionAndVersionAsAForm() async throws {
         let transport = ScriptedTransport([])
-        _ = try await client(transport).callQuery(operation: "PutMetricData", version: "2010-08-01",
-                                                 parameters: [("Namespace", "replicatord"), ("MetricData.member.1.MetricName", "lag seconds")])
+        _ = try await client(transport).callQuery(
+            operation: "PutMetricData", version: "2010-08-01",
+            parameters: [("Namespace", "replicatord"), ("MetricData.member.1.MetricName", "lag seconds")])
         let request = try #require(transport.sent.withLock { $0.first })
-        #expect(String(decoding: request.body, as: UTF8.self)
-            == "Action=PutMetricData&MetricData.member.1.MetricName=lag%20seconds&Namespace=replicatord&Version=2010-08-01")
+        #expect(
+            String(decoding: request.body, as: UTF8.self)
+                == "Action=PutMetricData&MetricData.member.1.MetricName=lag%20seconds&Namespace=replicatord&Version=2010-08-01")
         #expect(request.headers.contains { $0 == ("content-type", "application/x-www-form-urlencoded; charset=utf-8") })
     }
 
@@ -68,8 +73,10 @@ final class ScriptedTransport: HTTPTransport {
 
     @Test func throttlingAndServerErrorsAreRetriedThenSucceed() async throws {
         let throttled = HTTPResponse(status: 400, body: Array("{\"__type\":\"com.amazon#ThrottlingException\",\"message\":\"slow\"}".utf8))
-        let transport = ScriptedTransport([.success(throttled), .success(HTTPResponse(status: 503)),
-                                           .success(HTTPResponse(status: 200, body: Array("{}".utf8)))])
+        let transport = ScriptedTransport([
+            .success(throttled), .success(HTTPResponse(status: 503)),
+            .success(HTTPResponse(status: 200, body: Array("{}".utf8))),
+        ])
         _ = try await client(transport).callJSON(targetPrefix: "AWSGlue", operation: "GetTable", body: [])
         #expect(transport.sent.withLock { $0.count } == 3)
     }
@@ -84,8 +91,9 @@ final class ScriptedTransport: HTTPTransport {
     }
 
     @Test func accessDeniedIsNotRetriedAndKeepsTheServicesCodeAndRequestId() async throws {
-        let denied = HTTPResponse(status: 400, headers: ["x-amzn-requestid": "RID"],
-                                  body: Array("{\"__type\":\"AccessDeniedException\",\"Message\":\"not allowed: glue:CreateTable\"}".utf8))
+        let denied = HTTPResponse(
+            status: 400, headers: ["x-amzn-requestid": "RID"],
+            body: Array("{\"__type\":\"AccessDeniedException\",\"Message\":\"not allowed: glue:CreateTable\"}".utf8))
         let transport = ScriptedTransport([.success(denied)])
         await #expect { try await client(transport).callJSON(targetPrefix: "AWSGlue", operation: "CreateTable", body: []) } throws: {
             let e = $0 as? AWSServiceError
@@ -96,18 +104,24 @@ final class ScriptedTransport: HTTPTransport {
     }
 
     @Test func errorBodiesOfEveryFormAreRead() {
-        #expect(AWSErrorBody.parse(HTTPResponse(status: 400, headers: ["x-amzn-errortype": "EntityNotFoundException:http://internal/"]))
-            .code == "EntityNotFoundException")
-        let xml = AWSErrorBody.parse(HTTPResponse(status: 400, body: Array(
-            "<ErrorResponse><Error><Code>InvalidParameterValue</Code><Message>a &amp; b</Message></Error><RequestId>R</RequestId></ErrorResponse>".utf8)))
+        #expect(
+            AWSErrorBody.parse(HTTPResponse(status: 400, headers: ["x-amzn-errortype": "EntityNotFoundException:http://internal/"]))
+                .code == "EntityNotFoundException")
+        let xml = AWSErrorBody.parse(
+            HTTPResponse(
+                status: 400,
+                body: Array(
+                    "<ErrorResponse><Error><Code>InvalidParameterValue</Code><Message>a &amp; b</Message></Error><RequestId>R</RequestId></ErrorResponse>".utf8)
+            ))
         #expect(xml == AWSErrorBody(code: "InvalidParameterValue", message: "a & b", requestId: "R"))
         #expect(AWSErrorBody.parse(HTTPResponse(status: 500, body: Array("not json".utf8))) == AWSErrorBody())
     }
 
     @Test func missingCredentialsAreACredentialsError() async throws {
-        let c = try AWSServiceClient(service: "glue", region: "us-east-1", endpoint: nil,
-                                     credentials: EnvironmentCredentialsProvider(environment: [:]), logger: Logger(label: "t"),
-                                     transport: ScriptedTransport([]))
+        let c = try AWSServiceClient(
+            service: "glue", region: "us-east-1", endpoint: nil,
+            credentials: EnvironmentCredentialsProvider(environment: [:]), logger: Logger(label: "t"),
+            transport: ScriptedTransport([]))
         await #expect { try await c.callJSON(targetPrefix: "AWSGlue", operation: "GetTable", body: []) } throws: {
             ($0 as? AWSServiceError)?.code == .credentials
         }

@@ -6,7 +6,8 @@ import Testing
 @Suite struct CredentialsTests {
     @Test func environmentCredentials() async throws {
         let c = try await EnvironmentCredentialsProvider(environment: [
-            "AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "SK", "AWS_SESSION_TOKEN": "T"]).credentials()
+            "AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "SK", "AWS_SESSION_TOKEN": "T",
+        ]).credentials()
         #expect(c == AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK", sessionToken: "T"))
         #expect(!c.description.contains("SK") && !c.description.contains("T)"))
         await #expect(throws: AWSCredentialsError.self) { try await EnvironmentCredentialsProvider(environment: [:]).credentials() }
@@ -15,15 +16,17 @@ import Testing
     @Test func sharedFilesWithProfile() async throws {
         let dir = NSTemporaryDirectory() + "creds-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try "[default]\naws_access_key_id = D\naws_secret_access_key = DS\n\n# c\n[work]\naws_access_key_id=W\naws_secret_access_key = WS\naws_session_token = WT\n"
+        try
+            "[default]\naws_access_key_id = D\naws_secret_access_key = DS\n\n# c\n[work]\naws_access_key_id=W\naws_secret_access_key = WS\naws_session_token = WT\n"
             .write(toFile: dir + "/credentials", atomically: true, encoding: .utf8)
         try "[profile cfg]\naws_access_key_id = C\naws_secret_access_key = CS\n".write(toFile: dir + "/config", atomically: true, encoding: .utf8)
         let env = ["AWS_SHARED_CREDENTIALS_FILE": dir + "/credentials", "AWS_CONFIG_FILE": dir + "/config"]
         #expect(try await ProfileCredentialsProvider(environment: env).credentials().accessKeyId == "D")
         var work = env
         work["AWS_PROFILE"] = "work"
-        #expect(try await ProfileCredentialsProvider(environment: work).credentials()
-            == AWSCredentials(accessKeyId: "W", secretAccessKey: "WS", sessionToken: "WT"))
+        #expect(
+            try await ProfileCredentialsProvider(environment: work).credentials()
+                == AWSCredentials(accessKeyId: "W", secretAccessKey: "WS", sessionToken: "WT"))
         work["AWS_PROFILE"] = "cfg"
         #expect(try await ProfileCredentialsProvider(environment: work).credentials().accessKeyId == "C")
         work["AWS_PROFILE"] = "none"
@@ -43,11 +46,16 @@ import Testing
             guard request.headers.contains(where: { $0 == ("X-aws-ec2-metadata-token", "TOKEN") }) else { return HTTPResponse(status: 401) }
             if request.url.hasSuffix("/security-credentials/") { return HTTPResponse(status: 200, body: Array("role\n".utf8)) }
             if request.url.hasSuffix("/security-credentials/role") {
-                let n = fetches.withLock { $0 += 1; return $0 }
+                let n = fetches.withLock {
+                    $0 += 1; return $0
+                }
                 let exp = expiration.withLock { $0 }
-                return HTTPResponse(status: 200, body: Array("""
-                    {"Code":"Success","AccessKeyId":"IMDS\(n)","SecretAccessKey":"S","Token":"T","Expiration":"\(exp)"}
-                    """.utf8))
+                return HTTPResponse(
+                    status: 200,
+                    body: Array(
+                        """
+                        {"Code":"Success","AccessKeyId":"IMDS\(n)","SecretAccessKey":"S","Token":"T","Expiration":"\(exp)"}
+                        """.utf8))
             }
             return HTTPResponse(status: 404)
         }
@@ -56,8 +64,9 @@ import Testing
     @Test func instanceMetadataIsCachedAndRefreshedBeforeExpiry() async throws {
         let imds = FakeIMDS(expiration: "2030-01-01T01:00:00Z")
         let clock = Mutex(ISO8601DateFormatter().date(from: "2030-01-01T00:00:00Z")!)
-        let provider = InstanceMetadataCredentialsProvider(endpoint: "http://169.254.169.254", transport: imds,
-                                                           now: { clock.withLock { $0 } })
+        let provider = InstanceMetadataCredentialsProvider(
+            endpoint: "http://169.254.169.254", transport: imds,
+            now: { clock.withLock { $0 } })
         #expect(try await provider.credentials().accessKeyId == "IMDS1")
         #expect(try await provider.credentials().accessKeyId == "IMDS1")
         clock.withLock { $0 = $0.addingTimeInterval(56 * 60) }  // 4 minutes before expiry: refresh

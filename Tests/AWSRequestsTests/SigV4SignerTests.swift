@@ -8,20 +8,25 @@ import Testing
     let emptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     let date = "20150830T123600Z"
 
-    func sign(method: String = "GET", path: String = "/", query: [(String, String)] = [],
-              extra: [(String, String)] = [], payloadHash: String? = nil) -> SigV4Signer.Signature {
-        signer.sign(SigV4Signer.Request(method: method, path: path, query: query,
-                                        headers: [("Host", "example.amazonaws.com"), ("X-Amz-Date", date)] + extra,
-                                        payloadHash: payloadHash ?? emptyHash),
-                    accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", amzDate: date)
+    func sign(
+        method: String = "GET", path: String = "/", query: [(String, String)] = [],
+        extra: [(String, String)] = [], payloadHash: String? = nil
+    ) -> SigV4Signer.Signature {
+        signer.sign(
+            SigV4Signer.Request(
+                method: method, path: path, query: query,
+                headers: [("Host", "example.amazonaws.com"), ("X-Amz-Date", date)] + extra,
+                payloadHash: payloadHash ?? emptyHash),
+            accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", amzDate: date)
     }
 
     @Test func getVanilla() {
         let s = sign()
         #expect(s.canonicalRequest == "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" + emptyHash)
         #expect(s.stringToSign.hasSuffix("bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63"))
-        #expect(s.authorization == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-            + "SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
+        #expect(
+            s.authorization == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+                + "SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
     }
 
     @Test func getVanillaQuery() {
@@ -29,8 +34,9 @@ import Testing
     }
 
     @Test func getVanillaQueryOrderKeyCase() {
-        #expect(sign(query: [("Param2", "value2"), ("Param1", "value1")]).signature
-            == "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500")
+        #expect(
+            sign(query: [("Param2", "value2"), ("Param1", "value1")]).signature
+                == "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500")
     }
 
     @Test func getVanillaQueryOrderValue() {
@@ -70,8 +76,9 @@ import Testing
     }
 
     @Test func postVanillaQuery() {
-        #expect(sign(method: "POST", query: [("Param1", "value1")]).signature
-            == "28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11")
+        #expect(
+            sign(method: "POST", query: [("Param1", "value1")]).signature
+                == "28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11")
     }
 
     @Test func postXWWWFormURLEncoded() {
@@ -90,11 +97,15 @@ import Testing
     /// The S3 example of https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html (GET with Range).
     @Test func s3GetObjectExampleFromS3Documentation() {
         let s3 = SigV4Signer(region: "us-east-1", service: "s3")
-        let s = s3.sign(SigV4Signer.Request(method: "GET", path: "/test.txt", headers: [
-            ("Host", "examplebucket.s3.amazonaws.com"), ("Range", "bytes=0-9"),
-            ("x-amz-content-sha256", emptyHash), ("x-amz-date", "20130524T000000Z")], payloadHash: emptyHash),
-                        accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                        amzDate: "20130524T000000Z")
+        let s = s3.sign(
+            SigV4Signer.Request(
+                method: "GET", path: "/test.txt",
+                headers: [
+                    ("Host", "examplebucket.s3.amazonaws.com"), ("Range", "bytes=0-9"),
+                    ("x-amz-content-sha256", emptyHash), ("x-amz-date", "20130524T000000Z"),
+                ], payloadHash: emptyHash),
+            accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            amzDate: "20130524T000000Z")
         #expect(s.stringToSign.hasSuffix("7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972"))
         #expect(s.signature == "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
     }

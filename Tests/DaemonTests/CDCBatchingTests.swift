@@ -6,7 +6,7 @@ import Testing
 /// far the checkpoint (and so the slot's confirmed position) may go.
 @Suite struct CDCBatchingTests {
     let batching = CDCBatching(minFileBytes: 1000, maxBatchIntervalSeconds: 60)
-    let now: Int64 = 1_000_000_000_000   // microseconds
+    let now: Int64 = 1_000_000_000_000  // microseconds
 
     func table(_ folder: String, bytes: Int64, age seconds: Int64, storedBefore: UInt64) -> CDCBatching.TableChanges {
         .init(folder: folder, bytes: bytes, oldestCommitTime: now - seconds * 1_000_000, storedBefore: LSN(storedBefore))
@@ -19,21 +19,23 @@ import Testing
     }
 
     @Test func aSmallYoungTableIsHeldAndKeepsTheCheckpointAtItsStoredPosition() {
-        let plan = batching.plan([
-            table("big/", bytes: 5000, age: 1, storedBefore: 100),
-            table("small/", bytes: 10, age: 5, storedBefore: 200),
-            table("old/", bytes: 10, age: 61, storedBefore: 50),
-        ], end: LSN(500), nowMicros: now, redoFolders: nil)
+        let plan = batching.plan(
+            [
+                table("big/", bytes: 5000, age: 1, storedBefore: 100),
+                table("small/", bytes: 10, age: 5, storedBefore: 200),
+                table("old/", bytes: 10, age: 61, storedBefore: 50),
+            ], end: LSN(500), nowMicros: now, redoFolders: nil)
         #expect(plan.written == ["big/", "old/"])
         #expect(plan.held == ["small/"])
         #expect(plan.confirmed == LSN(200))
     }
 
     @Test func theOldestHeldTableBoundsTheCheckpoint() {
-        let plan = batching.plan([
-            table("a/", bytes: 10, age: 5, storedBefore: 300),
-            table("b/", bytes: 10, age: 5, storedBefore: 120),
-        ], end: LSN(500), nowMicros: now, redoFolders: nil)
+        let plan = batching.plan(
+            [
+                table("a/", bytes: 10, age: 5, storedBefore: 300),
+                table("b/", bytes: 10, age: 5, storedBefore: 120),
+            ], end: LSN(500), nowMicros: now, redoFolders: nil)
         #expect(plan.held == ["a/", "b/"] && plan.written.isEmpty)
         #expect(plan.confirmed == LSN(120))
     }
@@ -41,10 +43,11 @@ import Testing
     @Test func aRedoWritesExactlyTheTablesOfItsIntent() {
         // "small/" is old enough now, but the interrupted run held it: the redo holds it too, and
         // writes "big/" though it is small now (its intent names its file).
-        let plan = batching.plan([
-            table("big/", bytes: 10, age: 1, storedBefore: 100),
-            table("small/", bytes: 10, age: 600, storedBefore: 200),
-        ], end: LSN(500), nowMicros: now, redoFolders: ["big/"])
+        let plan = batching.plan(
+            [
+                table("big/", bytes: 10, age: 1, storedBefore: 100),
+                table("small/", bytes: 10, age: 600, storedBefore: 200),
+            ], end: LSN(500), nowMicros: now, redoFolders: ["big/"])
         #expect(plan.written == ["big/"] && plan.held == ["small/"] && plan.confirmed == LSN(200))
     }
 

@@ -6,19 +6,24 @@ import Testing
 @Suite struct CatalogCacheFileTests {
     static func snapshot(tables: Int) -> SourceCatalog.Snapshot {
         let columns: [ColumnDescription] = [
-            ColumnDescription(named: "id", attnum: 1, typeOID: 23, typmod: -1, typeName: "integer", baseTypeOID: 23, typeKind: "b",
-                              elementTypeOID: 0, notNull: true, dimensions: 0, isPrimaryKey: true, missingValue: nil),
-            ColumnDescription(named: "Naïve \"name\"", attnum: 3, typeOID: 1009, typmod: -1, typeName: "text[]", baseTypeOID: 1009,
-                              typeKind: "b", elementTypeOID: 25, notNull: false, dimensions: 2, isPrimaryKey: false, missingValue: "{a,b}"),
-            ColumnDescription(named: "amount", attnum: 4, typeOID: 1700, typmod: 786_438, typeName: "numeric(12,2)", baseTypeOID: 1700,
-                              typeKind: "b", elementTypeOID: 0, notNull: false, dimensions: 0, isPrimaryKey: false, missingValue: ""),
+            ColumnDescription(
+                named: "id", attnum: 1, typeOID: 23, typmod: -1, typeName: "integer", baseTypeOID: 23, typeKind: "b",
+                elementTypeOID: 0, notNull: true, dimensions: 0, isPrimaryKey: true, missingValue: nil),
+            ColumnDescription(
+                named: "Naïve \"name\"", attnum: 3, typeOID: 1009, typmod: -1, typeName: "text[]", baseTypeOID: 1009,
+                typeKind: "b", elementTypeOID: 25, notNull: false, dimensions: 2, isPrimaryKey: false, missingValue: "{a,b}"),
+            ColumnDescription(
+                named: "amount", attnum: 4, typeOID: 1700, typmod: 786_438, typeName: "numeric(12,2)", baseTypeOID: 1700,
+                typeKind: "b", elementTypeOID: 0, notNull: false, dimensions: 0, isPrimaryKey: false, missingValue: ""),
         ]
         var list: [TableDescription] = []
         for i in 0..<tables {
             let identity: Character = i % 2 == 0 ? "d" : "f"
             let rows: Int64 = i == 0 ? -1 : Int64(i) * 1_000_000_007
-            list.append(TableDescription(oid: UInt32(16_384 + i), schema: "tenant_\(i % 7)", name: "t\(i)", columns: columns,
-                                         replicaIdentity: identity, estimatedRows: rows))
+            list.append(
+                TableDescription(
+                    oid: UInt32(16_384 + i), schema: "tenant_\(i % 7)", name: "t\(i)", columns: columns,
+                    replicaIdentity: identity, estimatedRows: rows))
         }
         return .init(signature: "sig-1", tables: list, systemID: "7345678901234567890")
     }

@@ -22,7 +22,11 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
     /// Puts of checkpoint objects (head and shards) and their bytes.
     var checkpointPuts: Int { puts.filter { $0.key.hasPrefix("_replicatord/") }.count }
     var checkpointBytes: Int { puts.filter { $0.key.hasPrefix("_replicatord/") }.reduce(0) { $0 + $1.bytes } }
-    func reset() { locked { _puts = []; _lists = []; _deletes = 0 } }
+    func reset() {
+        locked {
+            _puts = []; _lists = []; _deletes = 0
+        }
+    }
 
     func makeUpload(key: String, contentType: String?) async throws -> any ObjectUpload { try await inner.makeUpload(key: key, contentType: contentType) }
     func put(key: String, bytes: [UInt8], contentType: String?) async throws -> StoredObject {
@@ -131,7 +135,9 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
         try await withStore { store in
             let keeper = CheckpointStore(store: store, logger: Logger(label: "test"))
             try await keeper.save(Self.state(1000))
-            try await keeper.update { $0.tables["public.t3"]?.status = .replicating; $0.confirmedLSN = LSN(0x20) }
+            try await keeper.update {
+                $0.tables["public.t3"]?.status = .replicating; $0.confirmedLSN = LSN(0x20)
+            }
             let expected = await keeper.state
             let read = try await CheckpointStore(store: store, logger: Logger(label: "test")).load()
             #expect(read == expected)

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 @Suite struct CloudWatchMetricDataTests {
-    let t0 = Date(timeIntervalSince1970: 1_796_000_000)   // 2026-11-30T...
+    let t0 = Date(timeIntervalSince1970: 1_796_000_000)  // 2026-11-30T...
 
     func report(healthy: Bool, server: HealthState.ServerPosition?) -> HealthReport {
         var s = HealthState(interval: .seconds(10), startedAt: t0, phase: .cdc, slot: "s")
@@ -17,12 +17,13 @@ import Testing
 
     @Test func aHealthyReportGivesLagRetainedWALAndHealthyOne() {
         let datums = CloudWatchMetricData.datums(from: report(healthy: true, server: .init(walLSN: "0/16B4000", lagBytes: 2232, retainedWALBytes: 9000)))
-        #expect(datums == [
-            .init(name: "LagSeconds", value: 2.5, unit: "Seconds"),
-            .init(name: "LagBytes", value: 2232, unit: "Bytes"),
-            .init(name: "RetainedWALBytes", value: 9000, unit: "Bytes"),
-            .init(name: "Healthy", value: 1, unit: "Count"),
-        ])
+        #expect(
+            datums == [
+                .init(name: "LagSeconds", value: 2.5, unit: "Seconds"),
+                .init(name: "LagBytes", value: 2232, unit: "Bytes"),
+                .init(name: "RetainedWALBytes", value: 9000, unit: "Bytes"),
+                .init(name: "Healthy", value: 1, unit: "Count"),
+            ])
     }
 
     @Test func figuresNotKnownYetAreLeftOutAndUnhealthyIsZero() {

@@ -17,8 +17,9 @@ final class RecordingTransport: HTTPTransport {
 }
 
 @Suite struct CloudWatchPublisherTests {
-    let settings = Configuration.CloudWatch(namespace: "replicatord", region: "eu-west-1", intervalSeconds: 60, name: "stack-a",
-                                            endpoint: "http://127.0.0.1:5000")
+    let settings = Configuration.CloudWatch(
+        namespace: "replicatord", region: "eu-west-1", intervalSeconds: 60, name: "stack-a",
+        endpoint: "http://127.0.0.1:5000")
     let at = Date(timeIntervalSince1970: 1_796_000_000)
 
     func publisher(_ transport: RecordingTransport) throws -> CloudWatchPublisher {

@@ -23,14 +23,16 @@ import Testing
     }
 
     @Test func everyKeyIsRead() throws {
-        let c = try ConfigurationLoader.parse(base + """
-            [cloudwatch]
-            namespace = "replicatord"
-            region = "us-west-2"
-            interval_seconds = 30
-            name = "prod-stack"
-            endpoint = "http://127.0.0.1:5000"
-            """).cloudwatch.resolved(targetRegion: "eu-west-1", slot: "orders_slot")
+        let c = try ConfigurationLoader.parse(
+            base + """
+                [cloudwatch]
+                namespace = "replicatord"
+                region = "us-west-2"
+                interval_seconds = 30
+                name = "prod-stack"
+                endpoint = "http://127.0.0.1:5000"
+                """
+        ).cloudwatch.resolved(targetRegion: "eu-west-1", slot: "orders_slot")
         #expect(c == .init(namespace: "replicatord", region: "us-west-2", intervalSeconds: 30, name: "prod-stack", endpoint: "http://127.0.0.1:5000"))
         #expect(c.isEnabled)
     }

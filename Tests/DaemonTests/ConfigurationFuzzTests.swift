@@ -7,14 +7,17 @@ import TestSupport
 /// test run): whatever the file holds, parsing returns a configuration or throws a
 /// ``ConfigurationError`` whose message is one line; it never crashes, hangs or echoes a secret.
 @Suite struct ConfigurationFuzzTests {
-    static let example = try! String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("config/replicatord.toml"), encoding: .utf8)
+    static let example = try! String(
+        contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("config/replicatord.toml"), encoding: .utf8)
 
     /// Pieces of TOML syntax spliced in at random, so mutations reach deep into the parser.
-    static let tokens = ["[", "]", "[[", "]]", "=", "\"", "'", "\"\"\"", "'''", "\\", "\\u00", "\\U0010FFFF", "#", "\n", "\r\n",
-                         "{", "}", ",", ".", "0x", "0o", "0b", "1e400", "-0", "+inf", "nan", "1979-05-27T07:32:00Z",
-                         "true", "false", "[source]", "[target]", "[task]", "conninfo", "url", "password=s3cr3t",
-                         "\u{0}", "\u{7F}", "é", "\u{FEFF}", "\u{2028}", "\u{85}", "[}", ", }", String(repeating: "[", count: 200), String(repeating: "9", count: 40)]
+    static let tokens = [
+        "[", "]", "[[", "]]", "=", "\"", "'", "\"\"\"", "'''", "\\", "\\u00", "\\U0010FFFF", "#", "\n", "\r\n",
+        "{", "}", ",", ".", "0x", "0o", "0b", "1e400", "-0", "+inf", "nan", "1979-05-27T07:32:00Z",
+        "true", "false", "[source]", "[target]", "[task]", "conninfo", "url", "password=s3cr3t",
+        "\u{0}", "\u{7F}", "é", "\u{FEFF}", "\u{2028}", "\u{85}", "[}", ", }", String(repeating: "[", count: 200), String(repeating: "9", count: 40),
+    ]
 
     /// Runs the parser on `text` and checks the outcome's shape.
     func check(_ text: String) {
@@ -117,9 +120,11 @@ import TestSupport
 /// Found by the fuzz tests above: toml++ aborted the whole process (an assertion, release builds
 /// included) on a table header without a name; the loader now refuses such a line first.
 @Suite struct TableHeaderWithoutNameTests {
-    @Test(arguments: [("[=", 1), ("[[[", 1), ("[#", 1), ("[\\", 1), ("[source]\nconninfo = \"a\"\n  [ =x]\n", 3),
-                      ("[source]\r\nconninfo = \"a\"\r\n[[ *]]\r\n", 3), ("[\u{00A0}source]", 1),
-                      ("[\n#x", 1), ("\u{FEFF}[=", 1), ("[[\n\n", 1), ("[source]\nconninfo = \"a\"\n[\r\n],[conninfo", 3)])
+    @Test(arguments: [
+        ("[=", 1), ("[[[", 1), ("[#", 1), ("[\\", 1), ("[source]\nconninfo = \"a\"\n  [ =x]\n", 3),
+        ("[source]\r\nconninfo = \"a\"\r\n[[ *]]\r\n", 3), ("[\u{00A0}source]", 1),
+        ("[\n#x", 1), ("\u{FEFF}[=", 1), ("[[\n\n", 1), ("[source]\nconninfo = \"a\"\n[\r\n],[conninfo", 3),
+    ])
     func isAnErrorOnItsLineNotACrash(text: String, line: Int) {
         do {
             _ = try Configuration.parse(text, path: "h.toml")

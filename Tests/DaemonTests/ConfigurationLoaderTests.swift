@@ -40,9 +40,11 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
 @Test func exampleConfigFileLoadsAsDocumented() throws {
     let path = repositoryRoot.appendingPathComponent("config/replicatord.toml").path
     let config = try Configuration.load(path: path)
-    #expect(config == Configuration(
-        source: .init(conninfo: "host=127.0.0.1 port=5432 dbname=app user=replicator"),
-        target: .init(location: .s3(bucket: "my-bucket", prefix: "some/prefix"))))
+    #expect(
+        config
+            == Configuration(
+                source: .init(conninfo: "host=127.0.0.1 port=5432 dbname=app user=replicator"),
+                target: .init(location: .s3(bucket: "my-bucket", prefix: "some/prefix"))))
 }
 
 @Test func exampleConfigEffectiveTOMLLoadsBackEqual() throws {
@@ -53,9 +55,11 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
 
 @Test func minimalFileGetsEveryDefault() throws {
     let config = try Configuration.parse(minimal)
-    #expect(config == Configuration(
-        source: .init(conninfo: "host=db dbname=app"),
-        target: .init(location: .s3(bucket: "bucket", prefix: "prefix"))))
+    #expect(
+        config
+            == Configuration(
+                source: .init(conninfo: "host=db dbname=app"),
+                target: .init(location: .s3(bucket: "bucket", prefix: "prefix"))))
 }
 
 @Test func everyKeyIsReadAndLoadsBackFromEffectiveTOML() throws {
@@ -446,8 +450,10 @@ func invalidSlotNameIsRefused(slot: String) {
     ("task", "parallel_tables = 0", "task.parallel_tables", "expected an integer from 1 to 64, got 0"),
     ("task", "max_file_size_mib = 0", "task.max_file_size_mib", "expected an integer from 1 to 5242880, got 0"),
     ("parquet", "compression_level = 23", "parquet.compression_level", "expected an integer from 1 to 22 for zstd, got 23"),
-    ("parquet", "compression = \"gzip\"\ncompression_level = 10", "parquet.compression_level",
-     "expected an integer from 1 to 9 for gzip, got 10"),
+    (
+        "parquet", "compression = \"gzip\"\ncompression_level = 10", "parquet.compression_level",
+        "expected an integer from 1 to 9 for gzip, got 10"
+    ),
     ("parquet", "page_version = 3", "parquet.page_version", "expected an integer from 1 to 2, got 3"),
     ("parquet", "row_group_mib = 0", "parquet.row_group_mib", "expected an integer from 1 to 4096, got 0"),
     ("schedule", "interval_seconds = 0", "schedule.interval_seconds", "expected an integer from 1 to 2147483647, got 0"),
@@ -466,15 +472,23 @@ func integerOutOfRangeIsRefused(section: String, lines: String, key: String, mes
 }
 
 @Test(arguments: [
-    ("task", "migration_type = \"full_load\"", "task.migration_type",
-     #"expected one of "full-load-and-cdc", "full-load", "cdc", got "full_load"; did you mean "full-load"?"#),
-    ("parquet", "compression = \"lz4\"", "parquet.compression",
-     #"expected one of "zstd", "snappy", "gzip", "none", got "lz4""#),
+    (
+        "task", "migration_type = \"full_load\"", "task.migration_type",
+        #"expected one of "full-load-and-cdc", "full-load", "cdc", got "full_load"; did you mean "full-load"?"#
+    ),
+    (
+        "parquet", "compression = \"lz4\"", "parquet.compression",
+        #"expected one of "zstd", "snappy", "gzip", "none", got "lz4""#
+    ),
     ("log", "format = \"text\"", "log.format", #"expected one of "logfmt", "json", got "text""#),
-    ("log", "level = \"warn\"", "log.level",
-     #"expected one of "trace", "debug", "info", "notice", "warning", "error", "critical", got "warn"; did you mean "warning"?"#),
-    ("target", "server_side_encryption = \"aes256\"", "target.server_side_encryption",
-     #"expected one of "", "AES256", "aws:kms", got "aes256"; did you mean "AES256"?"#),
+    (
+        "log", "level = \"warn\"", "log.level",
+        #"expected one of "trace", "debug", "info", "notice", "warning", "error", "critical", got "warn"; did you mean "warning"?"#
+    ),
+    (
+        "target", "server_side_encryption = \"aes256\"", "target.server_side_encryption",
+        #"expected one of "", "AES256", "aws:kms", got "aes256"; did you mean "AES256"?"#
+    ),
 ])
 func unknownChoiceIsRefusedWithTheChoices(section: String, lines: String, key: String, message: String) {
     let error = failure(with(section, lines))

@@ -25,13 +25,13 @@ import Testing
 
     @Test func dropsSamplesOlderThanItsAgeFromTheNewest() {
         var history = CycleHistory(capacity: 100, maxAge: 25)
-        for i in 1...5 { history.append(sample(i)) }   // at 10, 20, 30, 40, 50 s
+        for i in 1...5 { history.append(sample(i)) }  // at 10, 20, 30, 40, 50 s
         #expect(history.samples.map(\.rows) == [3, 4, 5])
     }
 
     @Test func theHealthStateRecordsEachFinishedCycleWithItsLag() {
         var state = HealthState(interval: .seconds(10), startedAt: t0, phase: .cdc, slot: "s")
-        state.recordCycle(at: t0)   // no cycle yet: nothing
+        state.recordCycle(at: t0)  // no cycle yet: nothing
         #expect(state.history.count == 0)
         state.cycleStarted(at: t0)
         state.cycleSucceeded(at: t0.addingTimeInterval(2), kind: .cdc, files: 1, rows: 42, checkpoint: nil)

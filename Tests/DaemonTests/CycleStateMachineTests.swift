@@ -126,8 +126,9 @@ import Testing
                 for key in keys { world.objects[key] = nil }
                 action = try machine.orphanFilesRemoved()
             case .writeIntent(let intent):
-                #expect(intent.files.allSatisfy { world.objects[$0] == nil || world.checkpoint?.pending?.files.contains($0) == true },
-                        "an intent must not name files stored by an earlier cycle")
+                #expect(
+                    intent.files.allSatisfy { world.objects[$0] == nil || world.checkpoint?.pending?.files.contains($0) == true },
+                    "an intent must not name files stored by an earlier cycle")
                 world.checkpoint!.pending = intent
                 action = try machine.intentWritten()
             case .storeFiles(let keys):
@@ -150,7 +151,7 @@ import Testing
                 for folder in rollBackFolders { rollBack(&world, folder, checkpointed: checkpointed) }
                 for folder in Set(stored.map(IcebergSync.folder(of:))).sorted() {
                     if let last = world.icebergSnapshots[folder]?.last, last > checkpointed {
-                        if last == end { continue }   // the redo of a committed cycle
+                        if last == end { continue }  // the redo of a committed cycle
                         world.icebergSnapshots[folder]!.removeLast()
                     }
                     if crash == .afterIcebergMetadataStored { throw Killed(point: .afterIcebergMetadataStored) }
@@ -229,7 +230,7 @@ import Testing
         var world = World()
         world.iceberg = iceberg
         world.glue = glue
-        try run(&world)   // the full load
+        try run(&world)  // the full load
         world.trail = []
         world.commit("a", at: 0x200)
         world.commit("b", at: 0x300)
@@ -245,7 +246,7 @@ import Testing
         let intent = try #require(world.checkpoint?.pending)
         #expect(world.serverConfirmed == .zero, "nothing may be confirmed before the checkpoint")
         #expect(!world.openUploads.isEmpty)
-        world.commit("b", at: 0x500)   // more changes arrive while the daemon is down
+        world.commit("b", at: 0x500)  // more changes arrive while the daemon is down
         try Self.run(&world)
         // The new process aborts the open upload, redoes the cycle to the intent's end under its
         // names, then runs the next cycle.
@@ -370,9 +371,11 @@ import Testing
 
     /// A new crash point needs a test here.
     @Test func everyCrashPointHasATest() {
-        let tested: Set<CrashPoint> = [.afterFileWritten, .afterFilesStored, .afterIcebergMetadataStored, .afterIcebergHintAdvanced,
-                                       .afterStateCommitted, .afterLoadFilesStored, .afterReplacingSetCommitted, .afterReplacedFilesRemoved,
-                                       .afterGlueTablesDeclared, .afterGlueIcebergAdvanced]
+        let tested: Set<CrashPoint> = [
+            .afterFileWritten, .afterFilesStored, .afterIcebergMetadataStored, .afterIcebergHintAdvanced,
+            .afterStateCommitted, .afterLoadFilesStored, .afterReplacingSetCommitted, .afterReplacedFilesRemoved,
+            .afterGlueTablesDeclared, .afterGlueIcebergAdvanced,
+        ]
         #expect(Set(CrashPoint.allCases) == tested)
     }
 
@@ -411,7 +414,7 @@ import Testing
     @Test func idleCycleThatMovesThePositionStoresTheCheckpoint() throws {
         var world = World()
         try Self.run(&world)
-        world.flush = LSN(0x180)   // WAL without rows for us
+        world.flush = LSN(0x180)  // WAL without rows for us
         world.trail = []
         try Self.run(&world, uploadsSwept: true)
         #expect(!world.trail.contains { if case .writeIntent = $0 { true } else { false } })
@@ -423,7 +426,7 @@ import Testing
         var world = try Self.replicating(iceberg: true)
         try Self.kill(&world, at: .afterIcebergHintAdvanced)
         let intent = try #require(world.checkpoint?.pending)
-        world.excluded = ["b"]   // the redo leaves table b out: its segment is gone
+        world.excluded = ["b"]  // the redo leaves table b out: its segment is gone
         try Self.run(&world)
         let removal = try #require(world.trail.firstIndex { if case .removeOrphanFiles = $0 { true } else { false } })
         let newIntent = try #require(world.trail.lastIndex { if case .writeIntent = $0 { true } else { false } })
@@ -438,13 +441,14 @@ import Testing
         var world = try Self.replicating()
         try Self.kill(&world, at: .afterFilesStored)
         let intent = try #require(world.checkpoint?.pending)
-        world.keepalivePast = 0x10   // the redo's stream reports a position past the intent, with no commit in between
+        world.keepalivePast = 0x10  // the redo's stream reports a position past the intent, with no commit in between
         var machine = Machine(migrationType: .fullLoadAndCDC, iceberg: false)
         _ = try machine.cycleDue()
         _ = try machine.uploadsAborted()
         let cut = try machine.checkpointLoaded(world.checkpoint)
         #expect(cut == .cut(from: LSN(0x100), target: intent.end, redo: true))
-        let next = try machine.changesCut(.init(end: LSN(intent.end.value + 0x10), lastCommitEnd: intent.end, newKeys: ["public/a/new.parquet", "public/b/new.parquet"]))
+        let next = try machine.changesCut(
+            .init(end: LSN(intent.end.value + 0x10), lastCommitEnd: intent.end, newKeys: ["public/a/new.parquet", "public/b/new.parquet"]))
         #expect(next == .writeIntent(intent), "same end, same names")
     }
 

@@ -27,7 +27,8 @@ import Testing
     }
 
     @Test func everySettingIsReadAndReachesTheEngine() throws {
-        let config = try parse("""
+        let config = try parse(
+            """
             date_partition = true
             date_partition_sequence = "DDMMYYYY"
             date_partition_delimiter = "UNDERSCORE"

@@ -46,8 +46,9 @@ import Testing
 
     @Test func engineErrorKeepsItsCauseAndContext() throws {
         let cause = PGError(.queryFailed, "relation does not exist", sqlState: "42P01")
-        let error = EngineError(.stateCorrupt, "state.json cannot be read: \(cause)", underlying: cause,
-                                context: .init(table: "public.t", lsn: LSN(0x10), key: "_replicatord/state.json"))
+        let error = EngineError(
+            .stateCorrupt, "state.json cannot be read: \(cause)", underlying: cause,
+            context: .init(table: "public.t", lsn: LSN(0x10), key: "_replicatord/state.json"))
         let kept = try #require(error.underlying as? PGError)
         #expect(kept.sqlState == "42P01")
         #expect(error.context.table == "public.t")

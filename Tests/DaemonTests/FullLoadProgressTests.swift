@@ -48,7 +48,7 @@ import Testing
         let p = try #require(progress.snapshot(at: t0.addingTimeInterval(4)))
         let b = try #require(p.tables["public.b"])
         #expect(b.done && b.rows == 12 && b.percent == 100 && b.etaSeconds == 0)
-        #expect(b.rowsPerSecond == 6)   // to its end, not to now
+        #expect(b.rowsPerSecond == 6)  // to its end, not to now
         #expect(p.tablesLoaded == 1)
         #expect(p.estimatedRows == 1012)
     }

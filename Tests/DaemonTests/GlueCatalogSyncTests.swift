@@ -30,9 +30,10 @@ final class ScriptedGlue: HTTPTransport {
         settings.icebergLocation = "s3://bucket/lake"
         let target = GlueCatalogSync.Target(database: "lake", region: "us-east-1", endpoint: "http://127.0.0.1:1", caFile: nil)
         settings.glue = target
-        let service = try AWSServiceClient(service: "glue", region: "us-east-1", endpoint: target.endpoint,
-                                           credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "A", secretAccessKey: "S")),
-                                           retry: .none, logger: Logger(label: "t"), transport: glue)
+        let service = try AWSServiceClient(
+            service: "glue", region: "us-east-1", endpoint: target.endpoint,
+            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "A", secretAccessKey: "S")),
+            retry: .none, logger: Logger(label: "t"), transport: glue)
         return GlueCatalogSync(target: target, client: GlueClient(service: service), settings: settings, logger: Logger(label: "t"))
     }
 
@@ -46,8 +47,11 @@ final class ScriptedGlue: HTTPTransport {
         let new = layout([("ID", .int64), ("note", .int32), ("added", .date)])
         let existing = [GlueTable.Column(name: "gone", type: "string")]
         let names = s.columns([old, new], keeping: existing).map { "\($0.name) \($0.type)" }
-        #expect(names == ["op string", "id bigint", "note int", "added date", "gone string", "_seq string", "_commit_ts timestamp",
-                          "_unchanged_toast string"])
+        #expect(
+            names == [
+                "op string", "id bigint", "note int", "added date", "gone string", "_seq string", "_commit_ts timestamp",
+                "_unchanged_toast string",
+            ])
     }
 
     @Test func anUnchangedTableIsNotUpdated() async throws {
@@ -62,8 +66,9 @@ final class ScriptedGlue: HTTPTransport {
 
     @Test func aNewColumnUpdatesTheTableAtTheVersionRead() async throws {
         let s = try sync(ScriptedGlue([]))
-        var current = GlueTable.parquet(name: "public_t_changes", columns: s.columns([layout([("id", .int64)])], keeping: []),
-                                        location: "s3://bucket/lake/public/t/")
+        var current = GlueTable.parquet(
+            name: "public_t_changes", columns: s.columns([layout([("id", .int64)])], keeping: []),
+            location: "s3://bucket/lake/public/t/")
         current.versionId = "3"
         let answer = try JSONEncoder().encode(["Table": current]).withVersion("3")
         let glue = ScriptedGlue([HTTPResponse(status: 200, body: Array("{}".utf8)), HTTPResponse(status: 200, body: answer)])
@@ -93,8 +98,9 @@ final class ScriptedGlue: HTTPTransport {
         #expect((partition["StorageDescriptor"] as? [String: Any])?["Location"] as? String == "s3://bucket/lake/public/t/2026/11/24/")
 
         // The same folder again: the table is read (its columns may change), the partition is not asked for.
-        let created = GlueTable.parquet(name: "public_t_cdc", columns: s.columns(table.layouts, keeping: []), location: "s3://bucket/lake/public/t/",
-                                        partitionKeys: DatePartition().columnNames.map { .init(name: $0, type: "string") })
+        let created = GlueTable.parquet(
+            name: "public_t_cdc", columns: s.columns(table.layouts, keeping: []), location: "s3://bucket/lake/public/t/",
+            partitionKeys: DatePartition().columnNames.map { .init(name: $0, type: "string") })
         let again = ScriptedGlue([ok, HTTPResponse(status: 200, body: Array(try JSONEncoder().encode(["Table": created])))])
         try await sync(again).declareDateFolders([(table, ["2026/11/24/"])], partition: DatePartition(), declared: declared)
         #expect(again.targets == ["AWSGlue.GetDatabase", "AWSGlue.GetTable"])
@@ -102,8 +108,10 @@ final class ScriptedGlue: HTTPTransport {
 
     @Test func anotherTablesGlueTableOfTheSameNameIsLeftAlone() async throws {
         let other = GlueTable.parquet(name: "public_t_changes", columns: [], location: "s3://elsewhere/t/")
-        let glue = ScriptedGlue([HTTPResponse(status: 200, body: Array("{}".utf8)),
-                                 HTTPResponse(status: 200, body: Array(try JSONEncoder().encode(["Table": other])))])
+        let glue = ScriptedGlue([
+            HTTPResponse(status: 200, body: Array("{}".utf8)),
+            HTTPResponse(status: 200, body: Array(try JSONEncoder().encode(["Table": other]))),
+        ])
         try await sync(glue).declare([.init(schema: "public", name: "t", layouts: [layout([("id", .int64)])])])
         #expect(glue.targets == ["AWSGlue.GetDatabase", "AWSGlue.GetTable"])
     }
@@ -114,14 +122,17 @@ final class ScriptedGlue: HTTPTransport {
         let store = try LocalDirectoryStore(root: root, logger: Logger(label: "t"))
         _ = try await store.put(key: "public/t/metadata/version-hint.text", bytes: Array("2".utf8), contentType: "text/plain")
         func table(version: String) throws -> [UInt8] {
-            var t = GlueTable.iceberg(name: "public_t_changes", columns: [], location: "s3://bucket/lake/public/t/",
-                                      metadataLocation: "s3://bucket/lake/public/t/metadata/v1.metadata.json", previousMetadataLocation: nil)
+            var t = GlueTable.iceberg(
+                name: "public_t_changes", columns: [], location: "s3://bucket/lake/public/t/",
+                metadataLocation: "s3://bucket/lake/public/t/metadata/v1.metadata.json", previousMetadataLocation: nil)
             t.versionId = version
             return try JSONEncoder().encode(["Table": t]).withVersion(version)
         }
         let conflict = HTTPResponse(status: 400, body: Array(#"{"__type":"ConcurrentModificationException","message":"changed"}"#.utf8))
-        let glue = ScriptedGlue([HTTPResponse(status: 200, body: Array("{}".utf8)), HTTPResponse(status: 200, body: try table(version: "1")),
-                                 conflict, HTTPResponse(status: 200, body: try table(version: "2")), HTTPResponse(status: 200, body: Array("{}".utf8))])
+        let glue = ScriptedGlue([
+            HTTPResponse(status: 200, body: Array("{}".utf8)), HTTPResponse(status: 200, body: try table(version: "1")),
+            conflict, HTTPResponse(status: 200, body: try table(version: "2")), HTTPResponse(status: 200, body: Array("{}".utf8)),
+        ])
         let t = GlueCatalogSync.TableLayouts(schema: "public", name: "t", layouts: [layout([("id", .int64)])])
         try await sync(glue, iceberg: true).advanceIceberg(folders: [(t, "public/t/")], store: store)
         #expect(glue.targets == ["AWSGlue.GetDatabase", "AWSGlue.GetTable", "AWSGlue.UpdateTable", "AWSGlue.GetTable", "AWSGlue.UpdateTable"])

@@ -53,8 +53,9 @@ extension ServiceMonitorTests {
     @Test func metricsCarryTheRunningFullLoad() async {
         let progress = FullLoadProgress()
         let t0 = self.t0
-        let monitor = ServiceMonitor(state: HealthState(interval: .seconds(10), startedAt: t0, phase: .fullLoad, slot: "s"),
-                                     progress: progress, clock: { t0.addingTimeInterval(10) })
+        let monitor = ServiceMonitor(
+            state: HealthState(interval: .seconds(10), startedAt: t0, phase: .fullLoad, slot: "s"),
+            progress: progress, clock: { t0.addingTimeInterval(10) })
         var text = await monitor.metricsText()
         #expect(!text.contains("replicatord_full_load_rows_read"))
         progress.begin(tables: [("public.big", 1000)], at: t0)

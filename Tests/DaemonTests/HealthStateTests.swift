@@ -108,7 +108,8 @@ import Testing
 
 @Suite struct HealthClientTests {
     @Test func anAnswerIsSplitIntoItsStatusAndHealthBody() throws {
-        let body = #"{"status":"unhealthy","problems":["no successful cycle within two intervals"],"phase":"cdc","slot":"s","started_at":"2026-11-25T10:00:00.000Z","consecutive_failures":2,"tables":{"public.t":{"status":"replicating","full_load_rows":10,"inserts":1,"updates":2,"deletes":3,"truncates":0,"files_written":4,"bytes_written":999}}}"#
+        let body =
+            #"{"status":"unhealthy","problems":["no successful cycle within two intervals"],"phase":"cdc","slot":"s","started_at":"2026-11-25T10:00:00.000Z","consecutive_failures":2,"tables":{"public.t":{"status":"replicating","full_load_rows":10,"inserts":1,"updates":2,"deletes":3,"truncates":0,"files_written":4,"bytes_written":999}}}"#
         let response = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n\r\n\(body)".utf8)
         let answer = try #require(HealthClient.parse(response))
         #expect(answer.status == 503)

@@ -25,12 +25,14 @@ struct IcebergColumnMetricsTests {
     }
 
     @Test func statisticsGoUnderTheFieldIDsOfTheColumnsIdentities() throws {
-        let schema = IcebergSchema(schemaID: 0, fields: [
-            IcebergField(id: 1, name: "Op", type: .string, required: false),
-            IcebergField(id: 2, name: "title", type: .string, required: false),   // renamed from name
-            IcebergField(id: 3, name: "qty", type: .long, required: false),       // widened from int
-            IcebergField(id: 4, name: "kind", type: .string, required: false),    // retyped: was an int column, new id
-        ])
+        let schema = IcebergSchema(
+            schemaID: 0,
+            fields: [
+                IcebergField(id: 1, name: "Op", type: .string, required: false),
+                IcebergField(id: 2, name: "title", type: .string, required: false),  // renamed from name
+                IcebergField(id: 3, name: "qty", type: .long, required: false),  // widened from int
+                IcebergField(id: 4, name: "kind", type: .string, required: false),  // retyped: was an int column, new id
+            ])
         let ids: [String: Int32] = ["replicatord:Op": 1, "attnum:2": 2, "attnum:3": 3, "attnum:4": 4]
         // A file of the layout before: `name` text, `qty` int, `kind` int.
         let layout: [IcebergSync.Wanted] = [
@@ -41,10 +43,11 @@ struct IcebergColumnMetricsTests {
             ParquetColumnSummary(path: [name], physicalType: physical, valueCount: 3, nullCount: 1, compressedBytes: 20, min: lo, max: hi)
         }
         var file = DataFile(path: "/t/f.parquet", recordCount: 3, fileSizeInBytes: 100)
-        IcebergColumnMetrics.apply([
-            column("Op", .byteArray, Array("D".utf8), Array("U".utf8)), column("name", .byteArray, Array("a".utf8), Array("b".utf8)),
-            column("qty", .int32, le(Int32(1)), le(Int32(9))), column("kind", .int32, le(Int32(1)), le(Int32(2))),
-        ], layout: layout, fieldIDs: ids, schema: schema, to: &file)
+        IcebergColumnMetrics.apply(
+            [
+                column("Op", .byteArray, Array("D".utf8), Array("U".utf8)), column("name", .byteArray, Array("a".utf8), Array("b".utf8)),
+                column("qty", .int32, le(Int32(1)), le(Int32(9))), column("kind", .int32, le(Int32(1)), le(Int32(2))),
+            ], layout: layout, fieldIDs: ids, schema: schema, to: &file)
         #expect(file.lowerBounds[1] == .string("D") && file.upperBounds[1] == .string("U"))
         #expect(file.lowerBounds[2] == .string("a"), "a renamed column keeps its id")
         #expect(file.upperBounds[3] == .int(9), "a widened column's bound keeps the file's width (readers widen it)")

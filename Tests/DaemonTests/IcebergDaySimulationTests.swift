@@ -16,8 +16,9 @@ struct IcebergDaySimulationTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("iceberg-day-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let outcome = try await DedicatedThread.run(name: "test") {
-            try IcebergDaySimulation.run(directory: dir, cycles: cycles, intervalSeconds: 120, housekeeping: housekeeping,
-                                         retentionSeconds: retention)
+            try IcebergDaySimulation.run(
+                directory: dir, cycles: cycles, intervalSeconds: 120, housekeeping: housekeeping,
+                retentionSeconds: retention)
         }
         return (outcome, dir)
     }
@@ -40,8 +41,9 @@ struct IcebergDaySimulationTests {
         let table = try #require(try await DedicatedThread.run(name: "test") { try sync.load(folder: "public/orders/") })
         var named = Set(table.metadata.snapshots.map(\.manifestList))
         for list in table.manifestLists.values { for m in list { named.insert(m.path) } }
-        let avro = Set(try FileManager.default.contentsOfDirectory(atPath: dir + "/public/orders/metadata").filter { $0.hasSuffix(".avro") }
-            .map { dir + "/public/orders/metadata/" + $0 })
+        let avro = Set(
+            try FileManager.default.contentsOfDirectory(atPath: dir + "/public/orders/metadata").filter { $0.hasSuffix(".avro") }
+                .map { dir + "/public/orders/metadata/" + $0 })
         #expect(avro == named, "\(avro.subtracting(named).count) Avro files no snapshot uses, \(named.subtracting(avro).count) missing")
     }
 

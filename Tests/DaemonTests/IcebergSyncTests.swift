@@ -41,8 +41,9 @@ struct IcebergSyncTests {
 
     @Test func fieldIDsFollowAttnumsThroughSchemaChanges() async throws {
         try await withSync { sync, dir in
-            try sync.commitLoad(folder: "public/t/", columns: Self.v1,
-                                files: [.init(key: "public/t/LOAD00000001.parquet", rows: 3, bytes: 100)], snapshotLSN: "0/10")
+            try sync.commitLoad(
+                folder: "public/t/", columns: Self.v1,
+                files: [.init(key: "public/t/LOAD00000001.parquet", rows: 3, bytes: 100)], snapshotLSN: "0/10")
             let loaded = try #require(try sync.load(folder: "public/t/"))
             #expect(loaded.metadata.currentSchema.fields.map(\.name) == ["Op", "id", "name", "qty", "gone", "_seq", "_commit_ts", "_unchanged_toast"])
             let before = ids(loaded)
@@ -50,8 +51,9 @@ struct IcebergSyncTests {
             #expect(loaded.liveDataFiles().map(\.path) == [dir + "/public/t/LOAD00000001.parquet"])
             #expect(loaded.metadata.currentSnapshot?.operation == "append")
 
-            try sync.commitCycle(folder: "public/t/", layouts: [Self.v2], files: [.init(key: "public/t/20260101-000000000.parquet", rows: 7, bytes: 50)],
-                                 endLSN: LSN(0x20), checkpointed: LSN(0x10))
+            try sync.commitCycle(
+                folder: "public/t/", layouts: [Self.v2], files: [.init(key: "public/t/20260101-000000000.parquet", rows: 7, bytes: 50)],
+                endLSN: LSN(0x20), checkpointed: LSN(0x10))
             let after = try #require(try sync.load(folder: "public/t/"))
             let now = ids(after)
             #expect(after.metadata.currentSchema.fields.map(\.name) == ["Op", "id", "title", "qty", "extra", "_seq", "_commit_ts", "_unchanged_toast"])
@@ -66,8 +68,9 @@ struct IcebergSyncTests {
 
             // A type Iceberg cannot promote to: the column comes back under a new id.
             let v3 = Self.v2.map { $0.name == "qty" ? Column(name: "qty", kind: .text, nullable: true, attnum: 3) : $0 }
-            try sync.commitCycle(folder: "public/t/", layouts: [v3], files: [.init(key: "public/t/20260101-000001000.parquet", rows: 1, bytes: 50)],
-                                 endLSN: LSN(0x30), checkpointed: LSN(0x20))
+            try sync.commitCycle(
+                folder: "public/t/", layouts: [v3], files: [.init(key: "public/t/20260101-000001000.parquet", rows: 1, bytes: 50)],
+                endLSN: LSN(0x30), checkpointed: LSN(0x20))
             let retyped = try #require(try sync.load(folder: "public/t/"))
             #expect(retyped.metadata.currentSchema.field(named: "qty")?.type == .string)
             #expect(ids(retyped)["qty"] != now["qty"])
@@ -79,8 +82,9 @@ struct IcebergSyncTests {
     @Test func anS3TargetNamesFilesByURIAndStoresThemByKey() async throws {
         // The store's keys are relative to the target; the metadata names s3:// URIs.
         try await withSync(location: "s3://bucket/some/prefix") { sync, dir in
-            try sync.commitLoad(folder: "public/t/", columns: Self.v1,
-                                files: [.init(key: "public/t/LOAD00000001.parquet", rows: 3, bytes: 100)], snapshotLSN: "0/10")
+            try sync.commitLoad(
+                folder: "public/t/", columns: Self.v1,
+                files: [.init(key: "public/t/LOAD00000001.parquet", rows: 3, bytes: 100)], snapshotLSN: "0/10")
             #expect(FileManager.default.fileExists(atPath: dir + "/public/t/metadata/version-hint.text"))
             let table = try #require(try sync.load(folder: "public/t/"))
             #expect(table.metadata.location == "s3://bucket/some/prefix/public/t")
@@ -91,16 +95,19 @@ struct IcebergSyncTests {
 
     @Test func aColumnFirstDescribedByNameKeepsItsIDOnceItsAttnumIsKnown() async throws {
         try await withSync { sync, _ in
-            try sync.commitLoad(folder: "public/t/", columns: [Self.v1[0]], files: [.init(key: "public/t/LOAD00000001.parquet", rows: 1, bytes: 10)],
-                                snapshotLSN: "0/10")
+            try sync.commitLoad(
+                folder: "public/t/", columns: [Self.v1[0]], files: [.init(key: "public/t/LOAD00000001.parquet", rows: 1, bytes: 10)],
+                snapshotLSN: "0/10")
             // Added mid-transaction: the relation names the new column without its attnum, the next one with it.
             let byName = [Self.v1[0], Column(name: "note", kind: .text, nullable: true, attnum: 0)]
             let byAttnum = [Self.v1[0], Column(name: "note", kind: .text, nullable: true, attnum: 8)]
-            try sync.commitCycle(folder: "public/t/", layouts: [byName], files: [.init(key: "public/t/20260101-000000001.parquet", rows: 1, bytes: 10)],
-                                 endLSN: LSN(0x20), checkpointed: LSN(0x10))
+            try sync.commitCycle(
+                folder: "public/t/", layouts: [byName], files: [.init(key: "public/t/20260101-000000001.parquet", rows: 1, bytes: 10)],
+                endLSN: LSN(0x20), checkpointed: LSN(0x10))
             let first = try #require(try sync.load(folder: "public/t/"))
-            try sync.commitCycle(folder: "public/t/", layouts: [byAttnum], files: [.init(key: "public/t/20260101-000000002.parquet", rows: 1, bytes: 10)],
-                                 endLSN: LSN(0x30), checkpointed: LSN(0x20))
+            try sync.commitCycle(
+                folder: "public/t/", layouts: [byAttnum], files: [.init(key: "public/t/20260101-000000002.parquet", rows: 1, bytes: 10)],
+                endLSN: LSN(0x30), checkpointed: LSN(0x20))
             let second = try #require(try sync.load(folder: "public/t/"))
             #expect(ids(first)["note"] != nil && ids(second)["note"] == ids(first)["note"], "one column, one field id")
             #expect(IcebergSync.parseFieldIDs(second.metadata.property(IcebergSync.fieldIDsKey))["attnum:8"] == ids(first)["note"])
@@ -111,10 +118,13 @@ struct IcebergSyncTests {
         // The `cdc` migration type: no full load made the table.
         try await withSync { sync, dir in
             #expect(try sync.load(folder: "public/t/") == nil)
-            try sync.commitCycle(folder: "public/t/", layouts: [Self.v1, Self.v2],
-                                 files: [.init(key: "public/t/20260101-000000000.parquet", rows: 2, bytes: 10),
-                                         .init(key: "public/t/20260101-000000001.parquet", rows: 3, bytes: 10)],
-                                 endLSN: LSN(0x20), checkpointed: LSN(0x10))
+            try sync.commitCycle(
+                folder: "public/t/", layouts: [Self.v1, Self.v2],
+                files: [
+                    .init(key: "public/t/20260101-000000000.parquet", rows: 2, bytes: 10),
+                    .init(key: "public/t/20260101-000000001.parquet", rows: 3, bytes: 10),
+                ],
+                endLSN: LSN(0x20), checkpointed: LSN(0x10))
             let table = try #require(try sync.load(folder: "public/t/"))
             #expect(table.metadata.snapshots.count == 1, "one snapshot for the cycle, both layouts' files in it")
             #expect(table.liveDataFiles().map(\.recordCount).sorted() == [2, 3])
@@ -125,8 +135,9 @@ struct IcebergSyncTests {
 
     @Test func aRedoOfACommittedCycleCommitsNothingAndOneThatDiffersRollsBack() async throws {
         try await withSync { sync, dir in
-            try sync.commitLoad(folder: "public/t/", columns: Self.v1,
-                                files: [.init(key: "public/t/LOAD00000001.parquet", rows: 3, bytes: 100)], snapshotLSN: "0/10")
+            try sync.commitLoad(
+                folder: "public/t/", columns: Self.v1,
+                files: [.init(key: "public/t/LOAD00000001.parquet", rows: 3, bytes: 100)], snapshotLSN: "0/10")
             let loadSnapshot = try #require(try sync.load(folder: "public/t/")?.metadata.currentSnapshotID)
             let cycle = [IcebergSync.NewFile(key: "public/t/20260101-000000000.parquet", rows: 2, bytes: 10)]
             try sync.commitCycle(folder: "public/t/", layouts: [Self.v1], files: cycle, endLSN: LSN(0x20), checkpointed: LSN(0x10))
@@ -156,8 +167,9 @@ struct IcebergSyncTests {
             #expect(try sync.load(folder: "public/t/")?.metadata.currentSnapshotID == kept.metadata.currentSnapshotID)
 
             // A load again (reload-table): an overwrite of everything the table holds.
-            try sync.commitLoad(folder: "public/t/", columns: Self.v1,
-                                files: [.init(key: "public/t/LOAD00000002.parquet", rows: 5, bytes: 100)], snapshotLSN: "0/40")
+            try sync.commitLoad(
+                folder: "public/t/", columns: Self.v1,
+                files: [.init(key: "public/t/LOAD00000002.parquet", rows: 5, bytes: 100)], snapshotLSN: "0/40")
             let reloaded = try #require(try sync.load(folder: "public/t/"))
             #expect(reloaded.metadata.currentSnapshot?.operation == "overwrite")
             #expect(reloaded.liveDataFiles().map(\.path) == [dir + "/public/t/LOAD00000002.parquet"])

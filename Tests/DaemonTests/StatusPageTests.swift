@@ -69,8 +69,9 @@ import Testing
     @Test func aSecretInAnErrorNeverReachesThePage() {
         var s = state()
         s.cycleStarted(at: t0.addingTimeInterval(3))
-        s.cycleFailed(at: t0.addingTimeInterval(4), kind: .source, message: "connection to host=db password=hunter2 failed",
-                      fatal: false, checkpoint: nil)
+        s.cycleFailed(
+            at: t0.addingTimeInterval(4), kind: .source, message: "connection to host=db password=hunter2 failed",
+            fatal: false, checkpoint: nil)
         let (_, html) = page(s)
         #expect(!html.contains("hunter2"))
         #expect(html.contains("password=***"))

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Daemon
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct SystemdNotifierTests {

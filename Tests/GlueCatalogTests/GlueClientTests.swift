@@ -26,17 +26,19 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
 
 @Suite struct GlueClientTests {
     func client(_ script: GlueScript) throws -> GlueClient {
-        GlueClient(service: try AWSServiceClient(
-            service: "glue", region: "us-east-1", endpoint: "http://127.0.0.1:1",
-            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK")),
-            retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(1), totalDeadline: .seconds(3600)),
-            logger: Logger(label: "t"), transport: script))
+        GlueClient(
+            service: try AWSServiceClient(
+                service: "glue", region: "us-east-1", endpoint: "http://127.0.0.1:1",
+                credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK")),
+                retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(1), totalDeadline: .seconds(3600)),
+                logger: Logger(label: "t"), transport: script))
     }
 
     @Test func createTableSendsTheTableInputAsGlueNamesIt() async throws {
         let script = GlueScript([])
-        let table = GlueTable.parquet(name: "public_orders_changes", columns: [.init(name: "op", type: "string"), .init(name: "id", type: "bigint")],
-                                      location: "s3://b/p/public/orders/")
+        let table = GlueTable.parquet(
+            name: "public_orders_changes", columns: [.init(name: "op", type: "string"), .init(name: "id", type: "bigint")],
+            location: "s3://b/p/public/orders/")
         try await client(script).createTable(database: "lake", table)
         #expect(script.target(0) == "AWSGlue.CreateTable")
         let body = try script.json(0)
@@ -49,8 +51,9 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
         let storage = try #require(input["StorageDescriptor"] as? [String: Any])
         #expect(storage["Location"] as? String == "s3://b/p/public/orders/")
         #expect(storage["InputFormat"] as? String == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat")
-        #expect((storage["SerdeInfo"] as? [String: Any])?["SerializationLibrary"] as? String
-            == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")
+        #expect(
+            (storage["SerdeInfo"] as? [String: Any])?["SerializationLibrary"] as? String
+                == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")
         #expect((storage["Columns"] as? [[String: String]]) == [["Name": "op", "Type": "string"], ["Name": "id", "Type": "bigint"]])
     }
 
@@ -69,8 +72,10 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
     }
 
     @Test func missingTableIsNilAndMissingDatabaseIsCreated() async throws {
-        let script = GlueScript([glueError(400, "EntityNotFoundException"), glueError(400, "EntityNotFoundException"),
-                                 HTTPResponse(status: 200, body: Array("{}".utf8))])
+        let script = GlueScript([
+            glueError(400, "EntityNotFoundException"), glueError(400, "EntityNotFoundException"),
+            HTTPResponse(status: 200, body: Array("{}".utf8)),
+        ])
         let c = try client(script)
         #expect(try await c.getTable(database: "lake", name: "t") == nil)
         try await c.ensureDatabase("lake")
@@ -81,8 +86,9 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
 
     @Test func updateTableCarriesTheVersionReadForGluesOptimisticCheck() async throws {
         let script = GlueScript([glueError(400, "ConcurrentModificationException", "Update table failed due to concurrent modifications")])
-        let table = GlueTable.iceberg(name: "t", columns: [], location: "s3://b/t/", metadataLocation: "s3://b/t/metadata/v2.metadata.json",
-                                      previousMetadataLocation: "s3://b/t/metadata/v1.metadata.json")
+        let table = GlueTable.iceberg(
+            name: "t", columns: [], location: "s3://b/t/", metadataLocation: "s3://b/t/metadata/v2.metadata.json",
+            previousMetadataLocation: "s3://b/t/metadata/v1.metadata.json")
         await #expect { try await client(script).updateTable(database: "lake", table, expectedVersion: "4") } throws: {
             ($0 as? GlueError)?.code == .concurrentModification
         }
@@ -94,8 +100,10 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
     }
 
     @Test func errorsAreTypedAndSayWhatWasRefused() async throws {
-        let script = GlueScript([glueError(400, "AccessDeniedException", "User is not authorized to perform: glue:CreateDatabase"),
-                                 glueError(400, "AlreadyExistsException"), glueError(400, "InvalidInputException")])
+        let script = GlueScript([
+            glueError(400, "AccessDeniedException", "User is not authorized to perform: glue:CreateDatabase"),
+            glueError(400, "AlreadyExistsException"), glueError(400, "InvalidInputException"),
+        ])
         let c = try client(script)
         do {
             try await c.createDatabase("lake")
@@ -119,10 +127,13 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
     }
 
     @Test func createPartitionsSendsAtMostAHundredACallAndKeepsThoseThatExist() async throws {
-        let table = GlueTable.parquet(name: "t_cdc", columns: [.init(name: "id", type: "int")], location: "s3://b/p/s/t/",
-                                      partitionKeys: [.init(name: "year", type: "string")])
+        let table = GlueTable.parquet(
+            name: "t_cdc", columns: [.init(name: "id", type: "int")], location: "s3://b/p/s/t/",
+            partitionKeys: [.init(name: "year", type: "string")])
         let partitions = (0..<250).map { GluePartition(of: table, values: ["\(1000 + $0)"], location: "s3://b/p/s/t/\(1000 + $0)/") }
-        let exists = HTTPResponse(status: 200, body: Array(#"{"Errors":[{"PartitionValues":["1000"],"ErrorDetail":{"ErrorCode":"AlreadyExistsException","ErrorMessage":"m"}}]}"#.utf8))
+        let exists = HTTPResponse(
+            status: 200, body: Array(#"{"Errors":[{"PartitionValues":["1000"],"ErrorDetail":{"ErrorCode":"AlreadyExistsException","ErrorMessage":"m"}}]}"#.utf8)
+        )
         let script = GlueScript([exists])
         try await client(script).createPartitions(database: "lake", table: "t_cdc", partitions)
         #expect(script.sent.withLock { $0.count } == 3)
@@ -141,9 +152,12 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
 
     @Test func aRefusedPartitionThrowsNamingIt() async throws {
         let table = GlueTable.parquet(name: "t_cdc", columns: [], location: "s3://b/t/", partitionKeys: [.init(name: "year", type: "string")])
-        let refused = HTTPResponse(status: 200, body: Array(#"{"Errors":[{"PartitionValues":["2026"],"ErrorDetail":{"ErrorCode":"AccessDeniedException","ErrorMessage":"no"}}]}"#.utf8))
+        let refused = HTTPResponse(
+            status: 200, body: Array(#"{"Errors":[{"PartitionValues":["2026"],"ErrorDetail":{"ErrorCode":"AccessDeniedException","ErrorMessage":"no"}}]}"#.utf8)
+        )
         do {
-            try await client(GlueScript([refused])).createPartitions(database: "lake", table: "t_cdc", [GluePartition(of: table, values: ["2026"], location: "s3://b/t/2026/")])
+            try await client(GlueScript([refused])).createPartitions(
+                database: "lake", table: "t_cdc", [GluePartition(of: table, values: ["2026"], location: "s3://b/t/2026/")])
             Issue.record("a refused partition was not an error")
         } catch let e as GlueError {
             #expect(e.code == .accessDenied)
@@ -153,8 +167,9 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
     }
 
     @Test func partitionKeysAndPartitionsReadBack() async throws {
-        let table = GlueTable.parquet(name: "t_cdc", columns: [.init(name: "id", type: "int")], location: "s3://b/t/",
-                                      partitionKeys: [.init(name: "year", type: "string"), .init(name: "month", type: "string")])
+        let table = GlueTable.parquet(
+            name: "t_cdc", columns: [.init(name: "id", type: "int")], location: "s3://b/t/",
+            partitionKeys: [.init(name: "year", type: "string"), .init(name: "month", type: "string")])
         let decoded = try JSONDecoder().decode(GlueTable.self, from: JSONEncoder().encode(table))
         #expect(decoded == table)
         let partition = GluePartition(of: table, values: ["2026", "11"], location: "s3://b/t/2026/11/")

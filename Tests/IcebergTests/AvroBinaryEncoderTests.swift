@@ -42,8 +42,10 @@ import Testing
         #expect(try bytes(.null, .optional(.long)) == [0x00])
         #expect(try bytes(.long(5), .optional(.long)) == [0x02, 0x0A])
         #expect(try bytes(.union(0, .long(5)), .union([.long, .null])) == [0x00, 0x0A])
-        #expect(try bytes(.record([.long(1), .string("x")]),
-                          .record(name: "r", fields: [AvroField("a", .long), AvroField("b", .string)])) == [0x02, 0x02, 0x78])
+        #expect(
+            try bytes(
+                .record([.long(1), .string("x")]),
+                .record(name: "r", fields: [AvroField("a", .long), AvroField("b", .string)])) == [0x02, 0x02, 0x78])
     }
 
     @Test func encodeRejectsValuesThatDoNotFit() {
@@ -55,13 +57,17 @@ import Testing
     }
 
     @Test func decoderReadsBackWhatTheEncoderWrote() throws {
-        let schema: AvroSchema = .record(name: "r", fields: [
-            AvroField("a", .optional(.long)), AvroField("b", .array(items: .double)), AvroField("c", .map(values: .bytes)),
-            AvroField("d", .boolean), AvroField("e", .float), AvroField("f", .fixed(name: "x", size: 3)),
+        let schema: AvroSchema = .record(
+            name: "r",
+            fields: [
+                AvroField("a", .optional(.long)), AvroField("b", .array(items: .double)), AvroField("c", .map(values: .bytes)),
+                AvroField("d", .boolean), AvroField("e", .float), AvroField("f", .fixed(name: "x", size: 3)),
+            ])
+        let value: AvroValue = .record([
+            .long(-77), .array([.double(0.5), .double(-2)]),
+            .map([AvroMapEntry("k", .bytes([1, 2]))]), .boolean(false), .float(3.25),
+            .fixed([7, 7, 7]),
         ])
-        let value: AvroValue = .record([.long(-77), .array([.double(0.5), .double(-2)]),
-                                        .map([AvroMapEntry("k", .bytes([1, 2]))]), .boolean(false), .float(3.25),
-                                        .fixed([7, 7, 7])])
         var d = AvroBinaryDecoder(try bytes(value, schema))
         #expect(try d.decode(schema) == value)
         #expect(d.isAtEnd)

@@ -75,19 +75,33 @@ import TestSupport
 
     @Test func manifestWithAForgedMapRecordDoesNotTrap() throws {
         // A manifest whose value_counts map records have one field: decoded without those counts.
-        let forged = AvroSchema.record(name: "manifest_entry", fields: [
-            AvroField("status", .int, id: 0), .optional("snapshot_id", .long, id: 1), .optional("sequence_number", .long, id: 3),
-            .optional("file_sequence_number", .long, id: 4),
-            AvroField("data_file", .record(name: "r2", fields: [
-                AvroField("file_path", .string, id: 100), AvroField("file_format", .string, id: 101),
-                AvroField("record_count", .long, id: 103), AvroField("file_size_in_bytes", .long, id: 104),
-                AvroField("value_counts", .array(items: .record(name: "k", fields: [AvroField("key", .int, id: 119)])), id: 109),
-            ]), id: 2),
-        ])
-        let bytes = try AvroContainerFile(schema: forged, metadata: [("format-version", "2"), ("content", "data")], records: [
-            .record([.int(1), .long(1), .long(1), .long(1), .record([.string("p"), .string("PARQUET"), .long(1), .long(1),
-                                                                  .array([.record([.int(5)])])])]),
-        ]).encoded(syncMarker: sync)
+        let forged = AvroSchema.record(
+            name: "manifest_entry",
+            fields: [
+                AvroField("status", .int, id: 0), .optional("snapshot_id", .long, id: 1), .optional("sequence_number", .long, id: 3),
+                .optional("file_sequence_number", .long, id: 4),
+                AvroField(
+                    "data_file",
+                    .record(
+                        name: "r2",
+                        fields: [
+                            AvroField("file_path", .string, id: 100), AvroField("file_format", .string, id: 101),
+                            AvroField("record_count", .long, id: 103), AvroField("file_size_in_bytes", .long, id: 104),
+                            AvroField("value_counts", .array(items: .record(name: "k", fields: [AvroField("key", .int, id: 119)])), id: 109),
+                        ]), id: 2),
+            ])
+        let bytes = try AvroContainerFile(
+            schema: forged, metadata: [("format-version", "2"), ("content", "data")],
+            records: [
+                .record([
+                    .int(1), .long(1), .long(1), .long(1),
+                    .record([
+                        .string("p"), .string("PARQUET"), .long(1), .long(1),
+                        .array([.record([.int(5)])]),
+                    ]),
+                ])
+            ]
+        ).encoded(syncMarker: sync)
         let manifest = try ManifestFile.decode(bytes)
         #expect(manifest.entries.count == 1 && manifest.entries[0].dataFile.valueCounts.isEmpty)
     }
@@ -96,8 +110,11 @@ import TestSupport
         var file = DataFile(path: "s3://b/t/LOAD00000001.parquet", recordCount: 3, fileSizeInBytes: 10)
         file.valueCounts = [1: 3]
         file.lowerBounds = [1: .long(1)]
-        let manifest = ManifestFile(entries: [ManifestEntry(status: .added, snapshotID: 1, sequenceNumber: 1,
-                                                            fileSequenceNumber: 1, dataFile: file)])
+        let manifest = ManifestFile(entries: [
+            ManifestEntry(
+                status: .added, snapshotID: 1, sequenceNumber: 1,
+                fileSequenceNumber: 1, dataFile: file)
+        ])
         let schema = IcebergSchema(fields: [IcebergField(id: 1, name: "id", type: .long)])
         var random = FuzzSeed.generator(for: "mutatedManifestsThrowOrDecodeButNeverTrap")
         func next() -> Int { Int(truncatingIfNeeded: random.next() >> 33) }

@@ -3,12 +3,15 @@ import Testing
 
 @Suite struct AvroSchemaTests {
     @Test func recordJSONCarriesFieldIDsDefaultsAndAttributes() {
-        let s: AvroSchema = .record(name: "r", fields: [
-            AvroField("a", .long, id: 1),
-            .optional("b", .array(items: .int, attributes: [AvroAttribute("element-id", .int(9))]), id: 2),
-        ])
-        #expect(s.json.serialized == #"{"type":"record","name":"r","fields":[{"name":"a","type":"long","field-id":1},"#
-            + #"{"name":"b","type":["null",{"type":"array","items":"int","element-id":9}],"default":null,"field-id":2}]}"#)
+        let s: AvroSchema = .record(
+            name: "r",
+            fields: [
+                AvroField("a", .long, id: 1),
+                .optional("b", .array(items: .int, attributes: [AvroAttribute("element-id", .int(9))]), id: 2),
+            ])
+        #expect(
+            s.json.serialized == #"{"type":"record","name":"r","fields":[{"name":"a","type":"long","field-id":1},"#
+                + #"{"name":"b","type":["null",{"type":"array","items":"int","element-id":9}],"default":null,"field-id":2}]}"#)
     }
 
     @Test func parseRoundTripsTheManifestSchemas() throws {

@@ -8,8 +8,10 @@ import Testing
             (.double, #""double""#), (.decimal(precision: 10, scale: 2), #""decimal(10,2)""#), (.date, #""date""#),
             (.time, #""time""#), (.timestamp, #""timestamp""#), (.timestamptz, #""timestamptz""#),
             (.string, #""string""#), (.uuid, #""uuid""#), (.fixed(16), #""fixed[16]""#), (.binary, #""binary""#),
-            (.list(elementID: 3, element: .string, elementRequired: false),
-             #"{"type":"list","element-id":3,"element":"string","element-required":false}"#),
+            (
+                .list(elementID: 3, element: .string, elementRequired: false),
+                #"{"type":"list","element-id":3,"element":"string","element-required":false}"#
+            ),
         ]
         for (type, json) in cases {
             #expect(type.json.serialized == json)
@@ -36,12 +38,15 @@ import Testing
     }
 
     @Test func schemaJSONRoundTrips() throws {
-        let s = IcebergSchema(schemaID: 3, fields: [
-            IcebergField(id: 1, name: "id", type: .long, required: true),
-            IcebergField(id: 2, name: "amount", type: .decimal(precision: 12, scale: 2)),
-        ])
-        #expect(s.json.serialized == #"{"type":"struct","schema-id":3,"fields":[{"id":1,"name":"id","required":true,"type":"long"},"#
-            + #"{"id":2,"name":"amount","required":false,"type":"decimal(12,2)"}]}"#)
+        let s = IcebergSchema(
+            schemaID: 3,
+            fields: [
+                IcebergField(id: 1, name: "id", type: .long, required: true),
+                IcebergField(id: 2, name: "amount", type: .decimal(precision: 12, scale: 2)),
+            ])
+        #expect(
+            s.json.serialized == #"{"type":"struct","schema-id":3,"fields":[{"id":1,"name":"id","required":true,"type":"long"},"#
+                + #"{"id":2,"name":"amount","required":false,"type":"decimal(12,2)"}]}"#)
         #expect(try IcebergSchema.parse(s.json) == s)
     }
 

@@ -7,8 +7,9 @@ import Testing
     static let schema = IcebergSchema.assigningIDs([("Op", .string, false), ("id", .long, false), ("name", .string, false)])
 
     static func stamp(_ n: Int) -> CommitStamp {
-        CommitStamp(timestampMs: 1_700_000_000_000 + Int64(n) * 120_000, snapshotID: Int64(1000 + n),
-                    uuid: UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", n))!)
+        CommitStamp(
+            timestampMs: 1_700_000_000_000 + Int64(n) * 120_000, snapshotID: Int64(1000 + n),
+            uuid: UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", n))!)
     }
 
     static func file(_ name: String, rows: Int64 = 10) -> DataFile {
@@ -16,8 +17,10 @@ import Testing
     }
 
     static func created() -> IcebergTable {
-        IcebergTable.create(location: location, schema: schema, tableUUID: UUID(uuidString: "5A4D0E1C-0000-4000-8000-000000000001")!,
-                            timestampMs: 1_700_000_000_000).table
+        IcebergTable.create(
+            location: location, schema: schema, tableUUID: UUID(uuidString: "5A4D0E1C-0000-4000-8000-000000000001")!,
+            timestampMs: 1_700_000_000_000
+        ).table
     }
 
     /// Stores a commit's files in `store` and reloads the table from them, as a restarted daemon would.
@@ -43,8 +46,11 @@ import Testing
     @Test func appendWritesManifestThenListThenMetadata() throws {
         let c = try Self.created().append([Self.file("LOAD00000001"), Self.file("LOAD00000002", rows: 5)], stamp: Self.stamp(1))
         let names = c.files.map { String($0.path.dropFirst(Self.location.count + "/metadata/".count)) }
-        #expect(names == ["00000000-0000-4000-8000-000000000001-m0.avro", "snap-1001-1-00000000-0000-4000-8000-000000000001.avro",
-                          "v2.metadata.json"])
+        #expect(
+            names == [
+                "00000000-0000-4000-8000-000000000001-m0.avro", "snap-1001-1-00000000-0000-4000-8000-000000000001.avro",
+                "v2.metadata.json",
+            ])
         #expect(c.versionHint.bytes == Array("2".utf8))
         let m = c.table.metadata
         #expect(m.currentSnapshotID == 1001 && m.lastSequenceNumber == 1)
@@ -75,9 +81,11 @@ import Testing
 
     @Test func avroCodecFollowsTheTableProperty() throws {
         let deflated = try Self.created().append([Self.file("a")], stamp: Self.stamp(1))
-        let plain = try IcebergTable.create(location: Self.location, schema: Self.schema, tableUUID: UUID(), timestampMs: 0,
-                                            properties: [(IcebergTable.avroCodecKey, "uncompressed")])
-            .table.append([Self.file("a")], stamp: Self.stamp(1))
+        let plain = try IcebergTable.create(
+            location: Self.location, schema: Self.schema, tableUUID: UUID(), timestampMs: 0,
+            properties: [(IcebergTable.avroCodecKey, "uncompressed")]
+        )
+        .table.append([Self.file("a")], stamp: Self.stamp(1))
         let codecKey = Array("avro.codec".utf8)
         for (commit, codec) in [(deflated, "deflate"), (plain, "null")] {
             for file in commit.files.dropLast() {  // the manifest and the manifest list
@@ -111,16 +119,16 @@ import Testing
     @Test func overwriteMarksRemovedFilesDeletedAndOthersExisting() throws {
         var t = try Self.created().append([Self.file("LOAD1"), Self.file("LOAD2")], stamp: Self.stamp(1)).table
         t = try t.append([Self.file("cdc1")], stamp: Self.stamp(2)).table
-        let c = try t.overwrite(removing: [Self.file("LOAD1").path, Self.file("LOAD2").path],
-                                adding: [Self.file("LOAD3", rows: 7)], stamp: Self.stamp(3))
+        let c = try t.overwrite(
+            removing: [Self.file("LOAD1").path, Self.file("LOAD2").path],
+            adding: [Self.file("LOAD3", rows: 7)], stamp: Self.stamp(3))
         let snap = try #require(c.table.metadata.currentSnapshot)
         #expect(snap.operation == "overwrite")
         let summary = Dictionary(uniqueKeysWithValues: snap.summary.map { ($0.key, $0.value) })
         #expect(summary["deleted-data-files"] == "2" && summary["deleted-records"] == "20" && summary["total-records"] == "17")
         #expect(Set(c.table.liveDataFiles().map(\.path)) == [Self.file("LOAD3").path, Self.file("cdc1").path])
         // Time travel: the appends still see their files.
-        #expect(Set(c.table.liveDataFiles(snapshotID: 1002).map(\.path)) ==
-                [Self.file("LOAD1").path, Self.file("LOAD2").path, Self.file("cdc1").path])
+        #expect(Set(c.table.liveDataFiles(snapshotID: 1002).map(\.path)) == [Self.file("LOAD1").path, Self.file("LOAD2").path, Self.file("cdc1").path])
         let rewritten = try ManifestFile.decode(c.files[1].bytes)
         #expect(rewritten.entries.map(\.status) == [.deleted, .deleted])
         #expect(rewritten.entries.allSatisfy { $0.snapshotID == 1003 && $0.sequenceNumber == 1 })
@@ -138,8 +146,9 @@ import Testing
 
     @Test func schemaUpdateKeepsIDsAndAdvancesVersionWithoutSnapshot() throws {
         let t = try Self.created().append([Self.file("a")], stamp: Self.stamp(1)).table
-        let c = try t.updateSchema([.renameColumn(from: "name", to: "title"), .addColumn(name: "qty", type: .int)],
-                                   timestampMs: 1_800_000_000_000)
+        let c = try t.updateSchema(
+            [.renameColumn(from: "name", to: "title"), .addColumn(name: "qty", type: .int)],
+            timestampMs: 1_800_000_000_000)
         let m = c.table.metadata
         #expect(c.table.version == 3 && m.snapshots.count == 1)
         #expect(m.currentSchemaID == 1 && m.schemas.count == 2 && m.lastColumnID == 4)
@@ -154,8 +163,9 @@ import Testing
     }
 
     @Test func summaryExtrasFollowIcebergsOwnKeys() throws {
-        let c = try Self.created().append([Self.file("a")], stamp: Self.stamp(1),
-                                          summary: [("replicatord.checkpoint-lsn", "0/16B3748"), ("operation", "delete")])
+        let c = try Self.created().append(
+            [Self.file("a")], stamp: Self.stamp(1),
+            summary: [("replicatord.checkpoint-lsn", "0/16B3748"), ("operation", "delete")])
         let summary = c.table.metadata.currentSnapshot!.summary
         #expect(summary.first?.key == "operation" && summary.first?.value == "append")
         #expect(summary.last?.key == "replicatord.checkpoint-lsn" && summary.last?.value == "0/16B3748")
@@ -194,8 +204,10 @@ import Testing
     }
 
     @Test func appendMergesAutomaticallyAtTheConfiguredCount() throws {
-        var t = IcebergTable.create(location: Self.location, schema: Self.schema, tableUUID: UUID(), timestampMs: 0,
-                                    properties: [(IcebergTable.minCountToMergeKey, "3")]).table
+        var t = IcebergTable.create(
+            location: Self.location, schema: Self.schema, tableUUID: UUID(), timestampMs: 0,
+            properties: [(IcebergTable.minCountToMergeKey, "3")]
+        ).table
         for n in 1...2 { t = try t.append([Self.file("f\(n)")], stamp: Self.stamp(n)).table }
         #expect(t.manifestLists[1002]?.count == 2)
         t = try t.append([Self.file("f3")], stamp: Self.stamp(3)).table
@@ -206,8 +218,10 @@ import Testing
     }
 
     @Test func mergingLeavesManifestsAtTheTargetSizeAlone() throws {
-        var t = IcebergTable.create(location: Self.location, schema: Self.schema, tableUUID: UUID(), timestampMs: 0,
-                                    properties: [(IcebergTable.minCountToMergeKey, "3")]).table
+        var t = IcebergTable.create(
+            location: Self.location, schema: Self.schema, tableUUID: UUID(), timestampMs: 0,
+            properties: [(IcebergTable.minCountToMergeKey, "3")]
+        ).table
         let big = (0..<40).map { Self.file("big\($0)") }
         t = try t.append(big, stamp: Self.stamp(1)).table
         let bigManifest = t.manifestLists[1001]![0]
@@ -261,8 +275,10 @@ import Testing
     }
 
     @Test func metadataLogIsTrimmedToPreviousVersionsMax() throws {
-        var t = IcebergTable.create(location: Self.location, schema: Self.schema, tableUUID: UUID(), timestampMs: 0,
-                                    properties: [(IcebergTable.previousVersionsMaxKey, "2")]).table
+        var t = IcebergTable.create(
+            location: Self.location, schema: Self.schema, tableUUID: UUID(), timestampMs: 0,
+            properties: [(IcebergTable.previousVersionsMaxKey, "2")]
+        ).table
         var obsolete: [String] = []
         for n in 1...4 {
             let c = try t.append([Self.file("f\(n)")], stamp: Self.stamp(n))

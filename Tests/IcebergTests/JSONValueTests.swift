@@ -3,8 +3,10 @@ import Testing
 
 @Suite struct JSONValueTests {
     @Test func writesCompactJSONWithKeysInOrder() {
-        let v: JSONValue = .object([("z", .int(1)), ("a", .array([.bool(true), .null, .string("x")])),
-                                    ("big", .int(3051729675574597004)), ("d", .double(1.5))])
+        let v: JSONValue = .object([
+            ("z", .int(1)), ("a", .array([.bool(true), .null, .string("x")])),
+            ("big", .int(3051729675574597004)), ("d", .double(1.5)),
+        ])
         #expect(v.serialized == #"{"z":1,"a":[true,null,"x"],"big":3051729675574597004,"d":1.5}"#)
     }
 

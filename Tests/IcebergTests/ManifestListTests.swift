@@ -17,10 +17,12 @@ import Testing
     }
 
     @Test func listBytesCarryMetadataAndFieldIDs() throws {
-        let s = ManifestSummary(path: "s3://b/t/metadata/x-m0.avro", length: 1234, manifest: ManifestFile(entries: []),
-                                sequenceNumber: 3, addedSnapshotID: 77)
-        let bytes = try ManifestList(manifests: [s]).encoded(snapshotID: 77, parentSnapshotID: 76, sequenceNumber: 3,
-                                                             syncMarker: Array(repeating: 3, count: 16))
+        let s = ManifestSummary(
+            path: "s3://b/t/metadata/x-m0.avro", length: 1234, manifest: ManifestFile(entries: []),
+            sequenceNumber: 3, addedSnapshotID: 77)
+        let bytes = try ManifestList(manifests: [s]).encoded(
+            snapshotID: 77, parentSnapshotID: 76, sequenceNumber: 3,
+            syncMarker: Array(repeating: 3, count: 16))
         let file = try AvroContainerFile.decode(bytes)
         #expect(file.metadata.map(\.key) == ["snapshot-id", "parent-snapshot-id", "sequence-number", "format-version"])
         #expect(file.metadataValue("parent-snapshot-id") == "76")
@@ -32,8 +34,9 @@ import Testing
     }
 
     @Test func firstSnapshotHasNoParentKey() throws {
-        let bytes = try ManifestList(manifests: []).encoded(snapshotID: 1, parentSnapshotID: nil, sequenceNumber: 1,
-                                                            syncMarker: Array(repeating: 3, count: 16))
+        let bytes = try ManifestList(manifests: []).encoded(
+            snapshotID: 1, parentSnapshotID: nil, sequenceNumber: 1,
+            syncMarker: Array(repeating: 3, count: 16))
         #expect(try AvroContainerFile.decode(bytes).metadataValue("parent-snapshot-id") == nil)
     }
 }

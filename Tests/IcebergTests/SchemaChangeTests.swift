@@ -2,23 +2,26 @@ import Testing
 @testable import Iceberg
 
 @Suite struct SchemaChangeTests {
-    private let base = IcebergSchema(schemaID: 0, fields: [
-        IcebergField(id: 1, name: "id", type: .int, required: true),
-        IcebergField(id: 2, name: "name", type: .string),
-        IcebergField(id: 3, name: "price", type: .decimal(precision: 9, scale: 2)),
-    ])
+    private let base = IcebergSchema(
+        schemaID: 0,
+        fields: [
+            IcebergField(id: 1, name: "id", type: .int, required: true),
+            IcebergField(id: 2, name: "name", type: .string),
+            IcebergField(id: 3, name: "price", type: .decimal(precision: 9, scale: 2)),
+        ])
 
     @Test func addDropRenameWidenKeepIDs() throws {
         var last: Int32 = 3
-        let s = try base.applying([
-            .addColumn(name: "tags", type: .list(elementID: 0, element: .string, elementRequired: false)),
-            .dropColumn(name: "name"),
-            .renameColumn(from: "price", to: "amount"),
-            .widenColumn(name: "id", to: .long),
-            .widenColumn(name: "amount", to: .decimal(precision: 18, scale: 2)),
-            .addColumn(name: "note", type: .string, after: "id"),
-            .makeOptional(name: "id"),
-        ], schemaID: 1, lastColumnID: &last)
+        let s = try base.applying(
+            [
+                .addColumn(name: "tags", type: .list(elementID: 0, element: .string, elementRequired: false)),
+                .dropColumn(name: "name"),
+                .renameColumn(from: "price", to: "amount"),
+                .widenColumn(name: "id", to: .long),
+                .widenColumn(name: "amount", to: .decimal(precision: 18, scale: 2)),
+                .addColumn(name: "note", type: .string, after: "id"),
+                .makeOptional(name: "id"),
+            ], schemaID: 1, lastColumnID: &last)
         #expect(s.schemaID == 1)
         #expect(s.fields.map(\.name) == ["id", "note", "amount", "tags"])
         #expect(s.fields.map(\.id) == [1, 6, 3, 4])
@@ -30,8 +33,9 @@ import Testing
 
     @Test func droppedIDsAreNotReused() throws {
         var last: Int32 = 3
-        let s = try base.applying([.dropColumn(name: "price"), .addColumn(name: "price", type: .string)],
-                                  schemaID: 1, lastColumnID: &last)
+        let s = try base.applying(
+            [.dropColumn(name: "price"), .addColumn(name: "price", type: .string)],
+            schemaID: 1, lastColumnID: &last)
         #expect(s.field(named: "price")?.id == 4)
     }
 

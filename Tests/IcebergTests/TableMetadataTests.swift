@@ -5,12 +5,16 @@ import TestSupport
 
 @Suite struct TableMetadataTests {
     static func sample() -> TableMetadata {
-        var m = TableMetadata(tableUUID: "fb072c92-a02b-11e9-ae9c-1bb7bc9eca94", location: "s3://b/wh/t", lastUpdatedMs: 1000,
-                              schema: IcebergSchema(fields: [IcebergField(id: 1, name: "id", type: .long, required: true)]),
-                              properties: [("owner", "replicatord")])
-        m.snapshots = [Snapshot(snapshotID: 11, parentSnapshotID: nil, sequenceNumber: 1, timestampMs: 1500,
-                                manifestList: "s3://b/wh/t/metadata/snap-11-1-a.avro",
-                                summary: [("operation", "append"), ("added-records", "3")], schemaID: 0)]
+        var m = TableMetadata(
+            tableUUID: "fb072c92-a02b-11e9-ae9c-1bb7bc9eca94", location: "s3://b/wh/t", lastUpdatedMs: 1000,
+            schema: IcebergSchema(fields: [IcebergField(id: 1, name: "id", type: .long, required: true)]),
+            properties: [("owner", "replicatord")])
+        m.snapshots = [
+            Snapshot(
+                snapshotID: 11, parentSnapshotID: nil, sequenceNumber: 1, timestampMs: 1500,
+                manifestList: "s3://b/wh/t/metadata/snap-11-1-a.avro",
+                summary: [("operation", "append"), ("added-records", "3")], schemaID: 0)
+        ]
         m.currentSnapshotID = 11
         m.lastSequenceNumber = 1
         m.snapshotLog = [(1500, 11)]
@@ -20,10 +24,12 @@ import TestSupport
 
     @Test func jsonHasEveryRequiredV2Field() throws {
         let json = try JSONValue.parse(Self.sample().encoded)
-        for key in ["format-version", "table-uuid", "location", "last-sequence-number", "last-updated-ms", "last-column-id",
-                    "schemas", "current-schema-id", "partition-specs", "default-spec-id", "last-partition-id", "sort-orders",
-                    "default-sort-order-id", "properties", "current-snapshot-id", "refs", "snapshots", "snapshot-log",
-                    "metadata-log"] {
+        for key in [
+            "format-version", "table-uuid", "location", "last-sequence-number", "last-updated-ms", "last-column-id",
+            "schemas", "current-schema-id", "partition-specs", "default-spec-id", "last-partition-id", "sort-orders",
+            "default-sort-order-id", "properties", "current-snapshot-id", "refs", "snapshots", "snapshot-log",
+            "metadata-log",
+        ] {
             #expect(json[key] != nil, "\(key)")
         }
         #expect(json["format-version"] == .int(2))
@@ -53,8 +59,9 @@ import TestSupport
         let text = String(decoding: Self.sample().encoded, as: UTF8.self)
         let v1 = text.replacingOccurrences(of: #""format-version":2"#, with: #""format-version":1"#)
         #expect(throws: IcebergError.self) { try TableMetadata.parse(Array(v1.utf8)) }
-        let partitioned = text.replacingOccurrences(of: #""fields":[]}]"#,
-                                                    with: #""fields":[{"source-id":1,"field-id":1000,"name":"x","transform":"identity"}]}]"#)
+        let partitioned = text.replacingOccurrences(
+            of: #""fields":[]}]"#,
+            with: #""fields":[{"source-id":1,"field-id":1000,"name":"x","transform":"identity"}]}]"#)
         #expect(throws: IcebergError.self) { try TableMetadata.parse(Array(partitioned.utf8)) }
         let dangling = text.replacingOccurrences(of: #""current-snapshot-id":11"#, with: #""current-snapshot-id":12"#)
         #expect(throws: IcebergError.self) { try TableMetadata.parse(Array(dangling.utf8)) }
@@ -62,10 +69,12 @@ import TestSupport
 
     @Test func parseRejectsIDsBeyond32BitsInsteadOfTrapping() throws {
         let text = String(decoding: Self.sample().encoded, as: UTF8.self)
-        for (from, to) in [(#""last-column-id":1"#, #""last-column-id":4294967296"#),
-                           (#""current-schema-id":0"#, #""current-schema-id":-4294967296"#),
-                           (#"{"id":1,"name":"id""#, #"{"id":9999999999,"name":"id""#),
-                           (#""schema-id":0}],"snapshot-log""#, #""schema-id":3000000000}],"snapshot-log""#)] {
+        for (from, to) in [
+            (#""last-column-id":1"#, #""last-column-id":4294967296"#),
+            (#""current-schema-id":0"#, #""current-schema-id":-4294967296"#),
+            (#"{"id":1,"name":"id""#, #"{"id":9999999999,"name":"id""#),
+            (#""schema-id":0}],"snapshot-log""#, #""schema-id":3000000000}],"snapshot-log""#),
+        ] {
             let bad = text.replacingOccurrences(of: from, with: to)
             #expect(bad != text, "\(from) found")
             #expect(throws: IcebergError.self, "\(to)") { try TableMetadata.parse(Array(bad.utf8)) }

@@ -31,7 +31,8 @@ struct ChangeStreamIntegrationTests {
     func liftedLargeValuesEqualValuesReadWithTheirMessage(binary: Bool) async throws {
         try await withPostgres(binary ? "lift_bin" : "lift_txt") { db in
             try await DedicatedThread.run(name: "test") {
-                try db.execute("""
+                try db.execute(
+                    """
                     CREATE TABLE big (id int PRIMARY KEY, t text, b bytea, j jsonb, js json, a int[], v varchar, n int);
                     ALTER TABLE big REPLICA IDENTITY FULL;
                     CREATE PUBLICATION p FOR TABLE big
@@ -40,7 +41,8 @@ struct ChangeStreamIntegrationTests {
                 let start = try #require(LSN(try slots.createLogicalSlot("s_whole", exportSnapshot: false).consistentPoint))
                 _ = try slots.createLogicalSlot("s_lift", exportSnapshot: false)
                 _ = try slots.createLogicalSlot("s_file", exportSnapshot: false)
-                try db.execute("""
+                try db.execute(
+                    """
                     INSERT INTO big SELECT g, repeat(md5(g::text) || 'é', 120), decode(repeat(md5(g::text), 60), 'hex'),
                         jsonb_build_object('k', repeat(md5(g::text), 90), 'g', g), json_build_object('s', repeat('ü', 900)),
                         (SELECT array_agg(x * g) FROM generate_series(1, 900) x), repeat('v', 700 + g), g
@@ -95,7 +97,9 @@ struct ChangeStreamIntegrationTests {
                                 let bytes = Array(column.byteValue(next))
                                 return "\(bytes.count):\(bytes.reduce(0) { ($0 &* 31) &+ Int($1) })"
                             }
-                            if case .list = column.kind { defer { numbers += 1 }; return "list \(column.listOffsets[numbers + 1] - column.listOffsets[numbers])" }
+                            if case .list = column.kind {
+                                defer { numbers += 1 }; return "list \(column.listOffsets[numbers + 1] - column.listOffsets[numbers])"
+                            }
                             defer { numbers += 1 }
                             return "\(column.int64s[numbers])"
                         }
@@ -125,7 +129,7 @@ struct ChangeStreamIntegrationTests {
                 // The values are the source's: row 1's text after its update (filled from the old tuple).
                 let t = large.values.columns[1]
                 let source = try c.query("SELECT t FROM big WHERE id = 1").rows[0][0]!
-                #expect(String(decoding: t.byteValue(6), as: UTF8.self) == source)   // the U after six inserts
+                #expect(String(decoding: t.byteValue(6), as: UTF8.self) == source)  // the U after six inserts
             }
         }
     }
@@ -155,8 +159,9 @@ struct ChangeStreamIntegrationTests {
                 let target = try stream.currentWalPosition()
                 try stream.start(slot: "s", publication: "p", from: start, binary: true)
                 var accumulator = ChangeAccumulator(globalStart: start) { _, _ in Issue.record("text value in binary mode") }
-                try stream.drain(until: target, into: &accumulator, resolver: TypeResolver(connection: c),
-                                 deadline: .now + .seconds(30))
+                try stream.drain(
+                    until: target, into: &accumulator, resolver: TypeResolver(connection: c),
+                    deadline: .now + .seconds(30))
                 let segments = accumulator.takeSegments()
                 #expect(segments.count == 1)
                 let segment = try #require(segments.first)

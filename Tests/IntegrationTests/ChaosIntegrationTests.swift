@@ -27,8 +27,12 @@ struct ChaosIntegrationTests {
         let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/chaos.py").path
         let output: String
         do {
-            output = try TestEnvironment.run(python, [script, "--binary", CrashRecoveryIntegrationTests.binary, "--own-cluster",
-                                                      "--minutes", "2.5", "--kills", "5"])
+            output = try TestEnvironment.run(
+                python,
+                [
+                    script, "--binary", CrashRecoveryIntegrationTests.binary, "--own-cluster",
+                    "--minutes", "2.5", "--kills", "5",
+                ])
         } catch let failed as TestEnvironment.ProcessFailed {
             Issue.record("the chaos run failed:\n\(failed.stderr.suffix(6000))")
             return

@@ -50,11 +50,14 @@ struct CloudWatchPublisherIntegrationTests {
         try await withMoto { endpoint in
             let keys = try await helper(["setup", endpoint])
             let publisher = try #require(keys["publisher"] as? [String]), reader = try #require(keys["reader"] as? [String])
-            let settings = Configuration.CloudWatch(namespace: "replicatord/test", region: "eu-west-1", intervalSeconds: 10,
-                                                    name: "stack-a", endpoint: endpoint)
+            let settings = Configuration.CloudWatch(
+                namespace: "replicatord/test", region: "eu-west-1", intervalSeconds: 10,
+                name: "stack-a", endpoint: endpoint)
             let credentials = StaticCredentialsProvider(AWSCredentials(accessKeyId: publisher[0], secretAccessKey: publisher[1]))
-            try await CloudWatchPublisher(settings: settings, monitor: monitor(), credentials: credentials,
-                                          logger: Logger(label: "test")).publishOnce()
+            try await CloudWatchPublisher(
+                settings: settings, monitor: monitor(), credentials: credentials,
+                logger: Logger(label: "test")
+            ).publishOnce()
 
             let read = try await helper(["read", endpoint, reader[0], reader[1], "replicatord/test", "stack-a"])
             #expect(read["names"] as? [String] == ["Healthy", "LagBytes", "LagSeconds", "RetainedWALBytes"], "\(read)")
@@ -77,8 +80,10 @@ struct CloudWatchPublisherIntegrationTests {
             let settings = Configuration.CloudWatch(namespace: "replicatord/test", region: "eu-west-1", name: "stack-a", endpoint: endpoint)
             let credentials = StaticCredentialsProvider(AWSCredentials(accessKeyId: reader[0], secretAccessKey: reader[1]))
             do {
-                try await CloudWatchPublisher(settings: settings, monitor: monitor(), credentials: credentials,
-                                              logger: Logger(label: "test")).publishOnce()
+                try await CloudWatchPublisher(
+                    settings: settings, monitor: monitor(), credentials: credentials,
+                    logger: Logger(label: "test")
+                ).publishOnce()
                 Issue.record("moto accepted PutMetricData from a key without cloudwatch:PutMetricData")
             } catch {
                 #expect("\(error)".contains("403"), "\(error)")

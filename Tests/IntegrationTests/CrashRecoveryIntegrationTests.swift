@@ -34,8 +34,9 @@ struct CrashRecoveryIntegrationTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let config = dir + ".toml"
-        try TestEnvironment.writeConfig(to: config, conninfo: db.conninfo, slot: db.database, target: "url = \"file://\(dir)\"",
-                                        spoolDir: dir + ".spool", logLevel: "warning")
+        try TestEnvironment.writeConfig(
+            to: config, conninfo: db.conninfo, slot: db.database, target: "url = \"file://\(dir)\"",
+            spoolDir: dir + ".spool", logLevel: "warning")
         try db.execute(EngineIntegrationTests.schema)
         return (db, dir, config)
     }
@@ -56,7 +57,8 @@ struct CrashRecoveryIntegrationTests {
 
         let crashed = try once(config, crashAt: point)
         #expect(crashed.status == 97, "expected the injected crash: \(crashed.stderr)")
-        try db.execute("INSERT INTO public.orders SELECT g, 1, 'after', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9010) g")
+        try db.execute(
+            "INSERT INTO public.orders SELECT g, 1, 'after', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9010) g")
         let again = try once(config)
         #expect(again.status == 0, "\(again.stderr)")
 

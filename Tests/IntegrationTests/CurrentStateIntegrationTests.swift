@@ -32,10 +32,12 @@ struct CurrentStateIntegrationTests {
     /// One random change; `next` draws from the seeded generator.
     static func change(_ next: (Int) -> Int, round: Int, index: Int) -> String {
         let id = 1 + next(260)
-        let unique = round * 100 + index   // new keys never collide
+        let unique = round * 100 + index  // new keys never collide
         switch next(12) {
-        case 0: return "INSERT INTO public.accounts (id, name, big, balance, tags, at, d) VALUES (\(1000 + unique), 'new\(round)', repeat('z', \(next(3) * 4000)), \(next(1000)).25, ARRAY['a', NULL], now(), current_date) ON CONFLICT DO NOTHING"
-        case 1: return "UPDATE public.accounts SET balance = balance + 1, name = name || 'u' WHERE id = \(id)"   // big unchanged (TOAST)
+        case 0:
+            return
+                "INSERT INTO public.accounts (id, name, big, balance, tags, at, d) VALUES (\(1000 + unique), 'new\(round)', repeat('z', \(next(3) * 4000)), \(next(1000)).25, ARRAY['a', NULL], now(), current_date) ON CONFLICT DO NOTHING"
+        case 1: return "UPDATE public.accounts SET balance = balance + 1, name = name || 'u' WHERE id = \(id)"  // big unchanged (TOAST)
         case 2: return "UPDATE public.accounts SET big = repeat(md5('\(round)'), 200), tags = tags || 'x'::text WHERE id = \(id)"
         // A primary-key change. It sets `big` too: under REPLICA IDENTITY DEFAULT a key change that leaves
         // a TOASTed value unchanged lists it in the new key's `I`, whose value is the old key's, which
@@ -45,7 +47,9 @@ struct CurrentStateIntegrationTests {
         case 5: return "INSERT INTO public.\"Order Items\" VALUES (\(100 + round), \(next(3)), 'sku-r\(round)', \(next(50))) ON CONFLICT DO NOTHING"
         case 6: return "UPDATE public.\"Order Items\" SET qty = qty + 1 WHERE \"Order\" = \(next(40))"
         case 7: return "UPDATE public.\"Order Items\" SET line = line + \(1000 + unique * 10) WHERE \"Order\" = \(next(40)) AND line < 3"
-        case 8: return "INSERT INTO public.events_log VALUES (timestamp '2024-05-01' + \(next(7)) * interval '1 minute', 'k\(next(3))', decode(md5('\(next(4))'), 'hex'))"
+        case 8:
+            return
+                "INSERT INTO public.events_log VALUES (timestamp '2024-05-01' + \(next(7)) * interval '1 minute', 'k\(next(3))', decode(md5('\(next(4))'), 'hex'))"
         case 9: return "DELETE FROM public.events_log WHERE ctid = (SELECT ctid FROM public.events_log WHERE kind = 'k\(next(3))' LIMIT 1)"
         case 10: return "UPDATE public.events_log SET kind = 'moved' WHERE ctid = (SELECT ctid FROM public.events_log WHERE kind = 'k\(next(3))' LIMIT 1)"
         default: return next(4) == 0 ? "TRUNCATE public.\"Order Items\"" : "DELETE FROM public.\"Order Items\" WHERE \"Order\" = \(next(40))"
@@ -67,8 +71,9 @@ struct CurrentStateIntegrationTests {
             let ddl = dir + ".duckdb.sql"
             try printed.stdout.write(toFile: ddl, atomically: true, encoding: .utf8)
             let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/current_state_check.py").path
-            let out = try TestEnvironment.capture(try TestEnvironment.require("REPLICATORD_TEST_PYTHON"),
-                                                  [script, "--engine", "duckdb", "--conninfo", db.conninfo, "--ddl", ddl] + Self.tables)
+            let out = try TestEnvironment.capture(
+                try TestEnvironment.require("REPLICATORD_TEST_PYTHON"),
+                [script, "--engine", "duckdb", "--conninfo", db.conninfo, "--ddl", ddl] + Self.tables)
             #expect(out.status == 0, "\(out.stdout)\n\(out.stderr.suffix(3000))")
             let lines = out.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
             #expect(lines.count == Self.tables.count && lines.allSatisfy { $0.contains("\"ok\": true") }, "\(lines)")
@@ -85,10 +90,11 @@ struct CurrentStateIntegrationTests {
         let next = { (n: Int) in Int(rng.next() % UInt64(n)) }
         let base = "http://127.0.0.1:\(port)"
         let daemon = try ServiceIntegrationTests.Daemon(config: config, environment: [:])
-        try #require(try await service.eventually(90) {
-            guard let answer = try await service.get(base + "/health") else { return false }
-            return service.json(answer.body)["phase"] as? String == "cdc"
-        }, "never reached cdc: \(daemon.log)")
+        try #require(
+            try await service.eventually(90) {
+                guard let answer = try await service.get(base + "/health") else { return false }
+                return service.json(answer.body)["phase"] as? String == "cdc"
+            }, "never reached cdc: \(daemon.log)")
         for round in 0..<12 {
             var batch = (0..<25).map { Self.change(next, round: round, index: $0) }
             if round == 6 { batch.append("ALTER TABLE public.accounts ADD COLUMN note text; UPDATE public.accounts SET note = 'after ddl' WHERE id % 7 = 0") }
@@ -143,7 +149,10 @@ struct CurrentStateIntegrationTests {
 func sparkJob(_ dir: String) throws -> TestEnvironment.Finished {
     let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
     let job = TestEnvironment.repositoryRoot.appendingPathComponent("contrib/spark/current_state.py").path
-    return try TestEnvironment.capture(python, [job, "--source", "file://" + dir, "--output", "file://" + dir + ".state",
-                                                "--key", "public/accounts=id", "--key", "public/Order Items=Order,line"])
+    return try TestEnvironment.capture(
+        python,
+        [
+            job, "--source", "file://" + dir, "--output", "file://" + dir + ".state",
+            "--key", "public/accounts=id", "--key", "public/Order Items=Order,line",
+        ])
 }
-

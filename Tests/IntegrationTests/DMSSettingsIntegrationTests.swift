@@ -56,8 +56,9 @@ struct DMSSettingsIntegrationTests {
     /// `contrib/spark/current_state.py` over the directory, its state next to it.
     func sparkJob(_ dir: String, keys: [String]) throws -> TestEnvironment.Finished {
         let job = TestEnvironment.repositoryRoot.appendingPathComponent("contrib/spark/current_state.py").path
-        return try TestEnvironment.capture(try TestEnvironment.require("REPLICATORD_TEST_PYTHON"),
-                                           [job, "--source", "file://" + dir, "--output", "file://" + dir + ".state"] + keys.flatMap { ["--key", $0] })
+        return try TestEnvironment.capture(
+            try TestEnvironment.require("REPLICATORD_TEST_PYTHON"),
+            [job, "--source", "file://" + dir, "--output", "file://" + dir + ".state"] + keys.flatMap { ["--key", $0] })
     }
 
     // MARK: DatePartitionEnabled, DatePartitionSequence, DatePartitionDelimiter, DatePartitionTimezone
@@ -70,7 +71,9 @@ struct DMSSettingsIntegrationTests {
         let (db, dir, config) = try crash.setUp("dms_date_folders")
         defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
-        try addOutput(config, """
+        try addOutput(
+            config,
+            """
             date_partition = true
             date_partition_sequence = "YYYYMMDDHH"
             date_partition_delimiter = "SLASH"
@@ -147,7 +150,9 @@ struct DMSSettingsIntegrationTests {
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
         let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let bucket = "dms-dates-\(UInt32.random(in: 0...UInt32.max))"
-        _ = try python(["-c", "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])", endpoint, bucket])
+        _ = try python([
+            "-c", "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').create_bucket(Bucket=sys.argv[2])", endpoint, bucket,
+        ])
         // The S3 target instead of the directory.
         var text = try String(contentsOfFile: config, encoding: .utf8)
         text = text.replacingOccurrences(of: "url = \"file://\(dir)\"", with: "url = \"s3://\(bucket)/replica\"\nendpoint = \"\(endpoint)\"\npath_style = true")
@@ -157,13 +162,16 @@ struct DMSSettingsIntegrationTests {
         try db.execute(EngineIntegrationTests.changes)
         let cdc = try replicatord(["--config", config, "--once"])
         try #require(cdc.status == 0, "\(cdc.stderr)")
-        let keys = try python(["-c", """
+        let keys = try python([
+            "-c",
+            """
             import boto3, sys
             s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1')
             # moto cannot check a signature over an encoded "/" in the query: list by the first segment.
             keys = [o['Key'] for o in s3.list_objects_v2(Bucket=sys.argv[2], Prefix='replica').get('Contents', [])]
             print('\\n'.join(k for k in keys if k.startswith('replica/public/orders/')))
-            """, endpoint, bucket]).split(separator: "\n").map(String.init)
+            """, endpoint, bucket,
+        ]).split(separator: "\n").map(String.init)
         let cdcKeys = keys.filter { !$0.contains("LOAD") && $0.hasSuffix(".parquet") }
         #expect(cdcKeys.count == 1, "\(keys)")
         for key in cdcKeys {
@@ -221,7 +229,8 @@ struct DMSSettingsIntegrationTests {
         let (db, dir, config) = try crash.setUp("dms_millis")
         defer { db.drop() }
         defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
-        try db.execute("""
+        try db.execute(
+            """
             CREATE TABLE public.times (id int PRIMARY KEY, a timestamp, b timestamptz);
             INSERT INTO public.times VALUES (1, '2024-01-01 12:00:00.123456', '2024-01-01 12:00:00.123999+00'),
               (2, '1969-12-31 23:59:59.999501', '1969-12-31 23:59:59.000001+00'), (3, NULL, '1900-06-30 01:02:03.0005+00');
@@ -229,12 +238,15 @@ struct DMSSettingsIntegrationTests {
             """)
         try addOutput(config, "timestamp_millis = true")
         try #require(try replicatord(["--config", config, "--once"]).status == 0)
-        try db.execute("INSERT INTO public.times VALUES (4, '2026-11-24 19:15:12.345678', '2026-11-24 19:15:12.000999+00'), (5, '0044-03-15 12:00:00.0000015', NULL)")
+        try db.execute(
+            "INSERT INTO public.times VALUES (4, '2026-11-24 19:15:12.345678', '2026-11-24 19:15:12.000999+00'), (5, '0044-03-15 12:00:00.0000015', NULL)")
         let cdc = try replicatord(["--config", config, "--once"])
         try #require(cdc.status == 0, "\(cdc.stderr)")
         // What the source's values are, floored to the millisecond (date_trunc floors, before 1970 too).
         let expected = try ["a", "b"].map { column in
-            try db.connect().query("SELECT coalesce(json_agg(floor(extract(epoch FROM \(column)) * 1000)::bigint), '[]') FROM public.times WHERE \(column) IS NOT NULL").rows[0][0] ?? ""
+            try db.connect().query(
+                "SELECT coalesce(json_agg(floor(extract(epoch FROM \(column)) * 1000)::bigint), '[]') FROM public.times WHERE \(column) IS NOT NULL"
+            ).rows[0][0] ?? ""
         }.map { ((try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [Int]) ?? []).sorted() }
         let engines = try check(["millis", dir, "public/times", "a", "b"])
         #expect(engines.count == 3, "\(engines)")
@@ -286,14 +298,16 @@ struct DMSSettingsIntegrationTests {
         #expect(afterRedo.tables["public.orders"]?.storedThroughLSN != nil)
 
         // Another written orders file, the process dying after the checkpoint and before confirming.
-        try db.execute("INSERT INTO public.events VALUES ('2024-08-04', 'held-4', NULL); UPDATE public.orders SET note = repeat(md5(id::text), 5) WHERE id <= 3000")
+        try db.execute(
+            "INSERT INTO public.events VALUES ('2024-08-04', 'held-4', NULL); UPDATE public.orders SET note = repeat(md5(id::text), 5) WHERE id <= 3000")
         let crashed2 = try replicatord(["--config", config, "--once"], environment: ["REPLICATORD_CRASH_AT": "after-state-committed"])
         #expect(crashed2.status == 97, "\(crashed2.stderr)")
         try #require(try replicatord(["--config", config, "--once"]).status == 0)
         #expect(try files(dir, "public/events").count == 1, "events is still held")
 
         // The interval passes: the held events rows are written, each once.
-        let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "cdc_max_batch_interval_seconds = 3600", with: "cdc_max_batch_interval_seconds = 1")
+        let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(
+            of: "cdc_max_batch_interval_seconds = 3600", with: "cdc_max_batch_interval_seconds = 1")
         try text.write(toFile: config, atomically: true, encoding: .utf8)
         Thread.sleep(forTimeInterval: 1.2)
         let flushed = try replicatord(["--config", config, "--once"])

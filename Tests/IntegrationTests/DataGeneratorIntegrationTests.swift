@@ -16,15 +16,20 @@ struct DataGeneratorIntegrationTests {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let generate: @Sendable (Int) throws -> [String: Int] = { count in
-                let out = try TestEnvironment.run(Self.binary, ["--conninfo", db.conninfo, "--initial-rows", "2000", "--rate", "0", "--seed", "7",
-                                                                "--publication", "replicatord"] + (count == 0 ? ["--setup-only"] : ["--count", "\(count)"]))
+                let out = try TestEnvironment.run(
+                    Self.binary,
+                    [
+                        "--conninfo", db.conninfo, "--initial-rows", "2000", "--rate", "0", "--seed", "7",
+                        "--publication", "replicatord",
+                    ] + (count == 0 ? ["--setup-only"] : ["--count", "\(count)"]))
                 let json = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] ?? [:]
                 return json.compactMapValues { $0 as? Int }
             }
-            _ = try await DedicatedThread.run(name: "datagen") { try generate(0) }   // tables and publication only
+            _ = try await DedicatedThread.run(name: "datagen") { try generate(0) }  // tables and publication only
             let settings = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: db.database)
-            let engine = Engine(settings: settings, store: try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test")),
-                                logger: Logger(label: "test"))
+            let engine = Engine(
+                settings: settings, store: try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test")),
+                logger: Logger(label: "test"))
             _ = try await engine.runCycle()
             let made = try await DedicatedThread.run(name: "datagen") { try generate(500) }
             #expect((made["inserts"] ?? 0) + (made["updates"] ?? 0) + (made["deletes"] ?? 0) > 400)

@@ -4,7 +4,7 @@ import Foundation
 import PGClient
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The deployment kit: `config/aws/replicatord.yaml` passes cfn-lint and deploys on moto's
@@ -150,9 +150,11 @@ struct DeploymentKitTests {
         #expect(facts["encryption"] as? String == "AES256")
         #expect(facts["profile_roles"] as? [String] == [outputs["RoleArn"] ?? "?"])
         #expect(facts["trusted_services"] as? [String] == ["ec2.amazonaws.com"])
-        #expect(facts["policy_actions"] as? [String] == [
-            "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:ListBucketMultipartUploads",
-            "s3:ListMultipartUploadParts", "s3:PutObject"])
+        #expect(
+            facts["policy_actions"] as? [String] == [
+                "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:ListBucketMultipartUploads",
+                "s3:ListMultipartUploadParts", "s3:PutObject",
+            ])
         let groups = facts["parameter_groups"] as? [[String: Any]] ?? []
         #expect(groups.count == 1)
         #expect(groups.first?["family"] as? String == "postgres15")
@@ -169,19 +171,20 @@ struct DeploymentKitTests {
         let block = properties["PublicAccessBlockConfiguration"] as? [String: Bool] ?? [:]
         #expect(block == ["BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true])
         let rules = (properties["LifecycleConfiguration"] as? [String: Any])?["Rules"] as? [[String: Any]] ?? []
-        #expect(rules.contains { ($0["AbortIncompleteMultipartUpload"] as? [String: Int])?["DaysAfterInitiation"] == 1 && $0["Status"] as? String == "Enabled" })
+        #expect(
+            rules.contains { ($0["AbortIncompleteMultipartUpload"] as? [String: Int])?["DaysAfterInitiation"] == 1 && $0["Status"] as? String == "Enabled" })
         print("moto's CloudFormation applied: \(facts["moto_applied"] ?? "?")")
 
         // The outputs are values of the daemon's config keys: a config made of them validates.
         let config = script + ".toml"
         try """
-            [source]
-            conninfo = "host=db.example.com dbname=app user=replicator"
-            [target]
-            url = "\(outputs["TargetUrl"] ?? "")"
-            region = "\(outputs["TargetRegion"] ?? "")"
-            server_side_encryption = "\(outputs["TargetServerSideEncryption"] ?? "")"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        [source]
+        conninfo = "host=db.example.com dbname=app user=replicator"
+        [target]
+        url = "\(outputs["TargetUrl"] ?? "")"
+        region = "\(outputs["TargetRegion"] ?? "")"
+        server_side_encryption = "\(outputs["TargetServerSideEncryption"] ?? "")"
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: config) }
         let validated = try await run(CrashRecoveryIntegrationTests.binary, ["validate", "--config", config])
         #expect(validated.contains("s3://\(bucket)/replica/prod"), "\(validated)")
@@ -202,7 +205,8 @@ struct DeploymentKitSourceSetupTests {
                     _ = try? admin.query("DROP ROLE IF EXISTS \(PGConnection.quoteIdentifier(role))")
                 }
             }
-            try db.execute("""
+            try db.execute(
+                """
                 CREATE SCHEMA sales;
                 CREATE TABLE public.orders (id bigint PRIMARY KEY, status text);
                 CREATE TABLE sales.invoices (id bigint PRIMARY KEY, total numeric(12,2));
@@ -215,8 +219,9 @@ struct DeploymentKitSourceSetupTests {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let config = dir + "/replicatord.toml"
-            try TestEnvironment.writeConfig(to: config, conninfo: "\(db.conninfo) user=\(role)", slot: db.database,
-                                            target: "url = \"file://\(dir)/out\"", spoolDir: "\(dir)/spool")
+            try TestEnvironment.writeConfig(
+                to: config, conninfo: "\(db.conninfo) user=\(role)", slot: db.database,
+                target: "url = \"file://\(dir)/out\"", spoolDir: "\(dir)/spool")
 
             do {
                 let out = try await kit.run(CrashRecoveryIntegrationTests.binary, ["check", "--config", config])
@@ -245,8 +250,10 @@ struct DeploymentKitSourceSetupTests {
 /// The Debian package, installed in a throwaway root (`scripts/throwaway-root`: a copy-on-write
 /// overlay of this machine's / whose writes go to a tmpfs; the host's packages and users are never
 /// touched), used as the README's "Install on a VM" says, then removed and purged.
-@Suite(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/dpkg-deb")
-                && TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_S3_ENDPOINT", "REPLICATORD_TEST_PYTHON")))
+@Suite(
+    .enabled(
+        if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/dpkg-deb")
+            && TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_S3_ENDPOINT", "REPLICATORD_TEST_PYTHON")))
 struct DeploymentKitPackageTests {
     let kit = DeploymentKitTests()
     static let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/throwaway-root").path
@@ -267,7 +274,8 @@ struct DeploymentKitPackageTests {
     /// `curl` as the README does: status and body, nil when nothing answers.
     func health(_ url: String) async -> (status: Int, body: String)? {
         guard let out = try? await kit.run("/usr/bin/curl", ["-s", "--max-time", "5", "-w", "\n%{http_code}", url]),
-              let newline = out.lastIndex(of: "\n"), let status = Int(out[out.index(after: newline)...]) else { return nil }
+            let newline = out.lastIndex(of: "\n"), let status = Int(out[out.index(after: newline)...])
+        else { return nil }
         return (status, String(out[..<newline]))
     }
 
@@ -280,8 +288,9 @@ struct DeploymentKitPackageTests {
     /// apt-get as the test runs it, in the root (the package's dependencies are this
     /// machine's), non-interactive.
     func aptGet(_ arguments: [String]) async throws {
-        try await inRoot("/usr/bin/apt-get", ["-y", "-q"] + arguments,
-                         environment: ["DEBIAN_FRONTEND": "noninteractive"])
+        try await inRoot(
+            "/usr/bin/apt-get", ["-y", "-q"] + arguments,
+            environment: ["DEBIAN_FRONTEND": "noninteractive"])
     }
 
     @Test func thePackageInstallsRunsAsItsUserAndPurgesWithoutATrace() async throws {
@@ -296,8 +305,12 @@ struct DeploymentKitPackageTests {
         // The package, from the debug binary the tests already built (the release build takes
         // minutes; scripts/package-deb without --binary makes that one).
         let started = Date()
-        let built = try await kit.run("/bin/bash", [TestEnvironment.repositoryRoot.path + "/scripts/package-deb",
-                                                    "--binary", CrashRecoveryIntegrationTests.binary, "--output", work, "--compression", "zstd"])
+        let built = try await kit.run(
+            "/bin/bash",
+            [
+                TestEnvironment.repositoryRoot.path + "/scripts/package-deb",
+                "--binary", CrashRecoveryIntegrationTests.binary, "--output", work, "--compression", "zstd",
+            ])
         let arch = try await kit.run("/usr/bin/dpkg", ["--print-architecture"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let deb = work + "/replicatord_\(BuildInfo.version)_\(arch).deb"
         #expect(built.trimmingCharacters(in: .whitespacesAndNewlines) == deb)
@@ -308,9 +321,11 @@ struct DeploymentKitPackageTests {
 
         // apt-get install ./replicatord_VERSION_ARCH.deb: the whole install, in the throwaway root.
         try await aptGet(["install", deb])
-        for path in ["/usr/bin/replicatord", "/lib/systemd/system/replicatord.service", "/lib/systemd/system/replicatord@.service",
-                     "/etc/replicatord/replicatord.toml", "/usr/share/doc/replicatord/source-setup.sql",
-                     "/usr/share/doc/replicatord/aws/replicatord.yaml"] {
+        for path in [
+            "/usr/bin/replicatord", "/lib/systemd/system/replicatord.service", "/lib/systemd/system/replicatord@.service",
+            "/etc/replicatord/replicatord.toml", "/usr/share/doc/replicatord/source-setup.sql",
+            "/usr/share/doc/replicatord/aws/replicatord.yaml",
+        ] {
             #expect(await exists(path), "\(path) was not installed")
         }
         let conffiles = try await inRoot("/usr/bin/dpkg-query", ["-W", "-f=${Conffiles}", "replicatord"])
@@ -347,17 +362,21 @@ struct DeploymentKitPackageTests {
                     _ = try? admin.query("DROP ROLE IF EXISTS \(PGConnection.quoteIdentifier(role))")
                 }
             }
-            try db.execute("""
+            try db.execute(
+                """
                 CREATE TABLE public.orders (id bigint PRIMARY KEY, status text NOT NULL, amount numeric(12,2));
                 INSERT INTO public.orders SELECT g, 'new', g * 1.5 FROM generate_series(1, 500) g;
                 """)
-            let setup = try await inRoot("/usr/bin/psql", ["-X", "-q", "-d", db.conninfo, "-v", "role=\(role)", "-f", "/usr/share/doc/replicatord/source-setup.sql"])
+            let setup = try await inRoot(
+                "/usr/bin/psql", ["-X", "-q", "-d", db.conninfo, "-v", "role=\(role)", "-f", "/usr/share/doc/replicatord/source-setup.sql"])
             #expect(!setup.contains("ERROR"), "\(setup)")
-            let granted = try db.connect().query("""
+            let granted = try db.connect().query(
+                """
                 SELECT rolreplication, rolcanlogin, has_table_privilege($1, 'public.orders', 'SELECT'),
                        (SELECT count(*) FROM pg_publication_tables WHERE pubname = 'replicatord')
                 FROM pg_roles WHERE rolname = $1
-                """, [role]).rows
+                """, [role]
+            ).rows
             #expect(granted.first == ["t", "t", "t", "1"], "\(granted)")
 
             // The bucket (the CloudFormation stack's, on AWS), the credentials and the config, as the README says.
@@ -382,16 +401,17 @@ struct DeploymentKitPackageTests {
                 if trimmed.hasPrefix("[") { section = String(trimmed.prefix { $0 != "]" }.dropFirst()) }
                 let key = line.split(separator: "=").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
                 // Each key in its own section only (`interval_seconds` is also [cloudwatch]'s, say).
-                let value: String? = switch (section, key) {
-                case ("source", "conninfo"): "\"\(db.conninfo) user=\(role)\""
-                case ("source", "slot"): "\"\(db.database)\""
-                case ("target", "url"): "\"s3://\(bucket)/replica\""
-                case ("target", "endpoint"): "\"\(endpoint)\""
-                case ("target", "path_style"): "true"
-                case ("schedule", "interval_seconds"): "3"
-                case ("health", "listen"): "\"127.0.0.1:\(port)\""
-                default: nil
-                }
+                let value: String? =
+                    switch (section, key) {
+                    case ("source", "conninfo"): "\"\(db.conninfo) user=\(role)\""
+                    case ("source", "slot"): "\"\(db.database)\""
+                    case ("target", "url"): "\"s3://\(bucket)/replica\""
+                    case ("target", "endpoint"): "\"\(endpoint)\""
+                    case ("target", "path_style"): "true"
+                    case ("schedule", "interval_seconds"): "3"
+                    case ("health", "listen"): "\"127.0.0.1:\(port)\""
+                    default: nil
+                    }
                 if let value { edited.append("\(key) = \(value)"); replaced.insert(key) } else { edited.append(String(line)) }
             }
             #expect(replaced.count == 7, "the example config lacks a key: \(replaced)")
@@ -408,12 +428,16 @@ struct DeploymentKitPackageTests {
             try await inRoot("/bin/chmod", ["0755", work])
             try await inRoot("/bin/chmod", ["0500", credentials])
             try await inRoot("/bin/chown", ["replicatord", credentials])
-            let serviceEnvironment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/var/lib/replicatord", "LANG=C.UTF-8",
-                                      "PGPASSFILE=\(credentials)/pgpass", "AWS_SHARED_CREDENTIALS_FILE=\(credentials)/aws-credentials"]
+            let serviceEnvironment = [
+                "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/var/lib/replicatord", "LANG=C.UTF-8",
+                "PGPASSFILE=\(credentials)/pgpass", "AWS_SHARED_CREDENTIALS_FILE=\(credentials)/aws-credentials",
+            ]
             let config = "/etc/replicatord/replicatord.toml"
 
-            let check = try await inRoot("/usr/sbin/runuser", ["-u", "replicatord", "--", "/usr/bin/env", "-i"] + serviceEnvironment
-                                          + ["/usr/bin/replicatord", "check", "--config", config])
+            let check = try await inRoot(
+                "/usr/sbin/runuser",
+                ["-u", "replicatord", "--", "/usr/bin/env", "-i"] + serviceEnvironment
+                    + ["/usr/bin/replicatord", "check", "--config", config])
             #expect(check.contains("ok: ready to replicate"), "\(check)")
 
             // The service: as the unit runs it (its user, its state directory as working directory).
@@ -421,8 +445,11 @@ struct DeploymentKitPackageTests {
             // reaches it as systemd's would; runuser would stand between.
             let daemon = Process()
             daemon.executableURL = URL(fileURLWithPath: Self.script)
-            daemon.arguments = ["run", root, "/usr/bin/env", "-i", "--chdir=/var/lib/replicatord"] + serviceEnvironment + ["/usr/bin/setpriv", "--reuid=replicatord", "--regid=replicatord", "--init-groups",
-                                                              "--", "/usr/bin/replicatord", "--config", config]
+            daemon.arguments =
+                ["run", root, "/usr/bin/env", "-i", "--chdir=/var/lib/replicatord"] + serviceEnvironment + [
+                    "/usr/bin/setpriv", "--reuid=replicatord", "--regid=replicatord", "--init-groups",
+                    "--", "/usr/bin/replicatord", "--config", config,
+                ]
             let logPath = work + "/daemon.log"
             #expect(FileManager.default.createFile(atPath: logPath, contents: nil))
             daemon.standardError = FileHandle(forWritingAtPath: logPath)
@@ -435,7 +462,8 @@ struct DeploymentKitPackageTests {
             var healthy = false
             for _ in 0..<300 where !healthy {
                 if let answer = await health(base + "/health"), answer.status == 200,
-                   (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])?["phase"] as? String == "cdc" {
+                    (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])?["phase"] as? String == "cdc"
+                {
                     healthy = true
                 } else {
                     try await Task.sleep(for: .milliseconds(300))
@@ -451,8 +479,13 @@ struct DeploymentKitPackageTests {
             // (A prefix without "/": moto_server checks the signature over a re-encoded "/" and refuses it.)
             var keys: [String] = []
             for _ in 0..<100 {
-                keys = try await kit.run(python, [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/test_helpers.py").path,
-                                                  "list-keys", endpoint, bucket, "replica"]).split(separator: "\n").map(String.init)
+                keys = try await kit.run(
+                    python,
+                    [
+                        TestEnvironment.repositoryRoot.appendingPathComponent("scripts/test_helpers.py").path,
+                        "list-keys", endpoint, bucket, "replica",
+                    ]
+                ).split(separator: "\n").map(String.init)
                 if keys.contains(where: { $0.hasPrefix("replica/public/orders/2") }) { break }
                 try await Task.sleep(for: .milliseconds(300))
             }
@@ -471,8 +504,10 @@ struct DeploymentKitPackageTests {
             #expect(userAgain.split(separator: ":").dropFirst(2).first.map(String.init) == user[2])
 
             // Operate: retire the daemon's slot, then remove and purge.
-            let dropped = try await inRoot("/usr/sbin/runuser", ["-u", "replicatord", "--", "/usr/bin/env", "-i"] + serviceEnvironment
-                                            + ["/usr/bin/replicatord", "drop-slot", "--config", config])
+            let dropped = try await inRoot(
+                "/usr/sbin/runuser",
+                ["-u", "replicatord", "--", "/usr/bin/env", "-i"] + serviceEnvironment
+                    + ["/usr/bin/replicatord", "drop-slot", "--config", config])
             #expect(dropped.contains("dropped"), "\(dropped)")
             #expect(try db.connect().query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [db.database]).rows.isEmpty)
 
@@ -497,8 +532,10 @@ struct DeploymentKitPackageTests {
             #expect((try? await inRoot("/usr/bin/getent", ["passwd", "replicatord"])) == nil, "the user is left after purge")
             #expect((try? await inRoot("/usr/bin/getent", ["group", "replicatord"])) == nil, "the group is left after purge")
             var left: [String] = []
-            for dir in ["/etc/systemd/system", "/lib/systemd/system", "/var/lib/systemd/deb-systemd-helper-enabled",
-                        "/var/lib/systemd/deb-systemd-helper-masked"] {
+            for dir in [
+                "/etc/systemd/system", "/lib/systemd/system", "/var/lib/systemd/deb-systemd-helper-enabled",
+                "/var/lib/systemd/deb-systemd-helper-masked",
+            ] {
                 left += try await leftovers(dir)
             }
             #expect(left.isEmpty, "left after purge: \(left)")

@@ -42,7 +42,7 @@ struct EngineIntegrationTests {
     func settings(_ db: PostgresFixture) -> EngineSettings {
         var s = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: db.database)
         s.parallelTables = 2
-        s.cdcSpillRows = 64   // the orders changes (621 rows) go through spool files
+        s.cdcSpillRows = 64  // the orders changes (621 rows) go through spool files
         return s
     }
 
@@ -85,7 +85,8 @@ struct EngineIntegrationTests {
 
         // A table added to the publication gets its own full load in a new snapshot, and its
         // changes start exactly there: rows from before, between and after all arrive once.
-        try db.execute("""
+        try db.execute(
+            """
             CREATE TABLE public.late (id int PRIMARY KEY, v text);
             INSERT INTO public.late SELECT g, 'before' FROM generate_series(1, 100) g;
             ALTER PUBLICATION replicatord ADD TABLE public.late;
@@ -158,7 +159,11 @@ final class FailingStore: ObjectStore, @unchecked Sendable {
 
     init(_ inner: any ObjectStore, failCompletionsAfter n: Int) { self.inner = inner; completionsLeft = n }
 
-    func takeCompletion() -> Bool { lock.withLock { completionsLeft -= 1; return completionsLeft >= 0 } }
+    func takeCompletion() -> Bool {
+        lock.withLock {
+            completionsLeft -= 1; return completionsLeft >= 0
+        }
+    }
 
     func makeUpload(key: String, contentType: String?) async throws -> any ObjectUpload {
         FailingUpload(try await inner.makeUpload(key: key, contentType: contentType), store: self)
@@ -198,7 +203,8 @@ struct EngineTypesIntegrationTests {
         try await withPostgres("engine_types") { db in
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: dir) }
-            try db.execute("""
+            try db.execute(
+                """
                 CREATE TYPE mood AS ENUM ('sad', 'happy');
                 CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
                 CREATE TABLE public.types (id int PRIMARY KEY, b bool, i2 int2, i8 int8, f4 float4, f8 float8, n numeric(12,2),
@@ -221,7 +227,8 @@ struct EngineTypesIntegrationTests {
             let store = try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test"))
             let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
             _ = try await engine.runCycle()
-            try db.execute("""
+            try db.execute(
+                """
                 UPDATE public.types SET tx = 'changed', n = -n, ip = '::1', f8 = 'NaN', nu = 'NaN', arr = '{}', tarr = ARRAY['x,y', '{z}'] WHERE id <= 20;
                 ALTER TABLE public.types ADD COLUMN extra text;
                 UPDATE public.types SET extra = 'added ' || id WHERE id BETWEEN 21 AND 30;
@@ -229,13 +236,14 @@ struct EngineTypesIntegrationTests {
                 DELETE FROM public.types WHERE id BETWEEN 31 AND 35;
                 """)
             guard case .cdc(let report) = try await engine.runCycle() else { Issue.record("no CDC cycle"); return }
-            #expect(report.files.count == 2)   // the added column starts a second file
+            #expect(report.files.count == 2)  // the added column starts a second file
             #expect(report.retainedWALBytes > 0)
             let out = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: ["public.types"])
             #expect(out.allOK && out["public.types"]?["cdc_rows"] as? Int == 36, "\(out)")
             _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
             // The files of both layouts read together by column name.
-            let union = try TestEnvironment.helper("duckdb", ["SELECT count(*), count(extra) FROM read_parquet('\(dir)/public/types/*.parquet', union_by_name=true)"])
+            let union = try TestEnvironment.helper(
+                "duckdb", ["SELECT count(*), count(extra) FROM read_parquet('\(dir)/public/types/*.parquet', union_by_name=true)"])
             #expect(union.contains("(237, 11)"), "\(union)")
         }
     }

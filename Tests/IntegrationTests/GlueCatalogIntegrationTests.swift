@@ -10,8 +10,9 @@ import Testing
 /// every Parquet file's columns are declared; a crash between the Glue update and the files leaves
 /// a catalog that reads every file; with `iceberg = true` the table is an Iceberg table whose
 /// `metadata_location` is the newest metadata; `check` names a refused Glue permission in one line.
-@Suite(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_PYTHON", "REPLICATORD_TEST_S3_ENDPOINT")),
-       .serialized)
+@Suite(
+    .enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_PYTHON", "REPLICATORD_TEST_S3_ENDPOINT")),
+    .serialized)
 struct GlueCatalogIntegrationTests {
     let crash = CrashRecoveryIntegrationTests()
 
@@ -37,13 +38,15 @@ struct GlueCatalogIntegrationTests {
         let bucket = "glue-\(UInt32.random(in: 0...UInt32.max))"
         try TestEnvironment.helper("create-bucket", [endpoint, bucket])
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-glue-\(UUID().uuidString).toml").path
-        try TestEnvironment.writeConfig(to: config, conninfo: db.conninfo, slot: db.database,
-                                        target: "url = \"s3://\(bucket)/lake\"\nendpoint = \"\(endpoint)\"\npath_style = true",
-                                        spoolDir: config + ".spool", logLevel: "warning")
+        try TestEnvironment.writeConfig(
+            to: config, conninfo: db.conninfo, slot: db.database,
+            target: "url = \"s3://\(bucket)/lake\"\nendpoint = \"\(endpoint)\"\npath_style = true",
+            spoolDir: config + ".spool", logLevel: "warning")
         let database = "lake_\(db.database.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" })"
         let text = try String(contentsOfFile: config, encoding: .utf8)
-        try (text + "[catalog]\niceberg = \(iceberg)\nglue_database = \"\(database)\"\nglue_endpoint = \"\(endpoint)\"\n"
-             + (dateFolders ? "[output]\ndate_partition = true\n" : ""))
+        try
+            (text + "[catalog]\niceberg = \(iceberg)\nglue_database = \"\(database)\"\nglue_endpoint = \"\(endpoint)\"\n"
+            + (dateFolders ? "[output]\ndate_partition = true\n" : ""))
             .write(toFile: config, atomically: true, encoding: .utf8)
         try db.execute(Self.schema)
         return Lake(db: db, config: config, endpoint: endpoint, database: database, bucket: bucket)
@@ -93,21 +96,29 @@ struct GlueCatalogIntegrationTests {
         var c = try catalog(lake)
         #expect(Set(c.tables.keys) == ["public_orders_changes", "public_order_items_changes"])
         let orders = c.columns("public_orders_changes")
-        #expect(orders == [["op", "string"], ["id", "bigint"], ["amount", "decimal(12,2)"], ["note", "string"], ["created_at", "timestamp"],
-                           ["_seq", "string"], ["_commit_ts", "timestamp"], ["_unchanged_toast", "string"]])
-        #expect(c.columns("public_order_items_changes") == [["op", "string"], ["id", "int"], ["qty", "smallint"], ["tags", "array<string>"],
-                                                             ["_seq", "string"], ["_commit_ts", "timestamp"], ["_unchanged_toast", "string"]])
+        #expect(
+            orders == [
+                ["op", "string"], ["id", "bigint"], ["amount", "decimal(12,2)"], ["note", "string"], ["created_at", "timestamp"],
+                ["_seq", "string"], ["_commit_ts", "timestamp"], ["_unchanged_toast", "string"],
+            ])
+        #expect(
+            c.columns("public_order_items_changes") == [
+                ["op", "string"], ["id", "int"], ["qty", "smallint"], ["tags", "array<string>"],
+                ["_seq", "string"], ["_commit_ts", "timestamp"], ["_unchanged_toast", "string"],
+            ])
         let ordersTable = try #require(c.tables["public_orders_changes"])
         #expect(ordersTable["location"] as? String == "s3://\(lake.bucket)/lake/public/orders/")
         #expect(ordersTable["table_type"] as? String == "EXTERNAL_TABLE")
         #expect(ordersTable["serde"] as? String == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")
         #expect(ordersTable["input_format"] as? String == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat")
         #expect((ordersTable["parameters"] as? [String: String])?["classification"] == "parquet")
-        #expect(c.tables["public_order_items_changes"]?["location"] as? String
-            == "s3://\(lake.bucket)/lake/" + FileNaming.tableFolder(schema: "public", table: "Order Items"))
+        #expect(
+            c.tables["public_order_items_changes"]?["location"] as? String
+                == "s3://\(lake.bucket)/lake/" + FileNaming.tableFolder(schema: "public", table: "Order Items"))
         expectCatalogReadsEveryFile(c, lake)
 
-        try lake.db.execute("""
+        try lake.db.execute(
+            """
             ALTER TABLE public.orders ADD COLUMN shipped date;
             INSERT INTO public.orders (id, amount, note, shipped) VALUES (100, 1, 'new', '2026-01-02');
             UPDATE public.orders SET note = 'changed' WHERE id = 1;
@@ -115,9 +126,12 @@ struct GlueCatalogIntegrationTests {
         let cdc = try crash.once(lake.config)
         try #require(cdc.status == 0, "cdc cycle failed: \(cdc.stderr)")
         c = try catalog(lake)
-        #expect(c.columns("public_orders_changes") == [["op", "string"], ["id", "bigint"], ["amount", "decimal(12,2)"], ["note", "string"],
-                                                        ["created_at", "timestamp"], ["shipped", "date"],
-                                                        ["_seq", "string"], ["_commit_ts", "timestamp"], ["_unchanged_toast", "string"]])
+        #expect(
+            c.columns("public_orders_changes") == [
+                ["op", "string"], ["id", "bigint"], ["amount", "decimal(12,2)"], ["note", "string"],
+                ["created_at", "timestamp"], ["shipped", "date"],
+                ["_seq", "string"], ["_commit_ts", "timestamp"], ["_unchanged_toast", "string"],
+            ])
         #expect((c.files["s3://\(lake.bucket)/lake/public/orders/"] ?? []).contains { $0.contains("shipped") }, "no CDC file has the new column")
         expectCatalogReadsEveryFile(c, lake)
 
@@ -173,7 +187,8 @@ struct GlueCatalogIntegrationTests {
         #expect(!loadFiles.isEmpty && loadFiles.allSatisfy { $0.hasPrefix(folder + "LOAD") })
 
         // A cycle killed after Glue is told and before its files: the folder's partition is there first.
-        try lake.db.execute("""
+        try lake.db.execute(
+            """
             ALTER TABLE public.orders ADD COLUMN region text;
             INSERT INTO public.orders (id, region) VALUES (300, 'eu');
             UPDATE public.orders SET note = 'changed' WHERE id = 2;
@@ -277,8 +292,9 @@ struct GlueCatalogIntegrationTests {
         }
         let lake = try setUp("glue_check")
         defer { lake.db.drop() }
-        let run = try TestEnvironment.capture(CrashRecoveryIntegrationTests.binary, ["check", "--config", lake.config],
-                                              environment: ["AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret])
+        let run = try TestEnvironment.capture(
+            CrashRecoveryIntegrationTests.binary, ["check", "--config", lake.config],
+            environment: ["AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret])
         #expect(run.status != 0)
         let lines = (run.stdout + run.stderr).split(separator: "\n").filter { $0.contains("problem: glue") }
         #expect(lines.count == 1, "\(run.stdout)\(run.stderr)")

@@ -11,8 +11,9 @@ import Testing
 /// and polars (`scripts/iceberg_check.py`), whose rows equal the Parquet files'; a crash at each
 /// step of a commit (`REPLICATORD_CRASH_AT`) leaves tables every reader opens, and the next run
 /// leaves exactly the checkpointed cycles, the oracle still passing.
-@Suite(.enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_PYTHON", "REPLICATORD_TEST_ICEBERG_PYTHON")),
-       .serialized)
+@Suite(
+    .enabled(if: TestEnvironment.available("REPLICATORD_TEST_PG", "REPLICATORD_TEST_PYTHON", "REPLICATORD_TEST_ICEBERG_PYTHON")),
+    .serialized)
 struct IcebergDaemonIntegrationTests {
     let crash = CrashRecoveryIntegrationTests()
 
@@ -47,12 +48,16 @@ struct IcebergDaemonIntegrationTests {
     func check(_ dir: String, _ tables: [Expected]) throws -> String {
         let python = try TestEnvironment.require("REPLICATORD_TEST_ICEBERG_PYTHON")
         let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/iceberg_check.py").path
-        let spec: [String: Any] = ["tables": tables.map { t -> [String: Any] in
-            var o: [String: Any] = ["folder": dir + "/public/" + t.table, "current": t.current, "readers": t.readers, "renamed": t.renamed,
-                                    "first_snapshot_unreadable": t.firstSnapshotUnreadable]
-            o["snapshots"] = t.snapshots.map { $0 as Any } ?? NSNull()
-            return o
-        }]
+        let spec: [String: Any] = [
+            "tables": tables.map { t -> [String: Any] in
+                var o: [String: Any] = [
+                    "folder": dir + "/public/" + t.table, "current": t.current, "readers": t.readers, "renamed": t.renamed,
+                    "first_snapshot_unreadable": t.firstSnapshotUnreadable,
+                ]
+                o["snapshots"] = t.snapshots.map { $0 as Any } ?? NSNull()
+                return o
+            }
+        ]
         let path = dir + ".iceberg-check.json"
         try JSONSerialization.data(withJSONObject: spec).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -94,7 +99,9 @@ struct IcebergDaemonIntegrationTests {
         #expect(try crash.once(config).status == 0)
         try db.execute("UPDATE public.orders SET note = 'second' WHERE id <= 40; INSERT INTO public.events VALUES ('2024-07-01', 'second', NULL)")
         #expect(try crash.once(config).status == 0)
-        try db.execute("ALTER TABLE public.events ADD COLUMN source text; INSERT INTO public.events VALUES ('2024-08-01', 'third', '\\x02', 'api'); DELETE FROM public.orders WHERE id BETWEEN 100 AND 109")
+        try db.execute(
+            "ALTER TABLE public.events ADD COLUMN source text; INSERT INTO public.events VALUES ('2024-08-01', 'third', '\\x02', 'api'); DELETE FROM public.orders WHERE id BETWEEN 100 AND 109"
+        )
         let third = try crash.once(config)
         #expect(third.status == 0, "\(third.stderr)")
         // A fourth, after a rename: the files before it name the column kind, the table category.
@@ -114,7 +121,8 @@ struct IcebergDaemonIntegrationTests {
         #expect(out.contains("ok public/orders: polars scan_iceberg current rows"), "\(out)")
         // The schema change is an Iceberg schema update: events' current schema has the new column.
         let hint = try String(contentsOfFile: dir + "/public/events/metadata/version-hint.text", encoding: .utf8)
-        let metadata = try String(contentsOfFile: dir + "/public/events/metadata/v\(hint.trimmingCharacters(in: .whitespacesAndNewlines)).metadata.json", encoding: .utf8)
+        let metadata = try String(
+            contentsOfFile: dir + "/public/events/metadata/v\(hint.trimmingCharacters(in: .whitespacesAndNewlines)).metadata.json", encoding: .utf8)
         #expect(metadata.contains("\"source\""), "the new column is in the Iceberg schema")
         #expect(metadata.contains("\"category\"") && metadata.contains("\"kind\""), "renamed, the former name in the name mapping")
     }
@@ -169,7 +177,8 @@ struct IcebergDaemonIntegrationTests {
         }
         try check(dir, expected)
         let hint = try String(contentsOfFile: dir + "/public/events/metadata/version-hint.text", encoding: .utf8)
-        let metadata = try String(contentsOfFile: dir + "/public/events/metadata/v\(hint.trimmingCharacters(in: .whitespacesAndNewlines)).metadata.json", encoding: .utf8)
+        let metadata = try String(
+            contentsOfFile: dir + "/public/events/metadata/v\(hint.trimmingCharacters(in: .whitespacesAndNewlines)).metadata.json", encoding: .utf8)
         #expect(metadata.contains("\"overwrite\""), "the second run is an overwrite snapshot")
     }
 
@@ -194,13 +203,15 @@ struct IcebergDaemonIntegrationTests {
         // moved, though the checkpoint does not cover it yet (the redo finds it committed).
         let cdc = ["orders": try parquetFiles(dir, "orders").cdc, "events": try parquetFiles(dir, "events").cdc]
         func seen(_ table: String, cycle: Bool) -> Expected {
-            cycle ? Expected(table: table, snapshots: [loaded[table]!, cdc[table]!], current: loaded[table]! + cdc[table]!)
+            cycle
+                ? Expected(table: table, snapshots: [loaded[table]!, cdc[table]!], current: loaded[table]! + cdc[table]!)
                 : Expected(table: table, snapshots: [loaded[table]!], current: loaded[table]!)
         }
         let ordersHasCycle = point == "after-iceberg-hint-advanced" || point == "after-state-committed"
         try check(dir, [seen("orders", cycle: ordersHasCycle), seen("events", cycle: point == "after-state-committed")])
 
-        try db.execute("INSERT INTO public.orders SELECT g, 1, 'after', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9010) g")
+        try db.execute(
+            "INSERT INTO public.orders SELECT g, 1, 'after', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9010) g")
         let again = try crash.once(config)
         #expect(again.status == 0, "\(again.stderr)")
         let result = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
@@ -213,8 +224,9 @@ struct IcebergDaemonIntegrationTests {
         // orders then has one CDC file, and the rolled-back snapshot must not be an ancestor.
         let orders = try ancestry(dir, "orders"), events = try ancestry(dir, "events")
         let ordersSnapshots = point == "after-state-committed" ? [3] : [2, 3]
-        #expect(ordersSnapshots.contains(orders.snapshots?.count ?? 0) && events.snapshots?.count == 2,
-                "orders \(orders.snapshots ?? []), events \(events.snapshots ?? [])")
+        #expect(
+            ordersSnapshots.contains(orders.snapshots?.count ?? 0) && events.snapshots?.count == 2,
+            "orders \(orders.snapshots ?? []), events \(events.snapshots ?? [])")
         try check(dir, [orders, events])
     }
 
@@ -271,7 +283,8 @@ struct IcebergDaemonIntegrationTests {
             _ = try await engine.runCycle()
             try db.execute(EngineIntegrationTests.changes)
             _ = try await engine.runCycle()
-            try db.execute("""
+            try db.execute(
+                """
                 CREATE TABLE public.late (id int PRIMARY KEY, v text);
                 INSERT INTO public.late SELECT g, 'before' FROM generate_series(1, 100) g;
                 ALTER PUBLICATION replicatord ADD TABLE public.late;
@@ -280,8 +293,9 @@ struct IcebergDaemonIntegrationTests {
             _ = try await engine.runCycle()
             try db.execute("INSERT INTO public.late VALUES (1000, 'after')")
             _ = try await engine.runCycle()
-            let oracle = try await Oracle.check(conninfo: db.conninfo, files: .s3(endpoint: endpoint, bucket: bucket, prefix: "replica/db"),
-                                                tables: ["public.orders", "public.late"])
+            let oracle = try await Oracle.check(
+                conninfo: db.conninfo, files: .s3(endpoint: endpoint, bucket: bucket, prefix: "replica/db"),
+                tables: ["public.orders", "public.late"])
             #expect(oracle.allOK, "\(oracle)")
 
             let sync = IcebergSync(store: store, settings: settings)
@@ -329,12 +343,18 @@ struct IcebergDaemonIntegrationTests {
         for name in EngineIntegrationTests.tables { #expect(result[name]?["ok"] as? Bool == true, "\(name): \(result[name] ?? [:])") }
         let (load, cdc) = try parquetFiles(dir, "events")
         #expect(cdc.count == 1)
-        let out = try check(dir, [Expected(table: "events", snapshots: nil, current: load + cdc, readers: ["duckdb", "polars"],
-                                           firstSnapshotUnreadable: true),
-                                  try ancestry(dir, "orders")])
+        let out = try check(
+            dir,
+            [
+                Expected(
+                    table: "events", snapshots: nil, current: load + cdc, readers: ["duckdb", "polars"],
+                    firstSnapshotUnreadable: true),
+                try ancestry(dir, "orders"),
+            ])
         #expect(out.contains("ok public/events: pyiceberg time travel to the snapshot before the reload fails"), "\(out)")
         let hint = try String(contentsOfFile: dir + "/public/events/metadata/version-hint.text", encoding: .utf8)
-        let metadata = try String(contentsOfFile: dir + "/public/events/metadata/v\(hint.trimmingCharacters(in: .whitespacesAndNewlines)).metadata.json", encoding: .utf8)
+        let metadata = try String(
+            contentsOfFile: dir + "/public/events/metadata/v\(hint.trimmingCharacters(in: .whitespacesAndNewlines)).metadata.json", encoding: .utf8)
         #expect(metadata.contains("\"operation\":\"overwrite\"") || metadata.contains("\"operation\": \"overwrite\""), "reload-table is an overwrite snapshot")
     }
 }

@@ -77,12 +77,13 @@ struct IcebergReadersTests {
 
     /// The Parquet schema of an Iceberg schema, every column with its field id.
     static func parquetSchema(_ schema: IcebergSchema) -> ParquetSchema {
-        ParquetSchema(schema.fields.map { field in
-            if case .list(let elementID, let element, _) = field.type {
-                return .list(name: field.name, element: parquetType(element), fieldID: field.id, elementFieldID: elementID)
-            }
-            return ParquetColumn(name: field.name, type: parquetType(field.type), fieldID: field.id)
-        })
+        ParquetSchema(
+            schema.fields.map { field in
+                if case .list(let elementID, let element, _) = field.type {
+                    return .list(name: field.name, element: parquetType(element), fieldID: field.id, elementFieldID: elementID)
+                }
+                return ParquetColumn(name: field.name, type: parquetType(field.type), fieldID: field.id)
+            })
     }
 
     /// Writes `rows` in `schema`'s layout and describes the file for a manifest, with counts
@@ -123,12 +124,16 @@ struct IcebergReadersTests {
         let op = schema.field(named: "Op")!.id, amount = schema.field(named: "amount")!.id
         let updated = schema.field(named: "updated")!.id, nameID = schema.fields[2].id
         file.nullValueCounts = [id: 0, seq: 0, op: 0, amount: 0, updated: 0, nameID: Int64(rows.filter { $0.name == nil }.count)]
-        file.lowerBounds = [id: .long(rows.map(\.id).min()!), seq: .string(rows.map(\.seq).min()!),
-                            op: .string(rows.map(\.op).min()!), amount: .decimal(unscaled: rows.map(\.amount).min()!),
-                            updated: .timestamp(rows.map(\.updated).min()!)]
-        file.upperBounds = [id: .long(rows.map(\.id).max()!), seq: .string(rows.map(\.seq).max()!),
-                            op: .string(rows.map(\.op).max()!), amount: .decimal(unscaled: rows.map(\.amount).max()!),
-                            updated: .timestamp(rows.map(\.updated).max()!)]
+        file.lowerBounds = [
+            id: .long(rows.map(\.id).min()!), seq: .string(rows.map(\.seq).min()!),
+            op: .string(rows.map(\.op).min()!), amount: .decimal(unscaled: rows.map(\.amount).min()!),
+            updated: .timestamp(rows.map(\.updated).min()!),
+        ]
+        file.upperBounds = [
+            id: .long(rows.map(\.id).max()!), seq: .string(rows.map(\.seq).max()!),
+            op: .string(rows.map(\.op).max()!), amount: .decimal(unscaled: rows.map(\.amount).max()!),
+            updated: .timestamp(rows.map(\.updated).max()!),
+        ]
         return file
     }
 
@@ -162,8 +167,9 @@ struct IcebergReadersTests {
 
     static func store(_ commit: IcebergCommit) throws {
         for file in commit.files + [commit.versionHint] {
-            try FileManager.default.createDirectory(atPath: (file.path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (file.path as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
             try Data(file.bytes).write(to: URL(fileURLWithPath: file.path))
         }
     }
@@ -175,16 +181,41 @@ struct IcebergReadersTests {
             Self.expected(Row("I", 0, file: 0, position: 0).with(amount: unscaled), in: schemaV0, writtenWith: schemaV0)[3]
         }
         return .object([
-            ("id", .object([("lower", .int(rows.map(\.id).min()!)), ("upper", .int(rows.map(\.id).max()!)),
-                            ("values", count), ("nulls", .int(0))])),
-            ("_seq", .object([("lower", .string(rows.map(\.seq).min()!)), ("upper", .string(rows.map(\.seq).max()!)),
-                              ("values", count), ("nulls", .int(0))])),
-            ("amount", .object([("lower", decimal(rows.map(\.amount).min()!)), ("upper", decimal(rows.map(\.amount).max()!)),
-                                ("values", count), ("nulls", .int(0))])),
-            ("updated", .object([("lower", .int(rows.map(\.updated).min()!)), ("upper", .int(rows.map(\.updated).max()!)),
-                                 ("values", count), ("nulls", .int(0))])),
-            ("title", .object([("lower", .null), ("upper", .null), ("values", count),
-                               ("nulls", .int(Int64(rows.filter { $0.name == nil }.count)))])),
+            (
+                "id",
+                .object([
+                    ("lower", .int(rows.map(\.id).min()!)), ("upper", .int(rows.map(\.id).max()!)),
+                    ("values", count), ("nulls", .int(0)),
+                ])
+            ),
+            (
+                "_seq",
+                .object([
+                    ("lower", .string(rows.map(\.seq).min()!)), ("upper", .string(rows.map(\.seq).max()!)),
+                    ("values", count), ("nulls", .int(0)),
+                ])
+            ),
+            (
+                "amount",
+                .object([
+                    ("lower", decimal(rows.map(\.amount).min()!)), ("upper", decimal(rows.map(\.amount).max()!)),
+                    ("values", count), ("nulls", .int(0)),
+                ])
+            ),
+            (
+                "updated",
+                .object([
+                    ("lower", .int(rows.map(\.updated).min()!)), ("upper", .int(rows.map(\.updated).max()!)),
+                    ("values", count), ("nulls", .int(0)),
+                ])
+            ),
+            (
+                "title",
+                .object([
+                    ("lower", .null), ("upper", .null), ("values", count),
+                    ("nulls", .int(Int64(rows.filter { $0.name == nil }.count))),
+                ])
+            ),
         ])
     }
 
@@ -238,8 +269,9 @@ struct IcebergReadersTests {
         // A restart: the table is continued from what is stored, found through version-hint.text.
         func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
         let hint = try IcebergTable.version(fromHint: try read(IcebergTable.versionHintPath(location: location)))
-        t = try IcebergTable.load(metadataJSON: try read(IcebergTable.metadataPath(location: location, version: hint)),
-                                  version: hint, read: read)
+        t = try IcebergTable.load(
+            metadataJSON: try read(IcebergTable.metadataPath(location: location, version: hint)),
+            version: hint, read: read)
         #expect(t.version == table.table.version && t.metadata == table.table.metadata)
         #expect(t.liveDataFiles().map(\.path) == table.table.liveDataFiles().map(\.path))
         let schemaV1 = t.metadata.currentSchema
@@ -258,30 +290,40 @@ struct IcebergReadersTests {
             rows.map { .array([.string($0.op), .int($0.id), .string($0.seq)]) }
         }
         func snapshot(_ n: Int, _ operation: String, _ rows: [Row]) -> JSONValue {
-            .object([("id", .int(Self.stamp(n).snapshotID)), ("timestamp_ms", .int(Self.stamp(n).timestampMs)),
-                     ("operation", .string(operation)), ("rows", .array(travel(rows)))])
+            .object([
+                ("id", .int(Self.stamp(n).snapshotID)), ("timestamp_ms", .int(Self.stamp(n).timestampMs)),
+                ("operation", .string(operation)), ("rows", .array(travel(rows))),
+            ])
         }
         let expectation: [(String, JSONValue)] = [
             ("table_dir", .string(location)),
             ("schema", .array(schemaV1.fields.map { .object([("name", .string($0.name)), ("id", .int(Int64($0.id)))]) })),
             ("current", .array(project(cdc1, Self.schemaV0) + project(cdc2, schemaV1) + project(load3, schemaV1))),
             ("travel_columns", .array([.string("Op"), .string("id"), .string("_seq")])),
-            ("snapshots", .array([
-                snapshot(1, "append", load1 + load2), snapshot(2, "append", load1 + load2 + cdc1),
-                snapshot(3, "append", load1 + load2 + cdc1 + cdc2), snapshot(4, "overwrite", cdc1 + cdc2 + load3),
-            ])),
-            ("parquet_field_ids", .object([
-                (f1.path, .object(Self.schemaV0.fields.map { ($0.name, .int(Int64($0.id))) })),
-                (f5.path, .object(schemaV1.fields.map { ($0.name, .int(Int64($0.id))) })),
-            ])),
+            (
+                "snapshots",
+                .array([
+                    snapshot(1, "append", load1 + load2), snapshot(2, "append", load1 + load2 + cdc1),
+                    snapshot(3, "append", load1 + load2 + cdc1 + cdc2), snapshot(4, "overwrite", cdc1 + cdc2 + load3),
+                ])
+            ),
+            (
+                "parquet_field_ids",
+                .object([
+                    (f1.path, .object(Self.schemaV0.fields.map { ($0.name, .int(Int64($0.id))) })),
+                    (f5.path, .object(schemaV1.fields.map { ($0.name, .int(Int64($0.id))) })),
+                ])
+            ),
             ("file_metrics", .object([(f3.path, Self.metrics(cdc1)), (f5.path, Self.metrics(load3))])),
             ("check_empty_first_version", .bool(true)),
         ]
         // The metadata's own answer to "as of when" agrees with the snapshots the readers pick.
         for n in 1...4 { #expect(t.metadata.snapshotID(asOf: Self.stamp(n).timestampMs) == Self.stamp(n).snapshotID) }
         guard let text = try Self.runReaders(python: python, expectation: .object(expectation), root: root) else { return }
-        for reader in ["pyiceberg StaticTable", "pyiceberg SqlCatalog", "DuckDB iceberg_scan(metadata file)",
-                       "DuckDB iceberg_scan(table folder)", "DuckDB time travel", "polars scan_iceberg", "polars time travel"] {
+        for reader in [
+            "pyiceberg StaticTable", "pyiceberg SqlCatalog", "DuckDB iceberg_scan(metadata file)",
+            "DuckDB iceberg_scan(table folder)", "DuckDB time travel", "polars scan_iceberg", "polars time travel",
+        ] {
             #expect(text.contains("ok \(reader)"), "\(reader) checked")
         }
         #expect(text.hasSuffix("all checks passed\n"))
@@ -298,10 +340,13 @@ struct IcebergReadersTests {
         let location = root.appendingPathComponent("public/events").path
         try FileManager.default.createDirectory(atPath: location, withIntermediateDirectories: true)
         let schema = IcebergSchema.assigningIDs([("Op", .string, false), ("id", .long, false), ("_seq", .string, false)])
-        var commit = IcebergTable.create(location: location, schema: schema, tableUUID: UUID(), timestampMs: 1_764_800_000_000,
-                                         properties: [(IcebergTable.minCountToMergeKey, "4"),
-                                                      (IcebergTable.previousVersionsMaxKey, "3"),
-                                                      (IcebergTable.avroCodecKey, "uncompressed")])  // the null codec
+        var commit = IcebergTable.create(
+            location: location, schema: schema, tableUUID: UUID(), timestampMs: 1_764_800_000_000,
+            properties: [
+                (IcebergTable.minCountToMergeKey, "4"),
+                (IcebergTable.previousVersionsMaxKey, "3"),
+                (IcebergTable.avroCodecKey, "uncompressed"),
+            ])  // the null codec
         var deleted: [String] = []
         func apply(_ c: IcebergCommit) throws {
             try Self.store(c)
@@ -318,9 +363,13 @@ struct IcebergReadersTests {
             rowsByFile.append(rows)
             let path = "\(location)/2026120\(n)-000000000.parquet"
             // The last file is written without field ids: readers map its columns by name.
-            let parquet = n == 8 ? ParquetSchema([ParquetColumn(name: "Op", type: .string), ParquetColumn(name: "id", type: .int64),
-                                                  ParquetColumn(name: "_seq", type: .string)])
-                                 : Self.parquetSchema(schema)
+            let parquet =
+                n == 8
+                ? ParquetSchema([
+                    ParquetColumn(name: "Op", type: .string), ParquetColumn(name: "id", type: .int64),
+                    ParquetColumn(name: "_seq", type: .string),
+                ])
+                : Self.parquetSchema(schema)
             let sink = try ParquetFileSink(path: path)
             let writer = try ParquetWriter(schema: parquet, sink: sink)
             for row in rows { try writer.appendRow([.string(row.op), .int64(row.id), .string(row.seq)]) }
@@ -335,8 +384,10 @@ struct IcebergReadersTests {
         // Merging at 4 manifests: appends 4 and 7 folded everything into one.
         #expect(commit.table.manifestLists[Self.stamp(8).snapshotID]?.count == 2)
         #expect(commit.table.manifestLists[Self.stamp(7).snapshotID]?.count == 1)
-        let expired = try #require(commit.table.expireSnapshots(olderThanMs: Self.stamp(6).timestampMs,
-                                                                timestampMs: Self.stamp(8).timestampMs + 1))
+        let expired = try #require(
+            commit.table.expireSnapshots(
+                olderThanMs: Self.stamp(6).timestampMs,
+                timestampMs: Self.stamp(8).timestampMs + 1))
         try apply(expired)
         #expect(expired.unreferencedDataFiles.isEmpty)  // an append-only change log: every file is still live
         try apply(try #require(try commit.table.mergeManifests(stamp: Self.stamp(9))))
@@ -351,8 +402,10 @@ struct IcebergReadersTests {
         try extraWriter.close()
         try extraSink.close()
         let extraSize = try FileManager.default.attributesOfItem(atPath: extraPath)[.size] as! Int
-        try apply(try commit.table.append([DataFile(path: extraPath, recordCount: 1, fileSizeInBytes: Int64(extraSize))],
-                                          stamp: Self.stamp(10), summary: [("replicatord.cycle", "10")]))
+        try apply(
+            try commit.table.append(
+                [DataFile(path: extraPath, recordCount: 1, fileSizeInBytes: Int64(extraSize))],
+                stamp: Self.stamp(10), summary: [("replicatord.cycle", "10")]))
         try apply(try commit.table.rollback(to: Self.stamp(9).snapshotID, timestampMs: Self.stamp(10).timestampMs + 1))
         #expect(commit.table.metadata.currentSnapshotID == Self.stamp(9).snapshotID)
 
@@ -370,10 +423,16 @@ struct IcebergReadersTests {
             ("schema", .array(schema.fields.map { .object([("name", .string($0.name)), ("id", .int(Int64($0.id)))]) })),
             ("current", .array(travel(all))),
             ("travel_columns", .array([.string("Op"), .string("id"), .string("_seq")])),
-            ("snapshots", .array((6...10).map { n in
-                .object([("id", .int(Self.stamp(n).snapshotID)), ("operation", .string(n == 9 ? "replace" : "append")),
-                         ("rows", .array(travel(rowsByFile.prefix(min(n, 8)).flatMap { $0 } + (n == 10 ? extra : []))))])
-            })),
+            (
+                "snapshots",
+                .array(
+                    (6...10).map { n in
+                        .object([
+                            ("id", .int(Self.stamp(n).snapshotID)), ("operation", .string(n == 9 ? "replace" : "append")),
+                            ("rows", .array(travel(rowsByFile.prefix(min(n, 8)).flatMap { $0 } + (n == 10 ? extra : [])))),
+                        ])
+                    })
+            ),
             ("parquet_field_ids", .object([("\(location)/20261208-000000000.parquet", .object([]))])),
         ])
         guard let text = try Self.runReaders(python: python, expectation: expectation, root: root) else { return }

@@ -21,7 +21,8 @@ struct LargeValueIntegrationTests {
                     + "decode((SELECT string_agg(md5(x::text || 'b' || \(g)), '') FROM generate_series(1, 290000) x), 'hex'), "
                     + "jsonb_build_object('k', (SELECT string_agg(md5(x::text || \(g)), '') FROM generate_series(1, 290000) x), 'g', \(g))"
             }
-            try db.execute("""
+            try db.execute(
+                """
                 CREATE TABLE public.blobs (id int PRIMARY KEY, t text, b bytea, j jsonb, s text);
                 ALTER TABLE public.blobs ALTER b SET STORAGE EXTERNAL;
                 INSERT INTO public.blobs SELECT g, 'small ' || g, '\\x00ff', '{"a": 1}', 's' FROM generate_series(1, 4) g;
@@ -31,7 +32,8 @@ struct LargeValueIntegrationTests {
                 """)
             let load = try crash.once(config)
             #expect(load.status == 0, "\(load.stderr)")
-            try db.execute("""
+            try db.execute(
+                """
                 INSERT INTO public.blobs SELECT 8, \(big("8")), 'new';
                 UPDATE public.blobs SET s = 'changed' WHERE id = 5;
                 UPDATE public.blobs SET t = repeat('x', 9000000) WHERE id = 2;

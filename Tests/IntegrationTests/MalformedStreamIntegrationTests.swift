@@ -46,8 +46,9 @@ struct MalformedStreamIntegrationTests {
             var accumulator = ChangeAccumulator(globalStart: LSN(0x1000000)) { _, _ in }
             let resolver = TypeResolver(connection: try PGConnection(conninfo: conninfo))
             do {
-                try stream.drain(until: LSN(0x2000000), into: &accumulator, resolver: resolver,
-                                 deadline: ContinuousClock.now + .seconds(20))
+                try stream.drain(
+                    until: LSN(0x2000000), into: &accumulator, resolver: resolver,
+                    deadline: ContinuousClock.now + .seconds(20))
                 return "the drain ended without an error"
             } catch {
                 #expect(accumulator.segments.isEmpty)

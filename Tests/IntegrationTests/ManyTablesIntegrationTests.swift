@@ -22,9 +22,10 @@ final class ManyTablesCountingStore: ObjectStore, @unchecked Sendable {
         locked {
             defer { puts = []; listings = 0 }
             let checkpoint = puts.filter { $0.key.hasPrefix("_replicatord/") }
-            return Counts(lists: listings, heads: checkpoint.filter { $0.key == Checkpoint.key }.count,
-                          shards: checkpoint.filter { $0.key != Checkpoint.key }.count,
-                          checkpointBytes: checkpoint.reduce(0) { $0 + $1.bytes })
+            return Counts(
+                lists: listings, heads: checkpoint.filter { $0.key == Checkpoint.key }.count,
+                shards: checkpoint.filter { $0.key != Checkpoint.key }.count,
+                checkpointBytes: checkpoint.reduce(0) { $0 + $1.bytes })
         }
     }
 
@@ -56,7 +57,8 @@ struct ManyTablesIntegrationTests {
     /// holds a lock per table) and the publication `replicatord` of them all.
     static func makeTables(_ db: PostgresFixture, count: Int, rows: Int) throws {
         for start in stride(from: 1, through: count, by: 100) {
-            try db.execute("""
+            try db.execute(
+                """
                 DO $$ BEGIN FOR i IN \(start)..\(min(count, start + 99)) LOOP
                   EXECUTE format('CREATE TABLE public.t%s (id int PRIMARY KEY, name text, amount numeric(12,2), at timestamptz)', i);
                   EXECUTE format('INSERT INTO public.t%s SELECT g, ''name '' || g, g * 1.25, timestamptz ''2026-01-01 00:00:00+00'' + g * interval ''1 minute'' FROM generate_series(1, \(rows)) g', i);
@@ -69,7 +71,8 @@ struct ManyTablesIntegrationTests {
     /// Runs `sql` (with `%s` for the table number) on tables `1...count` whose number `where` accepts.
     static func forTables(_ db: PostgresFixture, count: Int, where accept: String = "true", _ sql: String) throws {
         for start in stride(from: 1, through: count, by: 100) {
-            try db.execute("""
+            try db.execute(
+                """
                 DO $$ BEGIN FOR i IN \(start)..\(min(count, start + 99)) LOOP
                   IF \(accept) THEN EXECUTE format('\(sql.replacingOccurrences(of: "'", with: "''"))', i); END IF;
                 END LOOP; END $$
@@ -169,7 +172,8 @@ struct ManyTablesIntegrationTests {
                 let counts = store.take()
                 #expect(counts.shards == 0 && counts.lists == 0 && counts.heads <= 1, "idle cycle \(round): \(counts)")
             }
-            #expect(engine.catalog.fullReads == 1 && engine.catalog.reuses == 3, "catalog: \(engine.catalog.fullReads) full reads, \(engine.catalog.reuses) reuses")
+            #expect(
+                engine.catalog.fullReads == 1 && engine.catalog.reuses == 3, "catalog: \(engine.catalog.fullReads) full reads, \(engine.catalog.reuses) reuses")
             let metricsUpdates = await monitor.metricsTableUpdates
             #expect(metricsUpdates == count, "metrics: \(metricsUpdates) table updates for \(count) tables")
 
@@ -205,8 +209,9 @@ struct ManyTablesIntegrationTests {
             defer { for path in [dir, dir + ".spool", dir + ".toml"] { try? FileManager.default.removeItem(atPath: path) } }
             try Self.makeTables(db, count: count, rows: 50)
             let config = dir + ".toml"
-            try TestEnvironment.writeConfig(to: config, conninfo: db.conninfo, slot: db.database, target: "url = \"file://\(dir)\"",
-                                            spoolDir: dir + ".spool", logLevel: "warning")
+            try TestEnvironment.writeConfig(
+                to: config, conninfo: db.conninfo, slot: db.database, target: "url = \"file://\(dir)\"",
+                spoolDir: dir + ".spool", logLevel: "warning")
 
             // The full load, killed (SIGKILL) once some of the tables' LOAD files are stored.
             let process = Process()

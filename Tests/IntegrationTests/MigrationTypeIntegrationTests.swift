@@ -11,8 +11,9 @@ struct MigrationTypeIntegrationTests {
     func engine(_ db: PostgresFixture, _ dir: String, _ type: MigrationType) throws -> Engine {
         var s = EngineSettings(conninfo: db.conninfo, publication: "replicatord", slot: db.database)
         s.migrationType = type
-        return Engine(settings: s, store: try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test")),
-                      logger: Logger(label: "test"))
+        return Engine(
+            settings: s, store: try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test")),
+            logger: Logger(label: "test"))
     }
 
     func slots(_ db: PostgresFixture) throws -> Int {
@@ -35,10 +36,12 @@ struct MigrationTypeIntegrationTests {
                 #expect(out.allOK, "round \(round): \(out)")
                 #expect(loadFiles(dir, "orders") == [FileNaming.loadFile(round)], "round \(round)")
                 #expect(try slots(db) == 0)
-                try db.execute("UPDATE public.orders SET status = 'round \(round)' WHERE id <= \(round * 10); DELETE FROM public.orders WHERE id = \(1000 + round)")
+                try db.execute(
+                    "UPDATE public.orders SET status = 'round \(round)' WHERE id <= \(round * 10); DELETE FROM public.orders WHERE id = \(1000 + round)")
             }
             let state = try #require(await e.keeper.state)
-            #expect(state.tables["public.orders"]?.firstLoadFile == 3 && state.migrationType == "full-load", "\(String(describing: state.tables["public.orders"]))")
+            #expect(
+                state.tables["public.orders"]?.firstLoadFile == 3 && state.migrationType == "full-load", "\(String(describing: state.tables["public.orders"]))")
         }
     }
 
@@ -55,7 +58,8 @@ struct MigrationTypeIntegrationTests {
             guard case .cdc(let second) = try await e.runCycle() else { Issue.record("not CDC"); return }
             #expect(second.files.count == 2)
             _ = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-            let counts = try TestEnvironment.helper("duckdb", ["SELECT Op, count(*) FROM read_parquet('\(dir)/public/orders/*.parquet') GROUP BY Op ORDER BY Op"])
+            let counts = try TestEnvironment.helper(
+                "duckdb", ["SELECT Op, count(*) FROM read_parquet('\(dir)/public/orders/*.parquet') GROUP BY Op ORDER BY Op"])
             #expect(counts.contains("('D', 110), ('I', 210), ('U', 301)"), "\(counts)")
             #expect(try slots(db) == 1)
             // A configuration naming another migration type refuses this checkpoint.

@@ -14,7 +14,7 @@ struct PGConnectionIntegrationTests {
                 #expect(!error.description.contains("s3cr3t-value"), "\(error)")
                 #expect(error.description.contains("port=1"))
             }
-            #expect(try ConnInfo.redacted("postgresql://u:pw123@h:5/db") .contains("pw123") == false)
+            #expect(try ConnInfo.redacted("postgresql://u:pw123@h:5/db").contains("pw123") == false)
             #expect(throws: PGError.self) { _ = try ConnInfo.redacted("host='unterminated") }
         }
     }

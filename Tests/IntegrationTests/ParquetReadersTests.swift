@@ -65,11 +65,13 @@ struct ParquetReadersTests {
         let directory = try Self.temporaryDirectory("parquet-edges")
         let columnCount = ParquetTestData.columns().count
         // Empty file.
-        try ParquetTestData.write(name: "empty", in: directory, seed: 1,
-                                  shape: .init(rows: 0, nullProbability: .init(repeating: 0, count: columnCount)))
+        try ParquetTestData.write(
+            name: "empty", in: directory, seed: 1,
+            shape: .init(rows: 0, nullProbability: .init(repeating: 0, count: columnCount)))
         // Every nullable column all null.
-        try ParquetTestData.write(name: "all-null", in: directory, seed: 2,
-                                  shape: .init(rows: 50, nullProbability: .init(repeating: 1, count: columnCount)))
+        try ParquetTestData.write(
+            name: "all-null", in: directory, seed: 2,
+            shape: .init(rows: 50, nullProbability: .init(repeating: 1, count: columnCount)))
         // Extremes everywhere, one-row row groups, v1 and v2.
         for (i, version) in [ParquetWriterOptions.DataPageVersion.v1, .v2].enumerated() {
             var shape = ParquetTestData.Shape(rows: 200, nullProbability: .init(repeating: 0.1, count: columnCount))
@@ -106,8 +108,9 @@ struct ParquetReadersTests {
                 shape.options.dictionaryEnabled = vi == 0
                 shape.options.dataPageSize = 4096
                 shape.options.rowGroupRowLimit = ci % 2 == 0 ? 1 << 20 : 11
-                try ParquetTestData.write(name: "huge-\(ParquetTestData.codecName(codec))-\(version)", in: directory,
-                                          seed: UInt64(200 + ci), shape: shape)
+                try ParquetTestData.write(
+                    name: "huge-\(ParquetTestData.codecName(codec))-\(version)", in: directory,
+                    seed: UInt64(200 + ci), shape: shape)
             }
         }
         try Self.check("roundtrip", directory)
@@ -155,7 +158,8 @@ struct ParquetReadersTests {
         let lines = out.split(separator: "\n")
         #expect(lines.count == 6, "\(out)")
         for line in lines {
-            #expect(line.contains("(0, (1, ") && line.contains("(1, (\(5 << 20), '\(piece4)')") && line.contains("(2, None)")
+            #expect(
+                line.contains("(0, (1, ") && line.contains("(1, (\(5 << 20), '\(piece4)')") && line.contains("(2, None)")
                     && line.contains("(4, (\(8 << 20), '\(piece7)')") && line.contains("(4, \(8 << 20))"), "\(line)")
         }
 
@@ -180,8 +184,9 @@ struct ParquetReadersTests {
                 shape.options.codec = codec
                 shape.options.dataPageVersion = version
                 shape.options.dataPageSize = 4096
-                try ParquetTestData.write(name: "\(ParquetTestData.codecName(codec))-\(version)", in: directory,
-                                          seed: UInt64(100 + ci), shape: shape)
+                try ParquetTestData.write(
+                    name: "\(ParquetTestData.codecName(codec))-\(version)", in: directory,
+                    seed: UInt64(100 + ci), shape: shape)
             }
         }
         try Self.check("metadata", directory)

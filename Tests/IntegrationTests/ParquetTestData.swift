@@ -70,11 +70,15 @@ struct ParquetTestData {
             let v = edge ? r.pick([Int64.min, Int64.max, 0, -1]) : r.int(r.chance(0.5) ? -1000...1000 : Int64.min...Int64.max)
             return (.int64(v), "\(v)")
         case .float:
-            let v: Float = edge ? r.pick([.nan, .infinity, -.infinity, -0.0, 0.0, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude])
+            let v: Float =
+                edge
+                ? r.pick([.nan, .infinity, -.infinity, -0.0, 0.0, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude])
                 : Float(r.int(-1_000_000...1_000_000)) / 64
             return (.float(v), floatJSON(Double(v), v.isNaN, v.description))
         case .double:
-            let v: Double = edge ? r.pick([.nan, .infinity, -.infinity, -0.0, 0.0, .greatestFiniteMagnitude, -.leastNonzeroMagnitude, .leastNonzeroMagnitude])
+            let v: Double =
+                edge
+                ? r.pick([.nan, .infinity, -.infinity, -0.0, 0.0, .greatestFiniteMagnitude, -.leastNonzeroMagnitude, .leastNonzeroMagnitude])
                 : Double(bitPattern: r.next() & 0x3FFF_FFFF_FFFF_FFFF | (r.chance(0.5) ? 1 << 63 : 0))
             return (.double(v), floatJSON(v, v.isNaN, v.description))
         case .string, .json:
@@ -169,9 +173,9 @@ struct ParquetTestData {
     /// How a generated file is shaped.
     struct Shape {
         var rows: Int
-        var nullProbability: [Double]   // per column; 1.0 makes it all-null
+        var nullProbability: [Double]  // per column; 1.0 makes it all-null
         var edgeProbability = 0.05
-        var largeRows: Set<Int> = []     // rows that get a `largeBytes` string / bytes and a 10,000-element list
+        var largeRows: Set<Int> = []  // rows that get a `largeBytes` string / bytes and a 10,000-element list
         var largeBytes = 1_000_000
         var options = ParquetWriterOptions()
     }

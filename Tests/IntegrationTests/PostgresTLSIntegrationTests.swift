@@ -37,8 +37,10 @@ struct PostgresTLSIntegrationTests {
         return try BadInputIntegrationTests.replicatord(["--config", config, "--once"], environment: environment)
     }
 
-    func expectOneLineRefusal(_ run: BadInputIntegrationTests.Run, _ pieces: [String], store: String,
-                              sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectOneLineRefusal(
+        _ run: BadInputIntegrationTests.Run, _ pieces: [String], store: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         print("refused: \(run.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         #expect(run.status != 0, "exited 0", sourceLocation: sourceLocation)
         #expect(run.stderr.split(separator: "\n").count == 1, "not one line: \(run.stderr.debugDescription)", sourceLocation: sourceLocation)
@@ -68,26 +70,29 @@ struct PostgresTLSIntegrationTests {
         try append("\nssl = on\nssl_cert_file = 'server.pem'\nssl_key_file = 'server.key'\n", to: cluster.dir + "/data/postgresql.conf")
         // TLS or nothing: plain TCP connections are rejected.
         try """
-            local all all trust
-            hostssl all all 127.0.0.1/32 trust
-            hostssl replication all 127.0.0.1/32 trust
-            hostnossl all all 127.0.0.1/32 reject
-            hostnossl replication all 127.0.0.1/32 reject
-            """.write(toFile: cluster.dir + "/data/pg_hba.conf", atomically: false, encoding: .utf8)
+        local all all trust
+        hostssl all all 127.0.0.1/32 trust
+        hostssl replication all 127.0.0.1/32 trust
+        hostnossl all all 127.0.0.1/32 reject
+        hostnossl replication all 127.0.0.1/32 reject
+        """.write(toFile: cluster.dir + "/data/pg_hba.conf", atomically: false, encoding: .utf8)
         try cluster.stop()
         try cluster.start()
         let admin = try PGConnection(conninfo: "host=localhost port=\(port) dbname=postgres user=postgres sslmode=require")
-        try admin.query("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g; CREATE PUBLICATION pub FOR TABLE t")
+        try admin.query(
+            "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g; CREATE PUBLICATION pub FOR TABLE t")
 
         let base = "port=\(port) dbname=postgres user=postgres"
         let store = cluster.dir + "/store"
         try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
         // Another CA: the server's certificate is not trusted.
-        expectOneLineRefusal(try once("host=localhost \(base) sslmode=verify-full sslrootcert=\(certs)/other-ca.pem", store),
-                             ["certificate verify failed"], store: store)
+        expectOneLineRefusal(
+            try once("host=localhost \(base) sslmode=verify-full sslrootcert=\(certs)/other-ca.pem", store),
+            ["certificate verify failed"], store: store)
         // The right CA but a name the certificate does not carry.
-        expectOneLineRefusal(try once("host=db.invalid hostaddr=127.0.0.1 \(base) sslmode=verify-full sslrootcert=\(certs)/good-ca.pem", store),
-                             ["db.invalid"], store: store)
+        expectOneLineRefusal(
+            try once("host=db.invalid hostaddr=127.0.0.1 \(base) sslmode=verify-full sslrootcert=\(certs)/good-ca.pem", store),
+            ["db.invalid"], store: store)
         // Without TLS the server refuses (so the successful run below did use TLS).
         expectOneLineRefusal(try once("host=localhost \(base) sslmode=disable", store), ["no encryption"], store: store)
         let ok = try once("host=localhost \(base) sslmode=verify-full sslrootcert=\(certs)/good-ca.pem", store)
@@ -101,11 +106,16 @@ struct PostgresTLSIntegrationTests {
         let cdc = try once("host=localhost \(base) sslmode=verify-full sslrootcert=\(certs)/good-ca.pem", store)
         #expect(cdc.status == 0, "\(cdc.stderr)")
         let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let read = try TestEnvironment.run(python, ["-c", """
-            import glob, sys, pyarrow.parquet as pq
-            rows = [r for f in sorted(glob.glob(sys.argv[1] + '/public/t/2*.parquet')) for r in pq.read_table(f).to_pylist()]
-            print(sorted((r['Op'], r['id'], len(r['v'])) for r in rows))
-            """, store])
+        let read = try TestEnvironment.run(
+            python,
+            [
+                "-c",
+                """
+                import glob, sys, pyarrow.parquet as pq
+                rows = [r for f in sorted(glob.glob(sys.argv[1] + '/public/t/2*.parquet')) for r in pq.read_table(f).to_pylist()]
+                print(sorted((r['Op'], r['id'], len(r['v'])) for r in rows))
+                """, store,
+            ])
         #expect(read.contains("[('I', 101, 12800000), ('I', 102, 12800000), ('U', 1, 1)]"), "\(read)")
     }
 
@@ -122,11 +132,11 @@ struct PostgresTLSIntegrationTests {
         try admin.query("CREATE ROLE app LOGIN REPLICATION PASSWORD '\(password)'")
         try admin.query("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1); GRANT SELECT ON t TO app; CREATE PUBLICATION pub FOR TABLE t")
         try """
-            local all all trust
-            host all postgres 127.0.0.1/32 trust
-            host all app 127.0.0.1/32 scram-sha-256
-            host replication app 127.0.0.1/32 scram-sha-256
-            """.write(toFile: cluster.dir + "/data/pg_hba.conf", atomically: false, encoding: .utf8)
+        local all all trust
+        host all postgres 127.0.0.1/32 trust
+        host all app 127.0.0.1/32 scram-sha-256
+        host replication app 127.0.0.1/32 scram-sha-256
+        """.write(toFile: cluster.dir + "/data/pg_hba.conf", atomically: false, encoding: .utf8)
         try append("\nwal_level = replica\n", to: cluster.dir + "/data/postgresql.conf")
         try cluster.stop()
         try cluster.start()

@@ -38,7 +38,7 @@ struct RangeLoadIntegrationTests {
             let orders = try #require(loaded["public.orders"])
             #expect(orders["load_rows"] as? Int == 2499)
             let files = ((try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/public/orders")) ?? []).filter { $0.hasPrefix("LOAD") }.sorted()
-            #expect(files.count >= 3)   // one file at least per range
+            #expect(files.count >= 3)  // one file at least per range
             #expect(files == (1...files.count).map { FileNaming.loadFile($0) })
             let state = try #require(await engine.keeper.state)
             #expect(state.tables["public.orders"]?.loadFiles == files.count && state.tables["public.orders"]?.firstLoadFile == 1)

@@ -18,9 +18,11 @@ struct ReplicaIdentityIntegrationTests {
         try withPostgres("full_identity_pk") { db in
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
             defer { for path in [dir, dir + ".spool", dir + ".toml"] { try? FileManager.default.removeItem(atPath: path) } }
-            try TestEnvironment.writeConfig(to: dir + ".toml", conninfo: db.conninfo, slot: db.database, target: "url = \"file://\(dir)\"",
-                                            spoolDir: dir + ".spool", logLevel: "warning")
-            try db.execute("""
+            try TestEnvironment.writeConfig(
+                to: dir + ".toml", conninfo: db.conninfo, slot: db.database, target: "url = \"file://\(dir)\"",
+                spoolDir: dir + ".spool", logLevel: "warning")
+            try db.execute(
+                """
                 CREATE TABLE public.t (id uuid PRIMARY KEY, tags text[], n int);
                 ALTER TABLE public.t REPLICA IDENTITY FULL;
                 INSERT INTO public.t SELECT md5(g::text)::uuid, ARRAY['a', g::text], g FROM generate_series(1, 10) g;
@@ -28,7 +30,8 @@ struct ReplicaIdentityIntegrationTests {
                 """)
             let load = try reload.replicatord(["--config", dir + ".toml", "--once"])
             try #require(load.status == 0, "\(load.stderr)")
-            try db.execute("""
+            try db.execute(
+                """
                 INSERT INTO public.t SELECT md5(g::text)::uuid, NULL, g FROM generate_series(11, 13) g;
                 UPDATE public.t SET tags = tags || 'b'::text WHERE n <= 2;
                 UPDATE public.t SET n = -n WHERE n = 3;

@@ -50,18 +50,22 @@ import AWSRequests
     @Test func uploadsCompleteThroughSlowDownsResetsAndLatency() async throws {
         let upstream = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let direct = try await S3TestSupport.client(test: #function)
-        let proxy = try FaultProxy(upstream: upstream, arguments: [
-            "--slowdown", "0.2", "--reset", "0.3", "--latency", "0.3", "--max-latency-ms", "150", "--seed", "7"])
+        let proxy = try FaultProxy(
+            upstream: upstream,
+            arguments: [
+                "--slowdown", "0.2", "--reset", "0.3", "--latency", "0.3", "--max-latency-ms", "150", "--seed", "7",
+            ])
         defer { proxy.stop() }
         let (logger, records) = RecordingLogHandler.logger()
         let retry = RetryPolicy(maxAttempts: 25, baseDelay: .milliseconds(20), maxDelay: .milliseconds(500), totalDeadline: .seconds(120))
-        let faulty = try S3Client(configuration: {
-            var c = direct.configuration
-            c.endpoint = proxy.endpoint
-            c.retry = retry
-            c.parallelism = 3
-            return c
-        }(), credentials: StaticCredentialsProvider(S3TestSupport.credentials()), logger: logger)
+        let faulty = try S3Client(
+            configuration: {
+                var c = direct.configuration
+                c.endpoint = proxy.endpoint
+                c.retry = retry
+                c.parallelism = 3
+                return c
+            }(), credentials: StaticCredentialsProvider(S3TestSupport.credentials()), logger: logger)
         let store = S3ObjectStore(client: faulty, prefix: "faults", logger: logger)
 
         let data = S3TestSupport.bytes(count: 26 * 1024 * 1024 + 999, seed: 9)
@@ -99,14 +103,15 @@ import AWSRequests
         defer { proxy.stop() }
         var config = direct.configuration
         config.endpoint = proxy.endpoint
-        let client = try S3Client(configuration: config, credentials: StaticCredentialsProvider(S3TestSupport.credentials()),
-                                  logger: Logger(label: "test"))
+        let client = try S3Client(
+            configuration: config, credentials: StaticCredentialsProvider(S3TestSupport.credentials()),
+            logger: Logger(label: "test"))
         let started = ContinuousClock.now
         let task = Task { try await client.putObject(key: "slow", bytes: [1, 2, 3]) }
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - started < .seconds(18))   // the proxy holds it up to 20 s: returning before proves the cancel
+        #expect(ContinuousClock.now - started < .seconds(18))  // the proxy holds it up to 20 s: returning before proves the cancel
     }
 
     @Test func cancellingAMultipartUploadAbortsIt() async throws {
@@ -117,8 +122,10 @@ import AWSRequests
         var config = direct.configuration
         config.endpoint = proxy.endpoint
         config.parallelism = 2
-        let store = S3ObjectStore(client: try S3Client(configuration: config, credentials: StaticCredentialsProvider(S3TestSupport.credentials()),
-                                                       logger: Logger(label: "test")), prefix: "", logger: Logger(label: "test"))
+        let store = S3ObjectStore(
+            client: try S3Client(
+                configuration: config, credentials: StaticCredentialsProvider(S3TestSupport.credentials()),
+                logger: Logger(label: "test")), prefix: "", logger: Logger(label: "test"))
         let part = S3TestSupport.bytes(count: config.partSize, seed: 1)
         let task = Task {
             let upload = try await store.makeUpload(key: "cancelled")
@@ -141,12 +148,13 @@ import AWSRequests
         let direct = try await S3TestSupport.client(test: #function)
         let proxy = try FaultProxy(upstream: upstream, arguments: ["--slowdown", "1.0"])
         defer { proxy.stop() }
-        let client = try S3Client(configuration: {
-            var c = direct.configuration
-            c.endpoint = proxy.endpoint
-            c.retry = RetryPolicy(maxAttempts: 100, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50), totalDeadline: .seconds(4))
-            return c
-        }(), credentials: StaticCredentialsProvider(S3TestSupport.credentials()), logger: Logger(label: "test"))
+        let client = try S3Client(
+            configuration: {
+                var c = direct.configuration
+                c.endpoint = proxy.endpoint
+                c.retry = RetryPolicy(maxAttempts: 100, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50), totalDeadline: .seconds(4))
+                return c
+            }(), credentials: StaticCredentialsProvider(S3TestSupport.credentials()), logger: Logger(label: "test"))
         let started = ContinuousClock.now
         do {
             _ = try await client.putObject(key: "k", bytes: [1])

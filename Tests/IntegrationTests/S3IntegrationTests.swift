@@ -177,8 +177,9 @@ import AWSRequests
     @Test func storeFromTheTargetURL() async throws {
         let endpoint = try TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
         let bucket = S3TestSupport.bucketName(#function)
-        let location = try ObjectStoreLocation(url: "s3://\(bucket)/replicatord/out", region: "us-east-1", endpoint: endpoint,
-                                               pathStyle: true)  // loopback: listings narrowed for moto_server
+        let location = try ObjectStoreLocation(
+            url: "s3://\(bucket)/replicatord/out", region: "us-east-1", endpoint: endpoint,
+            pathStyle: true)  // loopback: listings narrowed for moto_server
         let store = try location.makeStore(logger: Logger(label: "test"))  // credentials from the environment
         try await (store as! S3ObjectStore).client.createBucket()
         try await store.put(key: "a", bytes: [9])
@@ -190,8 +191,9 @@ import AWSRequests
         var client = try await S3TestSupport.client(test: #function)
         var config = client.configuration
         config.serverSideEncryption = .s3
-        client = try S3Client(configuration: config, credentials: StaticCredentialsProvider(S3TestSupport.credentials()),
-                              logger: Logger(label: "test"))
+        client = try S3Client(
+            configuration: config, credentials: StaticCredentialsProvider(S3TestSupport.credentials()),
+            logger: Logger(label: "test"))
         _ = try await client.putObject(key: "enc", bytes: [1, 2])
         #expect(try await client.getObject(key: "enc") == [1, 2])
     }

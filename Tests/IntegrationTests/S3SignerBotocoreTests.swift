@@ -27,10 +27,14 @@ struct S3SignerBotocoreTests {
 
     @Test func generatedRequestsMatchBotocore() throws {
         let python = try TestEnvironment.require("REPLICATORD_TEST_PYTHON")
-        let keys: [String?] = [nil, "a", "dir/file.parquet", "with space/and+plus", "ünïcödé/日本語", "sym!$&'()*,;=:@[]~-_.x",
-                               "double//slash/", "percent%2F"]
-        let queries: [[(String, String)]] = [[], [("uploads", "")], [("list-type", "2"), ("prefix", "a b/c"), ("continuation-token", "1/+=x")],
-                                             [("uploadId", "VXBs+b2Fk/SUQ="), ("partNumber", "10")]]
+        let keys: [String?] = [
+            nil, "a", "dir/file.parquet", "with space/and+plus", "ünïcödé/日本語", "sym!$&'()*,;=:@[]~-_.x",
+            "double//slash/", "percent%2F",
+        ]
+        let queries: [[(String, String)]] = [
+            [], [("uploads", "")], [("list-type", "2"), ("prefix", "a b/c"), ("continuation-token", "1/+=x")],
+            [("uploadId", "VXBs+b2Fk/SUQ="), ("partNumber", "10")],
+        ]
         var cases: [Case] = []
         var ours: [String] = []
         var urls: [String] = []
@@ -47,19 +51,25 @@ struct S3SignerBotocoreTests {
                 if n % 5 == 0 { headers += ServerSideEncryption.kms(keyId: "arn:aws:kms:eu-west-1:1:key/abc").headers }
                 let region = n % 2 == 0 ? "us-east-1" : "eu-west-1"
                 let endpoint = n % 2 == 0 ? "http://127.0.0.1:5000" : "https://s3.eu-west-1.amazonaws.com"
-                let creds = AWSCredentials(accessKeyId: "AKIDEXAMPLE\(n)", secretAccessKey: "secret/\(n)+key",
-                                           sessionToken: n % 3 == 1 ? "token\(n)==" : nil)
+                let creds = AWSCredentials(
+                    accessKeyId: "AKIDEXAMPLE\(n)", secretAccessKey: "secret/\(n)+key",
+                    sessionToken: n % 3 == 1 ? "token\(n)==" : nil)
                 let amzDate = SigV4Signer.amzDate(Date(timeIntervalSince1970: 1_700_000_000 + Double(n) * 86_399))
-                let client = try S3Client(configuration: S3Configuration(bucket: "bucket-\(n)", region: region, endpoint: endpoint,
-                                                                         pathStyle: true),
-                                          credentials: StaticCredentialsProvider(creds), logger: Logger(label: "test"))
-                let request = client.signedRequest(method: method, key: key, query: query, headers: headers, body: body,
-                                                   credentials: creds, amzDate: amzDate)
+                let client = try S3Client(
+                    configuration: S3Configuration(
+                        bucket: "bucket-\(n)", region: region, endpoint: endpoint,
+                        pathStyle: true),
+                    credentials: StaticCredentialsProvider(creds), logger: Logger(label: "test"))
+                let request = client.signedRequest(
+                    method: method, key: key, query: query, headers: headers, body: body,
+                    credentials: creds, amzDate: amzDate)
                 ours.append(request.headers.first { $0.0 == "Authorization" }!.1)
                 urls.append(request.url)
-                cases.append(Case(method: method, endpoint: endpoint, bucket: "bucket-\(n)", key: key, query: query.map { [$0.0, $0.1] },
-                                  headers: headers.map { [$0.0, $0.1] }, body_hex: Digest.hex(body), amz_date: amzDate, region: region,
-                                  access_key: creds.accessKeyId, secret_key: creds.secretAccessKey, session_token: creds.sessionToken))
+                cases.append(
+                    Case(
+                        method: method, endpoint: endpoint, bucket: "bucket-\(n)", key: key, query: query.map { [$0.0, $0.1] },
+                        headers: headers.map { [$0.0, $0.1] }, body_hex: Digest.hex(body), amz_date: amzDate, region: region,
+                        access_key: creds.accessKeyId, secret_key: creds.secretAccessKey, session_token: creds.sessionToken))
             }
         }
         let input = NSTemporaryDirectory() + "botocore-cases-\(UUID().uuidString).json"

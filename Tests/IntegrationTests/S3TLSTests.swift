@@ -12,12 +12,18 @@ import AWSRequests
         let dir = NSTemporaryDirectory() + "tls-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try TestEnvironment.run("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"])
+        try TestEnvironment.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
+            ])
         let direct = try await S3TestSupport.client(test: #function)
-        let proxy = try S3FaultInjectionTests.FaultProxy(upstream: upstream, arguments: [
-            "--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"])
+        let proxy = try S3FaultInjectionTests.FaultProxy(
+            upstream: upstream,
+            arguments: [
+                "--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem",
+            ])
         defer { proxy.stop() }
         let https = proxy.endpoint.replacingOccurrences(of: "http://", with: "https://")
         var config = direct.configuration

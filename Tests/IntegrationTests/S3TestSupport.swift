@@ -20,15 +20,19 @@ enum S3TestSupport {
     }
 
     /// A client for a fresh bucket (created) on moto, path-style.
-    static func client(test: String, endpoint: String? = nil, credentials: AWSCredentials? = nil, partSize: Int = 5 * 1024 * 1024,
-                       parallelism: Int = 4, retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "s3-test"),
-                       create: Bool = true) async throws -> S3Client {
+    static func client(
+        test: String, endpoint: String? = nil, credentials: AWSCredentials? = nil, partSize: Int = 5 * 1024 * 1024,
+        parallelism: Int = 4, retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "s3-test"),
+        create: Bool = true
+    ) async throws -> S3Client {
         let endpoint = try endpoint ?? TestEnvironment.require("REPLICATORD_TEST_S3_ENDPOINT")
-        let config = S3Configuration(bucket: bucketName(test), region: ProcessInfo.processInfo.environment["AWS_REGION"] ?? "us-east-1",
-                                     endpoint: endpoint, pathStyle: true, partSize: partSize, parallelism: parallelism, retry: retry,
-                                     narrowListPrefixes: true)
-        let client = try S3Client(configuration: config, credentials: StaticCredentialsProvider(credentials ?? Self.credentials()),
-                                  logger: logger)
+        let config = S3Configuration(
+            bucket: bucketName(test), region: ProcessInfo.processInfo.environment["AWS_REGION"] ?? "us-east-1",
+            endpoint: endpoint, pathStyle: true, partSize: partSize, parallelism: parallelism, retry: retry,
+            narrowListPrefixes: true)
+        let client = try S3Client(
+            configuration: config, credentials: StaticCredentialsProvider(credentials ?? Self.credentials()),
+            logger: logger)
         if create { try await client.createBucket() }
         return client
     }

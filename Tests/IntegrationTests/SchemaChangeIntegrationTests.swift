@@ -33,9 +33,12 @@ final class BackgroundWriter: @unchecked Sendable {
             defer { done.signal() }
             guard let connection = try? PGConnection(conninfo: conninfo) else { return }
             while lock.withLock({ running }) {
-                let (table, id) = lock.withLock { () -> (String, Int) in next += 1; return (self.table, next) }
+                let (table, id) = lock.withLock { () -> (String, Int) in
+                    next += 1; return (self.table, next)
+                }
                 do {
-                    try connection.query("""
+                    try connection.query(
+                        """
                         BEGIN;
                         INSERT INTO \(table) (id, qty) VALUES (\(id), \(id % 97));
                         UPDATE \(table) SET qty = qty + 1 WHERE id IN (\(id - 3), \(id % 40));
@@ -59,7 +62,9 @@ final class BackgroundWriter: @unchecked Sendable {
         lock.withLock { running = false }
         let done = self.done
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            Thread { done.wait(); c.resume() }.start()
+            Thread {
+                done.wait(); c.resume()
+            }.start()
         }
     }
 }
@@ -79,8 +84,10 @@ struct SchemaChangeIntegrationTests {
 
     /// Runs `ddl` while the writer writes, one cycle during the writes, then stops the writer, runs
     /// the cycle that drains the rest and checks every table with the oracle.
-    func step(_ name: String, _ ddl: String, db: PostgresFixture, engine: Engine, writer: BackgroundWriter, dir: String,
-              check tables: [String], retarget: String? = nil) async throws -> [String] {
+    func step(
+        _ name: String, _ ddl: String, db: PostgresFixture, engine: Engine, writer: BackgroundWriter, dir: String,
+        check tables: [String], retarget: String? = nil
+    ) async throws -> [String] {
         writer.start()
         try await Task.sleep(for: .milliseconds(150))
         try db.execute(ddl)
@@ -99,7 +106,8 @@ struct SchemaChangeIntegrationTests {
         try await withPostgres("schema") { db in
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-schema-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: dir) }
-            try db.execute("""
+            try db.execute(
+                """
                 CREATE TABLE public.items (id int PRIMARY KEY, name text, qty int, price numeric(10,2));
                 INSERT INTO public.items SELECT g, 'item ' || g, g % 13, g * 1.25 FROM generate_series(1, 500) g;
                 CREATE TABLE public.other (id int PRIMARY KEY, v text);
@@ -132,46 +140,59 @@ struct SchemaChangeIntegrationTests {
             // ADD COLUMN with a default: the rows stored before read the default (attmissingval), which
             // the new files carry in their replicatord.columns metadata. A table without a key (rebuilt
             // by all its columns) too: its updates' old rows carry the default.
-            _ = try await step("add column with default", """
+            _ = try await step(
+                "add column with default",
+                """
                 ALTER TABLE public.items ADD COLUMN flag text NOT NULL DEFAULT 'dflt';
                 ALTER TABLE public.keyless ADD COLUMN tag text DEFAULT 'd';
                 UPDATE public.keyless SET s = 'changed' WHERE n <= 5;
                 DELETE FROM public.keyless WHERE n BETWEEN 6 AND 8;
                 """, db: db, engine: engine, writer: writer, dir: dir, check: both + ["public.keyless"])
-            _ = try await step("drop column", "ALTER TABLE public.items DROP COLUMN name",
-                               db: db, engine: engine, writer: writer, dir: dir, check: both)
-            _ = try await step("alter column type", "ALTER TABLE public.items ALTER COLUMN qty TYPE bigint",
-                               db: db, engine: engine, writer: writer, dir: dir, check: both)
-            _ = try await step("rename column", "ALTER TABLE public.items RENAME COLUMN price TO unit_price",
-                               db: db, engine: engine, writer: writer, dir: dir, check: both)
+            _ = try await step(
+                "drop column", "ALTER TABLE public.items DROP COLUMN name",
+                db: db, engine: engine, writer: writer, dir: dir, check: both)
+            _ = try await step(
+                "alter column type", "ALTER TABLE public.items ALTER COLUMN qty TYPE bigint",
+                db: db, engine: engine, writer: writer, dir: dir, check: both)
+            _ = try await step(
+                "rename column", "ALTER TABLE public.items RENAME COLUMN price TO unit_price",
+                db: db, engine: engine, writer: writer, dir: dir, check: both)
 
             // A column of a type read as text (inet): from the next cycle on the stream runs in text mode.
-            _ = try await step("add inet column", "ALTER TABLE public.items ADD COLUMN addr inet; INSERT INTO public.items (id, qty, addr) VALUES (9999999, 1, '10.0.0.1/8')",
-                               db: db, engine: engine, writer: writer, dir: dir, check: both)
+            _ = try await step(
+                "add inet column", "ALTER TABLE public.items ADD COLUMN addr inet; INSERT INTO public.items (id, qty, addr) VALUES (9999999, 1, '10.0.0.1/8')",
+                db: db, engine: engine, writer: writer, dir: dir, check: both)
 
             // Files of every layout read together by column name.
-            let union = try await helper("duckdb", ["SELECT count(*), count(note), count(unit_price), count(price), count(addr) FROM read_parquet('\(dir)/public/items/*.parquet', union_by_name=true)"])
+            let union = try await helper(
+                "duckdb",
+                [
+                    "SELECT count(*), count(note), count(unit_price), count(price), count(addr) FROM read_parquet('\(dir)/public/items/*.parquet', union_by_name=true)"
+                ])
             #expect(union.hasPrefix("[("), "\(union)")
             let itemsFilesBeforeRename = files(dir, "public", "items")
             #expect(itemsFilesBeforeRename.count >= 8, "\(itemsFilesBeforeRename)")
 
             // RENAME TABLE: the table under its new name is loaded again in a new snapshot into its new
             // folder, and its changes continue there; the old folder keeps its files, unchanged.
-            _ = try await step("rename table", "ALTER TABLE public.items RENAME TO goods",
-                               db: db, engine: engine, writer: writer, dir: dir, check: ["public.goods", "public.other"], retarget: "public.goods")
+            _ = try await step(
+                "rename table", "ALTER TABLE public.items RENAME TO goods",
+                db: db, engine: engine, writer: writer, dir: dir, check: ["public.goods", "public.other"], retarget: "public.goods")
             #expect(files(dir, "public", "items") == itemsFilesBeforeRename)
             #expect(files(dir, "public", "goods").contains("LOAD00000001.parquet"))
 
             // A table added to the publication while writes go on: its own full load, then its changes.
             try db.execute("CREATE TABLE public.late (id int PRIMARY KEY, qty int); INSERT INTO public.late SELECT g, g FROM generate_series(1, 300) g")
             writer.retarget("public.late")
-            _ = try await step("table added", "ALTER PUBLICATION replicatord ADD TABLE public.late",
-                               db: db, engine: engine, writer: writer, dir: dir, check: ["public.goods", "public.other", "public.late"])
+            _ = try await step(
+                "table added", "ALTER PUBLICATION replicatord ADD TABLE public.late",
+                db: db, engine: engine, writer: writer, dir: dir, check: ["public.goods", "public.other", "public.late"])
 
             // A table removed from the publication: its changes up to the removal are stored, then its
             // folder keeps its files and gets no new one.
-            _ = try await step("table removed", "ALTER PUBLICATION replicatord DROP TABLE public.other",
-                               db: db, engine: engine, writer: writer, dir: dir, check: ["public.late"])
+            _ = try await step(
+                "table removed", "ALTER PUBLICATION replicatord DROP TABLE public.other",
+                db: db, engine: engine, writer: writer, dir: dir, check: ["public.late"])
             let otherFiles = files(dir, "public", "other")
             try db.execute("UPDATE public.other SET v = 'after removal'")
             _ = try await engine.runCycle()
@@ -184,7 +205,8 @@ struct SchemaChangeIntegrationTests {
         try await withPostgres("truncate") { db in
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-trunc-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: dir) }
-            try db.execute("""
+            try db.execute(
+                """
                 CREATE TABLE public.a (id int PRIMARY KEY, v text);
                 CREATE TABLE public.b (id int PRIMARY KEY, v numeric(8,2), t timestamptz);
                 CREATE TABLE public.c (id int PRIMARY KEY, a_id int REFERENCES public.a, tags text[]);
@@ -200,7 +222,8 @@ struct SchemaChangeIntegrationTests {
             let store = try ObjectStoreLocation(url: "file://\(dir)").makeStore(logger: Logger(label: "test"))
             let engine = Engine(settings: settings, store: store, logger: Logger(label: "test"))
             _ = try await engine.runCycle()
-            try db.execute("""
+            try db.execute(
+                """
                 INSERT INTO public.b VALUES (100, 1.5, now());
                 TRUNCATE public.b, public.d;
                 INSERT INTO public.b VALUES (101, 2.5, now());
@@ -225,7 +248,8 @@ struct SchemaChangeIntegrationTests {
         try await withPostgres("partitions") { db in
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-part-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: base) }
-            try db.execute("""
+            try db.execute(
+                """
                 CREATE TABLE public.m (id int, region text, v text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
                 CREATE TABLE public.m_eu PARTITION OF public.m FOR VALUES IN ('eu');
                 CREATE TABLE public.m_us PARTITION OF public.m FOR VALUES IN ('us');
@@ -242,7 +266,8 @@ struct SchemaChangeIntegrationTests {
                 #expect(n == (publication == "via_root" ? 1 : 2))
                 engines.append((publication, engine))
             }
-            try db.execute("""
+            try db.execute(
+                """
                 INSERT INTO public.m SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 'new' FROM generate_series(401, 450) g;
                 UPDATE public.m SET v = 'changed' WHERE id BETWEEN 1 AND 10;
                 UPDATE public.m SET region = 'us' WHERE id = 2;

@@ -2,7 +2,7 @@ import Foundation
 import PGClient
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Security (issue 7): no password, secret key or session token in anything the daemon prints or
@@ -23,9 +23,10 @@ struct SecurityIntegrationTests {
             let port = try service.freePort()
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-sec-\(UUID().uuidString)").path
             let config = dir + ".toml"
-            try TestEnvironment.writeConfig(to: config, conninfo: db.conninfo, slot: db.database,
-                                            target: "url = \"s3://\(bucket)/replica\"\nendpoint = \"\(endpoint)\"\npath_style = true",
-                                            spoolDir: dir + ".spool", interval: 1, listen: "127.0.0.1:\(port)", logLevel: "trace")
+            try TestEnvironment.writeConfig(
+                to: config, conninfo: db.conninfo, slot: db.database,
+                target: "url = \"s3://\(bucket)/replica\"\nendpoint = \"\(endpoint)\"\npath_style = true",
+                spoolDir: dir + ".spool", interval: 1, listen: "127.0.0.1:\(port)", logLevel: "trace")
             defer {
                 try? FileManager.default.removeItem(atPath: config)
                 try? FileManager.default.removeItem(atPath: dir + ".spool")
@@ -40,9 +41,10 @@ struct SecurityIntegrationTests {
             defer { try? FileManager.default.removeItem(atPath: daemon.logPath) }
             #expect(try await service.eventually(120) { (try await service.get("http://127.0.0.1:\(port)/health"))?.status == 200 })
             try db.execute(EngineIntegrationTests.changes)
-            #expect(try await service.eventually(60) {
-                (try await service.get("http://127.0.0.1:\(port)/metrics"))?.body.contains("replicatord_rows_written_total") == true
-            })
+            #expect(
+                try await service.eventually(60) {
+                    (try await service.get("http://127.0.0.1:\(port)/metrics"))?.body.contains("replicatord_rows_written_total") == true
+                })
             for path in ["/health", "/metrics", "/nothing-here"] {
                 everything += (try await service.get("http://127.0.0.1:\(port)\(path)"))?.body ?? ""
             }
@@ -55,20 +57,26 @@ struct SecurityIntegrationTests {
             }
             #expect(await daemon.stop() == 0)
             everything += daemon.log
-            #expect(daemon.log.contains("level=trace") || daemon.log.contains("level=debug") || daemon.log.count > 1000, "too little output to judge: \(daemon.log.prefix(500))")
+            #expect(
+                daemon.log.contains("level=trace") || daemon.log.contains("level=debug") || daemon.log.count > 1000,
+                "too little output to judge: \(daemon.log.prefix(500))")
 
             // Refused credentials (the store's error comes back in the message), check, validate, status.
-            let refused = try BadInputIntegrationTests.replicatord(["--config", config, "--once"],
-                                                                   environment: ["AWS_SECRET_ACCESS_KEY": wrongSecret, "AWS_SESSION_TOKEN": sessionToken, "PGPASSWORD": pgPassword])
+            let refused = try BadInputIntegrationTests.replicatord(
+                ["--config", config, "--once"],
+                environment: ["AWS_SECRET_ACCESS_KEY": wrongSecret, "AWS_SESSION_TOKEN": sessionToken, "PGPASSWORD": pgPassword])
             #expect(refused.status != 0)
             everything += refused.stdout + refused.stderr
             for command in ["check", "validate", "status"] {
-                let run = try BadInputIntegrationTests.replicatord([command, "--config", config],
-                                                                   environment: ["PGPASSWORD": pgPassword, "AWS_SESSION_TOKEN": sessionToken, "AWS_SECRET_ACCESS_KEY": wrongSecret])
+                let run = try BadInputIntegrationTests.replicatord(
+                    [command, "--config", config],
+                    environment: ["PGPASSWORD": pgPassword, "AWS_SESSION_TOKEN": sessionToken, "AWS_SECRET_ACCESS_KEY": wrongSecret])
                 everything += run.stdout + run.stderr
             }
             #expect(everything.count > 2000)
-            for (name, secret) in [("PGPASSWORD", pgPassword), ("AWS_SECRET_ACCESS_KEY", realSecret), ("the wrong secret key", wrongSecret), ("AWS_SESSION_TOKEN", sessionToken)] {
+            for (name, secret) in [
+                ("PGPASSWORD", pgPassword), ("AWS_SECRET_ACCESS_KEY", realSecret), ("the wrong secret key", wrongSecret), ("AWS_SESSION_TOKEN", sessionToken),
+            ] {
                 #expect(!everything.contains(secret), "\(name) appears in the daemon's output or endpoints")
             }
         }

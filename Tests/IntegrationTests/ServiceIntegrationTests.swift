@@ -3,7 +3,7 @@ import Foundation
 import PGClient
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `replicatord --config FILE` (service mode) as a process with `interval_seconds = 2`: CDC files
@@ -133,8 +133,9 @@ struct ServiceIntegrationTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let port = try freePort()
         let config = dir + ".toml"
-        try TestEnvironment.writeConfig(to: config, conninfo: db.conninfo, slot: db.database, target: "url = \"file://\(dir)\"",
-                                        spoolDir: dir + ".spool", interval: 2, listen: "127.0.0.1:\(port)", logLevel: "info")
+        try TestEnvironment.writeConfig(
+            to: config, conninfo: db.conninfo, slot: db.database, target: "url = \"file://\(dir)\"",
+            spoolDir: dir + ".spool", interval: 2, listen: "127.0.0.1:\(port)", logLevel: "info")
         try db.execute(EngineIntegrationTests.schema)
         return (db, dir, config, port)
     }
@@ -168,7 +169,8 @@ struct ServiceIntegrationTests {
             return !cdcFiles(dir, "orders").isEmpty && !cdcFiles(dir, "events").isEmpty
         }
         #expect(stored, "no CDC files: \(daemon.log)")
-        try db.execute("INSERT INTO public.orders SELECT g, 1, 'later', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9005) g")
+        try db.execute(
+            "INSERT INTO public.orders SELECT g, 1, 'later', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9005) g")
         let second = try await eventually(20) {
             if let answer = try await get(base + "/health") { statuses.insert(answer.status) }
             return cdcFiles(dir, "orders").count >= 2
@@ -189,10 +191,12 @@ struct ServiceIntegrationTests {
         #expect(metrics.status == 200)
         let parsed = try TestEnvironment.helper("prometheus-samples", [try write(metrics.body, dir + ".metrics")])
         #expect(parsed.contains("replicatord_rows_written_total public.orders insert"))
-        for name in ["replicatord_files_stored_total", "replicatord_bytes_written_total", "replicatord_cycle_duration_seconds_count",
-                     "replicatord_last_success_timestamp_seconds", "replicatord_confirmed_lsn", "replicatord_server_wal_lsn",
-                     "replicatord_lag_bytes", "replicatord_lag_seconds", "replicatord_slot_retained_wal_bytes",
-                     "replicatord_retries_total", "replicatord_errors_total", "replicatord_full_load_rows"] {
+        for name in [
+            "replicatord_files_stored_total", "replicatord_bytes_written_total", "replicatord_cycle_duration_seconds_count",
+            "replicatord_last_success_timestamp_seconds", "replicatord_confirmed_lsn", "replicatord_server_wal_lsn",
+            "replicatord_lag_bytes", "replicatord_lag_seconds", "replicatord_slot_retained_wal_bytes",
+            "replicatord_retries_total", "replicatord_errors_total", "replicatord_full_load_rows",
+        ] {
             #expect(parsed.contains(name + " "), "\(name) missing from /metrics")
         }
         #expect(!metrics.body.contains("password"))
@@ -265,7 +269,8 @@ struct ServiceIntegrationTests {
             let words = runAs + [bin + "/" + tool] + arguments
             // Close every descriptor above 2 first: the test process's pipes leak into children, and a
             // server holding one would keep the reader waiting for its end forever.
-            let command = #"for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; "#
+            let command =
+                #"for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; "#
                 + "exec " + words.map { "'" + $0 + "'" }.joined(separator: " ") + " </dev/null >/dev/null 2>&1"
             try TestEnvironment.run("/bin/bash", ["-c", command])
         }
@@ -289,8 +294,9 @@ struct ServiceIntegrationTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let port = try freePort()
         let config = dir + ".toml"
-        try TestEnvironment.writeConfig(to: config, conninfo: cluster.conninfo + " connect_timeout=2", slot: "service_outage",
-                                        target: "url = \"file://\(dir)\"", spoolDir: dir + ".spool", interval: 2, listen: "127.0.0.1:\(port)")
+        try TestEnvironment.writeConfig(
+            to: config, conninfo: cluster.conninfo + " connect_timeout=2", slot: "service_outage",
+            target: "url = \"file://\(dir)\"", spoolDir: dir + ".spool", interval: 2, listen: "127.0.0.1:\(port)")
         let base = "http://127.0.0.1:\(port)"
         let daemon = try Daemon(config: config, environment: [:])
         let inCDC = try await eventually(90) {
@@ -323,7 +329,8 @@ struct ServiceIntegrationTests {
         let healthy = try await eventually(30) { try await get(base + "/health")?.status == 200 }
         #expect(healthy, "/health never came back to 200: \(daemon.log)")
         let again = try PGConnection(conninfo: cluster.conninfo)
-        try again.query("INSERT INTO public.orders SELECT g, 1, 'after', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9010) g")
+        try again.query(
+            "INSERT INTO public.orders SELECT g, 1, 'after', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9010) g")
         let before = cdcFiles(dir, "orders").count
         let moreFiles = await eventually(20) { cdcFiles(dir, "orders").count > before }
         #expect(moreFiles, "\(daemon.log)")
@@ -353,7 +360,9 @@ struct ServiceIntegrationTests {
         let admin = try db.connect()
         let dropped = await eventually(20) {
             _ = try? admin.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active", [db.database])
-            return (try? admin.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [db.database]).rows.count) == 1
+            return
+                (try? admin.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [db.database])
+                .rows.count) == 1
         }
         try #require(dropped, "the slot could not be dropped")
         // Ending the walsender is first a lost connection (503, kind "source", retried); the retry

@@ -3,7 +3,7 @@ import Foundation
 import PGClient
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Service mode's replication connection: kept open and read between cycles (the same walsender
@@ -29,8 +29,9 @@ struct ServiceStreamingIntegrationTests {
     func writeConfig(conninfo: String, slot: String, dir: String, target: String, interval: Int = 2) throws -> (config: String, port: Int) {
         let port = try service.freePort()
         let config = dir + "/replicatord.toml"
-        try TestEnvironment.writeConfig(to: config, conninfo: conninfo, slot: slot, target: target, spoolDir: dir + "/spool",
-                                        interval: interval, listen: "127.0.0.1:\(port)")
+        try TestEnvironment.writeConfig(
+            to: config, conninfo: conninfo, slot: slot, target: target, spoolDir: dir + "/spool",
+            interval: interval, listen: "127.0.0.1:\(port)")
         return (config, port)
     }
 
@@ -52,7 +53,9 @@ struct ServiceStreamingIntegrationTests {
         var seen = statuses
         defer { statuses = seen }
         return try await service.eventually(30) {
-            guard let answer = try await service.get(base + "/health"), let confirmed = service.json(answer.body)["confirmed_lsn"] as? String else { return false }
+            guard let answer = try await service.get(base + "/health"), let confirmed = service.json(answer.body)["confirmed_lsn"] as? String else {
+                return false
+            }
             seen.insert(answer.status)
             return try PGConnection(conninfo: db.conninfo).query("SELECT $1::pg_lsn >= $2::pg_lsn", [confirmed, target]).rows[0][0] == "t"
         }
@@ -88,14 +91,18 @@ struct ServiceStreamingIntegrationTests {
         #expect(idleSamples == 0, "the slot was inactive between cycles \(idleSamples) times")
 
         // `status` shows the running service's health for a person; once it is gone, the checkpoint.
-        let live = try await DedicatedThread.run(name: "test-status") { try TestEnvironment.run(ServiceIntegrationTests.binary, ["status", "--config", config]) }
+        let live = try await DedicatedThread.run(name: "test-status") {
+            try TestEnvironment.run(ServiceIntegrationTests.binary, ["status", "--config", config])
+        }
         #expect(live.contains("replicatord at 127.0.0.1:\(port): healthy  phase cdc"), "\(live)")
         #expect(live.contains("last cycle: cdc success"), "\(live)")
         #expect(live.split(separator: "\n").contains { $0.hasPrefix("public.events") && $0.contains("replicating") }, "\(live)")
         let stopped = await daemon.stop()
         #expect(stopped == 0, "\(daemon.log)")
         #expect(try walsender(db) == nil, "the stream was not closed at exit")
-        let offline = try await DedicatedThread.run(name: "test-status") { try TestEnvironment.run(ServiceIntegrationTests.binary, ["status", "--config", config]) }
+        let offline = try await DedicatedThread.run(name: "test-status") {
+            try TestEnvironment.run(ServiceIntegrationTests.binary, ["status", "--config", config])
+        }
         #expect(offline.contains("no service answers on 127.0.0.1:\(port)"), "\(offline)")
         #expect(offline.contains("public.events"), "\(offline)")
         let result = try await Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
@@ -166,7 +173,9 @@ struct ServiceStreamingIntegrationTests {
         try db.execute("ALTER PUBLICATION replicatord ADD TABLE public.late")
         var next = 101
         for round in 0..<15 {
-            try db.execute("INSERT INTO public.late SELECT g, 'after' FROM generate_series(\(next), \(next + 19)) g; UPDATE public.late SET v = 'round \(round)' WHERE id % 15 = \(round)")
+            try db.execute(
+                "INSERT INTO public.late SELECT g, 'after' FROM generate_series(\(next), \(next + 19)) g; UPDATE public.late SET v = 'round \(round)' WHERE id % 15 = \(round)"
+            )
             next += 20
             try await Task.sleep(for: .milliseconds(400))
         }
@@ -199,7 +208,7 @@ struct ServiceStreamingIntegrationTests {
         }
         try #require(open, "the stream was not opened: \(daemon.log)")
         try source.query("INSERT INTO public.events SELECT now(), 'unconfirmed ' || g, '\\x01' FROM generate_series(1, 500) g")
-        try await Task.sleep(for: .seconds(1))   // the stream reads them; nothing confirms them
+        try await Task.sleep(for: .seconds(1))  // the stream reads them; nothing confirms them
 
         let started = ContinuousClock.now
         try await DedicatedThread.run(name: "test-pg-stop") { try cluster.stop() }
@@ -207,10 +216,13 @@ struct ServiceStreamingIntegrationTests {
         #expect(took < .seconds(10), "PostgreSQL took \(took) to stop")
         try await DedicatedThread.run(name: "test-pg-start") { try cluster.start() }
 
-        try PGConnection(conninfo: cluster.conninfo).query("INSERT INTO public.events SELECT now(), 'after restart ' || g, '\\x02' FROM generate_series(1, 5) g")
+        try PGConnection(conninfo: cluster.conninfo).query(
+            "INSERT INTO public.events SELECT now(), 'after restart ' || g, '\\x02' FROM generate_series(1, 5) g")
         let target = try PGConnection(conninfo: cluster.conninfo).query("SELECT pg_current_wal_lsn()::text").rows[0][0]!
         let caughtUp = try await service.eventually(90) {
-            guard let answer = try await service.get(base + "/health"), let confirmed = service.json(answer.body)["confirmed_lsn"] as? String else { return false }
+            guard let answer = try await service.get(base + "/health"), let confirmed = service.json(answer.body)["confirmed_lsn"] as? String else {
+                return false
+            }
             return (try? PGConnection(conninfo: cluster.conninfo).query("SELECT $1::pg_lsn >= $2::pg_lsn", [confirmed, target]).rows[0][0]) == "t"
         }
         #expect(caughtUp, "\(daemon.log)")
@@ -232,14 +244,17 @@ struct ServiceStreamingIntegrationTests {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replicatord-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: dir) }
-            let (config, port) = try writeConfig(db, dir: dir, target: """
-                url = "s3://\(bucket)/replica"
-                endpoint = "\(proxy.endpoint)"
-                path_style = true
-                part_size_mib = 5
-                upload_parallelism = 2
-                """)
-            try db.execute("""
+            let (config, port) = try writeConfig(
+                db, dir: dir,
+                target: """
+                    url = "s3://\(bucket)/replica"
+                    endpoint = "\(proxy.endpoint)"
+                    path_style = true
+                    part_size_mib = 5
+                    upload_parallelism = 2
+                    """)
+            try db.execute(
+                """
                 CREATE TABLE public.blobs (id bigint PRIMARY KEY, data bytea NOT NULL);
                 INSERT INTO public.blobs SELECT g, '\\x00' FROM generate_series(1, 10) g;
                 CREATE PUBLICATION replicatord FOR TABLE public.blobs;
@@ -247,7 +262,8 @@ struct ServiceStreamingIntegrationTests {
             let daemon = try await startInCDC(config: config, port: port)
 
             // About 16 MB of incompressible rows in one transaction: a CDC file of four 5 MiB parts.
-            try db.execute("""
+            try db.execute(
+                """
                 INSERT INTO public.blobs SELECT g, decode(md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text), 'hex')
                 FROM generate_series(11, 250010) g
                 """)

@@ -7,7 +7,8 @@ struct SnapshotReaderIntegrationTests {
     @Test func snapshotReadSeesExactlyTheSlotsSnapshotWhileInsertsContinue() async throws {
         try await withPostgres("snap") { db in
             try await DedicatedThread.run(name: "test") {
-                try db.execute("""
+                try db.execute(
+                    """
                     CREATE TABLE t (id bigint PRIMARY KEY, v text);
                     INSERT INTO t SELECT g, 'row ' || g FROM generate_series(1, 1000) g;
                     CREATE PUBLICATION p FOR TABLE t;
@@ -46,7 +47,8 @@ struct SnapshotReaderIntegrationTests {
     @Test func largeValuesAreReadInPiecesAndEqualAPlainRead() async throws {
         try await withPostgres("snap_large") { db in
             try await DedicatedThread.run(name: "test") {
-                try db.execute("""
+                try db.execute(
+                    """
                     CREATE DOMAIN longtext AS text;
                     CREATE TABLE big (id int PRIMARY KEY, t text, v varchar, c char(3000), x xml, j json, jb jsonb, b bytea, d longtext, n int);
                     ALTER TABLE big ALTER t SET STORAGE EXTERNAL, ALTER b SET STORAGE EXTERNAL;
@@ -115,7 +117,8 @@ struct SnapshotReaderIntegrationTests {
     @Test func catalogDescribesColumnsKeysAndIdentity() async throws {
         try await withPostgres("cat") { db in
             try await DedicatedThread.run(name: "test") {
-                try db.execute("""
+                try db.execute(
+                    """
                     CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
                     CREATE TABLE a (k1 int, k2 text, n numeric(12,2) NOT NULL, d posint, g int GENERATED ALWAYS AS (k1 * 2) STORED,
                                     gone int, PRIMARY KEY (k2, k1));
@@ -129,7 +132,7 @@ struct SnapshotReaderIntegrationTests {
                 let tables = try Catalog.publicationTables("p", on: c)
                 #expect(tables.map(\.name) == ["a", "b"])
                 let a = tables[0]
-                #expect(a.columns.map(\.name) == ["k1", "k2", "n", "d"])   // generated and dropped columns skipped
+                #expect(a.columns.map(\.name) == ["k1", "k2", "n", "d"])  // generated and dropped columns skipped
                 #expect(a.primaryKey.map(\.name) == ["k1", "k2"])
                 #expect(a.replicaIdentity == "d")
                 #expect(a.columns[2].typeName == "numeric(12,2)" && a.columns[2].notNull)
@@ -146,7 +149,8 @@ struct SnapshotReaderIntegrationTests {
     @Test func everyDecodedTypeMatchesTheServersOwnText() async throws {
         try await withPostgres("types") { db in
             try await DedicatedThread.run(name: "test") {
-                try db.execute("""
+                try db.execute(
+                    """
                     SET TIME ZONE 'UTC';
                     CREATE TYPE mood AS ENUM ('sad', 'happy');
                     CREATE TABLE t (id int PRIMARY KEY, b bool, i2 int2, i4 int4, i8 int8, f4 float4, f8 float8,
@@ -195,12 +199,12 @@ struct SnapshotReaderIntegrationTests {
                 #expect(texts("jb") == [#"{"a": 1, "b": null}"#, "[]"])
                 #expect(col("d").int64s == [10956, Int64(Int32.max)])
                 #expect(col("tm").int64s == [86_399_999_999, 0])
-                #expect(col("ts").int64s == [1_709_210_096_789_000, -.max])   // -infinity: DuckDB's sentinel
+                #expect(col("ts").int64s == [1_709_210_096_789_000, -.max])  // -infinity: DuckDB's sentinel
                 #expect(col("tz").int64s == [0, 946_684_800_000_001])
                 #expect(texts("iv") == ["P1Y2M3DT4H5M6.5S", "P-1DT-1S"])
                 #expect(texts("ttz") == ["10:11:12.5+05:30", "00:00:00-08"])
                 #expect(texts("e") == ["happy", "sad"])
-                #expect(texts("ip") == ["10.1.0.0/16", "::1"])   // inet's own output function, as pgoutput sends it
+                #expect(texts("ip") == ["10.1.0.0/16", "::1"])  // inet's own output function, as pgoutput sends it
                 #expect(col("ip").nulls == [false, false, true])
                 // int[] is a LIST<int32>: elements with their NULLs, the empty list, a NULL list.
                 let arr = col("arr")

@@ -68,7 +68,9 @@ struct TableReloadIntegrationTests {
         #expect(try files(dir, "events").allSatisfy { $0.hasPrefix("LOAD") })
 
         // Changes continue from the new snapshot on every table.
-        try db.execute("INSERT INTO public.events VALUES ('2024-08-01', 'after-reload', '\\x01'); DELETE FROM public.events WHERE kind = 'k3'; UPDATE public.orders SET note = 'after' WHERE id = 1")
+        try db.execute(
+            "INSERT INTO public.events VALUES ('2024-08-01', 'after-reload', '\\x01'); DELETE FROM public.events WHERE kind = 'k3'; UPDATE public.orders SET note = 'after' WHERE id = 1"
+        )
         let after = try replicatord(["--config", config, "--once"])
         #expect(after.status == 0, "\(after.stderr)")
         let result = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: EngineIntegrationTests.tables)
@@ -95,7 +97,9 @@ struct TableReloadIntegrationTests {
         let crashed = try replicatord(["reload-table", "--config", config, "public.orders"], environment: ["REPLICATORD_CRASH_AT": point])
         #expect(crashed.status == 97, "expected the injected crash: \(crashed.stderr)")
         // Changes after the crash: in the next snapshot or in CDC, never in both.
-        try db.execute("UPDATE public.orders SET status = 'after-crash' WHERE id <= 40; INSERT INTO public.orders SELECT g, 1, 'x', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9005) g")
+        try db.execute(
+            "UPDATE public.orders SET status = 'after-crash' WHERE id <= 40; INSERT INTO public.orders SELECT g, 1, 'x', NULL, 1, 1, now(), NULL, true, md5(g::text)::uuid, NULL, NULL FROM generate_series(9001, 9005) g"
+        )
         // The request stays until the reload is done: the next run does it again from the start.
         let resumed = try replicatord(["--config", config, "--once"])
         #expect(resumed.status == 0, "\(resumed.stderr)")

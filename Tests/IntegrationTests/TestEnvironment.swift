@@ -44,8 +44,10 @@ enum TestEnvironment {
     /// Writes a daemon configuration to `path`, the one way every integration test makes one:
     /// `target` holds the `[target]` table's lines; the publication, spool directory, schedule,
     /// health and log keys are written only when given.
-    static func writeConfig(to path: String, conninfo: String, slot: String, publication: String? = nil, target: String,
-                            spoolDir: String? = nil, interval: Int? = nil, listen: String? = nil, logLevel: String? = nil) throws {
+    static func writeConfig(
+        to path: String, conninfo: String, slot: String, publication: String? = nil, target: String,
+        spoolDir: String? = nil, interval: Int? = nil, listen: String? = nil, logLevel: String? = nil
+    ) throws {
         var text = """
             [source]
             conninfo = "\(conninfo)"
@@ -86,13 +88,16 @@ enum TestEnvironment {
         try process.run()
         // Read stderr on another thread so a child that fills one pipe never blocks on it.
         let errBox = ErrBox()
-        let reader = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); errBox.done.signal() }
+        let reader = Thread {
+            errBox.data = err.fileHandleForReading.readDataToEndOfFile(); errBox.done.signal()
+        }
         reader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         errBox.done.wait()
         process.waitUntilExit()
-        return Finished(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                        stderr: String(decoding: errBox.data, as: UTF8.self))
+        return Finished(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errBox.data, as: UTF8.self))
     }
 
     /// Runs a program to completion and returns its standard output; throws with its stderr on failure.
@@ -100,8 +105,9 @@ enum TestEnvironment {
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
         let finished = try capture(executable, arguments, environment: environment)
         guard finished.status == 0 else {
-            throw ProcessFailed(command: ([executable] + arguments).joined(separator: " "),
-                                status: finished.status, stderr: finished.stderr + finished.stdout)
+            throw ProcessFailed(
+                command: ([executable] + arguments).joined(separator: " "),
+                status: finished.status, stderr: finished.stderr + finished.stdout)
         }
         return finished.stdout
     }

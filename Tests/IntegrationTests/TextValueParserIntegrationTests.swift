@@ -73,13 +73,16 @@ private func sameValues(_ a: ColumnVector, _ b: ColumnVector) -> Bool {
 }
 
 /// Records one issue per differing column, naming the first differing row and both values.
-private func expectSame(_ binary: ColumnBatch, _ text: ColumnBatch, _ table: TableDescription,
-                        sourceLocation: SourceLocation = #_sourceLocation) {
+private func expectSame(
+    _ binary: ColumnBatch, _ text: ColumnBatch, _ table: TableDescription,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     for (i, column) in table.columns.enumerated() {
         let a = binary.columns[i], b = text.columns[i]
         guard !sameValues(a, b) else { continue }
         let row = (0..<min(a.count, b.count)).first { describe(a, row: $0) != describe(b, row: $0) } ?? min(a.count, b.count)
-        let shown = row < min(a.count, b.count)
+        let shown =
+            row < min(a.count, b.count)
             ? "row \(row): binary \(describe(a, row: row)), text \(describe(b, row: row))"
             : "row counts \(a.count) and \(b.count)"
         Issue.record("column \(column.name) (\(a.kind)) differs at \(shown)", sourceLocation: sourceLocation)
@@ -197,7 +200,7 @@ struct TextValueParserIntegrationTests {
                 return try readPublishedTable(db)
             }
             let kinds = Set(table.columns.map(ColumnKind.init))
-            #expect(kinds.count == 23)   // every ColumnKind, decimal in three shapes, LIST<int32>
+            #expect(kinds.count == 23)  // every ColumnKind, decimal in three shapes, LIST<int32>
             #expect(binary.rowCount == 3012 && text.rowCount == 3012)
             expectSame(binary, text, table)
         }
@@ -206,7 +209,8 @@ struct TextValueParserIntegrationTests {
     @Test func intervalAndTimetzTextMatchPostgresForManyValues() async throws {
         try await withPostgres("textvalue_iv") { db in
             let (table, binary, text) = try await DedicatedThread.run(name: "test") {
-                try db.execute("""
+                try db.execute(
+                    """
                     CREATE TABLE t (id int PRIMARY KEY, iv interval, ttz timetz);
                     CREATE PUBLICATION p FOR TABLE t;
                     INSERT INTO t SELECT g,
@@ -234,7 +238,8 @@ struct TextValueParserIntegrationTests {
     @Test func decimalAtItsPrecisionLimitParsesFromText() async throws {
         try await withPostgres("textvalue_dec") { db in
             let (binaryError, text) = try await DedicatedThread.run(name: "test") {
-                try db.execute("""
+                try db.execute(
+                    """
                     CREATE TABLE t (id int PRIMARY KEY, nw numeric(38,6));
                     CREATE PUBLICATION p FOR TABLE t;
                     INSERT INTO t VALUES (1, 99999999999999999999999999999999.999999), (2, -12345678901234567890123456789012.5);
@@ -263,7 +268,8 @@ struct TextValueParserIntegrationTests {
     @Test func timestampsBeyondUnixMicrosecondsAreKeptAsTextInBothPaths() async throws {
         try await withPostgres("textvalue_far") { db in
             let (batches, texts) = try await DedicatedThread.run(name: "test") { () throws -> ([ColumnBatch], [[String]]) in
-                try db.execute("""
+                try db.execute(
+                    """
                     CREATE TABLE t (id int PRIMARY KEY, ts timestamp, tz timestamptz);
                     CREATE PUBLICATION p FOR TABLE t;
                     INSERT INTO t VALUES (1, '294247-01-10 04:00:54.775806', '294247-01-10 04:00:54.775806+00'),
@@ -302,7 +308,8 @@ struct TextValueParserIntegrationTests {
     @Test func inetAndCharReadThroughTheirOutputFunctionInBothPaths() async throws {
         try await withPostgres("textvalue_known") { db in
             let (table, binary, text) = try await DedicatedThread.run(name: "test") {
-                try db.execute(#"""
+                try db.execute(
+                    #"""
                     CREATE TABLE t (id int PRIMARY KEY, ip inet, c "char");
                     CREATE PUBLICATION p FOR TABLE t;
                     INSERT INTO t VALUES (1, '10.0.0.0/8', 'a'), (2, '10.0.0.1', ''), (3, '::1', '\200');

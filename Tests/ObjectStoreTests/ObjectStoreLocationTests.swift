@@ -6,8 +6,9 @@ import AWSRequests
 
 @Suite struct ObjectStoreLocationTests {
     @Test func s3URLWithPrefix() throws {
-        let l = try ObjectStoreLocation(url: "s3://my-bucket/some/prefix", region: "eu-west-1", endpoint: "http://127.0.0.1:9000",
-                                        pathStyle: true)
+        let l = try ObjectStoreLocation(
+            url: "s3://my-bucket/some/prefix", region: "eu-west-1", endpoint: "http://127.0.0.1:9000",
+            pathStyle: true)
         #expect(l.target == .s3(bucket: "my-bucket", prefix: "some/prefix"))
         #expect(l.target.keyPrefix == "some/prefix/")
         #expect(l.endpoint == "http://127.0.0.1:9000")
@@ -59,13 +60,15 @@ import AWSRequests
 
     @Test func virtualHostedAddressingPutsTheBucketInTheHost() throws {
         let creds = StaticCredentialsProvider(AWSCredentials(accessKeyId: "a", secretAccessKey: "s"))
-        let c = try S3Client(configuration: S3Configuration(bucket: "bkt", region: "eu-central-1"), credentials: creds,
-                             logger: Logger(label: "test"))
+        let c = try S3Client(
+            configuration: S3Configuration(bucket: "bkt", region: "eu-central-1"), credentials: creds,
+            logger: Logger(label: "test"))
         #expect(c.baseURL == "https://bkt.s3.eu-central-1.amazonaws.com")
         #expect(c.host == "bkt.s3.eu-central-1.amazonaws.com")
         #expect(c.path(for: "a b") == "/a b")
-        let custom = try S3Client(configuration: S3Configuration(bucket: "bkt", endpoint: "https://minio.local:443"),
-                                  credentials: creds, logger: Logger(label: "test"))
+        let custom = try S3Client(
+            configuration: S3Configuration(bucket: "bkt", endpoint: "https://minio.local:443"),
+            credentials: creds, logger: Logger(label: "test"))
         #expect(custom.host == "bkt.minio.local")
     }
 }

@@ -101,13 +101,16 @@ final class FakeS3Transport: HTTPTransport {
 
 @Suite struct S3ClientTests {
     let transport = FakeS3Transport()
-    let policy = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(4), totalDeadline: .seconds(120))   // attempts run out first, even on a loaded machine
+    // attempts run out first, even on a loaded machine
+    let policy = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(4), totalDeadline: .seconds(120))
 
     func client(partSize: Int = S3Configuration.minimumPartSize, parallelism: Int = 2, checksum: S3Checksum = .crc32) throws -> S3Client {
-        try S3Client(configuration: S3Configuration(bucket: "bkt", endpoint: "http://127.0.0.1:9", pathStyle: true,
-                                                    partSize: partSize, parallelism: parallelism, retry: policy, checksum: checksum),
-                     credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "AKID", secretAccessKey: "SECRET")),
-                     logger: Logger(label: "test"), transport: transport)
+        try S3Client(
+            configuration: S3Configuration(
+                bucket: "bkt", endpoint: "http://127.0.0.1:9", pathStyle: true,
+                partSize: partSize, parallelism: parallelism, retry: policy, checksum: checksum),
+            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "AKID", secretAccessKey: "SECRET")),
+            logger: Logger(label: "test"), transport: transport)
     }
 
     @Test func putObjectSignsThePayloadAndSendsContentMD5() async throws {
@@ -158,8 +161,9 @@ final class FakeS3Transport: HTTPTransport {
     @Test func narrowedListPrefixStopsAtTheFirstCharacterAServerMightReencode() throws {
         var config = try client().configuration
         config.narrowListPrefixes = true
-        let c = try S3Client(configuration: config, credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "a", secretAccessKey: "s")),
-                             logger: Logger(label: "test"), transport: transport)
+        let c = try S3Client(
+            configuration: config, credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "a", secretAccessKey: "s")),
+            logger: Logger(label: "test"), transport: transport)
         #expect(c.listPrefix("out run-1.x~/tables/") == "out run-1.x~")
         #expect(c.listPrefix("ab+c") == "ab")
         #expect(try client().listPrefix("out/tables/") == "out/tables/")
@@ -186,8 +190,10 @@ final class FakeS3Transport: HTTPTransport {
     }
 
     @Test func multipartETagFromPartETags() {
-        let parts = [S3Client.CompletedPart(number: 1, etag: Digest.hex(Digest.md5([1]))),
-                     S3Client.CompletedPart(number: 2, etag: Digest.hex(Digest.md5([2])))]
+        let parts = [
+            S3Client.CompletedPart(number: 1, etag: Digest.hex(Digest.md5([1]))),
+            S3Client.CompletedPart(number: 2, etag: Digest.hex(Digest.md5([2]))),
+        ]
         #expect(S3Client.multipartETag(parts: parts) == Digest.hex(Digest.md5(Digest.md5([1]) + Digest.md5([2]))) + "-2")
         #expect(S3Client.multipartETag(parts: [S3Client.CompletedPart(number: 1, etag: "kms-etag")]) == nil)
     }
@@ -215,9 +221,10 @@ final class FakeS3Transport: HTTPTransport {
     @Test func partChecksumsFollowTheConfiguration() async throws {
         for mode in [S3Checksum.crc32, .crc32AndMD5, .md5] {
             let t = FakeS3Transport()
-            let c = try S3Client(configuration: client(checksum: mode).configuration,
-                                 credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "a", secretAccessKey: "s")),
-                                 logger: Logger(label: "test"), transport: t)
+            let c = try S3Client(
+                configuration: client(checksum: mode).configuration,
+                credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "a", secretAccessKey: "s")),
+                logger: Logger(label: "test"), transport: t)
             let id = try await c.createMultipartUpload(key: "k")
             _ = try await c.uploadPart(key: "k", uploadId: id, partNumber: 1, bytes: [1, 2, 3])
             let names = Set(t.requests.last!.headers.map(\.0))

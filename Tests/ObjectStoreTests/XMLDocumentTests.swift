@@ -3,11 +3,13 @@ import Testing
 
 @Suite struct XMLDocumentTests {
     @Test func parsesElementsTextEntitiesAndSkipsAttributes() throws {
-        let doc = try XMLElement.parse(Array("""
-            <?xml version="1.0" encoding="UTF-8"?>
-            <!-- comment --><a:Root xmlns:a="urn:x" attr='v>w'><Key>a &amp; b &lt;c&gt; &#65;&#x42;</Key><Empty/>
-            <Data><![CDATA[<raw>]]></Data></a:Root>
-            """.utf8))
+        let doc = try XMLElement.parse(
+            Array(
+                """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <!-- comment --><a:Root xmlns:a="urn:x" attr='v>w'><Key>a &amp; b &lt;c&gt; &#65;&#x42;</Key><Empty/>
+                <Data><![CDATA[<raw>]]></Data></a:Root>
+                """.utf8))
         #expect(doc.name == "Root")
         #expect(doc.value("Key") == "a & b <c> AB")
         #expect(doc.child("Empty") == XMLElement(name: "Empty", children: [], text: ""))

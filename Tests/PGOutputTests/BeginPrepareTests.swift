@@ -2,12 +2,16 @@ import Testing
 @testable import PGOutput
 
 @Suite struct BeginPrepareTests {
-    let bytes = Fixture.beginPrepare(prepareLSN: LSN(0x100), endLSN: LSN(0x180), prepareTimestamp: .init(microsecondsSince2000: 44),
-                                     xid: 321, gid: "tx-1")
+    let bytes = Fixture.beginPrepare(
+        prepareLSN: LSN(0x100), endLSN: LSN(0x180), prepareTimestamp: .init(microsecondsSince2000: 44),
+        xid: 321, gid: "tx-1")
 
     @Test func decodesAllFields() throws {
-        #expect(try PGOutputMessage.decode(bytes) == .beginPrepare(.init(
-            prepareLSN: LSN(0x100), endLSN: LSN(0x180), prepareTimestamp: .init(microsecondsSince2000: 44), xid: 321, gid: "tx-1")))
+        #expect(
+            try PGOutputMessage.decode(bytes)
+                == .beginPrepare(
+                    .init(
+                        prepareLSN: LSN(0x100), endLSN: LSN(0x180), prepareTimestamp: .init(microsecondsSince2000: 44), xid: 321, gid: "tx-1")))
     }
 
     @Test func decodeFailsWhenTruncated() {

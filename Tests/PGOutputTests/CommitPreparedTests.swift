@@ -2,12 +2,16 @@ import Testing
 @testable import PGOutput
 
 @Suite struct CommitPreparedTests {
-    let bytes = Fixture.commitPrepared(commitLSN: LSN(0x200), endLSN: LSN(0x280), commitTimestamp: .init(microsecondsSince2000: 55),
-                                       xid: 321, gid: "tx-1")
+    let bytes = Fixture.commitPrepared(
+        commitLSN: LSN(0x200), endLSN: LSN(0x280), commitTimestamp: .init(microsecondsSince2000: 55),
+        xid: 321, gid: "tx-1")
 
     @Test func decodesAllFields() throws {
-        #expect(try PGOutputMessage.decode(bytes) == .commitPrepared(.init(
-            commitLSN: LSN(0x200), endLSN: LSN(0x280), commitTimestamp: .init(microsecondsSince2000: 55), xid: 321, gid: "tx-1")))
+        #expect(
+            try PGOutputMessage.decode(bytes)
+                == .commitPrepared(
+                    .init(
+                        commitLSN: LSN(0x200), endLSN: LSN(0x280), commitTimestamp: .init(microsecondsSince2000: 55), xid: 321, gid: "tx-1")))
     }
 
     @Test func decodeFailsWhenTruncated() {

@@ -2,8 +2,9 @@ import Testing
 @testable import PGOutput
 
 @Suite struct CommitTests {
-    let bytes = Fixture.commit(commitLSN: LSN(0x1_0000_0010), endLSN: LSN(0x1_0000_0040),
-                               commitTimestamp: .init(microsecondsSince2000: -5))
+    let bytes = Fixture.commit(
+        commitLSN: LSN(0x1_0000_0010), endLSN: LSN(0x1_0000_0040),
+        commitTimestamp: .init(microsecondsSince2000: -5))
 
     @Test func decodesAllFields() throws {
         guard case .commit(let commit) = try PGOutputMessage.decode(bytes) else { Issue.record("not a Commit"); return }

@@ -48,6 +48,6 @@ import Testing
         bad[9] = UInt8(ascii: "z")
         let error = decodeError { () throws(PGOutputError) in try PGOutputMessage.decode(bad) }
         #expect(error?.code == .invalidValue)
-        #expect(error?.offset == 9) // 'I', Int32 OID, 'N', Int16 count, 'n', then the bad byte
+        #expect(error?.offset == 9)  // 'I', Int32 OID, 'N', Int16 count, 'n', then the bad byte
     }
 }

@@ -4,7 +4,9 @@ import Testing
 @Suite struct PGOutputDecoderTests {
     private func frame(_ payload: [UInt8]) throws -> XLogData {
         let bytes = Fixture.xLogData(walStart: LSN(1), walEnd: LSN(2), serverTime: .postgresEpoch, payload: payload)
-        guard case .xLogData(let data) = try ReplicationMessage.decode(bytes) else { throw PGOutputError(code: .invalidValue, offset: 0, detail: "not XLogData") }
+        guard case .xLogData(let data) = try ReplicationMessage.decode(bytes) else {
+            throw PGOutputError(code: .invalidValue, offset: 0, detail: "not XLogData")
+        }
         return data
     }
 
@@ -21,7 +23,9 @@ import Testing
         #expect(decodedInsert.newTuple.fixtureValues == [.text("1")])
         #expect(try decoder.decode(frame(Fixture.streamStop())) == .streamStop)
         #expect(!decoder.inStreamedTransaction)
-        #expect(try decoder.decode(frame(Fixture.streamCommit(xid: 500, commitLSN: LSN(9), endLSN: LSN(10), commitTimestamp: .postgresEpoch))).kind == .streamCommit)
+        #expect(
+            try decoder.decode(frame(Fixture.streamCommit(xid: 500, commitLSN: LSN(9), endLSN: LSN(10), commitTimestamp: .postgresEpoch))).kind == .streamCommit
+        )
         #expect(try decoder.decode(frame(insert)).streamedXid == nil)
     }
 

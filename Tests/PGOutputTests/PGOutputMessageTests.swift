@@ -107,8 +107,9 @@ import TestSupport
             let count = Int.random(in: 0...48, using: &random)
             var bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
             if !bytes.isEmpty, Bool.random(using: &random) { bytes[0] = kinds.randomElement(using: &random)! }
-            let context = PGOutputMessage.DecodingContext(inStreamedTransaction: Bool.random(using: &random),
-                                                          parallelStreaming: Bool.random(using: &random))
+            let context = PGOutputMessage.DecodingContext(
+                inStreamedTransaction: Bool.random(using: &random),
+                parallelStreaming: Bool.random(using: &random))
             do {
                 _ = try PGOutputMessage.decode(bytes, context: context)
                 decoded += 1

@@ -31,8 +31,9 @@ import Testing
     private func decodeAll(_ hexes: [String], decoder: inout PGOutputDecoder) throws -> [PGOutputMessage] {
         try hexes.map { hex in
             // Wrap each payload in an XLogData frame, as START_REPLICATION delivers it.
-            let frame = Fixture.xLogData(walStart: LSN(1), walEnd: LSN(2), serverTime: .postgresEpoch,
-                                         payload: PostgreSQLCapture.bytes(hex))
+            let frame = Fixture.xLogData(
+                walStart: LSN(1), walEnd: LSN(2), serverTime: .postgresEpoch,
+                payload: PostgreSQLCapture.bytes(hex))
             guard case .xLogData(let data) = try ReplicationMessage.decode(frame) else {
                 throw PGOutputError(code: .invalidValue, offset: 0, detail: "not XLogData")
             }
@@ -62,7 +63,7 @@ import Testing
         #expect(orders.columns.map(\.name) == ["id", "note", "amount", "m", "big"])
         #expect(orders.columns.map(\.isKey) == [true, false, false, false, false])
         #expect(orders.columns.map(\.typeOID) == [20, 25, 1700, 16385, 25])
-        #expect(orders.columns[2].typeModifier == (12 << 16 | 2) + 4) // numeric(12,2)
+        #expect(orders.columns[2].typeModifier == (12 << 16 | 2) + 4)  // numeric(12,2)
         #expect(orders.columns[0].typeModifier == -1)
 
         guard case .insert(let first) = messages[3] else { Issue.record("not Insert"); return }
@@ -119,7 +120,7 @@ import Testing
         #expect(messages.count == 37)
         guard case .insert(let first) = messages[3] else { Issue.record("not Insert"); return }
         #expect(first.newTuple.map(\.kind) == [.binary, .binary, .binary, .binary, .binary])
-        #expect(first.newTuple.slice(0).map(Array.init) == [0, 0, 0, 0, 0, 0, 0, 1]) // int8 1
+        #expect(first.newTuple.slice(0).map(Array.init) == [0, 0, 0, 0, 0, 0, 0, 1])  // int8 1
         #expect(first.newTuple.slice(1).map(Array.init) == Array("first".utf8))
         // numeric 19.99 in binary: ndigits 2, weight 0, sign +, dscale 2, digits 19 and 9900
         #expect(first.newTuple.slice(2).map(Array.init) == [0, 2, 0, 0, 0, 0, 0, 2, 0, 19, 0x26, 0xAC])
@@ -168,11 +169,15 @@ import Testing
 
     @Test func decodesProtocol3TwoPhaseCommit() throws {
         let messages = try decodeAll(PostgreSQLCapture.protocol3TwoPhase)
-        #expect(messages.map(\.kind) == [.beginPrepare, .type, .relation, .insert, .prepare, .commitPrepared,
-                                         .beginPrepare, .prepare, .rollbackPrepared])
+        #expect(
+            messages.map(\.kind) == [
+                .beginPrepare, .type, .relation, .insert, .prepare, .commitPrepared,
+                .beginPrepare, .prepare, .rollbackPrepared,
+            ])
         guard case .beginPrepare(let begin) = messages[0], case .prepare(let prepare) = messages[4],
-              case .commitPrepared(let commit) = messages[5], case .rollbackPrepared(let rollback) = messages[8],
-              case .prepare(let rolledBackPrepare) = messages[7] else { Issue.record("unexpected messages"); return }
+            case .commitPrepared(let commit) = messages[5], case .rollbackPrepared(let rollback) = messages[8],
+            case .prepare(let rolledBackPrepare) = messages[7]
+        else { Issue.record("unexpected messages"); return }
         #expect(begin.gid == "gid-commit")
         #expect(prepare.gid == "gid-commit")
         #expect(prepare.xid == begin.xid)

@@ -2,18 +2,21 @@ import Testing
 @testable import PGOutput
 
 @Suite struct PrepareTests {
-    let expected = PGOutputMessage.Prepare(prepareLSN: LSN(0x100), endLSN: LSN(0x180),
-                                           prepareTimestamp: .init(microsecondsSince2000: 44), xid: 321, gid: "tx-1")
+    let expected = PGOutputMessage.Prepare(
+        prepareLSN: LSN(0x100), endLSN: LSN(0x180),
+        prepareTimestamp: .init(microsecondsSince2000: 44), xid: 321, gid: "tx-1")
 
     @Test func decodesPrepare() throws {
-        let bytes = Fixture.prepare(prepareLSN: LSN(0x100), endLSN: LSN(0x180), prepareTimestamp: .init(microsecondsSince2000: 44),
-                                    xid: 321, gid: "tx-1")
+        let bytes = Fixture.prepare(
+            prepareLSN: LSN(0x100), endLSN: LSN(0x180), prepareTimestamp: .init(microsecondsSince2000: 44),
+            xid: 321, gid: "tx-1")
         #expect(try PGOutputMessage.decode(bytes) == .prepare(expected))
     }
 
     @Test func decodesStreamPrepareWithTheSameLayout() throws {
-        let bytes = Fixture.prepare(kind: "p", prepareLSN: LSN(0x100), endLSN: LSN(0x180),
-                                    prepareTimestamp: .init(microsecondsSince2000: 44), xid: 321, gid: "tx-1")
+        let bytes = Fixture.prepare(
+            kind: "p", prepareLSN: LSN(0x100), endLSN: LSN(0x180),
+            prepareTimestamp: .init(microsecondsSince2000: 44), xid: 321, gid: "tx-1")
         #expect(try PGOutputMessage.decode(bytes) == .streamPrepare(expected))
     }
 

@@ -5,8 +5,11 @@ import Testing
     let bytes = Fixture.keepalive(walEnd: LSN(0x16_B374_D848), serverTime: .init(microsecondsSince2000: 123), replyRequested: 0)
 
     @Test func decodesAllFields() throws {
-        #expect(try ReplicationMessage.decode(bytes) == .primaryKeepalive(.init(
-            walEnd: LSN(0x16_B374_D848), serverTime: .init(microsecondsSince2000: 123), replyRequested: false)))
+        #expect(
+            try ReplicationMessage.decode(bytes)
+                == .primaryKeepalive(
+                    .init(
+                        walEnd: LSN(0x16_B374_D848), serverTime: .init(microsecondsSince2000: 123), replyRequested: false)))
     }
 
     @Test func decodeFailsOnReplyFlagOtherThanZeroOrOne() {

@@ -16,11 +16,12 @@ import Testing
         #expect(relation.namespace == "sales")
         #expect(relation.name == "orders")
         #expect(relation.replicaIdentity == .default)
-        #expect(relation.columns == [
-            .init(flags: 1, name: "id", typeOID: 20, typeModifier: -1),
-            .init(flags: 0, name: "amount", typeOID: 1700, typeModifier: 0x000C_0006),
-            .init(flags: 0, name: "note", typeOID: 25, typeModifier: -1),
-        ])
+        #expect(
+            relation.columns == [
+                .init(flags: 1, name: "id", typeOID: 20, typeModifier: -1),
+                .init(flags: 0, name: "amount", typeOID: 1700, typeModifier: 0x000C_0006),
+                .init(flags: 0, name: "note", typeOID: 25, typeModifier: -1),
+            ])
         #expect(relation.columns.map(\.isKey) == [true, false, false])
     }
 
@@ -39,7 +40,7 @@ import Testing
         let error = decodeError { () throws(PGOutputError) in try PGOutputMessage.decode(bad) }
         #expect(error?.code == .invalidValue)
         #expect(error?.messageKind == "Relation")
-        #expect(error?.offset == 9) // 'R', Int32 OID, "s\0", "t\0"
+        #expect(error?.offset == 9)  // 'R', Int32 OID, "s\0", "t\0"
     }
 
     @Test func decodeFailsOnNegativeColumnCount() {

@@ -19,8 +19,11 @@ import TestSupport
 
     @Test func decodesPrimaryKeepalive() throws {
         let frame = Fixture.keepalive(walEnd: LSN(5), serverTime: .init(microsecondsSince2000: 9), replyRequested: 1)
-        #expect(try ReplicationMessage.decode(frame) == .primaryKeepalive(.init(
-            walEnd: LSN(5), serverTime: .init(microsecondsSince2000: 9), replyRequested: true)))
+        #expect(
+            try ReplicationMessage.decode(frame)
+                == .primaryKeepalive(
+                    .init(
+                        walEnd: LSN(5), serverTime: .init(microsecondsSince2000: 9), replyRequested: true)))
     }
 
     @Test func decodeFailsOnUnknownMessageType() {

@@ -21,9 +21,10 @@ import Testing
     @Test func decodeFailsWhenParallelFieldsMissingOrUnexpected() {
         let short = Fixture.streamAbort(xid: 12, subtransactionXid: 13)
         let long = Fixture.streamAbort(xid: 12, subtransactionXid: 13, abort: (LSN(1), .postgresEpoch))
-        #expect(decodeError { () throws(PGOutputError) in
-            try PGOutputMessage.decode(short, context: .init(parallelStreaming: true))
-        }?.code == .truncated)
+        #expect(
+            decodeError { () throws(PGOutputError) in
+                try PGOutputMessage.decode(short, context: .init(parallelStreaming: true))
+            }?.code == .truncated)
         #expect(decodeError { () throws(PGOutputError) in try PGOutputMessage.decode(long) }?.code == .trailingBytes)
     }
 

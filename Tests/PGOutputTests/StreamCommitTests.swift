@@ -5,8 +5,11 @@ import Testing
     let bytes = Fixture.streamCommit(xid: 12, commitLSN: LSN(0x10), endLSN: LSN(0x20), commitTimestamp: .init(microsecondsSince2000: 3))
 
     @Test func decodesAllFields() throws {
-        #expect(try PGOutputMessage.decode(bytes) == .streamCommit(.init(
-            xid: 12, commitLSN: LSN(0x10), endLSN: LSN(0x20), commitTimestamp: .init(microsecondsSince2000: 3))))
+        #expect(
+            try PGOutputMessage.decode(bytes)
+                == .streamCommit(
+                    .init(
+                        xid: 12, commitLSN: LSN(0x10), endLSN: LSN(0x20), commitTimestamp: .init(microsecondsSince2000: 3))))
     }
 
     @Test func decodeFailsWhenTruncated() {

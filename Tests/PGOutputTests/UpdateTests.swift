@@ -36,7 +36,7 @@ import Testing
 
     @Test func decodeFailsWhenNewTupleMarkerMissingAfterOldKey() {
         var bad = Fixture.update(relationOID: 7, oldKind: "K", old: [.null], new: [.null])
-        bad[9] = UInt8(ascii: "K") // where 'N' should be: 'U', OID, 'K', Int16, 'n'
+        bad[9] = UInt8(ascii: "K")  // where 'N' should be: 'U', OID, 'K', Int16, 'n'
         let error = decodeError { () throws(PGOutputError) in try PGOutputMessage.decode(bad) }
         #expect(error?.code == .invalidValue)
         #expect(error?.offset == 9)

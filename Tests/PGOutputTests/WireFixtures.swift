@@ -77,8 +77,10 @@ enum Fixture {
         var typeModifier: Int32
     }
 
-    static func relation(oid: UInt32, namespace: String, name: String, replicaIdentity: Character,
-                         columns: [Column]) -> [UInt8] {
+    static func relation(
+        oid: UInt32, namespace: String, name: String, replicaIdentity: Character,
+        columns: [Column]
+    ) -> [UInt8] {
         var w = WireWriter()
         w.ascii("R"); w.uint32(oid); w.cString(namespace); w.cString(name); w.ascii(replicaIdentity)
         w.int16(Int16(columns.count))
@@ -101,8 +103,10 @@ enum Fixture {
     }
 
     /// `oldKind` is "K", "O" or nil.
-    static func update(relationOID: UInt32, oldKind: Character? = nil, old: [FixtureValue] = [],
-                       new: [FixtureValue]) -> [UInt8] {
+    static func update(
+        relationOID: UInt32, oldKind: Character? = nil, old: [FixtureValue] = [],
+        new: [FixtureValue]
+    ) -> [UInt8] {
         var w = WireWriter()
         w.ascii("U"); w.uint32(relationOID)
         if let oldKind { w.ascii(oldKind); tuple(old, into: &w) }
@@ -169,24 +173,30 @@ enum Fixture {
     }
 
     /// Prepare (`P`) or, with `kind` "p", Stream Prepare.
-    static func prepare(kind: Character = "P", flags: UInt8 = 0, prepareLSN: LSN, endLSN: LSN,
-                        prepareTimestamp: PostgresTimestamp, xid: UInt32, gid: String) -> [UInt8] {
+    static func prepare(
+        kind: Character = "P", flags: UInt8 = 0, prepareLSN: LSN, endLSN: LSN,
+        prepareTimestamp: PostgresTimestamp, xid: UInt32, gid: String
+    ) -> [UInt8] {
         var w = WireWriter()
         w.ascii(kind); w.byte(flags); w.lsn(prepareLSN); w.lsn(endLSN); w.timestamp(prepareTimestamp); w.uint32(xid)
         w.cString(gid)
         return w.bytes
     }
 
-    static func commitPrepared(flags: UInt8 = 0, commitLSN: LSN, endLSN: LSN, commitTimestamp: PostgresTimestamp,
-                               xid: UInt32, gid: String) -> [UInt8] {
+    static func commitPrepared(
+        flags: UInt8 = 0, commitLSN: LSN, endLSN: LSN, commitTimestamp: PostgresTimestamp,
+        xid: UInt32, gid: String
+    ) -> [UInt8] {
         var w = WireWriter()
         w.ascii("K"); w.byte(flags); w.lsn(commitLSN); w.lsn(endLSN); w.timestamp(commitTimestamp); w.uint32(xid)
         w.cString(gid)
         return w.bytes
     }
 
-    static func rollbackPrepared(flags: UInt8 = 0, prepareEndLSN: LSN, rollbackEndLSN: LSN, prepareTimestamp: PostgresTimestamp,
-                                 rollbackTimestamp: PostgresTimestamp, xid: UInt32, gid: String) -> [UInt8] {
+    static func rollbackPrepared(
+        flags: UInt8 = 0, prepareEndLSN: LSN, rollbackEndLSN: LSN, prepareTimestamp: PostgresTimestamp,
+        rollbackTimestamp: PostgresTimestamp, xid: UInt32, gid: String
+    ) -> [UInt8] {
         var w = WireWriter()
         w.ascii("r"); w.byte(flags); w.lsn(prepareEndLSN); w.lsn(rollbackEndLSN); w.timestamp(prepareTimestamp)
         w.timestamp(rollbackTimestamp); w.uint32(xid); w.cString(gid)
@@ -206,10 +216,15 @@ enum Fixture {
             ("Begin", begin(finalLSN: LSN(0x16_B374_D848), commitTimestamp: .init(microsecondsSince2000: 1), xid: 7)),
             ("Commit", commit(commitLSN: LSN(10), endLSN: LSN(20), commitTimestamp: .init(microsecondsSince2000: 5))),
             ("Origin", origin(commitLSN: LSN(3), name: "node_a")),
-            ("Relation", relation(oid: 16384, namespace: "public", name: "orders", replicaIdentity: "d", columns: [
-                Column(flags: 1, name: "id", typeOID: 20, typeModifier: -1),
-                Column(flags: 0, name: "note", typeOID: 25, typeModifier: -1),
-            ])),
+            (
+                "Relation",
+                relation(
+                    oid: 16384, namespace: "public", name: "orders", replicaIdentity: "d",
+                    columns: [
+                        Column(flags: 1, name: "id", typeOID: 20, typeModifier: -1),
+                        Column(flags: 0, name: "note", typeOID: 25, typeModifier: -1),
+                    ])
+            ),
             ("Type", type(oid: 70000, namespace: "public", name: "mood")),
             ("Insert", insert(relationOID: 16384, new: [.text("1"), .null, .binary([0, 1]), .unchangedToast])),
             ("Update", update(relationOID: 16384, oldKind: "K", old: [.text("1"), .null], new: [.text("2"), .text("x")])),
@@ -225,8 +240,12 @@ enum Fixture {
             ("Begin Prepare", beginPrepare(prepareLSN: LSN(1), endLSN: LSN(2), prepareTimestamp: .postgresEpoch, xid: 5, gid: "g1")),
             ("Prepare", prepare(prepareLSN: LSN(1), endLSN: LSN(2), prepareTimestamp: .postgresEpoch, xid: 5, gid: "g1")),
             ("Commit Prepared", commitPrepared(commitLSN: LSN(3), endLSN: LSN(4), commitTimestamp: .postgresEpoch, xid: 5, gid: "g1")),
-            ("Rollback Prepared", rollbackPrepared(prepareEndLSN: LSN(2), rollbackEndLSN: LSN(6), prepareTimestamp: .postgresEpoch,
-                                                   rollbackTimestamp: .postgresEpoch, xid: 5, gid: "g1")),
+            (
+                "Rollback Prepared",
+                rollbackPrepared(
+                    prepareEndLSN: LSN(2), rollbackEndLSN: LSN(6), prepareTimestamp: .postgresEpoch,
+                    rollbackTimestamp: .postgresEpoch, xid: 5, gid: "g1")
+            ),
             ("Stream Prepare", prepare(kind: "p", prepareLSN: LSN(1), endLSN: LSN(2), prepareTimestamp: .postgresEpoch, xid: 5, gid: "g1")),
         ]
     }
@@ -249,11 +268,13 @@ func expectEveryPrefixTruncated<T>(
 ) {
     for length in 0..<bytes.count {
         let error = decodeError { () throws(PGOutputError) in try decode(Array(bytes[..<length])) }
-        #expect(error?.code == .truncated, "prefix of \(length) of \(bytes.count) bytes: \(String(describing: error))",
-                sourceLocation: sourceLocation)
+        #expect(
+            error?.code == .truncated, "prefix of \(length) of \(bytes.count) bytes: \(String(describing: error))",
+            sourceLocation: sourceLocation)
         if let error {
-            #expect(error.offset <= length, "offset \(error.offset) beyond the \(length) bytes given",
-                    sourceLocation: sourceLocation)
+            #expect(
+                error.offset <= length, "offset \(error.offset) beyond the \(length) bytes given",
+                sourceLocation: sourceLocation)
         }
     }
 }

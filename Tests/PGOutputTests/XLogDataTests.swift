@@ -5,8 +5,9 @@ import Testing
     let payload = Fixture.insert(relationOID: 16384, new: [.text("7"), .null])
 
     var frame: [UInt8] {
-        Fixture.xLogData(walStart: LSN(0x1_0000_0000), walEnd: LSN(0x1_0000_0100),
-                         serverTime: .init(microsecondsSince2000: 800_000_000_000_000), payload: payload)
+        Fixture.xLogData(
+            walStart: LSN(0x1_0000_0000), walEnd: LSN(0x1_0000_0100),
+            serverTime: .init(microsecondsSince2000: 800_000_000_000_000), payload: payload)
     }
 
     @Test func decodesHeaderAndKeepsPayloadInPlace() throws {
@@ -27,8 +28,9 @@ import Testing
     }
 
     @Test func decodeMessageReportsOffsetsFromThePayloadStart() throws {
-        let broken = Fixture.xLogData(walStart: LSN(1), walEnd: LSN(2), serverTime: .postgresEpoch,
-                                      payload: Array(payload.dropLast()))
+        let broken = Fixture.xLogData(
+            walStart: LSN(1), walEnd: LSN(2), serverTime: .postgresEpoch,
+            payload: Array(payload.dropLast()))
         guard case .xLogData(let data) = try ReplicationMessage.decode(broken) else { Issue.record("not XLogData"); return }
         let error = decodeError { () throws(PGOutputError) in try data.decodeMessage() }
         #expect(error?.code == .truncated)
@@ -52,8 +54,9 @@ import Testing
 
     @Test func equalityComparesPayloadBytes() throws {
         guard case .xLogData(let a) = try ReplicationMessage.decode(frame) else { Issue.record("not XLogData"); return }
-        let b = XLogData(walStart: a.walStart, walEnd: a.walEnd, serverTime: a.serverTime, bytes: payload,
-                         payloadRange: 0..<payload.count)
+        let b = XLogData(
+            walStart: a.walStart, walEnd: a.walEnd, serverTime: a.serverTime, bytes: payload,
+            payloadRange: 0..<payload.count)
         #expect(a == b)
     }
 }

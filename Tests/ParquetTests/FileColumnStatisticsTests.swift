@@ -22,10 +22,12 @@ struct FileColumnStatisticsTests {
             [.int64(40), .string("zz"), .null, .double(-1)],
             [.null, .string("a"), .decimal(7), .double(0)],
         ]
-        let summary = try write(rows, schema: [
-            ParquetColumn(name: "i", type: .int64), ParquetColumn(name: "s", type: .string),
-            ParquetColumn(name: "d", type: .decimal(precision: 30, scale: 2)), ParquetColumn(name: "f", type: .double),
-        ], rowsPerGroup: 2)
+        let summary = try write(
+            rows,
+            schema: [
+                ParquetColumn(name: "i", type: .int64), ParquetColumn(name: "s", type: .string),
+                ParquetColumn(name: "d", type: .decimal(precision: 30, scale: 2)), ParquetColumn(name: "f", type: .double),
+            ], rowsPerGroup: 2)
         #expect(summary.rowGroups == 2)
         let byName = Dictionary(uniqueKeysWithValues: summary.columns.map { ($0.path.joined(separator: "."), $0) })
         #expect(byName["i"]?.valueCount == 4 && byName["i"]?.nullCount == 1)
@@ -47,8 +49,9 @@ struct FileColumnStatisticsTests {
 
     @Test func aValueTooLongForTheStatisticsDropsTheFilesBounds() throws {
         let long = String(repeating: "x", count: 5000)
-        let summary = try write([[.string("a")], [.string("b")], [.string(long)], [.string("c")]],
-                                schema: [ParquetColumn(name: "s", type: .string)], rowsPerGroup: 2)
+        let summary = try write(
+            [[.string("a")], [.string("b")], [.string(long)], [.string("c")]],
+            schema: [ParquetColumn(name: "s", type: .string)], rowsPerGroup: 2)
         #expect(summary.columns[0].min == nil && summary.columns[0].max == nil)
         #expect(summary.columns[0].valueCount == 4)
     }

@@ -23,10 +23,14 @@ import Testing
     }
 
     @Test func footerCarriesSchemaNamesAndCreatedBy() {
-        let schema = ParquetSchema([ParquetColumn(name: "amount", type: .decimal(precision: 12, scale: 2)),
-                                    .list(name: "tags", element: .string)])
-        let bytes = FileMetadata(schema: schema, numRows: 0, rowGroups: [], keyValueMetadata: [("k", "v")],
-                                 createdBy: "replicatord version 9").encode()
+        let schema = ParquetSchema([
+            ParquetColumn(name: "amount", type: .decimal(precision: 12, scale: 2)),
+            .list(name: "tags", element: .string),
+        ])
+        let bytes = FileMetadata(
+            schema: schema, numRows: 0, rowGroups: [], keyValueMetadata: [("k", "v")],
+            createdBy: "replicatord version 9"
+        ).encode()
         for text in ["schema", "amount", "tags", "list", "element", "replicatord version 9"] {
             #expect(bytes.firstRange(of: Array(text.utf8)) != nil, "\(text) in footer")
         }
@@ -35,13 +39,17 @@ import Testing
 
     @Test func leafWithoutFieldIDIsUnchangedAndWithOneCarriesField9() {
         // SchemaElement{1: INT64, 3: OPTIONAL, 4: "id", 6: INT_64, [9: field_id 7,] 10: LogicalType{10: INTEGER{1: 64, 2: true}}}
-        let without = FileMetadata(schema: ParquetSchema([ParquetColumn(name: "id", type: .int64)]), numRows: 0, rowGroups: [],
-                                   keyValueMetadata: [], createdBy: "x").encode()
+        let without = FileMetadata(
+            schema: ParquetSchema([ParquetColumn(name: "id", type: .int64)]), numRows: 0, rowGroups: [],
+            keyValueMetadata: [], createdBy: "x"
+        ).encode()
         let plain: [UInt8] = [0x15, 0x04, 0x25, 0x02, 0x18, 0x02, 0x69, 0x64, 0x25, 0x24, 0x4C, 0xAC, 0x13, 0x40, 0x11, 0x00, 0x00, 0x00]
         #expect(without.firstRange(of: plain) != nil)
         #expect(without.firstRange(of: [0x35, 0x0E]) == nil)
-        let with = FileMetadata(schema: ParquetSchema([ParquetColumn(name: "id", type: .int64, fieldID: 7)]), numRows: 0,
-                                rowGroups: [], keyValueMetadata: [], createdBy: "x").encode()
+        let with = FileMetadata(
+            schema: ParquetSchema([ParquetColumn(name: "id", type: .int64, fieldID: 7)]), numRows: 0,
+            rowGroups: [], keyValueMetadata: [], createdBy: "x"
+        ).encode()
         let withID: [UInt8] = [0x15, 0x04, 0x25, 0x02, 0x18, 0x02, 0x69, 0x64, 0x25, 0x24, 0x35, 0x0E, 0x1C, 0xAC, 0x13, 0x40, 0x11, 0x00, 0x00, 0x00]
         #expect(with.firstRange(of: withID) != nil)
         #expect(with.count == without.count + 2)
@@ -49,15 +57,19 @@ import Testing
 
     @Test func fieldIDGoesBetweenPrecisionAndLogicalTypeForDecimals() {
         // 6: DECIMAL(5), 7: scale 2, 8: precision 12, 9: field_id 3, 10: LogicalType{5: DecimalType{1: 2, 2: 12}}
-        let bytes = FileMetadata(schema: ParquetSchema([ParquetColumn(name: "a", type: .decimal(precision: 12, scale: 2), fieldID: 3)]),
-                                 numRows: 0, rowGroups: [], keyValueMetadata: [], createdBy: "x").encode()
+        let bytes = FileMetadata(
+            schema: ParquetSchema([ParquetColumn(name: "a", type: .decimal(precision: 12, scale: 2), fieldID: 3)]),
+            numRows: 0, rowGroups: [], keyValueMetadata: [], createdBy: "x"
+        ).encode()
         #expect(bytes.firstRange(of: [0x25, 0x0A, 0x15, 0x04, 0x15, 0x18, 0x15, 0x06, 0x1C, 0x5C, 0x15, 0x04, 0x15, 0x18, 0x00, 0x00]) != nil)
     }
 
     @Test func listCarriesFieldIDOnTheListGroupAndTheElement() {
         let column = ParquetColumn.list(name: "tags", element: .string, fieldID: 5, elementFieldID: 6)
-        let bytes = FileMetadata(schema: ParquetSchema([column]), numRows: 0, rowGroups: [], keyValueMetadata: [],
-                                 createdBy: "x").encode()
+        let bytes = FileMetadata(
+            schema: ParquetSchema([column]), numRows: 0, rowGroups: [], keyValueMetadata: [],
+            createdBy: "x"
+        ).encode()
         // The LIST group: 6: LIST(3), 9: 5, 10: LogicalType{3: ListType{}}.
         #expect(bytes.firstRange(of: [0x15, 0x06, 0x35, 0x0A, 0x1C, 0x3C, 0x00, 0x00]) != nil)
         // The element: 6: UTF8(0), 9: 6, 10: LogicalType{1: StringType{}}.

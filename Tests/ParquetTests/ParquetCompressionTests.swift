@@ -102,19 +102,19 @@ import Testing
     /// An empty page (a column of nulls only has no values) compresses to a frame that each codec's
     /// decoder reads back as empty.
     @Test func emptyInputRoundTrips() throws {
-        let zstdCompressor = PageCompressor(codec: .zstd)   // the result points into the compressor's buffer
+        let zstdCompressor = PageCompressor(codec: .zstd)  // the result points into the compressor's buffer
         let zstd = try withExtendedLifetime(zstdCompressor) { try [UInt8]().withUnsafeBytes { Array(try zstdCompressor.compress($0)) } }
         var none = [UInt8](repeating: 0, count: 1)
         let n = none.withUnsafeMutableBytes { o in zstd.withUnsafeBytes { ZSTD_decompress(o.baseAddress, 0, $0.baseAddress, $0.count) } }
         #expect(!zstd.isEmpty && n == 0, "zstd frame \(zstd), decompressed \(n)")
 
-        let gzipCompressor = PageCompressor(codec: .gzip)   // the result points into the compressor's buffer
+        let gzipCompressor = PageCompressor(codec: .gzip)  // the result points into the compressor's buffer
         let gzip = try withExtendedLifetime(gzipCompressor) { try [UInt8]().withUnsafeBytes { Array(try gzipCompressor.compress($0)) } }
         let (rc, inflated) = Self.gunzip(gzip, count: 0)
         #expect(gzip.prefix(2) == [0x1F, 0x8B] && rc == Z_STREAM_END && inflated.isEmpty)
 
         // Snappy's raw format: the uncompressed length as a varint, then no elements.
-        let snappyCompressor = PageCompressor(codec: .snappy)   // the result points into the compressor's buffer
+        let snappyCompressor = PageCompressor(codec: .snappy)  // the result points into the compressor's buffer
         let snappy = try withExtendedLifetime(snappyCompressor) { try [UInt8]().withUnsafeBytes { Array(try snappyCompressor.compress($0)) } }
         #expect(snappy == [0])
     }

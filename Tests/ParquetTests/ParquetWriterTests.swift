@@ -111,10 +111,10 @@ import Testing
     /// The usage example of the module's hand-over note, kept compiling.
     @Test func usageExampleWritesFourColumns() throws {
         let schema = ParquetSchema([
-            ParquetColumn(name: "n", type: .int64),                                  // nullable INT64
-            ParquetColumn(name: "s", type: .string, nullable: false),                // STRING
+            ParquetColumn(name: "n", type: .int64),  // nullable INT64
+            ParquetColumn(name: "s", type: .string, nullable: false),  // STRING
             ParquetColumn(name: "amount", type: .decimal(precision: 12, scale: 2)),  // INT64-backed DECIMAL
-            .list(name: "xs", element: .int32),                                      // LIST<INT32>
+            .list(name: "xs", element: .int32),  // LIST<INT32>
         ])
         var options = ParquetWriterOptions()
         options.codec = .zstd(level: 1)

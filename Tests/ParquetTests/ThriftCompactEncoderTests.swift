@@ -5,9 +5,9 @@ import Testing
     @Test func shortFieldHeaderCarriesDeltaAndType() {
         var e = ThriftCompactEncoder()
         e.structBegin()
-        e.fieldI32(1, 3)       // delta 1, type i32 (5): 0x15, zigzag(3) = 6
-        e.fieldI64(3, -1)      // delta 2, type i64 (6): 0x26, zigzag(-1) = 1
-        e.fieldBool(4, true)   // delta 1, true (1): 0x11
+        e.fieldI32(1, 3)  // delta 1, type i32 (5): 0x15, zigzag(3) = 6
+        e.fieldI64(3, -1)  // delta 2, type i64 (6): 0x26, zigzag(-1) = 1
+        e.fieldBool(4, true)  // delta 1, true (1): 0x11
         e.fieldBool(5, false)  // delta 1, false (2): 0x12
         e.structEnd()
         #expect(e.bytes == [0x15, 0x06, 0x26, 0x01, 0x11, 0x12, 0x00])
@@ -41,11 +41,11 @@ import Testing
     @Test func nestedStructRestoresParentFieldID() {
         var e = ThriftCompactEncoder()
         e.structBegin()
-        e.fieldI32(1, 0)          // 0x15 0x00
-        e.fieldStructBegin(5)     // delta 4, struct (12): 0x4C
-        e.fieldI32(1, 1)          // 0x15 0x02
-        e.structEnd()             // 0x00
-        e.fieldI32(6, 2)          // delta 1 from 5: 0x15 0x04
+        e.fieldI32(1, 0)  // 0x15 0x00
+        e.fieldStructBegin(5)  // delta 4, struct (12): 0x4C
+        e.fieldI32(1, 1)  // 0x15 0x02
+        e.structEnd()  // 0x00
+        e.fieldI32(6, 2)  // delta 1 from 5: 0x15 0x04
         e.structEnd()
         #expect(e.bytes == [0x15, 0x00, 0x4C, 0x15, 0x02, 0x00, 0x15, 0x04, 0x00])
     }
@@ -65,8 +65,8 @@ import Testing
     @Test func i8AndI16Fields() {
         var e = ThriftCompactEncoder()
         e.structBegin()
-        e.fieldI8(1, -2)   // 0x13 then the raw byte 0xFE
-        e.fieldI16(2, 7)   // 0x14 then zigzag 14
+        e.fieldI8(1, -2)  // 0x13 then the raw byte 0xFE
+        e.fieldI16(2, 7)  // 0x14 then zigzag 14
         e.structEnd()
         #expect(e.bytes == [0x13, 0xFE, 0x14, 0x0E, 0x00])
     }

@@ -20,7 +20,7 @@ private func decodeNumeric(_ bytes: [UInt8]) throws -> NumericValue {
         let v = try decodeNumeric(numericBytes(weight: 1, sign: 0, dscale: 4, [123, 4567, 89]))
         #expect(v.text == "1234567.0089")
         #expect(v.unscaled(scale: 4) == 12_345_670_089)
-        #expect(v.unscaled(scale: 2) == nil)   // digits beyond the scale are never dropped silently
+        #expect(v.unscaled(scale: 2) == nil)  // digits beyond the scale are never dropped silently
         let small = try decodeNumeric(numericBytes(weight: -2, sign: 0x4000, dscale: 9, [1230]))
         #expect(small.text == "-0.000012300")
         #expect(small.unscaled(scale: 9) == -12300)

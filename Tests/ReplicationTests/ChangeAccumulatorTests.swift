@@ -20,17 +20,22 @@ private func tuple(_ values: [Int32?], toast: Set<Int> = []) -> TupleData {
 private let t0 = PostgresTimestamp(microsecondsSince2000: 0)
 
 private func relation(_ oid: UInt32 = 1, columns: [String] = ["id", "v"]) -> PGOutputMessage {
-    .relation(.init(oid: oid, namespace: "public", name: "t\(oid)", replicaIdentity: .default,
-                    columns: columns.enumerated().map { .init(flags: $0.offset == 0 ? 1 : 0, name: $0.element, typeOID: 23, typeModifier: -1) }))
+    .relation(
+        .init(
+            oid: oid, namespace: "public", name: "t\(oid)", replicaIdentity: .default,
+            columns: columns.enumerated().map { .init(flags: $0.offset == 0 ? 1 : 0, name: $0.element, typeOID: 23, typeModifier: -1) }))
 }
 
 private func resolve(_ r: PGOutputMessage.Relation) -> StreamRelation {
-    StreamRelation(oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
-                   kinds: r.columns.map { _ in .int32 }, keyColumns: [0], replicaIdentity: "d", primaryKeyColumns: [0])
+    StreamRelation(
+        oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
+        kinds: r.columns.map { _ in .int32 }, keyColumns: [0], replicaIdentity: "d", primaryKeyColumns: [0])
 }
 
-private func run(_ messages: [PGOutputMessage], start: LSN = .zero, tableStart: [UInt32: LSN] = [:], spillRows: Int = 1000,
-                 spill: (inout ChangeSegment) throws -> Void = { _ in }) throws -> ChangeAccumulator {
+private func run(
+    _ messages: [PGOutputMessage], start: LSN = .zero, tableStart: [UInt32: LSN] = [:], spillRows: Int = 1000,
+    spill: (inout ChangeSegment) throws -> Void = { _ in }
+) throws -> ChangeAccumulator {
     var acc = ChangeAccumulator(globalStart: start) { _, _ in Issue.record("text value") }
     acc.tableStart = tableStart
     acc.spillRows = spillRows
@@ -39,8 +44,7 @@ private func run(_ messages: [PGOutputMessage], start: LSN = .zero, tableStart: 
 }
 
 private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] {
-    [.begin(.init(finalLSN: LSN(lsn), commitTimestamp: t0, xid: 1))] + body +
-        [.commit(.init(commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTimestamp: t0))]
+    [.begin(.init(finalLSN: LSN(lsn), commitTimestamp: t0, xid: 1))] + body + [.commit(.init(commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTimestamp: t0))]
 }
 
 @Suite struct ChangeAccumulatorTests {
@@ -49,14 +53,18 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
     func writtenChangesKeepOnlyTheirOps(_ written: WrittenChanges, _ expected: String) throws {
         var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
         acc.writtenChanges = written
-        for m in [relation()] + txn(100, [
-            .insert(.init(relationOID: 1, newTuple: tuple([1, 10]))),
-            .update(.init(relationOID: 1, oldTuple: nil, newTuple: tuple([1, 11]))),
-            .delete(.init(relationOID: 1, oldTuple: .key(tuple([1, nil])))),
-            // A key change: D + I, or one U of the new row under CdcInsertsAndUpdates.
-            .update(.init(relationOID: 1, oldTuple: .key(tuple([2, nil])), newTuple: tuple([3, 30]))),
-            .truncate(.init(options: [], relationOIDs: [1])),
-        ]) { try acc.handle(m, resolve: resolve) }
+        for m in [relation()]
+            + txn(
+                100,
+                [
+                    .insert(.init(relationOID: 1, newTuple: tuple([1, 10]))),
+                    .update(.init(relationOID: 1, oldTuple: nil, newTuple: tuple([1, 11]))),
+                    .delete(.init(relationOID: 1, oldTuple: .key(tuple([1, nil])))),
+                    // A key change: D + I, or one U of the new row under CdcInsertsAndUpdates.
+                    .update(.init(relationOID: 1, oldTuple: .key(tuple([2, nil])), newTuple: tuple([3, 30]))),
+                    .truncate(.init(options: [], relationOIDs: [1])),
+                ])
+        { try acc.handle(m, resolve: resolve) }
         let segments = acc.takeSegments()
         #expect(String(decoding: segments.first?.ops ?? [], as: UTF8.self) == expected)
         let inserts = expected.filter { $0 == "I" }.count, updates = expected.filter { $0 == "U" }.count
@@ -65,12 +73,16 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
     }
 
     @Test func insertsUpdatesDeletesAndTruncateBecomeOpsInCommitOrder() throws {
-        var acc = try run([relation()] + txn(100, [
-            .insert(.init(relationOID: 1, newTuple: tuple([1, 10]))),
-            .update(.init(relationOID: 1, oldTuple: nil, newTuple: tuple([1, 11]))),
-            .delete(.init(relationOID: 1, oldTuple: .key(tuple([1, nil])))),
-            .truncate(.init(options: [], relationOIDs: [1])),
-        ]))
+        var acc = try run(
+            [relation()]
+                + txn(
+                    100,
+                    [
+                        .insert(.init(relationOID: 1, newTuple: tuple([1, 10]))),
+                        .update(.init(relationOID: 1, oldTuple: nil, newTuple: tuple([1, 11]))),
+                        .delete(.init(relationOID: 1, oldTuple: .key(tuple([1, nil])))),
+                        .truncate(.init(options: [], relationOIDs: [1])),
+                    ]))
         let segments = acc.takeSegments()
         #expect(segments.count == 1)
         #expect(String(decoding: segments[0].ops, as: UTF8.self) == "IUDT")
@@ -79,9 +91,13 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
     }
 
     @Test func updateWithAnOldKeyIsADeleteThenAnInsert() throws {
-        var acc = try run([relation()] + txn(100, [
-            .update(.init(relationOID: 1, oldTuple: .key(tuple([1, nil])), newTuple: tuple([2, 10]))),
-        ]))
+        var acc = try run(
+            [relation()]
+                + txn(
+                    100,
+                    [
+                        .update(.init(relationOID: 1, oldTuple: .key(tuple([1, nil])), newTuple: tuple([2, 10])))
+                    ]))
         let s = try #require(acc.takeSegments().first)
         #expect(String(decoding: s.ops, as: UTF8.self) == "DI")
         #expect(s.values.columns[0].int64s == [1, 2])
@@ -89,10 +105,14 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
     }
 
     @Test func unchangedToastIsFilledFromTheOldRowOrNamed() throws {
-        var acc = try run([relation()] + txn(100, [
-            .update(.init(relationOID: 1, oldTuple: nil, newTuple: tuple([1, nil], toast: [1]))),
-            .update(.init(relationOID: 1, oldTuple: .full(tuple([2, 7])), newTuple: tuple([2, nil], toast: [1]))),
-        ]))
+        var acc = try run(
+            [relation()]
+                + txn(
+                    100,
+                    [
+                        .update(.init(relationOID: 1, oldTuple: nil, newTuple: tuple([1, nil], toast: [1]))),
+                        .update(.init(relationOID: 1, oldTuple: .full(tuple([2, 7])), newTuple: tuple([2, nil], toast: [1]))),
+                    ]))
         let s = try #require(acc.takeSegments().first)
         #expect(s.unchangedToast.nulls == [false, true])
         #expect(Array(s.unchangedToast.byteValue(0)) == Array("v".utf8))
@@ -100,10 +120,11 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
     }
 
     @Test func transactionsBeforeTheStartAreSkippedGloballyAndPerTable() throws {
-        var acc = try run([relation(1), relation(2)]
-            + txn(50, [.insert(.init(relationOID: 1, newTuple: tuple([1, 1])))])
-            + txn(150, [.insert(.init(relationOID: 1, newTuple: tuple([2, 2]))), .insert(.init(relationOID: 2, newTuple: tuple([3, 3])))])
-            + txn(250, [.insert(.init(relationOID: 2, newTuple: tuple([4, 4])))]),
+        var acc = try run(
+            [relation(1), relation(2)]
+                + txn(50, [.insert(.init(relationOID: 1, newTuple: tuple([1, 1])))])
+                + txn(150, [.insert(.init(relationOID: 1, newTuple: tuple([2, 2]))), .insert(.init(relationOID: 2, newTuple: tuple([3, 3])))])
+                + txn(250, [.insert(.init(relationOID: 2, newTuple: tuple([4, 4])))]),
             start: LSN(100), tableStart: [2: LSN(200)])
         let segments = acc.takeSegments()
         #expect(segments.map(\.relation.oid) == [1, 2])
@@ -113,9 +134,10 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
     }
 
     @Test func aNewRelationLayoutStartsANewSegment() throws {
-        var acc = try run([relation()] + txn(100, [.insert(.init(relationOID: 1, newTuple: tuple([1, 1])))])
-            + [relation(columns: ["id", "v", "extra"])]
-            + txn(200, [.insert(.init(relationOID: 1, newTuple: tuple([2, 2, 2])))]))
+        var acc = try run(
+            [relation()] + txn(100, [.insert(.init(relationOID: 1, newTuple: tuple([1, 1])))])
+                + [relation(columns: ["id", "v", "extra"])]
+                + txn(200, [.insert(.init(relationOID: 1, newTuple: tuple([2, 2, 2])))]))
         let segments = acc.takeSegments()
         #expect(segments.map { $0.relation.columnNames.count } == [2, 3])
         #expect(segments.map(\.lastCommitEnd) == [LSN(108), LSN(208)])
@@ -123,8 +145,10 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
 
     @Test func aLargeSegmentIsSpilledAtTheThreshold() throws {
         var spilled = 0
-        var acc = try run([relation()] + txn(100, (1...10).map { .insert(.init(relationOID: 1, newTuple: tuple([Int32($0), 0]))) }),
-                          spillRows: 4) { segment in
+        var acc = try run(
+            [relation()] + txn(100, (1...10).map { .insert(.init(relationOID: 1, newTuple: tuple([Int32($0), 0]))) }),
+            spillRows: 4
+        ) { segment in
             spilled += segment.rowCount
             segment.removeRowsInMemory()
         }
@@ -147,26 +171,32 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
         var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
         acc.tableNames = [1: (schema: "public", name: "before_rename")]
         acc.skipUnknownTables = true
-        for m in [relation(1), relation(2)] + txn(100, [
-            .insert(.init(relationOID: 1, newTuple: tuple([1, 10]))),
-            .insert(.init(relationOID: 2, newTuple: tuple([1, 10]))),
-        ]) { try acc.handle(m, resolve: resolve) }
+        for m in [relation(1), relation(2)]
+            + txn(
+                100,
+                [
+                    .insert(.init(relationOID: 1, newTuple: tuple([1, 10]))),
+                    .insert(.init(relationOID: 2, newTuple: tuple([1, 10]))),
+                ])
+        { try acc.handle(m, resolve: resolve) }
         let segments = acc.takeSegments()
         #expect(segments.count == 1)
         #expect(segments.first?.relation.name == "before_rename" && segments.first?.relation.oid == 1)
     }
 
     @Test func tableNamesKeepTablesThatLeftThePublicationUnderTheirStoredName() {
-        let names = ChangeAccumulator.tableNames(current: [TableDescription(oid: 1, schema: "public", name: "now", columns: [], replicaIdentity: "d", estimatedRows: 0)],
-                                                 stored: [("public.then", 1), ("app.gone", 2)])
+        let names = ChangeAccumulator.tableNames(
+            current: [TableDescription(oid: 1, schema: "public", name: "now", columns: [], replicaIdentity: "d", estimatedRows: 0)],
+            stored: [("public.then", 1), ("app.gone", 2)])
         #expect(names[1]?.name == "now" && names[2]?.schema == "app" && names[2]?.name == "gone")
     }
 
     @Test func aBinaryValueOfAColumnReadAsTextFailsTheCycle() throws {
         var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
         let textCast: (PGOutputMessage.Relation) -> StreamRelation = { r in
-            StreamRelation(oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
-                           kinds: [.int32, .textCast], keyColumns: [0], replicaIdentity: "d", primaryKeyColumns: [0])
+            StreamRelation(
+                oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
+                kinds: [.int32, .textCast], keyColumns: [0], replicaIdentity: "d", primaryKeyColumns: [0])
         }
         #expect(throws: ChangeStreamError.binaryValueOfTextType(table: "public.t1", column: "v")) {
             for m in [relation(1)] + txn(100, [.insert(.init(relationOID: 1, newTuple: tuple([1, 10])))]) {
@@ -179,14 +209,19 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
     /// tells whether an update changed it.
     @Test func aFullIdentityUpdateThatKeepsThePrimaryKeyIsAU() throws {
         let full: (PGOutputMessage.Relation) -> StreamRelation = { r in
-            StreamRelation(oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
-                           kinds: [.int32, .int32], keyColumns: [0, 1], replicaIdentity: "f", primaryKeyColumns: [0])
+            StreamRelation(
+                oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
+                kinds: [.int32, .int32], keyColumns: [0, 1], replicaIdentity: "f", primaryKeyColumns: [0])
         }
         var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
-        for m in [relation(1)] + txn(100, [
-            .update(.init(relationOID: 1, oldTuple: .full(tuple([1, 10])), newTuple: tuple([1, 11]))),
-            .update(.init(relationOID: 1, oldTuple: .full(tuple([1, 11])), newTuple: tuple([2, 11]))),
-        ]) { try acc.handle(m, resolve: full) }
+        for m in [relation(1)]
+            + txn(
+                100,
+                [
+                    .update(.init(relationOID: 1, oldTuple: .full(tuple([1, 10])), newTuple: tuple([1, 11]))),
+                    .update(.init(relationOID: 1, oldTuple: .full(tuple([1, 11])), newTuple: tuple([2, 11]))),
+                ])
+        { try acc.handle(m, resolve: full) }
         let segment = acc.takeSegments()[0]
         #expect(String(decoding: segment.ops, as: UTF8.self) == "UDI")
         #expect(segment.updates == 1 && segment.deletes == 1 && segment.inserts == 1)
@@ -194,13 +229,18 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
 
     @Test func aFullIdentityUpdateOfATableWithoutPrimaryKeyIsADeleteAndAnInsert() throws {
         let keyless: (PGOutputMessage.Relation) -> StreamRelation = { r in
-            StreamRelation(oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
-                           kinds: [.int32, .int32], keyColumns: [0, 1], replicaIdentity: "f", primaryKeyColumns: [])
+            StreamRelation(
+                oid: r.oid, schema: r.namespace, name: r.name, columnNames: r.columns.map(\.name),
+                kinds: [.int32, .int32], keyColumns: [0, 1], replicaIdentity: "f", primaryKeyColumns: [])
         }
         var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
-        for m in [relation(1)] + txn(100, [
-            .update(.init(relationOID: 1, oldTuple: .full(tuple([1, 10])), newTuple: tuple([1, 11]))),
-        ]) { try acc.handle(m, resolve: keyless) }
+        for m in [relation(1)]
+            + txn(
+                100,
+                [
+                    .update(.init(relationOID: 1, oldTuple: .full(tuple([1, 10])), newTuple: tuple([1, 11])))
+                ])
+        { try acc.handle(m, resolve: keyless) }
         #expect(String(decoding: acc.takeSegments()[0].ops, as: UTF8.self) == "DI")
     }
 
@@ -208,14 +248,18 @@ private func txn(_ lsn: UInt64, _ body: [PGOutputMessage]) -> [PGOutputMessage] 
     /// kept, never the value) while the other tables' rows go on.
     @Test func aValueThatDoesNotDecodeFailsItsTableOnly() throws {
         var acc = ChangeAccumulator(globalStart: .zero) { _, _ in Issue.record("text value") }
-        let short = TupleData(bytes: [0, 1, 0, 0, 0, 9], values: [.binary(0..<2), .binary(2..<6)])   // a 2-byte int4
-        for m in [relation(1), relation(2)] + txn(100, [
-            .insert(.init(relationOID: 1, newTuple: tuple([1, 10]))),
-            .insert(.init(relationOID: 2, newTuple: tuple([1, 10]))),
-            .insert(.init(relationOID: 1, newTuple: short)),
-            .insert(.init(relationOID: 1, newTuple: tuple([3, 30]))),
-            .insert(.init(relationOID: 2, newTuple: tuple([2, 20]))),
-        ]) { try acc.handle(m, resolve: resolve) }
+        let short = TupleData(bytes: [0, 1, 0, 0, 0, 9], values: [.binary(0..<2), .binary(2..<6)])  // a 2-byte int4
+        for m in [relation(1), relation(2)]
+            + txn(
+                100,
+                [
+                    .insert(.init(relationOID: 1, newTuple: tuple([1, 10]))),
+                    .insert(.init(relationOID: 2, newTuple: tuple([1, 10]))),
+                    .insert(.init(relationOID: 1, newTuple: short)),
+                    .insert(.init(relationOID: 1, newTuple: tuple([3, 30]))),
+                    .insert(.init(relationOID: 2, newTuple: tuple([2, 20]))),
+                ])
+        { try acc.handle(m, resolve: resolve) }
         let segments = acc.takeSegments()
         #expect(segments.map(\.relation.oid) == [2] && segments[0].inserts == 2)
         let failed = acc.takeFailedTables()

@@ -64,7 +64,7 @@ private struct CopyBuilder {
         var b = CopyBuilder()
         b.header()
         b.row([[0, 0, 0, 1], Array("one".utf8), nil])
-        b.row([[0, 0, 0, 2], nil, [0, 0, 1, 2, 0, 9]])   // ctid (258,9), its large text left out
+        b.row([[0, 0, 0, 2], nil, [0, 0, 1, 2, 0, 9]])  // ctid (258,9), its large text left out
         b.row([[0, 0, 0, 3], Array("three".utf8), nil])
         b.trailer()
         var decoder = CopyBinaryDecoder(columnCount: 2, trailingRowID: true)
@@ -106,7 +106,9 @@ private struct CopyBuilder {
         var v = ColumnVector(kind: .text)
         v.appendBytes(UnsafeRawBufferPointer(start: nil, count: 0))
         v.appendNull()
-        try v.replaceLastNull(withBytes: 6) { bytes in bytes += Array("abc".utf8); bytes += Array("def".utf8) }
+        try v.replaceLastNull(withBytes: 6) { bytes in
+            bytes += Array("abc".utf8); bytes += Array("def".utf8)
+        }
         #expect(v.nulls == [false, false] && v.offsets == [0, 0, 6] && Array(v.byteValue(1)) == Array("abcdef".utf8))
         v.appendNull()
         #expect(throws: ValueDecodingError.self) { try v.replaceLastNull(withBytes: 5) { $0 += [1, 2] } }

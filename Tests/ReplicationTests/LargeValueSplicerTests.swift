@@ -19,7 +19,8 @@ private final class MemorySource: LargeValueSplicer.Source {
     static func be(_ v: Int, _ width: Int) -> [UInt8] { (0..<width).map { UInt8(truncatingIfNeeded: v >> (8 * (width - 1 - $0))) } }
     static func xlog(_ body: [UInt8]) -> [UInt8] { [UInt8(ascii: "w")] + [UInt8](repeating: 0, count: 24) + body }
     static func tuple(_ values: [(UInt8, [UInt8])]) -> [UInt8] {
-        be(values.count, 2) + values.flatMap { kind, bytes in kind == UInt8(ascii: "n") || kind == UInt8(ascii: "u") ? [kind] : [kind] + be(bytes.count, 4) + bytes }
+        be(values.count, 2)
+            + values.flatMap { kind, bytes in kind == UInt8(ascii: "n") || kind == UInt8(ascii: "u") ? [kind] : [kind] + be(bytes.count, 4) + bytes }
     }
 
     /// An Update with an old and a new tuple: the long values leave the message (their length set
@@ -35,7 +36,8 @@ private final class MemorySource: LargeValueSplicer.Source {
         #expect(large[0].bytes == long && large[1].bytes == other)
         #expect(spliced.count == message.count - 500)
         guard case .xLogData(let data) = try ReplicationMessage.decode(spliced),
-              case .update(let update) = try data.decodeMessage() else { Issue.record("not an update"); return }
+            case .update(let update) = try data.decodeMessage()
+        else { Issue.record("not an update"); return }
         #expect(update.oldTuple?.tuple[1] == .binary(update.oldTuple!.tuple[1].range!) && update.oldTuple?.tuple[1].range?.isEmpty == true)
         #expect(update.newTuple[1] == .unchangedToast && update.newTuple[2].range?.isEmpty == true)
     }

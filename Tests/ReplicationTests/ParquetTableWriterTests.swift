@@ -18,8 +18,9 @@ import Testing
     @Test func decimalNaNRowsAndListElementsAreListedInTheFooterAcrossBatches() throws {
         let columns = [
             ParquetTableWriter.Column(name: "amount", kind: .decimal(precision: 10, scale: 2), nullable: true, attnum: 2, typeName: "numeric(10,2)"),
-            ParquetTableWriter.Column(name: "amounts", kind: .list(element: .decimal(precision: 10, scale: 2)), nullable: true, attnum: 5,
-                                      typeName: "numeric(10,2)[]", missingValue: "{}"),
+            ParquetTableWriter.Column(
+                name: "amounts", kind: .list(element: .decimal(precision: 10, scale: 2)), nullable: true, attnum: 5,
+                typeName: "numeric(10,2)[]", missingValue: "{}"),
         ]
         let sink = ParquetMemorySink()
         let writer = try ParquetTableWriter(columns: columns, opColumn: false, unchangedToastColumn: false, options: ParquetFileOptions(), sink: sink)
@@ -36,7 +37,9 @@ import Testing
         try writer.finish()
         #expect(contains(sink.bytes, ParquetTableWriter.numericNaNMetadataKey))
         #expect(contains(sink.bytes, #"{"amount":[1,4],"amounts":[[0,1],[2,0],[3,1],[5,0]]}"#))
-        #expect(contains(sink.bytes, #"[{"name":"amount","attnum":2,"type":"numeric(10,2)"},{"name":"amounts","attnum":5,"type":"numeric(10,2)[]","missing":"{}"}]"#))
+        #expect(
+            contains(
+                sink.bytes, #"[{"name":"amount","attnum":2,"type":"numeric(10,2)"},{"name":"amounts","attnum":5,"type":"numeric(10,2)[]","missing":"{}"}]"#))
     }
 
     @Test func aFileWithoutNaNHasNoNaNKey() throws {
@@ -48,7 +51,7 @@ import Testing
         try writer.append(batch, ops: nil, unchangedToast: nil)
         try writer.finish()
         #expect(!contains(sink.bytes, ParquetTableWriter.numericNaNMetadataKey))
-        #expect(!contains(sink.bytes, ParquetTableWriter.columnsMetadataKey))   // attnums unknown: no column list
+        #expect(!contains(sink.bytes, ParquetTableWriter.columnsMetadataKey))  // attnums unknown: no column list
     }
 
     /// The portable default writes uuid and time as PostgreSQL's text; `exactLogicalTypes` keeps
@@ -67,8 +70,10 @@ import Testing
             let sink = ParquetMemorySink()
             let writer = try ParquetTableWriter(columns: columns, opColumn: false, unchangedToastColumn: false, options: options, sink: sink)
             var batch = ColumnBatch(kinds: columns.map(\.kind))
-            for (u, t, a, ts) in [("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "24:00:00", "{{1,2},{3,4}}", "2024-01-01 00:00:00"),
-                                  ("00000000-0000-0000-0000-0000000000ff", "13:45:00.05", "[0:1]={5,6}", "294276-12-31 23:59:59.999999")] {
+            for (u, t, a, ts) in [
+                ("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "24:00:00", "{{1,2},{3,4}}", "2024-01-01 00:00:00"),
+                ("00000000-0000-0000-0000-0000000000ff", "13:45:00.05", "[0:1]={5,6}", "294276-12-31 23:59:59.999999"),
+            ] {
                 try parse(u, into: &batch.columns[0]); try parse(t, into: &batch.columns[1])
                 try parse(a, into: &batch.columns[2]); try parse(ts, into: &batch.columns[3])
             }

@@ -73,10 +73,14 @@ private func texts(_ v: ColumnVector) -> [String] {
     }
 
     @Test func floatsParseExponentFormsAndExtremes() throws {
-        let d = try parse(.float64, "1e+100", "1.5e-07", "2.2250738585072014e-308", "5e-324", "1.7976931348623157e+308",
-                          "0.1", "-1.2345678901234567e-05", "1.2345678901234568e+20", "0.30000000000000004", "9007199254740993")
-        #expect(d.float64s == [1e100, 1.5e-7, 2.2250738585072014e-308, .leastNonzeroMagnitude, 1.7976931348623157e308,
-                               0.1, -1.2345678901234567e-05, 1.2345678901234568e+20, 0.30000000000000004, 9007199254740992])
+        let d = try parse(
+            .float64, "1e+100", "1.5e-07", "2.2250738585072014e-308", "5e-324", "1.7976931348623157e+308",
+            "0.1", "-1.2345678901234567e-05", "1.2345678901234568e+20", "0.30000000000000004", "9007199254740993")
+        #expect(
+            d.float64s == [
+                1e100, 1.5e-7, 2.2250738585072014e-308, .leastNonzeroMagnitude, 1.7976931348623157e308,
+                0.1, -1.2345678901234567e-05, 1.2345678901234568e+20, 0.30000000000000004, 9007199254740992,
+            ])
         let f = try parse(.float32, "3.4028235e+38", "1e-45", "1.1754944e-38", "0.1", "16777217", "-1.5")
         #expect(f.float32s == [.greatestFiniteMagnitude, .leastNonzeroMagnitude, 1.1754944e-38, 0.1, 16777216, -1.5])
     }
@@ -94,8 +98,10 @@ private func texts(_ v: ColumnVector) -> [String] {
             #expect(w.float32s[0].bitPattern == f.bitPattern, "\(f)")
         }
         // Fast-path boundaries: the parse must agree with the standard library's correctly rounded one.
-        for text in ["9007199254740992e22", "9007199254740993e-22", "1e22", "1e23", "1e-22", "1e-23",
-                     "16777216e10", "16777217e-10", "4.9406564584124654e-324", "2.4703282292062328e-324"] {
+        for text in [
+            "9007199254740992e22", "9007199254740993e-22", "1e22", "1e23", "1e-22", "1e-23",
+            "16777216e10", "16777217e-10", "4.9406564584124654e-324", "2.4703282292062328e-324",
+        ] {
             #expect(try parse(.float64, text).float64s[0].bitPattern == Double(text)!.bitPattern, "\(text)")
             #expect(try parse(.float32, text).float32s[0].bitPattern == Float(text)!.bitPattern, "\(text)")
         }
@@ -149,7 +155,7 @@ private func texts(_ v: ColumnVector) -> [String] {
         #expect(rejects(.decimal(precision: 12, scale: 0), "0.5"))
         #expect(rejects(.decimal(precision: 38, scale: 0), "999999999999999999999999999999999999999999"))
         #expect(rejects(.decimal(precision: 38, scale: 10), "99999999999999999999999999999999999"))
-        #expect(rejects(.decimal(precision: 18, scale: 0), "9223372036854775808"))   // beyond the Int64 storage
+        #expect(rejects(.decimal(precision: 18, scale: 0), "9223372036854775808"))  // beyond the Int64 storage
         for bad in ["", "-", ".5", "1.", "1e5", "+1", "1.2.3", " 1", "nan", "1,5", "--1"] {
             #expect(rejects(.decimal(precision: 12, scale: 2), bad), "\(bad)")
         }
@@ -186,14 +192,17 @@ private func texts(_ v: ColumnVector) -> [String] {
     }
 
     @Test func uuidBecomesSixteenBytes() throws {
-        let v = try parse(.uuid, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
-                          "00000000-0000-0000-0000-000000000000")
+        let v = try parse(
+            .uuid, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
+            "00000000-0000-0000-0000-000000000000")
         let bytes: [UInt8] = [0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8, 0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11]
         #expect(Array(v.byteValue(0)) == bytes && Array(v.byteValue(1)) == bytes)
         #expect(Array(v.byteValue(2)) == [UInt8](repeating: 0, count: 16))
-        for bad in ["", "a0eebc999c0b4ef8bb6d6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1",
-                    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a111", "a0eebc99_9c0b-4ef8-bb6d-6bb9bd380a11",
-                    "g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"] {
+        for bad in [
+            "", "a0eebc999c0b4ef8bb6d6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1",
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a111", "a0eebc99_9c0b-4ef8-bb6d-6bb9bd380a11",
+            "g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}",
+        ] {
             #expect(rejects(.uuid, bad), "\(bad)")
         }
     }
@@ -201,8 +210,9 @@ private func texts(_ v: ColumnVector) -> [String] {
     // MARK: dates and times
 
     @Test func dateCountsDaysFrom1970() throws {
-        let v = try parse(.date, "1970-01-01", "2000-01-01", "1999-12-31", "2024-02-29", "2000-02-29", "0001-01-01",
-                          "1969-12-31", "10000-01-01", "5874897-12-31")
+        let v = try parse(
+            .date, "1970-01-01", "2000-01-01", "1999-12-31", "2024-02-29", "2000-02-29", "0001-01-01",
+            "1969-12-31", "10000-01-01", "5874897-12-31")
         #expect(v.int64s == [0, 10957, 10956, 19782, 11016, -719162, -1, 2932897, 2145042905])
     }
 
@@ -218,9 +228,11 @@ private func texts(_ v: ColumnVector) -> [String] {
     }
 
     @Test func dateParseFailsOnImpossibleOrMalformedDates() {
-        for bad in ["", "2023-02-29", "1900-02-29", "0004-02-29 BC", "2024-04-31", "2024-13-01", "2024-00-10", "2024-01-00",
-                    "0000-01-01", "2024-1-01", "2024-01-1", "124-01-01", "2024-01-01 AD", "2024-01-01 BC ", "2024-01-01BC",
-                    "2024/01/01", "2024-01-01 00:00:00", "Infinity", "999999999-01-01", "1234567890-01-01", " BC"] {
+        for bad in [
+            "", "2023-02-29", "1900-02-29", "0004-02-29 BC", "2024-04-31", "2024-13-01", "2024-00-10", "2024-01-00",
+            "0000-01-01", "2024-1-01", "2024-01-1", "124-01-01", "2024-01-01 AD", "2024-01-01 BC ", "2024-01-01BC",
+            "2024/01/01", "2024-01-01 00:00:00", "Infinity", "999999999-01-01", "1234567890-01-01", " BC",
+        ] {
             #expect(rejects(.date, bad), "\(bad)")
         }
     }
@@ -228,18 +240,24 @@ private func texts(_ v: ColumnVector) -> [String] {
     @Test func timeCountsMicrosecondsAndAllowsTheEndOfDay() throws {
         let v = try parse(.time, "00:00:00", "23:59:59.999999", "24:00:00", "12:34:56.5", "00:00:00.000001", "01:02:03.04")
         #expect(v.int64s == [0, 86_399_999_999, 86_400_000_000, 45_296_500_000, 1, 3_723_040_000])
-        for bad in ["", "24:00:00.000001", "24:00:01", "24:01:00", "25:00:00", "12:60:00", "12:00:60", "12:34:56.1234567",
-                    "12:34", "12:34:56.", "1:02:03", "12:34:56+00", "12-34-56", "allballs"] {
+        for bad in [
+            "", "24:00:00.000001", "24:00:01", "24:01:00", "25:00:00", "12:60:00", "12:00:60", "12:34:56.1234567",
+            "12:34", "12:34:56.", "1:02:03", "12:34:56+00", "12-34-56", "allballs",
+        ] {
             #expect(rejects(.time, bad), "\(bad)")
         }
     }
 
     @Test func timestampCountsMicrosecondsFrom1970() throws {
-        let v = try parse(.timestamp, "1970-01-01 00:00:00", "2024-02-29 12:34:56.789", "0001-01-01 00:00:00",
-                          "0001-12-31 23:59:59.999999 BC", "294247-01-10 04:00:54.775806", "10000-01-01 00:00:00",
-                          "1969-12-31 23:59:59.999999")
-        #expect(v.int64s == [0, 1_709_210_096_789_000, -62_135_596_800_000_000, -62_135_596_800_000_001,
-                             Int64.max - 1, 2_932_897 * 86_400_000_000, -1])
+        let v = try parse(
+            .timestamp, "1970-01-01 00:00:00", "2024-02-29 12:34:56.789", "0001-01-01 00:00:00",
+            "0001-12-31 23:59:59.999999 BC", "294247-01-10 04:00:54.775806", "10000-01-01 00:00:00",
+            "1969-12-31 23:59:59.999999")
+        #expect(
+            v.int64s == [
+                0, 1_709_210_096_789_000, -62_135_596_800_000_000, -62_135_596_800_000_001,
+                Int64.max - 1, 2_932_897 * 86_400_000_000, -1,
+            ])
         #expect(try parse(.timestamp, "infinity", "-infinity").int64s == [.max, -.max])
     }
 
@@ -256,32 +274,41 @@ private func texts(_ v: ColumnVector) -> [String] {
     }
 
     @Test func timestamptzConvertsEveryOffsetToUTC() throws {
-        let v = try parse(.timestamptz, "1970-01-01 00:00:00+00", "1970-01-01 05:30:00+05:30", "1969-12-31 16:00:00-08",
-                          "1970-01-01 05:30:15+05:30:15", "2000-01-01 00:00:00.000001+00", "0044-03-15 12:00:00+00 BC",
-                          "1969-12-31 23:59:59-00:00:01", "infinity", "-infinity")
+        let v = try parse(
+            .timestamptz, "1970-01-01 00:00:00+00", "1970-01-01 05:30:00+05:30", "1969-12-31 16:00:00-08",
+            "1970-01-01 05:30:15+05:30:15", "2000-01-01 00:00:00.000001+00", "0044-03-15 12:00:00+00 BC",
+            "1969-12-31 23:59:59-00:00:01", "infinity", "-infinity")
         let idesDays: Int64 = -719_528 - 43 * 365 - 10 + 31 + 28 + 14
         let ides: Int64 = (idesDays * 86_400 + 12 * 3600) * 1_000_000
         #expect(v.int64s == [0, 0, 0, 0, 946_684_800_000_001, ides, 0, .max, -.max])
     }
 
     @Test func timestampParseFailsOnMalformedText() {
-        for bad in ["", "2024-01-01", "2024-01-01 24:00:00", "2024-01-01T00:00:00", "2024-01-01 00:00:00+00",
-                    "2024-02-30 00:00:00", "2024-01-01 00:00", "2024-01-01 00:00:00 BC BC", "Infinity", "999999999-12-31 00:00:00"] {
+        for bad in [
+            "", "2024-01-01", "2024-01-01 24:00:00", "2024-01-01T00:00:00", "2024-01-01 00:00:00+00",
+            "2024-02-30 00:00:00", "2024-01-01 00:00", "2024-01-01 00:00:00 BC BC", "Infinity", "999999999-12-31 00:00:00",
+        ] {
             #expect(rejects(.timestamp, bad), "\(bad)")
         }
-        for bad in ["", "2024-01-01 00:00:00", "2024-01-01 00:00:00+5", "2024-01-01 00:00:00+16", "2024-01-01 00:00:00+05:60",
-                    "2024-01-01 00:00:00 +00", "2024-01-01 00:00:00+00 AD", "2024-01-01 00:00:00 BC+00", "2024-01-01 00:00:00+05:30:",
-                    "2024-01-01 00:00:00 UTC", "2024-01-01 00:00:00Z"] {
+        for bad in [
+            "", "2024-01-01 00:00:00", "2024-01-01 00:00:00+5", "2024-01-01 00:00:00+16", "2024-01-01 00:00:00+05:60",
+            "2024-01-01 00:00:00 +00", "2024-01-01 00:00:00+00 AD", "2024-01-01 00:00:00 BC+00", "2024-01-01 00:00:00+05:30:",
+            "2024-01-01 00:00:00 UTC", "2024-01-01 00:00:00Z",
+        ] {
             #expect(rejects(.timestamptz, bad), "\(bad)")
         }
     }
 
     @Test func intervalKeepsTheIso8601Text() throws {
-        let good = ["PT0S", "P1Y2M3DT4H5M6.5S", "P-1DT-1S", "PT-0.000001S", "P-178000000Y", "P1M", "PT1H", "PT-2562047788H-54.775808S",
-                    "P1Y-1M2DT-3H4M-5.5S"]
+        let good = [
+            "PT0S", "P1Y2M3DT4H5M6.5S", "P-1DT-1S", "PT-0.000001S", "P-178000000Y", "P1M", "PT1H", "PT-2562047788H-54.775808S",
+            "P1Y-1M2DT-3H4M-5.5S",
+        ]
         #expect(texts(try parse(.interval, good.first!, good[1], good[2], good[3], good[4], good[5], good[6], good[7], good[8])) == good)
-        for bad in ["", "P", "PT", "1Y", "P1S", "PT1Y", "PT1D", "P1.5Y", "PT1.5H", "P1M1Y", "P1Y1Y", "PT1H1H", "P1YT", "P-Y",
-                    "P1Y ", "PT1S1M", "P1DT2H3", "PT.5S", "PT1.S", "P1D T1H", "1 year"] {
+        for bad in [
+            "", "P", "PT", "1Y", "P1S", "PT1Y", "PT1D", "P1.5Y", "PT1.5H", "P1M1Y", "P1Y1Y", "PT1H1H", "P1YT", "P-Y",
+            "P1Y ", "PT1S1M", "P1DT2H3", "PT.5S", "PT1.S", "P1D T1H", "1 year",
+        ] {
             #expect(rejects(.interval, bad), "\(bad)")
         }
     }

@@ -28,8 +28,10 @@ public enum FuzzSeed {
 
     /// Draws (or reads) the seed, prints `<test>: seed N (REPLICATORD_TEST_SEED=N repeats it)` and
     /// returns a generator started from it (its `seed` goes into failure messages).
-    public static func generator(for test: String,
-                                 environment: [String: String] = ProcessInfo.processInfo.environment) -> SeededRandom {
+    public static func generator(
+        for test: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> SeededRandom {
         let seed = seed(environment: environment)
         print("\(test): seed \(seed) (\(variable)=\(seed) repeats it)")
         return SeededRandom(seed: seed)
