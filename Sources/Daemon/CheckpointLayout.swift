@@ -12,7 +12,7 @@ import Foundation
 ///
 /// A save writes one delta shard with the tables that changed (none when none did), then the head
 /// that lists it (one atomic put: the commit point), then removes the shards the head no longer
-/// lists. When the deltas hold more entries than there are tables, the save writes new base shards
+/// lists. When the deltas would hold as many entries as there are tables, the save writes new base shards
 /// instead (so every entry written is paid for once more, at most: the bytes stay proportional to
 /// the changes); past ``maxDeltas`` deltas, they are merged into one. A crash before the head
 /// leaves only unlisted shards, which the next writer removes; readers only follow the head.
@@ -169,7 +169,7 @@ enum CheckpointLayout {
         if changed.isEmpty && !removed { return SavePlan(writes: [], refs: refs) }
         let deltas = refs.filter(\.delta)
         let deltaEntries = deltas.reduce(0) { $0 + $1.tables }
-        if removed || deltaEntries + changed.count > max(next.count, minCompactionEntries) { return base() }
+        if removed || deltaEntries + changed.count >= max(next.count, minCompactionEntries) { return base() }
         var kept = refs
         var names = changed
         if deltas.count >= maxDeltas {
