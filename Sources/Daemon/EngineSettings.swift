@@ -41,6 +41,8 @@ public struct EngineSettings: Sendable {
     }()
     /// DMS's date partitioning (`[output] date_partition`): CDC files in date folders; nil: off.
     public var datePartition: DatePartition?
+    /// Iceberg tables whose leftover metadata this engine has looked for (once per table and process).
+    public let icebergMetadataSwept = FirstTimes()
     /// Date-folder partitions declared in Glue by this engine (kept so a folder costs one call).
     public let declaredGluePartitions = GlueCatalogSync.DeclaredPartitions()
     /// DMS's `CdcInsertsOnly` / `CdcInsertsAndUpdates`: which changes CDC files hold.

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Iceberg
 import ObjectStore
 import Replication
@@ -26,6 +27,7 @@ struct IcebergSync: Sendable {
     var clock: @Sendable () -> Int64 = IcebergSync.nowMs
     /// Whether ``housekeeping(_:)`` runs (off only to measure a table without it).
     var housekeepingOn = true
+    var logger = Logger(label: "replicatord.iceberg")
 
     /// Snapshot summary: the LSN up to which the snapshot holds the table's changes (a CDC cycle's
     /// end, a LOAD set's snapshot LSN).
@@ -115,6 +117,38 @@ struct IcebergSync: Sendable {
         let store = self.store
         for path in commits.flatMap(\.obsoleteMetadataFiles) {
             if let key = try? key(path) { try? BlockingCall.wait { try await store.delete(key: key) } }
+        }
+        if settings.icebergMetadataSwept.firstTime(last.table.metadataDirectory) { removeLeftoverMetadata(of: last.table) }
+    }
+
+    /// Removes what a killed run left in the table's `metadata/` (files of a commit killed before
+    /// its hint, or files a commit killed after its hint did not get to delete): every object there
+    /// that ``IcebergTable/metadataFiles`` does not name. Once per table and process, after a commit,
+    /// so a table's leftovers cost one listing. Data files are never touched (they live outside
+    /// `metadata/`). A failure is logged, not thrown: leftovers are unused, and the next process
+    /// tries again.
+    func removeLeftoverMetadata(of table: IcebergTable) {
+        let store = self.store
+        do {
+            let prefix = try key(table.metadataDirectory) + "/"
+            let keep = Set(try table.metadataFiles.map { try key($0) })
+            let listed = try BlockingCall.wait { try await store.list(prefix: prefix) }.map(\.key)
+            // The listing must hold the current metadata file under the name the table gives it;
+            // if it does not, names are not what this expects and nothing is removed.
+            guard listed.contains(try key(table.metadataPath)) else {
+                logger.warning(
+                    "iceberg metadata listing does not hold the current metadata file; leftovers not removed",
+                    metadata: ["iceberg.metadata": "\(table.metadataPath)"])
+                return
+            }
+            let leftovers = listed.filter { !keep.contains($0) }
+            for key in leftovers { try BlockingCall.wait { try await store.delete(key: key) } }
+            if !leftovers.isEmpty {
+                logger.notice(
+                    "iceberg metadata left by an interrupted run removed", metadata: ["iceberg.metadata": "\(prefix)", "files": "\(leftovers.count)"])
+            }
+        } catch {
+            logger.warning("cannot remove leftover iceberg metadata; the next run tries again", metadata: ["error": "\(error)"])
         }
     }
 

@@ -110,6 +110,18 @@ public struct IcebergTable: Sendable {
 
     /// `<location>/metadata`.
     public var metadataDirectory: String { Self.join(metadata.location, "metadata") }
+    /// Every file under ``metadataDirectory`` this version reads or keeps for readers of an earlier
+    /// one: `version-hint.text`, this metadata file and those of the metadata log, each live
+    /// snapshot's manifest list and the manifests they list. Anything else there is left over
+    /// (a commit killed between its files and the hint, or between the hint and its deletes).
+    public var metadataFiles: Set<String> {
+        var files: Set<String> = [metadataPath, Self.versionHintPath(location: metadata.location)]
+        for entry in metadata.metadataLog { files.insert(entry.metadataFile) }
+        for snapshot in metadata.snapshots { files.insert(snapshot.manifestList) }
+        files.formUnion(manifests.keys)
+        for list in manifestLists.values { for manifest in list { files.insert(manifest.path) } }
+        return files
+    }
     /// The URI of this version's metadata file.
     public var metadataPath: String { Self.metadataPath(location: metadata.location, version: version) }
 

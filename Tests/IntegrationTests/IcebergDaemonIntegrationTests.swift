@@ -79,6 +79,51 @@ struct IcebergDaemonIntegrationTests {
         (try? FileManager.default.contentsOfDirectory(atPath: dir + "/public/" + table + "/metadata")) ?? []
     }
 
+    @Test func aKillBetweenTheHintAndItsDeletesLeavesNothingOnceTheNextRunCommits() async throws {
+        try await DedicatedThread.run(name: "test") { try self.leftoverMetadata() }
+    }
+
+    /// The names of the files of `metadata/` the table's current metadata uses or keeps.
+    func referencedMetadata(_ dir: String, _ table: String) throws -> Set<String> {
+        var settings = EngineSettings(conninfo: "", publication: "", slot: "")
+        settings.iceberg = true
+        settings.icebergLocation = dir
+        let sync = IcebergSync(store: try LocalDirectoryStore(root: dir, logger: Logger(label: "test")), settings: settings)
+        let loaded = try #require(try sync.load(folder: "public/\(table)/"))
+        return Set(loaded.metadataFiles.map { String($0.split(separator: "/").last!) })
+    }
+
+    func leftoverMetadata() throws {
+        let (db, dir, config) = try setUp("iceberg_leftovers")
+        defer { db.drop() }
+        defer { for path in [dir, dir + ".spool"] { try? FileManager.default.removeItem(atPath: path) } }
+        // Snapshots expire after a second: from the third snapshot on, each commit's chain expires
+        // the oldest, whose manifest list it deletes after the hint moves.
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        try (text + "iceberg_snapshot_retention = \"1s\"\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let load = try crash.once(config)
+        try #require(load.status == 0, "full load failed: \(load.stderr)")
+        try db.execute("UPDATE public.orders SET note = 'first' WHERE id <= 10")
+        Thread.sleep(forTimeInterval: 1.2)
+        #expect(try crash.once(config).status == 0)
+        try db.execute("UPDATE public.orders SET note = 'second' WHERE id <= 10")
+        Thread.sleep(forTimeInterval: 1.2)
+        let killed = try crash.once(config, crashAt: "after-iceberg-hint-advanced")
+        #expect(killed.status == 97, "expected the injected crash: \(killed.stderr)")
+        let left = Set(metadataFiles(dir, "orders")).subtracting(try referencedMetadata(dir, "orders"))
+        #expect(!left.isEmpty, "the kill left no metadata file behind: the test tests nothing")
+        // The table opens in every reader as it is: the hint moved, the cycle's snapshot is current.
+        let (loaded, cdc) = try parquetFiles(dir, "orders")
+        try check(dir, [Expected(table: "orders", snapshots: nil, current: loaded + cdc)])
+
+        try db.execute("UPDATE public.orders SET note = 'third' WHERE id <= 10")
+        let next = try crash.once(config)
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(Set(metadataFiles(dir, "orders")) == (try referencedMetadata(dir, "orders")), "leftovers stayed: \(left.sorted())")
+        let oracle = try Oracle.check(conninfo: db.conninfo, files: .directory(dir), tables: ["public.orders"])
+        #expect(oracle["public.orders"]?["ok"] as? Bool == true, "\(oracle)")
+    }
+
     @Test func fullLoadAndCyclesAreOneSnapshotEachReadByEveryReader() async throws {
         try await DedicatedThread.run(name: "test") { try self.cycles() }
     }
