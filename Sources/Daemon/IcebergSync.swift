@@ -96,14 +96,19 @@ struct IcebergSync: Sendable {
 
     // MARK: Loading and storing
 
-    /// The table the folder's `version-hint.text` names, nil when there is none.
-    func load(folder: String) throws -> IcebergTable? {
+    /// The table the folder's `version-hint.text` names, nil when there is none. A commit needs the
+    /// current snapshot's manifest list and its parent's only; every live snapshot's is read when
+    /// `complete`, or when snapshots are due to expire (``expiryDue(_:)``).
+    func load(folder: String, complete: Bool = false) throws -> IcebergTable? {
         let location = location(folder)
         let store = self.store, hintKey = try key(IcebergTable.versionHintPath(location: location))
         guard try BlockingCall.wait({ try await store.head(key: hintKey) }) != nil else { return nil }
         let version = try IcebergTable.version(fromHint: try BlockingCall.wait { try await store.get(key: hintKey) })
         let json = try get(IcebergTable.metadataPath(location: location, version: version))
-        return try IcebergTable.load(metadataJSON: json, version: version) { try get($0) }
+        let scope: (TableMetadata) -> IcebergTable.LoadScope = { [self] in
+            complete || expiryDue($0) ? .all : .currentAndParent
+        }
+        return try IcebergTable.load(metadataJSON: json, version: version, scope: scope) { try get($0) }
     }
 
     /// Stores a chain of commits: every commit's files (manifests, manifest list, metadata), then
@@ -127,9 +132,12 @@ struct IcebergSync: Sendable {
     /// so a table's leftovers cost one listing. Data files are never touched (they live outside
     /// `metadata/`). A failure is logged, not thrown: leftovers are unused, and the next process
     /// tries again.
-    func removeLeftoverMetadata(of table: IcebergTable) {
+    func removeLeftoverMetadata(of committed: IcebergTable) {
         let store = self.store
         do {
+            guard let table = committed.isComplete ? committed : try load(folder: try key(committed.metadata.location) + "/", complete: true),
+                table.version == committed.version
+            else { return }
             let prefix = try key(table.metadataDirectory) + "/"
             let keep = Set(try table.metadataFiles.map { try key($0) })
             let listed = try BlockingCall.wait { try await store.list(prefix: prefix) }.map(\.key)
@@ -300,11 +308,25 @@ struct IcebergSync: Sendable {
             table = set.table
         }
         let horizon = now - settings.icebergSnapshotRetentionSeconds * 1000
-        if var expired = table.expireSnapshots(olderThanMs: horizon, minSnapshotsToKeep: 2, timestampMs: now) {
+        // Expiry needs every snapshot's manifest list, read only when it is due (see expiryDue).
+        if table.isComplete, var expired = table.expireSnapshots(olderThanMs: horizon, minSnapshotsToKeep: 2, timestampMs: now) {
             expired.unreferencedDataFiles = []  // the change log's files are never expiry's to remove
             commits.append(expired)
         }
         return commits
+    }
+
+    /// Whether a snapshot other than the current one and its parent is older than the retention
+    /// plus a tenth of it: expiry then runs, removing every snapshot older than the retention. So
+    /// the commits that read the whole history (expiry needs it) come once per tenth of the
+    /// retention (12 hours at the default 5 days), the others read two manifest lists; snapshots
+    /// live from the retention to 1.1 times it.
+    func expiryDue(_ metadata: TableMetadata) -> Bool {
+        let retention = settings.icebergSnapshotRetentionSeconds * 1000
+        let due = clock() - retention - retention / 10
+        let current = metadata.currentSnapshot
+        let kept = Set([current?.snapshotID, current?.parentSnapshotID].compactMap { $0 })
+        return metadata.snapshots.contains { $0.timestampMs < due && !kept.contains($0.snapshotID) }
     }
 
     private func attempt(_ folder: String, _ body: () throws(IcebergError) -> IcebergCommit) throws -> IcebergCommit {

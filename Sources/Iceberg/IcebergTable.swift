@@ -93,6 +93,9 @@ public struct IcebergTable: Sendable {
     public private(set) var manifestLists: [Int64: [ManifestSummary]]
     /// The entries of every manifest a live snapshot uses, by manifest URI.
     public private(set) var manifests: [String: ManifestFile]
+    /// Whether every live snapshot's manifest list is here (see ``LoadScope``); expiry and
+    /// ``metadataFiles`` need it.
+    public private(set) var isComplete = true
 
     /// Property: keep at most this many previous metadata files in the metadata log (Iceberg's
     /// `write.metadata.previous-versions-max`, default 100).
@@ -115,6 +118,7 @@ public struct IcebergTable: Sendable {
     /// snapshot's manifest list and the manifests they list. Anything else there is left over
     /// (a commit killed between its files and the hint, or between the hint and its deletes).
     public var metadataFiles: Set<String> {
+        precondition(isComplete, "metadataFiles of a table loaded without every manifest list")
         var files: Set<String> = [metadataPath, Self.versionHintPath(location: metadata.location)]
         for entry in metadata.metadataLog { files.insert(entry.metadataFile) }
         for snapshot in metadata.snapshots { files.insert(snapshot.manifestList) }
@@ -164,23 +168,41 @@ public struct IcebergTable: Sendable {
         return v
     }
 
+    /// Which manifest lists ``load(metadataJSON:version:scope:read:)`` reads.
+    public enum LoadScope: Sendable {
+        /// Every live snapshot's (and their manifests): what expiring snapshots, listing the table's
+        /// metadata files and reading an older snapshot's files need.
+        case all
+        /// The current snapshot's and its parent's: what a commit needs (append, overwrite, merge,
+        /// schema change, rollback to the parent). A history of any length then costs two lists.
+        case currentAndParent
+    }
+
     /// Continues a stored table: its metadata file's bytes (version `version`), and `read`
     /// returning the bytes of a manifest list or manifest by URI. Only `read` touches storage.
+    /// `scope` picks, from the parsed metadata, which manifest lists are read.
     public static func load(
-        metadataJSON: [UInt8], version: Int,
+        metadataJSON: [UInt8], version: Int, scope: (TableMetadata) -> LoadScope = { _ in .all },
         read: (String) throws -> [UInt8]
     ) throws -> IcebergTable {
         let metadata = try TableMetadata.parse(metadataJSON)
+        var snapshots = metadata.snapshots
+        if scope(metadata) == .currentAndParent, let current = metadata.currentSnapshot {
+            let wanted = Set([current.snapshotID, current.parentSnapshotID].compactMap { $0 })
+            snapshots = snapshots.filter { wanted.contains($0.snapshotID) }
+        }
         var lists: [Int64: [ManifestSummary]] = [:]
         var manifests: [String: ManifestFile] = [:]
-        for snapshot in metadata.snapshots {
+        for snapshot in snapshots {
             let list = try ManifestList.decode(try read(snapshot.manifestList)).manifests
             lists[snapshot.snapshotID] = list
             for m in list where manifests[m.path] == nil {
                 manifests[m.path] = try ManifestFile.decode(try read(m.path), inheritingFrom: m)
             }
         }
-        return IcebergTable(metadata: metadata, version: version, manifestLists: lists, manifests: manifests)
+        var table = IcebergTable(metadata: metadata, version: version, manifestLists: lists, manifests: manifests)
+        table.isComplete = snapshots.count == metadata.snapshots.count
+        return table
     }
 
     // MARK: Reading
@@ -290,6 +312,7 @@ public struct IcebergTable: Sendable {
     /// manifests only expired snapshots used, and the data files no retained snapshot
     /// references (the caller decides about those: change-log files stay).
     public func expireSnapshots(olderThanMs: Int64, minSnapshotsToKeep: Int = 1, timestampMs: Int64) -> IcebergCommit? {
+        precondition(isComplete, "expiring snapshots of a table loaded without every manifest list")
         var retained = Set<Int64>()
         var cursor = metadata.currentSnapshotID
         var depth = 0
