@@ -74,52 +74,42 @@ public struct AWSServiceClient: Sendable {
         headers: [(String, String)] = [], body: [UInt8] = []
     ) async throws -> HTTPResponse {
         let payloadHash = Digest.hex(Digest.sha256(body))
-        var schedule = RetrySchedule(policy: retry)
-        let clock = ContinuousClock()
-        let start = clock.now
-        while true {
-            schedule.attemptStarted()
-            let creds: AWSCredentials
-            do {
-                creds = try await credentials.credentials()
-            } catch let e as AWSCredentialsError {
-                throw AWSServiceError(.credentials, e.message, service: service, operation: operation, underlying: e)
-            }
-            let request = signedRequest(
-                method: method, path: path, query: query, headers: headers, body: body,
-                payloadHash: payloadHash, credentials: creds, amzDate: SigV4Signer.amzDate(now()))
-            let failure: AWSServiceError
-            let retryable: Bool
-            do {
-                let response = try await transport.send(request)
-                if (200..<300).contains(response.status) { return response }
-                (failure, retryable) = classify(response, operation: operation)
-            } catch let e as TransportError {
-                failure = AWSServiceError(.transport, e.message, service: service, operation: operation, underlying: e)
-                retryable = e.isRetryable
-            }
-            switch schedule.afterFailure(retryable: retryable, elapsed: clock.now - start, unit: Double.random(in: 0..<1)) {
-            case .retry(let delay):
+        return try await sendRetrying(
+            policy: retry, transport: transport,
+            request: {
+                let creds: AWSCredentials
+                do {
+                    creds = try await credentials.credentials()
+                } catch let e as AWSCredentialsError {
+                    throw AWSServiceError(.credentials, e.message, service: service, operation: operation, underlying: e)
+                }
+                return signedRequest(
+                    method: method, path: path, query: query, headers: headers, body: body,
+                    payloadHash: payloadHash, credentials: creds, amzDate: SigV4Signer.amzDate(now()))
+            },
+            failure: { classify($0, operation: operation) },
+            transportFailure: { AWSServiceError(.transport, $0.message, service: service, operation: operation, underlying: $0) },
+            retrying: { failure, attempt, delay in
                 logger.debug(
                     "AWS request failed, retrying",
                     metadata: [
-                        "aws.service": "\(service)", "aws.operation": "\(operation)", "aws.attempt": "\(schedule.attempts)",
+                        "aws.service": "\(service)", "aws.operation": "\(operation)", "aws.attempt": "\(attempt)",
                         "aws.error": "\(failure.awsCode ?? failure.code.description)",
                         "http.status": "\(failure.httpStatus.map(String.init) ?? "-")", "retry.delay": "\(delay)",
                     ])
-                try await Task.sleep(for: delay)
-            case .giveUp(let reason):
+            },
+            givingUp: { failure, retryable, reason, attempts in
                 var e = failure
-                e.attempts = schedule.attempts
+                e.attempts = attempts
                 if retryable {
                     e = AWSServiceError(
                         .unavailable, "\(failure.message) (gave up: \(reason))", service: service,
                         operation: operation, httpStatus: failure.httpStatus, awsCode: failure.awsCode,
-                        requestId: failure.requestId, attempts: schedule.attempts, underlying: failure)
+                        requestId: failure.requestId, attempts: attempts, underlying: failure)
                 }
-                throw e
+                return e
             }
-        }
+        ).response
     }
 
     /// The request as it goes on the wire, signed at `amzDate`: `host`, `x-amz-date`, the session token

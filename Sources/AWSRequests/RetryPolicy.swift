@@ -76,3 +76,48 @@ package struct RetrySchedule: Sendable {
         return .retry(after: delay)
     }
 }
+
+/// Sends one request until an answer is 2xx, a failure is not one a retry can cure, or `policy`
+/// gives up: the loop S3 and the JSON/query services share. Each attempt gets a request signed anew
+/// by `request` (credentials rotate, and a signature holds its time); `request` throwing ends the
+/// loop with its error (no credentials). Returns the answer and the retries it took.
+///
+/// - `failure` turns a non-2xx answer into the caller's error and whether a retry may cure it;
+/// - `transportFailure` does the same for a transport error (retryable as the transport says);
+/// - `retrying` is told before each wait (the failure, the attempt that failed, the delay);
+/// - `givingUp` makes the error thrown from the last failure, whether it was retryable, why the
+///   loop stops and the attempts made.
+package func sendRetrying<Failure: Error>(
+    policy: RetryPolicy, transport: any HTTPTransport,
+    request: () async throws -> HTTPRequest,
+    failure: (HTTPResponse) -> (Failure, retryable: Bool),
+    transportFailure: (TransportError) -> Failure,
+    retrying: (Failure, _ attempt: Int, _ delay: Duration) -> Void,
+    givingUp: (Failure, _ retryable: Bool, _ reason: String, _ attempts: Int) -> Failure
+) async throws -> (response: HTTPResponse, retries: Int) {
+    var schedule = RetrySchedule(policy: policy)
+    let clock = ContinuousClock()
+    let start = clock.now
+    var retries = 0
+    while true {
+        schedule.attemptStarted()
+        let sent = try await request()
+        let failed: Failure
+        let retryable: Bool
+        do {
+            let response = try await transport.send(sent)
+            if (200..<300).contains(response.status) { return (response, retries) }
+            (failed, retryable) = failure(response)
+        } catch let e as TransportError {
+            (failed, retryable) = (transportFailure(e), e.isRetryable)
+        }
+        switch schedule.afterFailure(retryable: retryable, elapsed: clock.now - start, unit: Double.random(in: 0..<1)) {
+        case .retry(let delay):
+            retries += 1
+            retrying(failed, schedule.attempts, delay)
+            try await Task.sleep(for: delay)
+        case .giveUp(let reason):
+            throw givingUp(failed, retryable, reason, schedule.attempts)
+        }
+    }
+}

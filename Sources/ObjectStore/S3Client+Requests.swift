@@ -80,67 +80,49 @@ extension S3Client {
         body: [UInt8] = []
     ) async throws -> (response: HTTPResponse, retries: Int) {
         let payloadHash = Digest.hex(Digest.sha256(body))
-        var schedule = RetrySchedule(policy: configuration.retry)
-        let clock = ContinuousClock()
-        let start = clock.now
-        var retries = 0
-        while true {
-            schedule.attemptStarted()
-            let creds: AWSCredentials
-            do {
-                creds = try await credentials.credentials()
-            } catch let e as AWSCredentialsError {
-                throw ObjectStoreError(.credentials, e.message, underlying: e)
-            } catch {
-                throw ObjectStoreError(.credentials, "cannot get credentials", underlying: error as NSError)
-            }
-            let request = signedRequest(
-                method: method, key: key, query: query, headers: extraHeaders, body: body,
-                payloadHash: payloadHash, credentials: creds, amzDate: SigV4Signer.amzDate(now()))
-            let failure: ObjectStoreError
-            let retryable: Bool
-            do {
-                let response = try await transport.send(request)
-                if (200..<300).contains(response.status) {
-                    if retries > 0 {
-                        logger.debug(
-                            "S3 request succeeded after retries",
-                            metadata: [
-                                "s3.operation": "\(operation)", "s3.key": "\(key ?? "")", "s3.retries": "\(retries)",
-                            ])
-                    }
-                    return (response, retries)
+        let bucket = configuration.bucket
+        let sent = try await sendRetrying(
+            policy: configuration.retry, transport: transport,
+            request: {
+                let creds: AWSCredentials
+                do {
+                    creds = try await credentials.credentials()
+                } catch let e as AWSCredentialsError {
+                    throw ObjectStoreError(.credentials, e.message, underlying: e)
+                } catch {
+                    throw ObjectStoreError(.credentials, "cannot get credentials", underlying: error as NSError)
                 }
-                (failure, retryable) = classify(response, operation: operation, key: key, method: method)
-            } catch let e as TransportError {
-                failure = ObjectStoreError(
-                    .transport, e.message, bucket: configuration.bucket, key: key, operation: operation,
-                    underlying: e)
-                retryable = e.isRetryable
-            }
-            let decision = schedule.afterFailure(retryable: retryable, elapsed: clock.now - start, unit: Double.random(in: 0..<1))
-            switch decision {
-            case .retry(let delay):
-                retries += 1
+                return signedRequest(
+                    method: method, key: key, query: query, headers: extraHeaders, body: body,
+                    payloadHash: payloadHash, credentials: creds, amzDate: SigV4Signer.amzDate(now()))
+            },
+            failure: { classify($0, operation: operation, key: key, method: method) },
+            transportFailure: { ObjectStoreError(.transport, $0.message, bucket: bucket, key: key, operation: operation, underlying: $0) },
+            retrying: { failure, attempt, delay in
                 logger.debug(
                     "S3 request failed, retrying",
                     metadata: [
-                        "s3.operation": "\(operation)", "s3.key": "\(key ?? "")", "s3.attempt": "\(schedule.attempts)",
-                        "s3.retries": "\(retries)", "s3.error": "\(failure.s3Code ?? failure.code.description)",
+                        "s3.operation": "\(operation)", "s3.key": "\(key ?? "")", "s3.attempt": "\(attempt)",
+                        "s3.retries": "\(attempt)", "s3.error": "\(failure.s3Code ?? failure.code.description)",
                         "http.status": "\(failure.httpStatus.map(String.init) ?? "-")", "retry.delay": "\(delay)",
                     ])
-                try await Task.sleep(for: delay)
-            case .giveUp(let reason):
+            },
+            givingUp: { failure, retryable, reason, attempts in
                 var e = failure
-                e.attempts = schedule.attempts
+                e.attempts = attempts
                 if retryable {
                     e = ObjectStoreError(
                         .unavailable, "\(failure.message) (gave up: \(reason))", bucket: e.bucket, key: e.key,
                         operation: operation, httpStatus: e.httpStatus, s3Code: e.s3Code, requestId: e.requestId,
-                        attempts: schedule.attempts, underlying: failure)
+                        attempts: attempts, underlying: failure)
                 }
-                throw e
-            }
+                return e
+            })
+        if sent.retries > 0 {
+            logger.debug(
+                "S3 request succeeded after retries",
+                metadata: ["s3.operation": "\(operation)", "s3.key": "\(key ?? "")", "s3.retries": "\(sent.retries)"])
         }
+        return sent
     }
 }
