@@ -51,8 +51,20 @@ extension GlueCatalogSync {
             let memo = { (folder: String) in "\(target.endpoint)\u{0}\(target.database)\u{0}\(name)\u{0}\(folder)" }
             let missing = folders.filter { !declared.contains(memo($0)) }
             let existing = try await glue { try await client.getTable(database: target.database, name: name) }
-            if let existing, existing.location != location || existing.partitionKeys != keys {
+            if let existing, existing.location != location {
                 logOtherTable(name, existing: existing.location, table: "\(table.schema).\(table.name)")
+                continue
+            }
+            if let existing, existing.partitionKeys != keys {
+                // The folder scheme changed (date_partition_sequence or _delimiter): Glue's partitions
+                // of the old keys cannot take the new folders, and are not ours to drop.
+                logger.error(
+                    "the Glue table's partition keys are not those of [output] date_partition_sequence and _delimiter: its partitions are left as they are (drop the Glue table to have it declared again)",
+                    metadata: [
+                        "glue.database": "\(target.database)", "glue.table": "\(name)", "table": "\(table.schema).\(table.name)",
+                        "glue.partition_keys": "\(existing.partitionKeys.map(\.name).joined(separator: ","))",
+                        "wanted": "\(keys.map(\.name).joined(separator: ","))",
+                    ])
                 continue
             }
             let wanted = GlueTable.parquet(
