@@ -23,6 +23,16 @@ import Replication
 ///   and `full_load_eta_seconds` (the whole load; absent when no estimate allows one)
 final class ReplicationMetrics {
     let registry = PrometheusCollectorRegistry()
+    /// The per-table families (see ``LabeledFamilies``: the registry's cost per new series is
+    /// quadratic in a family's size).
+    private var perTable = LabeledFamilies([
+        ("replicatord_rows_written_total", .counter, "Rows written to Parquet files that are stored, by table and operation."),
+        ("replicatord_bytes_written_total", .counter, "Bytes of Parquet files stored, by table."),
+        ("replicatord_files_stored_total", .counter, "Parquet files stored, by table."),
+        ("replicatord_full_load_rows", .gauge, "Rows in the table's LOAD files."),
+        ("replicatord_table_state", .gauge, "1 for the table's replication state."),
+        ("replicatord_full_load_rows_read", .gauge, "Rows of the table read by the running full load."),
+    ])
     private var seen: [String: Int64] = [:]
     private var errorsSeen: [String: Int] = [:]
     private var retriesSeen = 0
@@ -62,17 +72,13 @@ final class ReplicationMetrics {
         for (table, t) in tables where tablesSeen[table] != t {
             tableUpdates += 1
             for (op, value) in [("load", t.fullLoadRows), ("insert", t.inserts), ("update", t.updates), ("delete", t.deletes), ("truncate", t.truncates)] {
-                advance(
-                    "replicatord_rows_written_total", [("table", table), ("op", op)], to: value,
-                    help: "Rows written to Parquet files that are stored, by table and operation.")
+                advance("replicatord_rows_written_total", [("table", table), ("op", op)], to: value)
             }
-            advance("replicatord_bytes_written_total", [("table", table)], to: t.bytesWritten, help: "Bytes of Parquet files stored, by table.")
-            advance("replicatord_files_stored_total", [("table", table)], to: t.filesWritten, help: "Parquet files stored, by table.")
-            gauge(name: "replicatord_full_load_rows", labels: [("table", table)], help: "Rows in the table's LOAD files.")
-                .set(to: Double(t.fullLoadRows))
+            advance("replicatord_bytes_written_total", [("table", table)], to: t.bytesWritten)
+            advance("replicatord_files_stored_total", [("table", table)], to: t.filesWritten)
+            perTable.set("replicatord_full_load_rows", [("table", table)], to: Double(t.fullLoadRows))
             for status in ["loading", "replicating", "error"] {
-                gauge(name: "replicatord_table_state", labels: [("table", table), ("state", status)], help: "1 for the table's replication state.")
-                    .set(to: t.status.rawValue == status ? 1 : 0)
+                perTable.set("replicatord_table_state", [("table", table), ("state", status)], to: t.status.rawValue == status ? 1 : 0)
             }
         }
     }
@@ -121,10 +127,10 @@ final class ReplicationMetrics {
             gauge(name: "replicatord_lag_seconds", help: "Seconds since the start of the last successful cycle (changes before it are stored).").set(to: lag)
         }
         gauge(name: "replicatord_healthy", help: "1 when /health answers 200.").set(to: state.problems(at: now).isEmpty ? 1 : 0)
+        perTable.clear("replicatord_full_load_rows_read")
         if let load = state.fullLoad {
             for (table, t) in load.tables {
-                gauge(name: "replicatord_full_load_rows_read", labels: [("table", table)], help: "Rows of the table read by the running full load.")
-                    .set(to: Double(t.rows))
+                perTable.set("replicatord_full_load_rows_read", [("table", table)], to: Double(t.rows))
             }
             gauge(name: "replicatord_full_load_rows_per_second", help: "Rows per second of the running full load, all tables.").set(to: load.rowsPerSecond)
             if let eta = load.etaSeconds {
@@ -134,7 +140,7 @@ final class ReplicationMetrics {
     }
 
     /// The text exposition of every metric.
-    func text() -> String { registry.emitToString() }
+    func text() -> String { registry.emitToString() + perTable.render() }
 
     private func counter(name: String, labels: [(String, String)] = [], help: String) -> Counter {
         registry.makeCounter(descriptor: .init(metricName: name, unitName: "", helpText: help), labels: labels)
@@ -148,12 +154,15 @@ final class ReplicationMetrics {
         registry.makeDurationHistogram(descriptor: .init(metricName: name, unitName: "", helpText: help), labels: labels, buckets: buckets)
     }
 
-    private func advance(_ name: String, _ labels: [(String, String)], to value: Int64, help: String) {
+    /// A per-table counter follows a checkpoint figure: it grows by what the figure grew since it
+    /// was last seen, so it starts from the checkpoint's totals and never goes down while the
+    /// process runs; a reload (`full-load` migrations) starts a table's figures again, and the
+    /// counter follows it down silently (it does not move).
+    private func advance(_ name: String, _ labels: [(String, String)], to value: Int64) {
         let key = name + labels.map { "|\($0.1)" }.joined()
-        let counter = counter(name: name, labels: labels, help: help)
         let previous = seen[key] ?? 0
-        if value > previous { counter.increment(by: value - previous) }
-        // A reload (`full-load` migrations) starts a table's figures again: follow it down silently.
+        let exposed = perTable.value(name, labels) ?? 0
+        perTable.set(name, labels, to: exposed + Double(max(0, value - previous)))
         seen[key] = value
     }
 }

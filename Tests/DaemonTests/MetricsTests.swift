@@ -60,4 +60,26 @@ import Testing
         #expect(metrics.tableUpdates == 1_002)
         #expect(metrics.text().contains(#"replicatord_rows_written_total{table="public.t3",op="insert"} 4"#))
     }
+
+    @Test func tenThousandTablesRenderOneFamilyEachWithEscapedNames() {
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        var state = HealthState(interval: .seconds(10), startedAt: t0, phase: .cdc, slot: "s")
+        var checkpoint = Checkpoint(slot: "s", publication: "p", systemID: "1", phase: .cdc, confirmedLSN: LSN(0x100))
+        for i in 0..<10_000 { checkpoint.tables["public.t\(i)"] = .init(status: .replicating, oid: UInt32(i + 1), cdcStartLSN: LSN(1)) }
+        var odd = Checkpoint.TableState(status: .error, oid: 99_999, cdcStartLSN: LSN(1))
+        odd.inserts = 3
+        checkpoint.tables["public.odd\"na\\me"] = odd
+        state.cycleSucceeded(at: t0, kind: .cdc, files: 0, rows: 0, checkpoint: checkpoint)
+        let metrics = ReplicationMetrics()
+        metrics.update(from: state, at: t0)
+        let text = metrics.text()
+        #expect(text.components(separatedBy: "# TYPE replicatord_rows_written_total counter\n").count == 2)
+        #expect(text.components(separatedBy: "# TYPE replicatord_table_state gauge\n").count == 2)
+        let lines = text.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("replicatord_rows_written_total{") }.count == 10_001 * 5)
+        #expect(lines.filter { $0.hasPrefix("replicatord_table_state{") }.count == 10_001 * 3)
+        #expect(text.contains(#"replicatord_rows_written_total{table="public.odd\"na\\me",op="insert"} 3"#))
+        #expect(text.contains(#"replicatord_table_state{table="public.odd\"na\\me",state="error"} 1"#))
+        #expect(text.contains(#"replicatord_table_state{table="public.t42",state="replicating"} 1"#))
+    }
 }
