@@ -29,7 +29,16 @@ struct TableFailure: Error, CustomStringConvertible {
     /// an invalid request for that key; a store refusing everything fails the checkpoint first).
     static func isTableOwn(_ error: any Error) -> Bool {
         switch error {
-        case is TableFailure, is ValueDecodingError, is ParquetError, is InjectedRefusal: true
+        case is TableFailure, is ValueDecodingError, is InjectedRefusal: true
+        case let parquet as ParquetError:
+            // A local file the writer could not write (the spool's disk full, an I/O error) is the
+            // machine's, not the table's: the cycle fails and is retried. A store refusing the
+            // table's key is judged as the store's error below.
+            switch parquet.underlying {
+            case is ParquetSystemError: false
+            case let underlying?: isTableOwn(underlying)
+            case nil: true
+            }
         case let store as ObjectStoreError:
             // A key of the table's files; the checkpoint's keys (`_replicatord/`) are the cycle's.
             store.key.map { !$0.contains("_replicatord/") } == true && (store.code == .accessDenied || store.code == .invalidRequest)

@@ -268,6 +268,10 @@ public struct ChangeAccumulator: Sendable {
     /// Takes the segments out (for writing), leaving the accumulator empty but keeping the
     /// relation cache and positions.
     /// Segments of tables that failed are dropped (their spool files removed).
+    /// The bytes the segments' files will take in the spool: their spool writers' estimated sizes
+    /// (a writer buffers its row group, so little of it may be on disk yet) and the rows in memory.
+    public var heldBytes: Int64 { segments.reduce(0) { $0 + $1.heldBytes } }
+
     public mutating func takeSegments() -> [ChangeSegment] {
         defer { segments = []; openSegment = [:] }
         guard !failedTables.isEmpty else { return segments }

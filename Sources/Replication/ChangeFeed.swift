@@ -208,6 +208,26 @@ public final class ChangeFeed: Sendable {
         let continuous = options.continuous
         var transactionsBefore = 0
         var cuts = 0
+        // A cut ends early, at a transaction boundary, once the spool's file system runs low
+        // (SpoolSpace); a cut always holds at least one transaction. The free space is looked at
+        // once per transaction read.
+        let space = SpoolSpace(directory: spoolDirectory)
+        var lookedAt = 0
+        var low = false
+        let stopAtBoundary: (ChangeAccumulator) -> Bool = { [logger] accumulator in
+            guard let space, accumulator.transactions > transactionsBefore else { return false }
+            if accumulator.transactions != lookedAt {
+                lookedAt = accumulator.transactions
+                let wasLow = low
+                low = space.isLow(pending: accumulator.heldBytes)
+                if low && !wasLow {
+                    logger.warning(
+                        "the spool is running out of room: this cycle stores what it has read and the next goes on",
+                        metadata: ["spool.directory": "\(spoolDirectory)", "spool.reserve_bytes": "\(space.reserveBytes)"])
+                }
+            }
+            return low
+        }
         while true {
             let idle = state.withLock { $0.cutRequest == nil && $0.confirmRequest == nil && !$0.stopRequested }
             if idle && !(continuous && cuts > 0) {
@@ -228,7 +248,7 @@ public final class ChangeFeed: Sendable {
             if let request {
                 // On failure the segments in hand may have spool files; they are removed with the
                 // folder by the next feed's prepareSpool.
-                try stream.drain(until: request.target, into: &accumulator, resolver: resolver, spill: spill)
+                try stream.drain(until: request.target, into: &accumulator, resolver: resolver, spill: spill, stopAtBoundary: stopAtBoundary)
                 let segments = accumulator.takeSegments()
                 let cut = Cut(
                     segments: segments, end: max(stream.safePosition, start), target: request.target,
@@ -238,8 +258,12 @@ public final class ChangeFeed: Sendable {
                 cuts += 1
                 state.withLock { $0.cutRequest = nil }
                 request.continuation.resume(returning: cut)
+            } else if continuous && cuts > 0 && !(low && !accumulator.inTransaction) {
+                try stream.read(for: .milliseconds(200), into: &accumulator, resolver: resolver, spill: spill, stopAtBoundary: stopAtBoundary)
             } else if continuous && cuts > 0 {
-                try stream.read(for: .milliseconds(200), into: &accumulator, resolver: resolver, spill: spill)
+                // The spool is low: wait for the cut that stores (and frees) what was read.
+                try stream.sendStatus()
+                _ = wake.wait(timeout: .now() + .milliseconds(200))
             } else {
                 try stream.sendStatus()
             }

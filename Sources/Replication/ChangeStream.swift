@@ -65,9 +65,11 @@ public final class ChangeStream {
     /// earlier (by ``read(for:into:resolver:spill:)``) count: the drain may end past `target`.
     public func drain(
         until target: LSN, into accumulator: inout ChangeAccumulator, resolver: TypeResolver,
-        deadline: ContinuousClock.Instant? = nil, spill: (inout ChangeSegment) throws -> Void = { _ in }
+        deadline: ContinuousClock.Instant? = nil, spill: (inout ChangeSegment) throws -> Void = { _ in },
+        stopAtBoundary: (ChangeAccumulator) -> Bool = { _ in false }
     ) throws {
         while safePosition < target || accumulator.inTransaction {
+            if !accumulator.inTransaction && stopAtBoundary(accumulator) { return }
             if let deadline, ContinuousClock.now > deadline {
                 throw PGError(.replicationFailed, "the stream did not reach \(target) before the deadline (server at \(serverWalEnd))")
             }
@@ -82,10 +84,11 @@ public final class ChangeStream {
     /// continuously between cycles), stopping anywhere, even inside a transaction.
     public func read(
         for duration: Duration, into accumulator: inout ChangeAccumulator, resolver: TypeResolver,
-        spill: (inout ChangeSegment) throws -> Void = { _ in }
+        spill: (inout ChangeSegment) throws -> Void = { _ in }, stopAtBoundary: (ChangeAccumulator) -> Bool = { _ in false }
     ) throws {
         let until = ContinuousClock.now + duration
         while ContinuousClock.now < until {
+            if !accumulator.inTransaction && stopAtBoundary(accumulator) { return }
             let left = until - ContinuousClock.now
             let milliseconds = Int32(clamping: max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
             _ = try receive(into: &accumulator, resolver: resolver, timeoutMilliseconds: milliseconds, spill: spill)

@@ -13,6 +13,8 @@ public typealias PGError = PGClient.PGError
 public typealias ParquetSink = Parquet.ParquetSink
 /// A file the Parquet writer refuses (a value it cannot take).
 public typealias ParquetError = Parquet.ParquetError
+/// A local file the writer could not write (errno), as `ParquetError.underlying`.
+public typealias ParquetSystemError = Parquet.ParquetSystemError
 /// One column's statistics of a written Parquet file (for Iceberg's manifests).
 public typealias ParquetColumnSummary = Parquet.ParquetColumnSummary
 /// The Parquet writer and its schema, for the daemon's Iceberg day simulation (`replicatord-bench iceberg-day`).
