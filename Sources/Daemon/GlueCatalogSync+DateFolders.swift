@@ -70,15 +70,7 @@ extension GlueCatalogSync {
             let wanted = GlueTable.parquet(
                 name: name, columns: columns(table.layouts, keeping: existing?.columns ?? []),
                 location: location, partitionKeys: keys)
-            if let existing, existing.sameDefinition(as: withVersion(wanted, existing.versionId)) {
-                // declared already
-            } else if let existing {
-                try await glue { try await client.updateTable(database: target.database, wanted, expectedVersion: existing.versionId) }
-                changed = true
-            } else {
-                try await glue { try await client.createTable(database: target.database, wanted) }
-                changed = true
-            }
+            if try await put(wanted, over: existing) { changed = true }
             guard !missing.isEmpty else { continue }
             let partitions = missing.map { GluePartition(of: wanted, values: Self.partitionValues(folder: $0), location: location + $0) }
             try await glue { try await client.createPartitions(database: target.database, table: name, partitions) }

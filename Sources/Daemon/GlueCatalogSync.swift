@@ -116,12 +116,7 @@ public struct GlueCatalogSync: Sendable {
                 continue
             }
             let wanted = GlueTable.parquet(name: name, columns: columns(table.layouts, keeping: existing?.columns ?? []), location: location)
-            if let existing, existing.sameDefinition(as: withVersion(wanted, existing.versionId)) { continue }
-            if let existing {
-                try await glue { try await client.updateTable(database: target.database, wanted, expectedVersion: existing.versionId) }
-            } else {
-                try await glue { try await client.createTable(database: target.database, wanted) }
-            }
+            guard try await put(wanted, over: existing) else { continue }
             changed = true
             logger.info(
                 "glue table declared",
@@ -161,13 +156,8 @@ public struct GlueCatalogSync: Sendable {
                 let wanted = GlueTable.iceberg(
                     name: name, columns: columns(table.layouts, keeping: existing?.columns ?? []), location: location,
                     metadataLocation: metadata, previousMetadataLocation: previous == metadata ? existing?.parameters["previous_metadata_location"] : previous)
-                if let existing, existing.sameDefinition(as: withVersion(wanted, existing.versionId)) { break }
                 do {
-                    if let existing {
-                        try await glue { try await client.updateTable(database: target.database, wanted, expectedVersion: existing.versionId) }
-                    } else {
-                        try await glue { try await client.createTable(database: target.database, wanted) }
-                    }
+                    guard try await put(wanted, over: existing) else { break }
                     changed = true
                     logger.info(
                         "glue iceberg table advanced",
@@ -227,10 +217,16 @@ public struct GlueCatalogSync: Sendable {
             ])
     }
 
-    func withVersion(_ table: GlueTable, _ version: String?) -> GlueTable {
-        var t = table
-        t.versionId = version
-        return t
+    /// Makes the Glue table `wanted`: created when there is none, updated at the version read
+    /// (Glue's optimistic check) when it differs from `existing`. False when nothing was to change.
+    func put(_ wanted: GlueTable, over existing: GlueTable?) async throws -> Bool {
+        guard let existing else {
+            try await glue { try await client.createTable(database: target.database, wanted) }
+            return true
+        }
+        if existing.sameDefinition(as: wanted) { return false }
+        try await glue { try await client.updateTable(database: target.database, wanted, expectedVersion: existing.versionId) }
+        return true
     }
 
     func ensureDatabase() async throws {
