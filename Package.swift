@@ -97,14 +97,16 @@ let package = Package(
 
         // What the test targets share (the seeded generator of every randomized test).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "AWSTestSupport", dependencies: ["AWSRequests"], path: "Tests/AWSTestSupport"),
         // Unit tests: no network, no server.
         .testTarget(name: "PGOutputTests", dependencies: ["PGOutput", "TestSupport"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "TestSupport"]),
         .testTarget(name: "AWSRequestsTests", dependencies: ["AWSRequests"]),
-        .testTarget(name: "GlueCatalogTests", dependencies: ["GlueCatalog", "AWSRequests"]),
+        .testTarget(name: "GlueCatalogTests", dependencies: ["GlueCatalog", "AWSRequests", "AWSTestSupport"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "AWSRequests"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "PGOutput", "Parquet", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "GlueCatalog", "AWSRequests", "ObjectStore", "Replication", "TestSupport"]),
+        .testTarget(
+            name: "DaemonTests", dependencies: ["Daemon", "GlueCatalog", "AWSRequests", "AWSTestSupport", "ObjectStore", "Replication", "TestSupport"]),
         // Integration tests: a live PostgreSQL and moto_server, found through REPLICATORD_TEST_* variables.
         .testTarget(
             name: "IntegrationTests",

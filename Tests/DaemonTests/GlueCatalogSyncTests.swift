@@ -1,4 +1,5 @@
 import AWSRequests
+import AWSTestSupport
 import Foundation
 import GlueCatalog
 import Logging
@@ -8,23 +9,8 @@ import Synchronization
 import Testing
 @testable import Daemon
 
-/// A Glue that answers from a script, in order, and records the calls.
-final class ScriptedGlue: HTTPTransport {
-    let answers: Mutex<[HTTPResponse]>
-    let sent = Mutex<[HTTPRequest]>([])
-    init(_ answers: [HTTPResponse]) { self.answers = Mutex(answers) }
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        sent.withLock { $0.append(request) }
-        return answers.withLock { $0.isEmpty ? HTTPResponse(status: 200, body: Array("{}".utf8)) : $0.removeFirst() }
-    }
-    var targets: [String] { sent.withLock { $0.map { r in r.headers.first { $0.0 == "x-amz-target" }?.1 ?? "" } } }
-    func body(_ i: Int) throws -> [String: Any] {
-        try #require(JSONSerialization.jsonObject(with: Data(sent.withLock { $0[i].body })) as? [String: Any])
-    }
-}
-
 @Suite struct GlueCatalogSyncTests {
-    func sync(_ glue: ScriptedGlue, iceberg: Bool = false) throws -> GlueCatalogSync {
+    func sync(_ glue: ScriptedTransport, iceberg: Bool = false) throws -> GlueCatalogSync {
         var settings = EngineSettings(conninfo: "", publication: "p", slot: "s")
         settings.iceberg = iceberg
         settings.icebergLocation = "s3://bucket/lake"
@@ -42,7 +28,7 @@ final class ScriptedGlue: HTTPTransport {
     }
 
     @Test func columnsFollowTheNewestLayoutKeepDroppedOnesAndEndWithReplicatordsColumns() throws {
-        let s = try sync(ScriptedGlue([]))
+        let s = try sync(ScriptedTransport([]))
         let old = layout([("ID", .int64), ("note", .text)])
         let new = layout([("ID", .int64), ("note", .int32), ("added", .date)])
         let existing = [GlueTable.Column(name: "gone", type: "string")]
@@ -55,26 +41,26 @@ final class ScriptedGlue: HTTPTransport {
     }
 
     @Test func anUnchangedTableIsNotUpdated() async throws {
-        let s = try sync(ScriptedGlue([]))
+        let s = try sync(ScriptedTransport([]))
         let columns = s.columns([layout([("id", .int64)])], keeping: [])
         let current = GlueTable.parquet(name: "public_t_changes", columns: columns, location: "s3://bucket/lake/public/t/")
         let answer = try JSONEncoder().encode(["Table": current])
-        let glue = ScriptedGlue([HTTPResponse(status: 200, body: Array("{}".utf8)), HTTPResponse(status: 200, body: Array(answer))])
+        let glue = ScriptedTransport([HTTPResponse(status: 200, body: Array("{}".utf8)), HTTPResponse(status: 200, body: Array(answer))])
         try await sync(glue).declare([.init(schema: "public", name: "t", layouts: [layout([("id", .int64)])])])
         #expect(glue.targets == ["AWSGlue.GetDatabase", "AWSGlue.GetTable"])
     }
 
     @Test func aNewColumnUpdatesTheTableAtTheVersionRead() async throws {
-        let s = try sync(ScriptedGlue([]))
+        let s = try sync(ScriptedTransport([]))
         var current = GlueTable.parquet(
             name: "public_t_changes", columns: s.columns([layout([("id", .int64)])], keeping: []),
             location: "s3://bucket/lake/public/t/")
         current.versionId = "3"
         let answer = try JSONEncoder().encode(["Table": current]).withVersion("3")
-        let glue = ScriptedGlue([HTTPResponse(status: 200, body: Array("{}".utf8)), HTTPResponse(status: 200, body: answer)])
+        let glue = ScriptedTransport([HTTPResponse(status: 200, body: Array("{}".utf8)), HTTPResponse(status: 200, body: answer)])
         try await sync(glue).declare([.init(schema: "public", name: "t", layouts: [layout([("id", .int64), ("v", .text)])])])
         #expect(glue.targets == ["AWSGlue.GetDatabase", "AWSGlue.GetTable", "AWSGlue.UpdateTable"])
-        let update = try glue.body(2)
+        let update = try glue.json(2)
         #expect(update["VersionId"] as? String == "3")
         let columns = ((update["TableInput"] as? [String: Any])?["StorageDescriptor"] as? [String: Any])?["Columns"] as? [[String: String]]
         #expect(columns?.map { $0["Name"] ?? "" } == ["op", "id", "v", "_seq", "_commit_ts", "_unchanged_toast"])
@@ -83,17 +69,17 @@ final class ScriptedGlue: HTTPTransport {
     @Test func dateFoldersGetAPartitionedCDCTableAndEachFolderIsDeclaredOnce() async throws {
         let notFound = HTTPResponse(status: 400, body: Array(#"{"__type":"EntityNotFoundException","Message":"m"}"#.utf8))
         let ok = HTTPResponse(status: 200, body: Array("{}".utf8))
-        let glue = ScriptedGlue([ok, notFound, ok, ok])
+        let glue = ScriptedTransport([ok, notFound, ok, ok])
         let s = try sync(glue)
         let declared = GlueCatalogSync.DeclaredPartitions()
         let table = GlueCatalogSync.TableLayouts(schema: "public", name: "t", layouts: [layout([("id", .int64)])])
         try await s.declareDateFolders([(table, ["2026/11/24/"])], partition: DatePartition(), declared: declared)
         #expect(glue.targets == ["AWSGlue.GetDatabase", "AWSGlue.GetTable", "AWSGlue.CreateTable", "AWSGlue.BatchCreatePartition"])
-        let input = try #require(try glue.body(2)["TableInput"] as? [String: Any])
+        let input = try #require(try glue.json(2)["TableInput"] as? [String: Any])
         #expect(input["Name"] as? String == "public_t_cdc")
         #expect((input["PartitionKeys"] as? [[String: String]])?.map { $0["Name"] ?? "" } == ["year", "month", "day"])
         #expect((input["StorageDescriptor"] as? [String: Any])?["Location"] as? String == "s3://bucket/lake/public/t/")
-        let partition = try #require((try glue.body(3)["PartitionInputList"] as? [[String: Any]])?.first)
+        let partition = try #require((try glue.json(3)["PartitionInputList"] as? [[String: Any]])?.first)
         #expect(partition["Values"] as? [String] == ["2026", "11", "24"])
         #expect((partition["StorageDescriptor"] as? [String: Any])?["Location"] as? String == "s3://bucket/lake/public/t/2026/11/24/")
 
@@ -101,14 +87,14 @@ final class ScriptedGlue: HTTPTransport {
         let created = GlueTable.parquet(
             name: "public_t_cdc", columns: s.columns(table.layouts, keeping: []), location: "s3://bucket/lake/public/t/",
             partitionKeys: DatePartition().columnNames.map { .init(name: $0, type: "string") })
-        let again = ScriptedGlue([ok, HTTPResponse(status: 200, body: Array(try JSONEncoder().encode(["Table": created])))])
+        let again = ScriptedTransport([ok, HTTPResponse(status: 200, body: Array(try JSONEncoder().encode(["Table": created])))])
         try await sync(again).declareDateFolders([(table, ["2026/11/24/"])], partition: DatePartition(), declared: declared)
         #expect(again.targets == ["AWSGlue.GetDatabase", "AWSGlue.GetTable"])
     }
 
     @Test func anotherTablesGlueTableOfTheSameNameIsLeftAlone() async throws {
         let other = GlueTable.parquet(name: "public_t_changes", columns: [], location: "s3://elsewhere/t/")
-        let glue = ScriptedGlue([
+        let glue = ScriptedTransport([
             HTTPResponse(status: 200, body: Array("{}".utf8)),
             HTTPResponse(status: 200, body: Array(try JSONEncoder().encode(["Table": other]))),
         ])
@@ -129,15 +115,15 @@ final class ScriptedGlue: HTTPTransport {
             return try JSONEncoder().encode(["Table": t]).withVersion(version)
         }
         let conflict = HTTPResponse(status: 400, body: Array(#"{"__type":"ConcurrentModificationException","message":"changed"}"#.utf8))
-        let glue = ScriptedGlue([
+        let glue = ScriptedTransport([
             HTTPResponse(status: 200, body: Array("{}".utf8)), HTTPResponse(status: 200, body: try table(version: "1")),
             conflict, HTTPResponse(status: 200, body: try table(version: "2")), HTTPResponse(status: 200, body: Array("{}".utf8)),
         ])
         let t = GlueCatalogSync.TableLayouts(schema: "public", name: "t", layouts: [layout([("id", .int64)])])
         try await sync(glue, iceberg: true).advanceIceberg(folders: [(t, "public/t/")], store: store)
         #expect(glue.targets == ["AWSGlue.GetDatabase", "AWSGlue.GetTable", "AWSGlue.UpdateTable", "AWSGlue.GetTable", "AWSGlue.UpdateTable"])
-        #expect(try glue.body(2)["VersionId"] as? String == "1")
-        let retried = try glue.body(4)
+        #expect(try glue.json(2)["VersionId"] as? String == "1")
+        let retried = try glue.json(4)
         #expect(retried["VersionId"] as? String == "2")
         let parameters = (retried["TableInput"] as? [String: Any])?["Parameters"] as? [String: String]
         #expect(parameters?["metadata_location"] == "s3://bucket/lake/public/t/metadata/v2.metadata.json")

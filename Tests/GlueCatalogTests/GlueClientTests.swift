@@ -1,31 +1,13 @@
 import AWSRequests
+import AWSTestSupport
 import Foundation
 import Logging
 import Synchronization
 import Testing
 @testable import GlueCatalog
 
-/// A transport that answers Glue calls from a script, in order, and records them.
-final class GlueScript: HTTPTransport {
-    let answers: Mutex<[HTTPResponse]>
-    let sent = Mutex<[HTTPRequest]>([])
-    init(_ answers: [HTTPResponse]) { self.answers = Mutex(answers) }
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        sent.withLock { $0.append(request) }
-        return answers.withLock { $0.isEmpty ? HTTPResponse(status: 200, body: Array("{}".utf8)) : $0.removeFirst() }
-    }
-    func target(_ i: Int) -> String? { sent.withLock { $0[i].headers.first { $0.0.lowercased() == "x-amz-target" }?.1 } }
-    func json(_ i: Int) throws -> [String: Any] {
-        try #require(JSONSerialization.jsonObject(with: Data(sent.withLock { $0[i].body })) as? [String: Any])
-    }
-}
-
-func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPResponse {
-    HTTPResponse(status: status, body: Array("{\"__type\":\"\(type)\",\"Message\":\"\(message)\"}".utf8))
-}
-
 @Suite struct GlueClientTests {
-    func client(_ script: GlueScript) throws -> GlueClient {
+    func client(_ script: ScriptedTransport) throws -> GlueClient {
         GlueClient(
             service: try AWSServiceClient(
                 service: "glue", region: "us-east-1", endpoint: "http://127.0.0.1:1",
@@ -35,7 +17,7 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
     }
 
     @Test func createTableSendsTheTableInputAsGlueNamesIt() async throws {
-        let script = GlueScript([])
+        let script = ScriptedTransport([])
         let table = GlueTable.parquet(
             name: "public_orders_changes", columns: [.init(name: "op", type: "string"), .init(name: "id", type: "bigint")],
             location: "s3://b/p/public/orders/")
@@ -63,7 +45,7 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
              "Parameters":{"table_type":"ICEBERG","metadata_location":"s3://b/t/metadata/v3.metadata.json"},
              "StorageDescriptor":{"Columns":[{"Name":"id","Type":"bigint"}],"Location":"s3://b/t/"}}}
             """
-        let script = GlueScript([HTTPResponse(status: 200, body: Array(answer.utf8))])
+        let script = ScriptedTransport([HTTPResponse(status: 200, body: Array(answer.utf8))])
         let table = try #require(try await client(script).getTable(database: "lake", name: "t"))
         #expect(table.versionId == "7")
         #expect(table.parameters["metadata_location"] == "s3://b/t/metadata/v3.metadata.json")
@@ -72,8 +54,8 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
     }
 
     @Test func missingTableIsNilAndMissingDatabaseIsCreated() async throws {
-        let script = GlueScript([
-            glueError(400, "EntityNotFoundException"), glueError(400, "EntityNotFoundException"),
+        let script = ScriptedTransport([
+            awsErrorAnswer(400, "EntityNotFoundException"), awsErrorAnswer(400, "EntityNotFoundException"),
             HTTPResponse(status: 200, body: Array("{}".utf8)),
         ])
         let c = try client(script)
@@ -85,7 +67,7 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
     }
 
     @Test func updateTableCarriesTheVersionReadForGluesOptimisticCheck() async throws {
-        let script = GlueScript([glueError(400, "ConcurrentModificationException", "Update table failed due to concurrent modifications")])
+        let script = ScriptedTransport([awsErrorAnswer(400, "ConcurrentModificationException", "Update table failed due to concurrent modifications")])
         let table = GlueTable.iceberg(
             name: "t", columns: [], location: "s3://b/t/", metadataLocation: "s3://b/t/metadata/v2.metadata.json",
             previousMetadataLocation: "s3://b/t/metadata/v1.metadata.json")
@@ -100,9 +82,9 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
     }
 
     @Test func errorsAreTypedAndSayWhatWasRefused() async throws {
-        let script = GlueScript([
-            glueError(400, "AccessDeniedException", "User is not authorized to perform: glue:CreateDatabase"),
-            glueError(400, "AlreadyExistsException"), glueError(400, "InvalidInputException"),
+        let script = ScriptedTransport([
+            awsErrorAnswer(400, "AccessDeniedException", "User is not authorized to perform: glue:CreateDatabase"),
+            awsErrorAnswer(400, "AlreadyExistsException"), awsErrorAnswer(400, "InvalidInputException"),
         ])
         let c = try client(script)
         do {
@@ -118,7 +100,7 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
     }
 
     @Test func getTablesFollowsEveryPage() async throws {
-        let script = GlueScript([
+        let script = ScriptedTransport([
             HTTPResponse(status: 200, body: Array(#"{"TableList":[{"Name":"a"}],"NextToken":"n1"}"#.utf8)),
             HTTPResponse(status: 200, body: Array(#"{"TableList":[{"Name":"b"}]}"#.utf8)),
         ])
@@ -134,7 +116,7 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
         let exists = HTTPResponse(
             status: 200, body: Array(#"{"Errors":[{"PartitionValues":["1000"],"ErrorDetail":{"ErrorCode":"AlreadyExistsException","ErrorMessage":"m"}}]}"#.utf8)
         )
-        let script = GlueScript([exists])
+        let script = ScriptedTransport([exists])
         try await client(script).createPartitions(database: "lake", table: "t_cdc", partitions)
         #expect(script.sent.withLock { $0.count } == 3)
         #expect(script.target(0) == "AWSGlue.BatchCreatePartition")
@@ -156,7 +138,7 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
             status: 200, body: Array(#"{"Errors":[{"PartitionValues":["2026"],"ErrorDetail":{"ErrorCode":"AccessDeniedException","ErrorMessage":"no"}}]}"#.utf8)
         )
         do {
-            try await client(GlueScript([refused])).createPartitions(
+            try await client(ScriptedTransport([refused])).createPartitions(
                 database: "lake", table: "t_cdc", [GluePartition(of: table, values: ["2026"], location: "s3://b/t/2026/")])
             Issue.record("a refused partition was not an error")
         } catch let e as GlueError {
@@ -174,6 +156,7 @@ func glueError(_ status: Int, _ type: String, _ message: String = "m") -> HTTPRe
         #expect(decoded == table)
         let partition = GluePartition(of: table, values: ["2026", "11"], location: "s3://b/t/2026/11/")
         let page = try JSONSerialization.data(withJSONObject: ["Partitions": [try JSONSerialization.jsonObject(with: JSONEncoder().encode(partition))]])
-        #expect(try await client(GlueScript([HTTPResponse(status: 200, body: Array(page))])).getPartitions(database: "lake", table: "t_cdc") == [partition])
+        #expect(
+            try await client(ScriptedTransport([HTTPResponse(status: 200, body: Array(page))])).getPartitions(database: "lake", table: "t_cdc") == [partition])
     }
 }
