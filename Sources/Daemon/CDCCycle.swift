@@ -17,6 +17,9 @@ public struct CycleReport: Sendable {
     public var failedTables: [String] = []
     /// Table folders whose changes this cycle held (``CDCBatching``): read again by the next cycle.
     public var heldTables: [String] = []
+    /// The cycle stored less than its target: the spool ran low (``SpoolSpace``); `--once` runs
+    /// another cycle at once, the service at its next interval.
+    public var stoppedEarly = false
 }
 
 /// One CDC cycle: drain the slot up to the server's WAL position at the start of the cycle, write
@@ -115,6 +118,7 @@ struct CDCCycle {
         let store = self.store, keeper = self.keeper
         var report = CycleReport()
         report.targetLSN = cut.target.description
+        report.stoppedEarly = cut.stoppedEarly
         // The end the cycle will have (the machine keeps a redo's intent end when a keepalive
         // carried the stream past it with no commit after it).
         let end = state.pending.map(\.endLSN).flatMap { cut.end > $0 && cut.lastCommitEnd <= $0 ? $0 : nil } ?? cut.end

@@ -100,6 +100,7 @@ public final class Engine: Sendable {
                         earlier.transactions += cycle.transactions
                         earlier.confirmedLSN = cycle.confirmedLSN
                         earlier.targetLSN = cycle.targetLSN
+                        earlier.stoppedEarly = cycle.stoppedEarly
                         report = earlier
                     } else {
                         report = cycle

@@ -24,6 +24,9 @@ public final class ChangeFeed: Sendable {
         public var end: LSN
         /// The position the cycle asked for.
         public var target: LSN
+        /// The cut ends before `target`: the spool ran low (``SpoolSpace``), and the changes after
+        /// `end` wait for the next cut.
+        public var stoppedEarly = false
         /// Transactions with rows in `segments`.
         public var transactions: Int
         /// Commit time of the last transaction read, microseconds since 1970.
@@ -250,10 +253,11 @@ public final class ChangeFeed: Sendable {
                 // folder by the next feed's prepareSpool.
                 try stream.drain(until: request.target, into: &accumulator, resolver: resolver, spill: spill, stopAtBoundary: stopAtBoundary)
                 let segments = accumulator.takeSegments()
-                let cut = Cut(
+                var cut = Cut(
                     segments: segments, end: max(stream.safePosition, start), target: request.target,
                     transactions: accumulator.transactions - transactionsBefore, lastCommitTime: accumulator.lastCommitTime,
                     lastCommitEnd: accumulator.lastCommitEnd, failedTables: accumulator.takeFailedTables())
+                cut.stoppedEarly = cut.end < request.target
                 transactionsBefore = accumulator.transactions
                 cuts += 1
                 state.withLock { $0.cutRequest = nil }

@@ -67,7 +67,16 @@ struct Run: AsyncParsableCommand {
         }
         if once {
             do {
-                switch try await engine.runCycle() {
+                var outcome = try await engine.runCycle()
+                // A cycle whose cut stopped early (the spool ran low) left changes before the
+                // server's position of its start: --once stores them all, a cycle at a time.
+                while case .cdc(let report) = outcome, report.stoppedEarly {
+                    logger.notice(
+                        "cdc cycle stored part of the changes (the spool ran low); running another",
+                        metadata: ["rows": "\(report.rows)", "lsn.confirmed": "\(report.confirmedLSN)", "lsn.target": "\(report.targetLSN)"])
+                    outcome = try await engine.runCycle()
+                }
+                switch outcome {
                 case .fullLoad(let tables): logger.info("full load complete", metadata: ["tables": "\(tables)"])
                 case .cdc(let report):
                     logger.info(
